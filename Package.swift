@@ -1,0 +1,88 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// hark: a serverless peer-to-peer messenger for local networks.
+///
+/// Module order (each sees only those before it):
+/// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire → HarkStore
+/// → CAvahi → HarkDiscovery → HarkControl → HarkNode → hark
+let package = Package(
+    name: "hark",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hark", targets: ["hark"]),
+        .executable(name: "hark-bench", targets: ["hark-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C behind one door: CSodium is imported only by HarkCrypto, CAvahi only by HarkDiscovery.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
+
+        .target(name: "HarkCrypto", dependencies: ["CSodium"]),
+        .target(name: "HarkNoise", dependencies: ["HarkCrypto"]),
+        .target(name: "HarkProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "HarkLog", dependencies: [
+            "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        .target(name: "HarkWire", dependencies: [
+            "HarkProto", "HarkNoise",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "HarkStore", dependencies: [
+            "HarkLog", "HarkCrypto",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "HarkDiscovery", dependencies: [
+            "CAvahi",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "HarkControl", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "HarkNode", dependencies: [
+            "HarkCrypto", "HarkNoise", "HarkProto", "HarkLog", "HarkWire", "HarkStore", "HarkDiscovery", "HarkControl",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "hark", dependencies: [
+            "HarkNode", "HarkControl", "HarkCrypto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "hark-bench", dependencies: [
+            "HarkCrypto", "HarkNoise",
+        ]),
+
+        .testTarget(name: "HarkCryptoTests", dependencies: [
+            "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "HarkNoiseTests", dependencies: ["HarkNoise", "HarkCrypto"],
+                    resources: [.copy("Interop")]),
+        .testTarget(name: "HarkLogTests", dependencies: [
+            "HarkLog", "HarkCrypto", "HarkProto",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),
+        .testTarget(name: "HarkWireTests", dependencies: ["HarkWire", "HarkNoise", "HarkCrypto", "HarkProto"]),
+        .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
+        .testTarget(name: "HarkNodeTests", dependencies: [
+            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,89 @@
+internal import CSodium
+
+/// ChaCha20-Poly1305 in its IETF form (RFC 8439; `crypto_aead_chacha20poly1305_ietf_*`):
+/// 32-byte key, 12-byte nonce, 16-byte tag. The cipher of Noise rev 34 §12.3.
+public enum ChaChaPoly {
+    public static let keyByteCount = 32
+    public static let nonceByteCount = 12
+    public static let tagByteCount = 16
+
+    /// Noise's nonce layout (rev 34 §12.3): 4 zero bytes ‖ little-endian 64-bit counter.
+    public static func nonce(counter: UInt64) -> [UInt8] {
+        var n = [UInt8](repeating: 0, count: nonceByteCount)
+        for i in 0..<8 { n[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+        return n
+    }
+
+    /// Encrypts `plaintext`; returns ciphertext ‖ tag (plaintext.count + 16 bytes).
+    /// - Throws: `CryptoError.invalidLength` for a bad key or nonce size.
+    public static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "ChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "ChaCha20-Poly1305 nonce")
+        var out = [UInt8](repeating: 0, count: plaintext.count + tagByteCount)
+        var outLen: UInt64 = 0
+        _ = crypto_aead_chacha20poly1305_ietf_encrypt(&out, &outLen, plaintext, UInt64(plaintext.count),
+                                                      associatedData, UInt64(associatedData.count), nil, nonce, key)
+        return out
+    }
+
+    /// Decrypts ciphertext ‖ tag.
+    /// - Throws: `CryptoError.authenticationFailed` if the tag does not verify; `.invalidLength`.
+    public static func open(_ ciphertext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "ChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "ChaCha20-Poly1305 nonce")
+        guard ciphertext.count >= tagByteCount else { throw .authenticationFailed }
+        var out = [UInt8](repeating: 0, count: ciphertext.count - tagByteCount)
+        var outLen: UInt64 = 0
+        let rc = crypto_aead_chacha20poly1305_ietf_decrypt(&out, &outLen, nil, ciphertext, UInt64(ciphertext.count),
+                                                           associatedData, UInt64(associatedData.count), nonce, key)
+        guard rc == 0 else { throw .authenticationFailed }
+        return out
+    }
+}
+
+/// XChaCha20-Poly1305 (`crypto_aead_xchacha20poly1305_ietf_*`): 32-byte key, 24-byte nonce
+/// (safe to pick at random), 16-byte tag. Used for event bodies.
+public enum XChaChaPoly {
+    public static let keyByteCount = 32
+    public static let nonceByteCount = 24
+    public static let tagByteCount = 16
+
+    /// Encrypts under a fresh random nonce; returns nonce(24) ‖ ciphertext ‖ tag(16).
+    public static func sealWithRandomNonce(_ plaintext: [UInt8], key: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        let nonce = SecureRandom.bytes(nonceByteCount)
+        return nonce + (try seal(plaintext, key: key, nonce: nonce, associatedData: associatedData))
+    }
+
+    /// Opens nonce(24) ‖ ciphertext ‖ tag(16) as made by `sealWithRandomNonce`.
+    /// - Throws: `CryptoError.authenticationFailed` on a short or tampered box.
+    public static func openWithPrefixedNonce(_ box: [UInt8], key: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        guard box.count >= nonceByteCount + tagByteCount else { throw .authenticationFailed }
+        return try open(Array(box[nonceByteCount...]), key: key, nonce: Array(box[0..<nonceByteCount]), associatedData: associatedData)
+    }
+
+    public static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "XChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "XChaCha20-Poly1305 nonce")
+        var out = [UInt8](repeating: 0, count: plaintext.count + tagByteCount)
+        var outLen: UInt64 = 0
+        _ = crypto_aead_xchacha20poly1305_ietf_encrypt(&out, &outLen, plaintext, UInt64(plaintext.count),
+                                                       associatedData, UInt64(associatedData.count), nil, nonce, key)
+        return out
+    }
+
+    public static func open(_ ciphertext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "XChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "XChaCha20-Poly1305 nonce")
+        guard ciphertext.count >= tagByteCount else { throw .authenticationFailed }
+        var out = [UInt8](repeating: 0, count: ciphertext.count - tagByteCount)
+        var outLen: UInt64 = 0
+        let rc = crypto_aead_xchacha20poly1305_ietf_decrypt(&out, &outLen, nil, ciphertext, UInt64(ciphertext.count),
+                                                            associatedData, UInt64(associatedData.count), nonce, key)
+        guard rc == 0 else { throw .authenticationFailed }
+        return out
+    }
+}

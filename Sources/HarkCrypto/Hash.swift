@@ -1,0 +1,75 @@
+internal import CSodium
+
+/// SHA-256 (FIPS 180-4) via `crypto_hash_sha256`; the hash of Noise rev 34 §12.5.
+public enum SHA256 {
+    public static let byteCount = 32
+    public static let blockByteCount = 64
+
+    public static func hash(_ data: [UInt8]) -> [UInt8] {
+        Sodium.ready()
+        var out = [UInt8](repeating: 0, count: byteCount)
+        _ = crypto_hash_sha256(&out, data, UInt64(data.count))
+        return out
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104) via `crypto_auth_hmacsha256_init/update/final`, which accepts a key
+/// of any length, as Noise's HKDF (rev 34 §4.3) needs.
+public enum HMACSHA256 {
+    public static let byteCount = 32
+
+    public static func authenticationCode(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        Sodium.ready()
+        var state = crypto_auth_hmacsha256_state()
+        var out = [UInt8](repeating: 0, count: byteCount)
+        _ = crypto_auth_hmacsha256_init(&state, key, key.count)
+        _ = crypto_auth_hmacsha256_update(&state, data, UInt64(data.count))
+        _ = crypto_auth_hmacsha256_final(&state, &out)
+        return out
+    }
+}
+
+/// BLAKE2b (RFC 7693) via `crypto_generichash_blake2b_salt_personal`.
+public enum BLAKE2b {
+    /// Personalisation size: 16 bytes (shorter strings are zero-padded).
+    public static let personalByteCount = 16
+
+    /// BLAKE2b with an output of `byteCount` bytes (16…64), an optional key (16…64 bytes or
+    /// empty) and a personalisation string of at most 16 ASCII bytes.
+    public static func hash(_ data: [UInt8], byteCount: Int = 32, key: [UInt8] = [], personal: String) -> [UInt8] {
+        Sodium.ready()
+        precondition((16...64).contains(byteCount), "BLAKE2b output must be 16…64 bytes")
+        precondition(key.isEmpty || (16...64).contains(key.count), "BLAKE2b key must be 16…64 bytes")
+        var person = Array(personal.utf8)
+        precondition(person.count <= personalByteCount, "BLAKE2b personalisation longer than 16 bytes")
+        person += [UInt8](repeating: 0, count: personalByteCount - person.count)
+        var out = [UInt8](repeating: 0, count: byteCount)
+        _ = key.withUnsafeBufferPointer { k in
+            crypto_generichash_blake2b_salt_personal(&out, byteCount, data, UInt64(data.count),
+                                                     key.isEmpty ? nil : k.baseAddress, key.count, nil, person)
+        }
+        return out
+    }
+}
+
+/// ISO/IEC 7816-4 padding via `sodium_pad` / `sodium_unpad`.
+public enum Padding {
+    /// Pads to the next multiple of `blockSize` (always adds at least one byte).
+    public static func pad(_ data: [UInt8], blockSize: Int) -> [UInt8] {
+        Sodium.ready()
+        precondition(blockSize > 0)
+        var buf = data + [UInt8](repeating: 0, count: blockSize)
+        var padded = 0
+        _ = sodium_pad(&padded, &buf, data.count, blockSize, buf.count)
+        return Array(buf[0..<padded])
+    }
+
+    /// Removes padding added by `pad`.
+    /// - Throws: `CryptoError.invalidPadding`.
+    public static func unpad(_ data: [UInt8], blockSize: Int) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        var len = 0
+        guard !data.isEmpty, sodium_unpad(&len, data, data.count, blockSize) == 0 else { throw .invalidPadding }
+        return Array(data[0..<len])
+    }
+}
