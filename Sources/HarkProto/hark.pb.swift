@@ -200,7 +200,11 @@ public nonisolated struct Hark_V1_Genesis: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// group name, ≤ 64 B UTF-8
   public var name: String = String()
+
+  /// creator's display name, ≤ 64 B UTF-8
+  public var creatorDisplayName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -676,7 +680,7 @@ nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Genesis"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}creator_display_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -685,6 +689,7 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.creatorDisplayName) }()
       default: break
       }
     }
@@ -694,11 +699,15 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
+    if !self.creatorDisplayName.isEmpty {
+      try visitor.visitSingularStringField(value: self.creatorDisplayName, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_Genesis, rhs: Hark_V1_Genesis) -> Bool {
     if lhs.name != rhs.name {return false}
+    if lhs.creatorDisplayName != rhs.creatorDisplayName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,2 +1,43 @@
 import ArgumentParser
-@main struct Hark: AsyncParsableCommand {}
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hark`: a serverless peer-to-peer messenger for local networks.
+@main
+struct Hark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hark",
+        abstract: "A serverless peer-to-peer messenger for local networks.",
+        discussion: """
+            Nodes find each other through Avahi (DNS-SD _hark._tcp) and talk over mutually \
+            authenticated Noise channels. Group history is a signed, hash-linked event graph \
+            that every member replicates.
+
+            Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
+            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
+
+            Exit codes: 0 ok, 64 usage, 65 bad data, 67 unknown group or peer, 69 no daemon, \
+            70 internal error, 74 I/O error, 75 temporary failure, 77 permission denied, 78 config.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
+            GroupCommand.self, SendCommand.self, LogCommand.self,
+        ]
+    )
+
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

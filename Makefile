@@ -1,0 +1,54 @@
+# hark — thin wrappers around the Swift package manager and the lab scripts.
+PREFIX ?= /usr/local
+SWIFT ?= swift
+BIN_DEBUG := .build/debug/hark
+
+.PHONY: all build deps test unit-test lab-test demo bench install proto clean
+
+all: build
+
+## deps: install the Debian packages hark needs to build, test and run the lab (root)
+deps:
+	scripts/deps.sh
+
+build:
+	$(SWIFT) build
+
+## test: unit, interop and in-process node tests, then the multi-host lab tests (root)
+test: deps
+	scripts/test-setup.sh
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	tests/lab/two-host.sh
+
+unit-test:
+	scripts/test-setup.sh
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lab-test: build
+	tests/lab/two-host.sh
+
+## demo: two hosts in network namespaces find each other through Avahi and chat (root)
+demo: deps
+	$(SWIFT) build
+	scripts/demo.sh
+
+## bench: benchmarks in release mode, printing ratios against baselines measured in the same run
+bench: deps
+	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product hark-bench
+	scripts/bench.sh
+
+install:
+	$(SWIFT) build -c release --product hark
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 .build/release/hark $(DESTDIR)$(PREFIX)/bin/hark
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+## proto: regenerate Sources/HarkProto from proto/hark.proto (needs protoc and protoc-gen-swift 1.39.0)
+proto:
+	cd Sources/HarkProto && protoc --proto_path=../../proto --swift_out=. --swift_opt=Visibility=Public hark.proto
+
+clean:
+	rm -rf .build

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A blocking client of the control socket, for short-lived CLI processes.
+///
+/// Plain POSIX calls keep `hark send` start-up small (no event loop to spin up).
+/// Not thread-safe: one client per thread.
+public final class ControlClient {
+    /// Why talking to the daemon failed.
+    public enum ClientError: Error, CustomStringConvertible {
+        /// No daemon listens on the socket (absent file, ECONNREFUSED, ENOENT). The CLI exits 69.
+        case daemonNotRunning(path: String, reason: String)
+        /// The socket path does not fit `sockaddr_un` (108 bytes with the NUL).
+        case pathTooLong(path: String)
+        /// The daemon closed the connection or sent something that is not a control line.
+        case protocolError(String)
+        /// The daemon answered with an error.
+        case remote(ControlErrorBody)
+        /// A read or write on the socket failed.
+        case io(String)
+
+        public var description: String {
+            switch self {
+            case let .daemonNotRunning(path, reason): return "no hark daemon is running (\(path): \(reason)); start one with `hark daemon`"
+            case let .pathTooLong(path): return "control socket path is too long for a Unix socket: \(path)"
+            case let .protocolError(why): return "daemon protocol error: \(why)"
+            case let .remote(body): return body.message
+            case let .io(why): return "control socket: \(why)"
+            }
+        }
+    }
+
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var nextID = 1
+
+    /// Connects to the daemon's socket at `path`.
+    /// - Throws: `ClientError.daemonNotRunning`, `.pathTooLong`.
+    public init(socketPath path: String) throws {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard pathBytes.count < capacity else { throw ClientError.pathTooLong(path: path) }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw ClientError.io("socket: \(String(cString: strerror(errno)))") }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc != 0 {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw ClientError.daemonNotRunning(path: path, reason: why)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one request and waits for its response.
+    /// - Throws: `ClientError.remote` when the daemon reports an error; other `ClientError`s on I/O failure.
+    public func call<P: Codable & Sendable, R: Codable & Sendable>(_ method: String, _ params: P, as: R.Type) throws -> R {
+        let id = nextID
+        nextID += 1
+        try writeAll(try ControlCoding.encodeLine(Request(id: id, method: method, params: params)))
+        while true {
+            guard let line = try readLine() else { throw ClientError.protocolError("daemon closed the connection") }
+            let head: ResponseHead
+            do { head = try ControlCoding.decode(ResponseHead.self, from: line) } catch {
+                throw ClientError.protocolError("unreadable response line")
+            }
+            if head.event != nil { continue }
+            guard head.id == id else { continue }
+            if let error = head.error { throw ClientError.remote(error) }
+            do { return try ControlCoding.decode(Response<R>.self, from: line).result } catch {
+                throw ClientError.protocolError("response does not match \(R.self): \(error)")
+            }
+        }
+    }
+
+    /// Reads the next streamed event (after a streaming call). Returns nil when the daemon closes.
+    public func nextEvent<D: Codable & Sendable>(as: D.Type) throws -> EventLine<D>? {
+        while let line = try readLine() {
+            guard let head = try? ControlCoding.decode(ResponseHead.self, from: line), head.event != nil else { continue }
+            return try ControlCoding.decode(EventLine<D>.self, from: line)
+        }
+        return nil
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ClientError.io("write: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    private func readLine() throws -> [UInt8]? {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<nl])
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            if buffer.count > ControlLimits.maxLineByteCount * 64 { throw ClientError.protocolError("response line too long") }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ClientError.io("read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return nil }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/// Parameter and result types of the control methods (docs/CONTROL.md §Methods).
+
+/// `status` result.
+public struct StatusResult: Codable, Sendable, Equatable {
+    public var peerId: String
+    public var fingerprint: String
+    public var displayName: String
+    /// TCP port the daemon accepts peer connections on.
+    public var tcpPort: Int
+    public var discovery: DiscoveryStatus
+    public var connectedPeers: Int
+    public var groups: Int
+    public var home: String
+    public var version: String
+    /// The daemon's process ID.
+    public var pid: Int
+    public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
+                connectedPeers: Int, groups: Int, home: String, version: String, pid: Int) {
+        self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort
+        self.discovery = discovery; self.connectedPeers = connectedPeers; self.groups = groups; self.home = home
+        self.version = version; self.pid = pid
+    }
+}
+
+/// Discovery state inside `status`.
+public struct DiscoveryStatus: Codable, Sendable, Equatable {
+    /// `"active"` (published and browsing), `"unavailable"` (no avahi-daemon; retrying), `"disabled"` (`--no-discovery`), `"starting"`.
+    public var state: String
+    /// Why discovery is unavailable, when it is.
+    public var reason: String?
+    /// The DNS-SD instance name published, when active.
+    public var instanceName: String?
+    public init(state: String, reason: String? = nil, instanceName: String? = nil) {
+        self.state = state; self.reason = reason; self.instanceName = instanceName
+    }
+}
+
+/// One entry of `peers`.
+public struct PeerView: Codable, Sendable, Equatable {
+    public var peerId: String
+    public var fingerprint: String
+    public var displayName: String
+    /// Whether an authenticated channel is open now.
+    public var connected: Bool
+    /// Remote address of the open channel, or the last one seen.
+    public var address: String?
+    /// `"outbound"` or `"inbound"` for an open channel.
+    public var direction: String?
+    /// How the peer was found: `"avahi"`, `"static"` (`--peer`), `"inbound"`.
+    public var source: String?
+    /// Last time a channel to this peer was open, ms since the Unix epoch.
+    public var lastSeenMs: Int64
+    public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
+                direction: String?, source: String?, lastSeenMs: Int64) {
+        self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected
+        self.address = address; self.direction = direction; self.source = source; self.lastSeenMs = lastSeenMs
+    }
+}
+
+/// A group, in `group.*` results.
+public struct GroupView: Codable, Sendable, Equatable {
+    /// Group ID: hex of the genesis event ID (64 hex digits).
+    public var id: String
+    public var name: String
+    /// Events held for this group.
+    public var events: Int
+    /// Peer IDs of the members known (genesis author and every joiner).
+    public var members: [String]
+    public var createdMs: Int64
+    public init(id: String, name: String, events: Int, members: [String], createdMs: Int64) {
+        self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
+    }
+}
+
+/// A message, in `send`, `log` and `log.follow`.
+public struct MessageView: Codable, Sendable, Equatable {
+    /// Event ID, 64 hex digits.
+    public var id: String
+    /// Group ID, 64 hex digits.
+    public var group: String
+    /// Author's peer ID.
+    public var author: String
+    /// Author's display name as last seen (not an identity).
+    public var authorName: String
+    public var authorFingerprint: String
+    /// Author's sequence number in the group.
+    public var seq: UInt64
+    /// Lamport timestamp: 1 + max over parents. With `id` it gives the total order.
+    public var lamport: UInt64
+    /// Author's clock when written, ms since the Unix epoch. Display only.
+    public var wallMs: Int64
+    /// `"message"` or `"join"`.
+    public var kind: String
+    public var text: String
+    public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
+                lamport: UInt64, wallMs: Int64, kind: String, text: String) {
+        self.id = id; self.group = group; self.author = author; self.authorName = authorName
+        self.authorFingerprint = authorFingerprint; self.seq = seq; self.lamport = lamport; self.wallMs = wallMs
+        self.kind = kind; self.text = text
+    }
+}
+
+/// `group.create` parameters.
+public struct GroupCreateParams: Codable, Sendable { public var name: String; public init(name: String) { self.name = name } }
+/// Parameters that name one group: by name, by full hex ID, or by a unique hex ID prefix (≥ 8 digits).
+public struct GroupRefParams: Codable, Sendable { public var group: String; public init(group: String) { self.group = group } }
+/// `group.invite` result.
+public struct InviteResult: Codable, Sendable { public var token: String; public init(token: String) { self.token = token } }
+/// `group.join` parameters.
+public struct GroupJoinParams: Codable, Sendable { public var token: String; public init(token: String) { self.token = token } }
+/// `send` parameters. `text` is UTF-8, 1…`maxTextByteCount` bytes.
+public struct SendParams: Codable, Sendable {
+    public var group: String
+    public var text: String
+    public init(group: String, text: String) { self.group = group; self.text = text }
+}
+/// `log` parameters. `limit` keeps the last N messages.
+public struct LogParams: Codable, Sendable {
+    public var group: String
+    public var limit: Int?
+    public init(group: String, limit: Int?) { self.group = group; self.limit = limit }
+}
+
+/// Limits the daemon enforces on control input.
+public enum ControlLimits {
+    /// Longest request line accepted: 1 MiB.
+    public static let maxLineByteCount = 1 << 20
+    /// Longest message text: 60000 bytes of UTF-8 (fits the 64 KiB event body with padding and AEAD).
+    public static let maxTextByteCount = 60_000
+    /// Longest group name: 64 bytes of UTF-8.
+    public static let maxGroupNameByteCount = 64
+    /// Longest display name: 64 bytes of UTF-8.
+    public static let maxDisplayNameByteCount = 64
+}

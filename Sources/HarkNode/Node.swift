@@ -1,0 +1,133 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkDiscovery
+import HarkLog
+import HarkProto
+import HarkStore
+import HarkWire
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A running hark node: discovery → Noise channels → group sync → store, plus the control socket.
+///
+/// All node state lives in this actor; network I/O runs in NIO and in tasks that call back into
+/// it. Nothing a peer sends reaches the actor before its handshake authenticated it.
+public actor Node {
+    let configuration: NodeConfiguration
+    let home: NodeHome
+    let identity: NodeIdentity
+    let store: Store
+    let logger: Logger
+    /// 8 random bytes, new each start; in the TXT record and the handshake, so a node recognises itself.
+    let instanceToken: [UInt8] = SecureRandom.bytes(8)
+    let eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
+
+    var listenPort: Int = 0
+    var nextSessionID: UInt64 = 1
+    var sessions: [UInt64: PeerSession] = [:]
+    var sessionByPeer: [PeerID: UInt64] = [:]
+    /// Per session: groups both sides proved to hold.
+    var sharedGroups: [UInt64: Set<EventID>] = [:]
+    /// Per session: groups we sent our offer tag for.
+    var offeredGroups: [UInt64: Set<EventID>] = [:]
+    /// Per session: offer tags received that matched none of our groups (yet).
+    var unmatchedTags: [UInt64: Set<[UInt8]>] = [:]
+    /// Events received whose parents are not all held yet, per group.
+    var pending: [EventID: [EventID: Event]] = [:]
+    /// Events that failed validation; never stored, relayed or requested again.
+    var rejected: Set<EventID> = []
+    var followers: [Int: (group: EventID, continuation: AsyncStream<MessageView>.Continuation)] = [:]
+    var nextFollowerID = 1
+    var discoveryStatus = DiscoveryStatus(state: "starting")
+    var discoveryReasonLogged: String?
+    /// Peers we know of: display names, addresses, how found.
+    var peerInfo: [PeerID: PeerInfo] = [:]
+    /// Addresses being dialled now, to avoid duplicate dials.
+    var dialing: Set<String> = []
+    /// Discovered services by instance token (hex), with the address to dial.
+    var sightings: [String: ServiceSighting] = [:]
+    var discovery: AvahiDiscovery?
+    var stopped = false
+    /// Display names authors gave in their JOIN or genesis events.
+    var authorNames: [SigningPublicKey: String] = [:]
+
+    struct PeerInfo {
+        var displayName: String
+        var address: String?
+        var source: String?
+        var lastSeenMs: Int64
+    }
+
+    /// Opens the store and loads the identity. Does no network I/O yet.
+    /// - Throws: `HomeError` for an unusable home, store errors for an unusable database.
+    public init(home: NodeHome, configuration: NodeConfiguration, logger: Logger) throws {
+        self.home = home
+        self.configuration = configuration
+        self.logger = logger
+        self.identity = try home.load()
+        self.store = try Store(path: home.storePath)
+    }
+
+    var peerID: PeerID { identity.peerID }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Runs the node until the task is cancelled (SIGINT/SIGTERM in `hark daemon`).
+    /// - Throws: `NodeError.bindFailed` when the peer port or the control socket cannot be bound.
+    public func run() async throws {
+        let listener = try await bindPeerListener()
+        let control = try await bindControlSocket()
+        logger.info("node started", metadata: [
+            "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "control.socket": "\(home.socketPath)",
+        ])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.acceptPeers(listener) }
+            group.addTask { await self.acceptControl(control) }
+            if configuration.discoveryEnabled {
+                group.addTask { await self.runDiscovery() }
+            } else {
+                await self.setDiscoveryStatus(DiscoveryStatus(state: "disabled"))
+            }
+            for peer in configuration.staticPeers {
+                group.addTask { await self.keepDialling(staticPeer: peer) }
+            }
+            // Wait for cancellation, then tear down.
+            group.addTask {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            _ = try await group.next()
+            group.cancelAll()
+            await self.shutdown(listener: listener, control: control)
+        }
+        logger.info("node stopped")
+    }
+
+    func setDiscoveryStatus(_ s: DiscoveryStatus) { discoveryStatus = s }
+
+    func shutdown(listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>,
+                  control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
+        stopped = true
+        discovery?.stop()
+        for (_, s) in sessions { s.close() }
+        for (_, f) in followers { f.continuation.finish() }
+        followers.removeAll()
+        try? await listener.channel.close()
+        try? await control.channel.close()
+        unlink(home.socketPath)
+    }
+}
+
+/// Why the node could not start.
+public enum NodeError: Error, CustomStringConvertible {
+    case bindFailed(what: String, why: String)
+    case alreadyRunning(home: String)
+
+    public var description: String {
+        switch self {
+        case let .bindFailed(what, why): return "cannot listen on \(what): \(why)"
+        case let .alreadyRunning(home): return "another hark daemon is already running for \(home)"
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// How a node runs. Value type.
+public struct NodeConfiguration: Sendable {
+    /// Address to accept peer connections on. `"::"` accepts IPv4 and IPv6 where the host has IPv6,
+    /// falling back to `"0.0.0.0"`.
+    public var listenHost: String = "::"
+    /// TCP port for peer connections; 0 picks a free one (shown by `hark status`).
+    public var listenPort: Int = 0
+    /// Peers to dial and keep dialling, `host:port` or `[v6]:port`.
+    public var staticPeers: [String] = []
+    /// Publish and browse `_hark._tcp` through avahi-daemon.
+    public var discoveryEnabled: Bool = true
+    /// Deadline for a Noise handshake, ms.
+    public var handshakeTimeoutMs: Int64 = 10_000
+    /// Deadline for a TCP connect, ms.
+    public var connectTimeoutMs: Int64 = 5_000
+    /// Delay between dial attempts to a known but unreachable peer, ms (doubles up to 30 s).
+    public var redialInitialMs: Int64 = 500
+    /// Most peer connections open at once.
+    public var maxConnections: Int = 256
+
+    public init() {}
+}

@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import HarkControl
+import HarkCrypto
+import Logging
+import NIOCore
+import NIOPosix
+
+typealias ControlChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+/// The node's version, reported by `status`.
+public let harkVersion = "0.1.0"
+
+extension Node {
+    /// Takes the home's daemon lock and binds the control socket with mode 0600.
+    /// - Throws: `NodeError.alreadyRunning` when another daemon holds the lock; `.bindFailed`.
+    func bindControlSocket() async throws -> NIOAsyncChannel<ControlChannel, Never> {
+        let lockFD = open(home.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lockFD >= 0 else { throw NodeError.bindFailed(what: home.lockPath, why: String(cString: strerror(errno))) }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            close(lockFD)
+            throw NodeError.alreadyRunning(home: home.path)
+        }
+        // The lock stays held (fd left open) for the life of the process.
+        let path = home.socketPath
+        guard path.utf8.count < 104 else { throw NodeError.bindFailed(what: path, why: "path too long for a Unix socket (max 103 bytes)") }
+        unlink(path)   // safe: we hold the daemon lock, so no live daemon owns it
+        let oldMask = umask(0o177)
+        defer { umask(oldMask) }
+        do {
+            let server = try await ServerBootstrap(group: eventLoopGroup)
+                .bind(unixDomainSocketPath: path) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(NewlineDelimitedDecoder()))
+                        return try ControlChannel(wrappingChannelSynchronously: child)
+                    }
+                }
+            chmod(path, 0o600)
+            return server
+        } catch {
+            throw NodeError.bindFailed(what: path, why: "\(error)")
+        }
+    }
+
+    nonisolated func acceptControl(_ server: NIOAsyncChannel<ControlChannel, Never>) async {
+        do {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await client in inbound {
+                        group.addTask { await self.serveControl(client) }
+                    }
+                }
+            }
+        } catch {
+            if !Task.isCancelled { logger.error("control socket failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    nonisolated func serveControl(_ client: ControlChannel) async {
+        do {
+            try await client.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                while var line = try await iterator.next() {
+                    let bytes = line.readBytes(length: line.readableBytes) ?? []
+                    let head: RequestHead
+                    do { head = try ControlCoding.decode(RequestHead.self, from: bytes) } catch {
+                        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(
+                            id: nil, error: ControlErrorBody(code: .badRequest, message: "request is not a JSON object with id and method"))))
+                        continue
+                    }
+                    if head.method == "log.follow" {
+                        try await self.streamFollow(head: head, line: bytes, channel: client.channel, outbound: outbound)
+                        return
+                    }
+                    let reply = await self.dispatch(head: head, line: bytes)
+                    try await outbound.write(ByteBuffer(bytes: reply))
+                }
+            }
+        } catch {
+            logger.debug("control client ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    nonisolated func params<P: Codable & Sendable>(_ type: P.Type, _ line: [UInt8]) throws(ControlErrorBody) -> P {
+        do { return try ControlCoding.decode(RequestParams<P>.self, from: line).params } catch {
+            throw ControlErrorBody(code: .badRequest, message: "bad params for this method: \(error)")
+        }
+    }
+
+    /// Runs one request; returns the response line.
+    func dispatch(head: RequestHead, line: [UInt8]) -> [UInt8] {
+        func ok<R: Codable & Sendable>(_ r: R) throws -> [UInt8] { try ControlCoding.encodeLine(Response(id: head.id, result: r)) }
+        do {
+            switch head.method {
+            case "status": return try ok(status())
+            case "peers": return try ok(peers())
+            case "group.create": return try ok(try createGroup(name: try params(GroupCreateParams.self, line).name))
+            case "group.invite": return try ok(try invite(group: try params(GroupRefParams.self, line).group))
+            case "group.join": return try ok(try join(token: try params(GroupJoinParams.self, line).token))
+            case "group.list": return try ok(try store.allGroups().map(groupView))
+            case "send":
+                let p = try params(SendParams.self, line)
+                return try ok(try sendMessage(group: p.group, text: p.text))
+            case "log":
+                let p = try params(LogParams.self, line)
+                return try ok(try log(group: p.group, limit: p.limit))
+            default:
+                throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
+            }
+        } catch let body as ControlErrorBody {
+            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
+        } catch {
+            logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
+            let code: ControlErrorCode = "\(type(of: error))".contains("Store") || "\(type(of: error))".contains("Database") ? .storage : .internal
+            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+        }
+    }
+
+    /// `log.follow`: the response (`{"following": true}`), then one event line per new message in
+    /// the group, until the client closes or the daemon stops.
+    nonisolated func streamFollow(head: RequestHead, line: [UInt8], channel: any Channel,
+                                  outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        let subscription: (Int, AsyncStream<MessageView>)
+        do {
+            let p = try params(GroupRefParams.self, line)
+            subscription = try await follow(group: p.group)
+        } catch let body as ControlErrorBody {
+            try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))))
+            return
+        }
+        let (followerID, stream) = subscription
+        struct Following: Codable, Sendable { var following: Bool }
+        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: Following(following: true)))))
+        // A client closing its end (EOF closes the channel) ends the subscription.
+        channel.closeFuture.whenComplete { _ in Task { await self.unfollow(followerID) } }
+        for await view in stream {
+            try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(EventLine(event: "message", data: view))))
+        }
+        await unfollow(followerID)
+    }
+
+    func status() -> StatusResult {
+        StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
+                     tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
+                     groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
+                     pid: Int(getpid()))
+    }
+
+    func peers() -> [PeerView] {
+        var out: [PeerView] = []
+        for (id, info) in peerInfo {
+            let session = sessionByPeer[id].flatMap { sessions[$0] }
+            out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
+                                connected: session != nil, address: session?.remoteAddress ?? info.address,
+                                direction: session?.direction.rawValue, source: session?.source ?? info.source,
+                                lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs))
+        }
+        return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
+    }
+}

@@ -1,0 +1,216 @@
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+import Logging
+
+extension Node {
+    // MARK: lookups
+
+    /// Finds a group by exact name, full hex ID, or unique hex ID prefix (≥ 8 digits).
+    func resolveGroup(_ ref: String) throws(ControlErrorBody) -> Store.GroupRecord {
+        let all: [Store.GroupRecord]
+        do { all = try store.allGroups() } catch { throw ControlErrorBody(code: .storage, message: "\(error)") }
+        let byName = all.filter { $0.name == ref }
+        if byName.count == 1 { return byName[0] }
+        if byName.count > 1 {
+            throw ControlErrorBody(code: .ambiguous, message: "\(byName.count) groups are named \"\(ref)\"; use the ID: "
+                                   + byName.map { String($0.id.hex.prefix(12)) }.joined(separator: ", "))
+        }
+        let lower = ref.lowercased()
+        if lower.count >= 8, lower.allSatisfy(\.isHexDigit) {
+            let byID = all.filter { $0.id.hex.hasPrefix(lower) }
+            if byID.count == 1 { return byID[0] }
+            if byID.count > 1 { throw ControlErrorBody(code: .ambiguous, message: "ID prefix \(ref) matches \(byID.count) groups") }
+        }
+        throw ControlErrorBody(code: .notFound, message: "no group named \"\(ref)\" (see `hark group list`)")
+    }
+
+    func groupView(_ g: Store.GroupRecord) -> GroupView {
+        let events = (try? store.events(group: g.id, limit: nil, afterLamport: nil)) ?? []
+        var members: [String] = []
+        var seen: Set<SigningPublicKey> = []
+        for e in events where (e.kind == .genesis || e.kind == .join) && seen.insert(e.author).inserted {
+            members.append(PeerID(e.author).description)
+        }
+        return GroupView(id: g.id.hex, name: g.name, events: events.count, members: members, createdMs: g.createdMs)
+    }
+
+    /// The display name to show for an author: from JOIN/genesis content, channels, or the peer table.
+    func displayName(of author: SigningPublicKey) -> String {
+        if author == identity.signing.publicKey { return identity.displayName }
+        if let info = peerInfo[PeerID(author)] { return info.displayName }
+        if let name = authorNames[author] { return name }
+        return "unknown"
+    }
+
+    func messageView(_ e: Event, group: Store.GroupRecord) -> MessageView? {
+        guard let body = e.body,
+              let content = try? BodyCipher.open(body, groupKey: group.key, groupID: e.groupID, author: e.author, seq: e.seq)
+        else { return nil }
+        let kind: String
+        let text: String
+        switch content.content {
+        case let .text(t)?: kind = "message"; text = t.text
+        case let .join(j)?:
+            kind = "join"; text = ""
+            if authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
+        default: return nil
+        }
+        let author = PeerID(e.author)
+        return MessageView(id: e.id.hex, group: group.id.hex, author: author.description, authorName: displayName(of: e.author),
+                           authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
+                           kind: kind, text: text)
+    }
+
+    // MARK: authoring
+
+    /// Writes a new event by this node in `group`, after its latest event and all current heads.
+    func author(kind: Hark_V1_EventKind, content: Hark_V1_Content, group: Store.GroupRecord) throws -> Event {
+        let latest = try store.latest(author: identity.signing.publicKey, group: group.id)
+        let seq = (latest?.seq ?? 0) + 1
+        let headIDs = try store.heads(group: group.id).filter { $0 != latest?.id }
+        let parents = try store.events(headIDs)
+        let body = try BodyCipher.seal(content, groupKey: group.key, groupID: group.id,
+                                       author: identity.signing.publicKey, seq: seq)
+        let event = try EventAuthor.make(kind: kind, groupID: group.id, author: identity.signing, seq: seq,
+                                         selfParent: latest, parents: parents, wallMs: Node.nowMs(), body: body)
+        var parentMap: [EventID: Event] = [:]
+        for p in parents { parentMap[p.id] = p }
+        if let latest { parentMap[latest.id] = latest }
+        try EventValidator.validate(event, parents: parentMap)
+        _ = try store.insert(event, receivedMs: Node.nowMs())
+        eventDelivered(event, group: group.id, except: nil)
+        return event
+    }
+
+    // MARK: control operations
+
+    func createGroup(name: String) throws -> GroupView {
+        try Self.validateGroupName(name)
+        let key = SecureRandom.bytes(XChaChaPoly.keyByteCount)
+        var genesisContent = Hark_V1_Content()
+        var g = Hark_V1_Genesis()
+        g.name = name
+        g.creatorDisplayName = identity.displayName
+        genesisContent.genesis = g
+        let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
+        let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,
+                                           selfParent: nil, parents: [], wallMs: Node.nowMs(), body: body)
+        let now = Node.nowMs()
+        let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
+        try store.saveGroup(record)
+        _ = try store.insert(genesis, receivedMs: now)
+        logger.info("group created", metadata: ["group.id": "\(genesis.id)", "group.name": "\(name)"])
+        announceGroup(record)
+        return groupView(record)
+    }
+
+    static func validateGroupName(_ name: String) throws(ControlErrorBody) {
+        let n = name.utf8.count
+        guard n >= 1, n <= ControlLimits.maxGroupNameByteCount else {
+            throw ControlErrorBody(code: .invalidArgument, message: "group name must be 1 to \(ControlLimits.maxGroupNameByteCount) bytes, got \(n)")
+        }
+        for s in name.unicodeScalars where s.properties.generalCategory == .control || s.properties.generalCategory == .format {
+            throw ControlErrorBody(code: .invalidArgument, message: "group name contains a control or format character")
+        }
+    }
+
+    func invite(group ref: String) throws -> InviteResult {
+        let g = try resolveGroup(ref)
+        guard let genesis = try store.event(g.id) else {
+            throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
+        }
+        var invite = Hark_V1_Invite()
+        invite.version = 1
+        invite.groupKey = g.key
+        invite.genesis = genesis.signedEvent
+        invite.inviter = identity.signing.publicKey.bytes
+        return InviteResult(token: try InviteToken.encode(invite))
+    }
+
+    func join(token: String) throws -> GroupView {
+        let invite: Hark_V1_Invite
+        do { invite = try InviteToken.decode(token) } catch {
+            throw ControlErrorBody(code: .invalidToken, message: error.description)
+        }
+        let genesis: Event
+        do { genesis = try Event(decoding: invite.genesis) } catch {
+            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("\(error)").description)
+        }
+        guard genesis.kind == .genesis, genesis.groupID == nil else {
+            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("not a genesis event").description)
+        }
+        let key = [UInt8](invite.groupKey)
+        let content: Hark_V1_Content
+        do {
+            guard let body = genesis.body else { throw CryptoError.authenticationFailed }
+            content = try BodyCipher.open(body, groupKey: key, groupID: nil, author: genesis.author, seq: 1)
+        } catch {
+            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("the group key does not open the genesis").description)
+        }
+        guard case let .genesis(g)? = content.content else {
+            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("genesis body is not a Genesis").description)
+        }
+        if let existing = try store.group(id: genesis.id) {
+            throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(existing.name) (\(existing.id.hex.prefix(12)))")
+        }
+        let now = Node.nowMs()
+        let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
+        try store.saveGroup(record)
+        _ = try store.insert(genesis, receivedMs: now)
+        authorNames[genesis.author] = g.creatorDisplayName
+        var joinContent = Hark_V1_Content()
+        var j = Hark_V1_Join()
+        j.displayName = identity.displayName
+        joinContent.join = j
+        _ = try author(kind: .join, content: joinContent, group: record)
+        logger.info("group joined", metadata: ["group.id": "\(genesis.id)", "group.name": "\(g.name)"])
+        announceGroup(record)
+        return groupView(record)
+    }
+
+    func sendMessage(group ref: String, text: String) throws -> MessageView {
+        let g = try resolveGroup(ref)
+        let n = text.utf8.count
+        guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
+        guard n <= ControlLimits.maxTextByteCount else {
+            throw ControlErrorBody(code: .invalidArgument, message: "message text is \(n) bytes; the limit is \(ControlLimits.maxTextByteCount)")
+        }
+        var content = Hark_V1_Content()
+        var t = Hark_V1_Text()
+        t.text = text
+        content.text = t
+        let e = try author(kind: .message, content: content, group: g)
+        guard let view = messageView(e, group: g) else {
+            throw ControlErrorBody(code: .internal, message: "cannot read back the message just written")
+        }
+        return view
+    }
+
+    func log(group ref: String, limit: Int?) throws -> [MessageView] {
+        let g = try resolveGroup(ref)
+        let events = try store.events(group: g.id, limit: nil, afterLamport: nil)
+        var views: [MessageView] = []
+        for e in events where e.kind == .message || e.kind == .join {
+            if let v = messageView(e, group: g) { views.append(v) }
+        }
+        views = views.filter { $0.kind == "message" }
+        if let limit, limit >= 0, views.count > limit { views = Array(views.suffix(limit)) }
+        return views
+    }
+
+    func follow(group ref: String) throws -> (Int, AsyncStream<MessageView>) {
+        let g = try resolveGroup(ref)
+        let (stream, continuation) = AsyncStream.makeStream(of: MessageView.self, bufferingPolicy: .bufferingNewest(10_000))
+        let id = nextFollowerID
+        nextFollowerID += 1
+        followers[id] = (g.id, continuation)
+        return (id, stream)
+    }
+
+    func unfollow(_ id: Int) {
+        followers.removeValue(forKey: id)?.continuation.finish()
+    }
+}

@@ -1,0 +1,297 @@
+import Foundation
+import HarkCrypto
+import HarkProto
+import HarkWire
+import Logging
+import NIOCore
+import NIOPosix
+
+typealias PeerChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+extension Node {
+    /// The pipeline of every peer connection: 2-byte length framing under NIOAsyncChannel.
+    nonisolated static func makePeerChannel(_ channel: any Channel) -> EventLoopFuture<PeerChannel> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder()))
+            return try PeerChannel(wrappingChannelSynchronously: channel)
+        }
+    }
+
+    func bindPeerListener() async throws -> NIOAsyncChannel<PeerChannel, Never> {
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        var hosts = [configuration.listenHost]
+        if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
+        var lastError: (any Error)?
+        for host in hosts {
+            do {
+                let server = try await bootstrap.bind(host: host, port: configuration.listenPort) { child in
+                    Node.makePeerChannel(child)
+                }
+                listenPort = server.channel.localAddress?.port ?? 0
+                return server
+            } catch {
+                lastError = error
+            }
+        }
+        throw NodeError.bindFailed(what: "\(configuration.listenHost) port \(configuration.listenPort)", why: "\(lastError.map { "\($0)" } ?? "unknown")")
+    }
+
+    nonisolated func acceptPeers(_ server: NIOAsyncChannel<PeerChannel, Never>) async {
+        do {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        let remote = connection.channel.remoteAddress.map(Self.describe) ?? "?"
+                        group.addTask {
+                            await self.runConnection(connection, role: .responder, remote: remote, source: "inbound")
+                        }
+                    }
+                }
+            }
+        } catch {
+            if !Task.isCancelled { logger.error("peer listener failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    nonisolated static func describe(_ address: SocketAddress) -> String {
+        switch address {
+        case .v4: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .v6: return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        default: return "\(address)"
+        }
+    }
+
+    /// Dials `address` once and runs the connection until it closes.
+    /// - Returns: whether a handshake completed.
+    @discardableResult
+    func dial(_ address: SocketAddress, label: String, source: String) async -> Bool {
+        guard !stopped, !dialing.contains(label) else { return false }
+        guard sessions.count < configuration.maxConnections else { return false }
+        dialing.insert(label)
+        defer { dialing.remove(label) }
+        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        let connection: PeerChannel
+        do {
+            connection = try await bootstrap.connect(to: address) { Node.makePeerChannel($0) }
+        } catch {
+            logger.debug("dial failed", metadata: ["peer.address": "\(label)", "error": "\(error)"])
+            return false
+        }
+        return await runConnection(connection, role: .initiator, remote: label, source: source)
+    }
+
+    /// Handshake, then the session's reader and writer, until the channel closes.
+    /// - Returns: whether the handshake completed.
+    @discardableResult
+    nonisolated func runConnection(_ connection: PeerChannel, role: NoiseRole, remote: String, source: String) async -> Bool {
+        let local = LocalHello(identity: identity.signing, noiseStatic: identity.noiseStatic,
+                               displayName: identity.displayName, instanceToken: instanceToken,
+                               listenPort: UInt16(clamping: await listenPort))
+        let channel = connection.channel
+        // The handshake deadline closes the channel; the pending read then ends.
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(configuration.handshakeTimeoutMs)) {
+            channel.close(promise: nil)
+        }
+        var completed = false
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                var driver = HandshakeDriver(role: role, local: local)
+                if let first = try driver.start() {
+                    try await outbound.write(ByteBuffer(bytes: try framedMessage(first)))
+                }
+                var peer: PeerHello?
+                while peer == nil {
+                    guard var buffer = try await iterator.next() else {
+                        throw ConnectionError.closedDuringHandshake
+                    }
+                    let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                    switch try driver.receive(bytes) {
+                    case let .send(message):
+                        try await outbound.write(ByteBuffer(bytes: try framedMessage(message)))
+                    case let .sendAndComplete(message, hello):
+                        try await outbound.write(ByteBuffer(bytes: try framedMessage(message)))
+                        peer = hello
+                    case let .complete(hello):
+                        peer = hello
+                    }
+                }
+                deadline.cancel()
+                guard let hello = peer else { return }
+                let records = RecordBox(try RecordLayer(transport: try driver.transport()))
+                let (stream, continuation) = AsyncStream.makeStream(of: Hark_V1_Frame.self)
+                guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
+                                                           channel: channel, outbox: continuation) else {
+                    return
+                }
+                completed = true
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // Writer: seal queued frames and write them in order.
+                        for await frame in stream {
+                            session.dequeued()
+                            do {
+                                for message in try records.seal(frame) {
+                                    try await outbound.write(ByteBuffer(bytes: try framedMessage(message)))
+                                }
+                            } catch {
+                                self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
+                                session.close()
+                                return
+                            }
+                        }
+                    }
+                    // Reader: open records and hand whole frames to the node.
+                    do {
+                        while var buffer = try await iterator.next() {
+                            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                            guard let frame = try records.open(bytes) else { continue }
+                            if case .close(let c)? = frame.frame {
+                                self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
+                                break
+                            }
+                            try await self.handle(frame, from: session)
+                        }
+                    } catch {
+                        self.logger.warning("dropping peer connection", metadata: [
+                            "peer.id": "\(hello.peerID)", "peer.address": "\(remote)", "reason": "\(error)",
+                        ])
+                    }
+                    session.close()
+                    group.cancelAll()
+                }
+                await self.closeSession(session)
+            }
+        } catch {
+            deadline.cancel()
+            logger.warning("dropping peer connection", metadata: ["peer.address": "\(remote)", "reason": "\(error)"])
+        }
+        return completed
+    }
+
+    /// Registers a new authenticated session, or refuses it (self, duplicate).
+    func openSession(hello: PeerHello, role: NoiseRole, remote: String, source: String,
+                     channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) -> PeerSession? {
+        if hello.peerID == peerID {
+            logger.debug("connected to myself; closing", metadata: ["peer.address": "\(remote)"])
+            return nil
+        }
+        let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
+        if let existingID = sessionByPeer[hello.peerID], let existing = sessions[existingID] {
+            // Two channels to one peer (both dialled at once): both ends keep the channel
+            // dialled by the peer whose identity key sorts first.
+            let newInitiator = direction == .outbound ? peerID : hello.peerID
+            let keepNew = newInitiator == min(peerID, hello.peerID) && existing.direction != direction
+            if !keepNew {
+                logger.debug("duplicate channel; keeping the older one", metadata: ["peer.id": "\(hello.peerID)"])
+                return nil
+            }
+            existing.close()
+        }
+        let session = PeerSession(id: nextSessionID, hello: hello, direction: direction, remoteAddress: remote,
+                                  source: source, channel: channel, outbox: outbox)
+        nextSessionID += 1
+        sessions[session.id] = session
+        sessionByPeer[hello.peerID] = session.id
+        sharedGroups[session.id] = []
+        offeredGroups[session.id] = []
+        unmatchedTags[session.id] = []
+        let now = Node.nowMs()
+        var info = peerInfo[hello.peerID] ?? PeerInfo(displayName: hello.displayName, address: nil, source: nil, lastSeenMs: now)
+        info.displayName = hello.displayName
+        info.address = remote
+        info.source = source
+        info.lastSeenMs = now
+        peerInfo[hello.peerID] = info
+        do {
+            try store.upsertPeer(key: hello.peerID.key, displayName: hello.displayName, address: remote, seenMs: now)
+        } catch {
+            logger.error("cannot record peer", metadata: ["error": "\(error)"])
+        }
+        logger.info("channel open", metadata: [
+            "peer.id": "\(hello.peerID)", "peer.name": "\(hello.displayName)", "peer.address": "\(remote)",
+            "direction": "\(direction.rawValue)",
+        ])
+        startSync(session)
+        return session
+    }
+
+    func closeSession(_ session: PeerSession) {
+        guard sessions.removeValue(forKey: session.id) != nil else { return }
+        if sessionByPeer[session.peerID] == session.id { sessionByPeer.removeValue(forKey: session.peerID) }
+        sharedGroups.removeValue(forKey: session.id)
+        offeredGroups.removeValue(forKey: session.id)
+        unmatchedTags.removeValue(forKey: session.id)
+        peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
+        logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
+    }
+
+    func hasSession(instanceToken token: [UInt8]) -> Bool {
+        sessions.values.contains { $0.hello.instanceToken == token }
+    }
+
+    /// Dials a `--peer HOST:PORT` again and again while the node runs (500 ms, doubling to 30 s
+    /// after failures; back to the start after a channel that worked).
+    nonisolated func keepDialling(staticPeer spec: String) async {
+        var delayMs = configuration.redialInitialMs
+        while !Task.isCancelled {
+            if let address = Self.resolve(spec) {
+                if await dial(address, label: spec, source: "static") {
+                    delayMs = configuration.redialInitialMs
+                } else {
+                    delayMs = min(delayMs * 2, 30_000)
+                }
+            } else {
+                logger.warning("cannot resolve static peer", metadata: ["peer.address": "\(spec)"])
+                delayMs = 30_000
+            }
+            try? await Task.sleep(for: .milliseconds(delayMs))
+        }
+    }
+
+    /// Parses `host:port` or `[v6]:port` and resolves the host.
+    nonisolated static func resolve(_ spec: String) -> SocketAddress? {
+        guard let (host, port) = parseHostPort(spec) else { return nil }
+        return try? SocketAddress.makeAddressResolvingHost(host, port: port)
+    }
+
+    /// Splits `host:port` / `[v6]:port`; nil if malformed or the port is not 1…65535.
+    public nonisolated static func parseHostPort(_ spec: String) -> (String, Int)? {
+        var host: Substring
+        var portText: Substring
+        if spec.hasPrefix("[") {
+            guard let close = spec.firstIndex(of: "]") else { return nil }
+            host = spec[spec.index(after: spec.startIndex)..<close]
+            let rest = spec[spec.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = spec.lastIndex(of: ":") else { return nil }
+            host = spec[..<colon]
+            portText = spec[spec.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (String(host), port)
+    }
+}
+
+/// The record layer of one channel, shared by its reader and writer under a lock.
+final class RecordBox: Sendable {
+    private let layer: Mutex<RecordLayer>
+    init(_ layer: RecordLayer) { self.layer = Mutex(layer) }
+    func seal(_ frame: Hark_V1_Frame) throws -> [[UInt8]] { try layer.withLock { try $0.seal(frame) } }
+    func open(_ message: [UInt8]) throws -> Hark_V1_Frame? { try layer.withLock { try $0.open(message) } }
+}
+
+enum ConnectionError: Error, CustomStringConvertible {
+    case closedDuringHandshake
+    var description: String { "connection closed (or handshake timed out) before the handshake completed" }
+}
+
+import Synchronization

@@ -1,0 +1,259 @@
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+import HarkWire
+import Logging
+
+/// Limits on what one peer may ask of the node in one frame (docs/PROTOCOL.md §7).
+enum SyncLimits {
+    /// Tags in one GroupOffer.
+    static let maxOfferTags = 1024
+    /// Heads in one Heads frame.
+    static let maxHeads = 1024
+    /// IDs in one Needs frame.
+    static let maxNeeds = 1024
+    /// Events waiting for their parents, per group.
+    static let maxPendingPerGroup = 100_000
+    /// Serialized events packed into one Events frame, bytes (the frame limit is 1 MiB).
+    static let maxEventsFrameByteCount = 768 * 1024
+}
+
+/// A peer broke the sync protocol; its channel is dropped with this reason.
+struct ProtocolViolation: Error, CustomStringConvertible {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
+}
+
+extension Node {
+    /// First frames on a new channel: our offer tags for every group we hold.
+    func startSync(_ session: PeerSession) {
+        let groups = (try? store.allGroups()) ?? []
+        guard !groups.isEmpty else { return }
+        offer(groups, on: session)
+    }
+
+    func offer(_ groups: [Store.GroupRecord], on session: PeerSession) {
+        var offer = Hark_V1_GroupOffer()
+        for g in groups {
+            offer.tags.append(GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash,
+                                                sender: identity.signing.publicKey))
+            offeredGroups[session.id, default: []].insert(g.id)
+        }
+        var frame = Hark_V1_Frame()
+        frame.groupOffer = offer
+        session.send(frame)
+    }
+
+    /// Handles one frame from an authenticated peer.
+    /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
+    func handle(_ frame: Hark_V1_Frame, from session: PeerSession) throws {
+        guard sessions[session.id] != nil else { return }
+        switch frame.frame {
+        case let .groupOffer(offer)?: try receiveOffer(offer, from: session)
+        case let .heads(heads)?: try receiveHeads(heads, from: session)
+        case let .needs(needs)?: try receiveNeeds(needs, from: session)
+        case let .events(events)?: try receiveEvents(events, from: session)
+        case .ping?, .close?: break
+        case nil: throw ProtocolViolation("empty or unknown frame")
+        }
+    }
+
+    // MARK: group offers (§6.1)
+
+    func receiveOffer(_ offer: Hark_V1_GroupOffer, from session: PeerSession) throws {
+        guard offer.tags.count <= SyncLimits.maxOfferTags else { throw ProtocolViolation("offer with \(offer.tags.count) tags") }
+        let groups = try store.allGroups()
+        var expected: [[UInt8]: Store.GroupRecord] = [:]
+        for g in groups {
+            expected[GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash, sender: session.peerID.key)] = g
+        }
+        for tag in offer.tags {
+            guard tag.count == 32 else { throw ProtocolViolation("offer tag of \(tag.count) bytes") }
+            let t = [UInt8](tag)
+            if let g = expected[t] {
+                groupBecameShared(g, on: session)
+            } else {
+                unmatchedTags[session.id, default: []].insert(t)
+            }
+        }
+    }
+
+    /// Both sides hold the group key: answer with our own tag (once) and our heads.
+    func groupBecameShared(_ g: Store.GroupRecord, on session: PeerSession) {
+        guard !(sharedGroups[session.id]?.contains(g.id) ?? false) else { return }
+        sharedGroups[session.id, default: []].insert(g.id)
+        if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
+        sendHeads(group: g.id, to: session)
+        logger.debug("group shared with peer", metadata: ["group.id": "\(g.id)", "peer.id": "\(session.peerID)"])
+    }
+
+    /// A group was created or joined here: offer it on every channel, and match tags peers sent earlier.
+    func announceGroup(_ g: Store.GroupRecord) {
+        for session in sessions.values {
+            offer([g], on: session)
+            let tag = GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash, sender: session.peerID.key)
+            if unmatchedTags[session.id]?.remove(tag) != nil { groupBecameShared(g, on: session) }
+        }
+    }
+
+    func isShared(_ group: EventID, with session: PeerSession) -> Bool {
+        sharedGroups[session.id]?.contains(group) ?? false
+    }
+
+    // MARK: heads and needs (Kleppmann–Howard Algorithm 1)
+
+    func sendHeads(group: EventID, to session: PeerSession) {
+        var heads = Hark_V1_Heads()
+        heads.groupID = group.bytes
+        heads.heads = ((try? store.heads(group: group)) ?? []).map(\.bytes)
+        var frame = Hark_V1_Frame()
+        frame.heads = heads
+        session.send(frame)
+    }
+
+    func sharedGroup(_ bytes: [UInt8], from session: PeerSession) throws -> EventID {
+        let group: EventID
+        do { group = try EventID(bytes: bytes) } catch { throw ProtocolViolation("group ID of \(bytes.count) bytes") }
+        guard isShared(group, with: session) else { throw ProtocolViolation("frame for a group not shared on this channel") }
+        return group
+    }
+
+    func receiveHeads(_ heads: Hark_V1_Heads, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](heads.groupID), from: session)
+        guard heads.heads.count <= SyncLimits.maxHeads else { throw ProtocolViolation("\(heads.heads.count) heads") }
+        var wanted: [EventID] = []
+        for h in heads.heads {
+            guard let id = try? EventID(bytes: [UInt8](h)) else { throw ProtocolViolation("head of \(h.count) bytes") }
+            if try !store.contains(id), pending[group]?[id] == nil, !rejected.contains(id) { wanted.append(id) }
+        }
+        requestEvents(wanted, group: group, from: session)
+    }
+
+    func requestEvents(_ ids: [EventID], group: EventID, from session: PeerSession) {
+        guard !ids.isEmpty else { return }
+        for chunkStart in stride(from: 0, to: ids.count, by: SyncLimits.maxNeeds) {
+            var needs = Hark_V1_Needs()
+            needs.groupID = group.bytes
+            needs.ids = ids[chunkStart..<min(chunkStart + SyncLimits.maxNeeds, ids.count)].map(\.bytes)
+            var frame = Hark_V1_Frame()
+            frame.needs = needs
+            session.send(frame)
+        }
+    }
+
+    func receiveNeeds(_ needs: Hark_V1_Needs, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](needs.groupID), from: session)
+        guard needs.ids.count <= SyncLimits.maxNeeds else { throw ProtocolViolation("needs for \(needs.ids.count) events") }
+        var ids: [EventID] = []
+        for raw in needs.ids {
+            guard let id = try? EventID(bytes: [UInt8](raw)) else { throw ProtocolViolation("needed ID of \(raw.count) bytes") }
+            ids.append(id)
+        }
+        // Only events of this group; unknown IDs are ignored (the peer may ask again elsewhere).
+        let events = try store.events(ids).filter { ($0.groupID ?? $0.id) == group }
+        send(events, group: group, to: session)
+    }
+
+    /// Sends events parents-first, packed into frames under the size limit.
+    func send(_ events: [Event], group: EventID, to session: PeerSession) {
+        var batch = Hark_V1_Events()
+        batch.groupID = group.bytes
+        var size = 0
+        func flush() {
+            guard !batch.events.isEmpty else { return }
+            var frame = Hark_V1_Frame()
+            frame.events = batch
+            session.send(frame)
+            batch.events.removeAll()
+            size = 0
+        }
+        for e in events.sorted(by: EventOrder.precedes) {
+            let signed = e.signedEvent
+            let n = e.headerBytes.count + e.signature.count + (e.body?.count ?? 0) + 16
+            if size + n > SyncLimits.maxEventsFrameByteCount { flush() }
+            batch.events.append(signed)
+            size += n
+        }
+        flush()
+    }
+
+    // MARK: events
+
+    func receiveEvents(_ frame: Hark_V1_Events, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](frame.groupID), from: session)
+        var arrived: [Event] = []
+        for signed in frame.events {
+            let event: Event
+            do { event = try Event(decoding: signed) } catch {
+                throw ProtocolViolation("invalid event: \(error)")
+            }
+            guard (event.groupID ?? event.id) == group else {
+                throw ProtocolViolation("event \(event.id) does not belong to group \(group)")
+            }
+            if rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
+            if try store.contains(event.id) { continue }
+            arrived.append(event)
+        }
+        guard !arrived.isEmpty else { return }
+        var waiting = pending[group] ?? [:]
+        for e in arrived where waiting[e.id] == nil {
+            guard waiting.count < SyncLimits.maxPendingPerGroup else { throw ProtocolViolation("too many events without parents") }
+            waiting[e.id] = e
+        }
+        pending[group] = waiting
+        try deliverPending(group: group, from: session)
+    }
+
+    /// Delivers every pending event whose parents are all held, in (lamport, ID) order; a valid
+    /// event's parents have smaller Lamport timestamps, so one pass in that order suffices.
+    func deliverPending(group: EventID, from session: PeerSession?) throws {
+        guard var waiting = pending[group], !waiting.isEmpty else { return }
+        var delivered: [Event] = []
+        var violation: ProtocolViolation?
+        for event in waiting.values.sorted(by: EventOrder.precedes) {
+            var parents: [EventID: Event] = [:]
+            var missing = false
+            for p in event.allParents {
+                if let held = try store.event(p) { parents[p] = held } else { missing = true; break }
+            }
+            if missing { continue }
+            do {
+                try EventValidator.validate(event, parents: parents)
+            } catch {
+                waiting.removeValue(forKey: event.id)
+                rejected.insert(event.id)
+                logger.warning("rejected event", metadata: ["event.id": "\(event.id)", "reason": "\(error)"])
+                violation = ProtocolViolation("invalid event \(event.id): \(error)")
+                continue
+            }
+            if try store.insert(event, receivedMs: Node.nowMs()) { delivered.append(event) }
+            waiting.removeValue(forKey: event.id)
+        }
+        pending[group] = waiting
+        for e in delivered { eventDelivered(e, group: group, except: session) }
+        // Ask for parents we still lack.
+        if let session {
+            var missing: Set<EventID> = []
+            for e in waiting.values {
+                for p in e.allParents where waiting[p] == nil && !rejected.contains(p) {
+                    if try !store.contains(p) { missing.insert(p) }
+                }
+            }
+            requestEvents(Array(missing), group: group, from: session)
+        }
+        if let violation { throw violation }
+    }
+
+    /// A new event is stored: push it to every other channel sharing the group, and to followers.
+    func eventDelivered(_ event: Event, group: EventID, except: PeerSession?) {
+        for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
+            send([event], group: group, to: s)
+        }
+        if event.kind == .message || event.kind == .join, !followers.isEmpty,
+           let record = try? store.group(id: group), let view = messageView(event, group: record) {
+            for (_, f) in followers where f.group == group { f.continuation.yield(view) }
+        }
+    }
+}

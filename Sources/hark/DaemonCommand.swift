@@ -1,0 +1,79 @@
+import ArgumentParser
+import Dispatch
+import HarkNode
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the node in the foreground.",
+        discussion: """
+            Publishes _hark._tcp through avahi-daemon, connects to the peers it finds and to every \
+            --peer, replicates group history, and serves the control socket the other subcommands \
+            use. Logs go to stderr. SIGINT or SIGTERM stops it cleanly (exit 0). Without \
+            avahi-daemon it says so once and keeps working with --peer.
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Option(name: .long, help: "TCP port for peer connections (0 picks a free one).") var port: Int = 0
+    @Option(name: .long, help: "Address to listen on.") var listen: String = "::"
+    @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to connect to, HOST:PORT or [V6]:PORT (repeatable).", valueName: "host:port"))
+    var peers: [String] = []
+    @Flag(name: .long, help: "Do not use avahi-daemon (publish nothing, browse nothing).") var noDiscovery = false
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        for p in peers where Node.parseHostPort(p) == nil {
+            throw ValidationError("--peer \(p): expected HOST:PORT or [V6]:PORT with a port of 1 to 65535")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "hark")
+        var config = NodeConfiguration()
+        config.listenHost = listen
+        config.listenPort = port
+        config.staticPeers = peers
+        config.discoveryEnabled = !noDiscovery
+        let node: Node
+        do {
+            node = try Node(home: options.nodeHome, configuration: config, logger: logger)
+        } catch let error as HomeError {
+            throw fail(error.description, Exit.code(for: error))
+        } catch {
+            throw fail("cannot open the store: \(error)", Exit.ioError)
+        }
+        let task = Task { try await node.run() }
+        let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await task.value
+        } catch let error as NodeError {
+            switch error {
+            case .alreadyRunning: throw fail(error.description, Exit.tempFail)
+            case .bindFailed: throw fail(error.description, Exit.unavailable)
+            }
+        } catch is CancellationError {
+        } catch {
+            throw fail("\(error)", Exit.software)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import HarkControl
+import HarkNode
+
+/// Exit codes, from sysexits.h (documented in hark(1) and docs/CONTROL.md).
+enum Exit {
+    static let usage = ExitCode(64)        // EX_USAGE
+    static let dataError = ExitCode(65)    // EX_DATAERR
+    static let noUser = ExitCode(67)       // EX_NOUSER: unknown group or peer
+    static let unavailable = ExitCode(69)  // EX_UNAVAILABLE: no daemon
+    static let software = ExitCode(70)     // EX_SOFTWARE
+    static let cantCreate = ExitCode(73)   // EX_CANTCREAT
+    static let ioError = ExitCode(74)      // EX_IOERR
+    static let tempFail = ExitCode(75)     // EX_TEMPFAIL
+    static let noPermission = ExitCode(77) // EX_NOPERM
+    static let config = ExitCode(78)       // EX_CONFIG
+
+    static func code(for error: ControlErrorCode) -> ExitCode {
+        switch error {
+        case .invalidArgument, .invalidToken, .alreadyExists: return dataError
+        case .notFound: return noUser
+        case .ambiguous: return usage
+        case .storage: return ioError
+        case .badRequest, .unknownMethod, .internal: return software
+        }
+    }
+
+    static func code(for error: HomeError) -> ExitCode {
+        switch error {
+        case .alreadyInitialized: return cantCreate
+        case .notInitialized: return config
+        case .insecurePermissions: return noPermission
+        case .corrupt: return dataError
+        case .invalidDisplayName: return usage
+        case .io: return ioError
+        }
+    }
+}
+
+/// Prints `hark: message` to stderr and exits with `code`.
+func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+    printError("hark: \(message)")
+    return code
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import HarkControl
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show a group's messages in their total order.",
+        discussion: """
+            Messages are ordered by (Lamport timestamp, event ID), the same on every replica that \
+            holds the same events; the time shown is the author's clock and is for display only.
+            With --json, one object per line with id, group, author, author_name, lamport, \
+            wall_ms, seq, kind and text.
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Argument(help: "Group name or ID.") var group: String
+    @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
+    @Flag(name: .shortAndLong, help: "Keep printing new messages as they arrive.") var follow = false
+    @Option(name: .shortAndLong, help: "Show only the last N messages.") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() throws {
+        let client = try connect(options)
+        if follow {
+            // Subscribe first so nothing falls between the history and the stream.
+            let live = try connect(options)
+            struct Following: Codable, Sendable { var following: Bool }
+            _ = try call(live, "log.follow", GroupRefParams(group: group), as: Following.self)
+            let history = try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self)
+            var shown = Set(history.map(\.id))
+            for m in history { try show(m) }
+            while let line = try live.nextEvent(as: MessageView.self) {
+                guard line.data.kind == "message", shown.insert(line.data.id).inserted else { continue }
+                try show(line.data)
+            }
+            return
+        }
+        for m in try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self) { try show(m) }
+    }
+
+    func show(_ m: MessageView) throws {
+        if json { try printJSON(m); return }
+        printOut("\(formatTime(ms: m.wallMs))  \(terminalSafe(m.authorName)) (\(m.authorFingerprint))  \(terminalSafe(m.text, keepNewlines: true))")
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import HarkControl
+import HarkNode
+
+/// Options every subcommand takes.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The node's home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).", valueName: "dir"))
+    var home: String?
+
+    var nodeHome: NodeHome { NodeHome.resolve(explicit: home) }
+}
+
+/// Connects to the daemon of `home`, mapping failures to exit codes.
+func connect(_ options: HomeOptions) throws -> ControlClient {
+    do { return try ControlClient(socketPath: options.nodeHome.socketPath) } catch let e as ControlClient.ClientError {
+        switch e {
+        case .daemonNotRunning:
+            throw fail("no hark daemon is running for \(options.nodeHome.path); start one with `hark daemon`", Exit.unavailable)
+        default:
+            throw fail(e.description, Exit.unavailable)
+        }
+    }
+}
+
+/// Runs a control call, mapping daemon errors to exit codes.
+func call<P: Codable & Sendable, R: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P, as: R.Type) throws -> R {
+    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError {
+        switch e {
+        case let .remote(body): throw fail(body.message, Exit.code(for: body.code))
+        case .daemonNotRunning: throw fail(e.description, Exit.unavailable)
+        default: throw fail(e.description, Exit.ioError)
+        }
+    }
+}

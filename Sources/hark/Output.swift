@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import HarkControl
+
+/// Writes to stdout; a closed stdout (`hark log g | head -1`) ends the process quietly with 0.
+func printOut(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    var off = 0
+    while off < bytes.count {
+        let n = bytes[off...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            exit(errno == EPIPE ? 0 : 74)
+        }
+        off += n
+    }
+}
+
+func printError(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// One JSON object on one line (NDJSON), snake_case keys.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let line = try ControlCoding.encodeLine(value)
+    printOut(String(decoding: line.dropLast(), as: UTF8.self))
+}
+
+/// Text from peers made safe for a terminal: C0/C1 control characters (except tab), DEL and
+/// Unicode format characters (bidi overrides, zero-width joiners…) become visible escapes such as
+/// `\u{202E}`, so a message cannot move the cursor, recolour the screen or reorder what follows.
+func terminalSafe(_ text: String, keepNewlines: Bool = false) -> String {
+    var out = ""
+    for s in text.unicodeScalars {
+        let cat = s.properties.generalCategory
+        if (s == "\n" && keepNewlines) || s == "\t" {
+            out.unicodeScalars.append(s)
+        } else if cat == .control || cat == .format || cat == .lineSeparator || cat == .paragraphSeparator {
+            out += "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+        } else {
+            out.unicodeScalars.append(s)
+        }
+    }
+    return out
+}
+
+/// `2026-12-01 07:30:12` in local time, for display only.
+func formatTime(ms: Int64) -> String {
+    var t = time_t(ms / 1000)
+    var tmv = tm()
+    localtime_r(&t, &tmv)
+    var buf = [Int8](repeating: 0, count: 32)
+    strftime(&buf, buf.count, "%Y-%m-%d %H:%M:%S", &tmv)
+    return String(cString: buf)
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import HarkControl
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running node's state.")
+
+    @OptionGroup var options: HomeOptions
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let client = try connect(options)
+        let s = try call(client, "status", NoParams(), as: StatusResult.self)
+        if json { try printJSON(s); return }
+        printOut("peer id:     \(s.peerId)")
+        printOut("fingerprint: \(s.fingerprint)")
+        printOut("name:        \(terminalSafe(s.displayName))")
+        printOut("tcp port:    \(s.tcpPort)")
+        var d = "discovery:   \(s.discovery.state)"
+        if let n = s.discovery.instanceName { d += " as \"\(terminalSafe(n))\"" }
+        if let r = s.discovery.reason { d += " (\(r))" }
+        printOut(d)
+        printOut("peers:       \(s.connectedPeers) connected")
+        printOut("groups:      \(s.groups)")
+        printOut("home:        \(s.home)")
+    }
+}
+
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node.")
+
+    @OptionGroup var options: HomeOptions
+    @Flag(name: .long, help: "Print one JSON object per line.") var json = false
+
+    func run() throws {
+        let client = try connect(options)
+        let peers = try call(client, "peers", NoParams(), as: [PeerView].self)
+        if json { for p in peers { try printJSON(p) }; return }
+        if peers.isEmpty { printOut("no peers seen yet"); return }
+        for p in peers {
+            let state = p.connected ? "connected" : "offline  "
+            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  \(p.source ?? "")")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import HarkControl
+import HarkCrypto
+@testable import HarkNode
+import Logging
+
+/// A temporary node home, removed when the test ends.
+final class TempHome {
+    let path: String
+    init(_ name: String) {
+        var template = Array("/tmp/hark-test-\(name)-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        path = String(cString: p!)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A real node (real sockets on 127.0.0.1, real SQLite, real libsodium) running in this process.
+final class RunningNode: @unchecked Sendable {
+    let home: TempHome
+    let node: Node
+    let task: Task<Void, any Error>
+    let port: Int
+
+    static func start(_ name: String, staticPeers: [String] = []) async throws -> RunningNode {
+        let home = TempHome(name)
+        _ = try NodeHome(path: home.path).initialize(displayName: name)
+        var config = NodeConfiguration()
+        config.listenHost = "127.0.0.1"
+        config.discoveryEnabled = false
+        config.staticPeers = staticPeers
+        config.redialInitialMs = 100
+        var logger = Logger(label: "test.\(name)")
+        logger.logLevel = .warning
+        let node = try Node(home: NodeHome(path: home.path), configuration: config, logger: logger)
+        let task = Task { try await node.run() }
+        var port = 0
+        for _ in 0..<200 {
+            port = await node.listenPort
+            if port != 0, FileManager.default.fileExists(atPath: home.path + "/control.sock") { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        precondition(port != 0, "node did not start")
+        return RunningNode(home: home, node: node, task: task, port: port)
+    }
+
+    private init(home: TempHome, node: Node, task: Task<Void, any Error>, port: Int) {
+        self.home = home; self.node = node; self.task = task; self.port = port
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+/// Polls `condition` every 50 ms for at most `seconds`.
+func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
+
+/// A blocking TCP client on loopback that speaks raw bytes, for peers that lie.
+final class RawPeerSocket {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    /// Writes one message with its 2-byte big-endian length.
+    func writeMessage(_ bytes: [UInt8]) {
+        write([UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes)
+    }
+
+    /// Reads one length-prefixed message; nil on EOF, error or timeout (5 s).
+    func readMessage() -> [UInt8]? {
+        guard let len = readExactly(2) else { return nil }
+        return readExactly(Int(len[0]) << 8 | Int(len[1]))
+    }
+
+    private func readExactly(_ n: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: n)
+        var off = 0
+        while off < n {
+            let r = out[off...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if r <= 0 { return nil }
+            off += r
+        }
+        return out
+    }
+
+    /// True when the node closed the connection (EOF) within 5 s.
+    func isClosedByPeer() -> Bool {
+        var b = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let r = b.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if r == 0 { return true }
+            if r < 0 { return errno == ECONNRESET }
+        }
+    }
+}

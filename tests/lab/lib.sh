@@ -1,0 +1,60 @@
+# Shared helpers of hark's lab tests and demo (sourced, not run).
+# Every wait is bounded; every process runs inside the lab's own namespaces, started through
+# scripts/lab.sh, and `lab_cleanup` ends them by their namespaces and removes the lab.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
+LAB="$ROOT/scripts/lab.sh"
+export LAB_NAME=${LAB_NAME:-harktest}
+export LAB_NET=${LAB_NET:-10.97.0}
+export LAB_TTL=${LAB_TTL:-1800}
+WORK=${WORK:-/tmp/$LAB_NAME.work}
+
+PASSED=0
+FAILED=0
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+ok() { PASSED=$((PASSED + 1)); printf 'ok   - %s\n' "$*"; }
+not_ok() { FAILED=$((FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
+
+# hark_on HOST ARGS... : run the hark CLI on a lab host against that host's home
+hark_on() { local h=$1; shift; "$LAB" exec "$h" env HARK_HOME="$WORK/$h" "$HARK" "$@"; }
+
+# start_daemon HOST ARGS... : run `hark daemon` on HOST in the background (log in $WORK/HOST.log)
+start_daemon() {
+  local h=$1; shift
+  "$LAB" spawn "$h" "hark-$h" env HARK_HOME="$WORK/$h" "$HARK" daemon "$@"
+  wait_until 20 hark_on "$h" status >/dev/null 2>&1 || { echo "daemon on $h did not start" >&2; cat_log "$h"; return 1; }
+}
+
+# stop_daemon HOST : SIGTERM the daemon started by start_daemon and wait for it to exit
+stop_daemon() { "$LAB" kill "$1" "hark-$1" || true; }
+
+cat_log() { "$LAB" log "$1" "hark-$1" >&2 || true; }
+
+# wait_until SECONDS CMD... : poll CMD every 0.2 s until it succeeds, at most SECONDS
+wait_until() {
+  local n=$(( $1 * 5 )); shift
+  while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
+  return 1
+}
+
+connected_peers() { hark_on "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["connected_peers"])'; }
+has_peer() { [ "$(connected_peers "$1" 2>/dev/null || echo 0)" -ge "${2:-1}" ]; }
+log_has() { hark_on "$1" log "$2" --json 2>/dev/null | grep -qF -- "$3"; }
+
+lab_setup() {
+  [ -x "$HARK" ] || { echo "no hark binary at $HARK (run: swift build)" >&2; exit 2; }
+  rm -rf "$WORK"; mkdir -p "$WORK"
+  "$LAB" up "${1:-2}" >&2
+}
+
+lab_cleanup() {
+  "$LAB" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+
+summary() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
