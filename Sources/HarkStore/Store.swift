@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HarkLog
 #if canImport(Glibc)
@@ -16,7 +17,8 @@ import Darwin
 /// The file is created with mode 0600 (it holds group keys) and opened in WAL mode through a
 /// GRDB `DatabasePool`: one writer at a time, readers concurrent with it.
 /// Thread-safety: `Sendable`; every method may be called from any thread or task. Each method
-/// is one transaction. Methods block the calling thread on SQLite I/O.
+/// is one transaction. Methods block the calling thread on SQLite I/O. The file is closed when
+/// the last reference to the store goes away.
 public final class Store: Sendable {
     let pool: DatabasePool
     /// The database file path.
@@ -68,8 +70,9 @@ public final class Store: Sendable {
         try read("read journal_mode") { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Test hook: runs raw SQL with blob arguments (for corrupting rows on purpose).
-    func executeRaw(_ sql: String, _ arguments: [DatabaseValueConvertible]) throws(StoreError) {
-        try write("raw SQL") { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+    /// Test hook (internal; `@testable` only): runs raw SQL with blob arguments, to damage rows
+    /// on purpose.
+    func executeRaw(_ sql: String, blobs: [[UInt8]] = []) throws(StoreError) {
+        try write("raw SQL") { db in try db.execute(sql: sql, arguments: StatementArguments(blobs.map { Data($0) })) }
     }
 }
