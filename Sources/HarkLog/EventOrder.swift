@@ -2,8 +2,13 @@
 /// then ID bytes ascending. Every validated parent has a smaller lamport than its child, so the
 /// order is a linear extension of causality; it uses no wall clock. As a value it is an event's
 /// sort key. Value type; thread-safe.
+///
+/// `Event` is deliberately not `Comparable`: its `==` compares content (ID, signature, body),
+/// which this order does not; sort with `EventOrder.precedes` or by `event.order`.
 public struct EventOrder: Hashable, Comparable, Sendable {
+    /// The event's Lamport clock (primary key).
     public let lamport: UInt64
+    /// The event's ID (tie-break, bytewise).
     public let id: EventID
 
     public init(lamport: UInt64, id: EventID) {

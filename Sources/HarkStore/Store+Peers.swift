@@ -12,7 +12,9 @@ extension Store {
         public var displayName: String
         /// The last "host:port" it was reached at, if any.
         public var lastAddress: String?
+        /// The latest sighting.
         public var lastSeenMs: Int64
+        /// The first sighting.
         public var firstSeenMs: Int64
 
         public init(key: SigningPublicKey, displayName: String, lastAddress: String?, lastSeenMs: Int64, firstSeenMs: Int64) {

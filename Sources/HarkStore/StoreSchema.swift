@@ -5,7 +5,8 @@ import GRDB
 ///
 /// ```sql
 /// -- Every stored event. group_id is the genesis ID (for a genesis: its own id).
-/// -- signed is the SignedEvent envelope: header bytes exactly as received, signature, body.
+/// -- signed is the SignedEvent envelope: header bytes exactly as received, signature, body
+/// -- (re-encoded from the Event, so unknown envelope fields are not kept; the ID is unaffected).
 /// event(id BLOB PK /*32 B*/, group_id BLOB NOT NULL, author BLOB /*32 B*/, seq INT, lamport INT,
 ///       wall_ms INT, kind INT, signed BLOB, received_ms INT)
 ///   INDEX event_by_order  (group_id, lamport, id)     -- total order scans
