@@ -20,7 +20,8 @@ peer --role initiator|responder --prologue HEX [--static HEX32]
 
 kat
     Runs a handshake between two noiseprotocol instances with fixed keys and prints a JSON
-    known-answer vector (used to produce Tests/HarkNoiseTests/Vectors/xx_kat.json).
+    known-answer vector, plus the initiator's transport message number 65536 (the first after
+    hark's automatic Rekey) (used to produce Interop/xx_25519_chachapoly_sha256.kat.json).
 """
 import argparse
 import json
@@ -147,8 +148,20 @@ def run_kat():
         assert pt.hex() == p
         messages.append({"payload": p, "ciphertext": ct.hex()})
     assert init.get_handshake_hash() == resp.get_handshake_hash()
+    # hark's rule: Rekey() after every 2^16 messages of one direction. The initiator has sent one
+    # transport message (nonce 0, the 5th message); send empty ones with nonces 1...65535, rekey,
+    # then one more under nonce 65536.
+    for _ in range(1, 65536):
+        resp.decrypt(init.encrypt(b""))
+    init.rekey_outbound_cipher()
+    resp.rekey_inbound_cipher()
+    after = bytes.fromhex(payloads[0])
+    assert init.noise_protocol.cipher_state_encrypt.n == 65536
+    ct = init.encrypt(after)
+    assert resp.decrypt(ct) == after
     vector = {"name": PROTOCOL.decode(), **keys, "messages": messages,
-              "handshake_hash": init.get_handshake_hash().hex()}
+              "handshake_hash": init.get_handshake_hash().hex(),
+              "initiator_message_65536_after_rekey": {"payload": after.hex(), "ciphertext": ct.hex()}}
     print(json.dumps(vector, indent=2))
 
 
