@@ -19,7 +19,7 @@ public struct LengthPrefixedMessageDecoder: ByteToMessageDecoder {
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         let state = try decode(context: context, buffer: &buffer)
-        if state == .needMoreData, seenEOF, buffer.readableBytes > 0 {
+        if state == .needMoreData, buffer.readableBytes > 0 {   // the stream is ending either way
             throw WireError.truncatedMessage(bufferedByteCount: buffer.readableBytes)
         }
         return state
