@@ -80,7 +80,10 @@ public struct HandshakeDriver: Sendable {
     /// True once the handshake completed and the peer was verified.
     public var isComplete: Bool { peer != nil }
 
-    /// The transport CipherStates (Noise Split, rev 34 §5.2). Call once.
+    /// The transport CipherStates (Noise Split, rev 34 §5.2), oriented for this side.
+    ///
+    /// Call it ONCE: each call returns fresh CipherStates with the same keys and nonce 0, and
+    /// using two of them would reuse nonces.
     /// - Throws: `.notComplete` before completion.
     public func transport() throws(HandshakeError) -> NoiseTransport {
         guard isComplete else { throw .notComplete }

@@ -11,6 +11,7 @@ struct NoiseInteropTests {
     func interop(swiftRole: NoiseRole) throws {
         let prologue = Array("hark/1".utf8)
         let peer = try PythonPeer.start(role: swiftRole == .initiator ? "responder" : "initiator", prologue: prologue)
+        defer { if peer.process.isRunning { peer.process.terminate() } }   // only on early failure; it also self-exits after 20 s
         let socket = try LoopbackFramedSocket(port: peer.port)
         let staticKey = AgreementKeyPair.generate()
         var hs = NoiseHandshake(role: swiftRole, prologue: prologue, staticKey: staticKey)
