@@ -76,7 +76,13 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),
-        .testTarget(name: "HarkWireTests", dependencies: ["HarkWire", "HarkNoise", "HarkCrypto", "HarkProto"]),
+        .testTarget(name: "HarkWireTests", dependencies: [
+            "HarkWire", "HarkNoise", "HarkCrypto", "HarkProto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
         .testTarget(name: "HarkNodeTests", dependencies: [
             "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog",

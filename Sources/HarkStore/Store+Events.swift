@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import HarkCrypto
+import HarkLog
+
+extension Store {
+    /// Stores `event` (validated by the caller) and updates its group's heads in the same
+    /// transaction: its parents stop being heads, it becomes one.
+    /// - Parameter receivedMs: local receipt time, ms since the Unix epoch.
+    /// - Returns: true if stored, false if it was already held (nothing changes).
+    /// - Throws: `StoreError.missingParents` (nothing is written) if any parent is not stored;
+    ///   `.unrepresentable` for seq/lamport above Int64.max; `.database`.
+    @discardableResult
+    public func insert(_ event: Event, receivedMs: Int64) throws(StoreError) -> Bool {
+        let seq = try storable(event.seq, "seq")
+        let lamport = try storable(event.lamport, "lamport")
+        let group = event.effectiveGroupID
+        let parents = event.allParents
+        let signed = Data(event.serializedBytes())
+        return try write("insert event \(event.id)") { db in
+            if try Self.exists(db, event.id) { return false }
+            let held = try Self.heldIDs(db, parents)
+            let missing = parents.filter { !held.contains($0) }
+            guard missing.isEmpty else { throw StoreError.missingParents(missing) }
+            try db.execute(sql: """
+                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
+                                 event.wallMs, event.kind.rawValue, signed, receivedMs])
+            for p in parents {
+                try db.execute(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)",
+                               arguments: [event.id.data, p.data])
+                try db.execute(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?",
+                               arguments: [group.data, p.data])
+            }
+            try db.execute(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)",
+                           arguments: [group.data, event.id.data])
+            return true
+        }
+    }
+
+    /// True if the event is stored. - Throws: `StoreError.database`.
+    public func contains(_ id: EventID) throws(StoreError) -> Bool {
+        try read("look up event \(id)") { db in try Self.exists(db, id) }
+    }
+
+    /// The stored event, or nil. - Throws: `StoreError.corrupt` if its row does not decode; `.database`.
+    public func event(_ id: EventID) throws(StoreError) -> Event? {
+        try read("read event \(id)") { db in
+            try Row.fetchOne(db, sql: "SELECT id, signed FROM event WHERE id = ?", arguments: [id.data])?.event()
+        }
+    }
+
+    /// Those of `ids` that are stored, in total order (lamport, id); unknown IDs are skipped.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func events(_ ids: [EventID]) throws(StoreError) -> [Event] {
+        let unique = Array(Set(ids))
+        let events: [Event] = try read("read \(unique.count) events") { db in
+            var out: [Event] = []
+            for chunk in Self.chunks(unique) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(db, sql: "SELECT id, signed FROM event WHERE id IN (\(marks))",
+                                            arguments: StatementArguments(chunk.map(\.data)))
+                for row in rows { out.append(try row.event()) }
+            }
+            return out
+        }
+        return events.sorted(by: EventOrder.precedes)
+    }
+
+    /// The group's heads (stored events with no stored child), ascending by ID bytes.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func heads(group: EventID) throws(StoreError) -> [EventID] {
+        try read("read heads of \(group)") { db in
+            try Row.fetchAll(db, sql: "SELECT event_id FROM head WHERE group_id = ? ORDER BY event_id",
+                             arguments: [group.data]).map { row in try row.eventID("event_id", "head") }
+        }
+    }
+
+    /// The author's stored event with the highest seq in the group (lowest ID among equal seqs,
+    /// which only an equivocating author produces), or nil.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func latest(author: SigningPublicKey, group: EventID) throws(StoreError) -> Event? {
+        try read("read latest event of an author in \(group)") { db in
+            try Row.fetchOne(db, sql: """
+                SELECT id, signed FROM event WHERE group_id = ? AND author = ?
+                ORDER BY seq DESC, id ASC LIMIT 1
+                """, arguments: [group.data, Data(author.bytes)])?.event()
+        }
+    }
+
+    /// The group's events (including its genesis) in total order (lamport, id).
+    /// - Parameters:
+    ///   - limit: at most this many (nil: all; ≤ 0: none).
+    ///   - afterLamport: only events with a strictly greater lamport (nil: from the start).
+    /// - Throws: `StoreError.corrupt`, `.unrepresentable`, `.database`.
+    public func events(group: EventID, limit: Int? = nil, afterLamport: UInt64? = nil) throws(StoreError) -> [Event] {
+        let after: Int64 = try afterLamport.map { l throws(StoreError) in try storable(l, "afterLamport") } ?? 0
+        let lim = limit.map { max(0, $0) } ?? -1   // SQLite: a negative LIMIT means none
+        return try read("read events of \(group)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, signed FROM event WHERE group_id = ? AND lamport > ?
+                ORDER BY lamport, id LIMIT ?
+                """, arguments: [group.data, after, lim]).map { row in try row.event() }
+        }
+    }
+
+    /// How many events of the group are stored (including its genesis). - Throws: `StoreError.database`.
+    public func eventCount(group: EventID) throws(StoreError) -> Int {
+        try read("count events of \(group)") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE group_id = ?", arguments: [group.data]) ?? 0
+        }
+    }
+
+    // MARK: helpers (inside a transaction)
+
+    static func exists(_ db: Database, _ id: EventID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM event WHERE id = ?)", arguments: [id.data]) ?? false
+    }
+
+    static func heldIDs(_ db: Database, _ ids: [EventID]) throws -> Set<EventID> {
+        var held: Set<EventID> = []
+        for chunk in chunks(ids) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT id FROM event WHERE id IN (\(marks))",
+                                        arguments: StatementArguments(chunk.map(\.data))) {
+                held.insert(try row.eventID("id", "event"))
+            }
+        }
+        return held
+    }
+
+    /// Splits ID lists below SQLite's bound-parameter limit.
+    static func chunks(_ ids: [EventID], size: Int = 500) -> [ArraySlice<EventID>] {
+        stride(from: 0, to: ids.count, by: size).map { ids[$0..<min($0 + size, ids.count)] }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import HarkLog
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// hark's persistent state in one SQLite file: the replicated event log of every group, the
+/// groups the node belongs to (with their secret keys), and the peers it has seen.
+///
+/// Stores and returns HarkLog types, never rows. It does not validate events: run
+/// `Event(decoding:)` and `EventValidator` first; the store only enforces that parents are
+/// stored before children. The schema is described on `StoreSchema`.
+///
+/// The file is created with mode 0600 (it holds group keys) and opened in WAL mode through a
+/// GRDB `DatabasePool`: one writer at a time, readers concurrent with it.
+/// Thread-safety: `Sendable`; every method may be called from any thread or task. Each method
+/// is one transaction. Methods block the calling thread on SQLite I/O. The file is closed when
+/// the last reference to the store goes away.
+public final class Store: Sendable {
+    let pool: DatabasePool
+    /// The database file path.
+    public let path: String
+
+    /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
+    /// A new file gets mode 0600; an existing one is chmod-ed to 0600.
+    /// - Throws: `StoreError.database` if the file cannot be created, opened or migrated.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .database("cannot create \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw .database("cannot open \(path): \(error)")
+        }
+        for file in [path, path + "-wal", path + "-shm"] where access(file, F_OK) == 0 {
+            guard chmod(file, 0o600) == 0 else {
+                throw .database("cannot chmod 0600 \(file): \(String(cString: strerror(errno)))")
+            }
+        }
+        do { try StoreSchema.migrator.migrate(pool) } catch {
+            throw .database("cannot migrate \(path): \(error)")
+        }
+    }
+
+    /// Runs `body` in a read transaction; errors other than `StoreError` become `.database(what…)`.
+    func read<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch let error as StoreError { throw error } catch {
+            throw .database("\(what()): \(error)")
+        }
+    }
+
+    /// Runs `body` in a write transaction, rolled back if it throws.
+    func write<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch let error as StoreError { throw error } catch {
+            throw .database("\(what()): \(error)")
+        }
+    }
+
+    /// The SQLite journal mode ("wal" once opened). For diagnostics.
+    /// - Throws: `StoreError.database`.
+    public func journalMode() throws(StoreError) -> String {
+        try read("read journal_mode") { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Test hook (internal; `@testable` only): runs raw SQL with blob arguments, to damage rows
+    /// on purpose.
+    func executeRaw(_ sql: String, blobs: [[UInt8]] = []) throws(StoreError) {
+        try write("raw SQL") { db in try db.execute(sql: sql, arguments: StatementArguments(blobs.map { Data($0) })) }
+    }
+}

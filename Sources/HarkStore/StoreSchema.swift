@@ -1,0 +1,75 @@
+import GRDB
+
+/// The SQLite schema, applied by `DatabaseMigrator` (one migration per schema change; never
+/// edit a shipped migration).
+///
+/// ```sql
+/// -- Every stored event. group_id is the genesis ID (for a genesis: its own id).
+/// -- signed is the SignedEvent envelope: header bytes exactly as received, signature, body
+/// -- (re-encoded from the Event, so unknown envelope fields are not kept; the ID is unaffected).
+/// event(id BLOB PK /*32 B*/, group_id BLOB NOT NULL, author BLOB /*32 B*/, seq INT, lamport INT,
+///       wall_ms INT, kind INT, signed BLOB, received_ms INT)
+///   INDEX event_by_order  (group_id, lamport, id)     -- total order scans
+///   INDEX event_by_author (group_id, author, seq)     -- latest(author:group:)
+/// event_parent(event_id BLOB, parent_id BLOB, PK (event_id, parent_id))  -- self-parent + others
+///   INDEX event_parent_by_parent (parent_id)          -- children lookups
+/// head(group_id BLOB, event_id BLOB, PK (group_id, event_id))  -- events without stored children
+/// grp(id BLOB PK, name TEXT, group_key BLOB /*32 B, secret*/, created_ms INT, joined_ms INT)
+///   INDEX grp_by_name (name)
+/// peer(peer_key BLOB PK /*32 B*/, display_name TEXT, last_address TEXT NULL, last_seen_ms INT,
+///      first_seen_ms INT)
+/// ```
+/// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE event (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    group_id BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    seq INTEGER NOT NULL,
+                    lamport INTEGER NOT NULL,
+                    wall_ms INTEGER NOT NULL,
+                    kind INTEGER NOT NULL,
+                    signed BLOB NOT NULL,
+                    received_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX event_by_order ON event(group_id, lamport, id);
+                CREATE INDEX event_by_author ON event(group_id, author, seq);
+
+                CREATE TABLE event_parent (
+                    event_id BLOB NOT NULL REFERENCES event(id),
+                    parent_id BLOB NOT NULL REFERENCES event(id),
+                    PRIMARY KEY (event_id, parent_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX event_parent_by_parent ON event_parent(parent_id);
+
+                CREATE TABLE head (
+                    group_id BLOB NOT NULL,
+                    event_id BLOB NOT NULL REFERENCES event(id),
+                    PRIMARY KEY (group_id, event_id)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE grp (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    group_key BLOB NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    joined_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX grp_by_name ON grp(name);
+
+                CREATE TABLE peer (
+                    peer_key BLOB PRIMARY KEY NOT NULL,
+                    display_name TEXT NOT NULL,
+                    last_address TEXT,
+                    last_seen_ms INTEGER NOT NULL,
+                    first_seen_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}

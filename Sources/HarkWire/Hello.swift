@@ -1,0 +1,45 @@
+import HarkCrypto
+
+/// What this node tells a peer in the handshake, and the keys it uses.
+/// Value type; `Sendable`.
+public struct LocalHello: Sendable {
+    /// The node's long-term Ed25519 identity; its public key becomes our `PeerID` at the peer.
+    public var identity: SigningKeyPair
+    /// The node's X25519 Noise static key pair, bound to `identity` by a signature.
+    public var noiseStatic: AgreementKeyPair
+    /// Human-readable name, at most 64 bytes of UTF-8.
+    public var displayName: String
+    /// The node's per-start token: exactly 8 bytes.
+    public var instanceToken: [UInt8]
+    /// TCP port we accept connections on (0 = none).
+    public var listenPort: UInt16
+    /// For tests of peers that lie: when set, these bytes are sent instead of the real identity
+    /// signature. Leave nil in production.
+    public var identitySignatureOverride: [UInt8]?
+
+    public init(identity: SigningKeyPair, noiseStatic: AgreementKeyPair, displayName: String,
+                instanceToken: [UInt8], listenPort: UInt16, identitySignatureOverride: [UInt8]? = nil) {
+        self.identity = identity
+        self.noiseStatic = noiseStatic
+        self.displayName = displayName
+        self.instanceToken = instanceToken
+        self.listenPort = listenPort
+        self.identitySignatureOverride = identitySignatureOverride
+    }
+}
+
+/// What a peer proved and told us in a completed handshake. Value type; `Sendable`.
+public struct PeerHello: Sendable, Equatable {
+    /// The peer's identity, verified: it signed the Noise static key it used.
+    public let peerID: PeerID
+    /// The peer's display name (≤ 64 B UTF-8); informational, not authenticated beyond the channel.
+    public let displayName: String
+    /// The peer's per-start token (8 bytes).
+    public let instanceToken: [UInt8]
+    /// The TCP port the peer accepts connections on (0 = none).
+    public let listenPort: UInt16
+    /// The final Noise handshake hash (32 bytes), equal on both sides; for channel binding.
+    public let handshakeHash: [UInt8]
+    /// The peer's Noise static public key (32 bytes) as received in the handshake.
+    public let remoteStaticKey: [UInt8]
+}

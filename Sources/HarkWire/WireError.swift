@@ -1,0 +1,42 @@
+import HarkNoise
+
+/// Why framing or the record layer refused bytes. Each case says what was wrong; after any of
+/// them the connection should be closed (the stream is no longer in a known state).
+public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A 2-byte length prefix of 0: hark never sends empty Noise messages.
+    case zeroLengthMessage
+    /// The stream ended inside a message: `bufferedByteCount` bytes of an incomplete frame.
+    case truncatedMessage(bufferedByteCount: Int)
+    /// A Noise message to be length-prefixed exceeds 65535 bytes.
+    case messageTooLarge(byteCount: Int, limit: Int)
+    /// Noise transport decryption or encryption failed.
+    case noise(NoiseError)
+    /// A decrypted record was empty: it lacks the flag byte.
+    case emptyRecord
+    /// The flag byte had bits other than bit 0 ("more fragments follow") set.
+    case unknownFlagBits(UInt8)
+    /// A fragment that announced more to follow was not of the full size (65518 bytes), which
+    /// hark's sender always uses for non-final fragments.
+    case shortFragment(byteCount: Int, expected: Int)
+    /// A frame (to send, or reassembled) exceeds 1 MiB.
+    case frameTooLarge(byteCount: Int, limit: Int)
+    /// The reassembled bytes are not a valid `Hark_V1_Frame`.
+    case frameDecodeFailed(String)
+    /// SwiftProtobuf could not serialize the frame to send.
+    case frameEncodeFailed(String)
+
+    public var description: String {
+        switch self {
+        case .zeroLengthMessage: return "wire: length prefix of 0 (empty messages are not allowed)"
+        case let .truncatedMessage(n): return "wire: stream ended inside a message (\(n) bytes buffered)"
+        case let .messageTooLarge(n, limit): return "wire: message of \(n) bytes exceeds the limit of \(limit) bytes"
+        case let .noise(error): return "wire: \(error)"
+        case .emptyRecord: return "wire: empty record (missing flag byte)"
+        case let .unknownFlagBits(flag): return "wire: record flag byte 0x\(String(flag, radix: 16)) has unknown bits set"
+        case let .shortFragment(n, expected): return "wire: non-final fragment of \(n) bytes (must be \(expected))"
+        case let .frameTooLarge(n, limit): return "wire: frame of \(n) bytes exceeds the limit of \(limit) bytes"
+        case let .frameDecodeFailed(why): return "wire: frame does not decode: \(why)"
+        case let .frameEncodeFailed(why): return "wire: frame does not encode: \(why)"
+        }
+    }
+}

@@ -1,0 +1,20 @@
+// hark-bench: micro-benchmarks, one subcommand each (`hark-bench <name>`).
+// Add a benchmark by appending to `benchmarks` below.
+
+let benchmarks: [Benchmark] = [
+    Benchmark(name: "noise",
+              summary: "Noise XX handshakes/s (3 messages + Split, both sides) against the X25519 bound",
+              run: runNoiseBenchmark),
+]
+
+let arguments = CommandLine.arguments.dropFirst()
+if let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) {
+    benchmark.run()
+} else {
+    if let name = arguments.first, name != "list", name != "--help", name != "-h" {
+        print("hark-bench: unknown benchmark \"\(name)\"")
+    }
+    print("usage: hark-bench <benchmark>")
+    for b in benchmarks { print("  \(b.name.rightPadded(to: 10)) \(b.summary)") }
+    if let name = arguments.first, !["list", "--help", "-h"].contains(name) { exit(2) }
+}

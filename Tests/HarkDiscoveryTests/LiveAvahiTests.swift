@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Testing
+@testable import HarkDiscovery
+
+private let liveEnabled = ProcessInfo.processInfo.environment["HARK_TEST_AVAHI"] == "1"
+
+/// Against a real avahi-daemon (reached through `DBUS_SYSTEM_BUS_ADDRESS`). Enabled by
+/// `HARK_TEST_AVAHI=1`; then an unreachable daemon is a failure, not a skip. Run through
+/// `scripts/test-discovery-live.sh` (lab host h0: one avahi-daemon on lo only).
+/// Serialized: the restart test stops the shared daemon.
+@Suite(.serialized, .enabled(if: liveEnabled, "set HARK_TEST_AVAHI=1 (scripts/test-discovery-live.sh)"))
+struct LiveAvahiTests {
+    private func logger(_ label: String) -> Logger {
+        var l = Logger(label: label)
+        l.logLevel = ProcessInfo.processInfo.environment["HARK_TEST_DEBUG"] == "1" ? .debug : .info
+        return l
+    }
+
+    private func isAvailable(_ e: DiscoveryEvent) -> Bool { if case .available = e { true } else { false } }
+    private func isUnavailable(_ e: DiscoveryEvent) -> Bool { if case .unavailable = e { true } else { false } }
+    private func isPublished(_ e: DiscoveryEvent) -> Bool { if case .published = e { true } else { false } }
+
+    @Test func publishThenBrowseInSameProcess() async throws {
+        let tok = randomHex(bytes: 8)
+        let name = "hark-live-\(randomHex(bytes: 3))"
+        let pub = AvahiDiscovery(advert: ServiceAdvert(instanceName: name, port: 4711,
+                                                       txt: .hark(token: tok, displayName: "Alice")),
+                                 logger: logger("pub"))
+        let browser = AvahiDiscovery(advert: ServiceAdvert(instanceName: name + "-b", port: 4712,
+                                                           txt: .hark(token: randomHex(bytes: 8), displayName: "Bob")),
+                                     logger: logger("browse"))
+        let pc = EventCollector(pub), bc = EventCollector(browser)
+        defer { pub.stop(); browser.stop() }
+        let t0 = ContinuousClock.now
+        pub.start()
+        browser.start()
+
+        let up = try #require(await pc.wait(timeoutMs: 5000) { isAvailable($0) || isUnavailable($0) },
+                              "no .available within 5 s: \(pc.events)")
+        #expect(isAvailable(up.event), "daemon not reachable: \(pc.events)")
+        #expect(pc.events.contains(.published(instanceName: name)))
+        print("live: publisher .available after \(up.ms) ms")
+
+        let found = try #require(await bc.wait(timeoutMs: 5000, since: t0) {
+            if case .found(let s) = $0 { s.instanceName == name } else { false }
+        }, "browser did not find \(name) within 5 s: \(bc.events)")
+        guard case .found(let s) = found.event else { return }
+        print("live: .found after \(found.ms) ms: \(s)")
+        #expect(s.port == 4711)
+        #expect(s.txt == .hark(token: tok, displayName: "Alice"))
+        #expect(try s.txt.encodedStrings() == ["v=1", "tok=\(tok)", "name=Alice"])   // wire order kept
+        #expect(!s.addresses.isEmpty)
+        #expect(!s.hostName.isEmpty)
+
+        // the publisher sees itself too (the node filters by tok)
+        #expect(await pc.wait(timeoutMs: 5000) {
+            if case .found(let s) = $0 { s.txt["tok"] == tok } else { false }
+        } != nil)
+
+        // TXT change in place → reported again
+        let t1 = ContinuousClock.now
+        pub.updateAdvert(ServiceAdvert(instanceName: name, port: 4711, txt: .hark(token: tok, displayName: "Alice 2")))
+        let changed = try #require(await bc.wait(from: found.index + 1, timeoutMs: 5000, since: t1) {
+            if case .found(let s) = $0 { s.instanceName == name && s.txt["name"] == "Alice 2" } else { false }
+        }, "TXT update not seen within 5 s: \(bc.events)")
+        print("live: TXT update seen after \(changed.ms) ms")
+
+        // withdrawal → .lost
+        let t2 = ContinuousClock.now
+        pub.stop()
+        let lost = try #require(await bc.wait(timeoutMs: 5000, since: t2) {
+            if case .lost(let n, _) = $0 { n == name } else { false }
+        }, "no .lost within 5 s: \(bc.events)")
+        print("live: .lost after \(lost.ms) ms")
+        #expect(await pc.waitEnded(timeoutMs: 1000))
+    }
+
+    @Test func nameCollisionPicksAlternative() async throws {
+        let name = "hark-dup-\(randomHex(bytes: 3))"
+        func make(_ label: String) -> AvahiDiscovery {
+            AvahiDiscovery(advert: ServiceAdvert(instanceName: name, port: 4800,
+                                                 txt: .hark(token: randomHex(bytes: 8), displayName: label)),
+                           logger: logger(label))
+        }
+        let a = make("a"), b = make("b")
+        let ac = EventCollector(a), bc = EventCollector(b)
+        defer { a.stop(); b.stop() }
+        a.start()
+        _ = try #require(await ac.wait(timeoutMs: 5000) { isPublished($0) })
+        b.start()
+        let pb = try #require(await bc.wait(timeoutMs: 5000) { isPublished($0) }, "\(bc.events)")
+        print("live: second publisher got \(pb.event)")
+        #expect(pb.event == .published(instanceName: name + " #2"))
+    }
+
+    @Test func comesBackAfterAvahiRestart() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let lab = try #require(env["LAB_SH"], "LAB_SH unset: run under scripts/lab.sh exec (scripts/test-discovery-live.sh)")
+        let host = try #require(env["LAB_HOST"])
+        let name = "hark-restart-\(randomHex(bytes: 3))"
+        let d = AvahiDiscovery(advert: ServiceAdvert(instanceName: name, port: 4900,
+                                                     txt: .hark(token: randomHex(bytes: 8), displayName: "R")),
+                               logger: logger("restart"), retryIntervalMs: 500)
+        let c = EventCollector(d)
+        defer { d.stop() }
+        d.start()
+        let first = try #require(await c.wait(timeoutMs: 5000) { isAvailable($0) }, "\(c.events)")
+
+        let tStop = ContinuousClock.now
+        try run(lab, "stop-avahi", host)
+        let down = try #require(await c.wait(from: first.index + 1, timeoutMs: 5000, since: tStop) { isUnavailable($0) },
+                                "no .unavailable after stop-avahi: \(c.events)")
+        print("live: .unavailable \(down.ms) ms after stop-avahi: \(down.event)")
+
+        let tStart = ContinuousClock.now
+        try run(lab, "start-avahi", host)
+        let back = try #require(await c.wait(from: down.index + 1, timeoutMs: 10000, since: tStart) { isAvailable($0) },
+                                "no .available after start-avahi: \(c.events)")
+        print("live: .available again \(back.ms) ms after start-avahi returned (events: \(c.events))")
+        #expect(c.events[(down.index + 1)...].contains(.published(instanceName: name)))
+    }
+
+    private func run(_ args: String...) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: args[0])
+        p.arguments = Array(args.dropFirst())
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(args) failed")
+    }
+}

@@ -1,0 +1,35 @@
+import HarkCrypto
+import HarkLog
+import Testing
+
+@Suite struct EventIDTests {
+    @Test func idIsPersonalisedBLAKE2bOfHeaderBytes() {
+        // Vectors from Python: hashlib.blake2b(data, digest_size=32, person=b"hark.event.v1").
+        #expect(EventID(hashingHeader: []).hex == "fd6f363226af6af75a5ccc12e06ecd90e6a4cd5be01bc8c702cfd0617bdc1698")
+        #expect(EventID(hashingHeader: [8, 1]).hex == "14ee96900b4d52461323f74ed0717b92546263748156d0a0d5f59d19232ce1a9")
+    }
+
+    @Test func bodyHashIsPersonalisedBLAKE2b() {
+        // hashlib.blake2b(b"hello", digest_size=32, person=b"hark.body.v1")
+        #expect(Hex.encode(EventAuthor.bodyHash(Array("hello".utf8)))
+                == "4b244f0cb015ca08113ba55a271106f4221d966461edff4a66c63d1f6723f51e")
+    }
+
+    @Test func hexRoundTripAndOrder() throws {
+        let a = try EventID(bytes: [UInt8](repeating: 0, count: 31) + [1])
+        let b = try EventID(bytes: [1] + [UInt8](repeating: 0, count: 31))
+        #expect(try EventID(hex: a.hex) == a)
+        #expect(try EventID(hex: b.hex.uppercased()) == b)
+        #expect(a < b)
+        #expect(a.description == a.hex && a.hex.count == 64 && a.shortHex == "00000000")
+    }
+
+    @Test func wrongSizesAndBadHexAreRejected() {
+        #expect(throws: EventError.invalidLength(field: "event ID", expected: 32, actual: 31)) {
+            try EventID(bytes: [UInt8](repeating: 0, count: 31))
+        }
+        #expect(throws: EventError.invalidLength(field: "event ID", expected: 32, actual: 2)) { try EventID(hex: "abcd") }
+        #expect(throws: EventError.self) { try EventID(hex: String(repeating: "zz", count: 32)) }
+        #expect(throws: EventError.self) { try EventID(hex: "abc") }
+    }
+}

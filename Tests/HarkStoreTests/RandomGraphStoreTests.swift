@@ -1,0 +1,54 @@
+import Foundation
+import HarkCrypto
+import HarkLog
+@testable import HarkStore
+import Testing
+
+/// Random DAGs inserted in random causal orders: the stored heads must be exactly the events
+/// without children, and reads must return the whole graph in total order.
+@Suite struct RandomGraphStoreTests {
+    @Test(arguments: 0..<8)
+    func headsAndOrderMatchTheGraph(round: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let keys = [Keys.alice, Keys.bob, Keys.carol]
+        let g = try Build.genesis()
+        var events = [g]
+        var latest: [Int: Event] = [0: g]
+        for _ in 0..<Int.random(in: 5...40, using: &rng) {
+            let a = Int.random(in: 0..<3, using: &rng)
+            var parents = (0..<Int.random(in: 0...3, using: &rng)).map { _ in events.randomElement(using: &rng)! }
+            if latest[a] == nil && parents.isEmpty { parents = [g] }
+            let e = try Build.message(keys[a], group: g, after: latest[a], parents: parents)
+            events.append(e)
+            latest[a] = e
+        }
+
+        let dir = try TempDir()
+        let store = try Store(path: dir.dbPath)
+        // A random topological order: repeatedly insert some event whose parents are stored.
+        var pending = events.shuffled(using: &rng)
+        var stored: Set<EventID> = []
+        while !pending.isEmpty {
+            let i = pending.firstIndex { $0.allParents.allSatisfy(stored.contains) }!
+            if let early = pending.first(where: { !$0.allParents.allSatisfy(stored.contains) }) {
+                let missing = early.allParents.filter { !stored.contains($0) }
+                #expect(throws: StoreError.missingParents(missing)) { try store.insert(early, receivedMs: 0) }
+                #expect(try !store.contains(early.id))
+            }
+            let e = pending.remove(at: i)
+            #expect(try store.insert(e, receivedMs: 0))
+            stored.insert(e.id)
+        }
+
+        let withChildren = Set(events.flatMap(\.allParents))
+        let expectedHeads = events.map(\.id).filter { !withChildren.contains($0) }.sorted()
+        #expect(try store.heads(group: g.id) == expectedHeads)
+        #expect(try store.events(group: g.id, limit: nil, afterLamport: nil) == events.sorted(by: EventOrder.precedes))
+        #expect(try store.eventCount(group: g.id) == events.count)
+        for e in events.shuffled(using: &rng).prefix(5) { #expect(try store.insert(e, receivedMs: 1) == false) }
+        #expect(try store.heads(group: g.id) == expectedHeads)
+        for (a, key) in keys.enumerated() {
+            #expect(try store.latest(author: key.publicKey, group: g.id) == latest[a])
+        }
+    }
+}
