@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .target(name: "HarkWire", dependencies: [
-            "HarkProto", "HarkNoise",
+            "HarkProto", "HarkNoise", "HarkCrypto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

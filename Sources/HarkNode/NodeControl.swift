@@ -67,7 +67,7 @@ extension Node {
                     let head: RequestHead
                     do { head = try ControlCoding.decode(RequestHead.self, from: bytes) } catch {
                         try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(
-                            id: nil, error: ControlErrorBody(code: .badRequest, message: "request is not a JSON object with id and method"))))
+                            id: nil, error: ControlErrorBody(code: .badRequest, message: "request is not a JSON object with id and method")))))
                         continue
                     }
                     if head.method == "log.follow" {

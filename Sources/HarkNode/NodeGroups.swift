@@ -1,3 +1,4 @@
+import Foundation
 import HarkControl
 import HarkCrypto
 import HarkLog
@@ -124,9 +125,9 @@ extension Node {
         }
         var invite = Hark_V1_Invite()
         invite.version = 1
-        invite.groupKey = g.key
+        invite.groupKey = Data(g.key)
         invite.genesis = genesis.signedEvent
-        invite.inviter = identity.signing.publicKey.bytes
+        invite.inviter = Data(identity.signing.publicKey.bytes)
         return InviteResult(token: try InviteToken.encode(invite))
     }
 

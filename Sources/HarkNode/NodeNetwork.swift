@@ -1,5 +1,6 @@
 import Foundation
 import HarkCrypto
+import HarkNoise
 import HarkProto
 import HarkWire
 import Logging

@@ -1,3 +1,4 @@
+import Foundation
 import HarkCrypto
 import HarkLog
 import HarkProto
@@ -37,8 +38,8 @@ extension Node {
     func offer(_ groups: [Store.GroupRecord], on session: PeerSession) {
         var offer = Hark_V1_GroupOffer()
         for g in groups {
-            offer.tags.append(GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash,
-                                                sender: identity.signing.publicKey))
+            offer.tags.append(Data(GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash,
+                                                     sender: identity.signing.publicKey)))
             offeredGroups[session.id, default: []].insert(g.id)
         }
         var frame = Hark_V1_Frame()
@@ -106,8 +107,8 @@ extension Node {
 
     func sendHeads(group: EventID, to session: PeerSession) {
         var heads = Hark_V1_Heads()
-        heads.groupID = group.bytes
-        heads.heads = ((try? store.heads(group: group)) ?? []).map(\.bytes)
+        heads.groupID = Data(group.bytes)
+        heads.heads = ((try? store.heads(group: group)) ?? []).map { Data($0.bytes) }
         var frame = Hark_V1_Frame()
         frame.heads = heads
         session.send(frame)
@@ -135,8 +136,8 @@ extension Node {
         guard !ids.isEmpty else { return }
         for chunkStart in stride(from: 0, to: ids.count, by: SyncLimits.maxNeeds) {
             var needs = Hark_V1_Needs()
-            needs.groupID = group.bytes
-            needs.ids = ids[chunkStart..<min(chunkStart + SyncLimits.maxNeeds, ids.count)].map(\.bytes)
+            needs.groupID = Data(group.bytes)
+            needs.ids = ids[chunkStart..<min(chunkStart + SyncLimits.maxNeeds, ids.count)].map { Data($0.bytes) }
             var frame = Hark_V1_Frame()
             frame.needs = needs
             session.send(frame)
@@ -159,7 +160,7 @@ extension Node {
     /// Sends events parents-first, packed into frames under the size limit.
     func send(_ events: [Event], group: EventID, to session: PeerSession) {
         var batch = Hark_V1_Events()
-        batch.groupID = group.bytes
+        batch.groupID = Data(group.bytes)
         var size = 0
         func flush() {
             guard !batch.events.isEmpty else { return }

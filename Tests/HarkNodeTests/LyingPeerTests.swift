@@ -29,10 +29,10 @@ import Testing
 
     func payload(identity: SigningKeyPair, signature: [UInt8]) throws -> [UInt8] {
         var p = Hark_V1_HandshakePayload()
-        p.identityKey = identity.publicKey.bytes
-        p.identitySig = signature
+        p.identityKey = Data(identity.publicKey.bytes)
+        p.identitySig = Data(signature)
         p.displayName = "mallory"
-        p.instanceToken = SecureRandom.bytes(8)
+        p.instanceToken = Data(SecureRandom.bytes(8))
         return try p.serializedBytes()
     }
 
@@ -100,9 +100,9 @@ import Testing
             case let .complete(h): hello = h
             }
         }
-        var records = try RecordLayer(transport: try driver.transport())
+        var records = RecordLayer(transport: try driver.transport())
         var offer = Hark_V1_GroupOffer()
-        offer.tags = [GroupOfferTag.tag(groupKey: groupKey, handshakeHash: hello!.handshakeHash, sender: identity.publicKey)]
+        offer.tags = [Data(GroupOfferTag.tag(groupKey: groupKey, handshakeHash: hello!.handshakeHash, sender: identity.publicKey))]
         var frame = Hark_V1_Frame()
         frame.groupOffer = offer
         for m in try records.seal(frame) { s.writeMessage(m) }
@@ -143,7 +143,7 @@ import Testing
             var signed = e.signedEvent
             signed.header = signed.header.prefix(signed.header.count / 2)
             var events = Hark_V1_Events()
-            events.groupID = g.id.bytes
+            events.groupID = Data(g.id.bytes)
             events.events = [signed]
             var frame = Hark_V1_Frame()
             frame.events = events
