@@ -1,5 +1,6 @@
 import HarkCrypto
 import HarkProto
+import SwiftProtobuf
 
 /// Event body encryption, first cut: one 32-byte symmetric group key per group (a later
 /// change replaces it with per-sender chains). The group key is a plain `[UInt8]` of

@@ -1,5 +1,6 @@
 import HarkCrypto
 import HarkProto
+import SwiftProtobuf
 import struct Foundation.Data
 
 /// A decoded event whose context-free checks all passed (see `init(decoding:)`): it is well

@@ -1,5 +1,6 @@
 import HarkCrypto
 import HarkProto
+import SwiftProtobuf
 import struct Foundation.Data
 
 /// Authoring events. Pure: the wall clock is passed in. Thread-safe (no state).

@@ -24,6 +24,16 @@ import Testing
         #expect(try store.eventCount(group: d.g.id) == 1)
     }
 
+    @Test func unknownListsWhatIsNotStored() throws {
+        let d = try Build.diamond()
+        try store.insert(d.g, receivedMs: 0)
+        try store.insert(d.b1, receivedMs: 0)
+        #expect(try store.unknown([d.d.id, d.g.id, d.a2.id, d.d.id, d.b1.id]) == [d.d.id, d.a2.id])
+        #expect(try store.unknown([]) == [])
+        let many = (0..<1200).map { i in try! EventID(bytes: [UInt8(i % 256), UInt8(i / 256)] + [UInt8](repeating: 5, count: 30)) }
+        #expect(try store.unknown(many + [d.g.id]) == many)   // more IDs than one SQL statement binds
+    }
+
     @Test func duplicateInsertIsANoOp() throws {
         let d = try Build.diamond()
         #expect(try store.insert(d.g, receivedMs: 1))
