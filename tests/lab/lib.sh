@@ -27,10 +27,23 @@ start_daemon() {
   wait_until 20 hark_on "$h" status >/dev/null 2>&1 || { echo "daemon on $h did not start" >&2; cat_log "$h"; return 1; }
 }
 
-# stop_daemon HOST : SIGTERM the daemon started by start_daemon and wait for it to exit
-stop_daemon() { "$LAB" kill "$1" "hark-$1" || true; }
+LAB_RUN_DIR=${LAB_RUN:-/run/$LAB_NAME}
 
-cat_log() { "$LAB" log "$1" "hark-$1" >&2 || true; }
+alive() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+
+# stop_daemon HOST : SIGTERM the daemon started by start_daemon (by its PID) and wait, at
+# most 10 s, for it to exit; SIGKILL after that. Returns 1 if it had to be killed.
+stop_daemon() {
+  local f="$LAB_RUN_DIR/$1/hark-$1.pid" p n=100
+  [ -f "$f" ] || return 0
+  p=$(cat "$f"); rm -f "$f"
+  kill -TERM "$p" 2>/dev/null || return 0
+  while [ $n -gt 0 ] && alive "$p"; do sleep 0.1; n=$((n - 1)); done
+  if alive "$p"; then kill -KILL "$p" 2>/dev/null; return 1; fi
+  cat "$LAB_RUN_DIR/$1/hark-$1.log" >>"$WORK/$1.daemon.log" 2>/dev/null || true
+}
+
+cat_log() { echo "--- daemon log of $1 (last 40 lines)" >&2; tail -n 40 "$LAB_RUN_DIR/$1/hark-$1.log" >&2 2>/dev/null || true; }
 
 # wait_until SECONDS CMD... : poll CMD every 0.2 s until it succeeds, at most SECONDS
 wait_until() {
