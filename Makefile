@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lab-test demo bench install proto clean
+.PHONY: all build deps test unit-test lab-test demo bench install proto man clean
 
 all: build
 
@@ -49,6 +49,13 @@ install:
 ## proto: regenerate Sources/HarkProto from proto/hark.proto (needs protoc and protoc-gen-swift 1.39.0)
 proto:
 	cd Sources/HarkProto && protoc --proto_path=../../proto --swift_out=. --swift_opt=Visibility=Public hark.proto
+
+## man: regenerate man/*.1 from the command tree (swift-argument-parser's generate-manual)
+man:
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
+	rm -f man/*.1
+	cp .build/plugins/GenerateManual/outputs/hark/*.1 man/
+	rm -f man/hark.help.1
 
 clean:
 	rm -rf .build
