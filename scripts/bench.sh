@@ -21,6 +21,12 @@ DPID=$!
 for _ in $(seq 1 100); do "$HARK" status >/dev/null 2>&1 && break; sleep 0.1; done
 "$HARK" group create bench >/dev/null
 command -v hyperfine >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq hyperfine >/dev/null; }
-echo
-echo "hark send (daemon up) against a static Swift hello, same run:"
-hyperfine -N --warmup 20 --runs 200 --style basic "$WORK/hello" "$HARK send bench benchmark-message" 2>&1 | sed -n "/Summary/,\$p"
+hyperfine -N --warmup 20 --runs 200 --export-json "$WORK/send.json" "$WORK/hello" "$HARK send bench benchmark-message" >/dev/null 2>&1
+python3 - "$WORK/send.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+hello = next(v for k, v in r.items() if k.endswith("/hello"))
+send = next(v for k, v in r.items() if " send " in k)
+print("hark.send        %6.2f ms   static hello  %6.2f ms   ratio %.1f   (mean of %d runs each, daemon up)"
+      % (send["mean"] * 1e3, hello["mean"] * 1e3, send["mean"] / hello["mean"], len(send["times"])))
+PY

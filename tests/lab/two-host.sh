@@ -44,6 +44,15 @@ m = [json.loads(l) for l in sys.stdin][0]
 missing = [k for k in ("id", "author", "lamport", "wall_ms", "text") if k not in m]
 sys.exit(1 if missing else 0)' && ok "log --json carries id, author, lamport, wall_ms, text" || not_ok "log --json lacks fields"
 
+say "log --follow streams new messages"
+"$LAB" spawn h2 follow env HARK_HOME="$WORK/h2" "$HARK" log ops --follow --json
+sleep 0.5
+hark_on h1 send ops "live one"
+follow_has() { grep -qF "live one" "$LAB_RUN_DIR/h2/follow.log"; }
+if wait_until 10 follow_has; then ok "hark log --follow --json on h2 printed the new message from h1"
+else not_ok "log --follow did not print the new message"; cat "$LAB_RUN_DIR/h2/follow.log" >&2; fi
+kill "$(cat "$LAB_RUN_DIR/h2/follow.pid")" 2>/dev/null || true
+
 say "offline member catches up when it comes back"
 stop_daemon h2
 hark_on h1 send ops "written while h2 was down"
