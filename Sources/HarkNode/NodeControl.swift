@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -113,7 +114,7 @@ extension Node {
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
         } catch {
             logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
-            let code: ControlErrorCode = "\(type(of: error))".contains("Store") || "\(type(of: error))".contains("Database") ? .storage : .internal
+            let code: ControlErrorCode = error is StoreError ? .storage : .internal
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
         }
     }

@@ -230,6 +230,12 @@ extension Node {
         unmatchedTags.removeValue(forKey: session.id)
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
+        // A discovered peer that is still advertised is dialled again (with backoff), whichever
+        // side had dialled the channel that just closed.
+        let token = Hex.encode(session.hello.instanceToken)
+        if !stopped, sightings[token] != nil, sessionByPeer[session.peerID] == nil {
+            Task { await self.dialSighting(token: token) }
+        }
     }
 
     func hasSession(instanceToken token: [UInt8]) -> Bool {
