@@ -121,12 +121,17 @@ struct LiveAvahiTests {
         #expect(c.events[(down.index + 1)...].contains(.published(instanceName: name)))
     }
 
+    /// Runs a command and waits for it (posix_spawn + waitpid). Not Foundation's
+    /// `Process`: on Linux it notices the exit only when every inherited descriptor is
+    /// closed, and `lab.sh start-avahi` leaves a daemon holding them.
     private func run(_ args: String...) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: args[0])
-        p.arguments = Array(args.dropFirst())
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(args) failed")
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let rc = posix_spawn(&pid, args[0], nil, nil, argv, environ)
+        try #require(rc == 0, "posix_spawn \(args[0]) failed: \(rc)")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        #expect(status == 0, "\(args) exited with status \(status)")
     }
 }
