@@ -113,12 +113,53 @@ struct LiveAvahiTests {
                                 "no .unavailable after stop-avahi: \(c.events)")
         print("live: .unavailable \(down.ms) ms after stop-avahi: \(down.event)")
 
+        // a second instance started while the daemon is down (D-Bus up): waits in CONNECTING
+        let late = AvahiDiscovery(advert: ServiceAdvert(instanceName: name + "-late", port: 4901,
+                                                        txt: .hark(token: randomHex(bytes: 8), displayName: "L")),
+                                  logger: logger("late"), retryIntervalMs: 500)
+        let lc = EventCollector(late)
+        defer { late.stop() }
+        late.start()
+        let waiting = try #require(await lc.wait(timeoutMs: 3000) { isUnavailable($0) }, "\(lc.events)")
+        print("live: instance started without daemon: \(waiting.event) after \(waiting.ms) ms")
+        #expect(waiting.event == .unavailable(reason: "avahi-daemon is not running (waiting for it to appear on D-Bus)"))
+
         let tStart = ContinuousClock.now
         try run(lab, "start-avahi", host)
         let back = try #require(await c.wait(from: down.index + 1, timeoutMs: 10000, since: tStart) { isAvailable($0) },
                                 "no .available after start-avahi: \(c.events)")
-        print("live: .available again \(back.ms) ms after start-avahi returned (events: \(c.events))")
+        print("live: .available again \(back.ms) ms after start-avahi returned")
         #expect(c.events[(down.index + 1)...].contains(.published(instanceName: name)))
+        let lateUp = try #require(await lc.wait(timeoutMs: 10000, since: tStart) { isAvailable($0) }, "\(lc.events)")
+        print("live: late instance .available \(lateUp.ms) ms after start-avahi returned")
+        // and browsing works again: each sees the other
+        #expect(await c.wait(from: back.index, timeoutMs: 5000) {
+            if case .found(let s) = $0 { s.instanceName == name + "-late" } else { false }
+        } != nil, "\(c.events)")
+    }
+
+    /// Two-host check: run on a lab host while another host publishes `HARK_TEST_PEER`
+    /// (e.g. with avahi-publish). Checks addresses from both families and the IPv6
+    /// link-local scope id.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["HARK_TEST_PEER"] != nil))
+    func seesPeerOnOtherHost() async throws {
+        let peer = ProcessInfo.processInfo.environment["HARK_TEST_PEER"]!
+        let d = AvahiDiscovery(advert: ServiceAdvert(instanceName: "hark-peer-check", port: 5000,
+                                                     txt: .hark(token: randomHex(bytes: 8), displayName: "P")),
+                               logger: logger("peer"))
+        let c = EventCollector(d)
+        defer { d.stop() }
+        d.start()
+        let hit = try #require(await c.wait(timeoutMs: 8000) {
+            if case .found(let s) = $0 { s.instanceName == peer && s.addresses.contains(where: \.isIPv6)
+                && s.addresses.contains(where: { !$0.isIPv6 }) } else { false }
+        }, "\(c.events)")
+        guard case .found(let s) = hit.event else { return }
+        print("live: peer after \(hit.ms) ms: \(s.hostName) \(s.addresses) port \(s.port) txt \(s.txt.entries)")
+        for a in s.addresses where a.isIPv6 && a.ip.hasPrefix("fe80:") {
+            #expect(a.scopeID == UInt32(s.interfaceIndex))
+        }
+        for a in s.addresses where !a.isIPv6 { #expect(a.scopeID == 0) }
     }
 
     /// Runs a command and waits for it (posix_spawn + waitpid). Not Foundation's
