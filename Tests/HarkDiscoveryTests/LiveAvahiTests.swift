@@ -140,11 +140,12 @@ struct LiveAvahiTests {
 
     /// Two-host check: run on a lab host while another host publishes `HARK_TEST_PEER`
     /// (e.g. with avahi-publish). Checks addresses from both families and the IPv6
-    /// link-local scope id.
+    /// link-local scope id, and that publishing the same name here ends in `NAME #2`
+    /// (a collision with a record another host already owns, RFC 6762 §9).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["HARK_TEST_PEER"] != nil))
     func seesPeerOnOtherHost() async throws {
         let peer = ProcessInfo.processInfo.environment["HARK_TEST_PEER"]!
-        let d = AvahiDiscovery(advert: ServiceAdvert(instanceName: "hark-peer-check", port: 5000,
+        let d = AvahiDiscovery(advert: ServiceAdvert(instanceName: peer, port: 5000,
                                                      txt: .hark(token: randomHex(bytes: 8), displayName: "P")),
                                logger: logger("peer"))
         let c = EventCollector(d)
@@ -160,6 +161,9 @@ struct LiveAvahiTests {
             #expect(a.scopeID == UInt32(s.interfaceIndex))
         }
         for a in s.addresses where !a.isIPv6 { #expect(a.scopeID == 0) }
+        let pub = try #require(await c.wait(timeoutMs: 8000) { isPublished($0) }, "\(c.events)")
+        print("live: same name here: \(pub.event) after \(pub.ms) ms")
+        #expect(pub.event == .published(instanceName: peer + " #2"))
     }
 
     /// Runs a command and waits for it (posix_spawn + waitpid). Not Foundation's
