@@ -72,11 +72,11 @@ cmd_deps() {
   need_root
   # No systemd here: a postinst's invoke-rc.d would start avahi-daemon in the root
   # namespace, on eth0. policy-rc.d exit 101 forbids that for the install.
-  local made=
+  DEPS_POLICY_MADE=
   if [ ! -x /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; DEPS_POLICY_MADE=1
   fi
-  trap '[ -z "$made" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+  trap '[ -z "${DEPS_POLICY_MADE:-}" ] || rm -f /usr/sbin/policy-rc.d' EXIT
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
