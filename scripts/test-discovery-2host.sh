@@ -15,5 +15,8 @@ bin=$(swift build --show-bin-path)/harkPackageTests.xctest
 trap '$L down' EXIT
 $L up 2
 $L spawn h1 pub avahi-publish -s hark-h1 _hark._tcp 7777 v=1 tok=0011223344556677 name=alice
+run=${LAB_RUN:-/run/$LAB_NAME}
+for _ in $(seq 50); do grep -qs Established "$run/h1/pub.log" && break; sleep 0.1; done   # ≤ 5 s
+grep -qs Established "$run/h1/pub.log" || { cat "$run/h1/pub.log" >&2; exit 1; }
 timeout 120 $L exec h2 env HARK_TEST_AVAHI=1 HARK_TEST_PEER=hark-h1 "$bin" --testing-library swift-testing \
   --filter seesPeerOnOtherHost
