@@ -72,11 +72,11 @@ cmd_deps() {
   need_root
   # No systemd here: a postinst's invoke-rc.d would start avahi-daemon in the root
   # namespace, on eth0. policy-rc.d exit 101 forbids that for the install.
-  local made=
+  DEPS_POLICY_MADE=
   if [ ! -x /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; DEPS_POLICY_MADE=1
   fi
-  trap '[ -z "$made" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+  trap '[ -z "${DEPS_POLICY_MADE:-}" ] || rm -f /usr/sbin/policy-rc.d' EXIT
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
@@ -300,6 +300,13 @@ kill_pid_list() {           # TERM, up to 3 s, then KILL; only the PIDs given
   for p in "${left[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 }
 
+# any lab (this script's or research lanlab.sh's) still has a run dir in /run
+other_labs_up() {
+  local f
+  for f in /run/*/"$MARK" /run/*/.lanlab; do [ -e "$f" ] && return 0; done
+  return 1
+}
+
 cmd_down() {
   need_root
   local quiet=${1:-} ns pids
@@ -314,7 +321,7 @@ cmd_down() {
   # by now they have exec'd into the killed processes
   rm -rf "$RUN"
   # the last lab down removes /run/avahi-daemon if a lab made it (checks lanlab's too)
-  if [ -f "$ROOT_MARK" ] && ! ls /run/*/"$MARK" /run/*/.lanlab >/dev/null 2>&1; then
+  if [ -f "$ROOT_MARK" ] && ! other_labs_up; then
     rmdir /run/avahi-daemon 2>/dev/null || true
     rm -f "$ROOT_MARK"
   fi

@@ -6,6 +6,7 @@ enum AvahiInput: Sendable {
     case retryConnect(session: UInt64)
     case retryPublish(session: UInt64)
     case retryBrowse(session: UInt64)
+    case retryResolve(session: UInt64, key: ResolverKey)
     case updateAdvert(ServiceAdvert)
     // from Avahi's thread
     case clientState(session: UInt64, state: UInt32, error: Int32)

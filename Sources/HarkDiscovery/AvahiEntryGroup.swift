@@ -85,11 +85,12 @@ func alternativeServiceName(_ name: String) -> String {
     return ServiceAdvert.truncatedInstanceName(String(cString: p))
 }
 
-/// An `AvahiStringList` holding `strings` in order; the caller frees it.
-/// (`avahi_string_list_add` prepends, so build from the back.)
+/// An `AvahiStringList` that goes on the wire as `strings` in order; the caller frees it.
+/// `avahi_string_list_add` prepends and Avahi serialises the list back to front (seen
+/// with tcpdump), so adding in order yields wire order. Received lists are in wire order.
 private func makeStringList(_ strings: [String]) -> UnsafeMutablePointer<AvahiStringList>? {
     var list: UnsafeMutablePointer<AvahiStringList>? = nil
-    for s in strings.reversed() {
+    for s in strings {
         list = avahi_string_list_add(list, s)
     }
     return list

@@ -24,6 +24,12 @@ final class DiscoveryEngine: Sendable {
         var emitted: ServiceSighting?
     }
 
+    /// One pending retry per concern; scheduling again replaces it.
+    private enum TimerKey: Hashable {
+        case connect, publish, browse
+        case resolve(ResolverKey)
+    }
+
     private struct SightingKey: Hashable {
         let name: String
         let interface: Int32
@@ -40,8 +46,10 @@ final class DiscoveryEngine: Sendable {
         var isAvailable = false
         var lastUnavailable: String?
         var sightings: [SightingKey: Sighting] = [:]
+        /// Browse results currently present (ITEM_NEW without ITEM_REMOVE yet).
+        var browseItems: Set<ResolverKey> = []
         var consumer: Task<Void, Never>?
-        var timers: [Task<Void, Never>] = []
+        var timers: [TimerKey: Task<Void, Never>] = [:]
     }
 
     init(advert: ServiceAdvert, logger: Logger, retryIntervalMs: Int,
@@ -72,8 +80,8 @@ final class DiscoveryEngine: Sendable {
         state.withLock { s in
             guard s.phase != .stopped else { return }
             s.phase = .stopped
-            for t in s.timers { t.cancel() }
-            s.timers = []
+            for t in s.timers.values { t.cancel() }
+            s.timers = [:]
             s.client?.close()
             s.client = nil
             s.consumer?.cancel()
@@ -89,16 +97,21 @@ final class DiscoveryEngine: Sendable {
     private func handle(_ input: AvahiInput) {
         state.withLock { s in
             guard s.phase == .running else { return }
-            s.timers.removeAll { $0.isCancelled }
             switch input {
             case .connect:
                 connect(&s)
             case .retryConnect(let id):
+                s.timers[.connect] = nil
                 if s.client == nil && id == s.nextSession { connect(&s) }
             case .retryPublish(let id):
+                s.timers[.publish] = nil
                 if id == s.client?.session, s.clientRunning { publish(&s) }
             case .retryBrowse(let id):
+                s.timers[.browse] = nil
                 if id == s.client?.session, s.clientRunning { browse(&s) }
+            case .retryResolve(let id, let key):
+                s.timers[.resolve(key)] = nil
+                if id == s.client?.session, s.clientRunning, s.browseItems.contains(key) { resolve(&s, key) }
             case .updateAdvert(let advert):
                 update(&s, advert)
             case .clientState(let id, let st, let err):
@@ -110,9 +123,12 @@ final class DiscoveryEngine: Sendable {
             case .resolved(let id, let r):
                 if id == s.client?.session { resolved(&s, r) }
             case .resolveFailed(let id, let key, _):
-                if id == s.client?.session, let r = s.client?.resolvers.removeValue(forKey: key) {
-                    logger.debug("resolving \(key.name) on if \(key.interface) failed")
-                    s.client?.locked { r.free() }
+                guard id == s.client?.session, let c = s.client else { return }
+                if let r = c.resolvers.removeValue(forKey: key) { c.locked { r.free() } }
+                // still browsable: try again later (one timer per result, bounded by the LAN's size)
+                if s.browseItems.contains(key) {
+                    logger.debug("resolving \(key.name) on if \(key.interface) failed (\(c.lastError)); retrying")
+                    schedule(&s, .resolve(key), .retryResolve(session: c.session, key: key))
                 }
             }
         }
@@ -126,7 +142,7 @@ final class DiscoveryEngine: Sendable {
             // state callbacks follow (S_RUNNING, or CONNECTING while the daemon is absent)
         } catch {
             unavailable(&s, reason: Self.connectFailureReason(error))
-            schedule(&s, .retryConnect(session: s.nextSession))
+            schedule(&s, .connect, .retryConnect(session: s.nextSession))
         }
     }
 
@@ -162,7 +178,7 @@ final class DiscoveryEngine: Sendable {
                 connect(&s)                      // NO_FAIL: waits in CONNECTING for the daemon
             } else {
                 unavailable(&s, reason: "avahi client failed (\(err)); retrying")
-                schedule(&s, .retryConnect(session: s.nextSession))
+                schedule(&s, .connect, .retryConnect(session: s.nextSession))
             }
         default:
             break
@@ -184,6 +200,8 @@ final class DiscoveryEngine: Sendable {
             output.yield(.lost(instanceName: k.name, interfaceIndex: k.interface))
         }
         s.sightings = [:]
+        s.browseItems = []
+        for (k, t) in s.timers { if case .resolve = k { t.cancel(); s.timers[k] = nil } }
     }
 
     private func unavailable(_ s: inout State, reason: String) {
@@ -195,12 +213,14 @@ final class DiscoveryEngine: Sendable {
         output.yield(.unavailable(reason: reason))
     }
 
-    private func schedule(_ s: inout State, _ input: AvahiInput) {
+    /// Sends `input` after `retryIntervalMs`, replacing a pending timer for `key`.
+    private func schedule(_ s: inout State, _ key: TimerKey, _ input: AvahiInput) {
         let ms = retryIntervalMs, inputs = inputs
-        s.timers.append(Task {
+        s.timers[key]?.cancel()
+        s.timers[key] = Task {
             try? await Task.sleep(for: .milliseconds(ms))
             if !Task.isCancelled { inputs.yield(input) }
-        })
+        }
     }
 
     // MARK: Publishing
@@ -227,7 +247,7 @@ final class DiscoveryEngine: Sendable {
             logger.debug("registering \(used) port \(port)")
         case .failure(let e):
             logger.warning("publishing failed: \(e)")
-            schedule(&s, .retryPublish(session: c.session))
+            schedule(&s, .publish, .retryPublish(session: c.session))
         }
     }
 
@@ -251,7 +271,7 @@ final class DiscoveryEngine: Sendable {
         case AVAHI_ENTRY_GROUP_FAILURE:
             logger.warning("entry group failed: \(err)")
             s.groupEstablished = false
-            if let c = s.client { schedule(&s, .retryPublish(session: c.session)) }
+            if let c = s.client { schedule(&s, .publish, .retryPublish(session: c.session)) }
         default:
             break
         }
@@ -293,7 +313,7 @@ final class DiscoveryEngine: Sendable {
             }
         } catch {
             logger.warning("browsing failed: \(error)")
-            schedule(&s, .retryBrowse(session: c.session))
+            schedule(&s, .browse, .retryBrowse(session: c.session))
         }
     }
 
@@ -301,15 +321,11 @@ final class DiscoveryEngine: Sendable {
         guard let c = s.client else { return }
         switch e {
         case .new(let key):
-            guard c.resolvers[key] == nil else { return }
-            do throws(AvahiError) {
-                c.resolvers[key] = try c.locked { () throws(AvahiError) -> AvahiServiceResolver in
-                    try AvahiServiceResolver(client: c, key: key)
-                }
-            } catch {
-                logger.warning("cannot resolve \(key.name): \(error)")
-            }
+            s.browseItems.insert(key)
+            resolve(&s, key)
         case .remove(let key):
+            s.browseItems.remove(key)
+            s.timers.removeValue(forKey: .resolve(key))?.cancel()
             if let r = c.resolvers.removeValue(forKey: key) { c.locked { r.free() } }
             let sk = SightingKey(name: key.name, interface: key.interface)
             guard var sighting = s.sightings[sk] else { return }
@@ -329,7 +345,20 @@ final class DiscoveryEngine: Sendable {
             logger.warning("browser failed: \(c.lastError); retrying")
             c.locked { c.browser?.free() }
             c.browser = nil
-            schedule(&s, .retryBrowse(session: c.session))
+            schedule(&s, .browse, .retryBrowse(session: c.session))
+        }
+    }
+
+    /// Starts a resolver for `key` unless one runs; on failure retries later.
+    private func resolve(_ s: inout State, _ key: ResolverKey) {
+        guard let c = s.client, c.resolvers[key] == nil else { return }
+        do throws(AvahiError) {
+            c.resolvers[key] = try c.locked { () throws(AvahiError) -> AvahiServiceResolver in
+                try AvahiServiceResolver(client: c, key: key)
+            }
+        } catch {
+            logger.warning("cannot resolve \(key.name): \(error); retrying")
+            schedule(&s, .resolve(key), .retryResolve(session: c.session, key: key))
         }
     }
 

@@ -16,6 +16,7 @@ public struct ServiceSighting: Sendable, Equatable {
     /// The kernel interface index the service was seen on.
     public let interfaceIndex: Int32
 
+    /// Memberwise; discovery builds these, tests and callers may too.
     public init(instanceName: String, hostName: String, addresses: [ResolvedAddress],
                 port: UInt16, txt: TXTRecord, interfaceIndex: Int32) {
         self.instanceName = instanceName
@@ -41,6 +42,7 @@ public struct ResolvedAddress: Sendable, Hashable {
     /// The interface index the address was resolved on.
     public let interfaceIndex: Int32
 
+    /// Memberwise. `scopeID` should be `interfaceIndex` for fe80::/10, else 0.
     public init(ip: String, isIPv6: Bool, scopeID: UInt32, interfaceIndex: Int32) {
         self.ip = ip
         self.isIPv6 = isIPv6

@@ -113,20 +113,88 @@ struct LiveAvahiTests {
                                 "no .unavailable after stop-avahi: \(c.events)")
         print("live: .unavailable \(down.ms) ms after stop-avahi: \(down.event)")
 
+        // a second instance started while the daemon is down (D-Bus up): waits in CONNECTING
+        let late = AvahiDiscovery(advert: ServiceAdvert(instanceName: name + "-late", port: 4901,
+                                                        txt: .hark(token: randomHex(bytes: 8), displayName: "L")),
+                                  logger: logger("late"), retryIntervalMs: 500)
+        let lc = EventCollector(late)
+        defer { late.stop() }
+        late.start()
+        let waiting = try #require(await lc.wait(timeoutMs: 3000) { isUnavailable($0) }, "\(lc.events)")
+        print("live: instance started without daemon: \(waiting.event) after \(waiting.ms) ms")
+        #expect(waiting.event == .unavailable(reason: "avahi-daemon is not running (waiting for it to appear on D-Bus)"))
+
         let tStart = ContinuousClock.now
         try run(lab, "start-avahi", host)
         let back = try #require(await c.wait(from: down.index + 1, timeoutMs: 10000, since: tStart) { isAvailable($0) },
                                 "no .available after start-avahi: \(c.events)")
-        print("live: .available again \(back.ms) ms after start-avahi returned (events: \(c.events))")
+        print("live: .available again \(back.ms) ms after start-avahi returned")
         #expect(c.events[(down.index + 1)...].contains(.published(instanceName: name)))
+        let lateUp = try #require(await lc.wait(timeoutMs: 10000, since: tStart) { isAvailable($0) }, "\(lc.events)")
+        print("live: late instance .available \(lateUp.ms) ms after start-avahi returned")
+        // and browsing works again: each sees the other
+        #expect(await c.wait(from: back.index, timeoutMs: 5000) {
+            if case .found(let s) = $0 { s.instanceName == name + "-late" } else { false }
+        } != nil, "\(c.events)")
     }
 
+    /// Two-host check: run on a lab host while another host publishes `HARK_TEST_PEER`
+    /// (e.g. with avahi-publish). Checks addresses from both families and the IPv6
+    /// link-local scope id, and that publishing the same name here ends in `NAME #2`
+    /// (a collision with a record another host already owns, RFC 6762 §9).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["HARK_TEST_PEER"] != nil))
+    func seesPeerOnOtherHost() async throws {
+        let peer = ProcessInfo.processInfo.environment["HARK_TEST_PEER"]!
+        let tok = randomHex(bytes: 8)
+        let d = AvahiDiscovery(advert: ServiceAdvert(instanceName: peer, port: 5000,
+                                                     txt: .hark(token: tok, displayName: "P")),
+                               logger: logger("peer"))
+        let c = EventCollector(d)
+        defer { d.stop() }
+        d.start()
+        // the peer is whatever carries another tok (ours has the same name, on purpose)
+        func theirs(_ e: DiscoveryEvent, named n: String) -> ServiceSighting? {
+            if case .found(let s) = e, s.instanceName == n, s.txt["tok"] != tok { s } else { nil }
+        }
+        func ours(_ e: DiscoveryEvent, named n: String) -> ServiceSighting? {
+            if case .found(let s) = e, s.instanceName == n, s.txt["tok"] == tok { s } else { nil }
+        }
+        let hit = try #require(await c.wait(timeoutMs: 8000) { e in
+            guard let s = theirs(e, named: peer) ?? theirs(e, named: peer + " #2") else { return false }
+            return s.addresses.contains(where: \.isIPv6) && s.addresses.contains(where: { !$0.isIPv6 })
+        }, "\(c.events)")
+        let s = try #require(theirs(hit.event, named: peer) ?? theirs(hit.event, named: peer + " #2"))
+        print("live: peer after \(hit.ms) ms: \(s.instanceName) \(s.hostName) \(s.addresses) port \(s.port) txt \(s.txt.entries)")
+        for a in s.addresses where a.isIPv6 && a.ip.hasPrefix("fe80:") {
+            #expect(a.scopeID == UInt32(s.interfaceIndex))
+        }
+        for a in s.addresses where !a.isIPv6 { #expect(a.scopeID == 0) }
+
+        // Same name on two hosts (RFC 6762 §9): one side ends up "NAME #2". Usually us,
+        // while probing; but when the peer multicast its SRV < 1 s before our probe, avahi's
+        // per-record rate limit swallows the probe answer, we keep the name and the other
+        // daemon renames its service when it sees our announcement.
+        let pub = try #require(await c.wait(timeoutMs: 8000) { isPublished($0) }, "\(c.events)")
+        print("live: same name here: \(pub.event) after \(pub.ms) ms")
+        let renamed = try #require(await c.wait(timeoutMs: 10000) {
+            pub.event == .published(instanceName: peer) ? theirs($0, named: peer + " #2") != nil
+                                                       : ours($0, named: peer + " #2") != nil
+        }, "no '\(peer) #2' in \(c.events)")
+        print("live: collision resolved after \(renamed.ms) ms: \(renamed.event)")
+        #expect(pub.event == .published(instanceName: peer) || pub.event == .published(instanceName: peer + " #2"))
+    }
+
+    /// Runs a command and waits for it (posix_spawn + waitpid). Not Foundation's
+    /// `Process`: on Linux it notices the exit only when every inherited descriptor is
+    /// closed, and `lab.sh start-avahi` leaves a daemon holding them.
     private func run(_ args: String...) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: args[0])
-        p.arguments = Array(args.dropFirst())
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(args) failed")
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let rc = posix_spawn(&pid, args[0], nil, nil, argv, environ)
+        try #require(rc == 0, "posix_spawn \(args[0]) failed: \(rc)")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        #expect(status == 0, "\(args) exited with status \(status)")
     }
 }
