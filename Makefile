@@ -19,6 +19,8 @@ test: deps
 	scripts/test-setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/test-discovery-live.sh
+	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
 
 unit-test:

@@ -88,7 +88,7 @@ public actor Node {
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
             } else {
-                await self.setDiscoveryStatus(DiscoveryStatus(state: "disabled"))
+                self.setDiscoveryStatus(DiscoveryStatus(state: "disabled"))
             }
             for peer in configuration.staticPeers {
                 group.addTask { await self.keepDialling(staticPeer: peer) }

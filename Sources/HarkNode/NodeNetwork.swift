@@ -124,7 +124,7 @@ extension Node {
                 }
                 deadline.cancel()
                 guard let hello = peer else { return }
-                let records = RecordBox(try RecordLayer(transport: try driver.transport()))
+                let records = RecordBox(RecordLayer(transport: try driver.transport()))
                 let (stream, continuation) = AsyncStream.makeStream(of: Hark_V1_Frame.self)
                 guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
                                                            channel: channel, outbox: continuation) else {

@@ -54,5 +54,5 @@ func formatTime(ms: Int64) -> String {
     localtime_r(&t, &tmv)
     var buf = [Int8](repeating: 0, count: 32)
     strftime(&buf, buf.count, "%Y-%m-%d %H:%M:%S", &tmv)
-    return String(cString: buf)
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
