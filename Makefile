@@ -19,6 +19,7 @@ test: deps
 	scripts/test-setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	tests/cli.sh
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh

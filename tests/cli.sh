@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The hark command line as a script sees it: exit codes (sysexits, docs/CONTROL.md), stdin
+# handling, error messages, quiet pipes. Real daemons on 127.0.0.1 only, without discovery.
+# Ends with "N passed, M failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
+T=$(mktemp -d /tmp/hark-cli.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+PASSED=0 FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+# expect CODE DESCRIPTION CMD... : run CMD, check its exit code
+expect() {
+  local want=$1 what=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local got=$?
+  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, expected $want; stderr: $(head -c 300 "$T/err")"; fi
+}
+wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
+
+A="$T/a" B="$T/b"
+expect 78 "a command on a home without identity says run init" env HARK_HOME="$A" "$HARK" id
+grep -q "hark init" "$T/err" && ok "…and names the fix" || not_ok "no hint to run hark init: $(cat "$T/err")"
+expect 0 "init creates an identity" env HARK_HOME="$A" "$HARK" init --name alice
+expect 73 "init twice refuses to overwrite" env HARK_HOME="$A" "$HARK" init --name again
+expect 64 "init with a display name over 64 bytes is a usage error" env HARK_HOME="$T/x" "$HARK" init --name "$(printf 'n%.0s' $(seq 70))"
+[ "$(stat -c %a "$A")" = 700 ] && ok "home is mode 700" || not_ok "home mode $(stat -c %a "$A")"
+[ "$(stat -c %a "$A/identity.key")" = 600 ] && [ "$(stat -c %a "$A/noise.key")" = 600 ] && ok "secret key files are mode 600" || not_ok "key modes wrong"
+chmod 644 "$A/identity.key"
+expect 77 "a group-readable identity key is refused" env HARK_HOME="$A" "$HARK" id
+chmod 600 "$A/identity.key"
+expect 0 "id prints the peer ID" env HARK_HOME="$A" "$HARK" id
+grep -qE '^hk[a-z2-7]{52}$' "$T/out" && ok "peer ID is hk + 52 base32 characters" || not_ok "peer ID format: $(head -1 "$T/out")"
+
+expect 69 "send with no daemon running exits 69" env HARK_HOME="$A" "$HARK" send ops hi
+grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
+expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
+
+env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/a.log" & PIDS+=($!)
+wait_until 10 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 || { not_ok "daemon a did not start"; cat "$T/a.log"; }
+expect 75 "a second daemon on the same home exits 75" env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1
+PORT=$(env HARK_HOME="$A" "$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tcp_port"])')
+env HARK_HOME="$B" "$HARK" init --name bob >/dev/null
+env HARK_HOME="$B" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.0.0.1:$PORT" 2>"$T/b.log" & PIDS+=($!)
+wait_until 10 env HARK_HOME="$B" "$HARK" status >/dev/null 2>&1 || not_ok "daemon b did not start"
+
+expect 64 "daemon with a malformed --peer is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --peer nonsense
+expect 67 "send to an unknown group exits 67" env HARK_HOME="$A" "$HARK" send nosuchgroup hi
+expect 0 "group create" env HARK_HOME="$A" "$HARK" group create ops
+expect 65 "join with a garbage token exits 65" env HARK_HOME="$B" "$HARK" group join hark1notatoken
+expect 65 "join with a token that is not hark's exits 65" env HARK_HOME="$B" "$HARK" group join hello
+TOKEN=$(env HARK_HOME="$A" "$HARK" group invite ops)
+expect 0 "join with the invite token" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
+expect 65 "joining the same group again exits 65" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
+expect 65 "an empty message exits 65" env HARK_HOME="$A" "$HARK" send ops ""
+printf '\xff\xfe not utf8' >"$T/bad"
+expect 65 "stdin that is not UTF-8 exits 65" sh -c "HARK_HOME='$A' '$HARK' send ops <'$T/bad'"
+head -c 60001 /dev/zero | tr '\0' 'x' >"$T/big"
+expect 65 "a message over 60000 bytes exits 65" sh -c "HARK_HOME='$A' '$HARK' send ops <'$T/big'"
+expect 0 "send with text as argument" env HARK_HOME="$A" "$HARK" send ops "first"
+expect 0 "send from stdin" sh -c "echo 'second; rm -rf / \$(id)' | HARK_HOME='$A' '$HARK' send ops"
+expect 0 "send with - reads stdin" sh -c "printf 'third' | HARK_HOME='$A' '$HARK' send ops -"
+logged() { [ "$(env HARK_HOME="$B" "$HARK" log ops --json 2>/dev/null | wc -l)" = 3 ]; }
+wait_until 10 logged && ok "all three messages reached the other node" || not_ok "messages missing on b: $(env HARK_HOME="$B" "$HARK" log ops 2>&1)"
+env HARK_HOME="$B" "$HARK" log ops --json | python3 -c '
+import json, sys
+texts = [json.loads(l)["text"] for l in sys.stdin]
+sys.exit(0 if texts == ["first", "second; rm -rf / $(id)", "third"] else 1)' && ok "texts arrive byte for byte, stdin's trailing newline dropped" || not_ok "texts differ"
+env HARK_HOME="$A" "$HARK" send ops $'evil \e[2J\u202e text' >/dev/null
+wait_until 5 sh -c "HARK_HOME='$B' '$HARK' log ops | grep -q evil"
+env HARK_HOME="$B" "$HARK" log ops | grep evil | grep -q $'\e' && not_ok "escape sequence reached the terminal" || ok "control and bidi characters are neutralised in text output"
+expect 0 "log --limit 1" env HARK_HOME="$B" "$HARK" log ops --limit 1
+[ "$(wc -l <"$T/out")" = 1 ] && ok "…prints one line" || not_ok "log --limit 1 printed $(wc -l <"$T/out") lines"
+expect 0 "log piped into head exits quietly" sh -c "HARK_HOME='$B' '$HARK' log ops | head -1 >/dev/null; exit \${PIPESTATUS:-0}"
+[ ! -s "$T/err" ] && ok "…with nothing on stderr" || not_ok "stderr: $(cat "$T/err")"
+expect 0 "peers --json" env HARK_HOME="$A" "$HARK" peers --json
+python3 -c 'import json,sys; p=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if p and p[0]["connected"] and p[0]["display_name"]=="bob" else 1)' "$T/out" \
+  && ok "peers --json lists bob as connected" || not_ok "peers --json: $(cat "$T/out")"
+expect 0 "group list" env HARK_HOME="$B" "$HARK" group list --json
+grep -q '"name":"ops"' "$T/out" && ok "group list shows ops" || not_ok "group list: $(cat "$T/out")"
+echo '{"id":1,"method":"nope","params":{}}' >"$T/req"
+python3 - "$A/control.sock" "$T/req" <<'PY' && ok "control socket answers an unknown method with unknown_method" || not_ok "control socket reply wrong"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(open(sys.argv[2], "rb").read() + b"not json\n")
+f = s.makefile()
+a, b = json.loads(f.readline()), json.loads(f.readline())
+sys.exit(0 if a["error"]["code"] == "unknown_method" and b["error"]["code"] == "bad_request" else 1)
+PY
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
+[ "$code" = 0 ] && ok "SIGTERM stops the daemon with exit 0" || not_ok "daemon exit $code after SIGTERM"
+[ ! -e "$A/control.sock" ] && ok "…and removes its control socket" || not_ok "control socket left behind"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
