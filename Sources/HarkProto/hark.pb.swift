@@ -40,6 +40,18 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// the author joined with an invite
   case join // = 3
+
+  /// replaces the text of the author's own earlier MESSAGE (Content.edit)
+  case edit // = 4
+
+  /// tombstone: hides a MESSAGE and lets every replica purge its body (Content.delete)
+  case delete // = 5
+
+  /// adds or removes reactions, an observed-remove set (Content.reaction)
+  case reaction // = 6
+
+  /// two signed headers of one author with one seq; body is a CLEARTEXT EquivocationProof
+  case equivocationProof // = 7
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -52,6 +64,10 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 1: self = .genesis
     case 2: self = .message
     case 3: self = .join
+    case 4: self = .edit
+    case 5: self = .delete
+    case 6: self = .reaction
+    case 7: self = .equivocationProof
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -62,6 +78,10 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .genesis: return 1
     case .message: return 2
     case .join: return 3
+    case .edit: return 4
+    case .delete: return 5
+    case .reaction: return 6
+    case .equivocationProof: return 7
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -72,6 +92,10 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .genesis,
     .message,
     .join,
+    .edit,
+    .delete,
+    .reaction,
+    .equivocationProof,
   ]
 
 }
@@ -171,12 +195,39 @@ public nonisolated struct Hark_V1_Content: Sendable {
     set {content = .join(newValue)}
   }
 
+  public var edit: Hark_V1_Edit {
+    get {
+      if case .edit(let v)? = content {return v}
+      return Hark_V1_Edit()
+    }
+    set {content = .edit(newValue)}
+  }
+
+  public var delete: Hark_V1_Delete {
+    get {
+      if case .delete(let v)? = content {return v}
+      return Hark_V1_Delete()
+    }
+    set {content = .delete(newValue)}
+  }
+
+  public var reaction: Hark_V1_Reaction {
+    get {
+      if case .reaction(let v)? = content {return v}
+      return Hark_V1_Reaction()
+    }
+    set {content = .reaction(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Content: Equatable, Sendable {
     case text(Hark_V1_Text)
     case genesis(Hark_V1_Genesis)
     case join(Hark_V1_Join)
+    case edit(Hark_V1_Edit)
+    case delete(Hark_V1_Delete)
+    case reaction(Hark_V1_Reaction)
 
   }
 
@@ -217,6 +268,77 @@ public nonisolated struct Hark_V1_Join: Sendable {
   // methods supported on all messages.
 
   public var displayName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Edit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B ID of the MESSAGE being edited (same author, in the edit's ancestors)
+  public var target: Data = Data()
+
+  /// the new text
+  public var text: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Delete: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B ID of the MESSAGE deleted (same author, in the delete's ancestors)
+  public var target: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Reaction: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B ID of the MESSAGE reacted to (in the reaction's ancestors)
+  public var target: Data = Data()
+
+  /// ≤ 32 B UTF-8; empty when this event only removes
+  public var emoji: String = String()
+
+  /// IDs of this author's earlier REACTION events whose emoji it withdraws (OR-set remove)
+  public var removes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Proof that `author` signed two different events with the same seq (PROTOCOL.md §4.6).
+/// Checkable by anyone from these bytes alone. Stored in clear as the body of an
+/// EQUIVOCATION_PROOF event.
+public nonisolated struct Hark_V1_EquivocationProof: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// serialized EventHeader, exactly as signed
+  public var headerA: Data = Data()
+
+  /// 64 B
+  public var sigA: Data = Data()
+
+  public var headerB: Data = Data()
+
+  public var sigB: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -339,6 +461,22 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .ping(newValue)}
   }
 
+  public var syncRequest: Hark_V1_SyncRequest {
+    get {
+      if case .syncRequest(let v)? = frame {return v}
+      return Hark_V1_SyncRequest()
+    }
+    set {frame = .syncRequest(newValue)}
+  }
+
+  public var syncReply: Hark_V1_SyncReply {
+    get {
+      if case .syncReply(let v)? = frame {return v}
+      return Hark_V1_SyncReply()
+    }
+    set {frame = .syncReply(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Frame: Equatable, Sendable {
@@ -348,6 +486,8 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case events(Hark_V1_Events)
     case close(Hark_V1_Close)
     case ping(Hark_V1_Ping)
+    case syncRequest(Hark_V1_SyncRequest)
+    case syncReply(Hark_V1_SyncReply)
 
   }
 
@@ -391,6 +531,78 @@ public nonisolated struct Hark_V1_Needs: Sendable {
 
   /// 32 B event IDs, ≤ 1024
   public var ids: [Data] = []
+
+  /// also send up to this many ancestors of each, ≤ 1024 (PROTOCOL.md §6.3)
+  public var maxAncestors: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Kleppmann–Howard Algorithm 2 (PROTOCOL.md §6.3): "here are my heads, and a Bloom filter of the
+/// events I added since our last reconciliation".
+public nonisolated struct Hark_V1_SyncRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
+
+  /// the sender's current heads, ≤ 1024
+  public var heads: [Data] = []
+
+  /// heads stored after the last complete sync with this peer (may be empty)
+  public var since: [Data] = []
+
+  /// IDs of the sender's events that are not ancestors-or-equal of `since`
+  public var bloom: Hark_V1_BloomFilter {
+    get {_bloom ?? Hark_V1_BloomFilter()}
+    set {_bloom = newValue}
+  }
+  /// Returns true if `bloom` has been explicitly set.
+  public var hasBloom: Bool {self._bloom != nil}
+  /// Clears the value of `bloom`. Subsequent reads from it will return its default value.
+  public mutating func clearBloom() {self._bloom = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _bloom: Hark_V1_BloomFilter? = nil
+}
+
+public nonisolated struct Hark_V1_BloomFilter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 16 random bytes, new for every filter
+  public var salt: Data = Data()
+
+  /// m, ≤ 8 * 1 MiB
+  public var bitCount: UInt32 = 0
+
+  /// k = 7
+  public var hashCount: UInt32 = 0
+
+  /// ceil(m / 8) bytes; bit i is bits[i / 8] >> (i % 8) & 1
+  public var bits: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Sent after the events that answer a SyncRequest: the responder's heads at that point.
+public nonisolated struct Hark_V1_SyncReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
+
+  public var heads: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -441,7 +653,7 @@ public nonisolated struct Hark_V1_Ping: Sendable {
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0")
 }
 
 nonisolated extension Hark_V1_EventHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -566,7 +778,7 @@ nonisolated extension Hark_V1_SignedEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -613,6 +825,45 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.content = .join(v)
         }
       }()
+      case 4: try {
+        var v: Hark_V1_Edit?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .edit(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .edit(v)
+        }
+      }()
+      case 5: try {
+        var v: Hark_V1_Delete?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .delete(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .delete(v)
+        }
+      }()
+      case 6: try {
+        var v: Hark_V1_Reaction?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .reaction(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .reaction(v)
+        }
+      }()
       default: break
       }
     }
@@ -635,6 +886,18 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
     case .join?: try {
       guard case .join(let v)? = self.content else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .edit?: try {
+      guard case .edit(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .delete?: try {
+      guard case .delete(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .reaction?: try {
+      guard case .reaction(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     }()
     case nil: break
     }
@@ -738,6 +1001,156 @@ nonisolated extension Hark_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
   public static func ==(lhs: Hark_V1_Join, rhs: Hark_V1_Join) -> Bool {
     if lhs.displayName != rhs.displayName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Edit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Edit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}target\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.target) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.target.isEmpty {
+      try visitor.visitSingularBytesField(value: self.target, fieldNumber: 1)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Edit, rhs: Hark_V1_Edit) -> Bool {
+    if lhs.target != rhs.target {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Delete: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Delete"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}target\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.target) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.target.isEmpty {
+      try visitor.visitSingularBytesField(value: self.target, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Delete, rhs: Hark_V1_Delete) -> Bool {
+    if lhs.target != rhs.target {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Reaction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Reaction"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}target\0\u{1}emoji\0\u{1}removes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.target) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.emoji) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.removes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.target.isEmpty {
+      try visitor.visitSingularBytesField(value: self.target, fieldNumber: 1)
+    }
+    if !self.emoji.isEmpty {
+      try visitor.visitSingularStringField(value: self.emoji, fieldNumber: 2)
+    }
+    if !self.removes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.removes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Reaction, rhs: Hark_V1_Reaction) -> Bool {
+    if lhs.target != rhs.target {return false}
+    if lhs.emoji != rhs.emoji {return false}
+    if lhs.removes != rhs.removes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_EquivocationProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EquivocationProof"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}header_a\0\u{3}sig_a\0\u{3}header_b\0\u{3}sig_b\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.headerA) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.sigA) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.headerB) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.sigB) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.headerA.isEmpty {
+      try visitor.visitSingularBytesField(value: self.headerA, fieldNumber: 1)
+    }
+    if !self.sigA.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sigA, fieldNumber: 2)
+    }
+    if !self.headerB.isEmpty {
+      try visitor.visitSingularBytesField(value: self.headerB, fieldNumber: 3)
+    }
+    if !self.sigB.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sigB, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_EquivocationProof, rhs: Hark_V1_EquivocationProof) -> Bool {
+    if lhs.headerA != rhs.headerA {return false}
+    if lhs.sigA != rhs.sigA {return false}
+    if lhs.headerB != rhs.headerB {return false}
+    if lhs.sigB != rhs.sigB {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -849,7 +1262,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -935,6 +1348,32 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .ping(v)
         }
       }()
+      case 7: try {
+        var v: Hark_V1_SyncRequest?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .syncRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .syncRequest(v)
+        }
+      }()
+      case 8: try {
+        var v: Hark_V1_SyncReply?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .syncReply(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .syncReply(v)
+        }
+      }()
       default: break
       }
     }
@@ -969,6 +1408,14 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .ping?: try {
       guard case .ping(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .syncRequest?: try {
+      guard case .syncRequest(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .syncReply?: try {
+      guard case .syncReply(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
     case nil: break
     }
@@ -1049,7 +1496,7 @@ nonisolated extension Hark_V1_Heads: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension Hark_V1_Needs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Needs"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}ids\0\u{3}max_ancestors\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1059,6 +1506,7 @@ nonisolated extension Hark_V1_Needs: SwiftProtobuf.Message, SwiftProtobuf._Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
       case 2: try { try decoder.decodeRepeatedBytesField(value: &self.ids) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxAncestors) }()
       default: break
       }
     }
@@ -1071,12 +1519,145 @@ nonisolated extension Hark_V1_Needs: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.ids.isEmpty {
       try visitor.visitRepeatedBytesField(value: self.ids, fieldNumber: 2)
     }
+    if self.maxAncestors != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxAncestors, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_Needs, rhs: Hark_V1_Needs) -> Bool {
     if lhs.groupID != rhs.groupID {return false}
     if lhs.ids != rhs.ids {return false}
+    if lhs.maxAncestors != rhs.maxAncestors {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_SyncRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SyncRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}heads\0\u{1}since\0\u{1}bloom\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.heads) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.since) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._bloom) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.heads.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.heads, fieldNumber: 2)
+    }
+    if !self.since.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.since, fieldNumber: 3)
+    }
+    try { if let v = self._bloom {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_SyncRequest, rhs: Hark_V1_SyncRequest) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.heads != rhs.heads {return false}
+    if lhs.since != rhs.since {return false}
+    if lhs._bloom != rhs._bloom {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_BloomFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BloomFilter"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}salt\0\u{3}bit_count\0\u{3}hash_count\0\u{1}bits\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.salt) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.bitCount) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.hashCount) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.bits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.salt.isEmpty {
+      try visitor.visitSingularBytesField(value: self.salt, fieldNumber: 1)
+    }
+    if self.bitCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bitCount, fieldNumber: 2)
+    }
+    if self.hashCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.hashCount, fieldNumber: 3)
+    }
+    if !self.bits.isEmpty {
+      try visitor.visitSingularBytesField(value: self.bits, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_BloomFilter, rhs: Hark_V1_BloomFilter) -> Bool {
+    if lhs.salt != rhs.salt {return false}
+    if lhs.bitCount != rhs.bitCount {return false}
+    if lhs.hashCount != rhs.hashCount {return false}
+    if lhs.bits != rhs.bits {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_SyncReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SyncReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}heads\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.heads) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.heads.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.heads, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_SyncReply, rhs: Hark_V1_SyncReply) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.heads != rhs.heads {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
