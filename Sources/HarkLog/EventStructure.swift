@@ -12,7 +12,8 @@ struct EventStructure {
     init(header: Hark_V1_EventHeader, body: [UInt8]) throws(EventError) {
         switch header.kind {
         case .genesis, .message, .join: break
-        case .unspecified, .UNRECOGNIZED: throw .unknownKind(header.kind.rawValue)
+        case .edit, .delete, .reaction, .equivocationProof, .unspecified, .UNRECOGNIZED:
+            throw .unknownKind(header.kind.rawValue)
         }
 
         // Genesis ⇔ empty group_id ⇔ kind GENESIS.
