@@ -57,6 +57,7 @@ extension Node {
         case let .needs(needs)?: try receiveNeeds(needs, from: session)
         case let .events(events)?: try receiveEvents(events, from: session)
         case .ping?, .close?: break
+        case .syncRequest?, .syncReply?: break   // Algorithm 2 arrives with issue 3
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }
