@@ -52,6 +52,8 @@ public actor Node {
     var stopped = false
     /// Display names authors gave in their JOIN or genesis events.
     var authorNames: [SigningPublicKey: String] = [:]
+    /// Per group: the in-memory causal graph (NodeGraphs.swift).
+    var graphs: [EventID: CausalGraph] = [:]
 
     struct PeerInfo {
         var displayName: String

@@ -107,6 +107,11 @@ extension Node {
             case "log":
                 let p = try params(LogParams.self, line)
                 return try ok(try log(group: p.group, limit: p.limit))
+            case "log.ids": return try ok(try eventIDs(group: try params(GroupRefParams.self, line).group))
+            case "log.graph": return try ok(try graphRows(group: try params(GroupRefParams.self, line).group))
+            case "export": return try ok(try exportEvents(group: try params(GroupRefParams.self, line).group))
+            case "import": return try ok(try importEvents(try params(ImportParams.self, line).events))
+            case "verify": return try ok(try verify(group: try params(VerifyParams.self, line).group))
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
             }

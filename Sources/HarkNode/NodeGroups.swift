@@ -81,7 +81,7 @@ extension Node {
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
         try EventValidator.validate(event, parents: parentMap)
-        _ = try store.insert(event, receivedMs: Node.nowMs())
+        try persist(event)
         eventDelivered(event, group: group.id, except: nil)
         return event
     }
@@ -102,7 +102,7 @@ extension Node {
         let now = Node.nowMs()
         let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
-        _ = try store.insert(genesis, receivedMs: now)
+        try persist(genesis)
         logger.info("group created", metadata: ["group.id": "\(genesis.id)", "group.name": "\(name)"])
         announceGroup(record)
         return groupView(record)
@@ -160,7 +160,7 @@ extension Node {
         let now = Node.nowMs()
         let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
-        _ = try store.insert(genesis, receivedMs: now)
+        try persist(genesis)
         authorNames[genesis.author] = g.creatorDisplayName
         var joinContent = Hark_V1_Content()
         var j = Hark_V1_Join()

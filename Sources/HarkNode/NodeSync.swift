@@ -230,7 +230,7 @@ extension Node {
                 violation = ProtocolViolation("invalid event \(event.id): \(error)")
                 continue
             }
-            if try store.insert(event, receivedMs: Node.nowMs()) { delivered.append(event) }
+            if try persist(event) { delivered.append(event) }
             waiting.removeValue(forKey: event.id)
         }
         pending[group] = waiting

@@ -18,6 +18,10 @@ import GRDB
 ///   INDEX grp_by_name (name)
 /// peer(peer_key BLOB PK /*32 B*/, display_name TEXT, last_address TEXT NULL, last_seen_ms INT,
 ///      first_seen_ms INT)
+/// -- v2 (issue 3): what failed validation, and where each peer was at the last complete sync.
+/// rejected(id BLOB PK, group_id BLOB, reason TEXT, rejected_ms INT)
+/// sync_heads(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
+///            PK (peer_key, group_id))
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -67,6 +71,23 @@ enum StoreSchema {
                     last_address TEXT,
                     last_seen_ms INTEGER NOT NULL,
                     first_seen_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE rejected (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    group_id BLOB NOT NULL,
+                    reason TEXT NOT NULL,
+                    rejected_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE sync_heads (
+                    peer_key BLOB NOT NULL,
+                    group_id BLOB NOT NULL,
+                    heads BLOB NOT NULL,
+                    updated_ms INTEGER NOT NULL,
+                    PRIMARY KEY (peer_key, group_id)
                 ) WITHOUT ROWID;
                 """)
         }

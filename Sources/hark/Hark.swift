@@ -23,7 +23,7 @@ struct Hark: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
-            GroupCommand.self, SendCommand.self, LogCommand.self,
+            GroupCommand.self, SendCommand.self, LogCommand.self, VerifyCommand.self, ExportCommand.self, ImportCommand.self,
         ]
     )
 

@@ -18,13 +18,26 @@ struct LogCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
     @Flag(name: .shortAndLong, help: "Keep printing new messages as they arrive.") var follow = false
     @Option(name: .shortAndLong, help: "Show only the last N messages.") var limit: Int?
+    @Flag(name: .long, help: "Print every event ID of the group (all kinds) in total order, one per line.") var ids = false
+    @Flag(name: .long, help: "Draw the causal graph of the group's events, newest first.") var graph = false
 
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        if ids && graph { throw ValidationError("--ids and --graph cannot be combined") }
+        if (ids || graph) && follow { throw ValidationError("--follow works only with the message listing") }
     }
 
     func run() throws {
         let client = try connect(options)
+        if ids {
+            for id in try call(client, "log.ids", GroupRefParams(group: group), as: [String].self) { printOut(id) }
+            return
+        }
+        if graph {
+            let rows = try call(client, "log.graph", GroupRefParams(group: group), as: [GraphRow].self)
+            if json { for r in rows { try printJSON(r) } } else { for line in GraphDrawing.lines(rows) { printOut(line) } }
+            return
+        }
         if follow {
             // Subscribe first so nothing falls between the history and the stream.
             let live = try connect(options)

@@ -1,0 +1,123 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+
+extension Hark_V1_EventKind {
+    /// The lowercase name used in JSON (`message`, `edit`, `equivocation_proof`, …).
+    var jsonName: String {
+        switch self {
+        case .genesis: return "genesis"
+        case .message: return "message"
+        case .join: return "join"
+        case .edit: return "edit"
+        case .delete: return "delete"
+        case .reaction: return "reaction"
+        case .equivocationProof: return "equivocation_proof"
+        case .unspecified, .UNRECOGNIZED: return "unknown"
+        }
+    }
+}
+
+extension Node {
+    /// Every event ID of the group in total order (`hark log --ids`).
+    func eventIDs(group ref: String) throws -> [String] {
+        let g = try resolveGroup(ref)
+        return try graph(for: g.id).allInOrder.map(\.hex)
+    }
+
+    /// The group's events with their parents, in total order (`hark log --graph`).
+    func graphRows(group ref: String) throws -> [GraphRow] {
+        let g = try resolveGroup(ref)
+        let graph = try graph(for: g.id)
+        return graph.allInOrder.compactMap { id in
+            guard let e = graph.entry(id) else { return nil }
+            return GraphRow(id: id.hex, lamport: e.lamport, author: PeerID(e.author).description,
+                            authorName: displayName(of: e.author), kind: e.kind.jsonName, parents: e.parents.map(\.hex))
+        }
+    }
+
+    /// The group's signed events, in total order, as stored (`hark export`).
+    func exportEvents(group ref: String) throws -> [ExportedEvent] {
+        let g = try resolveGroup(ref)
+        return try store.events(group: g.id, limit: nil, afterLamport: nil).map { e in
+            ExportedEvent(id: e.id.hex, group: g.id.hex, lamport: e.lamport, kind: e.kind.jsonName, signed: Data(e.serializedBytes()))
+        }
+    }
+
+    /// Verifies and stores signed events (`hark import`), in any order, for groups this node
+    /// holds. Nothing invalid is stored; events already held are skipped.
+    func importEvents(_ blobs: [Data]) throws -> ImportResult {
+        var result = ImportResult(imported: 0, alreadyHeld: 0, rejected: 0, reasons: [], missingParents: 0)
+        func reject(_ why: String) {
+            result.rejected += 1
+            if result.reasons.count < 100 { result.reasons.append(why) }
+        }
+        var byGroup: [EventID: [Event]] = [:]
+        for blob in blobs {
+            let e: Event
+            do { e = try Event(decodingBytes: [UInt8](blob)) } catch { reject("undecodable event: \(error)"); continue }
+            let group = e.effectiveGroupID
+            guard try store.group(id: group) != nil else { reject("event \(e.id.shortHex) is for a group this node is not a member of"); continue }
+            if try store.contains(e.id) { result.alreadyHeld += 1; continue }
+            if try store.isRejected(e.id) { reject("event \(e.id.shortHex) was rejected before"); continue }
+            byGroup[group, default: []].append(e)
+        }
+        for (group, events) in byGroup {
+            var waiting = pending[group] ?? [:]
+            for e in events { waiting[e.id] = e }
+            pending[group] = waiting
+            let before = try store.eventCount(group: group)
+            do { try deliverPending(group: group, from: nil) } catch { reject("\(error)") }
+            result.imported += try store.eventCount(group: group) - before
+            let still = Set(events.map(\.id)).intersection(pending[group]?.keys.map { $0 } ?? [])
+            result.missingParents += still.count
+        }
+        return result
+    }
+
+    /// Re-checks every stored event of one group, or of all groups (`hark verify`).
+    func verify(group ref: String?) throws -> [VerifyReport] {
+        let groups = try ref.map { [try resolveGroup($0)] } ?? store.allGroups()
+        var reports: [VerifyReport] = []
+        for g in groups {
+            var problems: [String] = []
+            var graph = CausalGraph()
+            var count = 0
+            let events: [Event]
+            do { events = try store.events(group: g.id, limit: nil, afterLamport: nil) } catch {
+                problems.append("stored events do not decode: \(error)")
+                reports.append(VerifyReport(group: g.id.hex, name: g.name, events: 0, problems: problems, forks: []))
+                continue
+            }
+            var byID: [EventID: Event] = [:]
+            for e in events { byID[e.id] = e }
+            for e in events {
+                count += 1
+                // Store reads already re-decode every event: ID = hash of the header bytes, signature, body hash.
+                var parents: [EventID: Event] = [:]
+                for p in e.allParents { if let pe = byID[p] { parents[p] = pe } }
+                do { try EventValidator.validate(e, parents: parents) } catch {
+                    problems.append("event \(e.id.shortHex): \(error)")
+                }
+                if e.allParents.allSatisfy({ graph.contains($0) }) {
+                    _ = try? graph.insert(e)
+                } else {
+                    problems.append("event \(e.id.shortHex): parents missing from the store")
+                }
+            }
+            let storedHeads = Set(try store.heads(group: g.id))
+            if storedHeads != Set(graph.heads) {
+                problems.append("stored heads (\(storedHeads.count)) differ from the heads of the graph (\(graph.heads.count))")
+            }
+            let forks = graph.forks.map { f in
+                ForkView(author: PeerID(f.author).description, authorName: displayName(of: f.author), seq: f.seq,
+                         events: [f.first.hex, f.second.hex])
+            }
+            reports.append(VerifyReport(group: g.id.hex, name: g.name, events: count, problems: problems, forks: forks))
+        }
+        return reports
+    }
+}
