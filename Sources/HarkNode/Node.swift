@@ -27,7 +27,9 @@ public actor Node {
     var listenPort: Int = 0
     var nextSessionID: UInt64 = 1
     var sessions: [UInt64: PeerSession] = [:]
-    var sessionByPeer: [PeerID: UInt64] = [:]
+    /// Open channel per peer device: identity key plus instance token (one identity running on
+    /// two machines is two devices, and forks its log).
+    var sessionByDevice: [DeviceKey: UInt64] = [:]
     /// Per session: groups both sides proved to hold.
     var sharedGroups: [UInt64: Set<EventID>] = [:]
     /// Per session: groups we sent our offer tag for.
@@ -54,6 +56,11 @@ public actor Node {
     var authorNames: [SigningPublicKey: String] = [:]
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
+
+    struct DeviceKey: Hashable {
+        let peer: PeerID
+        let token: [UInt8]
+    }
 
     struct PeerInfo {
         var displayName: String

@@ -13,8 +13,13 @@ public struct NodeConfiguration: Sendable {
     public var handshakeTimeoutMs: Int64 = 10_000
     /// Deadline for a TCP connect, ms.
     public var connectTimeoutMs: Int64 = 5_000
-    /// Delay between dial attempts to a known but unreachable peer, ms (doubles up to 30 s).
+    /// Delay between dial attempts to a known but unreachable peer, ms (doubles up to 10 s).
     public var redialInitialMs: Int64 = 500
+    /// A channel sends a Ping after this much time without sending, ms.
+    public var keepaliveIntervalMs: Int64 = 5_000
+    /// A channel on which nothing arrived for this long is closed (the peer is gone or
+    /// partitioned away), ms; the node then redials peers that are still advertised.
+    public var idleTimeoutMs: Int64 = 15_000
     /// Most peer connections open at once.
     public var maxConnections: Int = 256
 

@@ -157,7 +157,7 @@ extension Node {
     func peers() -> [PeerView] {
         var out: [PeerView] = []
         for (id, info) in peerInfo {
-            let session = sessionByPeer[id].flatMap { sessions[$0] }
+            let session = sessions.values.first { $0.peerID == id }
             out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,

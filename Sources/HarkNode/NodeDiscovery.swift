@@ -78,7 +78,7 @@ extension Node {
                 let label = a.isIPv6 ? "[\(a.ip)%\(a.scopeID)]:\(sighting.port)" : "\(a.ip):\(sighting.port)"
                 if await dial(address, label: label, source: "avahi") { connected = true; break }
             }
-            if connected { delayMs = configuration.redialInitialMs } else { delayMs = min(delayMs * 2, 30_000) }
+            if connected { delayMs = configuration.redialInitialMs } else { delayMs = min(delayMs * 2, 10_000) }
             try? await Task.sleep(for: .milliseconds(delayMs))
         }
     }

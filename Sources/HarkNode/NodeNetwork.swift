@@ -133,6 +133,21 @@ extension Node {
                 completed = true
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
+                        // Keepalive: a Ping every interval; a silent peer is dropped.
+                        var ping = Hark_V1_Frame()
+                        ping.ping = Hark_V1_Ping()
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .milliseconds(self.configuration.keepaliveIntervalMs))
+                            if Task.isCancelled { break }
+                            if session.silence > .milliseconds(self.configuration.idleTimeoutMs) {
+                                self.logger.info("peer silent; closing the channel", metadata: ["peer.id": "\(hello.peerID)"])
+                                session.close()
+                                break
+                            }
+                            session.send(ping)
+                        }
+                    }
+                    group.addTask {
                         // Writer: seal queued frames and write them in order.
                         for await frame in stream {
                             session.dequeued()
@@ -151,6 +166,7 @@ extension Node {
                     do {
                         while var buffer = try await iterator.next() {
                             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                            session.heard()
                             guard let frame = try records.open(bytes) else { continue }
                             if case .close(let c)? = frame.frame {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
@@ -178,18 +194,26 @@ extension Node {
     /// Registers a new authenticated session, or refuses it (self, duplicate).
     func openSession(hello: PeerHello, role: NoiseRole, remote: String, source: String,
                      channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) -> PeerSession? {
-        if hello.peerID == peerID {
+        if hello.peerID == peerID && hello.instanceToken == instanceToken {
             logger.debug("connected to myself; closing", metadata: ["peer.address": "\(remote)"])
             return nil
         }
+        if hello.peerID == peerID {
+            logger.warning("another device uses this node's identity; its events will fork the log", metadata: [
+                "peer.address": "\(remote)",
+            ])
+        }
         let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
-        if let existingID = sessionByPeer[hello.peerID], let existing = sessions[existingID] {
-            // Two channels to one peer (both dialled at once): both ends keep the channel
-            // dialled by the peer whose identity key sorts first.
-            let newInitiator = direction == .outbound ? peerID : hello.peerID
-            let keepNew = newInitiator == min(peerID, hello.peerID) && existing.direction != direction
+        let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
+        if let existingID = sessionByDevice[device], let existing = sessions[existingID] {
+            // Two channels to one device (both dialled at once): both ends keep the channel
+            // dialled by the device that sorts first by (identity key, instance token).
+            let me = DeviceKey(peer: peerID, token: instanceToken)
+            let first = Self.precedes(me, device) ? me : device
+            let newInitiator = direction == .outbound ? me : device
+            let keepNew = newInitiator == first && existing.direction != direction
             if !keepNew {
-                logger.debug("duplicate channel; keeping the older one", metadata: ["peer.id": "\(hello.peerID)"])
+                logger.debug("duplicate channel; keeping the other one", metadata: ["peer.id": "\(hello.peerID)"])
                 return nil
             }
             existing.close()
@@ -198,7 +222,7 @@ extension Node {
                                   source: source, channel: channel, outbox: outbox)
         nextSessionID += 1
         sessions[session.id] = session
-        sessionByPeer[hello.peerID] = session.id
+        sessionByDevice[device] = session.id
         sharedGroups[session.id] = []
         offeredGroups[session.id] = []
         unmatchedTags[session.id] = []
@@ -224,7 +248,8 @@ extension Node {
 
     func closeSession(_ session: PeerSession) {
         guard sessions.removeValue(forKey: session.id) != nil else { return }
-        if sessionByPeer[session.peerID] == session.id { sessionByPeer.removeValue(forKey: session.peerID) }
+        let device = DeviceKey(peer: session.peerID, token: session.hello.instanceToken)
+        if sessionByDevice[device] == session.id { sessionByDevice.removeValue(forKey: device) }
         sharedGroups.removeValue(forKey: session.id)
         offeredGroups.removeValue(forKey: session.id)
         unmatchedTags.removeValue(forKey: session.id)
@@ -233,16 +258,20 @@ extension Node {
         // A discovered peer that is still advertised is dialled again (with backoff), whichever
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)
-        if !stopped, sightings[token] != nil, sessionByPeer[session.peerID] == nil {
+        if !stopped, sightings[token] != nil, sessionByDevice[device] == nil {
             Task { await self.dialSighting(token: token) }
         }
+    }
+
+    nonisolated static func precedes(_ a: DeviceKey, _ b: DeviceKey) -> Bool {
+        a.peer != b.peer ? a.peer < b.peer : a.token.lexicographicallyPrecedes(b.token)
     }
 
     func hasSession(instanceToken token: [UInt8]) -> Bool {
         sessions.values.contains { $0.hello.instanceToken == token }
     }
 
-    /// Dials a `--peer HOST:PORT` again and again while the node runs (500 ms, doubling to 30 s
+    /// Dials a `--peer HOST:PORT` again and again while the node runs (500 ms, doubling to 10 s
     /// after failures; back to the start after a channel that worked).
     nonisolated func keepDialling(staticPeer spec: String) async {
         var delayMs = configuration.redialInitialMs
@@ -251,7 +280,7 @@ extension Node {
                 if await dial(address, label: spec, source: "static") {
                     delayMs = configuration.redialInitialMs
                 } else {
-                    delayMs = min(delayMs * 2, 30_000)
+                    delayMs = min(delayMs * 2, 10_000)
                 }
             } else {
                 logger.warning("cannot resolve static peer", metadata: ["peer.address": "\(spec)"])

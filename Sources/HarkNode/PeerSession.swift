@@ -23,6 +23,7 @@ final class PeerSession: Sendable {
     private let channel: any Channel
     private let outbox: AsyncStream<Hark_V1_Frame>.Continuation
     private let queued = Mutex<Int>(0)
+    private let lastHeard = Mutex<ContinuousClock.Instant>(.now)
 
     init(id: UInt64, hello: PeerHello, direction: Direction, remoteAddress: String, source: String,
          channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) {
@@ -40,6 +41,12 @@ final class PeerSession: Sendable {
     }
 
     func dequeued() { queued.withLock { $0 -= 1 } }
+
+    /// Notes that a record arrived (any frame, pings included).
+    func heard() { lastHeard.withLock { $0 = .now } }
+
+    /// Time since the last record arrived.
+    var silence: Duration { lastHeard.withLock { ContinuousClock.now - $0 } }
 
     /// Closes the channel; the connection's tasks then end and the node forgets the session.
     func close() {
