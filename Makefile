@@ -59,6 +59,7 @@ man:
 	rm -f man/*.1
 	cp .build/plugins/GenerateManual/outputs/hark/*.1 man/
 	rm -f man/hark.help.1
+	scripts/man-tidy.sh man/*.1
 
 clean:
 	rm -rf .build

@@ -50,10 +50,14 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var source: String?
     /// Last time a channel to this peer was open, ms since the Unix epoch.
     public var lastSeenMs: Int64
+    /// The peer signed two different events with one sequence number in some group (its
+    /// identity runs on two machines, or was restored from a backup): its log forked.
+    public var equivocated: Bool
     public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
-                direction: String?, source: String?, lastSeenMs: Int64) {
+                direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected
         self.address = address; self.direction = direction; self.source = source; self.lastSeenMs = lastSeenMs
+        self.equivocated = equivocated
     }
 }
 
@@ -92,11 +96,22 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// `"message"` or `"join"`.
     public var kind: String
     public var text: String
+    /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7).
+    public var settled: Bool
+    /// The author's clock looks wrong for this event (before its parents' or more than 5 min
+    /// after it arrived here). Display only: order never depends on it.
+    public var implausibleTime: Bool
+    /// The author has forked their log (signed two events with one sequence number).
+    public var authorEquivocated: Bool
+    /// The text was replaced by a later edit.
+    public var edited: Bool
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
-                lamport: UInt64, wallMs: Int64, kind: String, text: String) {
+                lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
+                implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {
         self.id = id; self.group = group; self.author = author; self.authorName = authorName
         self.authorFingerprint = authorFingerprint; self.seq = seq; self.lamport = lamport; self.wallMs = wallMs
-        self.kind = kind; self.text = text
+        self.kind = kind; self.text = text; self.settled = settled; self.implausibleTime = implausibleTime
+        self.authorEquivocated = authorEquivocated; self.edited = edited
     }
 }
 

@@ -24,7 +24,9 @@ public enum InviteToken {
         let bytes: [UInt8]
         do { bytes = try Base32.decode(String(trimmed.dropFirst(prefix.count))) } catch { throw .notBase32 }
         let invite: Hark_V1_Invite
-        do { invite = try Hark_V1_Invite(serializedBytes: bytes) } catch { throw .malformed("not an Invite message") }
+        do { invite = try Hark_V1_Invite(serializedBytes: bytes) } catch {
+            throw .malformed("it does not decode (cut short, or a character changed?); copy the whole line again")
+        }
         guard invite.version == 1 else { throw .unsupportedVersion(invite.version) }
         guard invite.groupKey.count == 32 else { throw .malformed("group key must be 32 bytes") }
         return invite

@@ -156,12 +156,15 @@ extension Node {
 
     func peers() -> [PeerView] {
         var out: [PeerView] = []
+        for g in (try? store.allGroups()) ?? [] { _ = try? graph(for: g.id) }
+        let forked = equivocators()
         for (id, info) in peerInfo {
             let session = sessions.values.first { $0.peerID == id }
             out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
-                                lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs))
+                                lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
+                                equivocated: forked.contains(id.key)))
         }
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }

@@ -90,6 +90,10 @@ extension Node {
 
     func createGroup(name: String) throws -> GroupView {
         try Self.validateGroupName(name)
+        if let existing = try store.groups(named: name).first {
+            throw ControlErrorBody(code: .alreadyExists,
+                                   message: "a group named \"\(name)\" exists already (\(existing.id.hex.prefix(12))); pick another name")
+        }
         let key = SecureRandom.bytes(XChaChaPoly.keyByteCount)
         var genesisContent = Hark_V1_Content()
         var g = Hark_V1_Genesis()
@@ -193,13 +197,35 @@ extension Node {
     func log(group ref: String, limit: Int?) throws -> [MessageView] {
         let g = try resolveGroup(ref)
         let events = try store.events(group: g.id, limit: nil, afterLamport: nil)
-        var views: [MessageView] = []
-        for e in events where e.kind == .message || e.kind == .join {
-            if let v = messageView(e, group: g) { views.append(v) }
+        let graph = try graph(for: g.id)
+        let forked = Set(graph.forks.map(\.author))
+        let received = try store.receivedTimes(group: g.id)
+        var wallOf: [EventID: Int64] = [:]
+        var members: Set<SigningPublicKey> = []
+        for e in events {
+            wallOf[e.id] = e.wallMs
+            if e.kind == .genesis || e.kind == .join { members.insert(e.author) }
         }
-        views = views.filter { $0.kind == "message" }
+        // Settled watermark (PROTOCOL.md §4.7): the smallest, over members, of the highest
+        // Lamport timestamp delivered from each.
+        let watermark = members.map { graph.maxLamport(author: $0) }.min() ?? 0
+        var views: [MessageView] = []
+        for e in events where e.kind == .message {
+            guard var v = messageView(e, group: g) else { continue }
+            let parentWall = e.allParents.compactMap { wallOf[$0] }.max() ?? .min
+            let arrived = received[e.id] ?? e.wallMs
+            v.implausibleTime = e.wallMs < parentWall || e.wallMs > arrived + 5 * 60 * 1000
+            v.settled = e.lamport <= watermark
+            v.authorEquivocated = forked.contains(e.author)
+            views.append(v)
+        }
         if let limit, limit >= 0, views.count > limit { views = Array(views.suffix(limit)) }
         return views
+    }
+
+    /// Authors who forked their log in any group held here.
+    func equivocators() -> Set<SigningPublicKey> {
+        Set(graphs.values.flatMap { $0.forks.map(\.author) })
     }
 
     func follow(group ref: String) throws -> (Int, AsyncStream<MessageView>) {

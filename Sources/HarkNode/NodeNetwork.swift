@@ -60,7 +60,10 @@ extension Node {
     nonisolated static func describe(_ address: SocketAddress) -> String {
         switch address {
         case .v4: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-        case .v6: return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        case .v6:
+            let ip = address.ipAddress ?? "?"
+            if ip.hasPrefix("::ffff:"), ip.contains(".") { return "\(ip.dropFirst(7)):\(address.port ?? 0)" }
+            return "[\(ip)]:\(address.port ?? 0)"
         default: return "\(address)"
         }
     }

@@ -74,3 +74,16 @@ extension Store {
         return true
     }
 }
+
+extension Store {
+    /// When each of the group's events was stored here, ms since the Unix epoch (local clock).
+    public func receivedTimes(group: EventID) throws(StoreError) -> [EventID: Int64] {
+        try read("read receipt times of \(group)") { db in
+            var out: [EventID: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, received_ms FROM event WHERE group_id = ?", arguments: [group.data]) {
+                out[try row.eventID("id", "event")] = row["received_ms"] as Int64? ?? 0
+            }
+            return out
+        }
+    }
+}

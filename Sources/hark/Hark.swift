@@ -18,7 +18,8 @@ struct Hark: AsyncParsableCommand {
             in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
 
             Exit codes: 0 ok, 64 usage, 65 bad data, 67 unknown group or peer, 69 no daemon, \
-            70 internal error, 74 I/O error, 75 temporary failure, 77 permission denied, 78 config.
+            70 internal error, 73 identity exists already, 74 I/O error, 75 another daemon runs on \
+            this home, 77 permission denied, 78 no identity (run hark init).
             """,
         version: "0.1.0",
         subcommands: [

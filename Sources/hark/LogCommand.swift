@@ -8,8 +8,9 @@ struct LogCommand: ParsableCommand {
         discussion: """
             Messages are ordered by (Lamport timestamp, event ID), the same on every replica that \
             holds the same events; the time shown is the author's clock and is for display only.
-            With --json, one object per line with id, group, author, author_name, lamport, \
-            wall_ms, seq, kind and text.
+            With --json, one object per line with id, group, author, author_name, \
+            author_fingerprint, seq, lamport, wall_ms, kind, text, settled, implausible_time, \
+            author_equivocated and edited (docs/CONTROL.md).
             """
     )
 

@@ -12,6 +12,10 @@ struct HomeOptions: ParsableArguments {
 
 /// Connects to the daemon of `home`, mapping failures to exit codes.
 func connect(_ options: HomeOptions) throws -> ControlClient {
+    let home = options.nodeHome
+    if !home.isInitialized {
+        throw fail(HomeError.notInitialized(path: home.path).description, Exit.config)
+    }
     do { return try ControlClient(socketPath: options.nodeHome.socketPath) } catch let e as ControlClient.ClientError {
         switch e {
         case .daemonNotRunning:

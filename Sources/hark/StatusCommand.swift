@@ -38,7 +38,8 @@ struct PeersCommand: ParsableCommand {
         if peers.isEmpty { printOut("no peers seen yet"); return }
         for p in peers {
             let state = p.connected ? "connected" : "offline  "
-            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  \(p.source ?? "")")
+            let warn = p.equivocated ? "  FORKED: signed two events with one sequence number" : ""
+            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  via \(p.source ?? "?")\(warn)")
         }
     }
 }

@@ -132,8 +132,9 @@ struct LiveAvahiTests {
         #expect(c.events[(down.index + 1)...].contains(.published(instanceName: name)))
         let lateUp = try #require(await lc.wait(timeoutMs: 10000, since: tStart) { isAvailable($0) }, "\(lc.events)")
         print("live: late instance .available \(lateUp.ms) ms after start-avahi returned")
-        // and browsing works again: each sees the other
-        #expect(await c.wait(from: back.index, timeoutMs: 5000) {
+        // and browsing works again: each sees the other (the sighting may come before or after
+        // the .available event, so look from the moment the daemon went down)
+        #expect(await c.wait(from: down.index + 1, timeoutMs: 5000) {
             if case .found(let s) = $0 { s.instanceName == name + "-late" } else { false }
         } != nil, "\(c.events)")
     }

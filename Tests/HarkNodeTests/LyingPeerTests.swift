@@ -38,50 +38,54 @@ import Testing
 
     @Test func peerWithWrongIdentitySignatureIsRefused() async throws {
         let n = try await RunningNode.start("victim")
-        defer { Task { await n.stop() } }
-        let staticKey = AgreementKeyPair.generate()
-        var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
-        let responderPayload = try peer.firstTwoMessages()
-        #expect(responderPayload != nil)
-        let mallory = SigningKeyPair.generate()
-        // Signs some other static key, not the one used in this handshake.
-        let wrong = mallory.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + AgreementKeyPair.generate().publicKey)
-        peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: mallory, signature: wrong)))
-        #expect(peer.socket.isClosedByPeer())
-        #expect(await n.node.status().connectedPeers == 0)
-        #expect(await n.node.peers().isEmpty)
+        try await withNodes([n]) {
+            let staticKey = AgreementKeyPair.generate()
+            var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
+            let responderPayload = try peer.firstTwoMessages()
+            #expect(responderPayload != nil)
+            let mallory = SigningKeyPair.generate()
+            // Signs some other static key, not the one used in this handshake.
+            let wrong = mallory.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + AgreementKeyPair.generate().publicKey)
+            peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: mallory, signature: wrong)))
+            #expect(peer.socket.isClosedByPeer())
+            #expect(await n.node.status().connectedPeers == 0)
+            #expect(await n.node.peers().isEmpty)
+        }
     }
 
     @Test func peerWithRightSignatureIsAccepted() async throws {
         // The control case of the test above: the same manual handshake with a true signature is accepted.
         let n = try await RunningNode.start("host")
-        defer { Task { await n.stop() } }
-        let staticKey = AgreementKeyPair.generate()
-        var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
-        _ = try peer.firstTwoMessages()
-        let id = SigningKeyPair.generate()
-        let good = id.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + staticKey.publicKey)
-        peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: id, signature: good)))
-        #expect(await eventually(5) { await n.node.status().connectedPeers == 1 })
+        try await withNodes([n]) {
+            let staticKey = AgreementKeyPair.generate()
+            var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
+            _ = try peer.firstTwoMessages()
+            let id = SigningKeyPair.generate()
+            let good = id.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + staticKey.publicKey)
+            peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: id, signature: good)))
+            #expect(await eventually(5) { await n.node.status().connectedPeers == 1 })
+        }
     }
 
     @Test func garbageInsteadOfAHandshakeIsDropped() async throws {
         let n = try await RunningNode.start("g1")
-        defer { Task { await n.stop() } }
-        let s = try RawPeerSocket(port: n.port)
-        s.writeMessage(SecureRandom.bytes(7))       // too short for an ephemeral key
-        #expect(s.isClosedByPeer())
-        let s2 = try RawPeerSocket(port: n.port)
-        s2.write([0xFF, 0xFF] + SecureRandom.bytes(65535))   // the largest length, all garbage
-        #expect(s2.isClosedByPeer())
-        let s3 = try RawPeerSocket(port: n.port)
-        s3.write([0x00, 0x00])                       // a zero length is a framing error
-        #expect(s3.isClosedByPeer())
-        #expect(await n.node.status().connectedPeers == 0)
-        // Still serving: a well-behaved peer connects afterwards.
-        let m = try await RunningNode.start("g2", staticPeers: ["127.0.0.1:\(n.port)"])
-        defer { Task { await m.stop() } }
-        #expect(await eventually(10) { await n.node.status().connectedPeers == 1 })
+        try await withNodes([n]) {
+            let s = try RawPeerSocket(port: n.port)
+            s.writeMessage(SecureRandom.bytes(7))       // too short for an ephemeral key
+            #expect(s.isClosedByPeer())
+            let s2 = try RawPeerSocket(port: n.port)
+            s2.write([0xFF, 0xFF] + SecureRandom.bytes(65535))   // the largest length, all garbage
+            #expect(s2.isClosedByPeer())
+            let s3 = try RawPeerSocket(port: n.port)
+            s3.write([0x00, 0x00])                       // a zero length is a framing error
+            #expect(s3.isClosedByPeer())
+            #expect(await n.node.status().connectedPeers == 0)
+            // Still serving: a well-behaved peer connects afterwards.
+            let m = try await RunningNode.start("g2", staticPeers: ["127.0.0.1:\(n.port)"])
+            try await withNodes([m]) {
+                #expect(await eventually(10) { await n.node.status().connectedPeers == 1 })
+            }
+        }
     }
 
     /// Completes a real handshake as a member of `group`, returning the record layer.
@@ -111,49 +115,50 @@ import Testing
 
     @Test func malformedFrameAndTruncatedEventDropTheChannelAndChangeNothing() async throws {
         let n = try await RunningNode.start("target")
-        defer { Task { await n.stop() } }
-        _ = try await n.node.createGroup(name: "ops")
-        _ = try await n.node.sendMessage(group: "ops", text: "before")
-        let g = try await n.node.resolveGroup("ops")
-        let countBefore = try await n.node.store.eventCount(group: g.id)
+        try await withNodes([n]) {
+            _ = try await n.node.createGroup(name: "ops")
+            _ = try await n.node.sendMessage(group: "ops", text: "before")
+            let g = try await n.node.resolveGroup("ops")
+            let countBefore = try await n.node.store.eventCount(group: g.id)
 
-        // 1. A record that decrypts but holds no valid Frame.
-        do {
-            let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: SigningKeyPair.generate())
-            var r = records
-            var junk = Hark_V1_Frame()
-            junk.ping = Hark_V1_Ping()
-            // Seal a real frame, then flip the last byte: the AEAD tag fails.
-            var sealed = try r.seal(junk)
-            sealed[0][sealed[0].count - 1] ^= 1
-            s.writeMessage(sealed[0])
-            #expect(s.isClosedByPeer())
+            // 1. A record that decrypts but holds no valid Frame.
+            do {
+                let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: SigningKeyPair.generate())
+                var r = records
+                var junk = Hark_V1_Frame()
+                junk.ping = Hark_V1_Ping()
+                // Seal a real frame, then flip the last byte: the AEAD tag fails.
+                var sealed = try r.seal(junk)
+                sealed[0][sealed[0].count - 1] ^= 1
+                s.writeMessage(sealed[0])
+                #expect(s.isClosedByPeer())
+            }
+            // 2. A truncated event inside an otherwise valid Events frame.
+            do {
+                let mallory = SigningKeyPair.generate()
+                let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
+                var r = records
+                let head = try #require(try await n.node.store.heads(group: g.id).first)
+                let parent = try #require(try await n.node.store.event(head))
+                let content = { () -> Hark_V1_Content in var c = Hark_V1_Content(); var t = Hark_V1_Text(); t.text = "evil"; c.text = t; return c }()
+                let body = try BodyCipher.seal(content, groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
+                let e = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
+                                             parents: [parent], wallMs: 0, body: body)
+                var signed = e.signedEvent
+                signed.header = signed.header.prefix(signed.header.count / 2)
+                var events = Hark_V1_Events()
+                events.groupID = Data(g.id.bytes)
+                events.events = [signed]
+                var frame = Hark_V1_Frame()
+                frame.events = events
+                // give the node a moment to process the offer first
+                try await Task.sleep(for: .milliseconds(200))
+                for m in try r.seal(frame) { s.writeMessage(m) }
+                #expect(s.isClosedByPeer())
+            }
+            #expect(try await n.node.store.eventCount(group: g.id) == countBefore)
+            #expect(try await n.node.log(group: "ops", limit: nil).map(\.text) == ["before"])
+            #expect(await eventually(5) { await n.node.status().connectedPeers == 0 })
         }
-        // 2. A truncated event inside an otherwise valid Events frame.
-        do {
-            let mallory = SigningKeyPair.generate()
-            let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
-            var r = records
-            let head = try #require(try await n.node.store.heads(group: g.id).first)
-            let parent = try #require(try await n.node.store.event(head))
-            let content = { () -> Hark_V1_Content in var c = Hark_V1_Content(); var t = Hark_V1_Text(); t.text = "evil"; c.text = t; return c }()
-            let body = try BodyCipher.seal(content, groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
-            let e = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
-                                         parents: [parent], wallMs: 0, body: body)
-            var signed = e.signedEvent
-            signed.header = signed.header.prefix(signed.header.count / 2)
-            var events = Hark_V1_Events()
-            events.groupID = Data(g.id.bytes)
-            events.events = [signed]
-            var frame = Hark_V1_Frame()
-            frame.events = events
-            // give the node a moment to process the offer first
-            try await Task.sleep(for: .milliseconds(200))
-            for m in try r.seal(frame) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
-        }
-        #expect(try await n.node.store.eventCount(group: g.id) == countBefore)
-        #expect(try await n.node.log(group: "ops", limit: nil).map(\.text) == ["before"])
-        #expect(await n.node.status().connectedPeers == 0)
     }
 }

@@ -51,10 +51,21 @@ final class RunningNode: @unchecked Sendable {
         self.home = home; self.node = node; self.task = task; self.port = port
     }
 
+    /// Stops the node and removes its home.
     func stop() async {
         task.cancel()
         _ = try? await task.value
+        try? FileManager.default.removeItem(atPath: home.path)
     }
+}
+
+/// Runs `body`, then stops every node (also when `body` throws), so no test leaves a home behind.
+func withNodes(_ nodes: [RunningNode], _ body: () async throws -> Void) async throws {
+    do { try await body() } catch {
+        for n in nodes { await n.stop() }
+        throw error
+    }
+    for n in nodes { await n.stop() }
 }
 
 /// Polls `condition` every 50 ms for at most `seconds`.

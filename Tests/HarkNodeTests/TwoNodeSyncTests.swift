@@ -10,56 +10,59 @@ import Testing
     @Test func messageSentOnOneNodeAppearsInTheOthersLog() async throws {
         let a = try await RunningNode.start("alice")
         let b = try await RunningNode.start("bob", staticPeers: ["127.0.0.1:\(a.port)"])
-        defer { Task { await a.stop(); await b.stop() } }
+        try await withNodes([a, b]) {
 
-        #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
-        _ = try await a.node.createGroup(name: "ops")
-        let token = try await a.node.invite(group: "ops").token
-        let joined = try await b.node.join(token: token)
-        #expect(joined.name == "ops")
+            #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
+            _ = try await a.node.createGroup(name: "ops")
+            let token = try await a.node.invite(group: "ops").token
+            let joined = try await b.node.join(token: token)
+            #expect(joined.name == "ops")
 
-        let sent = try await a.node.sendMessage(group: "ops", text: "backup done")
-        #expect(await eventually(10) { (try? await b.node.log(group: "ops", limit: nil))?.contains { $0.id == sent.id } ?? false })
-        let onB = try await b.node.log(group: "ops", limit: nil)
-        #expect(onB.map(\.text) == ["backup done"])
-        #expect(onB[0].author == sent.author)
-        #expect(onB[0].lamport == sent.lamport)
+            let sent = try await a.node.sendMessage(group: "ops", text: "backup done")
+            #expect(await eventually(10) { (try? await b.node.log(group: "ops", limit: nil))?.contains { $0.id == sent.id } ?? false })
+            let onB = try await b.node.log(group: "ops", limit: nil)
+            #expect(onB.map(\.text) == ["backup done"])
+            #expect(onB[0].author == sent.author)
+            #expect(onB[0].lamport == sent.lamport)
 
-        // The other way, and both replicas list the same order.
-        _ = try await b.node.sendMessage(group: "ops", text: "thanks")
-        #expect(await eventually(10) { (try? await a.node.log(group: "ops", limit: nil))?.count == 2 })
-        let logA = try await a.node.log(group: "ops", limit: nil).map(\.id)
-        let logB = try await b.node.log(group: "ops", limit: nil).map(\.id)
-        #expect(logA == logB)
+            // The other way, and both replicas list the same order.
+            _ = try await b.node.sendMessage(group: "ops", text: "thanks")
+            #expect(await eventually(10) { (try? await a.node.log(group: "ops", limit: nil))?.count == 2 })
+            let logA = try await a.node.log(group: "ops", limit: nil).map(\.id)
+            let logB = try await b.node.log(group: "ops", limit: nil).map(\.id)
+            #expect(logA == logB)
+        }
     }
 
     @Test func controlSocketAnswersStatusOverNDJSON() async throws {
         let a = try await RunningNode.start("carol")
-        defer { Task { await a.stop() } }
-        let client = try ControlClient(socketPath: a.home.path + "/control.sock")
-        let status = try client.call("status", NoParams(), as: StatusResult.self)
-        #expect(status.tcpPort == a.port)
-        #expect(status.displayName == "carol")
-        #expect(status.discovery.state == "disabled")
-        #expect(throws: ControlClient.ClientError.self) {
-            try client.call("send", SendParams(group: "nope", text: "x"), as: MessageView.self)
+        try await withNodes([a]) {
+            let client = try ControlClient(socketPath: a.home.path + "/control.sock")
+            let status = try client.call("status", NoParams(), as: StatusResult.self)
+            #expect(status.tcpPort == a.port)
+            #expect(status.displayName == "carol")
+            #expect(status.discovery.state == "disabled")
+            #expect(throws: ControlClient.ClientError.self) {
+                try client.call("send", SendParams(group: "nope", text: "x"), as: MessageView.self)
+            }
+            // The control socket is private to the user.
+            var st = stat()
+            #expect(stat(a.home.path + "/control.sock", &st) == 0)
+            #expect(st.st_mode & 0o077 == 0)
         }
-        // The control socket is private to the user.
-        var st = stat()
-        #expect(stat(a.home.path + "/control.sock", &st) == 0)
-        #expect(st.st_mode & 0o077 == 0)
     }
 
     @Test func nonMemberReceivesNoGroupEvents() async throws {
         let a = try await RunningNode.start("dave")
         let c = try await RunningNode.start("eve", staticPeers: ["127.0.0.1:\(a.port)"])
-        defer { Task { await a.stop(); await c.stop() } }
-        #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
-        _ = try await a.node.createGroup(name: "secret")
-        _ = try await a.node.sendMessage(group: "secret", text: "members only")
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await c.node.store.allGroups().isEmpty)
-        let aGroups = try await a.node.store.allGroups()
-        #expect(try await c.node.store.eventCount(group: aGroups[0].id) == 0)
+        try await withNodes([a, c]) {
+            #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
+            _ = try await a.node.createGroup(name: "secret")
+            _ = try await a.node.sendMessage(group: "secret", text: "members only")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await c.node.store.allGroups().isEmpty)
+            let aGroups = try await a.node.store.allGroups()
+            #expect(try await c.node.store.eventCount(group: aGroups[0].id) == 0)
+        }
     }
 }
