@@ -22,10 +22,10 @@ public struct SyncReplica: Sendable {
     public mutating func receive(_ incoming: [Event]) throws {
         for e in incoming where events[e.id] == nil { waiting[e.id] = e }
         var progress = true
-        while progress {
+        while progress && !waiting.isEmpty {
             progress = false
-            let ready = waiting.values.filter { $0.allParents.allSatisfy(graph.contains) }.sorted(by: EventOrder.precedes)
-            for e in ready {
+            // In total order parents come first, so one pass delivers a whole deliverable batch.
+            for e in waiting.values.sorted(by: EventOrder.precedes) where e.allParents.allSatisfy(graph.contains) {
                 try graph.insert(e)
                 events[e.id] = e
                 waiting[e.id] = nil
@@ -45,6 +45,12 @@ public struct LoopbackStats: Sendable {
     public var frameBytes = 0
     /// Serialized `SignedEvent` bytes inside Events frames.
     public var eventBytes = 0
+    /// Bytes of SyncRequest, SyncReply and Needs frames.
+    public var syncFrameBytes = 0
+    /// Bytes of Events frames (events and their framing).
+    public var eventsFrameBytes = 0
+    /// SyncRequest frames' bytes (heads, since, Bloom filter).
+    public var requestBytes = 0
     public var eventsSent = 0
     /// Rounds of each side's own sync (1 = SyncRequest answered, nothing missing).
     public var roundsA = 0
@@ -56,6 +62,8 @@ public struct LoopbackStats: Sendable {
 
     /// Bytes that are not the events' own serialized bytes.
     public var overheadBytes: Int { frameBytes - eventBytes }
+    /// Framing of the events inside Events frames (frame header, group ID, per-event tag+length).
+    public var eventFramingBytes: Int { eventsFrameBytes - eventBytes }
     /// Round trips until both sides are done (they run concurrently): max of the two.
     public var roundTrips: Int { max(roundsA, roundsB) }
 }
@@ -91,6 +99,11 @@ public enum Loopback {
             let bytes: [UInt8] = try frame.serializedBytes()
             stats.frames += 1
             stats.frameBytes += bytes.count
+            switch frame.frame {
+            case .events?: stats.eventsFrameBytes += bytes.count
+            case .syncRequest?: stats.requestBytes += bytes.count; stats.syncFrameBytes += bytes.count
+            default: stats.syncFrameBytes += bytes.count
+            }
             inbox[i].append(bytes)
         }
         func sendEvents(_ ids: [EventID], from r: SyncReplica, to i: Int) throws {
