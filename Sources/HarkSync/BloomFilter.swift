@@ -18,8 +18,12 @@ public struct BloomFilter: Sendable, Equatable {
     public static let defaultHashCount = 7
     /// Smallest filter built here, bits.
     public static let minBitCount = 64
-    /// Largest filter accepted or built, bits (8 Mi bits = 1 MiB of `bits`).
+    /// Largest filter accepted from a peer, bits (8 Mi bits = 1 MiB of `bits`).
     public static let maxBitCount = 8 * 1024 * 1024
+    /// Largest filter built here, bits (6 Mi bits = 768 KiB, so a SyncRequest with 2 × 1024 IDs
+    /// stays under the 1 MiB frame limit). Past ~629 000 entries the false-positive rate rises,
+    /// which costs extra Needs rounds, never correctness.
+    public static let maxBuiltBitCount = 6 * 1024 * 1024
     /// Largest probe count accepted from a peer.
     public static let maxHashCount = 16
     /// Salt size, bytes (BLAKE2b keys must be 16…64 bytes).
@@ -35,14 +39,14 @@ public struct BloomFilter: Sendable, Equatable {
     /// ceil(m / 8) bytes.
     public private(set) var bits: [UInt8]
 
-    /// An empty filter sized for `capacity` entries: m = clamp(10 · capacity, 64, 8 Mi), k = 7.
+    /// An empty filter sized for `capacity` entries: m = clamp(10 · capacity, 64, 6 Mi), k = 7.
     /// - Parameter salt: 16 bytes; nil draws a fresh random salt (the normal case; tests inject one).
     public init(capacity: Int, salt: [UInt8]? = nil) {
         let salt = salt ?? SecureRandom.bytes(Self.saltByteCount)
         precondition(salt.count == Self.saltByteCount, "Bloom salt must be 16 bytes")
-        let wanted = capacity > Self.maxBitCount / Self.bitsPerEntry ? Self.maxBitCount : capacity * Self.bitsPerEntry
+        let wanted = capacity > Self.maxBuiltBitCount / Self.bitsPerEntry ? Self.maxBuiltBitCount : capacity * Self.bitsPerEntry
         self.salt = salt
-        self.bitCount = min(Self.maxBitCount, max(Self.minBitCount, wanted))
+        self.bitCount = min(Self.maxBuiltBitCount, max(Self.minBitCount, wanted))
         self.hashCount = Self.defaultHashCount
         self.bits = [UInt8](repeating: 0, count: (bitCount + 7) / 8)
     }

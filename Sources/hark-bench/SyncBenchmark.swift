@@ -45,6 +45,7 @@ func runSyncBenchmark() {
     let seeds = Int(args.first { $0.hasPrefix("--seeds=") }?.dropFirst(8) ?? "") ?? 20
     let bigN = Int(args.first { $0.hasPrefix("--big=") }?.dropFirst(6) ?? "") ?? 100_000
     let bodyBytes = Int(args.first { $0.hasPrefix("--body=") }?.dropFirst(7) ?? "") ?? 0
+    let ns = (args.first { $0.hasPrefix("--ns=") }?.dropFirst(5)).map { $0.split(separator: ",").compactMap { Int($0) } } ?? [10, 100, 1000]
     print("""
     legend: a round trip = one request from a side (its SyncRequest, or one batch of Needs frames sent
             together) and the SyncReply(s) that end the peer's answer; both sides sync concurrently, so
@@ -58,7 +59,7 @@ func runSyncBenchmark() {
             bodies: \(bodyBytes == 0 ? "short (~30 B)" : "≈\(bodyBytes) B").
     """)
     let clock = ContinuousClock()
-    for n in [10, 100, 1000] {
+    for n in ns {
         let g = genesis()
         var a = SyncReplica(name: "A"), b = SyncReplica(name: "B")
         let shared = chain(n, by: keyA, group: g.id, selfParent: g, parents: [], bodyBytes: bodyBytes, tag: "s")
@@ -95,6 +96,7 @@ func runSyncBenchmark() {
     }
 
     // One event of N missing.
+    guard bigN >= 3 else { return }
     let g = genesis()
     let t0 = clock.now
     let all = chain(bigN - 1, by: keyA, group: g.id, selfParent: g, parents: [], bodyBytes: 0, tag: "m")

@@ -19,7 +19,10 @@ import Testing
         #expect(BloomFilter(capacity: 5).bitCount == 64)
         #expect(BloomFilter(capacity: 1000).bitCount == 10_000)
         #expect(BloomFilter(capacity: 1000).bits.count == 1250)
-        #expect(BloomFilter(capacity: 10_000_000).bitCount == BloomFilter.maxBitCount)
+        #expect(BloomFilter(capacity: 10_000_000).bitCount == BloomFilter.maxBuiltBitCount)
+        // The largest filter we build fits a SyncRequest with 2 × 1024 IDs into one 1 MiB frame.
+        let big: [UInt8] = try! BloomFilter(capacity: 10_000_000).proto.serializedBytes()
+        #expect(big.count + 2 * 1024 * 34 + 64 < 1 << 20)
         #expect(BloomFilter(capacity: 1).hashCount == 7)
         #expect(BloomFilter(capacity: 1).salt.count == 16)
         #expect(BloomFilter(capacity: 1).salt != BloomFilter(capacity: 1).salt)   // fresh random salt
