@@ -46,6 +46,33 @@ import Testing
         }
     }
 
+    /// Two replicas share each author key, so the same (author, seq) is used twice: forks. The
+    /// hash graph still converges (BEC holds regardless of equivocation) and the forks are seen.
+    @Test func equivocatingAuthorsStillConverge() async {
+        await propertyCheck(count: 15, input: Gen.int(in: 0...Int(Int32.max))) { seed in
+            var rng = SeededRNG(seed: UInt64(seed))
+            var net = try Net(replicas: 4, authorOf: { $0 % 2 })
+            try net.write(at: 0, using: &rng)                   // author 0, seq 2, at two replicas:
+            try net.write(at: 2, using: &rng)                   // a certain fork
+            for _ in 0..<25 {
+                if Int.random(in: 0..<4, using: &rng) < 3 {
+                    try net.write(at: Int.random(in: 0..<4, using: &rng), using: &rng)
+                } else {
+                    let i = Int.random(in: 0..<4, using: &rng)
+                    _ = try net.sync(i, (i + Int.random(in: 1..<4, using: &rng)) % 4)
+                }
+            }
+            for (i, j) in [(0, 1), (1, 2), (2, 3), (2, 1), (1, 0)] {
+                let s = try net.sync(i, j)
+                try checkPair(net, i, j, s, seed: seed)
+            }
+            let first = ids(net.replicas[0])
+            for r in net.replicas { #expect(ids(r) == first, "seed \(seed)") }
+            #expect(net.replicas[0].graph.forks.count >= 1)
+            #expect(net.replicas.allSatisfy { $0.graph.forks.count == net.replicas[0].graph.forks.count })
+        }
+    }
+
     func checkPair(_ net: Net, _ i: Int, _ j: Int, _ s: LoopbackStats, seed: Int) throws {
         #expect(!s.hitFrameCap, "seed \(seed)")
         #expect(isComplete(s.outcomeA) && isComplete(s.outcomeB), "seed \(seed): \(String(describing: s.outcomeA)) \(String(describing: s.outcomeB))")
@@ -112,6 +139,27 @@ import Testing
         #expect(isComplete(s.outcomeA) && isComplete(s.outcomeB))
         #expect(ids(net.replicas[0]) == ids(net.replicas[1]))
         #expect(s.roundsB == 1)
+    }
+
+    /// A false positive at the root of the responder's new events: the rest arrive but wait; the
+    /// requester finds the gap through them and fetches it with one Needs round.
+    @Test func falsePositiveCostsOneExtraRoundTrip() throws {
+        var rng = SeededRNG(seed: 9)
+        var net = try Net(replicas: 2)
+        for _ in 0..<5 { try net.write(at: 0, using: &rng) }
+        _ = try net.sync(0, 1)
+        let root = try net.write(at: 1, extra: 1, using: &rng)
+        for _ in 0..<5 { try net.write(at: 1, extra: 1, using: &rng) }
+        let a = net.replicas[0]
+        var bloom = BloomFilter(a.graph.events(notReachableFrom: a.storedHeads["r1"] ?? []))
+        bloom.insert(root.id)                                   // as if `root` tested positive
+        let s = try net.sync(0, 1, behaviourA: .bloom(bloom.proto))
+        #expect(isComplete(s.outcomeA) && isComplete(s.outcomeB))
+        #expect(s.roundsA == 2)
+        #expect(s.roundsB == 1)
+        #expect(net.replicas[0].graph.contains(root.id))
+        #expect(ids(net.replicas[0]) == ids(net.replicas[1]))
+        #expect(s.eventsSent == 6)                              // 5 descendants, then root via Needs
     }
 
     @Test func malformedRequestsAreProtocolErrors() throws {

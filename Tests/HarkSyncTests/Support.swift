@@ -30,8 +30,11 @@ struct Net {
     var group: EventID { genesis.id }
     /// Latest own event per replica (its author's self-parent).
     var latest: [Event?]
+    /// Replica r writes as `Keys.all[authorOf(r)]`; sharing a key across replicas makes forks.
+    let authorOf: @Sendable (Int) -> Int
 
-    init(replicas count: Int) throws {
+    init(replicas count: Int, authorOf: @escaping @Sendable (Int) -> Int = { $0 }) throws {
+        self.authorOf = authorOf
         var c = Hark_V1_Content()
         c.genesis.name = "sync"
         let key = Keys.all[0]
@@ -46,7 +49,7 @@ struct Net {
             rs.append(r)
         }
         replicas = rs
-        latest = (0..<count).map { $0 == 0 ? g : nil }
+        latest = (0..<count).map { authorOf($0) == 0 ? g : nil }
     }
 
     /// Replica `r` authors one message whose other parents are up to `extra` of its events
@@ -62,7 +65,7 @@ struct Net {
             if let id = pool.randomElement(using: &rng), let e = replica.events[id] { parents.append(e) }
         }
         if latest[r] == nil, parents.isEmpty { parents = [genesis] }
-        let e = try Self.message(by: Keys.all[r % Keys.all.count], group: group, selfParent: latest[r], parents: parents)
+        let e = try Self.message(by: Keys.all[authorOf(r) % Keys.all.count], group: group, selfParent: latest[r], parents: parents)
         try replicas[r].receive([e])
         latest[r] = e
         return e
