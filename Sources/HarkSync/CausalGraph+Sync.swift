@@ -3,15 +3,19 @@ import HarkLog
 extension CausalGraph {
     /// Up to `limit` ancestors of `ids` (excluding `ids` themselves and anything in `stop`), nearest
     /// first: walks parent links back in descending Lamport order, never below an event in `stop`
-    /// (those, and so all their ancestors, are known to the asker). Cost: O(limit · parents · log).
+    /// (those, and so all their ancestors, are known to the asker). Events in `skip` are walked
+    /// through but not returned; they count against `limit` too, so the cost is
+    /// O(limit · parents · log) whatever the inputs.
     func nearestAncestors(of ids: [EventID], limit: Int, stop: Set<EventID>, skip: Set<EventID> = []) -> [EventID] {
         guard limit > 0 else { return [] }
         var heap = LamportHeap()
         var seen: Set<EventID> = Set(ids)
         for id in ids { for p in parents(id) where seen.insert(p).inserted { if let l = lamport(p) { heap.push(l, p) } } }
         var out: [EventID] = []
-        while out.count < limit, let x = heap.pop() {
+        var taken = 0
+        while taken < limit, let x = heap.pop() {
             if stop.contains(x) { continue }
+            taken += 1
             if !skip.contains(x) { out.append(x) }
             for p in parents(x) where seen.insert(p).inserted { if let l = lamport(p) { heap.push(l, p) } }
         }
