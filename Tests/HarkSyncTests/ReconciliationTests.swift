@@ -141,6 +141,29 @@ import Testing
         #expect(s.roundsB == 1)
     }
 
+    /// Any valid filter a peer sends (random bits, random size and probe count) only changes what
+    /// we send it; with Needs it still ends up with everything, and we are never harmed.
+    @Test func randomValidFiltersStillConverge() async {
+        await propertyCheck(count: 30, input: Gen.int(in: 0...Int(Int32.max)), Gen.int(in: 1...2048), Gen.int(in: 1...16)) {
+            seed, bitCount, hashCount in
+            var rng = SeededRNG(seed: UInt64(seed))
+            var net = try Self.diverged(seed: UInt64(seed))
+            var p = Hark_V1_BloomFilter()
+            p.salt = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            p.bitCount = UInt32(bitCount)
+            p.hashCount = UInt32(hashCount)
+            var bits = (0..<(bitCount + 7) / 8).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if bitCount % 8 != 0 { bits[bits.count - 1] &= UInt8((1 << (bitCount % 8)) - 1) }
+            p.bits = Data(bits)
+            let before0 = ids(net.replicas[0])
+            let s = try net.sync(0, 1, behaviourB: .bloom(p))
+            #expect(!s.hitFrameCap)
+            #expect(isComplete(s.outcomeA) && isComplete(s.outcomeB), "seed \(seed)")
+            #expect(ids(net.replicas[0]).isSuperset(of: before0))
+            #expect(ids(net.replicas[0]) == ids(net.replicas[1]), "seed \(seed)")
+        }
+    }
+
     /// A false positive at the root of the responder's new events: the rest arrive but wait; the
     /// requester finds the gap through them and fetches it with one Needs round.
     @Test func falsePositiveCostsOneExtraRoundTrip() throws {
