@@ -38,6 +38,10 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .target(name: "HarkSync", dependencies: [
+            "HarkLog", "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "HarkStore", dependencies: [
             "HarkLog", "HarkCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -52,6 +56,7 @@ let package = Package(
         ]),
         .target(name: "HarkNode", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkProto", "HarkLog", "HarkWire", "HarkStore", "HarkDiscovery", "HarkControl",
+            "HarkSync",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,7 +68,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "hark-bench", dependencies: [
-            "HarkCrypto", "HarkNoise",
+            "HarkCrypto", "HarkNoise", "HarkSync",
         ]),
 
         .testTarget(name: "HarkCryptoTests", dependencies: [
@@ -73,6 +78,10 @@ let package = Package(
                     resources: [.copy("Interop")]),
         .testTarget(name: "HarkLogTests", dependencies: [
             "HarkLog", "HarkCrypto", "HarkProto",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "HarkSyncTests", dependencies: [
+            "HarkSync", "HarkLog", "HarkCrypto", "HarkProto",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),

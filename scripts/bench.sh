@@ -7,6 +7,7 @@ cd "$ROOT"
 BENCH=.build/release/hark-bench
 HARK=.build/release/hark
 "$BENCH" noise
+"$BENCH" sync
 
 # hark send wall time with a daemon up, against a static "hello" Swift binary.
 WORK=$(mktemp -d /tmp/hark-bench.XXXXXX)

@@ -5,6 +5,9 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "noise",
               summary: "Noise XX handshakes/s (3 messages + Split, both sides) against the X25519 bound",
               run: runNoiseBenchmark),
+    Benchmark(name: "sync",
+              summary: "BEC Algorithm 2 reconciliation: round trips and overhead bytes vs the paper [--seeds=20 --ns=10,100,1000 --big=100000 --body=0]",
+              run: runSyncBenchmark),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
