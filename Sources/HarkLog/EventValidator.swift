@@ -1,3 +1,6 @@
+import HarkProto
+import struct Foundation.Data
+
 /// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's
 /// parents, so every correct node reaches the same verdict. Pure; thread-safe (no state).
 public enum EventValidator {
@@ -31,6 +34,118 @@ public enum EventValidator {
         let (expected, overflow) = maxLamport.addingReportingOverflow(1)
         guard !overflow, event.lamport == expected else {
             throw .wrongLamport(expected: expected, actual: event.lamport)
+        }
+    }
+}
+
+/// What the kind rules need to know about a group besides an event's parents: the graph of its
+/// delivered events and a way to read an event's content. The node implements it with its store
+/// and the group key; `KeyedGroupContext` is the plain implementation.
+public protocol GroupContext {
+    /// Every delivered event of the group (the event being validated is not in it yet).
+    var graph: CausalGraph { get }
+    /// Decrypts and decodes `event`'s body (usually `BodyCipher.open(event, groupKey:)`).
+    /// Called only for events that carry a body. Must be deterministic: same event, same result.
+    /// - Throws: `EventError.bodyDecryptionFailed` or `.malformed` for a body that does not open.
+    func content(of event: Event) throws(EventError) -> Hark_V1_Content
+}
+
+/// A `GroupContext` from a graph and the 32-byte group key.
+public struct KeyedGroupContext: GroupContext, Sendable {
+    public var graph: CausalGraph
+    public let groupKey: [UInt8]
+
+    public init(graph: CausalGraph, groupKey: [UInt8]) {
+        self.graph = graph
+        self.groupKey = groupKey
+    }
+
+    public func content(of event: Event) throws(EventError) -> Hark_V1_Content {
+        try BodyCipher.open(event, groupKey: groupKey)
+    }
+}
+
+extension EventValidator {
+    /// All rules that depend on ancestry (PROTOCOL.md §4.3): those of `validate(_:parents:)`, then
+    /// the kind rules, decided on `before(u)` (the event's ancestors in `context.graph`) only:
+    ///
+    /// - No valid EQUIVOCATION_PROOF against the author is an ancestor (`.authorEquivocated`).
+    /// - A body present must open (`context.content(of:)`) to the kind's case: GENESIS→genesis,
+    ///   MESSAGE→text, JOIN→join, EDIT→edit, DELETE→delete, REACTION→reaction (`.wrongContent`).
+    ///   EQUIVOCATION_PROOF bodies are cleartext and are not opened.
+    /// - EDIT, DELETE, REACTION and EQUIVOCATION_PROOF need their body; a purged body (`isPurged`)
+    ///   is accepted only for MESSAGE and EDIT (the kinds §4.7 lets replicas purge), whose
+    ///   content checks are then skipped (`.missingBody` otherwise).
+    /// - EDIT / DELETE: the target is a MESSAGE by the same author among the ancestors.
+    /// - REACTION: emoji ≤ 32 B; emoji or removes non-empty; the target is a MESSAGE among the
+    ///   ancestors; each `removes` ID is a REACTION by the same author among the ancestors.
+    /// - EQUIVOCATION_PROOF: the body is a serialized `EquivocationProof` that `verify` accepts,
+    ///   for this event's group.
+    ///
+    /// - Parameters:
+    ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
+    ///   - context: the group's graph (must hold every parent) and content access.
+    /// - Throws: `EventError`, the first rule broken.
+    public static func validate(_ event: Event, parents: [EventID: Event], context: some GroupContext) throws(EventError) {
+        try validate(event, parents: parents)
+        let graph = context.graph
+        let ancestry = event.allParents
+        for proof in graph.equivocationProofs(against: event.author) where graph.isAncestorOrSelf(proof, of: ancestry) {
+            throw .authorEquivocated
+        }
+
+        if event.kind == .equivocationProof {
+            let accusation = try EquivocationProof.accusation(in: event)
+            guard accusation.groupID == event.groupID else { throw .invalidProof("the proof is for another group") }
+            return
+        }
+        guard event.body != nil else {
+            if event.header.bodyHash.isEmpty {
+                // No body at all: fine for the old kinds, the new ones need theirs.
+                switch event.kind {
+                case .edit, .delete, .reaction: throw .missingBody
+                default: return
+                }
+            }
+            switch event.kind {   // purged
+            case .message, .edit: return
+            default: throw .missingBody
+            }
+        }
+        let content = try context.content(of: event)
+
+        func ancestor(_ raw: Data) throws(EventError) -> CausalGraph.Entry {
+            let id: EventID
+            do { id = try EventID(bytes: [UInt8](raw)) } catch {
+                throw .invalidLength(field: "target", expected: EventID.byteCount, actual: raw.count)
+            }
+            guard let entry = graph.entry(id), graph.isAncestorOrSelf(id, of: ancestry) else {
+                throw .targetNotInAncestors(id)
+            }
+            return entry
+        }
+        func ownMessage(_ raw: Data) throws(EventError) {
+            let t = try ancestor(raw)
+            guard t.kind == .message else { throw .targetWrongKind(t.id) }
+            guard t.author == event.author else { throw .targetAuthorMismatch(t.id) }
+        }
+
+        switch (event.kind, content.content) {
+        case (.genesis, .genesis?), (.message, .text?), (.join, .join?): return
+        case let (.edit, .edit(edit)?): try ownMessage(edit.target)
+        case let (.delete, .delete(delete)?): try ownMessage(delete.target)
+        case let (.reaction, .reaction(r)?):
+            let emojiBytes = r.emoji.utf8.count
+            guard emojiBytes <= EventLimits.maxEmojiBytes else { throw .emojiTooLong(emojiBytes) }
+            guard emojiBytes > 0 || !r.removes.isEmpty else { throw .emptyReaction }
+            let t = try ancestor(r.target)
+            guard t.kind == .message else { throw .targetWrongKind(t.id) }
+            for raw in r.removes {
+                let removed = try ancestor(raw)
+                guard removed.kind == .reaction else { throw .targetWrongKind(removed.id) }
+                guard removed.author == event.author else { throw .targetAuthorMismatch(removed.id) }
+            }
+        default: throw .wrongContent(kind: event.kind.rawValue)
         }
     }
 }
