@@ -84,12 +84,16 @@ extension EventValidator {
     ///
     /// - Parameters:
     ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
-    ///   - context: the group's graph (must hold every parent) and content access.
-    /// - Throws: `EventError`, the first rule broken.
+    ///   - context: the group's graph and content access.
+    /// - Throws: `EventError`, the first rule broken; `.missingParents` also when a parent is in
+    ///   `parents` but not in `context.graph`.
     public static func validate(_ event: Event, parents: [EventID: Event], context: some GroupContext) throws(EventError) {
         try validate(event, parents: parents)
         let graph = context.graph
         let ancestry = event.allParents
+        // before(u) is read from the graph: it must hold every parent, or a proof could be missed.
+        let notInGraph = ancestry.filter { !graph.contains($0) }
+        guard notInGraph.isEmpty else { throw .missingParents(notInGraph) }
         for proof in graph.equivocationProofs(against: event.author) where graph.isAncestorOrSelf(proof, of: ancestry) {
             throw .authorEquivocated
         }

@@ -191,3 +191,15 @@ final class World: @unchecked Sendable {
         expect(.missingBody, try proofEvent(try EquivocationProof.make(x, y).serializedBytes()).purged())
     }
 }
+
+extension KindRuleTests {
+    @Test func theGraphMustHoldEveryParent() throws {
+        let next = try Fixture.message("n", by: Fixture.bob, group: g.id, selfParent: b1, parents: [carolJoin])
+        var graph = CausalGraph()
+        try graph.insert(g)
+        let ctx = KeyedGroupContext(graph: graph, groupKey: Fixture.groupKey)
+        #expect(throws: EventError.missingParents([b1.id, carolJoin.id])) {
+            try EventValidator.validate(next, parents: w.byID, context: ctx)
+        }
+    }
+}
