@@ -21,6 +21,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
 
     // Authenticity
     /// The Ed25519 signature does not verify (libsodium) for the author over "hark-event-sig-v1" ‖ ID.
+    /// Not a verdict on the ID: anyone can pair a genuine header with a junk signature.
     case badSignature
 
     // Structure (context-free)
@@ -49,6 +50,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `lamport` is not exactly what the rule demands (1 for genesis, 1 + max of parents).
     case wrongLamport(expected: UInt64, actual: UInt64)
     /// The event has no body (none declared, or purged) but its kind or this operation needs it.
+    /// Not a verdict on the ID: anyone can strip a body, so do not remember it as refused.
     case missingBody
     /// A body (or a non-zero body_len) is present although body_hash is empty.
     case unexpectedBody
