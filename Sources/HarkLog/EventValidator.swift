@@ -70,17 +70,19 @@ extension EventValidator {
     /// the kind rules, decided on `before(u)` (the event's ancestors in `context.graph`) only:
     ///
     /// - No valid EQUIVOCATION_PROOF against the author is an ancestor (`.authorEquivocated`).
-    /// - A body present must open (`context.content(of:)`) to the kind's case: GENESIS→genesis,
-    ///   MESSAGE→text, JOIN→join, EDIT→edit, DELETE→delete, REACTION→reaction (`.wrongContent`).
-    ///   EQUIVOCATION_PROOF bodies are cleartext and are not opened.
-    /// - EDIT, DELETE, REACTION and EQUIVOCATION_PROOF need their body; a purged body (`isPurged`)
-    ///   is accepted only for MESSAGE and EDIT (the kinds §4.7 lets replicas purge), whose
-    ///   content checks are then skipped (`.missingBody` otherwise).
-    /// - EDIT / DELETE: the target is a MESSAGE by the same author among the ancestors.
+    /// - MESSAGE and EDIT: nothing more. Their bodies may be purged (PROTOCOL.md §4.7.2), so their
+    ///   validity must not depend on the body, or a replica handed a purged copy could disagree
+    ///   with one that holds the body. A MESSAGE or EDIT whose body does not open to the right case,
+    ///   or an EDIT whose target is not the author's own MESSAGE among its ancestors, is valid
+    ///   but *inert*: `GroupState` gives it no effect.
+    /// - GENESIS, JOIN, DELETE, REACTION: a body present must open (`context.content(of:)`) to the
+    ///   kind's case (`.wrongContent`); DELETE and REACTION need one (`.missingBody`, also when
+    ///   purged: those bodies are never purged).
+    /// - DELETE: the target is a MESSAGE by the same author among the ancestors.
     /// - REACTION: emoji ≤ 32 B; emoji or removes non-empty; the target is a MESSAGE among the
     ///   ancestors; each `removes` ID is a REACTION by the same author among the ancestors.
-    /// - EQUIVOCATION_PROOF: the body is a serialized `EquivocationProof` that `verify` accepts,
-    ///   for this event's group.
+    /// - EQUIVOCATION_PROOF: the (cleartext) body is a serialized `EquivocationProof` that
+    ///   `EquivocationProof.verify` accepts, for this event's group.
     ///
     /// - Parameters:
     ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
@@ -103,17 +105,13 @@ extension EventValidator {
             guard accusation.groupID == event.groupID else { throw .invalidProof("the proof is for another group") }
             return
         }
-        guard event.body != nil else {
-            if event.header.bodyHash.isEmpty {
-                // No body at all: fine for the old kinds, the new ones need theirs.
-                switch event.kind {
-                case .edit, .delete, .reaction: throw .missingBody
-                default: return
-                }
-            }
-            switch event.kind {   // purged
-            case .message, .edit: return
-            default: throw .missingBody
+        switch event.kind {
+        case .message, .edit: return   // validity independent of the (purgeable) body
+        case .delete, .reaction: guard event.body != nil else { throw .missingBody }
+        default:
+            guard event.body != nil else {
+                if event.header.bodyHash.isEmpty { return }   // GENESIS/JOIN without content
+                throw .missingBody                             // never purged
             }
         }
         let content = try context.content(of: event)
@@ -128,16 +126,12 @@ extension EventValidator {
             }
             return entry
         }
-        func ownMessage(_ raw: Data) throws(EventError) {
-            let t = try ancestor(raw)
+        switch (event.kind, content.content) {
+        case (.genesis, .genesis?), (.join, .join?): return
+        case let (.delete, .delete(delete)?):
+            let t = try ancestor(delete.target)
             guard t.kind == .message else { throw .targetWrongKind(t.id) }
             guard t.author == event.author else { throw .targetAuthorMismatch(t.id) }
-        }
-
-        switch (event.kind, content.content) {
-        case (.genesis, .genesis?), (.message, .text?), (.join, .join?): return
-        case let (.edit, .edit(edit)?): try ownMessage(edit.target)
-        case let (.delete, .delete(delete)?): try ownMessage(delete.target)
         case let (.reaction, .reaction(r)?):
             let emojiBytes = r.emoji.utf8.count
             guard emojiBytes <= EventLimits.maxEmojiBytes else { throw .emojiTooLong(emojiBytes) }

@@ -6,8 +6,11 @@ import struct Foundation.Data
 /// delivered events. Two replicas holding the same events compute equal states, whatever order
 /// the events arrived in. Value type; thread-safe.
 ///
-/// Folds only what it is given: feed it delivered (validated) events. It still ignores
-/// operations whose target it does not hold or that break a kind rule, so it never traps.
+/// Folds only what it is given: feed it delivered (validated) events. It ignores operations
+/// whose target it does not hold or that break a kind rule, so it never traps. Inert events
+/// (PROTOCOL.md §4.7: a MESSAGE or EDIT whose body does not open to its case, an EDIT of
+/// anything but the author's own earlier MESSAGE) have no effect; an unreadable MESSAGE is listed
+/// with `text == nil`.
 public struct GroupState: Sendable, Equatable {
     /// One delivered event with what the caller knows of it.
     public struct Input: Sendable {
@@ -97,6 +100,8 @@ public struct GroupState: Sendable, Equatable {
     public init(events: [Input], members: Set<SigningPublicKey>) {
         var seen: Set<EventID> = []
         let inputs = events.filter { seen.insert($0.event.id).inserted }.sorted { EventOrder.precedes($0.event, $1.event) }
+        var eventsByID: [EventID: Event] = [:]
+        for i in inputs { eventsByID[i.event.id] = i.event }
 
         var wallOf: [EventID: Int64] = [:]
         var maxLamport: [SigningPublicKey: UInt64] = [:]
@@ -135,7 +140,10 @@ public struct GroupState: Sendable, Equatable {
                 messages.append(Message(id: e.id, author: e.author, order: e.order, wallMs: e.wallMs, text: text,
                                         originalText: text, lastEdit: nil, deleted: false, reactions: []))
             case let (.edit, .edit(edit)?):
-                guard let t = target(edit.target, kind: .message, sameAuthor: true) else { break }
+                // EDIT validity does not look at the body (it may be purged), so its target rule is
+                // applied here: the author's own MESSAGE among the edit's ancestors, else inert.
+                guard let t = target(edit.target, kind: .message, sameAuthor: true),
+                      Self.isAncestor(t, of: e.allParents, in: eventsByID) else { break }
                 editsOf[t, default: []].append(e.id)
                 editText[e.id] = edit.text
             case let (.delete, .delete(delete)?):
@@ -175,6 +183,20 @@ public struct GroupState: Sendable, Equatable {
         }
 
         settledWatermark = members.map { maxLamport[$0] ?? 0 }.min() ?? 0
+    }
+
+    /// Whether `ancestor` is reachable from `ids` by parent links among `events` (only events with
+    /// a greater lamport are explored).
+    static func isAncestor(_ ancestor: EventID, of ids: [EventID], in events: [EventID: Event]) -> Bool {
+        guard let floor = events[ancestor]?.lamport else { return false }
+        var seen: Set<EventID> = []
+        var stack = ids
+        while let x = stack.popLast() {
+            if x == ancestor { return true }
+            guard let e = events[x], e.lamport > floor, seen.insert(x).inserted else { continue }
+            stack.append(contentsOf: e.allParents)
+        }
+        return false
     }
 
     /// Whether `event`'s position in the total order is final (lamport ≤ `settledWatermark`).

@@ -99,7 +99,14 @@ struct Scenario {
             case 78..<84 where !ownReactions.isEmpty:
                 event = try make(.reaction, Fixture.reaction(messages.randomElement(using: &rng)!, "",
                                                              removes: [ownReactions.randomElement(using: &rng)!])).signedEvent
-            case 84..<100:
+            case 84..<88:   // valid but inert (PROTOCOL.md §4.7): must not change what is shown
+                let others = messages.filter { $0.author != key.publicKey }
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0 where !others.isEmpty: event = try make(.edit, Fixture.edit(others.randomElement(using: &rng)!, "hijack")).signedEvent
+                case 1: event = try make(.edit, Fixture.text("not an edit")).signedEvent
+                default: event = try make(.message, Fixture.text("unreadable"), groupKey: Self.wrongKey).signedEvent
+                }
+            case 88..<100:
                 (event, bad) = try Self.invalidEvent(Int.random(in: 0..<6, using: &rng), make: make, key: key,
                                                      others: messages.filter { $0.author != key.publicKey },
                                                      notBefore: valid.filter { $0.kind == .message && !before.contains($0.id) })
@@ -138,10 +145,12 @@ struct Scenario {
         }
         switch sort {
         case 0: return (try resigned { $0.lamport += 1 }, "wrong lamport")
-        case 1 where !others.isEmpty: return (try make(.edit, Fixture.edit(others[0], "hijack"), Fixture.groupKey).signedEvent, "edit of another's message")
+        case 1 where !others.isEmpty: return (try make(.delete, Fixture.delete(others[0]), Fixture.groupKey).signedEvent, "delete of another's message")
         case 2: return (try resigned({ _ in }, by: Scenario.keys.first { $0.publicKey != key.publicKey }!), "bad signature")
-        case 3: return (try make(.edit, Fixture.text("not an edit"), Fixture.groupKey).signedEvent, "wrong content")
-        case 4: return (try make(.message, Fixture.text("other key"), wrongKey).signedEvent, "undecryptable")
+        case 3: return (try make(.delete, Fixture.text("not a delete"), Fixture.groupKey).signedEvent, "wrong content")
+        case 4:
+            let target = try Event(decoding: plain.signedEvent)
+            return (try make(.reaction, Fixture.reaction(target, "x"), wrongKey).signedEvent, "undecryptable")
         case 5 where !notBefore.isEmpty:
             return (try make(.reaction, Fixture.reaction(notBefore[0], "x"), Fixture.groupKey).signedEvent, "target not in before(u)")
         default:

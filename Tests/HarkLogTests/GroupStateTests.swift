@@ -45,6 +45,39 @@ import Testing
         #expect(state() == s)
     }
 
+    @Test func inertMessagesAndEditsHaveNoEffect() throws {
+        let b1 = try w.add(Fixture.message("bob", by: Fixture.bob, group: g.id, selfParent: bobJoin, parents: [m]))
+        let hijack = try add(.edit, Fixture.edit(m, "hijacked"), by: Fixture.bob, after: b1)          // alice's message
+        let notText = try add(.edit, Fixture.text("no edit"), by: Fixture.alice, after: m)
+        let selfEdit = try add(.edit, Fixture.edit(b1, "bob!"), by: Fixture.bob, after: hijack)
+        let unreadable = try w.add(Fixture.event(.message, Fixture.text("?"), by: Fixture.carol, group: g.id,
+                                                 selfParent: carolJoin, parents: [m], groupKey: [UInt8](repeating: 9, count: 32)))
+        let s = state()
+        #expect(s.messages.map(\.id) == [m.id, b1.id, unreadable.id])
+        #expect(s.messages[0].text == "hello" && !s.messages[0].edited)
+        #expect(s.messages[1].text == "bob!" && s.messages[1].lastEdit == selfEdit.id)
+        #expect(s.messages[2].text == nil && s.messages[2].originalText == nil && !s.messages[2].deleted)
+        _ = notText
+    }
+
+    @Test func anEditOfAMessageNotAmongItsAncestorsIsInert() throws {
+        // dave forks: x is a message, y (same seq) edits x, which is not y's ancestor.
+        let dave = Scenario.dave
+        let dj = try add(.join, Fixture.join("dave"), by: dave, after: nil, [m])
+        let x = try add(.message, Fixture.text("x"), by: dave, after: dj)
+        let y = try add(.edit, Fixture.edit(x, "x'"), by: dave, after: dj, [m])
+        let z = try add(.edit, Fixture.edit(x, "x''"), by: dave, after: x)
+        let s = state()
+        let shown = try #require(s.messages.first { $0.id == x.id })
+        #expect(shown.lastEdit == z.id && shown.text == "x''")
+        _ = y
+        // Whatever the order, y never wins: drop z and x keeps its own text.
+        let without = GroupState(events: w.byID.values.filter { $0.id != z.id }.map {
+            GroupState.Input(event: $0, content: try? BodyCipher.open($0, groupKey: Fixture.groupKey))
+        }, members: [])
+        #expect(without.messages.first { $0.id == x.id }?.text == "x")
+    }
+
     @Test func aDeleteHidesTheMessageAndMakesItAndItsEditsPurgeable() throws {
         let r = try add(.reaction, Fixture.reaction(m, "👍"), by: Fixture.bob, after: bobJoin, [m])
         let e1 = try add(.edit, Fixture.edit(m, "hello?"), by: Fixture.alice, after: m, [r])
