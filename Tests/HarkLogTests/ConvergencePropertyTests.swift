@@ -289,6 +289,18 @@ final class Replica: @unchecked Sendable {
             #expect(purgedState.messages == state.messages, "seed \(seed): purged messages")
             #expect(purgedState.purgeable.isSubset(of: state.purgeable))
             #expect(purgedState.equivocators == state.equivocators)
+
+            // Verdicts never depend on a MESSAGE or EDIT body: a replica sent every one of them
+            // stripped (as a Byzantine relay might) accepts and refuses exactly the same events.
+            let stripped = Replica()
+            deliveries = s.wire.map { w in
+                guard let e = try? Event(decoding: w), e.kind == .message || e.kind == .edit, e.body != nil else { return w }
+                return e.purged().signedEvent
+            }
+            deliveries.shuffle(using: &rng)
+            for w in deliveries { stripped.receive(w) }
+            #expect(stripped.world.graph.allInOrder == order, "seed \(seed): stripped order")
+            #expect(stripped.rejected == reference.rejected, "seed \(seed): stripped verdicts")
         }
     }
 }
