@@ -35,6 +35,7 @@ public struct CausalGraph: Sendable {
     private var bySeq: [AuthorSeq: [EventID]] = [:]
     /// Forks seen so far, in the order they were found.
     public private(set) var forks: [Fork] = []
+    private var proofsAgainst: [SigningPublicKey: [EventID]] = [:]
 
     public init() {}
 
@@ -50,7 +51,8 @@ public struct CausalGraph: Sendable {
     /// All event IDs, in total order (lamport, ID).
     public var allInOrder: [EventID] { sortInOrder(Array(entries.keys)) }
 
-    /// Adds a delivered event.
+    /// Adds a delivered event. An EQUIVOCATION_PROOF event whose body holds a valid proof is
+    /// also indexed under the accused author (`equivocationProofs(against:)`).
     /// - Returns: false if it was already held; the new fork if this event equivocates.
     /// - Throws: `EventError.missingParents` if a parent is not in the graph (deliver parents first).
     @discardableResult
@@ -68,6 +70,9 @@ public struct CausalGraph: Sendable {
         var same = bySeq[key] ?? []
         same.append(e.id)
         bySeq[key] = same
+        if e.kind == .equivocationProof, let accusation = try? EquivocationProof.accusation(in: e) {
+            proofsAgainst[accusation.author, default: []].append(e.id)
+        }
         var fork: Fork?
         if same.count > 1 {
             let other = same[0]
@@ -77,6 +82,15 @@ public struct CausalGraph: Sendable {
         }
         return (true, fork)
     }
+
+    /// The held EQUIVOCATION_PROOF events whose (valid) proof accuses `author`, in insertion
+    /// order. A proof event inserted without its body (purged) is not counted.
+    public func equivocationProofs(against author: SigningPublicKey) -> [EventID] {
+        proofsAgainst[author] ?? []
+    }
+
+    /// Authors accused by some held, valid EQUIVOCATION_PROOF event.
+    public var provenEquivocators: Set<SigningPublicKey> { Set(proofsAgainst.keys) }
 
     /// The IDs an author used for `seq` (more than one means a fork).
     public func events(author: SigningPublicKey, seq: UInt64) -> [EventID] {

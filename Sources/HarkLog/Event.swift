@@ -16,7 +16,8 @@ public struct Event: Sendable, Hashable {
     public let headerBytes: [UInt8]
     /// 64-byte Ed25519 signature over "hark-event-sig-v1" ‖ ID.
     public let signature: [UInt8]
-    /// The encrypted body (≤ 65536 bytes), or nil when the event carries none.
+    /// The body (≤ 65536 bytes): encrypted `Content`, or a cleartext `EquivocationProof` for
+    /// EQUIVOCATION_PROOF. Nil when the event has none, or when it was purged (`isPurged`).
     public let body: [UInt8]?
     /// `headerBytes` decoded. Never re-serialise it to hash or sign.
     public let header: Hark_V1_EventHeader
@@ -39,6 +40,18 @@ public struct Event: Sendable, Hashable {
     /// A known kind (never UNSPECIFIED or unrecognised).
     public let kind: Hark_V1_EventKind
 
+    /// True when the header commits to a body (`body_hash` set) that is not here: it was purged
+    /// after a DELETE (PROTOCOL.md §4.7). The ID and signature still verify.
+    public var isPurged: Bool { body == nil && !header.bodyHash.isEmpty }
+
+    /// This event without its body, as a replica that purged it stores and relays it.
+    public func purged() -> Event {
+        var s = signedEvent
+        s.body = Data()
+        // Dropping the body cannot make a decoded event invalid (purged bodies are allowed).
+        return try! Event(decoding: s)
+    }
+
     /// The self-parent (if any) followed by the other parents.
     public var allParents: [EventID] { (selfParent.map { [$0] } ?? []) + parents }
 
@@ -54,7 +67,7 @@ public struct Event: Sendable, Hashable {
     /// self_parent empty iff seq == 1, else 32 B; parents 32 B each, strictly ascending, no
     /// duplicates, not the self_parent, ≤ 16; genesis has no parents and lamport 1; other events
     /// have ≥ 1 parent and lamport ≥ 2; body_hash empty ⇒ no body and body_len 0; body_hash set
-    /// ⇒ 32 B, body present, body_len and hash match.
+    /// ⇒ 32 B, 1 ≤ body_len ≤ 65536, and either no body (purged) or body_len and hash match.
     /// - Throws: `EventError`, naming the first rule broken.
     public init(decoding signed: Hark_V1_SignedEvent) throws(EventError) {
         let headerBytes = [UInt8](signed.header)

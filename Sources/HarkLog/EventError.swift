@@ -21,6 +21,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
 
     // Authenticity
     /// The Ed25519 signature does not verify (libsodium) for the author over "hark-event-sig-v1" ‖ ID.
+    /// Not a verdict on the ID: anyone can pair a genuine header with a junk signature.
     case badSignature
 
     // Structure (context-free)
@@ -48,7 +49,8 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     case lamportTooSmall(UInt64)
     /// `lamport` is not exactly what the rule demands (1 for genesis, 1 + max of parents).
     case wrongLamport(expected: UInt64, actual: UInt64)
-    /// body_hash is set but no body was supplied.
+    /// The event has no body (none declared, or purged) but its kind or this operation needs it.
+    /// Not a verdict on the ID: anyone can strip a body, so do not remember it as refused.
     case missingBody
     /// A body (or a non-zero body_len) is present although body_hash is empty.
     case unexpectedBody
@@ -66,6 +68,24 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     case selfParentSeqMismatch(expected: UInt64, actual: UInt64)
     /// A parent (ID) belongs to another group.
     case foreignParent(EventID)
+
+    // Kind rules (EventValidator with a GroupContext; PROTOCOL.md §4.3 rules 6–10)
+    /// The decrypted body is not the `Content` case the kind demands (value: the kind's raw value).
+    case wrongContent(kind: Int)
+    /// The target (or a removed reaction) is not in the event's ancestors (not delivered before it).
+    case targetNotInAncestors(EventID)
+    /// The target is not of the kind the rule demands (a MESSAGE; a REACTION for `removes`).
+    case targetWrongKind(EventID)
+    /// The target (or a removed reaction) has another author, and the rule demands the same one.
+    case targetAuthorMismatch(EventID)
+    /// A reaction's emoji is longer than `EventLimits.maxEmojiBytes` (value: its UTF-8 size).
+    case emojiTooLong(Int)
+    /// A REACTION with neither an emoji nor anything to remove.
+    case emptyReaction
+    /// An EQUIVOCATION_PROOF that does not prove an equivocation in this group; says why.
+    case invalidProof(String)
+    /// A valid EQUIVOCATION_PROOF against the event's author is among its ancestors.
+    case authorEquivocated
 
     // Authoring / body crypto
     /// `EventAuthor.make` was given inconsistent arguments; says which.
@@ -98,7 +118,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noParents: return "non-genesis event must have at least one parent"
         case let .lamportTooSmall(l): return "lamport \(l) is below its minimum"
         case let .wrongLamport(e, a): return "lamport must be \(e), got \(a)"
-        case .missingBody: return "body_hash is set but the body is absent"
+        case .missingBody: return "the event's body is absent (none, or purged) but is needed"
         case .unexpectedBody: return "body or body_len present without body_hash"
         case .bodyHashMismatch: return "body does not match body_hash"
         case let .bodyLengthMismatch(d, a): return "body_len says \(d) bytes, body is \(a)"
@@ -106,6 +126,14 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case .selfParentAuthorMismatch: return "self_parent has a different author"
         case let .selfParentSeqMismatch(e, a): return "self_parent must have seq \(e), has \(a)"
         case let .foreignParent(id): return "parent \(id) belongs to another group"
+        case let .wrongContent(kind): return "body content does not match event kind \(kind)"
+        case let .targetNotInAncestors(id): return "target \(id) is not among the event's ancestors"
+        case let .targetWrongKind(id): return "target \(id) has the wrong kind"
+        case let .targetAuthorMismatch(id): return "target \(id) has another author"
+        case let .emojiTooLong(n): return "emoji is \(n) bytes, limit \(EventLimits.maxEmojiBytes)"
+        case .emptyReaction: return "reaction has neither an emoji nor removes"
+        case let .invalidProof(why): return "invalid equivocation proof: \(why)"
+        case .authorEquivocated: return "an equivocation proof against the author is among the event's ancestors"
         case let .invalidArguments(why): return "cannot author event: \(why)"
         case .bodyDecryptionFailed: return "event body did not decrypt (wrong key, wrong context, or tampered)"
         }

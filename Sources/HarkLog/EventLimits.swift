@@ -11,6 +11,8 @@ public enum EventLimits {
     public static let maxParents = 16
     /// Size of an event ID, a body hash, a group ID and an author key: 32 bytes.
     public static let hashBytes = 32
+    /// Largest reaction emoji: 32 bytes of UTF-8.
+    public static let maxEmojiBytes = 32
     /// Size of an event signature: 64 bytes.
     public static let signatureBytes = 64
     /// Largest `SignedEvent` encoding accepted by `Event(decodingBytes:)`: header + signature +

@@ -11,8 +11,8 @@ struct EventStructure {
     /// - Throws: `EventError` naming the first rule broken.
     init(header: Hark_V1_EventHeader, body: [UInt8]) throws(EventError) {
         switch header.kind {
-        case .genesis, .message, .join: break
-        case .edit, .delete, .reaction, .equivocationProof, .unspecified, .UNRECOGNIZED:
+        case .genesis, .message, .join, .edit, .delete, .reaction, .equivocationProof: break
+        case .unspecified, .UNRECOGNIZED:
             throw .unknownKind(header.kind.rawValue)
         }
 
@@ -79,7 +79,11 @@ struct EventStructure {
         guard declaredHash.count == EventLimits.hashBytes else {
             throw .invalidLength(field: "body_hash", expected: EventLimits.hashBytes, actual: declaredHash.count)
         }
-        guard !body.isEmpty else { throw .missingBody }
+        // A body may be absent although body_hash is set: it was purged after a DELETE
+        // (PROTOCOL.md §4.7). Its declared size must still be within the limit.
+        guard Int(header.bodyLen) <= EventLimits.maxBodyBytes else { throw .bodyTooLarge(Int(header.bodyLen)) }
+        guard header.bodyLen >= 1 else { throw .bodyLengthMismatch(declared: 0, actual: body.count) }
+        if body.isEmpty { return }
         guard Int(header.bodyLen) == body.count else {
             throw .bodyLengthMismatch(declared: header.bodyLen, actual: body.count)
         }

@@ -1,3 +1,6 @@
+import HarkProto
+import struct Foundation.Data
+
 /// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's
 /// parents, so every correct node reaches the same verdict. Pure; thread-safe (no state).
 public enum EventValidator {
@@ -31,6 +34,116 @@ public enum EventValidator {
         let (expected, overflow) = maxLamport.addingReportingOverflow(1)
         guard !overflow, event.lamport == expected else {
             throw .wrongLamport(expected: expected, actual: event.lamport)
+        }
+    }
+}
+
+/// What the kind rules need to know about a group besides an event's parents: the graph of its
+/// delivered events and a way to read an event's content. The node implements it with its store
+/// and the group key; `KeyedGroupContext` is the plain implementation.
+public protocol GroupContext {
+    /// Every delivered event of the group (the event being validated is not in it yet).
+    var graph: CausalGraph { get }
+    /// Decrypts and decodes `event`'s body (usually `BodyCipher.open(event, groupKey:)`).
+    /// Called only for events that carry a body. Must be deterministic: same event, same result.
+    /// - Throws: `EventError.bodyDecryptionFailed` or `.malformed` for a body that does not open.
+    func content(of event: Event) throws(EventError) -> Hark_V1_Content
+}
+
+/// A `GroupContext` from a graph and the 32-byte group key.
+public struct KeyedGroupContext: GroupContext, Sendable {
+    public var graph: CausalGraph
+    public let groupKey: [UInt8]
+
+    public init(graph: CausalGraph, groupKey: [UInt8]) {
+        self.graph = graph
+        self.groupKey = groupKey
+    }
+
+    public func content(of event: Event) throws(EventError) -> Hark_V1_Content {
+        try BodyCipher.open(event, groupKey: groupKey)
+    }
+}
+
+extension EventValidator {
+    /// All rules that depend on ancestry (PROTOCOL.md §4.3): those of `validate(_:parents:)`, then
+    /// the kind rules, decided on `before(u)` (the event's ancestors in `context.graph`) only:
+    ///
+    /// - No valid EQUIVOCATION_PROOF against the author is an ancestor (`.authorEquivocated`).
+    /// - MESSAGE and EDIT: nothing more. Their bodies may be purged (PROTOCOL.md §4.7.2), so their
+    ///   validity must not depend on the body, or a replica handed a purged copy could disagree
+    ///   with one that holds the body. A MESSAGE or EDIT whose body does not open to the right case,
+    ///   or an EDIT whose target is not the author's own MESSAGE among its ancestors, is valid
+    ///   but *inert*: `GroupState` gives it no effect.
+    /// - GENESIS, JOIN, DELETE, REACTION: a body present must open (`context.content(of:)`) to the
+    ///   kind's case (`.wrongContent`); DELETE and REACTION need one (`.missingBody`, also when
+    ///   purged: those bodies are never purged).
+    /// - DELETE: the target is a MESSAGE by the same author among the ancestors.
+    /// - REACTION: emoji ≤ 32 B; emoji or removes non-empty; the target is a MESSAGE among the
+    ///   ancestors; each `removes` ID is a REACTION by the same author among the ancestors.
+    /// - EQUIVOCATION_PROOF: the (cleartext) body is a serialized `EquivocationProof` that
+    ///   `EquivocationProof.verify` accepts, for this event's group.
+    ///
+    /// - Parameters:
+    ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
+    ///   - context: the group's graph and content access.
+    /// - Throws: `EventError`, the first rule broken; `.missingParents` also when a parent is in
+    ///   `parents` but not in `context.graph`.
+    public static func validate(_ event: Event, parents: [EventID: Event], context: some GroupContext) throws(EventError) {
+        try validate(event, parents: parents)
+        let graph = context.graph
+        let ancestry = event.allParents
+        // before(u) is read from the graph: it must hold every parent, or a proof could be missed.
+        let notInGraph = ancestry.filter { !graph.contains($0) }
+        guard notInGraph.isEmpty else { throw .missingParents(notInGraph) }
+        for proof in graph.equivocationProofs(against: event.author) where graph.isAncestorOrSelf(proof, of: ancestry) {
+            throw .authorEquivocated
+        }
+
+        if event.kind == .equivocationProof {
+            let accusation = try EquivocationProof.accusation(in: event)
+            guard accusation.groupID == event.groupID else { throw .invalidProof("the proof is for another group") }
+            return
+        }
+        switch event.kind {
+        case .message, .edit: return   // validity independent of the (purgeable) body
+        case .delete, .reaction: guard event.body != nil else { throw .missingBody }
+        default:
+            guard event.body != nil else {
+                if event.header.bodyHash.isEmpty { return }   // GENESIS/JOIN without content
+                throw .missingBody                             // never purged
+            }
+        }
+        let content = try context.content(of: event)
+
+        func ancestor(_ raw: Data) throws(EventError) -> CausalGraph.Entry {
+            let id: EventID
+            do { id = try EventID(bytes: [UInt8](raw)) } catch {
+                throw .invalidLength(field: "target", expected: EventID.byteCount, actual: raw.count)
+            }
+            guard let entry = graph.entry(id), graph.isAncestorOrSelf(id, of: ancestry) else {
+                throw .targetNotInAncestors(id)
+            }
+            return entry
+        }
+        switch (event.kind, content.content) {
+        case (.genesis, .genesis?), (.join, .join?): return
+        case let (.delete, .delete(delete)?):
+            let t = try ancestor(delete.target)
+            guard t.kind == .message else { throw .targetWrongKind(t.id) }
+            guard t.author == event.author else { throw .targetAuthorMismatch(t.id) }
+        case let (.reaction, .reaction(r)?):
+            let emojiBytes = r.emoji.utf8.count
+            guard emojiBytes <= EventLimits.maxEmojiBytes else { throw .emojiTooLong(emojiBytes) }
+            guard emojiBytes > 0 || !r.removes.isEmpty else { throw .emptyReaction }
+            let t = try ancestor(r.target)
+            guard t.kind == .message else { throw .targetWrongKind(t.id) }
+            for raw in r.removes {
+                let removed = try ancestor(raw)
+                guard removed.kind == .reaction else { throw .targetWrongKind(removed.id) }
+                guard removed.author == event.author else { throw .targetAuthorMismatch(removed.id) }
+            }
+        default: throw .wrongContent(kind: event.kind.rawValue)
         }
     }
 }

@@ -59,6 +59,43 @@ enum Fixture {
         return try Event(decoding: EventAuthor.sign(headerBytes: bytes, body: b, key: key))
     }
 
+    static func edit(_ target: Event, _ text: String) -> Hark_V1_Content {
+        var c = Hark_V1_Content()
+        c.edit.target = Data(target.id.bytes)
+        c.edit.text = text
+        return c
+    }
+
+    static func delete(_ target: Event) -> Hark_V1_Content {
+        var c = Hark_V1_Content()
+        c.delete.target = Data(target.id.bytes)
+        return c
+    }
+
+    static func reaction(_ target: Event, _ emoji: String, removes: [Event] = []) -> Hark_V1_Content {
+        var c = Hark_V1_Content()
+        c.reaction.target = Data(target.id.bytes)
+        c.reaction.emoji = emoji
+        c.reaction.removes = removes.map { Data($0.id.bytes) }
+        return c
+    }
+
+    static func join(_ name: String) -> Hark_V1_Content {
+        var c = Hark_V1_Content()
+        c.join.displayName = name
+        return c
+    }
+
+    /// An event of any kind with `content` sealed under `key` (default: the fixture group key).
+    static func event(_ kind: Hark_V1_EventKind, _ content: Hark_V1_Content, by author: SigningKeyPair, group: EventID,
+                      selfParent: Event?, parents: [Event], wallMs: Int64 = 2_000,
+                      groupKey key: [UInt8] = groupKey) throws -> Event {
+        let seq = (selfParent?.seq ?? 0) + 1
+        let body = try BodyCipher.seal(content, groupKey: key, groupID: group, author: author.publicKey, seq: seq)
+        return try EventAuthor.make(kind: kind, groupID: group, author: author, seq: seq,
+                                    selfParent: selfParent, parents: parents, wallMs: wallMs, body: body)
+    }
+
     static func randomID() -> Data { Data(SecureRandom.bytes(32)) }
 }
 

@@ -132,7 +132,7 @@ import Testing
             return rejected(signed) { $0 == .selfParentAuthorMismatch }
         case 14: return exactly(.bodyHashMismatch) { $0.bodyHash[$0.bodyHash.startIndex] ^= 1 }
         case 15: return exactly(.bodyLengthMismatch(declared: e.header.bodyLen + 1, actual: e.body!.count)) { $0.bodyLen += 1 }
-        case 16: return rejected(resign(e, key: key, body: .some(nil)) { _ in }) { $0 == .missingBody }
+        case 16: return .valid(resign(e, key: key, body: .some(nil)) { _ in })   // purged: still valid
         case 17:
             let many = (0..<17).map { _ in Fixture.randomID() }
             return exactly(.tooManyParents(17)) { $0.parents = sorted(many) }

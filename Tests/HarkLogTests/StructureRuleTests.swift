@@ -44,6 +44,12 @@ import Testing
     @Test func kindMustBeKnown() {
         expectRejected(.unknownKind(0)) { $0.kind = .unspecified }
         expectRejected(.unknownKind(99)) { $0.kind = .UNRECOGNIZED(99) }
+        expectRejected(.unknownKind(8)) { $0.kind = .UNRECOGNIZED(8) }
+        // The issue-3 kinds are structurally fine (their rules need ancestors: KindRuleTests).
+        for kind in [Hark_V1_EventKind.edit, .delete, .reaction, .equivocationProof] {
+            let e = try? Fixture.resigned(s.alice2, key: Fixture.alice) { $0.kind = kind }
+            #expect(e?.kind == kind)
+        }
     }
 
     @Test func genesisIffEmptyGroupIDIffKindGenesis() {
@@ -89,7 +95,16 @@ import Testing
 
     @Test func bodyRules() throws {
         let body = try #require(s.alice2.body)
-        expectRejected(.missingBody, body: .some(nil)) { _ in }
+        // body_hash set and the body absent: purged (PROTOCOL.md §4.7). Same ID, same signature.
+        let purged = try Fixture.resigned(s.alice2, key: Fixture.alice, body: .some(nil)) { _ in }
+        #expect(purged.id == s.alice2.id && purged.isPurged && purged.body == nil)
+        #expect(purged == s.alice2.purged())
+        #expect(!s.alice2.isPurged)
+        #expect(throws: EventError.missingBody) { try BodyCipher.open(purged, groupKey: Fixture.groupKey) }
+        // A purged body's declared size must still be 1…65536.
+        expectRejected(.bodyTooLarge(65537), body: .some(nil)) { $0.bodyLen = 65537 }
+        expectRejected(.bodyLengthMismatch(declared: 0, actual: 0), body: .some(nil)) { $0.bodyLen = 0 }
+        expectRejected(.bodyLengthMismatch(declared: 0, actual: body.count)) { $0.bodyLen = 0 }
         expectRejected(.unexpectedBody) { $0.bodyHash = Data(); $0.bodyLen = 0 }
         expectRejected(.unexpectedBody, body: .some(nil)) { $0.bodyHash = Data(); $0.bodyLen = 5 }
         expectRejected(.invalidLength(field: "body_hash", expected: 32, actual: 31)) { $0.bodyHash = $0.bodyHash.prefix(31) }
