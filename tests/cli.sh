@@ -71,6 +71,55 @@ sys.exit(0 if texts == ["first", "second; rm -rf / $(id)", "third"] else 1)' && 
 env HARK_HOME="$A" "$HARK" send ops $'evil \e[2J\u202e text' >/dev/null
 wait_until 5 sh -c "HARK_HOME='$B' '$HARK' log ops | grep -q evil"
 env HARK_HOME="$B" "$HARK" log ops | grep evil | grep -q $'\e' && not_ok "escape sequence reached the terminal" || ok "control and bidi characters are neutralised in text output"
+# edits, deletes, reactions (issue 3 item 7)
+ids=$(env HARK_HOME="$A" "$HARK" log ops --json | python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in sys.stdin))')
+set -- $ids; FIRST=$1; SECOND=$2; THIRD=$3
+expect 0 "edit a message" env HARK_HOME="$A" "$HARK" edit ops "${FIRST:0:12}" "first, corrected"
+expect 0 "delete a message" env HARK_HOME="$A" "$HARK" delete ops "$THIRD"
+expect 0 "react to a message" env HARK_HOME="$B" "$HARK" react ops "$SECOND" "👍"
+expect 65 "editing someone else's message is refused" env HARK_HOME="$B" "$HARK" edit ops "$FIRST" "hijack"
+expect 67 "editing an unknown message exits 67" env HARK_HOME="$A" "$HARK" edit ops 0123456789abcdef "x"
+state_ok() {
+  env HARK_HOME="$1" "$HARK" log ops --json | python3 -c '
+import json, sys
+m = {x["id"]: x for x in map(json.loads, sys.stdin)}
+first, second, third = sys.argv[1:4]
+ok = (m[first]["text"] == "first, corrected" and m[first]["edited"] and third not in m
+      and [r["emoji"] for r in m[second]["reactions"]] == ["👍"])
+sys.exit(0 if ok else 1)' "$FIRST" "$SECOND" "$THIRD"
+}
+wait_until 10 state_ok "$B" && ok "the other node shows the edit, hides the deleted message, and counts the reaction" || not_ok "visible state on b: $(env HARK_HOME="$B" "$HARK" log ops --json)"
+wait_until 10 state_ok "$A" && ok "the author's node shows the same state" || not_ok "visible state on a"
+purged() { env HARK_HOME="$1" "$HARK" export ops | python3 -c '
+import json, sys
+ev = {e["id"]: e for e in map(json.loads, sys.stdin)}
+sys.exit(0 if ev[sys.argv[1]]["has_body"] is False and ev[sys.argv[2]]["has_body"] else 1)' "$THIRD" "$SECOND"; }
+wait_until 10 purged "$B" && ok "the deleted message's body is purged on the other node" || not_ok "body not purged on b"
+expect 0 "hark verify passes after edits, deletes and purges" env HARK_HOME="$B" "$HARK" verify
+expect 0 "react --remove withdraws the reaction" env HARK_HOME="$B" "$HARK" react ops "$SECOND" "👍" --remove
+unreacted() { env HARK_HOME="$A" "$HARK" log ops --json | grep "$SECOND" | grep -q '"reactions":\[\]'; }
+wait_until 10 unreacted && ok "…on both nodes" || not_ok "reaction still shown on a"
+expect 0 "log --ids lists every event" env HARK_HOME="$A" "$HARK" log ops --ids
+[ "$(wc -l <"$T/out")" -ge 8 ] && ok "…genesis, join, messages, edit, delete and reactions" || not_ok "log --ids: $(wc -l <"$T/out") lines"
+expect 0 "log --graph draws the graph" env HARK_HOME="$A" "$HARK" log ops --graph
+grep -q "genesis" "$T/out" && ok "…down to the genesis" || not_ok "graph: $(cat "$T/out")"
+env HARK_HOME="$A" "$HARK" export ops >"$T/export.jsonl"
+C="$T/c"; env HARK_HOME="$C" "$HARK" init --name carol >/dev/null
+env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/c.log" & PIDS+=($!)
+wait_until 10 env HARK_HOME="$C" "$HARK" status >/dev/null 2>&1
+env HARK_HOME="$C" "$HARK" group join "$TOKEN" >/dev/null
+expect 0 "import the exported history into a node with no peers" env HARK_HOME="$C" "$HARK" import "$T/export.jsonl"
+imported_ok() {
+  env HARK_HOME="$C" "$HARK" log ops --json | python3 -c '
+import json, sys
+m = {x["id"]: x for x in map(json.loads, sys.stdin)}
+first, third = sys.argv[1:3]
+sys.exit(0 if m[first]["text"] == "first, corrected" and third not in m else 1)' "$FIRST" "$THIRD"
+}
+imported_ok && ok "the imported history shows the same state (edit applied, deleted message hidden)" || not_ok "state after import: $(env HARK_HOME="$C" "$HARK" log ops --json)"
+sed 's/"signed":"C/"signed":"D/' "$T/export.jsonl" >"$T/tampered.jsonl"
+expect 65 "importing tampered events exits 65" env HARK_HOME="$C" "$HARK" import "$T/tampered.jsonl"
+
 expect 0 "log --limit 1" env HARK_HOME="$B" "$HARK" log ops --limit 1
 [ "$(wc -l <"$T/out")" = 1 ] && ok "…prints one line" || not_ok "log --limit 1 printed $(wc -l <"$T/out") lines"
 expect 0 "log piped into head exits quietly" sh -c "HARK_HOME='$B' '$HARK' log ops | head -1 >/dev/null; exit \${PIPESTATUS:-0}"

@@ -27,8 +27,10 @@ public struct ExportedEvent: Codable, Sendable, Equatable {
     public var lamport: UInt64
     public var kind: String
     public var signed: Data
-    public init(id: String, group: String, lamport: UInt64, kind: String, signed: Data) {
-        self.id = id; self.group = group; self.lamport = lamport; self.kind = kind; self.signed = signed
+    /// False when the body was purged (its message was deleted); the header still verifies.
+    public var hasBody: Bool
+    public init(id: String, group: String, lamport: UInt64, kind: String, signed: Data, hasBody: Bool) {
+        self.id = id; self.group = group; self.lamport = lamport; self.kind = kind; self.signed = signed; self.hasBody = hasBody
     }
 }
 

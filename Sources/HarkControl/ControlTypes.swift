@@ -105,6 +105,8 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var authorEquivocated: Bool
     /// The text was replaced by a later edit.
     public var edited: Bool
+    /// Reactions currently on the message: emoji and how many members chose it.
+    public var reactions: [ReactionView] = []
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
                 lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
                 implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {
@@ -112,6 +114,39 @@ public struct MessageView: Codable, Sendable, Equatable {
         self.authorFingerprint = authorFingerprint; self.seq = seq; self.lamport = lamport; self.wallMs = wallMs
         self.kind = kind; self.text = text; self.settled = settled; self.implausibleTime = implausibleTime
         self.authorEquivocated = authorEquivocated; self.edited = edited
+    }
+}
+
+/// One emoji on a message and how many members reacted with it.
+public struct ReactionView: Codable, Sendable, Equatable {
+    public var emoji: String
+    public var count: Int
+    public init(emoji: String, count: Int) { self.emoji = emoji; self.count = count }
+}
+
+/// `edit` parameters: a message of yours (full ID or unique prefix ≥ 8 hex digits) and its new text.
+public struct EditParams: Codable, Sendable {
+    public var group: String
+    public var message: String
+    public var text: String
+    public init(group: String, message: String, text: String) { self.group = group; self.message = message; self.text = text }
+}
+
+/// `delete` parameters: a message of yours.
+public struct DeleteParams: Codable, Sendable {
+    public var group: String
+    public var message: String
+    public init(group: String, message: String) { self.group = group; self.message = message }
+}
+
+/// `react` parameters: add `emoji` to a message, or withdraw it with `remove`.
+public struct ReactParams: Codable, Sendable {
+    public var group: String
+    public var message: String
+    public var emoji: String
+    public var remove: Bool
+    public init(group: String, message: String, emoji: String, remove: Bool) {
+        self.group = group; self.message = message; self.emoji = emoji; self.remove = remove
     }
 }
 

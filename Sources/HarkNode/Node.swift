@@ -5,6 +5,7 @@ import HarkDiscovery
 import HarkLog
 import HarkProto
 import HarkStore
+import HarkSync
 import HarkWire
 import Logging
 import NIOCore
@@ -54,6 +55,10 @@ public actor Node {
     var stopped = false
     /// Display names authors gave in their JOIN or genesis events.
     var authorNames: [SigningPublicKey: String] = [:]
+    /// Per channel and group: the Algorithm 2 reconciliation state.
+    var reconciliations: [UInt64: [EventID: ReconciliationSession]] = [:]
+    /// Forks for which this node already wrote an equivocation proof.
+    var provenForks: Set<CausalGraph.Fork> = []
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
 

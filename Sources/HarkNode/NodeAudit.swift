@@ -43,7 +43,8 @@ extension Node {
     func exportEvents(group ref: String) throws -> [ExportedEvent] {
         let g = try resolveGroup(ref)
         return try store.events(group: g.id, limit: nil, afterLamport: nil).map { e in
-            ExportedEvent(id: e.id.hex, group: g.id.hex, lamport: e.lamport, kind: e.kind.jsonName, signed: Data(e.serializedBytes()))
+            ExportedEvent(id: e.id.hex, group: g.id.hex, lamport: e.lamport, kind: e.kind.jsonName, signed: Data(e.serializedBytes()),
+                          hasBody: e.body != nil)
         }
     }
 

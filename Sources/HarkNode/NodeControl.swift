@@ -107,6 +107,17 @@ extension Node {
             case "log":
                 let p = try params(LogParams.self, line)
                 return try ok(try log(group: p.group, limit: p.limit))
+            case "edit":
+                let p = try params(EditParams.self, line)
+                return try ok(try edit(group: p.group, message: p.message, text: p.text))
+            case "delete":
+                let p = try params(DeleteParams.self, line)
+                _ = try delete(group: p.group, message: p.message)
+                struct Deleted: Codable, Sendable { var deleted: Bool }
+                return try ok(Deleted(deleted: true))
+            case "react":
+                let p = try params(ReactParams.self, line)
+                return try ok(try react(group: p.group, message: p.message, emoji: p.emoji, remove: p.remove))
             case "log.ids": return try ok(try eventIDs(group: try params(GroupRefParams.self, line).group))
             case "log.graph": return try ok(try graphRows(group: try params(GroupRefParams.self, line).group))
             case "export": return try ok(try exportEvents(group: try params(GroupRefParams.self, line).group))

@@ -20,10 +20,10 @@ extension Node {
     @discardableResult
     func persist(_ event: Event) throws -> Bool {
         let group = event.effectiveGroupID
-        var g = try graph(for: group)
+        _ = try graph(for: group)
         guard try store.insert(event, receivedMs: Node.nowMs()) else { return false }
-        let (_, fork) = try g.insert(event)
-        graphs[group] = g
+        // Mutate in place: a copy of the graph here would cost O(n) per event.
+        guard let (_, fork) = try graphs[group]?.insert(event) else { return true }
         if let fork {
             logger.warning("equivocation: an author signed two events with one sequence number", metadata: [
                 "group.id": "\(group)", "author": "\(PeerID(fork.author))", "seq": "\(fork.seq)",

@@ -80,9 +80,13 @@ extension Node {
         var parentMap: [EventID: Event] = [:]
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
-        try EventValidator.validate(event, parents: parentMap)
+        do {
+            let context = KeyedGroupContext(graph: try graph(for: group.id), groupKey: group.key)
+            try EventValidator.validate(event, parents: parentMap, context: context)
+        }
         try persist(event)
         eventDelivered(event, group: group.id, except: nil)
+        try afterDelivery(group: group.id, record: group, delivered: [event])
         return event
     }
 
@@ -196,31 +200,95 @@ extension Node {
 
     func log(group ref: String, limit: Int?) throws -> [MessageView] {
         let g = try resolveGroup(ref)
-        let events = try store.events(group: g.id, limit: nil, afterLamport: nil)
-        let graph = try graph(for: g.id)
-        let forked = Set(graph.forks.map(\.author))
-        let received = try store.receivedTimes(group: g.id)
-        var wallOf: [EventID: Int64] = [:]
-        var members: Set<SigningPublicKey> = []
-        for e in events {
-            wallOf[e.id] = e.wallMs
-            if e.kind == .genesis || e.kind == .join { members.insert(e.author) }
-        }
-        // Settled watermark (PROTOCOL.md §4.7): the smallest, over members, of the highest
-        // Lamport timestamp delivered from each.
-        let watermark = members.map { graph.maxLamport(author: $0) }.min() ?? 0
-        var views: [MessageView] = []
-        for e in events where e.kind == .message {
-            guard var v = messageView(e, group: g) else { continue }
-            let parentWall = e.allParents.compactMap { wallOf[$0] }.max() ?? .min
-            let arrived = received[e.id] ?? e.wallMs
-            v.implausibleTime = e.wallMs < parentWall || e.wallMs > arrived + 5 * 60 * 1000
-            v.settled = e.lamport <= watermark
-            v.authorEquivocated = forked.contains(e.author)
-            views.append(v)
-        }
+        var views = try messageViews(group: g.id, record: g)
         if let limit, limit >= 0, views.count > limit { views = Array(views.suffix(limit)) }
         return views
+    }
+
+    /// Finds one of the group's messages by full hex ID or unique prefix (≥ 8 hex digits).
+    func resolveMessage(_ ref: String, in g: Store.GroupRecord) throws -> Event {
+        let lower = ref.lowercased()
+        guard lower.count >= 8, lower.allSatisfy(\.isHexDigit) else {
+            throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log --json`)")
+        }
+        let graph = try graph(for: g.id)
+        let matches = graph.allInOrder.filter { $0.hex.hasPrefix(lower) && graph.entry($0)?.kind == .message }
+        guard matches.count == 1, let e = try store.event(matches[0]) else {
+            throw ControlErrorBody(code: matches.isEmpty ? .notFound : .ambiguous,
+                                   message: matches.isEmpty ? "no message \(ref) in \(g.name)" : "message ID prefix \(ref) is ambiguous")
+        }
+        return e
+    }
+
+    func edit(group ref: String, message: String, text: String) throws -> MessageView {
+        let g = try resolveGroup(ref)
+        let target = try resolveMessage(message, in: g)
+        guard target.author == identity.signing.publicKey else {
+            throw ControlErrorBody(code: .invalidArgument, message: "only the author can edit a message")
+        }
+        let n = text.utf8.count
+        guard n >= 1, n <= ControlLimits.maxTextByteCount else {
+            throw ControlErrorBody(code: .invalidArgument, message: "message text must be 1 to \(ControlLimits.maxTextByteCount) bytes")
+        }
+        var c = Hark_V1_Content()
+        var e = Hark_V1_Edit()
+        e.target = Data(target.id.bytes)
+        e.text = text
+        c.edit = e
+        _ = try author(kind: .edit, content: c, group: g)
+        guard let view = try messageViews(group: g.id, record: g).first(where: { $0.id == target.id.hex }) else {
+            throw ControlErrorBody(code: .internal, message: "edited message not found afterwards")
+        }
+        return view
+    }
+
+    func delete(group ref: String, message: String) throws -> MessageView? {
+        let g = try resolveGroup(ref)
+        let target = try resolveMessage(message, in: g)
+        guard target.author == identity.signing.publicKey else {
+            throw ControlErrorBody(code: .invalidArgument, message: "only the author can delete a message")
+        }
+        var c = Hark_V1_Content()
+        var d = Hark_V1_Delete()
+        d.target = Data(target.id.bytes)
+        c.delete = d
+        _ = try author(kind: .delete, content: c, group: g)
+        try purgeDeleted(group: g.id, record: g)
+        return nil
+    }
+
+    func react(group ref: String, message: String, emoji: String, remove: Bool) throws -> MessageView {
+        let g = try resolveGroup(ref)
+        let target = try resolveMessage(message, in: g)
+        guard !emoji.isEmpty, emoji.utf8.count <= EventLimits.maxEmojiBytes else {
+            throw ControlErrorBody(code: .invalidArgument, message: "a reaction is 1 to \(EventLimits.maxEmojiBytes) bytes")
+        }
+        var r = Hark_V1_Reaction()
+        r.target = Data(target.id.bytes)
+        if remove {
+            // Withdraw every reaction event of ours with this emoji on this message (OR-set remove).
+            let mine = try store.events(group: g.id, limit: nil, afterLamport: nil).filter {
+                $0.kind == .reaction && $0.author == identity.signing.publicKey
+            }
+            for e in mine {
+                if case let .reaction(x)? = (try? BodyCipher.open(e, groupKey: g.key))?.content,
+                   x.target == r.target, x.emoji == emoji {
+                    r.removes.append(Data(e.id.bytes))
+                }
+            }
+            guard !r.removes.isEmpty else {
+                throw ControlErrorBody(code: .notFound, message: "you have not reacted with \(emoji) to that message")
+            }
+        } else {
+            r.emoji = emoji
+        }
+        var c = Hark_V1_Content()
+        c.reaction = r
+        _ = try author(kind: .reaction, content: c, group: g)
+        guard let view = try messageViews(group: g.id, record: g).first(where: { $0.id == target.id.hex }) else {
+            throw ControlErrorBody(code: .internal, message: "message not found afterwards")
+        }
+        return view
     }
 
     /// Authors who forked their log in any group held here.

@@ -256,6 +256,7 @@ extension Node {
         sharedGroups.removeValue(forKey: session.id)
         offeredGroups.removeValue(forKey: session.id)
         unmatchedTags.removeValue(forKey: session.id)
+        reconciliations.removeValue(forKey: session.id)
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
         // A discovered peer that is still advertised is dialled again (with backoff), whichever

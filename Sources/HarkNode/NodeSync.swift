@@ -3,6 +3,7 @@ import HarkCrypto
 import HarkLog
 import HarkProto
 import HarkStore
+import HarkSync
 import HarkWire
 import Logging
 
@@ -57,7 +58,8 @@ extension Node {
         case let .needs(needs)?: try receiveNeeds(needs, from: session)
         case let .events(events)?: try receiveEvents(events, from: session)
         case .ping?, .close?: break
-        case .syncRequest?, .syncReply?: break   // Algorithm 2 arrives with issue 3
+        case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
+        case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }
@@ -87,7 +89,7 @@ extension Node {
         guard !(sharedGroups[session.id]?.contains(g.id) ?? false) else { return }
         sharedGroups[session.id, default: []].insert(g.id)
         if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
-        sendHeads(group: g.id, to: session)
+        startReconciliation(group: g.id, with: session)
         logger.debug("group shared with peer", metadata: ["group.id": "\(g.id)", "peer.id": "\(session.peerID)"])
     }
 
@@ -148,14 +150,81 @@ extension Node {
     func receiveNeeds(_ needs: Hark_V1_Needs, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](needs.groupID), from: session)
         guard needs.ids.count <= SyncLimits.maxNeeds else { throw ProtocolViolation("needs for \(needs.ids.count) events") }
-        var ids: [EventID] = []
-        for raw in needs.ids {
-            guard let id = try? EventID(bytes: [UInt8](raw)) else { throw ProtocolViolation("needed ID of \(raw.count) bytes") }
-            ids.append(id)
+        var rs = reconciliation(group: group, session: session)
+        let answer: ReconciliationSession.Answer
+        do { answer = try rs.answer(needs: needs, graph: try graph(for: group)) } catch {
+            throw ProtocolViolation("bad needs: \(error)")
         }
-        // Only events of this group; unknown IDs are ignored (the peer may ask again elsewhere).
-        let events = try store.events(ids).filter { ($0.groupID ?? $0.id) == group }
+        reconciliations[session.id, default: [:]][group] = rs
+        try send(answer, group: group, to: session)
+    }
+
+    // MARK: reconciliation (Kleppmann–Howard Algorithm 2, PROTOCOL.md §6.3)
+
+    func reconciliation(group: EventID, session: PeerSession) -> ReconciliationSession {
+        reconciliations[session.id]?[group] ?? ReconciliationSession(group: group)
+    }
+
+    /// Sends our SyncRequest: heads, and a Bloom filter of what we added since the heads this
+    /// peer had at our last complete sync.
+    func startReconciliation(group: EventID, with session: PeerSession) {
+        do {
+            var rs = ReconciliationSession(group: group)
+            let stored = try store.syncHeads(peer: session.peerID.key, group: group)
+            let request = rs.start(graph: try graph(for: group), storedHeads: stored)
+            reconciliations[session.id, default: [:]][group] = rs
+            var frame = Hark_V1_Frame()
+            frame.syncRequest = request
+            session.send(frame)
+        } catch {
+            logger.error("cannot start reconciliation", metadata: ["group.id": "\(group)", "error": "\(error)"])
+        }
+    }
+
+    func receiveSyncRequest(_ request: Hark_V1_SyncRequest, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](request.groupID), from: session)
+        var rs = reconciliation(group: group, session: session)
+        let answer: ReconciliationSession.Answer
+        do { answer = try rs.answer(request: request, graph: try graph(for: group)) } catch {
+            throw ProtocolViolation("bad sync request: \(error)")
+        }
+        reconciliations[session.id, default: [:]][group] = rs
+        try send(answer, group: group, to: session)
+    }
+
+    /// Events first (parents before children), then the SyncReply with our heads.
+    func send(_ answer: ReconciliationSession.Answer, group: EventID, to session: PeerSession) throws {
+        let events = try store.events(answer.events)
         send(events, group: group, to: session)
+        var frame = Hark_V1_Frame()
+        frame.syncReply = answer.reply
+        session.send(frame)
+    }
+
+    func receiveSyncReply(_ reply: Hark_V1_SyncReply, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](reply.groupID), from: session)
+        var rs = reconciliation(group: group, session: session)
+        var waiting: [EventID: [EventID]] = [:]
+        for (id, e) in pending[group] ?? [:] { waiting[id] = e.allParents }
+        let step: ReconciliationSession.Step
+        do { step = try rs.receive(reply: reply, graph: try graph(for: group), waiting: waiting) } catch {
+            throw ProtocolViolation("bad sync reply: \(error)")
+        }
+        reconciliations[session.id, default: [:]][group] = rs
+        switch step {
+        case .wait: break
+        case let .needs(frames):
+            for needs in frames {
+                var frame = Hark_V1_Frame()
+                frame.needs = needs
+                session.send(frame)
+            }
+        case let .complete(heads):
+            try store.saveSyncHeads(peer: session.peerID.key, group: group, heads: heads, atMs: Node.nowMs())
+            logger.debug("reconciled", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)", "rounds": "\(rs.rounds)"])
+        case let .failed(why):
+            logger.info("reconciliation gave up", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)", "reason": "\(why)"])
+        }
     }
 
     /// Sends events parents-first, packed into frames under the size limit.
@@ -212,6 +281,7 @@ extension Node {
     /// event's parents have smaller Lamport timestamps, so one pass in that order suffices.
     func deliverPending(group: EventID, from session: PeerSession?) throws {
         guard var waiting = pending[group], !waiting.isEmpty else { return }
+        guard let record = try store.group(id: group) else { return }
         var delivered: [Event] = []
         var violation: ProtocolViolation?
         for event in waiting.values.sorted(by: EventOrder.precedes) {
@@ -222,10 +292,16 @@ extension Node {
             }
             if missing { continue }
             do {
-                try EventValidator.validate(event, parents: parents)
+                let context = KeyedGroupContext(graph: try graph(for: group), groupKey: record.key)
+                try EventValidator.validate(event, parents: parents, context: context)
             } catch {
                 waiting.removeValue(forKey: event.id)
-                rejected.insert(event.id)
+                // A missing body can be a stripped copy of a valid event (anyone can strip one):
+                // refuse this copy but do not remember the ID.
+                if (error as? EventError) != .missingBody {
+                    rejected.insert(event.id)
+                    try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: Node.nowMs())
+                }
                 logger.warning("rejected event", metadata: ["event.id": "\(event.id)", "reason": "\(error)"])
                 violation = ProtocolViolation("invalid event \(event.id): \(error)")
                 continue
@@ -245,6 +321,7 @@ extension Node {
             }
             requestEvents(Array(missing), group: group, from: session)
         }
+        if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
     }
 

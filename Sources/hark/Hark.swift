@@ -24,7 +24,8 @@ struct Hark: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
-            GroupCommand.self, SendCommand.self, LogCommand.self, VerifyCommand.self, ExportCommand.self, ImportCommand.self,
+            GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
+            VerifyCommand.self, ExportCommand.self, ImportCommand.self,
         ]
     )
 

@@ -58,6 +58,11 @@ struct LogCommand: ParsableCommand {
 
     func show(_ m: MessageView) throws {
         if json { try printJSON(m); return }
-        printOut("\(formatTime(ms: m.wallMs))  \(terminalSafe(m.authorName)) (\(m.authorFingerprint))  \(terminalSafe(m.text, keepNewlines: true))")
+        var line = "\(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(terminalSafe(m.authorName)) (\(m.authorFingerprint))"
+        if m.authorEquivocated { line += " [forked]" }
+        line += "  \(terminalSafe(m.text, keepNewlines: true))"
+        if m.edited { line += "  (edited)" }
+        if !m.reactions.isEmpty { line += "  " + m.reactions.map { "\(terminalSafe($0.emoji))\($0.count > 1 ? "×\($0.count)" : "")" }.joined(separator: " ") }
+        printOut(line)
     }
 }
