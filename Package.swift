@@ -94,7 +94,7 @@ let package = Package(
         ]),
         .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
         .testTarget(name: "HarkNodeTests", dependencies: [
-            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog",
+            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -5,6 +5,9 @@ import Foundation
 import HarkControl
 import HarkCrypto
 @testable import HarkNode
+import HarkLog
+import HarkProto
+import HarkWire
 import Logging
 
 /// A temporary node home, removed when the test ends.
@@ -139,3 +142,31 @@ final class RawPeerSocket {
         }
     }
 }
+
+/// Completes a real handshake as a member of `group`, returning the record layer.
+func memberChannel(to n: RunningNode, groupKey: [UInt8], identity: SigningKeyPair) async throws -> (RawPeerSocket, RecordLayer) {
+    let local = LocalHello(identity: identity, noiseStatic: AgreementKeyPair.generate(), displayName: "member",
+                           instanceToken: SecureRandom.bytes(8), listenPort: 0)
+    var driver = HandshakeDriver(role: .initiator, local: local)
+    let s = try RawPeerSocket(port: n.port)
+    s.writeMessage(try driver.start()!)
+    var hello: PeerHello?
+    while hello == nil {
+        guard let m = s.readMessage() else { throw TestPeerError("closed during handshake") }
+        switch try driver.receive(m) {
+        case let .send(out): s.writeMessage(out)
+        case let .sendAndComplete(out, h): s.writeMessage(out); hello = h
+        case let .complete(h): hello = h
+        }
+    }
+    var records = RecordLayer(transport: try driver.transport())
+    var offer = Hark_V1_GroupOffer()
+    offer.tags = [Data(GroupOfferTag.tag(groupKey: groupKey, handshakeHash: hello!.handshakeHash, sender: identity.publicKey))]
+    var frame = Hark_V1_Frame()
+    frame.groupOffer = offer
+    for m in try records.seal(frame) { s.writeMessage(m) }
+    return (s, records)
+}
+
+
+struct TestPeerError: Error { let reason: String; init(_ r: String) { reason = r } }
