@@ -68,7 +68,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "hark-bench", dependencies: [
-            "HarkCrypto", "HarkNoise", "HarkSync",
+            "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "HarkCryptoTests", dependencies: [

@@ -24,13 +24,15 @@ extension Node {
         guard try store.insert(event, receivedMs: Node.nowMs()) else { return false }
         // Mutate in place: a copy of the graph here would cost O(n) per event.
         guard let (_, fork) = try graphs[group]?.insert(event) else { return true }
-        if let fork {
-            logger.warning("equivocation: an author signed two events with one sequence number", metadata: [
-                "group.id": "\(group)", "author": "\(PeerID(fork.author))", "seq": "\(fork.seq)",
-                "event.a": "\(fork.first)", "event.b": "\(fork.second)",
-            ])
-        }
+        if let fork { logFork(fork, group: group) }
         return true
+    }
+
+    func logFork(_ fork: CausalGraph.Fork, group: EventID) {
+        logger.warning("equivocation: an author signed two events with one sequence number", metadata: [
+            "group.id": "\(group)", "author": "\(PeerID(fork.author))", "seq": "\(fork.seq)",
+            "event.a": "\(fork.first)", "event.b": "\(fork.second)",
+        ])
     }
 }
 

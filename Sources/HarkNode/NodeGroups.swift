@@ -29,13 +29,15 @@ extension Node {
     }
 
     func groupView(_ g: Store.GroupRecord) -> GroupView {
-        let events = (try? store.events(group: g.id, limit: nil, afterLamport: nil)) ?? []
+        // From the in-memory graph: no event is decoded again.
+        let graph = (try? graph(for: g.id)) ?? CausalGraph()
         var members: [String] = []
         var seen: Set<SigningPublicKey> = []
-        for e in events where (e.kind == .genesis || e.kind == .join) && seen.insert(e.author).inserted {
+        for id in graph.allInOrder {
+            guard let e = graph.entry(id), e.kind == .genesis || e.kind == .join, seen.insert(e.author).inserted else { continue }
             members.append(PeerID(e.author).description)
         }
-        return GroupView(id: g.id.hex, name: g.name, events: events.count, members: members, createdMs: g.createdMs)
+        return GroupView(id: g.id.hex, name: g.name, events: graph.count, members: members, createdMs: g.createdMs)
     }
 
     /// The display name to show for an author: from JOIN/genesis content, channels, or the peer table.

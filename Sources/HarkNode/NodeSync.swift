@@ -282,23 +282,24 @@ extension Node {
     func deliverPending(group: EventID, from session: PeerSession?) throws {
         guard var waiting = pending[group], !waiting.isEmpty else { return }
         guard let record = try store.group(id: group) else { return }
-        var delivered: [Event] = []
+        _ = try graph(for: group)
+        var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
+        var recent: [EventID: Event] = [:]  // parents delivered in this pass, so they are not read back
         var violation: ProtocolViolation?
         for event in waiting.values.sorted(by: EventOrder.precedes) {
+            guard let graph = graphs[group], event.allParents.allSatisfy({ graph.contains($0) }) else { continue }
             var parents: [EventID: Event] = [:]
-            var missing = false
             for p in event.allParents {
-                if let held = try store.event(p) { parents[p] = held } else { missing = true; break }
+                if let e = recent[p] { parents[p] = e } else if let e = try store.event(p) { parents[p] = e }
             }
-            if missing { continue }
             do {
-                let context = KeyedGroupContext(graph: try graph(for: group), groupKey: record.key)
+                let context = KeyedGroupContext(graph: graph, groupKey: record.key)
                 try EventValidator.validate(event, parents: parents, context: context)
             } catch {
                 waiting.removeValue(forKey: event.id)
                 // A missing body can be a stripped copy of a valid event (anyone can strip one):
                 // refuse this copy but do not remember the ID.
-                if (error as? EventError) != .missingBody {
+                if error != .missingBody {
                     rejected.insert(event.id)
                     try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: Node.nowMs())
                 }
@@ -306,8 +307,21 @@ extension Node {
                 violation = ProtocolViolation("invalid event \(event.id): \(error)")
                 continue
             }
-            if try persist(event) { delivered.append(event) }
+            // In place: a copy of the graph here would cost O(n) per event.
+            if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
+            accepted.append(event)
+            recent[event.id] = event
             waiting.removeValue(forKey: event.id)
+        }
+        var delivered: [Event] = []
+        if !accepted.isEmpty {
+            do {
+                let stored = try store.insert(batch: accepted, receivedMs: Node.nowMs())
+                delivered = zip(accepted, stored).filter { $0.1 }.map(\.0)
+            } catch {
+                graphs[group] = nil   // reload from the store on next use
+                throw error
+            }
         }
         pending[group] = waiting
         for e in delivered { eventDelivered(e, group: group, except: session) }

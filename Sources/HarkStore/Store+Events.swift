@@ -144,3 +144,46 @@ extension Store {
         stride(from: 0, to: ids.count, by: size).map { ids[$0..<min($0 + size, ids.count)] }
     }
 }
+
+extension Store {
+    /// Stores several validated events in one transaction (parents before children, or already
+    /// stored), updating heads as `insert` does.
+    /// - Returns: for each event, whether it was newly stored.
+    /// - Throws: `StoreError.missingParents` (nothing is written) if some parent is neither stored
+    ///   nor earlier in `events`; `.unrepresentable`; `.database`.
+    @discardableResult
+    public func insert(batch events: [Event], receivedMs: Int64) throws(StoreError) -> [Bool] {
+        var rows: [(Event, Int64, Int64, Data)] = []
+        rows.reserveCapacity(events.count)
+        for e in events {
+            rows.append((e, try storable(e.seq, "seq"), try storable(e.lamport, "lamport"), Data(e.serializedBytes())))
+        }
+        return try write("insert \(events.count) events") { db in
+            var out: [Bool] = []
+            out.reserveCapacity(rows.count)
+            for (event, seq, lamport, signed) in rows {
+                if try Self.exists(db, event.id) { out.append(false); continue }
+                let parents = event.allParents
+                let held = try Self.heldIDs(db, parents)
+                let missing = parents.filter { !held.contains($0) }
+                guard missing.isEmpty else { throw StoreError.missingParents(missing) }
+                let group = event.effectiveGroupID
+                try db.execute(sql: """
+                    INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
+                                     event.wallMs, event.kind.rawValue, signed, receivedMs])
+                for p in parents {
+                    try db.execute(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)",
+                                   arguments: [event.id.data, p.data])
+                    try db.execute(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?",
+                                   arguments: [group.data, p.data])
+                }
+                try db.execute(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)",
+                               arguments: [group.data, event.id.data])
+                out.append(true)
+            }
+            return out
+        }
+    }
+}

@@ -20,9 +20,9 @@ import Testing
             socket = try RawPeerSocket(port: port)
         }
         /// Sends message 1, reads message 2; returns the responder's payload.
-        mutating func firstTwoMessages() throws -> [UInt8]? {
+        mutating func firstTwoMessages() async throws -> [UInt8]? {
             socket.writeMessage(try handshake.writeMessage(payload: []))
-            guard let m2 = socket.readMessage() else { return nil }
+            guard let m2 = await socket.nextMessage() else { return nil }
             return try handshake.readMessage(m2)
         }
     }
@@ -41,13 +41,13 @@ import Testing
         try await withNodes([n]) {
             let staticKey = AgreementKeyPair.generate()
             var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
-            let responderPayload = try peer.firstTwoMessages()
+            let responderPayload = try await peer.firstTwoMessages()
             #expect(responderPayload != nil)
             let mallory = SigningKeyPair.generate()
             // Signs some other static key, not the one used in this handshake.
             let wrong = mallory.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + AgreementKeyPair.generate().publicKey)
             peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: mallory, signature: wrong)))
-            #expect(peer.socket.isClosedByPeer())
+            #expect(await peer.socket.closedByPeer())
             #expect(await n.node.status().connectedPeers == 0)
             #expect(await n.node.peers().isEmpty)
         }
@@ -59,7 +59,7 @@ import Testing
         try await withNodes([n]) {
             let staticKey = AgreementKeyPair.generate()
             var peer = try ManualInitiator(port: n.port, staticKey: staticKey)
-            _ = try peer.firstTwoMessages()
+            _ = try await peer.firstTwoMessages()
             let id = SigningKeyPair.generate()
             let good = id.signature(for: Array(WireLimits.staticKeySignatureDomain.utf8) + staticKey.publicKey)
             peer.socket.writeMessage(try peer.handshake.writeMessage(payload: try payload(identity: id, signature: good)))
@@ -72,13 +72,13 @@ import Testing
         try await withNodes([n]) {
             let s = try RawPeerSocket(port: n.port)
             s.writeMessage(SecureRandom.bytes(7))       // too short for an ephemeral key
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             let s2 = try RawPeerSocket(port: n.port)
             s2.write([0xFF, 0xFF] + SecureRandom.bytes(65535))   // the largest length, all garbage
-            #expect(s2.isClosedByPeer())
+            #expect(await s2.closedByPeer())
             let s3 = try RawPeerSocket(port: n.port)
             s3.write([0x00, 0x00])                       // a zero length is a framing error
-            #expect(s3.isClosedByPeer())
+            #expect(await s3.closedByPeer())
             #expect(await n.node.status().connectedPeers == 0)
             // Still serving: a well-behaved peer connects afterwards.
             let m = try await RunningNode.start("g2", staticPeers: ["127.0.0.1:\(n.port)"])
@@ -106,7 +106,7 @@ import Testing
                 var sealed = try r.seal(junk)
                 sealed[0][sealed[0].count - 1] ^= 1
                 s.writeMessage(sealed[0])
-                #expect(s.isClosedByPeer())
+                #expect(await s.closedByPeer())
             }
             // 2. A truncated event inside an otherwise valid Events frame.
             do {
@@ -129,7 +129,7 @@ import Testing
                 // give the node a moment to process the offer first
                 try await Task.sleep(for: .milliseconds(200))
                 for m in try r.seal(frame) { s.writeMessage(m) }
-                #expect(s.isClosedByPeer())
+                #expect(await s.closedByPeer())
             }
             #expect(try await n.node.store.eventCount(group: g.id) == countBefore)
             #expect(try await n.node.log(group: "ops", limit: nil).map(\.text) == ["before"])

@@ -67,7 +67,7 @@ import Testing
             forged.sig = Data(mallory.signature(for: Array("hark-event-sig-v1".utf8) + SecureRandom.bytes(32)))
             var (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
             for m in try r.seal(eventsFrame(g, [forged])) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             // Claiming the node's own identity as author, signed by mallory.
             var header = e.header
             header.author = Data(try await n.node.identity.signing.publicKey.bytes)
@@ -75,7 +75,7 @@ import Testing
             let impostor = EventAuthor.sign(headerBytes: bytes, body: body, key: mallory)
             (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
             for m in try r.seal(eventsFrame(g, [impostor])) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(try await storedCount(n, g) == before)
             #expect(try await honestPeerStillSyncs(with: n))
         }
@@ -97,13 +97,13 @@ import Testing
             let liarID = EventID(hashingHeader: bytes)
             var (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
             for m in try r.seal(eventsFrame(g, [liar])) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(try await storedCount(n, g) == before)
             #expect(try await n.node.store.isRejected(liarID))
             // Sending it again is refused at once.
             (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
             for m in try r.seal(eventsFrame(g, [liar])) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(try await honestPeerStillSyncs(with: n))
         }
     }
@@ -128,7 +128,7 @@ import Testing
             // The node asks for the missing parent; the liar never answers.
             var asked = false
             for _ in 0..<20 {
-                guard let m = s.readMessage(), let f = try r.open(m) else { break }
+                guard let m = await s.nextMessage(), let f = try r.open(m) else { break }
                 if case let .needs(needs)? = f.frame, needs.ids.contains(Data(fakeParent.id.bytes)) { asked = true; break }
             }
             #expect(asked)
@@ -148,7 +148,7 @@ import Testing
             let sealed = try r.seal(ping)
             s.writeMessage(sealed[0])
             s.writeMessage(sealed[0])   // the same ciphertext again: its nonce is spent
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(await n.node.status().groups == 1)
         }
     }
@@ -174,7 +174,7 @@ import Testing
             var f = Hark_V1_Frame()
             f.needs = big
             for m in try r.seal(f) { s.writeMessage(m) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(await n.node.status().groups == 1)
             #expect(try await honestPeerStillSyncs(with: n))
         }
@@ -188,7 +188,7 @@ import Testing
             // 17 full "more fragments follow" records: 1.1 MB, past the 1 MiB reassembly limit.
             let record = [0x01] + [UInt8](repeating: 0x41, count: WireLimits.maxFragmentByteCount)
             for _ in 0..<17 { s.writeMessage(try t.encrypt(record)) }
-            #expect(s.isClosedByPeer())
+            #expect(await s.closedByPeer())
             #expect(await n.node.status().groups == 1)
         }
     }
@@ -201,7 +201,7 @@ import Testing
         let s = try RawPeerSocket(port: n.port)
         s.writeMessage(try driver.start()!)
         while !driver.isComplete {
-            guard let m = s.readMessage() else { throw TestPeerError("closed during handshake") }
+            guard let m = await s.nextMessage() else { throw TestPeerError("closed during handshake") }
             switch try driver.receive(m) {
             case let .send(out): s.writeMessage(out)
             case let .sendAndComplete(out, _): s.writeMessage(out)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Foundation
 import HarkControl
 import HarkCrypto
@@ -71,6 +72,11 @@ func withNodes(_ nodes: [RunningNode], _ body: () async throws -> Void) async th
     for n in nodes { await n.stop() }
 }
 
+/// Runs blocking work off the cooperative thread pool.
+func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: body()) } }
+}
+
 /// Polls `condition` every 50 ms for at most `seconds`.
 func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
@@ -82,7 +88,7 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
 }
 
 /// A blocking TCP client on loopback that speaks raw bytes, for peers that lie.
-final class RawPeerSocket {
+final class RawPeerSocket: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -132,6 +138,13 @@ final class RawPeerSocket {
         return out
     }
 
+    /// `readMessage` on a Dispatch thread: a blocking read on one of the (few) cooperative
+    /// threads would starve the node under test.
+    func nextMessage() async -> [UInt8]? { await offload { self.readMessage() } }
+
+    /// `isClosedByPeer` on a Dispatch thread.
+    func closedByPeer() async -> Bool { await offload { self.isClosedByPeer() } }
+
     /// True when the node closed the connection (EOF) within 5 s.
     func isClosedByPeer() -> Bool {
         var b = [UInt8](repeating: 0, count: 4096)
@@ -152,7 +165,7 @@ func memberChannel(to n: RunningNode, groupKey: [UInt8], identity: SigningKeyPai
     s.writeMessage(try driver.start()!)
     var hello: PeerHello?
     while hello == nil {
-        guard let m = s.readMessage() else { throw TestPeerError("closed during handshake") }
+        guard let m = await s.nextMessage() else { throw TestPeerError("closed during handshake") }
         switch try driver.receive(m) {
         case let .send(out): s.writeMessage(out)
         case let .sendAndComplete(out, h): s.writeMessage(out); hello = h
