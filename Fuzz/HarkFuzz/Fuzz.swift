@@ -1,9 +1,10 @@
 // libFuzzer entry point for hark's decoders of untrusted bytes.
 //
 // Built with `-sanitize=fuzzer,address` (see `make fuzz`); `main` hands the command line to
-// libFuzzer's driver. The first input byte picks a target (modulo `Target.allCases.count`), the rest is fed
-// to it. Thrown errors are the expected outcome for garbage; a trap, crash, hang or sanitizer
-// report is a finding.
+// libFuzzer's driver. The first input byte picks a target (modulo `Target.allCases.count`, so
+// adding a target re-deals the grown part of Fuzz/corpus; the seeds keep their byte), the rest
+// is fed to it. Thrown errors are the expected outcome for garbage; a trap, crash, hang or
+// sanitizer report is a finding.
 //
 // `HARK_FUZZ_WRITE_SEEDS=<dir> .build-fuzz/debug/hark-fuzz` writes the seed corpus (real
 // encodings from fixed keys, see `Seeds`) into <dir> and exits.
@@ -34,6 +35,9 @@ enum Target: UInt8, CaseIterable {
     /// An authenticated peer: length-prefixed plaintext records (flag ‖ fragment), each sealed
     /// with the fixed transport, then opened by `RecordLayer` and decoded as in `.frame`.
     case records = 5
+    /// A `SignedEvent` whose header is re-authored by the fixed identity and re-signed, then
+    /// `Event(decoding:)`: gets mutated headers past the signature check to the structure rules.
+    case resignedEvent = 6
 }
 
 /// Fixed keys, so that seeds stay valid from run to run and crashes reproduce.
@@ -132,6 +136,18 @@ func run(_ target: Target, _ input: ArraySlice<UInt8>) -> Int {
         }
     case .bloomFilter:
         if let proto = try? Hark_V1_BloomFilter(serializedBytes: input) { decoded += exercise(proto) }
+    case .resignedEvent:
+        guard let signed = try? Hark_V1_SignedEvent(serializedBytes: input),
+              var header = try? Hark_V1_EventHeader(serializedBytes: signed.header) else { break }
+        header.author = Data(Keys.identity.publicKey.bytes)
+        guard let headerBytes: [UInt8] = try? header.serializedBytes() else { break }
+        let resigned = EventAuthor.sign(headerBytes: headerBytes, body: signed.body.isEmpty ? nil : Array(signed.body),
+                                        key: Keys.identity)
+        if let event = try? Event(decoding: resigned) {
+            _ = event.purged()
+            if event.kind == .equivocationProof { _ = try? EquivocationProof.accusation(in: event) }
+            decoded += 1
+        }
     case .records:
         var sender = Keys.transports.sender
         var layer = RecordLayer(transport: Keys.transports.receiver)
