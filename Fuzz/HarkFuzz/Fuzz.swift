@@ -38,6 +38,9 @@ enum Target: UInt8, CaseIterable {
     /// A `SignedEvent` whose header is re-authored by the fixed identity and re-signed, then
     /// `Event(decoding:)`: gets mutated headers past the signature check to the structure rules.
     case resignedEvent = 6
+    /// A `Frame` whose events are all re-signed as in `.resignedEvent`, then decoded as in
+    /// `.frame`: mutated parents, seqs and lamports reach `EventValidator`.
+    case resignedFrame = 7
 }
 
 /// Fixed keys, so that seeds stay valid from run to run and crashes reproduce.
@@ -66,15 +69,21 @@ enum Keys {
 // MARK: - Targets
 
 /// Everything hark does with a decoded frame before it reaches the node's state. Returns how
-/// many parts decoded (1 for the frame itself plus its valid events and filters).
+/// many parts decoded (1 for the frame itself plus its valid events, the events that pass
+/// `EventValidator` against earlier events of the frame, and valid filters).
 @discardableResult
 func exercise(_ frame: Hark_V1_Frame) -> Int {
     var decoded = 1
     switch frame.frame {
     case .events(let events):
+        var known: [EventID: Event] = [:]   // earlier events of the frame: parents before children
         for signed in events.events {
             guard let event = try? Event(decoding: signed) else { continue }
             decoded += 1
+            if event.allParents.allSatisfy({ known[$0] != nil }) {
+                if (try? EventValidator.validate(event, parents: known)) != nil { decoded += 1 }
+            }
+            known[event.id] = event
             _ = event.serializedBytes()
             _ = event.purged()
             if event.kind == .equivocationProof { _ = try? EquivocationProof.accusation(in: event) }
@@ -98,6 +107,17 @@ func exercise(_ proto: Hark_V1_BloomFilter) -> Int {
     precondition(copy.mightContain(probe), "a Bloom filter lost an inserted ID")
     precondition((try? BloomFilter(validating: filter.proto)) == filter, "a Bloom filter does not round-trip")
     return 1
+}
+
+/// `signed` with its header signed by whichever fixed identity it names, or by `Keys.identity`
+/// (made its author) if it names another; nil if the header does not parse. Re-serialising the
+/// header keeps the seeds' bytes and IDs, so parent references in frames still hold.
+func resign(_ signed: Hark_V1_SignedEvent) -> Hark_V1_SignedEvent? {
+    guard var header = try? Hark_V1_EventHeader(serializedBytes: signed.header) else { return nil }
+    let key = header.author == Data(Keys.peerIdentity.publicKey.bytes) ? Keys.peerIdentity : Keys.identity
+    header.author = Data(key.publicKey.bytes)
+    guard let headerBytes: [UInt8] = try? header.serializedBytes() else { return nil }
+    return EventAuthor.sign(headerBytes: headerBytes, body: signed.body.isEmpty ? nil : Array(signed.body), key: key)
 }
 
 /// Splits `bytes` as the TCP decoder would: `nextMessage` until it wants more data or throws.
@@ -137,17 +157,19 @@ func run(_ target: Target, _ input: ArraySlice<UInt8>) -> Int {
     case .bloomFilter:
         if let proto = try? Hark_V1_BloomFilter(serializedBytes: input) { decoded += exercise(proto) }
     case .resignedEvent:
-        guard let signed = try? Hark_V1_SignedEvent(serializedBytes: input),
-              var header = try? Hark_V1_EventHeader(serializedBytes: signed.header) else { break }
-        header.author = Data(Keys.identity.publicKey.bytes)
-        guard let headerBytes: [UInt8] = try? header.serializedBytes() else { break }
-        let resigned = EventAuthor.sign(headerBytes: headerBytes, body: signed.body.isEmpty ? nil : Array(signed.body),
-                                        key: Keys.identity)
-        if let event = try? Event(decoding: resigned) {
+        if let signed = try? Hark_V1_SignedEvent(serializedBytes: input), let resigned = resign(signed),
+           let event = try? Event(decoding: resigned) {
             _ = event.purged()
             if event.kind == .equivocationProof { _ = try? EquivocationProof.accusation(in: event) }
             decoded += 1
         }
+    case .resignedFrame:
+        guard var frame = try? Hark_V1_Frame(serializedBytes: input) else { break }
+        if case .events(var events) = frame.frame {
+            events.events = events.events.compactMap(resign)
+            frame.events = events
+        }
+        decoded += exercise(frame)
     case .records:
         var sender = Keys.transports.sender
         var layer = RecordLayer(transport: Keys.transports.receiver)

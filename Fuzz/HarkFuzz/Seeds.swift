@@ -66,6 +66,7 @@ enum Seeds {
             ("resigned-message", .resignedEvent, message.serializedBytes()),
             ("resigned-join", .resignedEvent, join.serializedBytes()),
             ("frame-events", .frame, eventsBytes),
+            ("resigned-frame-events", .resignedFrame, eventsBytes),
             ("frame-sync-request", .frame, syncBytes),
             ("frame-heads", .frame, try encode(headsFrame)),
             ("frame-ping", .frame, try encode(pingFrame)),
