@@ -148,6 +148,7 @@ func run(_ target: Target, _ input: ArraySlice<UInt8>) -> Int {
         if let event = try? Event(decodingBytes: Array(input)) {
             precondition((try? Event(decodingBytes: event.serializedBytes())) == event, "an event does not round-trip")
             decoded += 1
+            if event.kind == .equivocationProof, (try? EquivocationProof.accusation(in: event)) != nil { decoded += 1 }
         }
     case .handshakePayload:
         if (try? HandshakePayloadCodec.verifyPayload(Array(input), remoteStaticKey: Keys.noiseStatic.publicKey,
@@ -160,8 +161,8 @@ func run(_ target: Target, _ input: ArraySlice<UInt8>) -> Int {
         if let signed = try? Hark_V1_SignedEvent(serializedBytes: input), let resigned = resign(signed),
            let event = try? Event(decoding: resigned) {
             _ = event.purged()
-            if event.kind == .equivocationProof { _ = try? EquivocationProof.accusation(in: event) }
             decoded += 1
+            if event.kind == .equivocationProof, (try? EquivocationProof.accusation(in: event)) != nil { decoded += 1 }
         }
     case .resignedFrame:
         guard var frame = try? Hark_V1_Frame(serializedBytes: input) else { break }

@@ -21,6 +21,12 @@ enum Seeds {
                                            body: Array("hello, LAN".utf8))
         let join = try EventAuthor.make(kind: .join, groupID: genesis.id, author: Keys.peerIdentity, seq: 1,
                                         selfParent: nil, parents: [message], wallMs: wall + 2, body: nil)
+        // A fork of the identity's seq 2, and the peer's proof of it (cleartext body).
+        let fork = try EventAuthor.make(kind: .message, groupID: genesis.id, author: Keys.identity, seq: 2,
+                                        selfParent: genesis, parents: [], wallMs: wall + 3, body: Array("fork".utf8))
+        let proof = try EventAuthor.make(kind: .equivocationProof, groupID: genesis.id, author: Keys.peerIdentity,
+                                         seq: 2, selfParent: join, parents: [fork], wallMs: wall + 4,
+                                         body: try encode(EquivocationProof.make(message, fork)))
 
         var events = Hark_V1_Events()
         events.groupID = Data(genesis.id.bytes)
@@ -62,9 +68,11 @@ enum Seeds {
             ("event-message", .event, message.serializedBytes()),
             ("event-join", .event, join.serializedBytes()),
             ("event-message-purged", .event, message.purged().serializedBytes()),
+            ("event-equivocation-proof", .event, proof.serializedBytes()),
             ("resigned-genesis", .resignedEvent, genesis.serializedBytes()),
             ("resigned-message", .resignedEvent, message.serializedBytes()),
             ("resigned-join", .resignedEvent, join.serializedBytes()),
+            ("resigned-equivocation-proof", .resignedEvent, proof.serializedBytes()),
             ("frame-events", .frame, eventsBytes),
             ("resigned-frame-events", .resignedFrame, eventsBytes),
             ("frame-sync-request", .frame, syncBytes),
