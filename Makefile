@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lab-test demo bench install proto man clean
+.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install proto man clean
 
 all: build
 
@@ -43,6 +43,21 @@ bench: deps
 	$(SWIFT) build -c release --product hark-bench
 	scripts/bench.sh
 
+## fuzz: build the libFuzzer target (Fuzz/, -sanitize=fuzzer,address) and run it for FUZZ_SECONDS
+## over Fuzz/corpus; fails if it finds a crash, and merges new coverage into the corpus while small
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH := .build-fuzz
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-build:
+	@if [ -f Package.resolved ] && [ ! -f Fuzz/Package.resolved ]; then cp Package.resolved Fuzz/Package.resolved; fi
+	cd Fuzz && $(SWIFT) build -c debug --product hark-fuzz -Xswiftc -sanitize=fuzzer,address --scratch-path ../$(FUZZ_SCRATCH)
+
+## fuzz-seeds: regenerate the seed inputs Fuzz/corpus/seed-* from fixed keys
+fuzz-seeds: fuzz-build
+	HARK_FUZZ_WRITE_SEEDS=Fuzz/corpus $(FUZZ_SCRATCH)/debug/hark-fuzz
+
 install:
 	$(SWIFT) build -c release --product hark
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -62,4 +77,4 @@ man:
 	scripts/man-tidy.sh man/*.1
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -12,6 +12,14 @@ let package = Package(
     products: [
         .executable(name: "hark", targets: ["hark"]),
         .executable(name: "hark-bench", targets: ["hark-bench"]),
+        // Libraries only for the out-of-tree fuzz package (Fuzz/Package.swift); nothing in this
+        // package uses them.
+        .library(name: "HarkCrypto", targets: ["HarkCrypto"]),
+        .library(name: "HarkNoise", targets: ["HarkNoise"]),
+        .library(name: "HarkProto", targets: ["HarkProto"]),
+        .library(name: "HarkLog", targets: ["HarkLog"]),
+        .library(name: "HarkWire", targets: ["HarkWire"]),
+        .library(name: "HarkSync", targets: ["HarkSync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
