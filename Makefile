@@ -23,6 +23,7 @@ test: deps
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
+	tests/lab/replication.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -31,6 +32,7 @@ unit-test:
 
 lab-test: build
 	tests/lab/two-host.sh
+	tests/lab/replication.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

@@ -8,6 +8,7 @@ BENCH=.build/release/hark-bench
 HARK=.build/release/hark
 "$BENCH" noise
 "$BENCH" sync
+"$BENCH" replicate --events="${BENCH_EVENTS:-100000}"
 
 # hark send wall time with a daemon up, against a static "hello" Swift binary.
 WORK=$(mktemp -d /tmp/hark-bench.XXXXXX)
