@@ -91,6 +91,20 @@ if wait_until 15 log_has h2 ops "still working after the fork" && wait_until 15 
 wait_until 15 same_ids && ok "all hosts agree on the order, forked branches included" || not_ok "orders differ after the fork"
 kill "$(cat "$LAB_RUN_DIR/h3/hark-h3b.pid")" 2>/dev/null || true
 
+say "store and forward: h1 and h3 cannot reach each other, h2 carries their messages"
+for h in h1 h3; do stop_daemon "$h"; done
+"$LAB" exec h1 iptables -w -A INPUT -s "$LAB_NET.3" -j DROP
+"$LAB" exec h1 iptables -w -A OUTPUT -d "$LAB_NET.3" -j DROP
+start_daemon h1; start_daemon h3
+wait_until 20 has_peer h2 2 || not_ok "h2 did not reconnect to both"
+hark_on h1 send ops "h1 to h3 through h2"
+hark_on h3 send ops "h3 to h1 through h2"
+if wait_until 20 log_has h3 ops "h1 to h3 through h2" && wait_until 20 log_has h1 ops "h3 to h1 through h2"; then
+  ok "h1 and h3 exchanged messages without ever meeting"; else not_ok "store and forward failed"; fi
+direct=$(hark_on h1 peers --json | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["display_name"]=="carol" and json.loads(l)["connected"]))')
+[ "$direct" = 0 ] && ok "…and h1 never had a channel to h3" || not_ok "h1 was connected to h3 directly"
+"$LAB" exec h1 iptables -w -F INPUT; "$LAB" exec h1 iptables -w -F OUTPUT
+
 say "a link that drops and duplicates packets: 1000 messages arrive exactly once"
 "$LAB" exec h1 iptables -w -A OUTPUT -o lan0 -p tcp -m statistic --mode random --probability 0.05 -j DROP
 "$LAB" exec h1 iptables -w -t mangle -A POSTROUTING -o lan0 -p tcp -m statistic --mode random --probability 0.05 -j TEE --gateway "$LAB_NET.2"
