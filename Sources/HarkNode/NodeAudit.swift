@@ -100,7 +100,10 @@ extension Node {
                 // Store reads already re-decode every event: ID = hash of the header bytes, signature, body hash.
                 var parents: [EventID: Event] = [:]
                 for p in e.allParents { if let pe = byID[p] { parents[p] = pe } }
-                do { try EventValidator.validate(e, parents: parents) } catch {
+                do {
+                    let context = KeyedGroupContext(graph: graph, groupKey: g.key)
+                    try EventValidator.validate(e, parents: parents, context: context)
+                } catch {
                     problems.append("event \(e.id.shortHex): \(error)")
                 }
                 if e.allParents.allSatisfy({ graph.contains($0) }) {

@@ -12,31 +12,7 @@ extension Store {
     ///   `.unrepresentable` for seq/lamport above Int64.max; `.database`.
     @discardableResult
     public func insert(_ event: Event, receivedMs: Int64) throws(StoreError) -> Bool {
-        let seq = try storable(event.seq, "seq")
-        let lamport = try storable(event.lamport, "lamport")
-        let group = event.effectiveGroupID
-        let parents = event.allParents
-        let signed = Data(event.serializedBytes())
-        return try write("insert event \(event.id)") { db in
-            if try Self.exists(db, event.id) { return false }
-            let held = try Self.heldIDs(db, parents)
-            let missing = parents.filter { !held.contains($0) }
-            guard missing.isEmpty else { throw StoreError.missingParents(missing) }
-            try db.execute(sql: """
-                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
-                                 event.wallMs, event.kind.rawValue, signed, receivedMs])
-            for p in parents {
-                try db.execute(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)",
-                               arguments: [event.id.data, p.data])
-                try db.execute(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?",
-                               arguments: [group.data, p.data])
-            }
-            try db.execute(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)",
-                           arguments: [group.data, event.id.data])
-            return true
-        }
+        try insert(batch: [event], receivedMs: receivedMs)[0]
     }
 
     /// True if the event is stored. - Throws: `StoreError.database`.
