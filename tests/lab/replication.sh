@@ -95,6 +95,9 @@ say "store and forward: h1 and h3 cannot reach each other, h2 carries their mess
 for h in h1 h3; do stop_daemon "$h"; done
 "$LAB" exec h1 iptables -w -A INPUT -s "$LAB_NET.3" -j DROP
 "$LAB" exec h1 iptables -w -A OUTPUT -d "$LAB_NET.3" -j DROP
+# and no TCP over IPv6 link-local at all for h1 (h3's fe80:: address would go around the rule above)
+"$LAB" exec h1 ip6tables -w -A INPUT -p tcp -j DROP
+"$LAB" exec h1 ip6tables -w -A OUTPUT -p tcp -j DROP
 start_daemon h1; start_daemon h3
 wait_until 20 has_peer h2 2 || not_ok "h2 did not reconnect to both"
 hark_on h1 send ops "h1 to h3 through h2"
@@ -104,6 +107,7 @@ if wait_until 20 log_has h3 ops "h1 to h3 through h2" && wait_until 20 log_has h
 direct=$(hark_on h1 peers --json | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["display_name"]=="carol" and json.loads(l)["connected"]))')
 [ "$direct" = 0 ] && ok "…and h1 never had a channel to h3" || not_ok "h1 was connected to h3 directly"
 "$LAB" exec h1 iptables -w -F INPUT; "$LAB" exec h1 iptables -w -F OUTPUT
+"$LAB" exec h1 ip6tables -w -F INPUT; "$LAB" exec h1 ip6tables -w -F OUTPUT
 
 say "a link that drops and duplicates packets: 1000 messages arrive exactly once"
 "$LAB" exec h1 iptables -w -A OUTPUT -o lan0 -p tcp -m statistic --mode random --probability 0.05 -j DROP
