@@ -48,6 +48,9 @@ public struct CausalGraph: Sendable {
     public func children(_ id: EventID) -> [EventID] { childrenOf[id] ?? [] }
     /// Events with no children, sorted by ID bytes.
     public var heads: [EventID] { headSet.sorted() }
+    /// Every entry, in no particular order (cheaper than `allInOrder` when order does not matter).
+    public var unorderedEntries: Dictionary<EventID, Entry>.Values { entries.values }
+
     /// All event IDs, in total order (lamport, ID).
     public var allInOrder: [EventID] { sortInOrder(Array(entries.keys)) }
 

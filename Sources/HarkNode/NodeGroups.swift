@@ -31,12 +31,13 @@ extension Node {
     func groupView(_ g: Store.GroupRecord) -> GroupView {
         // From the in-memory graph: no event is decoded again.
         let graph = (try? graph(for: g.id)) ?? CausalGraph()
-        var members: [String] = []
-        var seen: Set<SigningPublicKey> = []
-        for id in graph.allInOrder {
-            guard let e = graph.entry(id), e.kind == .genesis || e.kind == .join, seen.insert(e.author).inserted else { continue }
-            members.append(PeerID(e.author).description)
+        var first: [SigningPublicKey: EventOrder] = [:]
+        for e in graph.unorderedEntries where e.kind == .genesis || e.kind == .join {
+            let o = EventOrder(lamport: e.lamport, id: e.id)
+            if let seen = first[e.author], seen < o { continue }
+            first[e.author] = o
         }
+        let members = first.sorted { $0.value < $1.value }.map { PeerID($0.key).description }
         return GroupView(id: g.id.hex, name: g.name, events: graph.count, members: members, createdMs: g.createdMs)
     }
 

@@ -287,14 +287,16 @@ extension Node {
         var recent: [EventID: Event] = [:]  // parents delivered in this pass, so they are not read back
         var violation: ProtocolViolation?
         for event in waiting.values.sorted(by: EventOrder.precedes) {
-            guard let graph = graphs[group], event.allParents.allSatisfy({ graph.contains($0) }) else { continue }
+            // No local copy of the graph may outlive this check: the insert below mutates the
+            // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
+            let ready = graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
+            guard ready else { continue }
             var parents: [EventID: Event] = [:]
             for p in event.allParents {
                 if let e = recent[p] { parents[p] = e } else if let e = try store.event(p) { parents[p] = e }
             }
             do {
-                let context = KeyedGroupContext(graph: graph, groupKey: record.key)
-                try EventValidator.validate(event, parents: parents, context: context)
+                try validateInGroup(event, parents: parents, group: group, key: record.key)
             } catch {
                 waiting.removeValue(forKey: event.id)
                 // A missing body can be a stripped copy of a valid event (anyone can strip one):
@@ -337,6 +339,13 @@ extension Node {
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
+    }
+
+    /// Validates against the group's current graph; the context (and its copy of the graph) ends
+    /// with this call.
+    func validateInGroup(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws(EventError) {
+        guard let graph = graphs[group] else { throw .missingParents(event.allParents) }
+        try EventValidator.validate(event, parents: parents, context: KeyedGroupContext(graph: graph, groupKey: key))
     }
 
     /// A new event is stored: push it to every other channel sharing the group, and to followers.
