@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install proto man clean
+.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
 
 all: build
 
@@ -77,6 +77,13 @@ man:
 	cp .build/plugins/GenerateManual/outputs/hark/*.1 man/
 	rm -f man/hark.help.1
 	scripts/man-tidy.sh man/*.1
+
+## completions: regenerate completions/ (bash, zsh, fish) from the command tree
+completions: build
+	mkdir -p completions
+	$(BIN_DEBUG) --generate-completion-script bash >completions/hark.bash.tmp && mv completions/hark.bash.tmp completions/hark.bash
+	$(BIN_DEBUG) --generate-completion-script zsh >completions/_hark.tmp && mv completions/_hark.tmp completions/_hark
+	$(BIN_DEBUG) --generate-completion-script fish >completions/hark.fish.tmp && mv completions/hark.fish.tmp completions/hark.fish
 
 clean:
 	rm -rf .build .build-fuzz
