@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install proto man clean
+.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
 
 all: build
 
@@ -20,6 +20,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	tests/cli.sh
+	scripts/check-docs-current.sh
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
@@ -60,11 +61,29 @@ fuzz-build:
 fuzz-seeds: fuzz-build
 	HARK_FUZZ_WRITE_SEEDS=Fuzz/corpus $(FUZZ_SCRATCH)/debug/hark-fuzz
 
+## install: release binary, man pages, shell completions and the systemd user unit under
+## $(DESTDIR)$(PREFIX); the unit's ExecStart points at $(PREFIX)/bin/hark
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR := $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
+MAN1DIR := $(PREFIX)/share/man/man1
+USERUNITDIR := $(PREFIX)/lib/systemd/user
 install:
 	$(SWIFT) build -c release --product hark
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(USERUNITDIR)
 	install -m 0755 .build/release/hark $(DESTDIR)$(PREFIX)/bin/hark
-	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.1 $(DESTDIR)$(MAN1DIR)/
+	install -m 0644 completions/hark.bash $(DESTDIR)$(BASHCOMPDIR)/hark
+	install -m 0644 completions/_hark $(DESTDIR)$(ZSHCOMPDIR)/_hark
+	install -m 0644 completions/hark.fish $(DESTDIR)$(FISHCOMPDIR)/hark.fish
+	sed 's|^ExecStart=[^ ]*hark |ExecStart=$(PREFIX)/bin/hark |' examples/hark.service >$(DESTDIR)$(USERUNITDIR)/hark.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/hark.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(wildcard man/*.1)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/hark $(DESTDIR)$(ZSHCOMPDIR)/_hark $(DESTDIR)$(FISHCOMPDIR)/hark.fish
+	rm -f $(DESTDIR)$(USERUNITDIR)/hark.service
 
 ## proto: regenerate Sources/HarkProto from proto/hark.proto (needs protoc and protoc-gen-swift 1.39.0)
 proto:
@@ -77,6 +96,13 @@ man:
 	cp .build/plugins/GenerateManual/outputs/hark/*.1 man/
 	rm -f man/hark.help.1
 	scripts/man-tidy.sh man/*.1
+
+## completions: regenerate completions/ (bash, zsh, fish) from the command tree
+completions: build
+	mkdir -p completions
+	$(BIN_DEBUG) --generate-completion-script bash >completions/hark.bash.tmp && mv completions/hark.bash.tmp completions/hark.bash
+	$(BIN_DEBUG) --generate-completion-script zsh >completions/_hark.tmp && mv completions/_hark.tmp completions/_hark
+	$(BIN_DEBUG) --generate-completion-script fish >completions/hark.fish.tmp && mv completions/hark.fish.tmp completions/hark.fish
 
 clean:
 	rm -rf .build .build-fuzz

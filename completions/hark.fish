@@ -1,0 +1,215 @@
+function __hark_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __hark_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __hark_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __hark_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __hark_parse_tokens -S
+    set -l unparsed_tokens (__hark_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'hark'
+        __hark_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'init'
+            __hark_parse_subcommand 0 'home=' 'name=' 'version' 'h/help'
+        case 'id'
+            __hark_parse_subcommand 0 'home=' 'json' 'version' 'h/help'
+        case 'daemon'
+            __hark_parse_subcommand 0 'home=' 'port=' 'listen=' 'peer=+' 'no-discovery' 'log-level=' 'version' 'h/help'
+        case 'status'
+            __hark_parse_subcommand 0 'home=' 'json' 'version' 'h/help'
+        case 'peers'
+            __hark_parse_subcommand 0 'home=' 'json' 'version' 'h/help'
+        case 'group'
+            __hark_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'create'
+                __hark_parse_subcommand 1 'home=' 'json' 'version' 'h/help'
+            case 'invite'
+                __hark_parse_subcommand 1 'home=' 'version' 'h/help'
+            case 'join'
+                __hark_parse_subcommand 1 'home=' 'json' 'version' 'h/help'
+            case 'list'
+                __hark_parse_subcommand 0 'home=' 'json' 'version' 'h/help'
+            end
+        case 'send'
+            __hark_parse_subcommand 2 'home=' 'json' 'version' 'h/help'
+        case 'log'
+            __hark_parse_subcommand 1 'home=' 'json' 'f/follow' 'l/limit=' 'ids' 'graph' 'version' 'h/help'
+        case 'edit'
+            __hark_parse_subcommand 3 'home=' 'json' 'version' 'h/help'
+        case 'delete'
+            __hark_parse_subcommand 2 'home=' 'version' 'h/help'
+        case 'react'
+            __hark_parse_subcommand 3 'home=' 'remove' 'json' 'version' 'h/help'
+        case 'verify'
+            __hark_parse_subcommand 1 'home=' 'json' 'version' 'h/help'
+        case 'export'
+            __hark_parse_subcommand 1 'home=' 'jsonl' 'version' 'h/help'
+        case 'import'
+            __hark_parse_subcommand 1 'home=' 'version' 'h/help'
+        case 'help'
+            __hark_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __hark_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __hark_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __hark_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __hark_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__hark_tokens -p)
+    if test -z "$(__hark_tokens -t)"
+        set -l index (count (__hark_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'hark' -f
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'init' -d 'Create this node\'s long-term identity.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'id' -d 'Print this node\'s peer ID and fingerprint.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'daemon' -d 'Run the node in the foreground.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'status' -d 'Show the running node\'s state.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'peers' -d 'List peers seen by the running node.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'group' -d 'Create, invite to, join and list groups.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'send' -d 'Send a message to a group.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'log' -d 'Show a group\'s messages in their total order.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'edit' -d 'Replace the text of one of your messages.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'delete' -d 'Delete one of your messages for everyone.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'react' -d 'Add a reaction to a message, or withdraw yours with --remove.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'verify' -d 'Re-check every stored event: signatures, hash links, Lamport timestamps, rules, forks.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'export' -d 'Write a group\'s signed events, one JSON object per line.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'import' -d 'Verify and store signed events written by `hark export` (for groups this node is a member of).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark init" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark init" name' -l 'name' -d 'Display name shown to peers (1 to 64 bytes; not an identity).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark init" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark init" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark id" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark id" json' -l 'json' -d 'Print one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark id" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark id" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" port' -l 'port' -d 'TCP port for peer connections (0 picks a free one).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" listen' -l 'listen' -d 'Address to listen on.' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon"' -l 'peer' -d 'A peer to connect to, HOST:PORT or [V6]:PORT (repeatable).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" no-discovery' -l 'no-discovery' -d 'Do not use avahi-daemon (publish nothing, browse nothing).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" log-level' -l 'log-level' -d 'Log level: trace, debug, info, notice, warning, error.' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark daemon" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark status" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark status" json' -l 'json' -d 'Print one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark status" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark status" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark peers" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark peers" json' -l 'json' -d 'Print one JSON object per line.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark peers" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark peers" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark group" -eq 1' -fa 'create' -d 'Create a group (writes its genesis event and a random group key).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark group" -eq 1' -fa 'invite' -d 'Print an invite token for a group (one line).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark group" -eq 1' -fa 'join' -d 'Join a group with an invite token.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark group" -eq 1' -fa 'list' -d 'List the groups this node is a member of.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" json' -l 'json' -d 'Print one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group invite" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group invite" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group invite" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group join" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group join" json' -l 'json' -d 'Print one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group join" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group join" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group list" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group list" json' -l 'json' -d 'Print one JSON object per line.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group list" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark send" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark send" json' -l 'json' -d 'Print the message sent as one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark send" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark send" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" json' -l 'json' -d 'Print one JSON object per message (NDJSON).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" f follow' -l 'follow' -s 'f' -d 'Keep printing new messages as they arrive.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" l limit' -l 'limit' -s 'l' -d 'Show only the last N messages.' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" ids' -l 'ids' -d 'Print every event ID of the group (all kinds) in total order, one per line.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" graph' -l 'graph' -d 'Draw the causal graph of the group\'s events, newest first.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark log" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark edit" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark edit" json' -l 'json' -d 'Print the edited message as one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark edit" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark edit" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark delete" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark delete" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark delete" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark react" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark react" remove' -l 'remove' -d 'Withdraw your reaction instead.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark react" json' -l 'json' -d 'Print the message as one JSON object.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark react" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark react" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark verify" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark verify" json' -l 'json' -d 'Print one JSON object per group.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark verify" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark verify" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark export" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark export" jsonl' -l 'jsonl' -d 'JSON lines (the only format; accepted for clarity).'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark export" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark export" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark import" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfka ''
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark import" version' -l 'version' -d 'Show the version.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark import" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark help" version' -l 'version' -d 'Show the version.'
