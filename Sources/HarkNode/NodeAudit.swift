@@ -97,7 +97,9 @@ extension Node {
             for e in events { byID[e.id] = e }
             for e in events {
                 count += 1
-                // Store reads already re-decode every event: ID = hash of the header bytes, signature, body hash.
+                // Store reads re-decode every event (ID = hash of the header bytes, structure, body
+                // hash) but skip the signature, checked here.
+                if !e.hasValidSignature { problems.append("event \(e.id.shortHex): signature does not verify") }
                 var parents: [EventID: Event] = [:]
                 for p in e.allParents { if let pe = byID[p] { parents[p] = pe } }
                 do {

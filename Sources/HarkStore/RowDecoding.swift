@@ -43,7 +43,8 @@ extension Row {
         let id = try eventID("id", "event")
         let signed = try blob("signed", "event")
         let event: Event
-        do { event = try Event(decodingBytes: signed) } catch {
+        // Verified when stored; `hark verify` re-checks signatures (Event.hasValidSignature).
+        do { event = try Event(decodingStored: signed) } catch {
             throw .corrupt("event \(id): stored bytes do not decode: \(error)")
         }
         guard event.id == id else { throw .corrupt("event \(id): stored bytes hash to \(event.id)") }
