@@ -35,3 +35,10 @@ public enum DatagramLimits {
     /// once (RFC 6479 ring of 128 × 64-bit blocks, as wireguard-go's `replay.go`).
     public static let replayWindowSize: UInt64 = ReplayWindow.windowSize
 }
+
+/// `to − from` in milliseconds, saturating instead of trapping on extreme inputs.
+@inline(__always)
+func elapsedMs(from: Int64, to: Int64) -> Int64 {
+    let (d, overflow) = to.subtractingReportingOverflow(from)
+    return overflow ? (to > from ? .max : .min) : d
+}

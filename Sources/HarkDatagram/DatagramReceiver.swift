@@ -40,7 +40,7 @@ public struct DatagramReceiver: Sendable {
     }
 
     private func previousValid(nowMs: Int64) -> Bool {
-        previous != nil && nowMs - previousRetiredMs < DatagramLimits.previousKeyGraceMs
+        previous != nil && elapsedMs(from: previousRetiredMs, to: nowMs) < DatagramLimits.previousKeyGraceMs
     }
 
     /// Installs a key the peer announced over the Noise channel (`Frame.datagram_key`). A new

@@ -69,7 +69,7 @@ public struct DatagramSender: Sendable {
 
     /// Whether the current key has reached 10 min or 2^20 packets.
     public func rotationDue(nowMs: Int64) -> Bool {
-        nextCounter >= rotateAfterPackets || nowMs - keyCreatedMs >= rotateAfterMs
+        nextCounter >= rotateAfterPackets || elapsedMs(from: keyCreatedMs, to: nowMs) >= rotateAfterMs
     }
 
     /// Rotates if due. Returns whether it did.

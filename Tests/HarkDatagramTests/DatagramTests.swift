@@ -34,6 +34,24 @@ struct DatagramPacketTests {
         #expect(p.count == 13 + 48 + 16)
     }
 
+    /// Known answer, computed independently with Python `cryptography` 48.0.0
+    /// (`ChaCha20Poly1305(key).encrypt(b"\0"*4 + LE64(1), padded, header)`); also in PROTOCOL.md §8.1.
+    @Test("known-answer vector: HeadHint under key 00…1f, key_id 0x04030201, counter 1")
+    func knownAnswer() throws {
+        let expected = "010102030401000000000000008511f97f07981daa9b041ceee0272b3577cf59bcf5d9d21f71d607e93f5a6f166af8"
+            + "641ef6e81c4847e8375c48475fae80f546a5304f859546d742a3e147a84208c4fecc272d340abcef4ff68a4d14d207c7ff98"
+            + "32268cc4260c8686c3db3ede"
+        let key = (0..<32).map { UInt8($0) }
+        var s = DatagramSender(key: key, keyID: 0x0403_0201, nowMs: 0)
+        _ = try s.seal(typing(), nowMs: 0)   // counter 0
+        let p = try s.seal(headHint(lamport: 42), nowMs: 0)
+        #expect(p.map { String(format: "%02x", $0) }.joined() == expected)
+        var r = DatagramReceiver()
+        var k = Hark_V1_DatagramKey(); k.keyID = 0x0403_0201; k.key = Data(key)
+        try r.install(k, nowMs: 0)
+        #expect(try r.open(p, nowMs: 0) == headHint(lamport: 42))
+    }
+
     @Test("a replayed packet is refused")
     func replay() throws {
         var (s, r) = try pair()

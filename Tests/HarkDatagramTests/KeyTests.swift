@@ -54,6 +54,19 @@ struct DatagramKeyTests {
         #expect(!early && due)
     }
 
+    @Test("extreme clock values neither trap nor keep an expired key")
+    func extremeTimes() throws {
+        var s = DatagramSender(nowMs: .min)
+        var r = DatagramReceiver()
+        try r.install(s.takeAnnouncement(udpPort: 1)!, nowMs: .min)
+        let first = s.keyID
+        let p = try s.seal(typing(), nowMs: .max)   // elapsed saturates: rotation due
+        #expect(s.keyID != first)
+        try r.install(s.takeAnnouncement(udpPort: 1)!, nowMs: .min)
+        #expect(r.previousKeyID(nowMs: .max) == nil)
+        #expect(try r.open(p, nowMs: .max) == typing())
+    }
+
     @Test("the sender rotates after 2^20 packets")
     func rotatesAfterPackets() throws {
         var s = DatagramSender(key: SecureRandom.bytes(32), keyID: 1, nowMs: 0, startCounter: (1 << 20) - 1,
