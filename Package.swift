@@ -50,6 +50,11 @@ let package = Package(
             "HarkLog", "HarkCrypto", "HarkProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // UDP datagrams (PROTOCOL.md §8): a pure state machine, no I/O and no clock.
+        .target(name: "HarkDatagram", dependencies: [
+            "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "HarkStore", dependencies: [
             "HarkLog", "HarkCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -91,6 +96,11 @@ let package = Package(
         ]),
         .testTarget(name: "HarkSyncTests", dependencies: [
             "HarkSync", "HarkLog", "HarkCrypto", "HarkProto",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "HarkDatagramTests", dependencies: [
+            "HarkDatagram", "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),

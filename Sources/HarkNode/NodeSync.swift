@@ -58,6 +58,7 @@ extension Node {
         case let .needs(needs)?: try receiveNeeds(needs, from: session)
         case let .events(events)?: try receiveEvents(events, from: session)
         case .ping?, .close?: break
+        case .datagramKey?: break   // UDP datagrams (PROTOCOL.md §8) are not wired into the node yet
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")

@@ -100,6 +100,46 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
 
 }
 
+public nonisolated enum Hark_V1_PresenceState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// invalid on the wire
+  case unspecified // = 0
+  case online // = 1
+  case away // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .online
+    case 2: self = .away
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .online: return 1
+    case .away: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_PresenceState] = [
+    .unspecified,
+    .online,
+    .away,
+  ]
+
+}
+
 /// The signed part of an event. Hashed exactly as authored (never re-serialised).
 public nonisolated struct Hark_V1_EventHeader: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -477,6 +517,14 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .syncReply(newValue)}
   }
 
+  public var datagramKey: Hark_V1_DatagramKey {
+    get {
+      if case .datagramKey(let v)? = frame {return v}
+      return Hark_V1_DatagramKey()
+    }
+    set {frame = .datagramKey(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Frame: Equatable, Sendable {
@@ -488,6 +536,7 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case ping(Hark_V1_Ping)
     case syncRequest(Hark_V1_SyncRequest)
     case syncReply(Hark_V1_SyncReply)
+    case datagramKey(Hark_V1_DatagramKey)
 
   }
 
@@ -648,12 +697,136 @@ public nonisolated struct Hark_V1_Ping: Sendable {
   public init() {}
 }
 
+/// The sender's current UDP datagram send key (PROTOCOL.md §8.2), announced over this Noise channel
+/// when it opens and after every rotation. It inherits the channel's authentication and secrecy.
+public nonisolated struct Hark_V1_DatagramKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// chosen at random by the sender; sent LE in every datagram header
+  public var keyID: UInt32 = 0
+
+  /// 32 B ChaCha20-Poly1305 key, fresh random
+  public var key: Data = Data()
+
+  /// the sender's UDP port for datagrams, ≤ 65535 (0 = none)
+  public var udpPort: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// UDP datagrams (PROTOCOL.md §8): the padded plaintext of one packet. Ephemeral, lossy,
+/// latest-wins hints only; nothing durable travels only on UDP.
+public nonisolated struct Hark_V1_Datagram: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datagram: Hark_V1_Datagram.OneOf_Datagram? = nil
+
+  public var presence: Hark_V1_Presence {
+    get {
+      if case .presence(let v)? = datagram {return v}
+      return Hark_V1_Presence()
+    }
+    set {datagram = .presence(newValue)}
+  }
+
+  public var typing: Hark_V1_Typing {
+    get {
+      if case .typing(let v)? = datagram {return v}
+      return Hark_V1_Typing()
+    }
+    set {datagram = .typing(newValue)}
+  }
+
+  public var headHint: Hark_V1_HeadHint {
+    get {
+      if case .headHint(let v)? = datagram {return v}
+      return Hark_V1_HeadHint()
+    }
+    set {datagram = .headHint(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Datagram: Equatable, Sendable {
+    case presence(Hark_V1_Presence)
+    case typing(Hark_V1_Typing)
+    case headHint(Hark_V1_HeadHint)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Presence: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var state: Hark_V1_PresenceState = .unspecified
+
+  /// ≤ 64 B UTF-8
+  public var statusText: String = String()
+
+  /// sender's presence sequence number; the highest seen wins
+  public var seq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Typing: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B
+  public var groupID: Data = Data()
+
+  /// true: typing now (expires after ~5 s unless repeated); false: stopped
+  public var active: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// "I have this head": the receiver pulls over the Noise channel if it lacks it.
+public nonisolated struct Hark_V1_HeadHint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B
+  public var groupID: Data = Data()
+
+  /// 32 B event ID
+  public var head: Data = Data()
+
+  /// that event's lamport, ≥ 1
+  public var lamport: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0")
+}
+
+nonisolated extension Hark_V1_PresenceState: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PRESENCE_STATE_UNSPECIFIED\0\u{1}PRESENCE_STATE_ONLINE\0\u{1}PRESENCE_STATE_AWAY\0")
 }
 
 nonisolated extension Hark_V1_EventHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1262,7 +1435,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1374,6 +1547,19 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .syncReply(v)
         }
       }()
+      case 9: try {
+        var v: Hark_V1_DatagramKey?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .datagramKey(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .datagramKey(v)
+        }
+      }()
       default: break
       }
     }
@@ -1416,6 +1602,10 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .syncReply?: try {
       guard case .syncReply(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .datagramKey?: try {
+      guard case .datagramKey(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
     case nil: break
     }
@@ -1753,6 +1943,245 @@ nonisolated extension Hark_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
   public static func ==(lhs: Hark_V1_Ping, rhs: Hark_V1_Ping) -> Bool {
     if lhs.nonce != rhs.nonce {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_DatagramKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DatagramKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}key\0\u{3}udp_port\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.key) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.udpPort) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularBytesField(value: self.key, fieldNumber: 2)
+    }
+    if self.udpPort != 0 {
+      try visitor.visitSingularUInt32Field(value: self.udpPort, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_DatagramKey, rhs: Hark_V1_DatagramKey) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs.udpPort != rhs.udpPort {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Datagram: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Datagram"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}presence\0\u{1}typing\0\u{3}head_hint\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Hark_V1_Presence?
+        var hadOneofValue = false
+        if let current = self.datagram {
+          hadOneofValue = true
+          if case .presence(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.datagram = .presence(v)
+        }
+      }()
+      case 2: try {
+        var v: Hark_V1_Typing?
+        var hadOneofValue = false
+        if let current = self.datagram {
+          hadOneofValue = true
+          if case .typing(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.datagram = .typing(v)
+        }
+      }()
+      case 3: try {
+        var v: Hark_V1_HeadHint?
+        var hadOneofValue = false
+        if let current = self.datagram {
+          hadOneofValue = true
+          if case .headHint(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.datagram = .headHint(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.datagram {
+    case .presence?: try {
+      guard case .presence(let v)? = self.datagram else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .typing?: try {
+      guard case .typing(let v)? = self.datagram else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .headHint?: try {
+      guard case .headHint(let v)? = self.datagram else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Datagram, rhs: Hark_V1_Datagram) -> Bool {
+    if lhs.datagram != rhs.datagram {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Presence: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Presence"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{3}status_text\0\u{1}seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.statusText) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 1)
+    }
+    if !self.statusText.isEmpty {
+      try visitor.visitSingularStringField(value: self.statusText, fieldNumber: 2)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Presence, rhs: Hark_V1_Presence) -> Bool {
+    if lhs.state != rhs.state {return false}
+    if lhs.statusText != rhs.statusText {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Typing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Typing"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}active\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.active) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if self.active != false {
+      try visitor.visitSingularBoolField(value: self.active, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Typing, rhs: Hark_V1_Typing) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.active != rhs.active {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_HeadHint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HeadHint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}head\0\u{1}lamport\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.head) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lamport) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.head.isEmpty {
+      try visitor.visitSingularBytesField(value: self.head, fieldNumber: 2)
+    }
+    if self.lamport != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lamport, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_HeadHint, rhs: Hark_V1_HeadHint) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.head != rhs.head {return false}
+    if lhs.lamport != rhs.lamport {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
