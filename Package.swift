@@ -4,11 +4,12 @@ import PackageDescription
 /// hark: a serverless peer-to-peer messenger for local networks.
 ///
 /// Module order (each sees only those before it):
-/// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire → HarkStore
-/// → CAvahi → HarkDiscovery → HarkControl → HarkNode → hark
+/// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → hark
+/// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
     name: "hark",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],   // Synchronization.Mutex; Linux is the target
     products: [
         .executable(name: "hark", targets: ["hark"]),
         .executable(name: "hark-bench", targets: ["hark-bench"]),

@@ -31,6 +31,10 @@ public struct SigningPublicKey: Hashable, Sendable, Comparable {
         return crypto_sign_verify_detached(signature, message, UInt64(message.count), bytes) == 0
     }
 
+    /// Hashes the 32 bytes in one call, not byte by byte.
+    public func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    public static func == (a: SigningPublicKey, b: SigningPublicKey) -> Bool { a.bytes == b.bytes }
+
     public static func < (a: SigningPublicKey, b: SigningPublicKey) -> Bool {
         a.bytes.lexicographicallyPrecedes(b.bytes)
     }

@@ -40,5 +40,10 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { hex }
 
     /// Bytewise lexicographic order.
+    /// Hashes the 32 bytes in one call (the synthesised conformance feeds the hasher byte by byte,
+    /// which dominated graph inserts).
+    public func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    public static func == (a: EventID, b: EventID) -> Bool { a.bytes == b.bytes }
+
     public static func < (a: EventID, b: EventID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 }

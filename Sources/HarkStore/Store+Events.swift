@@ -100,7 +100,7 @@ extension Store {
     // MARK: helpers (inside a transaction)
 
     static func exists(_ db: Database, _ id: EventID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM event WHERE id = ?)", arguments: [id.data]) ?? false
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?"), arguments: [id.data]) != nil
     }
 
     static func heldIDs(_ db: Database, _ ids: [EventID]) throws -> Set<EventID> {
@@ -135,28 +135,31 @@ extension Store {
             rows.append((e, try storable(e.seq, "seq"), try storable(e.lamport, "lamport"), Data(e.serializedBytes())))
         }
         return try write("insert \(events.count) events") { db in
+            // Cached statements: SQLite compiles each once per connection, not once per event.
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
+            let insertEvent = try db.cachedStatement(sql: """
+                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertParent = try db.cachedStatement(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)")
+            let dropHead = try db.cachedStatement(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?")
+            let addHead = try db.cachedStatement(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)")
+            func held(_ id: EventID) throws -> Bool { try Int.fetchOne(exists, arguments: [id.data]) != nil }
             var out: [Bool] = []
             out.reserveCapacity(rows.count)
             for (event, seq, lamport, signed) in rows {
-                if try Self.exists(db, event.id) { out.append(false); continue }
+                if try held(event.id) { out.append(false); continue }
                 let parents = event.allParents
-                let held = try Self.heldIDs(db, parents)
-                let missing = parents.filter { !held.contains($0) }
+                let missing = try parents.filter { try !held($0) }
                 guard missing.isEmpty else { throw StoreError.missingParents(missing) }
                 let group = event.effectiveGroupID
-                try db.execute(sql: """
-                    INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
-                                     event.wallMs, event.kind.rawValue, signed, receivedMs])
+                try insertEvent.execute(arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
+                                                    event.wallMs, event.kind.rawValue, signed, receivedMs])
                 for p in parents {
-                    try db.execute(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)",
-                                   arguments: [event.id.data, p.data])
-                    try db.execute(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?",
-                                   arguments: [group.data, p.data])
+                    try insertParent.execute(arguments: [event.id.data, p.data])
+                    try dropHead.execute(arguments: [group.data, p.data])
                 }
-                try db.execute(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)",
-                               arguments: [group.data, event.id.data])
+                try addHead.execute(arguments: [group.data, event.id.data])
                 out.append(true)
             }
             return out

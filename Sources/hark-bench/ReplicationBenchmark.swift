@@ -82,7 +82,7 @@ private func replicate(count: Int, root: String, verifyRate: Double) async throw
     while clock.now - start < .seconds(600) {
         held = try b.call("group.list", NoParams(), as: [GroupView].self).first?.events ?? 0
         if held >= target { break }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(250))   // each poll costs the node a pass over its graph
     }
     let elapsed = clock.now - start
     taskA.cancel(); taskB.cancel()
