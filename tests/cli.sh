@@ -96,6 +96,9 @@ ev = {e["id"]: e for e in map(json.loads, sys.stdin)}
 sys.exit(0 if ev[sys.argv[1]]["has_body"] is False and ev[sys.argv[2]]["has_body"] else 1)' "$THIRD" "$SECOND"; }
 wait_until 10 purged "$B" && ok "the deleted message's body is purged on the other node" || not_ok "body not purged on b"
 expect 0 "hark verify passes after edits, deletes and purges" env HARK_HOME="$B" "$HARK" verify
+expect 67 "editing a deleted message exits 67 and writes nothing" env HARK_HOME="$A" "$HARK" edit ops "$THIRD" "again"
+expect 67 "deleting it twice exits 67" env HARK_HOME="$A" "$HARK" delete ops "$THIRD"
+expect 67 "reacting to it exits 67" env HARK_HOME="$B" "$HARK" react ops "$THIRD" "👍"
 expect 0 "react --remove withdraws the reaction" env HARK_HOME="$B" "$HARK" react ops "$SECOND" "👍" --remove
 unreacted() { env HARK_HOME="$A" "$HARK" log ops --json | grep "$SECOND" | grep -q '"reactions":\[\]'; }
 wait_until 10 unreacted && ok "…on both nodes" || not_ok "reaction still shown on a"
@@ -137,6 +140,19 @@ f = s.makefile()
 a, b = json.loads(f.readline()), json.loads(f.readline())
 sys.exit(0 if a["error"]["code"] == "unknown_method" and b["error"]["code"] == "bad_request" else 1)
 PY
+python3 - "$A/control.sock" <<'PY' && ok "a client that half-closes after its request still gets the answer (echo … | socat)" || not_ok "no answer after half-close"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{"id":7,"method":"status","params":{}}\n'); s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk: break
+    data += chunk
+sys.exit(0 if json.loads(data.splitlines()[0])["id"] == 7 else 1)
+PY
+expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
+expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
 [ "$code" = 0 ] && ok "SIGTERM stops the daemon with exit 0" || not_ok "daemon exit $code after SIGTERM"
 [ ! -e "$A/control.sock" ] && ok "…and removes its control socket" || not_ok "control socket left behind"

@@ -32,6 +32,9 @@ extension Node {
         defer { umask(oldMask) }
         do {
             let server = try await ServerBootstrap(group: eventLoopGroup)
+                // A client may send its request and shut down its side (`echo … | socat`): keep
+                // answering until the response is written.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path) { child in
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(NewlineDelimitedDecoder()))

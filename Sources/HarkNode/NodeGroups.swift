@@ -208,17 +208,20 @@ extension Node {
         return views
     }
 
-    /// Finds one of the group's messages by full hex ID or unique prefix (≥ 8 hex digits).
+    /// Finds one of the group's visible messages (not deleted) by full hex ID or unique prefix
+    /// (≥ 8 hex digits). Deleted messages are not found: editing, deleting or reacting to them
+    /// would only add inert events to the history.
     func resolveMessage(_ ref: String, in g: Store.GroupRecord) throws -> Event {
         let lower = ref.lowercased()
         guard lower.count >= 8, lower.allSatisfy(\.isHexDigit) else {
-            throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log --json`)")
+            throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log`)")
         }
-        let graph = try graph(for: g.id)
-        let matches = graph.allInOrder.filter { $0.hex.hasPrefix(lower) && graph.entry($0)?.kind == .message }
-        guard matches.count == 1, let e = try store.event(matches[0]) else {
+        let visible = try groupState(group: g.id, record: g).messages.filter { !$0.deleted }
+        let matches = visible.filter { $0.id.hex.hasPrefix(lower) }
+        guard matches.count == 1, let e = try store.event(matches[0].id) else {
             throw ControlErrorBody(code: matches.isEmpty ? .notFound : .ambiguous,
-                                   message: matches.isEmpty ? "no message \(ref) in \(g.name)" : "message ID prefix \(ref) is ambiguous")
+                                   message: matches.isEmpty ? "no message \(ref) in \(g.name) (deleted, or never written)"
+                                                            : "message ID prefix \(ref) is ambiguous")
         }
         return e
     }

@@ -37,7 +37,8 @@ extension Node {
                 lastError = error
             }
         }
-        throw NodeError.bindFailed(what: "\(configuration.listenHost) port \(configuration.listenPort)", why: "\(lastError.map { "\($0)" } ?? "unknown")")
+        throw NodeError.bindFailed(what: "\(configuration.listenHost) port \(configuration.listenPort)",
+                                   why: lastError.map { "\($0)" } ?? "unknown error")
     }
 
     nonisolated func acceptPeers(_ server: NIOAsyncChannel<PeerChannel, Never>) async {

@@ -28,6 +28,10 @@ struct DaemonCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        var v4 = in_addr(), v6 = in6_addr()
+        guard inet_pton(AF_INET, listen, &v4) == 1 || inet_pton(AF_INET6, listen, &v6) == 1 else {
+            throw ValidationError("--listen \(listen) is not an IPv4 or IPv6 address")
+        }
         for p in peers where Node.parseHostPort(p) == nil {
             throw ValidationError("--peer \(p): expected HOST:PORT or [V6]:PORT with a port of 1 to 65535")
         }
@@ -69,7 +73,7 @@ struct DaemonCommand: AsyncParsableCommand {
         } catch let error as NodeError {
             switch error {
             case .alreadyRunning: throw fail(error.description, Exit.tempFail)
-            case .bindFailed: throw fail(error.description, Exit.unavailable)
+            case .bindFailed: throw fail(error.description, Exit.osError)
             }
         } catch is CancellationError {
         } catch {

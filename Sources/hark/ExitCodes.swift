@@ -9,6 +9,7 @@ enum Exit {
     static let noUser = ExitCode(67)       // EX_NOUSER: unknown group or peer
     static let unavailable = ExitCode(69)  // EX_UNAVAILABLE: no daemon
     static let software = ExitCode(70)     // EX_SOFTWARE
+    static let osError = ExitCode(71)      // EX_OSERR: the daemon cannot listen (port in use…)
     static let cantCreate = ExitCode(73)   // EX_CANTCREAT
     static let ioError = ExitCode(74)      // EX_IOERR
     static let tempFail = ExitCode(75)     // EX_TEMPFAIL

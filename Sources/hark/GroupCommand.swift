@@ -57,7 +57,8 @@ struct GroupCommand: ParsableCommand {
             let groups = try call(try connect(options), "group.list", NoParams(), as: [GroupView].self)
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
-                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.members.count) members  \(g.events) events")
+                let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
+                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(members)  \(g.events) events")
             }
         }
     }

@@ -10,7 +10,8 @@ struct LogCommand: ParsableCommand {
             holds the same events; the time shown is the author's clock and is for display only.
             With --json, one object per line with id, group, author, author_name, \
             author_fingerprint, seq, lamport, wall_ms, kind, text, settled, implausible_time, \
-            author_equivocated and edited (docs/CONTROL.md).
+            author_equivocated, edited and reactions (docs/CONTROL.md). Each text line starts with \
+            the message's short ID, which edit, delete and react accept.
             """
     )
 
@@ -58,7 +59,7 @@ struct LogCommand: ParsableCommand {
 
     func show(_ m: MessageView) throws {
         if json { try printJSON(m); return }
-        var line = "\(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(terminalSafe(m.authorName)) (\(m.authorFingerprint))"
+        var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(terminalSafe(m.authorName)) (\(m.authorFingerprint))"
         if m.authorEquivocated { line += " [forked]" }
         line += "  \(terminalSafe(m.text, keepNewlines: true))"
         if m.edited { line += "  (edited)" }

@@ -70,7 +70,7 @@ import Testing
             #expect(await s.closedByPeer())
             // Claiming the node's own identity as author, signed by mallory.
             var header = e.header
-            header.author = Data(try await n.node.identity.signing.publicKey.bytes)
+            header.author = Data(await n.node.identity.signing.publicKey.bytes)
             let bytes: [UInt8] = try header.serializedBytes()
             let impostor = EventAuthor.sign(headerBytes: bytes, body: body, key: mallory)
             (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
