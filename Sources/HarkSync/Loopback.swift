@@ -1,4 +1,5 @@
 import Foundation
+import HarkCrypto
 import HarkLog
 import HarkProto
 import SwiftProtobuf
@@ -86,9 +87,11 @@ public enum Loopback {
     /// Runs one sync between `a` and `b` (both start; frames are delivered one at a time,
     /// alternating directions, in FIFO order per direction), then stores heads on completion.
     /// - Parameter useStoredHeads: false = send empty `since` (as on a first meeting).
+    /// - Parameter saltSeed: when set, the two Bloom salts are derived from it (reproducible runs);
+    ///   otherwise they are random, as in the node.
     public static func sync(_ a: inout SyncReplica, _ b: inout SyncReplica, group: EventID,
                             useStoredHeads: Bool = true, behaviourA: LoopbackBehaviour = .honest,
-                            behaviourB: LoopbackBehaviour = .honest) throws -> LoopbackStats {
+                            behaviourB: LoopbackBehaviour = .honest, saltSeed: UInt64? = nil) throws -> LoopbackStats {
         var stats = LoopbackStats()
         var sessions = [ReconciliationSession(group: group), ReconciliationSession(group: group)]
         var inbox: [[[UInt8]]] = [[], []]   // inbox[i]: frames for side i
@@ -133,7 +136,11 @@ public enum Loopback {
         for i in 0..<2 {
             let r = i == 0 ? a : b
             let peer = i == 0 ? b.name : a.name
-            var request = sessions[i].start(graph: r.graph, storedHeads: useStoredHeads ? r.storedHeads[peer] ?? [] : [])
+            let salt = saltSeed.map { seed in
+                BLAKE2b.hash(withUnsafeBytes(of: seed.littleEndian, Array.init) + [UInt8(i)], byteCount: 16, personal: "hark.test.salt")
+            }
+            var request = sessions[i].start(graph: r.graph, storedHeads: useStoredHeads ? r.storedHeads[peer] ?? [] : [],
+                                            salt: salt)
             if case let .bloom(p) = behaviours[i] { request.bloom = p }
             var f = Hark_V1_Frame()
             f.syncRequest = request

@@ -81,11 +81,16 @@ struct Net {
                                     selfParent: selfParent, parents: parents, wallMs: Int64(seq), body: body)
     }
 
+    /// Bloom salts come from `saltBase` and a counter, so a run is reproducible from its printed seed.
+    var saltBase: UInt64 = 0
+    var saltCounter: UInt64 = 0
+
     mutating func sync(_ i: Int, _ j: Int, useStoredHeads: Bool = true,
                        behaviourA: LoopbackBehaviour = .honest, behaviourB: LoopbackBehaviour = .honest) throws -> LoopbackStats {
         var a = replicas[i], b = replicas[j]
+        saltCounter &+= 1
         let s = try Loopback.sync(&a, &b, group: group, useStoredHeads: useStoredHeads,
-                                  behaviourA: behaviourA, behaviourB: behaviourB)
+                                  behaviourA: behaviourA, behaviourB: behaviourB, saltSeed: saltBase &+ saltCounter)
         replicas[i] = a
         replicas[j] = b
         return s
