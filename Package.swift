@@ -86,20 +86,22 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Shared helpers of the test targets (a seeded generator); never linked into hark.
+        .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkNoiseTests", dependencies: ["HarkNoise", "HarkCrypto"],
                     resources: [.copy("Interop")]),
-        .testTarget(name: "HarkLogTests", dependencies: [
+        .testTarget(name: "HarkLogTests", dependencies: ["HarkTestSupport", 
             "HarkLog", "HarkCrypto", "HarkProto",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "HarkSyncTests", dependencies: [
+        .testTarget(name: "HarkSyncTests", dependencies: ["HarkTestSupport", 
             "HarkSync", "HarkLog", "HarkCrypto", "HarkProto",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "HarkDatagramTests", dependencies: [
+        .testTarget(name: "HarkDatagramTests", dependencies: ["HarkTestSupport", 
             "HarkDatagram", "HarkCrypto", "HarkProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -1,3 +1,4 @@
+import HarkTestSupport
 import Foundation
 @testable import HarkDatagram
 import HarkProto

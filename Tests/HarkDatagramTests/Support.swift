@@ -1,20 +1,9 @@
 import Foundation
+import HarkTestSupport
 @testable import HarkDatagram
 import HarkProto
 import Testing
 
-/// SplitMix64: a small deterministic generator so property failures replay from their seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func presence(seq: UInt64, text: String = "in a meeting", state: Hark_V1_PresenceState = .away) -> Hark_V1_Datagram {
     var d = Hark_V1_Datagram()

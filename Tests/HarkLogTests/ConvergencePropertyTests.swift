@@ -1,4 +1,5 @@
 import Foundation
+import HarkTestSupport
 import HarkCrypto
 import HarkLog
 import HarkProto
@@ -6,18 +7,6 @@ import PropertyBased
 import SwiftProtobuf
 import Testing
 
-/// SplitMix64: a tiny seeded generator, so a failing scenario reproduces from its seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A random group history of four authors, built from a seed: messages, edits, deletes,
 /// reactions (with removes), a fork by dave and its proof, and invalid events of several sorts.
@@ -39,7 +28,7 @@ struct Scenario {
     private var latest: [Int: Event] = [:]
 
     init(seed: UInt64, steps: Int) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRNG(seed: seed)
         genesis = try Fixture.genesis()
         publish(genesis, author: 0)
         for a in 1..<4 {
@@ -231,7 +220,7 @@ final class Replica: @unchecked Sendable {
         await propertyCheck(count: 60, input: Gen.int(in: 0...Int.max), Gen.int(in: 10...45)) { seedInt, steps in
             let seed = UInt64(seedInt)
             let s = try Scenario(seed: seed, steps: steps)
-            var rng = SplitMix(seed: seed ^ 0xD1B5_4A32_D192_ED03)
+            var rng = SeededRNG(seed: seed ^ 0xD1B5_4A32_D192_ED03)
             let replicas = (0..<4).map { _ in Replica() }
             let honest = s.valid.filter { $0.author != Scenario.dave.publicKey }
             for r in replicas {

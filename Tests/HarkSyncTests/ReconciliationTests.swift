@@ -1,3 +1,4 @@
+import HarkTestSupport
 import Foundation
 import HarkCrypto
 import HarkLog

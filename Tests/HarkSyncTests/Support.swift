@@ -1,21 +1,10 @@
 import Foundation
+import HarkTestSupport
 import HarkCrypto
 import HarkLog
 import HarkProto
 import HarkSync
 
-/// SplitMix64: reproducible from a printed seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum Keys {
     static let all = (1...6).map { try! SigningKeyPair(seed: [UInt8](repeating: UInt8($0), count: 32)) }
