@@ -259,7 +259,6 @@ extension Node {
         d.target = Data(target.id.bytes)
         c.delete = d
         _ = try author(kind: .delete, content: c, group: g)
-        try purgeDeleted(group: g.id, record: g)
         return nil
     }
 
