@@ -98,6 +98,40 @@ public final class ControlClient {
         return nil
     }
 
+    /// Reads the next `watch` event line. Returns nil when the daemon closes.
+    /// - Throws: `ClientError.io`, `DecodingError` for a line that is not a watch event.
+    public func nextWatchEvent() throws -> WatchEvent? {
+        while let line = try readLine() {
+            guard let head = try? ControlCoding.decode(ResponseHead.self, from: line), head.event != nil else { continue }
+            return try WatchEvent(line: line)
+        }
+        return nil
+    }
+
+    /// The socket, for `poll(2)` beside other descriptors (e.g. a terminal). Read it only through
+    /// `readAvailable()`.
+    public var fileDescriptor: Int32 { fd }
+
+    /// One `read(2)` (call it when `poll` says the socket is readable), then every complete
+    /// event line now buffered, decoded. Returns nil once the daemon closed the socket.
+    public func readAvailable() throws -> [WatchEvent]? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var n: Int
+        repeat { n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } } while n < 0 && errno == EINTR
+        if n < 0 { throw ClientError.io("read: \(String(cString: strerror(errno)))") }
+        if n == 0 { return nil }
+        buffer.append(contentsOf: chunk[0..<n])
+        var out: [WatchEvent] = []
+        while let nl = buffer.firstIndex(of: 0x0A) {
+            let line = Array(buffer[..<nl])
+            buffer.removeSubrange(...nl)
+            if let head = try? ControlCoding.decode(ResponseHead.self, from: line), head.event != nil {
+                out.append(try WatchEvent(line: line))
+            }
+        }
+        return out
+    }
+
     private func writeAll(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {

@@ -14,6 +14,12 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var version: String
     /// The daemon's process ID.
     public var pid: Int
+    /// UDP port for datagrams (PROTOCOL.md §8), 0 when none could be bound.
+    public var udpPort: Int = 0
+    /// This node's own presence: "online" or "away".
+    public var presence: String = "online"
+    /// What became of the datagrams that arrived since the daemon started.
+    public var datagrams: DatagramCountersView = DatagramCountersView()
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
                 connectedPeers: Int, groups: Int, home: String, version: String, pid: Int) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort
@@ -23,6 +29,18 @@ public struct StatusResult: Codable, Sendable, Equatable {
 }
 
 /// Discovery state inside `status`.
+/// Datagram counters in `status` (PROTOCOL.md §8.3): packets accepted, and dropped by reason.
+public struct DatagramCountersView: Codable, Sendable, Equatable {
+    public var sent = 0
+    public var accepted = 0
+    /// Counter already seen, or behind the replay window.
+    public var replayed = 0
+    public var unknownKey = 0
+    public var authenticationFailed = 0
+    public var malformed = 0
+    public init() {}
+}
+
 public struct DiscoveryStatus: Codable, Sendable, Equatable {
     /// `"active"` (published and browsing), `"unavailable"` (no avahi-daemon; retrying), `"disabled"` (`--no-discovery`), `"starting"`.
     public var state: String
@@ -53,6 +71,10 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// The peer signed two different events with one sequence number in some group (its
     /// identity runs on two machines, or was restored from a backup): its log forked.
     public var equivocated: Bool
+    /// "online", "away" or "offline", judged from the transport (PROTOCOL.md §8.4).
+    public var presence: String = "offline"
+    /// The status text of the peer's latest heartbeat.
+    public var statusText: String?
     public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
                 direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected
@@ -107,6 +129,8 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var edited: Bool
     /// Reactions currently on the message: emoji and how many members chose it.
     public var reactions: [ReactionView] = []
+    /// For messages written by this node: how many members hold and read it (PROTOCOL.md §4.8).
+    public var receipts: ReceiptSummary?
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
                 lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
                 implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {

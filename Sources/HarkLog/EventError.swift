@@ -54,6 +54,8 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingBody
     /// A body (or a non-zero body_len) is present although body_hash is empty.
     case unexpectedBody
+    /// A READ event (a read marker) declares a body; it must carry none.
+    case readMarkerHasBody
     /// BLAKE2b-256("hark.body.v1", body) differs from body_hash.
     case bodyHashMismatch
     /// body_len (declared) differs from the body's size in bytes (actual).
@@ -120,6 +122,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .wrongLamport(e, a): return "lamport must be \(e), got \(a)"
         case .missingBody: return "the event's body is absent (none, or purged) but is needed"
         case .unexpectedBody: return "body or body_len present without body_hash"
+        case .readMarkerHasBody: return "a READ event (read marker) must not carry a body"
         case .bodyHashMismatch: return "body does not match body_hash"
         case let .bodyLengthMismatch(d, a): return "body_len says \(d) bytes, body is \(a)"
         case let .missingParents(ids): return "missing parents: \(ids.map(\.description).joined(separator: ", "))"

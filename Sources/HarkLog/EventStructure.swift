@@ -11,7 +11,7 @@ struct EventStructure {
     /// - Throws: `EventError` naming the first rule broken.
     init(header: Hark_V1_EventHeader, body: [UInt8]) throws(EventError) {
         switch header.kind {
-        case .genesis, .message, .join, .edit, .delete, .reaction, .equivocationProof: break
+        case .genesis, .message, .join, .edit, .delete, .reaction, .equivocationProof, .read: break
         case .unspecified, .UNRECOGNIZED:
             throw .unknownKind(header.kind.rawValue)
         }
@@ -59,6 +59,9 @@ struct EventStructure {
             guard hasParents else { throw .noParents }
             guard header.lamport >= 2 else { throw .lamportTooSmall(header.lamport) }
         }
+
+        // A read marker says everything with its ancestors; it carries nothing else.
+        if header.kind == .read, !header.bodyHash.isEmpty || header.bodyLen != 0 { throw .readMarkerHasBody }
 
         try Self.checkBody(header: header, body: body)
     }

@@ -62,6 +62,28 @@ public actor Node {
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
 
+    // Real-time layer (NodeDatagrams.swift, NodePresence.swift, NodeWatch.swift, NodeReceipts.swift).
+    /// The UDP socket for datagrams, if it could be bound.
+    var udp: (any Channel)?
+    var udpPort: Int = 0
+    var udpIsIPv6 = false
+    /// Per session: datagram keys and the peer's UDP address.
+    var datagramPeers: [UInt64: DatagramPeer] = [:]
+    var datagramCounters = DatagramCounters()
+    /// This node's presence, sent in heartbeats.
+    var ownPresence = (state: Hark_V1_PresenceState.online, statusText: "")
+    var presenceSeq: UInt64 = 0
+    /// Per session: the peer device's latest heartbeat.
+    var heartbeats: [UInt64: Heartbeat] = [:]
+    /// Per peer: the presence last emitted to watchers (absent = offline).
+    var lastPresence: [PeerID: PresenceView] = [:]
+    var watchers: [Int: Watcher] = [:]
+    /// Per group and peer: the heads the peer reported holding (cache of the store's peer_holds).
+    var reportedHeads: [EventID: [SigningPublicKey: [EventID]]] = [:]
+    /// Messages this node wrote recently, per group, and their last emitted receipt states.
+    var recentOwnMessages: [EventID: [EventID]] = [:]
+    var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
+
     struct DeviceKey: Hashable {
         let peer: PeerID
         let token: [UInt8]
@@ -93,16 +115,27 @@ public actor Node {
     public func run() async throws {
         let listener = try await bindPeerListener()
         let control = try await bindControlSocket()
+        let datagrams = await bindDatagramSocket()
         logger.info("node started", metadata: [
-            "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "control.socket": "\(home.socketPath)",
+            "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "udp.port": "\(udpPort)", "control.socket": "\(home.socketPath)",
         ])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.acceptPeers(listener) }
             group.addTask { await self.acceptControl(control) }
+            if let datagrams {
+                group.addTask { await self.receiveDatagrams(datagrams) }
+            }
+            group.addTask { await self.runHeartbeats() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
             } else {
                 self.setDiscoveryStatus(DiscoveryStatus(state: "disabled"))
+            }
+            if configuration.dialKnownPeers {
+                for record in (try? store.peers()) ?? [] {
+                    guard let spec = record.lastAddress, let address = Self.resolve(spec) else { continue }
+                    group.addTask { await self.dial(address, label: spec, source: "known") }
+                }
             }
             for peer in configuration.staticPeers {
                 group.addTask { await self.keepDialling(staticPeer: peer) }
@@ -127,6 +160,9 @@ public actor Node {
         for (_, s) in sessions { s.close() }
         for (_, f) in followers { f.continuation.finish() }
         followers.removeAll()
+        for (_, w) in watchers { w.continuation.finish() }
+        watchers.removeAll()
+        try? await udp?.close()
         try? await listener.channel.close()
         try? await control.channel.close()
         unlink(home.socketPath)

@@ -16,6 +16,7 @@ extension Hark_V1_EventKind {
         case .delete: return "delete"
         case .reaction: return "reaction"
         case .equivocationProof: return "equivocation_proof"
+        case .read: return "read"
         case .unspecified, .UNRECOGNIZED: return "unknown"
         }
     }

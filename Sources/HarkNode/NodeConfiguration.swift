@@ -20,6 +20,9 @@ public struct NodeConfiguration: Sendable {
     /// A channel on which nothing arrived for this long is closed (the peer is gone or
     /// partitioned away), ms; the node then redials peers that are still advertised.
     public var idleTimeoutMs: Int64 = 15_000
+    /// Dial, once at start, every peer's last known address from the store (a short-lived node
+    /// in `hark send` uses this to reach peers without waiting for discovery).
+    public var dialKnownPeers: Bool = false
     /// Most peer connections open at once.
     public var maxConnections: Int = 256
 

@@ -78,6 +78,10 @@ extension Node {
                         try await self.streamFollow(head: head, line: bytes, channel: client.channel, outbound: outbound)
                         return
                     }
+                    if head.method == "watch" {
+                        try await self.streamWatch(head: head, line: bytes, channel: client.channel, outbound: outbound)
+                        return
+                    }
                     let reply = await self.dispatch(head: head, line: bytes)
                     try await outbound.write(ByteBuffer(bytes: reply))
                 }
@@ -126,6 +130,18 @@ extension Node {
             case "export": return try ok(try exportEvents(group: try params(GroupRefParams.self, line).group))
             case "import": return try ok(try importEvents(try params(ImportParams.self, line).events))
             case "verify": return try ok(try verify(group: try params(VerifyParams.self, line).group))
+            case "presence.set":
+                let p = try params(PresenceSetParams.self, line)
+                return try ok(try setPresence(state: p.state, statusText: p.statusText))
+            case "typing":
+                let p = try params(TypingParams.self, line)
+                try sendTyping(group: p.group, active: p.active)
+                struct Sent: Codable, Sendable { var sent: Bool }
+                return try ok(Sent(sent: true))
+            case "read": return try ok(try markRead(group: try params(GroupRefParams.self, line).group))
+            case "receipts":
+                let p = try params(ReceiptsParams.self, line)
+                return try ok(try receipts(group: p.group, message: p.message))
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
             }
@@ -161,11 +177,52 @@ extension Node {
         await unfollow(followerID)
     }
 
+    /// `watch`: the response (`{"watching": true}`), then one event line per thing that happens,
+    /// until the client closes or the daemon stops.
+    nonisolated func streamWatch(head: RequestHead, line: [UInt8], channel: any Channel,
+                                 outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        let subscription: (Int, AsyncStream<WatchEvent>)
+        do {
+            let p = try params(WatchParams.self, line)
+            subscription = try await watch(group: p.group)
+        } catch {
+            try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(id: head.id, error: error))))
+            return
+        }
+        let (watcherID, stream) = subscription
+        struct Watching: Codable, Sendable { var watching: Bool }
+        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: Watching(watching: true)))))
+        channel.closeFuture.whenComplete { _ in Task { await self.unwatch(watcherID) } }
+        // Who is online right now, so a watcher need not wait for a change.
+        for view in await currentPresence() {
+            try await outbound.write(ByteBuffer(bytes: try WatchEvent.presence(view).line()))
+        }
+        for await event in stream {
+            try await outbound.write(ByteBuffer(bytes: try event.line()))
+        }
+        await unwatch(watcherID)
+    }
+
+    func currentPresence() -> [PresenceView] {
+        lastPresence.values.sorted { $0.peerId < $1.peerId }
+    }
+
     func status() -> StatusResult {
-        StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
-                     tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
-                     groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
-                     pid: Int(getpid()))
+        var s = StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
+                             tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
+                             groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
+                             pid: Int(getpid()))
+        s.udpPort = udpPort
+        s.presence = ownPresence.state == .away ? "away" : "online"
+        var d = DatagramCountersView()
+        d.sent = datagramCounters.sent
+        d.accepted = datagramCounters.accepted
+        d.replayed = datagramCounters.replayed
+        d.unknownKey = datagramCounters.unknownKey
+        d.authenticationFailed = datagramCounters.authenticationFailed
+        d.malformed = datagramCounters.malformed
+        s.datagrams = d
+        return s
     }
 
     func peers() -> [PeerView] {
@@ -179,6 +236,9 @@ extension Node {
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
                                 lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
                                 equivocated: forked.contains(id.key)))
+            let presence = presenceView(of: id)
+            out[out.count - 1].presence = presence.state
+            out[out.count - 1].statusText = presence.statusText
         }
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }

@@ -71,13 +71,15 @@ extension Node {
     // MARK: authoring
 
     /// Writes a new event by this node in `group`, after its latest event and all current heads.
-    func author(kind: Hark_V1_EventKind, content: Hark_V1_Content, group: Store.GroupRecord) throws -> Event {
+    /// `content` nil: an event without a body (a READ marker).
+    func author(kind: Hark_V1_EventKind, content: Hark_V1_Content?, group: Store.GroupRecord) throws -> Event {
         let latest = try store.latest(author: identity.signing.publicKey, group: group.id)
         let seq = (latest?.seq ?? 0) + 1
         let headIDs = try store.heads(group: group.id).filter { $0 != latest?.id }
         let parents = try store.events(headIDs)
-        let body = try BodyCipher.seal(content, groupKey: group.key, groupID: group.id,
-                                       author: identity.signing.publicKey, seq: seq)
+        let body = try content.map {
+            try BodyCipher.seal($0, groupKey: group.key, groupID: group.id, author: identity.signing.publicKey, seq: seq)
+        }
         let event = try EventAuthor.make(kind: kind, groupID: group.id, author: identity.signing, seq: seq,
                                          selfParent: latest, parents: parents, wallMs: Node.nowMs(), body: body)
         var parentMap: [EventID: Event] = [:]
@@ -195,6 +197,7 @@ extension Node {
         t.text = text
         content.text = t
         let e = try author(kind: .message, content: content, group: g)
+        rememberOwnMessage(e.id, group: g.id)
         guard let view = messageView(e, group: g) else {
             throw ControlErrorBody(code: .internal, message: "cannot read back the message just written")
         }

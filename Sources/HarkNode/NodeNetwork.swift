@@ -237,8 +237,14 @@ extension Node {
         info.source = source
         info.lastSeenMs = now
         peerInfo[hello.peerID] = info
+        // The address to dial it at later: for an inbound channel, its IP with the port it listens on.
+        var dialable = remote
+        if direction == .inbound, hello.listenPort != 0, let ip = channel.remoteAddress?.ipAddress {
+            let plain = ip.hasPrefix("::ffff:") && ip.contains(".") ? String(ip.dropFirst(7)) : ip
+            dialable = plain.contains(":") ? "[\(plain)]:\(hello.listenPort)" : "\(plain):\(hello.listenPort)"
+        }
         do {
-            try store.upsertPeer(key: hello.peerID.key, displayName: hello.displayName, address: remote, seenMs: now)
+            try store.upsertPeer(key: hello.peerID.key, displayName: hello.displayName, address: dialable, seenMs: now)
         } catch {
             logger.error("cannot record peer", metadata: ["error": "\(error)"])
         }
@@ -247,6 +253,8 @@ extension Node {
             "direction": "\(direction.rawValue)",
         ])
         startSync(session)
+        openDatagrams(for: session)
+        judgePresence(of: hello.peerID)
         return session
     }
 
@@ -258,8 +266,11 @@ extension Node {
         offeredGroups.removeValue(forKey: session.id)
         unmatchedTags.removeValue(forKey: session.id)
         reconciliations.removeValue(forKey: session.id)
+        datagramPeers.removeValue(forKey: session.id)
+        heartbeats.removeValue(forKey: session.id)
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
+        judgePresence(of: session.peerID)
         // A discovered peer that is still advertised is dialled again (with backoff), whichever
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)

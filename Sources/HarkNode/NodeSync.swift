@@ -58,7 +58,7 @@ extension Node {
         case let .needs(needs)?: try receiveNeeds(needs, from: session)
         case let .events(events)?: try receiveEvents(events, from: session)
         case .ping?, .close?: break
-        case .datagramKey?: break   // UDP datagrams (PROTOCOL.md §8) are not wired into the node yet
+        case let .datagramKey(key)?: try receiveDatagramKey(key, from: session)
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
@@ -129,15 +129,21 @@ extension Node {
         let group = try sharedGroup([UInt8](heads.groupID), from: session)
         guard heads.heads.count <= SyncLimits.maxHeads else { throw ProtocolViolation("\(heads.heads.count) heads") }
         var wanted: [EventID] = []
+        var all: [EventID] = []
         for h in heads.heads {
             guard let id = try? EventID(bytes: [UInt8](h)) else { throw ProtocolViolation("head of \(h.count) bytes") }
+            all.append(id)
             if try !store.contains(id), pending[group]?[id] == nil, !rejected.contains(id) { wanted.append(id) }
         }
+        setHolds(peer: session.peerID.key, group: group, heads: all)
         requestEvents(wanted, group: group, from: session)
     }
 
     func requestEvents(_ ids: [EventID], group: EventID, from session: PeerSession) {
         guard !ids.isEmpty else { return }
+        var rs = reconciliation(group: group, session: session)
+        rs.expectReplies((ids.count + SyncLimits.maxNeeds - 1) / SyncLimits.maxNeeds)
+        reconciliations[session.id, default: [:]][group] = rs
         for chunkStart in stride(from: 0, to: ids.count, by: SyncLimits.maxNeeds) {
             var needs = Hark_V1_Needs()
             needs.groupID = Data(group.bytes)
@@ -190,6 +196,7 @@ extension Node {
             throw ProtocolViolation("bad sync request: \(error)")
         }
         reconciliations[session.id, default: [:]][group] = rs
+        setHolds(peer: session.peerID.key, group: group, heads: request.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
         try send(answer, group: group, to: session)
     }
 
@@ -212,6 +219,7 @@ extension Node {
             throw ProtocolViolation("bad sync reply: \(error)")
         }
         reconciliations[session.id, default: [:]][group] = rs
+        setHolds(peer: session.peerID.key, group: group, heads: reply.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
         switch step {
         case .wait: break
         case let .needs(frames):
@@ -328,6 +336,8 @@ extension Node {
         }
         pending[group] = waiting
         for e in delivered { eventDelivered(e, group: group, except: session) }
+        // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
+        if let session, !delivered.isEmpty, sessions[session.id] != nil { sendHeads(group: group, to: session) }
         // Ask for parents we still lack.
         if let session {
             var missing: Set<EventID> = []
@@ -353,6 +363,11 @@ extension Node {
     func eventDelivered(_ event: Event, group: EventID, except: PeerSession?) {
         for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
             send([event], group: group, to: s)
+        }
+        hintHead(event, group: group, except: except)
+        if !watchers.isEmpty, let record = try? store.group(id: group) {
+            emitWatchEvents(for: event, record: record)
+            receiptsMayHaveChanged(group: group)
         }
         if event.kind == .message || event.kind == .join, !followers.isEmpty,
            let record = try? store.group(id: group), let view = messageView(event, group: record) {

@@ -18,6 +18,8 @@ final class PeerSession: Sendable {
     let hello: PeerHello
     let direction: Direction
     let remoteAddress: String
+    /// The peer's socket address on this channel (its UDP address takes the IP from it).
+    let remoteSocketAddress: SocketAddress?
     /// How the peer was found ("avahi", "static", "inbound").
     let source: String
     private let channel: any Channel
@@ -29,6 +31,7 @@ final class PeerSession: Sendable {
          channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) {
         self.id = id; self.hello = hello; self.direction = direction; self.remoteAddress = remoteAddress
         self.source = source; self.channel = channel; self.outbox = outbox
+        self.remoteSocketAddress = channel.remoteAddress
     }
 
     var peerID: PeerID { hello.peerID }

@@ -52,6 +52,9 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// two signed headers of one author with one seq; body is a CLEARTEXT EquivocationProof
   case equivocationProof // = 7
+
+  /// read marker: the author has read every event among its ancestors; no body (PROTOCOL.md §4.8)
+  case read // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -68,6 +71,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 5: self = .delete
     case 6: self = .reaction
     case 7: self = .equivocationProof
+    case 8: self = .read
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -82,6 +86,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .delete: return 5
     case .reaction: return 6
     case .equivocationProof: return 7
+    case .read: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -96,6 +101,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .delete,
     .reaction,
     .equivocationProof,
+    .read,
   ]
 
 }
@@ -822,7 +828,7 @@ public nonisolated struct Hark_V1_HeadHint: Sendable {
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0")
 }
 
 nonisolated extension Hark_V1_PresenceState: SwiftProtobuf._ProtoNameProviding {

@@ -22,6 +22,9 @@ import GRDB
 /// rejected(id BLOB PK, group_id BLOB, reason TEXT, rejected_ms INT)
 /// sync_heads(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
 ///            PK (peer_key, group_id))
+/// -- v3 (issue 5): the heads each peer last reported holding (delivery receipts).
+/// peer_holds(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
+///            PK (peer_key, group_id))
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -83,6 +86,17 @@ enum StoreSchema {
                     rejected_ms INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 CREATE TABLE sync_heads (
+                    peer_key BLOB NOT NULL,
+                    group_id BLOB NOT NULL,
+                    heads BLOB NOT NULL,
+                    updated_ms INTEGER NOT NULL,
+                    PRIMARY KEY (peer_key, group_id)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE peer_holds (
                     peer_key BLOB NOT NULL,
                     group_id BLOB NOT NULL,
                     heads BLOB NOT NULL,

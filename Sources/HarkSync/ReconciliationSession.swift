@@ -89,6 +89,13 @@ public struct ReconciliationSession: Sendable {
         return request
     }
 
+    /// Counts Needs frames the caller sent outside this session's own steps (after a Heads frame
+    /// or a head hint, PROTOCOL.md §8.5): each is answered with events and a SyncReply, which
+    /// `receive(reply:…)` then expects instead of refusing it as unasked-for.
+    public mutating func expectReplies(_ count: Int) {
+        outstandingReplies += count
+    }
+
     /// Handles a SyncReply (the end of the peer's answer to our SyncRequest or to one Needs frame),
     /// after the caller has delivered the events that came before it.
     /// - Parameter waiting: events received but not deliverable yet (ID → all parents).

@@ -10,7 +10,9 @@ struct LogCommand: ParsableCommand {
             holds the same events; the time shown is the author's clock and is for display only.
             With --json, one object per line with id, group, author, author_name, \
             author_fingerprint, seq, lamport, wall_ms, kind, text, settled, implausible_time, \
-            author_equivocated, edited and reactions (docs/CONTROL.md). Each text line starts with \
+            author_equivocated, edited, reactions and, for your own messages, receipts {members, \
+            delivered, read} (docs/CONTROL.md). Your own messages end with · sent, ✓ N/M delivered, \
+            ✓ delivered (to every member) or ✓✓ read (by every member). Each text line starts with \
             the message's short ID, which edit, delete and react accept.
             """
     )
@@ -63,6 +65,9 @@ struct LogCommand: ParsableCommand {
         if m.authorEquivocated { line += " [forked]" }
         line += "  \(terminalSafe(m.text, keepNewlines: true))"
         if m.edited { line += "  (edited)" }
+        if let r = m.receipts, r.members > 0 {
+            line += r.read == r.members ? "  ✓✓ read" : r.delivered == r.members ? "  ✓ delivered" : r.delivered > 0 ? "  ✓ \(r.delivered)/\(r.members)" : "  · sent"
+        }
         if !m.reactions.isEmpty { line += "  " + m.reactions.map { "\(terminalSafe($0.emoji))\($0.count > 1 ? "×\($0.count)" : "")" }.joined(separator: " ") }
         printOut(line)
     }

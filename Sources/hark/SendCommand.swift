@@ -1,17 +1,31 @@
 import ArgumentParser
 import HarkControl
+import HarkNode
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct SendCommand: ParsableCommand {
+struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send a message to a group.",
         discussion: """
             The text is the argument, or standard input when the argument is absent or "-" \
             (one trailing newline is dropped). Text must be UTF-8, 1 to 60000 bytes (exit 65 otherwise).
-            Example: echo "backup done" | hark send ops
+
+            --wait delivered|read|settled blocks until --of members (all, any, or a number; default \
+            all) hold the message, or have read it, or until its place in the order is settled; \
+            exit 0 when reached, 75 (EX_TEMPFAIL) at --timeout. The message is stored either way \
+            and keeps going out. A group with no other member has no one to wait for.
+
+            Without a running daemon, hark starts a short-lived node (discovery, the peers it knew, \
+            and every --peer), sends, and exits once a member holds the message (--wait delivered \
+            --of any unless told otherwise) or at --timeout (default 10s). If no member was reached \
+            the message stays queued in the store and goes out the next time a node runs on this \
+            home: exit 75.
+
+            Examples: echo "backup done" | hark send ops
+                      hark send ops "deploy starts" --wait read --of 2 --timeout 5m
             """
     )
 
@@ -19,8 +33,41 @@ struct SendCommand: ParsableCommand {
     @Argument(help: "Group name or ID.") var group: String
     @Argument(help: "Message text (default: read standard input).") var text: String?
     @Flag(name: .long, help: "Print the message sent as one JSON object.") var json = false
+    @Option(name: .long, help: "Wait until the message is delivered, read or settled.") var wait: WaitState?
+    @Option(name: .long, help: ArgumentHelp("With --wait: how many members, all, any or N.", valueName: "all|any|N"))
+    var of: WaitQuorum = .all
+    @Option(name: .long, help: ArgumentHelp("Give up waiting after this long: 500ms, 30s, 2m (default 30s; 10s without a daemon).", valueName: "duration"))
+    var timeout: String?
+    @Option(name: .customLong("peer"), help: ArgumentHelp("Without a daemon: also dial this peer, HOST:PORT (repeatable).", valueName: "host:port"))
+    var peers: [String] = []
 
-    func run() throws {
+    func validate() throws {
+        if let timeout, Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+        for p in peers where Node.parseHostPort(p) == nil {
+            throw ValidationError("--peer \(p): expected HOST:PORT or [V6]:PORT with a port of 1 to 65535")
+        }
+    }
+
+    func run() async throws {
+        let message = try readText()
+        let home = options.nodeHome
+        if !home.isInitialized { throw fail(HomeError.notInitialized(path: home.path).description, Exit.config) }
+        if let client = try? ControlClient(socketPath: home.socketPath) {
+            try deliver(message, via: client, defaultTimeoutMs: 30_000, short: false)
+            return
+        }
+        // No daemon: run a node in this process for as long as it takes.
+        let node = try await ShortLivedNode.start(home: home, peers: peers)
+        do {
+            try deliver(message, via: node.client, defaultTimeoutMs: 10_000, short: true)
+        } catch {
+            await node.stop()
+            throw error
+        }
+        await node.stop()
+    }
+
+    func readText() throws -> String {
         var message: String
         if let text, text != "-" {
             message = text
@@ -32,8 +79,26 @@ struct SendCommand: ParsableCommand {
         guard message.utf8.count <= ControlLimits.maxTextByteCount else {
             throw fail("message text is longer than \(ControlLimits.maxTextByteCount) bytes", Exit.dataError)
         }
-        let view = try call(try connect(options), "send", SendParams(group: group, text: message), as: MessageView.self)
+        return message
+    }
+
+    /// Sends, prints, and waits as asked. `short`: the node lives only for this command.
+    func deliver(_ message: String, via client: ControlClient, defaultTimeoutMs: Int64, short: Bool) throws {
+        let view = try call(client, "send", SendParams(group: group, text: message), as: MessageView.self)
         if json { try printJSON(view) }
+        let state = wait ?? (short ? .delivered : nil)
+        guard let state else { return }
+        let quorum = wait == nil ? WaitQuorum.any : of
+        let timeoutMs = timeout.flatMap(Duration.parse) ?? defaultTimeoutMs
+        let (result, reached) = try waitForReceipts(client: client, group: view.group, message: view.id, state: state,
+                                                    quorum: quorum, timeoutMs: timeoutMs)
+        if reached { return }
+        let have = result.members.filter { state == .read ? $0.state == "read" : $0.state != "pending" }.count
+        let what = state == .settled ? "settled" : "\(state.rawValue) to \(have) of \(result.members.count) members"
+        if short {
+            throw fail("message \(view.id.prefix(8)) is queued (\(what) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
+        }
+        throw fail("message \(view.id.prefix(8)) was not \(state.rawValue) in time (\(what) after \(timeoutMs) ms); it stays stored and keeps going out", Exit.tempFail)
     }
 }
 

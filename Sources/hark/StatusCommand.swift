@@ -15,6 +15,8 @@ struct StatusCommand: ParsableCommand {
         printOut("fingerprint: \(s.fingerprint)")
         printOut("name:        \(terminalSafe(s.displayName))")
         printOut("tcp port:    \(s.tcpPort)")
+        printOut("udp port:    \(s.udpPort == 0 ? "none (no datagrams)" : String(s.udpPort))")
+        printOut("presence:    \(s.presence)")
         var d = "discovery:   \(s.discovery.state)"
         if let n = s.discovery.instanceName { d += " as \"\(terminalSafe(n))\"" }
         if let r = s.discovery.reason { d += " (\(r))" }
@@ -37,9 +39,11 @@ struct PeersCommand: ParsableCommand {
         if json { for p in peers { try printJSON(p) }; return }
         if peers.isEmpty { printOut("no peers seen yet"); return }
         for p in peers {
-            let state = p.connected ? "connected" : "offline  "
+            let state = p.presence.padding(toLength: 7, withPad: " ", startingAt: 0)
             let warn = p.equivocated ? "  FORKED: signed two events with one sequence number" : ""
-            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  via \(p.source ?? "?")\(warn)")
+            let text = p.statusText.map { "  \"\(terminalSafe($0))\"" } ?? ""
+            let seen = p.connected ? "" : "  last seen \(formatTime(ms: p.lastSeenMs))"
+            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  via \(p.source ?? "?")\(text)\(seen)\(warn)")
         }
     }
 }

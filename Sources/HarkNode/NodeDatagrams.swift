@@ -1,0 +1,231 @@
+import Foundation
+import HarkCrypto
+import HarkDatagram
+import HarkLog
+import HarkProto
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The datagram state of one channel (PROTOCOL.md §8.2): our send key for the peer, the peer's
+/// keys, and where its UDP socket is.
+struct DatagramPeer: Sendable {
+    var sender: DatagramSender
+    var receiver = DatagramReceiver()
+    /// The peer's IP (from the TCP channel) with the UDP port it announced; nil until announced.
+    var address: SocketAddress?
+}
+
+/// What became of the datagrams that arrived (shown in `status`; tests read it).
+struct DatagramCounters: Sendable {
+    var accepted = 0
+    var replayed = 0
+    var unknownKey = 0
+    var authenticationFailed = 0
+    var malformed = 0
+    var sent = 0
+}
+
+/// Forwards received UDP datagrams to the node. Runs on the event loop; only enqueues.
+final class DatagramInbound: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let sink: AsyncStream<(SocketAddress, [UInt8])>.Continuation
+    init(sink: AsyncStream<(SocketAddress, [UInt8])>.Continuation) { self.sink = sink }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var envelope = unwrapInboundIn(data)
+        // Oversized datagrams are cut by the receive buffer and then fail authentication.
+        if let bytes = envelope.data.readBytes(length: envelope.data.readableBytes) {
+            sink.yield((envelope.remoteAddress, bytes))
+        }
+    }
+}
+
+extension Node {
+    /// Binds the UDP socket for datagrams: the TCP port's number if free, else any port.
+    /// Failing to bind is not fatal: the node then works without datagrams (TCP carries all
+    /// that is durable; presence falls back to the channels' keepalives).
+    func bindDatagramSocket() async -> AsyncStream<(SocketAddress, [UInt8])>? {
+        let (stream, sink) = AsyncStream.makeStream(of: (SocketAddress, [UInt8]).self, bufferingPolicy: .bufferingNewest(1024))
+        var hosts = [configuration.listenHost]
+        if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
+        for host in hosts {
+            for port in [listenPort, 0] {
+                do {
+                    let channel = try await DatagramBootstrap(group: eventLoopGroup)
+                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                        .channelInitializer { ch in
+                            ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(DatagramInbound(sink: sink)) }
+                        }
+                        .bind(host: host, port: port).get()
+                    udp = channel
+                    udpPort = channel.localAddress?.port ?? 0
+                    if case .v6? = channel.localAddress { udpIsIPv6 = true }
+                    return stream
+                } catch {
+                    logger.debug("cannot bind UDP", metadata: ["host": "\(host)", "port": "\(port)", "error": "\(error)"])
+                }
+            }
+        }
+        logger.warning("no UDP socket; presence, typing and head hints are off (TCP still carries all history)")
+        sink.finish()
+        return nil
+    }
+
+    nonisolated func receiveDatagrams(_ stream: AsyncStream<(SocketAddress, [UInt8])>) async {
+        for await (from, bytes) in stream {
+            await receiveDatagram(bytes, from: from)
+        }
+    }
+
+    /// A new channel: a fresh send key for this peer, announced over the channel.
+    func openDatagrams(for session: PeerSession) {
+        guard udp != nil else { return }
+        var peer = DatagramPeer(sender: DatagramSender(nowMs: Node.monoMs()))
+        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: udpPort)) {
+            var frame = Hark_V1_Frame()
+            frame.datagramKey = announcement
+            session.send(frame)
+        }
+        datagramPeers[session.id] = peer
+    }
+
+    /// The peer announced its send key (`Frame.datagram_key`).
+    /// - Throws: `ProtocolViolation` for a malformed announcement.
+    func receiveDatagramKey(_ key: Hark_V1_DatagramKey, from session: PeerSession) throws {
+        guard var peer = datagramPeers[session.id] else { return }   // no UDP here: ignore
+        do { try peer.receiver.install(key, nowMs: Node.monoMs()) } catch {
+            throw ProtocolViolation("bad datagram key: \(error)")
+        }
+        peer.address = key.udpPort == 0 ? nil : udpAddress(of: session, port: Int(key.udpPort))
+        datagramPeers[session.id] = peer
+    }
+
+    /// The peer's UDP address: the channel's remote IP with `port`, in the family of our socket.
+    func udpAddress(of session: PeerSession, port: Int) -> SocketAddress? {
+        guard let remote = session.remoteSocketAddress, let ip = remote.ipAddress else { return nil }
+        switch remote {
+        case .v4 where udpIsIPv6: return try? SocketAddress(ipAddress: "::ffff:" + ip, port: port)
+        case .v4: return try? SocketAddress(ipAddress: ip, port: port)
+        case .v6 where !udpIsIPv6:
+            guard ip.hasPrefix("::ffff:") else { return nil }
+            return try? SocketAddress(ipAddress: String(ip.dropFirst(7)), port: port)
+        case .v6:
+            var copy = remote
+            copy.port = port
+            return copy
+        default: return nil
+        }
+    }
+
+    /// Seals and sends one datagram to the peer of `sessionID`; announces a rotated key first.
+    func sendDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) {
+        guard let udp, var peer = datagramPeers[sessionID], let address = peer.address,
+              let session = sessions[sessionID] else { return }
+        let now = Node.monoMs()
+        if peer.sender.rotateIfDue(nowMs: now) { logger.debug("datagram key rotated", metadata: ["peer.id": "\(session.peerID)"]) }
+        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: udpPort)) {
+            var frame = Hark_V1_Frame()
+            frame.datagramKey = announcement
+            session.send(frame)
+        }
+        let packet: [UInt8]
+        do { packet = try peer.sender.seal(datagram, nowMs: now) } catch {
+            logger.error("cannot seal a datagram", metadata: ["error": "\(error)"])
+            return
+        }
+        datagramPeers[sessionID] = peer
+        datagramCounters.sent += 1
+        var buffer = udp.allocator.buffer(capacity: packet.count)
+        buffer.writeBytes(packet)
+        udp.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    /// Sends `datagram` on every channel that shares `group` (all channels when nil).
+    func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
+        for id in sessions.keys where id != except {
+            if let group, !(sharedGroups[id]?.contains(group) ?? false) { continue }
+            sendDatagram(datagram, to: id)
+        }
+    }
+
+    /// One datagram from the network. Authenticated (key_id, replay window, AEAD) before
+    /// anything changes; anything else is counted and dropped.
+    func receiveDatagram(_ packet: [UInt8], from address: SocketAddress) {
+        guard let keyID = DatagramHeader.keyID(of: packet) else { datagramCounters.malformed += 1; return }
+        let now = Node.monoMs()
+        var sawKey = false
+        for (id, peer) in datagramPeers
+        where peer.receiver.currentKeyID == keyID || peer.receiver.previousKeyID(nowMs: now) == keyID {
+            sawKey = true
+            var receiver = peer.receiver
+            let datagram: Hark_V1_Datagram
+            do { datagram = try receiver.open(packet, nowMs: now) } catch {
+                // The window is only advanced by authentic packets, so an authentic but malformed
+                // one still consumed its counter: keep the receiver in that case.
+                if case .malformed = error { datagramPeers[id]?.receiver = receiver }
+                count(error)
+                if case .authenticationFailed = error { continue }   // maybe another peer's key_id
+                return
+            }
+            datagramPeers[id]?.receiver = receiver
+            datagramCounters.accepted += 1
+            guard let session = sessions[id] else { return }
+            apply(datagram, from: session)
+            return
+        }
+        if !sawKey { datagramCounters.unknownKey += 1 }
+    }
+
+    private func count(_ error: DatagramError) {
+        switch error {
+        case .replayed, .tooOld: datagramCounters.replayed += 1
+        case .unknownKey: datagramCounters.unknownKey += 1
+        case .authenticationFailed: datagramCounters.authenticationFailed += 1
+        default: datagramCounters.malformed += 1
+        }
+    }
+
+    /// An authentic datagram from the peer of `session`.
+    func apply(_ datagram: Hark_V1_Datagram, from session: PeerSession) {
+        switch datagram.datagram {
+        case let .presence(p)?: receivePresence(p, from: session)
+        case let .typing(t)?:
+            guard let group = try? EventID(bytes: [UInt8](t.groupID)), isShared(group, with: session) else { return }
+            receiveTyping(group: group, active: t.active, from: session)
+        case let .headHint(h)?:
+            guard let group = try? EventID(bytes: [UInt8](h.groupID)), isShared(group, with: session),
+                  let head = try? EventID(bytes: [UInt8](h.head)) else { return }
+            receiveHeadHint(head, group: group, from: session)
+        case nil: break
+        }
+    }
+
+    /// "I have this head": note it for receipts, and pull it over the channel if it is new here.
+    func receiveHeadHint(_ head: EventID, group: EventID, from session: PeerSession) {
+        noteHolds(peer: session.peerID.key, group: group, adding: head)
+        let known = (try? store.contains(head)) ?? true
+        if !known, pending[group]?[head] == nil, !rejected.contains(head) {
+            requestEvents([head], group: group, from: session)
+        }
+    }
+
+    /// Tells every other channel sharing the group that this node now holds `event`.
+    func hintHead(_ event: Event, group: EventID, except: PeerSession?) {
+        var hint = Hark_V1_HeadHint()
+        hint.groupID = Data(group.bytes)
+        hint.head = Data(event.id.bytes)
+        hint.lamport = event.lamport
+        var d = Hark_V1_Datagram()
+        d.headHint = hint
+        broadcastDatagram(d, group: group, except: except?.id)
+    }
+
+    /// Milliseconds on a monotonic clock (for the datagram and presence state machines).
+    nonisolated static func monoMs() -> Int64 {
+        let d = ContinuousClock.now - processStart
+        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// The origin of `Node.monoMs()`.
+let processStart = ContinuousClock.now

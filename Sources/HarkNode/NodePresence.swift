@@ -1,0 +1,124 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import Logging
+
+/// The latest heartbeat from one channel's device.
+struct Heartbeat: Sendable {
+    var state: Hark_V1_PresenceState
+    var statusText: String
+    var seq: UInt64
+}
+
+extension Node {
+    /// Every heartbeat interval: a Presence datagram on every channel; every second: presence
+    /// judged again and changes emitted to watchers. Ends when the task is cancelled.
+    nonisolated func runHeartbeats() async {
+        var tick: Int64 = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(1_000))
+            if Task.isCancelled { break }
+            tick += 1
+            if tick % (PresenceJudge.heartbeatIntervalMs / 1_000) == 0 { await sendHeartbeats() }
+            await judgePresence()
+        }
+    }
+
+    func sendHeartbeats() {
+        broadcastDatagram(heartbeatDatagram(), group: nil)
+    }
+
+    func heartbeatDatagram() -> Hark_V1_Datagram {
+        presenceSeq += 1
+        var p = Hark_V1_Presence()
+        p.state = ownPresence.state
+        p.statusText = ownPresence.statusText
+        p.seq = presenceSeq
+        var d = Hark_V1_Datagram()
+        d.presence = p
+        return d
+    }
+
+    /// `presence.set`: this node's presence, announced at once and in every later heartbeat.
+    func setPresence(state: String, statusText: String?) throws(ControlErrorBody) -> PresenceView {
+        switch state {
+        case "online": ownPresence.state = .online
+        case "away": ownPresence.state = .away
+        default: throw ControlErrorBody(code: .invalidArgument, message: "presence state must be online or away, not \(state)")
+        }
+        if let statusText {
+            guard statusText.utf8.count <= 64 else {
+                throw ControlErrorBody(code: .invalidArgument, message: "status text is \(statusText.utf8.count) bytes; the limit is 64")
+            }
+            ownPresence.statusText = statusText
+        }
+        sendHeartbeats()
+        return PresenceView(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
+                            state: state, statusText: ownPresence.statusText.isEmpty ? nil : ownPresence.statusText,
+                            lastSeenMs: Node.nowMs())
+    }
+
+    func receivePresence(_ p: Hark_V1_Presence, from session: PeerSession) {
+        guard p.state == .online || p.state == .away, p.statusText.utf8.count <= 64 else { return }
+        if let last = heartbeats[session.id], p.seq <= last.seq { return }   // older, reordered
+        heartbeats[session.id] = Heartbeat(state: p.state, statusText: p.statusText, seq: p.seq)
+        session.heard()
+        peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
+        judgePresence(of: session.peerID)
+    }
+
+    /// The presence of `peer` now.
+    func presenceView(of peer: PeerID) -> PresenceView {
+        let channels = sessions.values.filter { $0.peerID == peer }
+        let judged = PresenceJudge.state(channels.map {
+            PresenceJudge.Channel(silenceMs: Int64($0.silence.components.seconds * 1000
+                                                   + $0.silence.components.attoseconds / 1_000_000_000_000_000),
+                                  heartbeat: heartbeats[$0.id]?.state)
+        })
+        let text = channels.compactMap { heartbeats[$0.id] }.max { $0.seq < $1.seq }?.statusText
+        let info = peerInfo[peer]
+        var lastSeen = info?.lastSeenMs ?? 0
+        if let quietest = channels.map(\.silence).min() {
+            lastSeen = max(lastSeen, Node.nowMs() - Int64(quietest.components.seconds * 1000))
+        }
+        return PresenceView(peerId: peer.description, fingerprint: peer.fingerprint, displayName: info?.displayName ?? "unknown",
+                            state: judged, statusText: (text?.isEmpty ?? true) ? nil : text, lastSeenMs: lastSeen)
+    }
+
+    /// Judges every peer with a channel or a last emitted state, and emits the changes.
+    func judgePresence() {
+        var peers = Set(sessions.values.map(\.peerID))
+        peers.formUnion(lastPresence.keys)
+        for peer in peers { judgePresence(of: peer) }
+    }
+
+    func judgePresence(of peer: PeerID) {
+        let view = presenceView(of: peer)
+        let last = lastPresence[peer]
+        guard last?.state != view.state || last?.statusText != view.statusText else { return }
+        if view.state == "offline", last == nil { return }
+        lastPresence[peer] = view
+        if view.state == "offline" { lastPresence.removeValue(forKey: peer) }
+        logger.debug("presence", metadata: ["peer.id": "\(peer)", "state": "\(view.state)"])
+        emit(.presence(view))
+    }
+
+    func receiveTyping(group: EventID, active: Bool, from session: PeerSession) {
+        let peer = session.peerID
+        emit(.typing(TypingView(group: group.hex, peerId: peer.description, displayName: displayName(of: peer.key),
+                                fingerprint: peer.shortFingerprint, active: active)))
+    }
+
+    /// `typing`: tells the group's online members that this node's user is typing (or stopped).
+    func sendTyping(group ref: String, active: Bool) throws(ControlErrorBody) {
+        let g = try resolveGroup(ref)
+        var t = Hark_V1_Typing()
+        t.groupID = Data(g.id.bytes)
+        t.active = active
+        var d = Hark_V1_Datagram()
+        d.typing = t
+        broadcastDatagram(d, group: g.id)
+    }
+}

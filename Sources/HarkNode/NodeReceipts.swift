@@ -1,0 +1,111 @@
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+import Logging
+
+/// Delivery and read receipts (PROTOCOL.md §4.8), from the graph and the heads peers report.
+extension Node {
+    /// What each peer reported holding in `group` (cached from the store).
+    func holds(group: EventID) -> [SigningPublicKey: [EventID]] {
+        if let cached = reportedHeads[group] { return cached }
+        let loaded = (try? store.reportedHeads(group: group)) ?? [:]
+        reportedHeads[group] = loaded
+        return loaded
+    }
+
+    /// The peer reported these heads (a Heads, SyncRequest or SyncReply frame): they replace
+    /// what it reported before.
+    func setHolds(peer: SigningPublicKey, group: EventID, heads: [EventID]) {
+        var all = holds(group: group)
+        let kept = Array(heads.prefix(Store.maxReportedHeads))
+        guard all[peer].map(Set.init) != Set(kept) else { return }
+        all[peer] = kept
+        reportedHeads[group] = all
+        try? store.saveReportedHeads(peer: peer, group: group, heads: kept, atMs: Node.nowMs())
+        receiptsMayHaveChanged(group: group)
+    }
+
+    /// The peer holds `head` (a head hint): added to what it reported.
+    func noteHolds(peer: SigningPublicKey, group: EventID, adding head: EventID) {
+        var current = holds(group: group)[peer] ?? []
+        guard !current.contains(head) else { return }
+        current.insert(head, at: 0)
+        setHolds(peer: peer, group: group, heads: current)
+    }
+
+    /// Receipt states of one message for every member but its author.
+    func receiptStates(of message: EventID, group: EventID) throws -> [SigningPublicKey: ReceiptState] {
+        let graph = try graph(for: group)
+        return Receipts.states(of: message, in: graph, members: Receipts.members(in: graph), reportedHeads: holds(group: group))
+    }
+
+    /// `receipts`: per member state of one message, and whether it is settled.
+    func receipts(group ref: String, message: String) throws -> ReceiptsResult {
+        let g = try resolveGroup(ref)
+        let target = try resolveMessage(message, in: g)
+        let states = try receiptStates(of: target.id, group: g.id)
+        let graph = try graph(for: g.id)
+        let members = Receipts.members(in: graph)
+        let watermark = members.map { graph.maxLamport(author: $0) }.min() ?? 0
+        let rows = states.map { key, state -> MemberReceipt in
+            let p = PeerID(key)
+            return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.shortFingerprint,
+                                 state: state.name)
+        }.sorted { ($0.displayName, $0.peerId) < ($1.displayName, $1.peerId) }
+        return ReceiptsResult(message: target.id.hex, group: g.id.hex, settled: target.lamport <= watermark, members: rows)
+    }
+
+    /// `read`: writes a READ marker over everything held, unless no message by another member
+    /// arrived since this node's last marker.
+    func markRead(group ref: String) throws -> ReadResult {
+        let g = try resolveGroup(ref)
+        let graph = try graph(for: g.id)
+        let me = identity.signing.publicKey
+        var covered: Set<EventID> = []
+        if let lastRead = graph.unorderedEntries.filter({ $0.author == me && $0.kind == .read }).max(by: { $0.lamport < $1.lamport }) {
+            covered = graph.ancestorsOrSelf(of: [lastRead.id])
+        }
+        let unread = graph.unorderedEntries.filter { $0.kind == .message && $0.author != me && !covered.contains($0.id) }
+        guard !unread.isEmpty else { return ReadResult(marker: nil, newlyRead: 0) }
+        let marker = try author(kind: .read, content: nil, group: g)
+        return ReadResult(marker: marker.id.hex, newlyRead: unread.count)
+    }
+
+    /// Receipt summary for `log` (messages by this node only).
+    func receiptSummary(of message: EventID, group: EventID) -> ReceiptSummary? {
+        guard let states = try? receiptStates(of: message, group: group) else { return nil }
+        return ReceiptSummary(members: states.count, delivered: states.values.filter { $0 >= .delivered }.count,
+                              read: states.values.filter { $0 == .read }.count)
+    }
+
+    /// Something that receipts depend on changed in `group`: emit receipt events for this
+    /// node's recent messages there (only while someone watches).
+    func receiptsMayHaveChanged(group: EventID) {
+        guard watchers.values.contains(where: { $0.group == nil || $0.group == group }),
+              let recent = recentOwnMessages[group], !recent.isEmpty else { return }
+        for message in recent {
+            guard let states = try? receiptStates(of: message, group: group) else { continue }
+            let before = receiptCache[message] ?? [:]
+            for (member, state) in states where state > (before[member] ?? .pending) {
+                let p = PeerID(member)
+                emit(.receipt(ReceiptView(group: group.hex, message: message.hex, member: p.description,
+                                          memberName: displayName(of: member), memberFingerprint: p.shortFingerprint,
+                                          state: state.name)))
+            }
+            receiptCache[message] = states
+        }
+    }
+
+    /// Remembers a message this node wrote, for receipt events (the latest 32 per group).
+    func rememberOwnMessage(_ id: EventID, group: EventID) {
+        var list = recentOwnMessages[group] ?? []
+        list.append(id)
+        if list.count > 32 {
+            for old in list.prefix(list.count - 32) { receiptCache.removeValue(forKey: old) }
+            list.removeFirst(list.count - 32)
+        }
+        recentOwnMessages[group] = list
+    }
+}

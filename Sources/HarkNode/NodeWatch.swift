@@ -1,0 +1,75 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+
+/// One `watch` subscription.
+struct Watcher: Sendable {
+    /// Only this group's events (presence always passes); nil: every group.
+    let group: EventID?
+    let continuation: AsyncStream<WatchEvent>.Continuation
+}
+
+extension Node {
+    /// `watch`: a stream of what happens from now on (docs/CONTROL.md "watch").
+    /// - Throws: `ControlErrorBody` `.notFound` for an unknown group.
+    func watch(group ref: String?) throws(ControlErrorBody) -> (Int, AsyncStream<WatchEvent>) {
+        let group = try ref.map { (r: String) throws(ControlErrorBody) -> EventID in try resolveGroup(r).id }
+        let (stream, continuation) = AsyncStream.makeStream(of: WatchEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+        let id = nextFollowerID
+        nextFollowerID += 1
+        watchers[id] = Watcher(group: group, continuation: continuation)
+        return (id, stream)
+    }
+
+    func unwatch(_ id: Int) {
+        watchers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    func emit(_ event: WatchEvent) {
+        guard !watchers.isEmpty else { return }
+        let group = event.group
+        for (_, w) in watchers where group == nil || w.group == nil || w.group?.hex == group {
+            w.continuation.yield(event)
+        }
+    }
+
+    /// Emits what a newly stored event means to watchers.
+    func emitWatchEvents(for e: Event, record: Store.GroupRecord) {
+        guard watchers.values.contains(where: { $0.group == nil || $0.group == record.id }) else { return }
+        let author = PeerID(e.author)
+        let name = displayName(of: e.author)
+        func change(_ target: Data, text: String? = nil, emoji: String? = nil) -> ChangeView? {
+            guard let t = try? EventID(bytes: [UInt8](target)) else { return nil }
+            return ChangeView(group: record.id.hex, id: e.id.hex, message: t.hex, author: author.description, authorName: name,
+                              authorFingerprint: author.shortFingerprint, text: text, emoji: emoji, wallMs: e.wallMs)
+        }
+        switch e.kind {
+        case .read, .equivocationProof: return
+        default: break
+        }
+        guard e.body != nil, let content = try? BodyCipher.open(e, groupKey: record.key) else { return }
+        switch content.content {
+        case .text?:
+            if let view = messageView(e, group: record) { emit(.message(view)) }
+        case let .genesis(g)?:
+            if authorNames[e.author] == nil { authorNames[e.author] = g.creatorDisplayName }
+            emit(.membership(MembershipView(group: record.id.hex, member: author.description, memberName: displayName(of: e.author),
+                                            memberFingerprint: author.shortFingerprint, change: "created")))
+        case let .join(j)?:
+            if authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
+            emit(.membership(MembershipView(group: record.id.hex, member: author.description, memberName: displayName(of: e.author),
+                                            memberFingerprint: author.shortFingerprint, change: "joined")))
+        case let .edit(edit)?:
+            if let v = change(edit.target, text: edit.text) { emit(.edit(v)) }
+        case let .delete(d)?:
+            if let v = change(d.target) { emit(.delete(v)) }
+        case let .reaction(r)?:
+            if let v = change(r.target, emoji: r.emoji.isEmpty ? nil : r.emoji) { emit(.reaction(v)) }
+        case nil:
+            return
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import HarkControl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Stream what happens: messages, edits, deletes, reactions, members, presence, typing, receipts.",
+        discussion: """
+            With --json, one object per line: {"event": KIND, "data": {…}} with KIND one of message, \
+            edit, delete, reaction, membership, presence, typing, receipt (docs/CONTROL.md "watch"). \
+            The stream starts with the presence of every peer online now.
+
+            With --exec CMD, hark runs CMD once per new message (not your own unless --include-own), \
+            one at a time, through /bin/sh -c CMD, with the message only in environment variables: \
+            HARK_EVENT, HARK_GROUP, HARK_GROUP_ID, HARK_MESSAGE_ID, HARK_TEXT, HARK_SENDER, \
+            HARK_SENDER_ID, HARK_SENDER_FINGERPRINT, HARK_WALL_MS. Peer data never becomes part of \
+            the command line, so quote variables as usual ("$HARK_TEXT") and nothing in a message can \
+            run as a command. CMD's failures are reported on stderr and do not stop the watch; \
+            CMD runs with standard input closed and times out after --exec-timeout.
+            Example: hark watch ops --exec 'notify-send "$HARK_SENDER" "$HARK_TEXT"'
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Argument(help: "Group name or ID (default: every group).") var group: String?
+    @Flag(name: .long, help: "Print one JSON object per event (NDJSON).") var json = false
+    @Option(name: .long, help: ArgumentHelp("Run this shell command once per new message.", valueName: "cmd")) var exec: String?
+    @Flag(name: .long, help: "With --exec: also run it for messages this node sent.") var includeOwn = false
+    @Option(name: .long, help: ArgumentHelp("With --exec: kill CMD after this long (e.g. 30s).", valueName: "duration"))
+    var execTimeout: String = "60s"
+
+    func validate() throws {
+        guard Duration.parse(execTimeout) != nil else { throw ValidationError("--exec-timeout \(execTimeout) is not a duration like 500ms, 30s, 2m") }
+        if let exec, exec.isEmpty { throw ValidationError("--exec needs a command") }
+    }
+
+    func run() throws {
+        let client = try connect(options)
+        let me = try call(client, "status", NoParams(), as: StatusResult.self).peerId
+        var groupNames: [String: String] = [:]
+        for g in try call(client, "group.list", NoParams(), as: [GroupView].self) { groupNames[g.id] = g.name }
+        let live = try connect(options)
+        struct Watching: Codable, Sendable { var watching: Bool }
+        _ = try call(live, "watch", WatchParams(group: group), as: Watching.self)
+        let timeoutMs = Duration.parse(execTimeout) ?? 60_000
+        while let event = try nextEvent(live) {
+            if let exec {
+                if case let .message(m) = event, m.kind == "message", includeOwn || m.author != me {
+                    runHook(exec, message: m, groupName: groupNames[m.group], timeoutMs: timeoutMs)
+                }
+                if json { try printJSON(event) }
+                continue
+            }
+            if json { try printJSON(event) } else { printOut(Self.describe(event, groupNames: groupNames)) }
+        }
+    }
+
+    func nextEvent(_ client: ControlClient) throws -> WatchEvent? {
+        do { return try client.nextWatchEvent() } catch {
+            throw fail("watch stream broke: \(error)", Exit.ioError)
+        }
+    }
+
+    /// One line per event for a terminal; peer text neutralised.
+    static func describe(_ e: WatchEvent, groupNames: [String: String]) -> String {
+        func g(_ id: String) -> String { terminalSafe(groupNames[id] ?? String(id.prefix(12))) }
+        switch e {
+        case let .message(m):
+            return "\(formatTime(ms: m.wallMs)) [\(g(m.group))] \(terminalSafe(m.authorName)) (\(m.authorFingerprint)): \(terminalSafe(m.text, keepNewlines: true))"
+        case let .edit(c):
+            return "[\(g(c.group))] \(terminalSafe(c.authorName)) edited \(c.message.prefix(8)): \(terminalSafe(c.text ?? ""))"
+        case let .delete(c):
+            return "[\(g(c.group))] \(terminalSafe(c.authorName)) deleted \(c.message.prefix(8))"
+        case let .reaction(c):
+            return "[\(g(c.group))] \(terminalSafe(c.authorName)) reacted \(terminalSafe(c.emoji ?? "(removed)")) to \(c.message.prefix(8))"
+        case let .membership(m):
+            return "[\(g(m.group))] \(terminalSafe(m.memberName)) (\(m.memberFingerprint)) \(m.change)"
+        case let .presence(p):
+            let text = p.statusText.map { " — \(terminalSafe($0))" } ?? ""
+            return "\(terminalSafe(p.displayName)) (\(p.fingerprint.prefix(11))) is \(p.state)\(text)"
+        case let .typing(t):
+            return "[\(g(t.group))] \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.active ? "is typing…" : "stopped typing")"
+        case let .receipt(r):
+            return "[\(g(r.group))] \(r.message.prefix(8)) \(r.state) \(r.state == "read" ? "by" : "to") \(terminalSafe(r.memberName)) (\(r.memberFingerprint))"
+        }
+    }
+
+    /// Runs the hook through /bin/sh -c with the message in the environment only; waits for it
+    /// (bounded by `timeoutMs`, then SIGKILL).
+    func runHook(_ command: String, message m: MessageView, groupName: String?, timeoutMs: Int64) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        var env = ProcessInfo.processInfo.environment
+        env["HARK_EVENT"] = "message"
+        env["HARK_GROUP"] = groupName ?? m.group
+        env["HARK_GROUP_ID"] = m.group
+        env["HARK_MESSAGE_ID"] = m.id
+        env["HARK_TEXT"] = m.text.replacingOccurrences(of: "\0", with: "")
+        env["HARK_SENDER"] = m.authorName.replacingOccurrences(of: "\0", with: "")
+        env["HARK_SENDER_ID"] = m.author
+        env["HARK_SENDER_FINGERPRINT"] = m.authorFingerprint
+        env["HARK_WALL_MS"] = String(m.wallMs)
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            printError("hark: cannot run --exec command: \(error)")
+            return
+        }
+        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            printError("hark: --exec command killed after \(timeoutMs) ms (message \(m.id.prefix(8)))")
+            return
+        }
+        if process.terminationStatus != 0 {
+            printError("hark: --exec command exited with \(process.terminationStatus) (message \(m.id.prefix(8)))")
+        }
+    }
+}
+
+extension WatchEvent: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(kind, forKey: .event)
+        switch self {
+        case let .message(v): try c.encode(v, forKey: .data)
+        case let .edit(v), let .delete(v), let .reaction(v): try c.encode(v, forKey: .data)
+        case let .membership(v): try c.encode(v, forKey: .data)
+        case let .presence(v): try c.encode(v, forKey: .data)
+        case let .typing(v): try c.encode(v, forKey: .data)
+        case let .receipt(v): try c.encode(v, forKey: .data)
+        }
+    }
+    enum Key: String, CodingKey { case event, data }
+}
+
+extension Duration {
+    /// Milliseconds in "500ms", "30s", "2m", "1h", or plain seconds ("10"); nil otherwise or ≤ 0.
+    static func parse(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            if suffix == "s", number.hasSuffix("m") { continue }
+            guard let v = Double(number), v > 0, v * Double(scale) < 9e15 else { return nil }
+            return Int64((v * Double(scale)).rounded())
+        }
+        guard let v = Double(text), v > 0, v < 9e12 else { return nil }
+        return Int64((v * 1000).rounded())
+    }
+}
