@@ -116,7 +116,7 @@ let package = Package(
         ]),
         .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
         .testTarget(name: "HarkNodeTests", dependencies: [
-            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore",
+            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

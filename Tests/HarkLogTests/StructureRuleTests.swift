@@ -44,7 +44,7 @@ import Testing
     @Test func kindMustBeKnown() {
         expectRejected(.unknownKind(0)) { $0.kind = .unspecified }
         expectRejected(.unknownKind(99)) { $0.kind = .UNRECOGNIZED(99) }
-        expectRejected(.unknownKind(8)) { $0.kind = .UNRECOGNIZED(8) }
+        expectRejected(.unknownKind(9)) { $0.kind = .UNRECOGNIZED(9) }
         // The issue-3 kinds are structurally fine (their rules need ancestors: KindRuleTests).
         for kind in [Hark_V1_EventKind.edit, .delete, .reaction, .equivocationProof] {
             let e = try? Fixture.resigned(s.alice2, key: Fixture.alice) { $0.kind = kind }
