@@ -25,6 +25,7 @@ test: deps
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
+	tests/lab/realtime.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -34,6 +35,7 @@ unit-test:
 lab-test: build
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
+	tests/lab/realtime.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

@@ -34,7 +34,9 @@ chmod 600 "$A/identity.key"
 expect 0 "id prints the peer ID" env HARK_HOME="$A" "$HARK" id
 grep -qE '^hk[a-z2-7]{52}$' "$T/out" && ok "peer ID is hk + 52 base32 characters" || not_ok "peer ID format: $(head -1 "$T/out")"
 
-expect 69 "send with no daemon running exits 69" env HARK_HOME="$A" "$HARK" send ops hi
+expect 67 "send with no daemon runs a short-lived node, which knows no group ops (67)" env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
+[ ! -S "$A/control.sock" ] && ok "…and the short-lived node is gone afterwards" || not_ok "control socket left behind"
+expect 69 "log with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops
 grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
 
@@ -151,6 +153,22 @@ while True:
     data += chunk
 sys.exit(0 if json.loads(data.splitlines()[0])["id"] == 7 else 1)
 PY
+# Real-time verbs: usage errors and what needs a terminal.
+expect 64 "send --of 0 is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait delivered --of 0
+expect 64 "send --timeout that is not a duration is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait read --timeout soon
+expect 64 "send --wait with an unknown state is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait eventually
+expect 0 "send --wait delivered reaches bob over loopback" env HARK_HOME="$A" "$HARK" send ops "wait for bob" --wait delivered --timeout 10s
+expect 64 "chat without a terminal refuses" sh -c "HARK_HOME='$A' '$HARK' chat ops </dev/null"
+grep -q "needs a terminal" "$T/err" && ok "…and says it needs a terminal" || not_ok "chat message: $(cat "$T/err")"
+expect 64 "presence with an unknown state is a usage error" env HARK_HOME="$A" "$HARK" presence busy
+expect 0 "presence away with a status" env HARK_HOME="$A" "$HARK" presence away --status "in a meeting"
+[ "$(env HARK_HOME="$A" "$HARK" presence)" = away ] && ok "presence shows away" || not_ok "presence: $(env HARK_HOME="$A" "$HARK" presence)"
+expect 64 "watch --exec-timeout that is not a duration is a usage error" env HARK_HOME="$A" "$HARK" watch --exec true --exec-timeout forever
+expect 0 "read writes a read marker" env HARK_HOME="$B" "$HARK" read ops --json
+for verb in status peers "group list" "log ops" "read ops" presence; do
+  env HARK_HOME="$A" "$HARK" $verb --json 2>/dev/null | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' \
+    && ok "$verb --json prints JSON lines" || not_ok "$verb --json is not JSON"
+done
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?

@@ -133,8 +133,9 @@ public actor Node {
             }
             if configuration.dialKnownPeers {
                 for record in (try? store.peers()) ?? [] {
-                    guard let spec = record.lastAddress, let address = Self.resolve(spec) else { continue }
-                    group.addTask { await self.dial(address, label: spec, source: "known") }
+                    // Every child runs until cancelled: the first to return ends the node.
+                    guard let spec = record.lastAddress, Self.parseHostPort(spec) != nil else { continue }
+                    group.addTask { await self.keepDialling(staticPeer: spec, source: "known") }
                 }
             }
             for peer in configuration.staticPeers {

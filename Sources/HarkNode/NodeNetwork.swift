@@ -289,11 +289,11 @@ extension Node {
 
     /// Dials a `--peer HOST:PORT` again and again while the node runs (500 ms, doubling to 10 s
     /// after failures; back to the start after a channel that worked).
-    nonisolated func keepDialling(staticPeer spec: String) async {
+    nonisolated func keepDialling(staticPeer spec: String, source: String = "static") async {
         var delayMs = configuration.redialInitialMs
         while !Task.isCancelled {
             if let address = Self.resolve(spec) {
-                if await dial(address, label: spec, source: "static") {
+                if await dial(address, label: spec, source: source) {
                     delayMs = configuration.redialInitialMs
                 } else {
                     delayMs = min(delayMs * 2, 10_000)
