@@ -56,6 +56,11 @@ let package = Package(
             "HarkCrypto", "HarkProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // File sharing core (PROTOCOL.md §10): manifests, Merkle roots, safe staging, a pure fetch scheduler.
+        .target(name: "HarkFiles", dependencies: [
+            "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "HarkStore", dependencies: [
             "HarkLog", "HarkCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
