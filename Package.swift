@@ -111,6 +111,10 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "HarkFilesTests", dependencies: ["HarkTestSupport",
+            "HarkFiles", "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),
         .testTarget(name: "HarkWireTests", dependencies: [
             "HarkWire", "HarkNoise", "HarkCrypto", "HarkProto",

@@ -78,6 +78,8 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
     public struct Request: Sendable, Equatable, CustomStringConvertible {
         public let peer: Peer
         public let chunk: Int
+        public init(peer: Peer, chunk: Int) { self.peer = peer; self.chunk = chunk }
+        /// "peer#chunk".
         public var description: String { "\(peer)#\(chunk)" }
     }
 
@@ -109,6 +111,15 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         public var inFlight: Int
         /// Peers not dropped.
         public var activePeers: Int
+
+        public init(chunksDone: Int, chunksTotal: Int, bytesDone: UInt64, bytesTotal: UInt64, inFlight: Int, activePeers: Int) {
+            self.chunksDone = chunksDone
+            self.chunksTotal = chunksTotal
+            self.bytesDone = bytesDone
+            self.bytesTotal = bytesTotal
+            self.inFlight = inFlight
+            self.activePeers = activePeers
+        }
     }
 
     struct PeerState: Sendable {

@@ -170,7 +170,7 @@ public final class StagedFile {
 
     /// Finishes the file: checks every chunk is verified and the root of the manifest's chunk
     /// hashes matches the entry root (no file data is read unless `rehashOnCommit`), sets the
-    /// mode (manifest mode & modeMask | 0o400), fsyncs, creates the destination's folders
+    /// mode (manifest mode & modeMask | 0o400), persists the bitmap, fsyncs, creates the destination's folders
     /// (mkdirat, O_NOFOLLOW per component) and renames the part file into place: without
     /// `force` with renameat2(RENAME_NOREPLACE) or link+unlink, so an existing file is never
     /// replaced even if it appeared during the fetch; with `force` with renameat, which replaces
@@ -187,6 +187,9 @@ public final class StagedFile {
             throw .rootMismatch(entry: entryIndex)
         }
         if target.options.rehashOnCommit { try rehashAll() }
+        // Record everything first, so a commit that fails (destination appeared, unsafe
+        // folder) leaves a part file that resumes complete.
+        try flush()
         let mode = (entry.mode & target.options.modeMask) | 0o400
         guard fchmod(part.raw, mode_t(mode)) == 0 else { throw ioError("chmod", partName) }
         guard fsync(part.raw) == 0 else { throw ioError("sync", partName) }
