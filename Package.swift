@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "HarkFilesTests", dependencies: ["HarkTestSupport",
             "HarkFiles", "HarkCrypto", "HarkProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        ], exclude: ["merkle_ref.py"]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),
         .testTarget(name: "HarkWireTests", dependencies: [
             "HarkWire", "HarkNoise", "HarkCrypto", "HarkProto",

@@ -141,12 +141,15 @@ public final class StagedFile {
         }
         stats.chunksHashed += 1
         stats.bytesHashed += UInt64(data.count)
-        guard MerkleTree.chunkHash(data) == entry.chunkHash(index) else {
+        let hash = MerkleTree.chunkHash(data)
+        guard hash == entry.chunkHash(index) else {
             throw .chunkHashMismatch(entry: entryIndex, chunk: index)
         }
         // Only chunk `index`'s own bytes are ever written to its range, so a range that still
         // holds zeros (a hole of the ftruncated file) is already right for an all-zero chunk.
-        if data.contains(where: { $0 != 0 }) {
+        // Cheap test first (almost all data has a non-zero first or last byte), then the hash.
+        let allZero = data.first == 0 && data.last == 0 && hash == zeroHash(length: expected)
+        if !allZero {
             try pwriteFully(part.raw, data, offset: entry.chunkOffset(index), path: partName)
             stats.chunksWritten += 1
         }
@@ -214,6 +217,15 @@ public final class StagedFile {
         guard !isCommitted else { return }
         _ = unlinkat(target.staging.raw, partName, 0)
         _ = unlinkat(target.staging.raw, bitmapName, 0)
+    }
+
+    private var zeroHashes: [Int: [UInt8]] = [:]   // at most two lengths: chunkSize and the last
+
+    private func zeroHash(length: Int) -> [UInt8] {
+        if let h = zeroHashes[length] { return h }
+        let h = MerkleTree.chunkHash([UInt8](repeating: 0, count: length))
+        zeroHashes[length] = h
+        return h
     }
 
     private func rehashAll() throws(FileError) {

@@ -11,7 +11,7 @@ import Testing
     }
 
     @Test func treeRootsMatchAnIndependentRFC6962Implementation() {
-        // /tmp/merkle_ref.py (PROTOCOL.md §10.3): recursive RFC 6962 MTH with hark's domains.
+        // merkle_ref.py (next to this file): recursive RFC 6962 MTH with hark's domains, in Python.
         let vectors: [(Int, String)] = [
             (1, "19786f98d5c6815a14f06130848676c0d0a270be630fc252bdbb17e39deeb7cd"),
             (2, "1287832564a7cb47afef4c45dade05659e5f2ee082d4635b19ab4d16d909e68a"),
