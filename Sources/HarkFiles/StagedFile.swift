@@ -179,9 +179,9 @@ public final class StagedFile {
     /// replaced even if it appeared during the fetch; with `force` with renameat, which replaces
     /// a file or a symlink (never following it). Then removes the bitmap and fsyncs the folder.
     /// - Returns: the destination relative to the target folder ("/"-joined, raw).
-    /// - Throws: `.incomplete`, `.rootMismatch`, `.alreadyExists`, `.unsafeTarget`,
-    ///   `.sourceChanged`-free by construction; `.chunkHashMismatch` if `rehashOnCommit` finds a
-    ///   damaged part file (its bit is cleared so the chunk is fetched again); `.io`.
+    /// - Throws: `.incomplete`, `.rootMismatch`, `.alreadyExists` (the part file stays, complete,
+    ///   and resumes), `.unsafeTarget`, `.chunkHashMismatch` if `rehashOnCommit` finds a damaged
+    ///   part file (its bit is cleared so the chunk is fetched again), `.io`.
     @discardableResult
     public func commit() throws(FileError) -> String {
         precondition(!isCommitted, "commit twice")
