@@ -56,6 +56,11 @@ let package = Package(
             "HarkCrypto", "HarkProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // File sharing core (PROTOCOL.md §10): manifests, Merkle roots, safe staging, a pure fetch scheduler.
+        .target(name: "HarkFiles", dependencies: [
+            "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "HarkStore", dependencies: [
             "HarkLog", "HarkCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -106,6 +111,10 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "HarkFilesTests", dependencies: ["HarkTestSupport",
+            "HarkFiles", "HarkCrypto", "HarkProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["merkle_ref.py"]),
         .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto"]),
         .testTarget(name: "HarkWireTests", dependencies: [
             "HarkWire", "HarkNoise", "HarkCrypto", "HarkProto",

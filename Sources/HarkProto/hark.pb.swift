@@ -823,6 +823,54 @@ public nonisolated struct Hark_V1_HeadHint: Sendable {
   public init() {}
 }
 
+/// A file-sharing manifest (HarkFiles). Hashed exactly as received, never re-serialised:
+/// manifest ID = BLAKE2b-256(person "hark.manifest.v1", these bytes). Unknown fields are refused
+/// in format 1. Limits: ≤ 64 MiB encoded, ≤ 100 000 entries, ≤ 2^20 chunks in total.
+public nonisolated struct Hark_V1_FileManifest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// = 1
+  public var format: UInt32 = 0
+
+  /// regular files only; paths unique; no file is another's directory
+  public var entries: [Hark_V1_FileEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One regular file of a FileManifest.
+public nonisolated struct Hark_V1_FileEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// relative path, one component per element (NFC, ≤ 255 B each, ≤ 4096 B joined)
+  public var path: [String] = []
+
+  /// bytes, ≤ 2^50
+  public var size: UInt64 = 0
+
+  /// permission bits only (≤ 0o777): never setuid, setgid or sticky
+  public var mode: UInt32 = 0
+
+  /// bytes, a power of two in [2^16, 2^26]
+  public var chunkSize: UInt32 = 0
+
+  /// ceil(size / chunk_size) × 32 B: BLAKE2b-256(person "hark.chunk.v1", chunk)
+  public var chunkHashes: Data = Data()
+
+  /// 32 B file root (PROTOCOL.md §10.3)
+  public var root: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "hark.v1"
@@ -2188,6 +2236,96 @@ nonisolated extension Hark_V1_HeadHint: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.groupID != rhs.groupID {return false}
     if lhs.head != rhs.head {return false}
     if lhs.lamport != rhs.lamport {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_FileManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FileManifest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.format) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.format != 0 {
+      try visitor.visitSingularUInt32Field(value: self.format, fieldNumber: 1)
+    }
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_FileManifest, rhs: Hark_V1_FileManifest) -> Bool {
+    if lhs.format != rhs.format {return false}
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_FileEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FileEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}size\0\u{1}mode\0\u{3}chunk_size\0\u{3}chunk_hashes\0\u{1}root\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.path) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.mode) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.chunkSize) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.chunkHashes) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.root) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.path.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.path, fieldNumber: 1)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 2)
+    }
+    if self.mode != 0 {
+      try visitor.visitSingularUInt32Field(value: self.mode, fieldNumber: 3)
+    }
+    if self.chunkSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunkSize, fieldNumber: 4)
+    }
+    if !self.chunkHashes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunkHashes, fieldNumber: 5)
+    }
+    if !self.root.isEmpty {
+      try visitor.visitSingularBytesField(value: self.root, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_FileEntry, rhs: Hark_V1_FileEntry) -> Bool {
+    if lhs.path != rhs.path {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.chunkSize != rhs.chunkSize {return false}
+    if lhs.chunkHashes != rhs.chunkHashes {return false}
+    if lhs.root != rhs.root {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,260 @@
+import HarkCrypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One file being received (PROTOCOL.md §10.5): a part file
+/// `<target>/.hark-partial/<manifest ID hex>/<entry index>.part` written chunk by chunk with
+/// pwrite, and a bitmap file `<entry index>.bitmap` next to it recording which chunks are
+/// verified and durably written. Made by `FetchTarget.stage(entry:)`.
+///
+/// Bitmap file layout (all integers little-endian):
+///
+///     0   8 B  magic "HARKPRT1"
+///     8  32 B  manifest ID
+///    40  32 B  file root of the entry
+///    72   8 B  file size
+///    80   4 B  chunk size
+///    84   4 B  chunk count n
+///    88       ceil(n / 8) B ChunkBitmap bytes (bit i = chunk i verified and written)
+///
+/// On open, a bitmap whose header does not match the manifest, or a part file that is not a
+/// regular file of exactly the entry's size, is discarded and the file restarts from nothing.
+/// A matching one is trusted: resumed chunks are neither read nor re-hashed.
+///
+/// Not thread-safe: one owner. Dropping the object without `flush()` behaves like a crash: the
+/// chunks written since the last flush are fetched again on resume.
+public final class StagedFile {
+    /// What this object did; counts only since it was opened.
+    public struct Stats: Sendable, Equatable {
+        /// Chunks hashed (on arrival, and by `rehashOnCommit`).
+        public var chunksHashed = 0
+        /// Bytes hashed.
+        public var bytesHashed: UInt64 = 0
+        /// Bytes of chunk data read back from the part file (only `rehashOnCommit` reads).
+        public var bytesReadForVerification: UInt64 = 0
+        /// Chunks written with pwrite (all-zero chunks are not written: the part file is sparse).
+        public var chunksWritten = 0
+        /// Chunks taken as verified from a persisted bitmap when the file was opened.
+        public var chunksResumed = 0
+        /// Bitmap persists.
+        public var flushes = 0
+    }
+
+    static let magic = Array("HARKPRT1".utf8)
+    static let headerBytes = 88
+
+    public let entryIndex: Int
+    public let entry: ManifestEntry
+    /// Verified chunks (local indices 0 ..< entry.chunkCount).
+    public private(set) var have: ChunkBitmap
+    public private(set) var stats = Stats()
+    /// True once `commit` moved the file into place.
+    public private(set) var isCommitted = false
+
+    private let target: FetchTarget
+    private let part: Descriptor
+    private let bitmapFile: Descriptor
+    private let partName: String
+    private let bitmapName: String
+    private var unflushed = 0
+
+    /// Chunks still missing.
+    public var missingCount: Int { entry.chunkCount - have.setCount }
+    public var isComplete: Bool { have.isFull }
+
+    init(target: FetchTarget, entryIndex: Int) throws(FileError) {
+        self.target = target
+        self.entryIndex = entryIndex
+        entry = target.manifest.entries[entryIndex]
+        partName = "\(entryIndex).part"
+        bitmapName = "\(entryIndex).bitmap"
+        let shownPart = target.directoryPath + "/" + FileDomain.stagingFolder + "/" + target.stagingName + "/" + partName
+        if !target.options.force, try target.destinationExists(entry: entryIndex) {
+            throw .alreadyExists(entry.displayName)
+        }
+        let header = Self.header(manifest: target.manifest.id, entry: entry)
+        if let resumed = try Self.resume(staging: target.staging.raw, partName: partName, bitmapName: bitmapName,
+                                         header: header, entry: entry, shownPart: shownPart) {
+            (part, bitmapFile, have) = resumed
+            stats.chunksResumed = have.setCount
+            return
+        }
+        // Fresh start: drop leftovers (ignore "not there"), then create both with O_EXCL.
+        _ = unlinkat(target.staging.raw, partName, 0)
+        _ = unlinkat(target.staging.raw, bitmapName, 0)
+        let pfd = openAt(target.staging.raw, partName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard pfd >= 0 else { throw ioError("create", shownPart) }
+        part = Descriptor(pfd)
+        guard ftruncate(pfd, off_t(entry.size)) == 0 else { throw ioError("truncate", shownPart) }
+        let bfd = openAt(target.staging.raw, bitmapName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard bfd >= 0 else { throw ioError("create", shownPart) }
+        bitmapFile = Descriptor(bfd)
+        have = ChunkBitmap(count: entry.chunkCount)
+        try pwriteFully(bfd, header + have.bytes, offset: 0, path: bitmapName)
+    }
+
+    static func header(manifest: ManifestID, entry: ManifestEntry) -> [UInt8] {
+        var h = magic
+        h += manifest.bytes
+        h += entry.root
+        h += littleEndian(entry.size, bytes: 8)
+        h += littleEndian(UInt64(entry.chunkSize), bytes: 4)
+        h += littleEndian(UInt64(entry.chunkCount), bytes: 4)
+        return h
+    }
+
+    private static func resume(staging: Int32, partName: String, bitmapName: String, header: [UInt8],
+                               entry: ManifestEntry, shownPart: String) throws(FileError) -> (Descriptor, Descriptor, ChunkBitmap)? {
+        let bfd = openAt(staging, bitmapName, O_RDWR | O_NOFOLLOW)
+        guard bfd >= 0 else { return nil }
+        let bitmapFile = Descriptor(bfd)
+        let length = headerBytes + (entry.chunkCount + 7) / 8
+        var bytes = [UInt8](repeating: 0, count: length + 1)   // one more byte: detect a longer file
+        let n = try preadFully(bfd, into: &bytes, count: length + 1, offset: 0, path: bitmapName)
+        guard n == length, Array(bytes[0..<headerBytes]) == header,
+              let bitmap = ChunkBitmap(count: entry.chunkCount, bytes: Array(bytes[headerBytes..<length])) else { return nil }
+        let pfd = openAt(staging, partName, O_RDWR | O_NOFOLLOW)
+        guard pfd >= 0 else { return nil }
+        let part = Descriptor(pfd)
+        let status = try fileStatus(pfd, path: shownPart)
+        guard status.isRegular, status.size == entry.size else { return nil }
+        return (part, bitmapFile, bitmap)
+    }
+
+    /// Verifies chunk `index` (local to this entry) against the manifest and writes it at its
+    /// offset. A chunk already held is ignored without hashing. Persists the bitmap every
+    /// `flushEveryChunks` new chunks.
+    /// - Returns: true when the chunk was new.
+    /// - Throws: `.chunkOutOfRange`, `.wrongChunkLength`, `.chunkHashMismatch` (nothing is
+    ///   written; the sender is corrupt or lying), `.io`.
+    @discardableResult
+    public func write(chunk index: Int, data: [UInt8]) throws(FileError) -> Bool {
+        precondition(!isCommitted, "write after commit")
+        guard index >= 0 && index < entry.chunkCount else { throw .chunkOutOfRange(entry: entryIndex, chunk: index) }
+        if have.contains(index) { return false }
+        let expected = entry.chunkLength(index)
+        guard data.count == expected else {
+            throw .wrongChunkLength(entry: entryIndex, chunk: index, expected: expected, actual: data.count)
+        }
+        stats.chunksHashed += 1
+        stats.bytesHashed += UInt64(data.count)
+        let hash = MerkleTree.chunkHash(data)
+        guard hash == entry.chunkHash(index) else {
+            throw .chunkHashMismatch(entry: entryIndex, chunk: index)
+        }
+        // Only chunk `index`'s own bytes are ever written to its range, so a range that still
+        // holds zeros (a hole of the ftruncated file) is already right for an all-zero chunk.
+        // Cheap test first (almost all data has a non-zero first or last byte), then the hash.
+        let allZero = data.first == 0 && data.last == 0 && hash == zeroHash(length: expected)
+        if !allZero {
+            try pwriteFully(part.raw, data, offset: entry.chunkOffset(index), path: partName)
+            stats.chunksWritten += 1
+        }
+        have.insert(index)
+        unflushed += 1
+        if unflushed >= target.options.flushEveryChunks { try flush() }
+        return true
+    }
+
+    /// Makes every chunk written so far durable and records it in the bitmap:
+    /// fdatasync(part), write the bitmap, fdatasync(bitmap). Cheap when nothing is new.
+    /// - Throws: `.io`.
+    public func flush() throws(FileError) {
+        guard unflushed > 0 else { return }
+        guard fsyncData(part.raw) else { throw ioError("sync", partName) }
+        try pwriteFully(bitmapFile.raw, have.bytes, offset: UInt64(Self.headerBytes), path: bitmapName)
+        guard fsyncData(bitmapFile.raw) else { throw ioError("sync", bitmapName) }
+        unflushed = 0
+        stats.flushes += 1
+    }
+
+    /// Finishes the file: checks every chunk is verified and the root of the manifest's chunk
+    /// hashes matches the entry root (no file data is read unless `rehashOnCommit`), sets the
+    /// mode (manifest mode & modeMask | 0o400), persists the bitmap, fsyncs, creates the destination's folders
+    /// (mkdirat, O_NOFOLLOW per component) and renames the part file into place: without
+    /// `force` with renameat2(RENAME_NOREPLACE) or link+unlink, so an existing file is never
+    /// replaced even if it appeared during the fetch; with `force` with renameat, which replaces
+    /// a file or a symlink (never following it). Then removes the bitmap and fsyncs the folder.
+    /// - Returns: the destination relative to the target folder ("/"-joined, raw).
+    /// - Throws: `.incomplete`, `.rootMismatch`, `.alreadyExists` (the part file stays, complete,
+    ///   and resumes), `.unsafeTarget`, `.chunkHashMismatch` if `rehashOnCommit` finds a damaged
+    ///   part file (its bit is cleared so the chunk is fetched again), `.io`.
+    @discardableResult
+    public func commit() throws(FileError) -> String {
+        precondition(!isCommitted, "commit twice")
+        guard have.isFull else { throw .incomplete(entry: entryIndex, missing: missingCount) }
+        guard MerkleTree.fileRoot(size: entry.size, chunkSize: entry.chunkSize, flatHashes: entry.chunkHashes) == entry.root else {
+            throw .rootMismatch(entry: entryIndex)
+        }
+        if target.options.rehashOnCommit { try rehashAll() }
+        // Record everything first, so a commit that fails (destination appeared, unsafe
+        // folder) leaves a part file that resumes complete.
+        try flush()
+        let mode = (entry.mode & target.options.modeMask) | 0o400
+        guard fchmod(part.raw, mode_t(mode)) == 0 else { throw ioError("chmod", partName) }
+        guard fsync(part.raw) == 0 else { throw ioError("sync", partName) }
+        let shown = entry.relativePath
+        guard let folder = try openFolder(target.root, entry.path.dropLast(), create: true, shownAs: shown) else {
+            throw ioError("open", shown, ENOENT)
+        }
+        let name = entry.path.last!
+        if target.options.force {
+            guard renameat(target.staging.raw, partName, folder.raw, name) == 0 else { throw ioError("rename", shown) }
+        } else {
+            try renameNoReplace(target.staging.raw, partName, folder.raw, name, shownAs: shown)
+        }
+        isCommitted = true
+        _ = unlinkat(target.staging.raw, bitmapName, 0)
+        _ = fsync(folder.raw)
+        return shown
+    }
+
+    /// Deletes the part file and the bitmap (an abandoned fetch).
+    public func discard() {
+        guard !isCommitted else { return }
+        _ = unlinkat(target.staging.raw, partName, 0)
+        _ = unlinkat(target.staging.raw, bitmapName, 0)
+    }
+
+    private var zeroHashes: [Int: [UInt8]] = [:]   // at most two lengths: chunkSize and the last
+
+    private func zeroHash(length: Int) -> [UInt8] {
+        if let h = zeroHashes[length] { return h }
+        let h = MerkleTree.chunkHash([UInt8](repeating: 0, count: length))
+        zeroHashes[length] = h
+        return h
+    }
+
+    private func rehashAll() throws(FileError) {
+        var buffer = [UInt8](repeating: 0, count: min(entry.chunkSize, Int(max(entry.size, 1))))
+        for i in 0..<entry.chunkCount {
+            let length = entry.chunkLength(i)
+            let n = try preadFully(part.raw, into: &buffer, count: length, offset: entry.chunkOffset(i), path: partName)
+            stats.bytesReadForVerification += UInt64(n)
+            stats.chunksHashed += 1
+            stats.bytesHashed += UInt64(n)
+            let data = n == buffer.count ? buffer : Array(buffer[0..<n])
+            guard n == length, MerkleTree.chunkHash(data) == entry.chunkHash(i) else {
+                // Restore the invariant "a range holds only its chunk's bytes or zeros".
+                try pwriteFully(part.raw, [UInt8](repeating: 0, count: length), offset: entry.chunkOffset(i), path: partName)
+                var fresh = ChunkBitmap(count: entry.chunkCount)
+                for j in 0..<entry.chunkCount where j != i && have.contains(j) { fresh.insert(j) }
+                have = fresh
+                unflushed += 1
+                try flush()
+                throw .chunkHashMismatch(entry: entryIndex, chunk: i)
+            }
+        }
+    }
+}
+
+func fsyncData(_ fd: Int32) -> Bool {
+    #if os(Linux)
+    return fdatasync(fd) == 0
+    #else
+    return fsync(fd) == 0
+    #endif
+}
