@@ -20,6 +20,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	tests/cli.sh
+	tests/examples.sh
 	scripts/check-docs-current.sh
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
