@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the scripts in examples/ against two real daemons on 127.0.0.1 (no discovery): the cron
 # disk-space alert, the CI notification, the !uptime bot and desktop notifications (with a
-# stand-in notify-send that records its arguments). Ends with "N passed, M failed".
+# stand-in notify-send that records its arguments); then `hark chat` in a pseudo-terminal
+# (tests/chat_tty.py). Ends with "N passed, M failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
@@ -66,6 +67,11 @@ HARK_HOME=$B hark send ops 'build $(whoami) `id` done'
 notified() { grep -qxF 'build $(whoami) `id` done' "$T/notified" 2>/dev/null; }
 wait_until 10 notified && ok "desktop-notify called notify-send with the text as one argument, unexpanded" || { not_ok "notify-send not called right: $(cat "$T/notified" 2>/dev/null)"; cat "$T/notify.err"; }
 grep -qxF "bob in ops" "$T/notified" 2>/dev/null && ok "…with sender and group as the title" || not_ok "title: $(head -3 "$T/notified" 2>/dev/null)"
+
+# hark chat in a pseudo-terminal (tests/chat_tty.py): history, live messages, typing, sending.
+HARK_HOME=$A hark send ops "history line one" >/dev/null
+if python3 "$ROOT/tests/chat_tty.py" "$HARK" "$A" "$B" ops >"$T/chat.out" 2>&1; then ok "hark chat in a terminal: $(tail -1 "$T/chat.out")"
+else not_ok "hark chat in a terminal:"; cat "$T/chat.out"; fi
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
