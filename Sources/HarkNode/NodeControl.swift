@@ -165,7 +165,7 @@ extension Node {
         StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
                      tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
                      groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
-                     pid: Int(getpid()))
+                     pid: Int(getpid()), staticPeers: configuration.staticPeers)
     }
 
     func peers() -> [PeerView] {
@@ -178,7 +178,7 @@ extension Node {
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
                                 lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
-                                equivocated: forked.contains(id.key)))
+                                equivocated: forked.contains(id.key), listenPort: info.listenPort))
         }
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }

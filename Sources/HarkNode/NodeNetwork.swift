@@ -236,6 +236,7 @@ extension Node {
         info.address = remote
         info.source = source
         info.lastSeenMs = now
+        info.listenPort = Int(hello.listenPort)
         peerInfo[hello.peerID] = info
         do {
             try store.upsertPeer(key: hello.peerID.key, displayName: hello.displayName, address: remote, seenMs: now)
