@@ -25,7 +25,7 @@ struct Hark: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
             GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
-            VerifyCommand.self, ExportCommand.self, ImportCommand.self,
+            VerifyCommand.self, ExportCommand.self, ImportCommand.self, DoctorCommand.self,
         ]
     )
 
