@@ -806,6 +806,10 @@ enum Firewall {
     }
 
     static func acceptCommand(chain: FirewallChain, proto: String, port: Int) -> String {
+        // iptables-nft keeps its rules in nft tables `ip filter` / `ip6 filter`, chains in capitals
+        if chain.isNft, chain.table == "filter", chain.name == chain.name.uppercased(), chain.family == "ip" || chain.family == "ip6" {
+            return "sudo \(chain.family == "ip6" ? "ip6tables" : "iptables") -I \(chain.name) -p \(proto) --dport \(port) -j ACCEPT"
+        }
         if chain.isNft {
             return "sudo nft insert rule \(chain.family) \(chain.table) \(chain.name) \(proto) dport \(port) accept"
         }
