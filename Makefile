@@ -24,6 +24,7 @@ test: deps
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
+	tests/lab/doctor.sh
 	tests/lab/replication.sh
 
 unit-test:
@@ -33,6 +34,7 @@ unit-test:
 
 lab-test: build
 	tests/lab/two-host.sh
+	tests/lab/doctor.sh
 	tests/lab/replication.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
