@@ -27,7 +27,7 @@ struct DoctorCommand: ParsableCommand {
             the daemon's TCP port or UDP 5353, when readable); port (the daemon's TCP port \
             answers on this host's addresses); link-local (fe80:: peer addresses without a \
             %scope); peers (known peers without a channel: one TCP connect of at most 2 s to \
-            each, at most 32).
+            each, at most 32; it fails when no peer has a channel and one is unreachable).
 
             Sends no mDNS and connects only to this host and to peers the daemon already knows. \
             With --json it prints one JSON object: {"ok", "failed", "warnings", "checks": \
