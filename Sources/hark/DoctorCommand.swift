@@ -294,23 +294,29 @@ struct Doctor {
                                    details: details)
             }
             if !inspection.readAny {
-                return DoctorCheck(name: "firewall", status: .skip, finding: "no nft or iptables to inspect", details: details)
+                return DoctorCheck(name: "firewall", status: .skip,
+                                   finding: details.isEmpty ? "no nft or iptables to inspect" : "cannot read the firewall rules",
+                                   details: details)
             }
         }
         var blocked: [String] = [], blockedWhat: [String] = []
         var policyOnly: [String] = []
         var fixes: [String] = []
         for t in targets {
+            // a drop policy is fine when some chain (ufw's, say, jumped to) accepts the port
+            let acceptedSomewhere = inspection.chains.contains {
+                if case .accepted = $0.verdict(proto: t.proto, port: t.port) { return true } else { return false }
+            }
             for chain in inspection.chains {
                 switch chain.verdict(proto: t.proto, port: t.port) {
                 case .dropped(let rule):
                     blocked.append("\(t.what) is dropped by \(chain.source) chain \(chain.name): \(rule)")
                     blockedWhat.append(t.what)
                     fixes.append(Firewall.acceptCommand(chain: chain, proto: t.proto, port: t.port))
-                case .policyDrop:
+                case .policyDrop where !acceptedSomewhere:
                     policyOnly.append("\(chain.source) chain \(chain.name) has policy drop and no rule accepts \(t.what)")
                     fixes.append(Firewall.acceptCommand(chain: chain, proto: t.proto, port: t.port))
-                case .accepted, .noMatch:
+                case .accepted, .noMatch, .policyDrop:
                     break
                 }
             }
@@ -363,8 +369,8 @@ struct Doctor {
         if !dropped.isEmpty {
             return DoctorCheck(name: "port", status: .fail,
                                finding: "TCP \(port) does not answer on \(dropped.joined(separator: ", ")): a firewall drops it",
-                               fix: "allow TCP port \(port) in: sudo nft insert rule inet filter input tcp dport \(port) accept "
-                                   + "(iptables: sudo iptables -I INPUT -p tcp --dport \(port) -j ACCEPT)",
+                               fix: "allow TCP port \(port) in the firewall (the firewall check names the rule), e.g. "
+                                   + "sudo iptables -I INPUT -p tcp --dport \(port) -j ACCEPT",
                                details: details)
         }
         if !refused.isEmpty || !other.isEmpty {
@@ -750,8 +756,10 @@ struct FirewallChain {
     var rules: [Rule] = []
 
     /// The first general rule for (proto, port) decides; else the policy of an input chain.
+    /// In a chain reached only by jumps (whose conditions are not followed), only rules that
+    /// name the port count: a bare `-j DROP` there is usually behind other tests.
     func verdict(proto: String, port: Int) -> Outcome {
-        for r in rules where r.applies(proto: proto, port: port) {
+        for r in rules where r.applies(proto: proto, port: port) && (isInputHook || r.ports != nil) {
             return r.verdict == .drop ? .dropped(r.text) : .accepted
         }
         return isInputHook && policyDrop ? .policyDrop : .noMatch
@@ -1024,45 +1032,63 @@ enum Tool {
         return nil
     }
 
-    /// Runs `path args` with LC_ALL=C; kills it (by its PID) after `timeoutMs`.
+    /// Runs `path args` with LC_ALL=C and stdin from /dev/null; kills it (by its PID) after
+    /// `timeoutMs`. posix_spawn and poll, not Foundation's Process, whose exit detection could
+    /// miss a child that ended quickly.
     static func run(_ path: String, _ args: [String], timeoutMs: Int) -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { return Result(status: nil, stdout: "", stderr: "pipe: \(errnoText())") }
+        guard pipe(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            return Result(status: nil, stdout: "", stderr: "pipe: \(errnoText())")
+        }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)   // dup2 clears close-on-exec
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         var env = ProcessInfo.processInfo.environment
         env["LC_ALL"] = "C"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return Result(status: nil, stdout: "", stderr: "\(error)") }
-        // read both pipes while it runs (a full pipe would block it)
-        let outData = DataBox(), errData = DataBox()
-        let readers = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                let d = pipe.fileHandleForReading.readDataToEndOfFile()
-                box.data.withLock { $0 = d }
-                readers.leave()
-            }
-        }
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        var status: Int32?
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-        } else {
-            status = p.terminationStatus
-        }
-        _ = readers.wait(timeout: .now() + 1)
-        return Result(status: status, stdout: String(decoding: outData.data.withLock { $0 }, as: UTF8.self),
-                      stderr: String(decoding: errData.data.withLock { $0 }, as: UTF8.self))
-    }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(outPipe[1]); close(errPipe[1])
+        defer { close(outPipe[0]); close(errPipe[0]) }
+        guard rc == 0 else { return Result(status: nil, stdout: "", stderr: "\(path): \(String(cString: strerror(rc)))") }
 
-    private final class DataBox: Sendable { let data = Mutex<Data>(Data()) }
+        var out: [UInt8] = [], err: [UInt8] = []
+        var open: [Int32] = [outPipe[0], errPipe[0]]
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMs) * 1_000_000
+        var timedOut = false
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now >= deadline { timedOut = true; break }
+            var pfds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let n = poll(&pfds, nfds_t(pfds.count), Int32(max(1, (deadline - now) / 1_000_000)))
+            if n < 0 { if errno == EINTR { continue }; break }
+            for pfd in pfds where pfd.revents != 0 {
+                let got = chunk.withUnsafeMutableBytes { read(pfd.fd, $0.baseAddress, $0.count) }
+                if got > 0 {
+                    if pfd.fd == outPipe[0] { out += chunk[0..<got] } else { err += chunk[0..<got] }
+                    if out.count + err.count > 16 << 20 { timedOut = true; break }   // more than any ruleset
+                } else if got == 0 || (errno != EINTR && errno != EAGAIN) {
+                    open.removeAll { $0 == pfd.fd }
+                }
+            }
+            if timedOut { break }
+        }
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        return Result(status: timedOut || !exited ? nil : (status >> 8) & 0xff,
+                      stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
 }
 
 /// A NUL-terminated C buffer as a String.
