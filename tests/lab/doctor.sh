@@ -60,6 +60,16 @@ doctor h1
 case "$(check firewall) $(text firewall)" in fail*"UDP 5353"*"udp dport 5353 drop"*) ok "an nft rule dropping UDP 5353 is reported, with the fix";;
   *) not_ok "nft udp 5353: $(check firewall): $(text firewall)";; esac
 "$LAB" exec h1 nft delete table inet doctortest
+# a drop policy, ufw-style: rules in chains jumped to; a bare DROP in another chain is not a finding
+"$LAB" exec h1 sh -c 'iptables -w -N doctor-user && iptables -w -N doctor-deny && iptables -w -A doctor-deny -j DROP &&
+  iptables -w -A INPUT -j doctor-user && iptables -w -P INPUT DROP'
+doctor h1
+case "$(check firewall) $(text firewall)" in warn*"policy drop"*"iptables -I INPUT -p tcp --dport $PORT1 -j ACCEPT"*) ok "an input policy of drop with no accept for the port is a warning, with the fix";;
+  *) not_ok "policy drop: $(check firewall): $(text firewall)";; esac
+"$LAB" exec h1 sh -c "iptables -w -A doctor-user -p tcp --dport $PORT1 -j ACCEPT && iptables -w -A doctor-user -p udp -m multiport --dports 80,5353 -j ACCEPT"
+doctor h1
+[ "$(check firewall)" = ok ] && ok "…and ok once a jumped-to chain accepts TCP $PORT1 and UDP 5353" || not_ok "policy drop with accepts: $(check firewall): $(text firewall)"
+"$LAB" exec h1 sh -c 'iptables -w -P INPUT ACCEPT && iptables -w -F && iptables -w -X'
 doctor h1
 [ "$(check firewall)" = ok ] && [ "$(check port)" = ok ] && ok "with the rules gone, firewall and port are ok again" || not_ok "after removing rules: $(check firewall) $(check port)"
 
