@@ -25,6 +25,7 @@ test: deps
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh
 	tests/lab/two-host.sh
+	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
 
@@ -35,6 +36,7 @@ unit-test:
 
 lab-test: build
 	tests/lab/two-host.sh
+	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
 

@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "hark", dependencies: [
-            "HarkNode", "HarkControl", "HarkCrypto",
+            "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

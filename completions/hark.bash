@@ -173,13 +173,13 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|verify|export|import|help)
+    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|verify|export|import|doctor|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence verify export import help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence verify export import doctor help' -- "${cur}"))
         ;;
     esac
 }
@@ -556,6 +556,21 @@ _hark_import() {
     repeating_options=()
     non_repeating_options=(--home)
     __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_doctor() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in

@@ -39,6 +39,23 @@ expect 67 "send with no daemon runs a short-lived node, which knows no group ops
 expect 69 "log with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops
 grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
+# hark doctor (issue 5 item 9): one JSON document; exit 69 when a check fails
+doctor_check() {  # FILE NAME FIELD: a field of one check in a doctor --json report
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={c["name"]: c for c in r["checks"]}[sys.argv[2]]; print(c.get(sys.argv[3]) or "")' "$@"
+}
+expect 69 "doctor with no daemon running exits 69" env HARK_HOME="$A" "$HARK" doctor --json
+python3 -m json.tool "$T/out" >/dev/null && [ "$(wc -l <"$T/out")" = 1 ] && ok "doctor --json prints one valid JSON document" || not_ok "doctor --json: $(head -c 300 "$T/out")"
+[ "$(doctor_check "$T/out" daemon status)" = fail ] && doctor_check "$T/out" daemon fix | grep -q "hark daemon" \
+  && ok "…the daemon check fails and says to start hark daemon" || not_ok "daemon check: $(doctor_check "$T/out" daemon finding)"
+[ "$(doctor_check "$T/out" home status)" = ok ] && ok "…the home check passes (0700, keys 0600)" || not_ok "home check: $(doctor_check "$T/out" home finding)"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["ok"] is False and r["failed"] >= 1 and all(c["status"] in ("ok","warn","fail","skip") and c["finding"] for c in r["checks"]) else 1)' "$T/out" \
+  && ok "…every check has a status and a finding; ok is false" || not_ok "doctor report shape: $(cat "$T/out")"
+expect 69 "doctor on a home without identity exits 69" env HARK_HOME="$T/none" "$HARK" doctor
+grep -q "^fail  home .*no hark" "$T/out" && grep -q "fix: .*hark init" "$T/out" && ok "…and says to run hark init" || not_ok "doctor text: $(cat "$T/out")"
+chmod 755 "$A"
+env HARK_HOME="$A" "$HARK" doctor --json >"$T/out" 2>/dev/null
+[ "$(doctor_check "$T/out" home status)" = warn ] && doctor_check "$T/out" home fix | grep -q "chmod 700" && ok "doctor warns about a home readable by others, fix chmod 700" || not_ok "home 755: $(doctor_check "$T/out" home finding)"
+chmod 700 "$A"
 
 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/a.log" & PIDS+=($!)
 wait_until 10 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 || { not_ok "daemon a did not start"; cat "$T/a.log"; }
@@ -129,6 +146,18 @@ expect 0 "log --limit 1" env HARK_HOME="$B" "$HARK" log ops --limit 1
 [ "$(wc -l <"$T/out")" = 1 ] && ok "…prints one line" || not_ok "log --limit 1 printed $(wc -l <"$T/out") lines"
 expect 0 "log piped into head exits quietly" sh -c "HARK_HOME='$B' '$HARK' log ops | head -1 >/dev/null; exit \${PIPESTATUS:-0}"
 [ ! -s "$T/err" ] && ok "…with nothing on stderr" || not_ok "stderr: $(cat "$T/err")"
+env HARK_HOME="$A" "$HARK" doctor --json >"$T/out" 2>"$T/err"
+python3 -m json.tool "$T/out" >/dev/null && [ "$(doctor_check "$T/out" daemon status)" = ok ] && ok "doctor with a daemon: the daemon check passes" || not_ok "doctor with a daemon: $(head -c 300 "$T/out") $(head -c 300 "$T/err")"
+[ "$(doctor_check "$T/out" discovery status)" = warn ] && ok "…and warns that the daemon runs with --no-discovery" || not_ok "discovery check: $(doctor_check "$T/out" discovery finding)"
+[ "$(doctor_check "$T/out" peers status)" = ok ] && ok "…and every known peer is connected" || not_ok "peers check: $(doctor_check "$T/out" peers finding)"
+# An unscoped link-local --peer: the kernel refuses to connect (EINVAL) without sending anything.
+D="$T/d"; env HARK_HOME="$D" "$HARK" init --name dave >/dev/null
+env HARK_HOME="$D" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer '[fe80::1]:7411' 2>"$T/d.log" & PIDS+=($!); DPID=$!
+wait_until 10 env HARK_HOME="$D" "$HARK" status >/dev/null 2>&1
+expect 69 "doctor with a link-local --peer without a scope exits 69" env HARK_HOME="$D" "$HARK" doctor --json
+[ "$(doctor_check "$T/out" link-local status)" = fail ] && doctor_check "$T/out" link-local fix | grep -q "fe80::1%" \
+  && ok "…the link-local check fails and shows the address with a scope" || not_ok "link-local check: $(doctor_check "$T/out" link-local finding)"
+kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null
 expect 0 "peers --json" env HARK_HOME="$A" "$HARK" peers --json
 python3 -c 'import json,sys; p=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if p and p[0]["connected"] and p[0]["display_name"]=="bob" else 1)' "$T/out" \
   && ok "peers --json lists bob as connected" || not_ok "peers --json: $(cat "$T/out")"

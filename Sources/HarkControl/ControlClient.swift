@@ -68,6 +68,14 @@ public final class ControlClient {
 
     deinit { close(fd) }
 
+    /// Makes every later read and write on the socket fail (`ClientError.io`) after `ms`
+    /// milliseconds without progress, instead of waiting for a hung daemon forever.
+    public func setTimeout(ms: Int) {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Sends one request and waits for its response.
     /// - Throws: `ClientError.remote` when the daemon reports an error; other `ClientError`s on I/O failure.
     public func call<P: Codable & Sendable, R: Codable & Sendable>(_ method: String, _ params: P, as: R.Type) throws -> R {

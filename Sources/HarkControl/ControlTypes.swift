@@ -20,11 +20,13 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var presence: String = "online"
     /// What became of the datagrams that arrived since the daemon started.
     public var datagrams: DatagramCountersView = DatagramCountersView()
+    /// The `--peer` addresses the daemon was started with, as given (absent from older daemons).
+    public var staticPeers: [String]?
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
-                connectedPeers: Int, groups: Int, home: String, version: String, pid: Int) {
+                connectedPeers: Int, groups: Int, home: String, version: String, pid: Int, staticPeers: [String]? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort
         self.discovery = discovery; self.connectedPeers = connectedPeers; self.groups = groups; self.home = home
-        self.version = version; self.pid = pid
+        self.version = version; self.pid = pid; self.staticPeers = staticPeers
     }
 }
 
@@ -75,11 +77,14 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var presence: String = "offline"
     /// The status text of the peer's latest heartbeat.
     public var statusText: String?
+    /// The TCP port the peer said (in its handshake) it accepts channels on; with the host of
+    /// `address` it gives where to reach it, even when `address` is an inbound channel's.
+    public var listenPort: Int?
     public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
-                direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false) {
+                direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false, listenPort: Int? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected
         self.address = address; self.direction = direction; self.source = source; self.lastSeenMs = lastSeenMs
-        self.equivocated = equivocated
+        self.equivocated = equivocated; self.listenPort = listenPort
     }
 }
 

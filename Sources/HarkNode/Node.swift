@@ -94,6 +94,8 @@ public actor Node {
         var address: String?
         var source: String?
         var lastSeenMs: Int64
+        /// The port the peer accepts channels on, from its handshake.
+        var listenPort: Int?
     }
 
     /// Opens the store and loads the identity. Does no network I/O yet.

@@ -211,7 +211,7 @@ extension Node {
         var s = StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
                              tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
                              groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
-                             pid: Int(getpid()))
+                             pid: Int(getpid()), staticPeers: configuration.staticPeers)
         s.udpPort = udpPort
         s.presence = ownPresence.state == .away ? "away" : "online"
         var d = DatagramCountersView()
@@ -235,7 +235,7 @@ extension Node {
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
                                 lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
-                                equivocated: forked.contains(id.key)))
+                                equivocated: forked.contains(id.key), listenPort: info.listenPort))
             let presence = presenceView(of: id)
             out[out.count - 1].presence = presence.state
             out[out.count - 1].statusText = presence.statusText

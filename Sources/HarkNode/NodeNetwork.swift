@@ -61,10 +61,12 @@ extension Node {
     nonisolated static func describe(_ address: SocketAddress) -> String {
         switch address {
         case .v4: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-        case .v6:
+        case let .v6(a):
             let ip = address.ipAddress ?? "?"
             if ip.hasPrefix("::ffff:"), ip.contains(".") { return "\(ip.dropFirst(7)):\(address.port ?? 0)" }
-            return "[\(ip)]:\(address.port ?? 0)"
+            // a link-local address is ambiguous without its interface: keep the scope (`%2`)
+            let scope = a.address.sin6_scope_id
+            return "[\(ip)\(scope != 0 && !ip.contains("%") ? "%\(scope)" : "")]:\(address.port ?? 0)"
         default: return "\(address)"
         }
     }
@@ -236,6 +238,7 @@ extension Node {
         info.address = remote
         info.source = source
         info.lastSeenMs = now
+        info.listenPort = Int(hello.listenPort)
         peerInfo[hello.peerID] = info
         // The address to dial it at later: for an inbound channel, its IP with the port it listens on.
         var dialable = remote

@@ -7,7 +7,7 @@ enum Exit {
     static let usage = ExitCode(64)        // EX_USAGE
     static let dataError = ExitCode(65)    // EX_DATAERR
     static let noUser = ExitCode(67)       // EX_NOUSER: unknown group or peer
-    static let unavailable = ExitCode(69)  // EX_UNAVAILABLE: no daemon
+    static let unavailable = ExitCode(69)  // EX_UNAVAILABLE: no daemon; hark doctor: a check failed
     static let software = ExitCode(70)     // EX_SOFTWARE
     static let osError = ExitCode(71)      // EX_OSERR: the daemon cannot listen (port in use…)
     static let cantCreate = ExitCode(73)   // EX_CANTCREAT

@@ -17,7 +17,7 @@ struct Hark: AsyncParsableCommand {
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
             in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
 
-            Exit codes: 0 ok, 64 usage, 65 bad data, 67 unknown group or message, 69 no daemon, \
+            Exit codes: 0 ok, 64 usage, 65 bad data, 67 unknown group or message, 69 no daemon (hark doctor: a check failed), \
             70 internal error, 71 the daemon cannot listen, 73 identity exists already, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \
             or another daemon runs on this home, 77 permission denied, 78 no identity (run hark init).
@@ -27,7 +27,7 @@ struct Hark: AsyncParsableCommand {
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
             GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
             ReadCommand.self, WatchCommand.self, ChatCommand.self, PresenceCommand.self,
-            VerifyCommand.self, ExportCommand.self, ImportCommand.self,
+            VerifyCommand.self, ExportCommand.self, ImportCommand.self, DoctorCommand.self,
         ]
     )
 
