@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import HarkControl
 #if canImport(Glibc)
@@ -90,38 +91,50 @@ struct WatchCommand: ParsableCommand {
     }
 
     /// Runs the hook through /bin/sh -c with the message in the environment only; waits for it
-    /// (bounded by `timeoutMs`, then SIGKILL).
+    /// (bounded by `timeoutMs`, then SIGKILL by its PID). posix_spawn and waitpid, not Foundation's
+    /// Process, whose exit detection can miss a child that ends quickly.
     func runHook(_ command: String, message m: MessageView, groupName: String?, timeoutMs: Int64) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
         var env = ProcessInfo.processInfo.environment
         env["HARK_EVENT"] = "message"
         env["HARK_GROUP"] = groupName ?? m.group
         env["HARK_GROUP_ID"] = m.group
         env["HARK_MESSAGE_ID"] = m.id
-        env["HARK_TEXT"] = m.text.replacingOccurrences(of: "\0", with: "")
-        env["HARK_SENDER"] = m.authorName.replacingOccurrences(of: "\0", with: "")
+        env["HARK_TEXT"] = m.text
+        env["HARK_SENDER"] = m.authorName
         env["HARK_SENDER_ID"] = m.author
         env["HARK_SENDER_FINGERPRINT"] = m.authorFingerprint
         env["HARK_WALL_MS"] = String(m.wallMs)
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            printError("hark: cannot run --exec command: \(error)")
+        // A C environment string ends at NUL: drop NULs rather than cut the text short.
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value.replacingOccurrences(of: "\0", with: ""))") } + [nil]
+        let words: [String] = ["/bin/sh", "-c", command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp)
+        guard rc == 0 else {
+            printError("hark: cannot run --exec command: \(String(cString: strerror(rc)))")
             return
         }
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            printError("hark: --exec command killed after \(timeoutMs) ms (message \(m.id.prefix(8)))")
-            return
+        var status: Int32 = 0
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMs) * 1_000_000
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return }
+            if DispatchTime.now().uptimeNanoseconds >= deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                printError("hark: --exec command killed after \(timeoutMs) ms (message \(m.id.prefix(8)))")
+                return
+            }
+            usleep(5_000)
         }
-        if process.terminationStatus != 0 {
-            printError("hark: --exec command exited with \(process.terminationStatus) (message \(m.id.prefix(8)))")
-        }
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        if code != 0 { printError("hark: --exec command exited with \(code) (message \(m.id.prefix(8)))") }
     }
 }
 
@@ -147,7 +160,6 @@ extension Duration {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
-            if suffix == "s", number.hasSuffix("m") { continue }
             guard let v = Double(number), v > 0, v * Double(scale) < 9e15 else { return nil }
             return Int64((v * Double(scale)).rounded())
         }
