@@ -36,6 +36,10 @@ public struct CausalGraph: Sendable {
     /// Forks seen so far, in the order they were found.
     public private(set) var forks: [Fork] = []
     private var proofsAgainst: [SigningPublicKey: [EventID]] = [:]
+    /// Per event: the membership events (GENESIS, JOIN, MEMBER) among its ancestors and itself,
+    /// sorted. Events without a membership change share their parent's array (copy-on-write), so
+    /// this costs one reference per event.
+    private var memberships: [EventID: [EventID]] = [:]
 
     public init() {}
 
@@ -64,6 +68,11 @@ public struct CausalGraph: Sendable {
         let missing = e.allParents.filter { entries[$0] == nil }
         guard missing.isEmpty else { throw .missingParents(missing) }
         entries[e.id] = Entry(id: e.id, parents: e.allParents, lamport: e.lamport, author: e.author, seq: e.seq, kind: e.kind)
+        var frontier = membershipEvents(before: e.allParents)
+        if Self.isMembershipKind(e.kind) {
+            frontier.insert(e.id, at: frontier.firstIndex { $0 > e.id } ?? frontier.endIndex)
+        }
+        memberships[e.id] = frontier
         for p in e.allParents {
             childrenOf[p, default: []].append(e.id)
             headSet.remove(p)
@@ -84,6 +93,29 @@ public struct CausalGraph: Sendable {
             forks.append(fork!)
         }
         return (true, fork)
+    }
+
+    /// Whether events of `kind` change membership: GENESIS, JOIN, MEMBER.
+    public static func isMembershipKind(_ kind: Hark_V1_EventKind) -> Bool {
+        kind == .genesis || kind == .join || kind == .member
+    }
+
+    /// The membership events (GENESIS, JOIN, MEMBER) among `ids` and their ancestors, sorted by
+    /// ID. Cost: O(parents × membership events) when parents differ, O(1) when they agree.
+    public func membershipEvents(before ids: [EventID]) -> [EventID] {
+        var result: [EventID]?
+        for p in ids {
+            guard let m = memberships[p] else { continue }
+            guard let r = result else { result = m; continue }
+            if r == m { continue }
+            result = Array(Set(r).union(m)).sorted()
+        }
+        return result ?? []
+    }
+
+    /// The membership events among the strict ancestors of `id`.
+    public func membershipAncestors(of id: EventID) -> [EventID] {
+        membershipEvents(before: entries[id]?.parents ?? [])
     }
 
     /// The held EQUIVOCATION_PROOF events whose (valid) proof accuses `author`, in insertion

@@ -56,6 +56,12 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedBody
     /// A READ event (a read marker) declares a body; it must carry none.
     case readMarkerHasBody
+    /// In a group with roles: the author is not a member in the state folded from the event's
+    /// ancestors (PROTOCOL.md §9.3).
+    case notAMember
+    /// In a group with roles: the author's role does not allow this event (a MEMBER change it
+    /// may not make, or a post in a channel by a non-admin).
+    case notAuthorized(String)
     /// BLAKE2b-256("hark.body.v1", body) differs from body_hash.
     case bodyHashMismatch
     /// body_len (declared) differs from the body's size in bytes (actual).
@@ -123,6 +129,8 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingBody: return "the event's body is absent (none, or purged) but is needed"
         case .unexpectedBody: return "body or body_len present without body_hash"
         case .readMarkerHasBody: return "a READ event (read marker) must not carry a body"
+        case .notAMember: return "the author is not a member of the group at this point of its history"
+        case let .notAuthorized(why): return "not allowed: \(why)"
         case .bodyHashMismatch: return "body does not match body_hash"
         case let .bodyLengthMismatch(d, a): return "body_len says \(d) bytes, body is \(a)"
         case let .missingParents(ids): return "missing parents: \(ids.map(\.description).joined(separator: ", "))"

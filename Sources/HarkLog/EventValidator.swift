@@ -1,3 +1,4 @@
+import HarkCrypto
 import HarkProto
 import struct Foundation.Data
 
@@ -48,16 +49,24 @@ public protocol GroupContext {
     /// Called only for events that carry a body. Must be deterministic: same event, same result.
     /// - Throws: `EventError.bodyDecryptionFailed` or `.malformed` for a body that does not open.
     func content(of event: Event) throws(EventError) -> Hark_V1_Content
+    /// For a group with roles, its membership index (PROTOCOL.md §9); nil for an open group.
+    var membershipIndex: MembershipIndex? { get }
+}
+
+extension GroupContext {
+    public var membershipIndex: MembershipIndex? { nil }
 }
 
 /// A `GroupContext` from a graph and the 32-byte group key.
 public struct KeyedGroupContext: GroupContext, Sendable {
     public var graph: CausalGraph
     public let groupKey: [UInt8]
+    public let membershipIndex: MembershipIndex?
 
-    public init(graph: CausalGraph, groupKey: [UInt8]) {
+    public init(graph: CausalGraph, groupKey: [UInt8], membershipIndex: MembershipIndex? = nil) {
         self.graph = graph
         self.groupKey = groupKey
+        self.membershipIndex = membershipIndex
     }
 
     public func content(of event: Event) throws(EventError) -> Hark_V1_Content {
@@ -100,6 +109,20 @@ extension EventValidator {
             throw .authorEquivocated
         }
 
+        // Groups with roles (PROTOCOL.md §9.3): the author must be a member in the state folded
+        // from before(u); MEMBER changes need the role the rules ask; channels take posts from
+        // admins only.
+        var membership: Membership?
+        if let index = context.membershipIndex, index.hasRoles, event.kind != .genesis {
+            let m = index.membership(frontier: graph.membershipEvents(before: ancestry), in: graph)
+            guard m.isMember(event.author) else { throw .notAMember }
+            if index.conversation == .channel, event.kind == .message || event.kind == .edit,
+               (m.role(of: event.author) ?? .member) < .admin {
+                throw .notAuthorized("only admins post in a channel")
+            }
+            membership = m
+        }
+
         if event.kind == .equivocationProof {
             let accusation = try EquivocationProof.accusation(in: event)
             guard accusation.groupID == event.groupID else { throw .invalidProof("the proof is for another group") }
@@ -107,7 +130,7 @@ extension EventValidator {
         }
         switch event.kind {
         case .message, .edit: return   // validity independent of the (purgeable) body
-        case .delete, .reaction: guard event.body != nil else { throw .missingBody }
+        case .delete, .reaction, .member, .prekey, .senderKey: guard event.body != nil else { throw .missingBody }
         default:
             guard event.body != nil else {
                 if event.header.bodyHash.isEmpty { return }   // GENESIS/JOIN without content
@@ -127,7 +150,15 @@ extension EventValidator {
             return entry
         }
         switch (event.kind, content.content) {
-        case (.genesis, .genesis?), (.join, .join?): return
+        case (.genesis, .genesis?), (.join, .join?), (.prekey, .prekey?), (.senderKey, .senderKey?): return
+        case let (.member, .member(m)?):
+            guard (try? SigningPublicKey(bytes: [UInt8](m.target))) != nil else {
+                throw .invalidLength(field: "member.target", expected: 32, actual: m.target.count)
+            }
+            guard let membership else { throw .notAuthorized("membership events exist only in groups with roles") }
+            guard membership.authorizes(m, by: event.author) else {
+                throw .notAuthorized("this member change needs another role (PROTOCOL.md §9.2)")
+            }
         case let (.delete, .delete(delete)?):
             let t = try ancestor(delete.target)
             guard t.kind == .message else { throw .targetWrongKind(t.id) }

@@ -17,6 +17,9 @@ extension Hark_V1_EventKind {
         case .reaction: return "reaction"
         case .equivocationProof: return "equivocation_proof"
         case .read: return "read"
+        case .member: return "member"
+        case .prekey: return "prekey"
+        case .senderKey: return "sender_key"
         case .unspecified, .UNRECOGNIZED: return "unknown"
         }
     }

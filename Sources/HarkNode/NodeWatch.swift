@@ -68,7 +68,20 @@ extension Node {
             if let v = change(d.target) { emit(.delete(v)) }
         case let .reaction(r)?:
             if let v = change(r.target, emoji: r.emoji.isEmpty ? nil : r.emoji) { emit(.reaction(v)) }
-        case nil:
+        case let .member(m)?:
+            guard let target = try? SigningPublicKey(bytes: [UInt8](m.target)) else { return }
+            let t = PeerID(target)
+            let change: String
+            switch m.action {
+            case .add: change = m.role == .admin ? "added as admin" : "added"
+            case .remove: change = "removed"
+            case .role: change = m.role == .admin ? "made admin" : "made member"
+            case .leave: change = "left"
+            default: return
+            }
+            emit(.membership(MembershipView(group: record.id.hex, member: t.description, memberName: displayName(of: target),
+                                            memberFingerprint: t.shortFingerprint, change: change)))
+        case .prekey?, .senderKey?, nil:
             return
         }
     }

@@ -55,6 +55,15 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// read marker: the author has read every event among its ancestors; no body (PROTOCOL.md §4.8)
   case read // = 8
+
+  /// 9–11 are reserved for file sharing.
+  case member // = 12
+
+  /// the author's current X25519 prekey for sender-key distribution (Content.prekey; §9.4)
+  case prekey // = 13
+
+  /// a new sender chain, sealed to each member's prekey (Content.sender_key; §9.4)
+  case senderKey // = 14
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -72,6 +81,9 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 6: self = .reaction
     case 7: self = .equivocationProof
     case 8: self = .read
+    case 12: self = .member
+    case 13: self = .prekey
+    case 14: self = .senderKey
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -87,6 +99,9 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .reaction: return 6
     case .equivocationProof: return 7
     case .read: return 8
+    case .member: return 12
+    case .prekey: return 13
+    case .senderKey: return 14
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -102,6 +117,151 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .reaction,
     .equivocationProof,
     .read,
+    .member,
+    .prekey,
+    .senderKey,
+  ]
+
+}
+
+public nonisolated enum Hark_V1_ConversationKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// every member posts
+  case group // = 0
+
+  /// only admins and the owner post MESSAGE and EDIT; members read, react and mark read
+  case channel // = 1
+
+  /// two members, keyed by both identities (PROTOCOL.md §9.5)
+  case direct // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .group
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .group
+    case 1: self = .channel
+    case 2: self = .direct
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .group: return 0
+    case .channel: return 1
+    case .direct: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_ConversationKind] = [
+    .group,
+    .channel,
+    .direct,
+  ]
+
+}
+
+public nonisolated enum Hark_V1_Role: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case member // = 1
+  case admin // = 2
+
+  /// only the genesis author; never granted by an event
+  case owner // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .member
+    case 2: self = .admin
+    case 3: self = .owner
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .member: return 1
+    case .admin: return 2
+    case .owner: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_Role] = [
+    .unspecified,
+    .member,
+    .admin,
+    .owner,
+  ]
+
+}
+
+public nonisolated enum Hark_V1_MemberAction: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// target becomes a member with `role` (MEMBER or ADMIN)
+  case add // = 1
+
+  /// target stops being a member
+  case remove // = 2
+
+  /// target's role becomes `role` (MEMBER or ADMIN); owner only
+  case role // = 3
+
+  /// the author leaves (target = author)
+  case leave // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .add
+    case 2: self = .remove
+    case 3: self = .role
+    case 4: self = .leave
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .add: return 1
+    case .remove: return 2
+    case .role: return 3
+    case .leave: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_MemberAction] = [
+    .unspecified,
+    .add,
+    .remove,
+    .role,
+    .leave,
   ]
 
 }
@@ -265,6 +425,30 @@ public nonisolated struct Hark_V1_Content: Sendable {
     set {content = .reaction(newValue)}
   }
 
+  public var member: Hark_V1_Member {
+    get {
+      if case .member(let v)? = content {return v}
+      return Hark_V1_Member()
+    }
+    set {content = .member(newValue)}
+  }
+
+  public var prekey: Hark_V1_Prekey {
+    get {
+      if case .prekey(let v)? = content {return v}
+      return Hark_V1_Prekey()
+    }
+    set {content = .prekey(newValue)}
+  }
+
+  public var senderKey: Hark_V1_SenderKey {
+    get {
+      if case .senderKey(let v)? = content {return v}
+      return Hark_V1_SenderKey()
+    }
+    set {content = .senderKey(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Content: Equatable, Sendable {
@@ -274,6 +458,9 @@ public nonisolated struct Hark_V1_Content: Sendable {
     case edit(Hark_V1_Edit)
     case delete(Hark_V1_Delete)
     case reaction(Hark_V1_Reaction)
+    case member(Hark_V1_Member)
+    case prekey(Hark_V1_Prekey)
+    case senderKey(Hark_V1_SenderKey)
 
   }
 
@@ -302,6 +489,88 @@ public nonisolated struct Hark_V1_Genesis: Sendable {
 
   /// creator's display name, ≤ 64 B UTF-8
   public var creatorDisplayName: String = String()
+
+  /// 0: open (any holder of the group key may JOIN; issue-3 groups); 2: roles and sender keys (PROTOCOL.md §9)
+  public var rules: UInt32 = 0
+
+  public var conversation: Hark_V1_ConversationKind = .group
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Member: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var action: Hark_V1_MemberAction = .unspecified
+
+  /// 32 B Ed25519 identity key
+  public var target: Data = Data()
+
+  /// ADD, ROLE: MEMBER or ADMIN
+  public var role: Hark_V1_Role = .unspecified
+
+  /// ADD that redeems an invite: its 16 B ID (empty otherwise)
+  public var inviteID: Data = Data()
+
+  /// with invite_id: the invite's use limit, ≥ 1
+  public var inviteUses: UInt32 = 0
+
+  /// ADD: the name the invitee gave, ≤ 64 B (informational)
+  public var displayName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_Prekey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B X25519 public key; the private half stays on the author's device
+  public var key: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A sender chain (PROTOCOL.md §9.4): chain key ck_0 for the author's messages with
+/// `epoch`, sealed (crypto_box_seal) to each member's latest prekey as the author saw it.
+public nonisolated struct Hark_V1_SenderKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the author's chain number in this group, from 1, +1 per rotation
+  public var epoch: UInt32 = 0
+
+  /// ≤ 1024
+  public var boxes: [Hark_V1_SealedChainKey] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_SealedChainKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B identity key of the member
+  public var recipient: Data = Data()
+
+  /// 32 B the prekey sealed to (so a member knows which private key opens it)
+  public var prekey: Data = Data()
+
+  /// crypto_box_seal(ck_0 (32 B), prekey): 80 B
+  public var sealed: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -876,7 +1145,19 @@ public nonisolated struct Hark_V1_FileEntry: Sendable {
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0\u{2}\u{4}EVENT_KIND_MEMBER\0\u{1}EVENT_KIND_PREKEY\0\u{1}EVENT_KIND_SENDER_KEY\0")
+}
+
+nonisolated extension Hark_V1_ConversationKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_KIND_GROUP\0\u{1}CONVERSATION_KIND_CHANNEL\0\u{1}CONVERSATION_KIND_DIRECT\0")
+}
+
+nonisolated extension Hark_V1_Role: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ROLE_UNSPECIFIED\0\u{1}ROLE_MEMBER\0\u{1}ROLE_ADMIN\0\u{1}ROLE_OWNER\0")
+}
+
+nonisolated extension Hark_V1_MemberAction: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEMBER_ACTION_UNSPECIFIED\0\u{1}MEMBER_ACTION_ADD\0\u{1}MEMBER_ACTION_REMOVE\0\u{1}MEMBER_ACTION_ROLE\0\u{1}MEMBER_ACTION_LEAVE\0")
 }
 
 nonisolated extension Hark_V1_PresenceState: SwiftProtobuf._ProtoNameProviding {
@@ -1005,7 +1286,7 @@ nonisolated extension Hark_V1_SignedEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0\u{2}\u{e}member\0\u{1}prekey\0\u{3}sender_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1091,6 +1372,45 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.content = .reaction(v)
         }
       }()
+      case 20: try {
+        var v: Hark_V1_Member?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .member(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .member(v)
+        }
+      }()
+      case 21: try {
+        var v: Hark_V1_Prekey?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .prekey(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .prekey(v)
+        }
+      }()
+      case 22: try {
+        var v: Hark_V1_SenderKey?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .senderKey(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .senderKey(v)
+        }
+      }()
       default: break
       }
     }
@@ -1125,6 +1445,18 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
     case .reaction?: try {
       guard case .reaction(let v)? = self.content else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .member?: try {
+      guard case .member(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
+    case .prekey?: try {
+      guard case .prekey(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+    }()
+    case .senderKey?: try {
+      guard case .senderKey(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
     }()
     case nil: break
     }
@@ -1170,7 +1502,7 @@ nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Genesis"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}creator_display_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}creator_display_name\0\u{1}rules\0\u{1}conversation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1180,6 +1512,8 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.creatorDisplayName) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.rules) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.conversation) }()
       default: break
       }
     }
@@ -1192,12 +1526,180 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.creatorDisplayName.isEmpty {
       try visitor.visitSingularStringField(value: self.creatorDisplayName, fieldNumber: 2)
     }
+    if self.rules != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rules, fieldNumber: 3)
+    }
+    if self.conversation != .group {
+      try visitor.visitSingularEnumField(value: self.conversation, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_Genesis, rhs: Hark_V1_Genesis) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.creatorDisplayName != rhs.creatorDisplayName {return false}
+    if lhs.rules != rhs.rules {return false}
+    if lhs.conversation != rhs.conversation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Member"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0\u{1}target\0\u{1}role\0\u{3}invite_id\0\u{3}invite_uses\0\u{3}display_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.target) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.role) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.inviteID) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.inviteUses) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.action != .unspecified {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 1)
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularBytesField(value: self.target, fieldNumber: 2)
+    }
+    if self.role != .unspecified {
+      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 3)
+    }
+    if !self.inviteID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviteID, fieldNumber: 4)
+    }
+    if self.inviteUses != 0 {
+      try visitor.visitSingularUInt32Field(value: self.inviteUses, fieldNumber: 5)
+    }
+    if !self.displayName.isEmpty {
+      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Member, rhs: Hark_V1_Member) -> Bool {
+    if lhs.action != rhs.action {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs.inviteID != rhs.inviteID {return false}
+    if lhs.inviteUses != rhs.inviteUses {return false}
+    if lhs.displayName != rhs.displayName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Prekey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Prekey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.key) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Prekey, rhs: Hark_V1_Prekey) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_SenderKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SenderKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}boxes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.epoch) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.boxes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.epoch, fieldNumber: 1)
+    }
+    if !self.boxes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.boxes, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_SenderKey, rhs: Hark_V1_SenderKey) -> Bool {
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.boxes != rhs.boxes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_SealedChainKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SealedChainKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}prekey\0\u{1}sealed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recipient) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.prekey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.sealed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipient.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recipient, fieldNumber: 1)
+    }
+    if !self.prekey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.prekey, fieldNumber: 2)
+    }
+    if !self.sealed.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sealed, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_SealedChainKey, rhs: Hark_V1_SealedChainKey) -> Bool {
+    if lhs.recipient != rhs.recipient {return false}
+    if lhs.prekey != rhs.prekey {return false}
+    if lhs.sealed != rhs.sealed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
