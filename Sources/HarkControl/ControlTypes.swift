@@ -98,8 +98,15 @@ public struct GroupView: Codable, Sendable, Equatable {
     /// Peer IDs of the members known (genesis author and every joiner).
     public var members: [String]
     public var createdMs: Int64
-    public init(id: String, name: String, events: Int, members: [String], createdMs: Int64) {
+    /// "member"; "pending" while an invite is being redeemed (PROTOCOL.md §9.6).
+    public var state: String = "member"
+    /// "group", "channel" or "direct"; "open" for groups made before roles (any key holder joins).
+    public var kind: String = "open"
+    /// In groups with roles: peer ID → "owner", "admin" or "member", for every current member.
+    public var roles: [String: String]?
+    public init(id: String, name: String, events: Int, members: [String], createdMs: Int64, state: String = "member") {
         self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
+        self.state = state
     }
 }
 
@@ -210,4 +217,61 @@ public enum ControlLimits {
     public static let maxGroupNameByteCount = 64
     /// Longest display name: 64 bytes of UTF-8.
     public static let maxDisplayNameByteCount = 64
+}
+
+/// `group.invite` params (the version-2 fields apply to groups with roles only).
+public struct GroupInviteParams: Codable, Sendable {
+    public var group: String
+    /// Peer ID, fingerprint prefix or display name of the only peer that may use the invite.
+    public var forPeer: String?
+    /// Validity from now, ms (default 1 h, at most 30 days).
+    public var expiresMs: Int64?
+    /// How many peers may join with it (default 1).
+    public var uses: UInt32?
+    public init(group: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil) {
+        self.group = group; self.forPeer = forPeer; self.expiresMs = expiresMs; self.uses = uses
+    }
+}
+
+/// `group.join.status` result.
+public struct JoinStatus: Codable, Sendable, Equatable {
+    public var group: String
+    public var name: String
+    /// "pending" (no admin answered yet), "accepted" (added; history arriving), "member", "refused".
+    public var state: String
+    public var reason: String?
+    public init(group: String, name: String, state: String, reason: String?) {
+        self.group = group; self.name = name; self.state = state; self.reason = reason
+    }
+}
+
+/// `group.invites` result row: an invite a peer handed over a channel.
+public struct OfferedInviteView: Codable, Sendable, Equatable {
+    public var groupName: String
+    public var from: String
+    public var fromName: String
+    public var fromFingerprint: String
+    public var receivedMs: Int64
+    public init(groupName: String, from: String, fromName: String, fromFingerprint: String, receivedMs: Int64) {
+        self.groupName = groupName; self.from = from; self.fromName = fromName; self.fromFingerprint = fromFingerprint
+        self.receivedMs = receivedMs
+    }
+}
+
+/// `group.remove`, `group.role` params.
+public struct GroupMemberParams: Codable, Sendable {
+    public var group: String
+    /// Peer ID, fingerprint prefix or display name.
+    public var peer: String
+    /// `group.role`: "admin" or "member".
+    public var role: String?
+    public init(group: String, peer: String, role: String? = nil) { self.group = group; self.peer = peer; self.role = role }
+}
+
+/// `group.create` params.
+public struct GroupCreateOptions: Codable, Sendable {
+    public var name: String
+    /// "group" (default) or "channel".
+    public var kind: String?
+    public init(name: String, kind: String? = nil) { self.name = name; self.kind = kind }
 }

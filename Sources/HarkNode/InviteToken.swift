@@ -27,7 +27,7 @@ public enum InviteToken {
         do { invite = try Hark_V1_Invite(serializedBytes: bytes) } catch {
             throw .malformed("it does not decode (cut short, or a character changed?); copy the whole line again")
         }
-        guard invite.version == 1 else { throw .unsupportedVersion(invite.version) }
+        guard invite.version == 1 || invite.version == 2 else { throw .unsupportedVersion(invite.version) }
         guard invite.groupKey.count == 32 else { throw .malformed("group key must be 32 bytes") }
         return invite
     }

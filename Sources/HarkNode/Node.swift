@@ -61,6 +61,14 @@ public actor Node {
     var provenForks: Set<CausalGraph.Fork> = []
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
+    /// Per group: its membership rules and cached membership states (NodeGraphs.swift).
+    var membershipIndexes: [EventID: MembershipIndex] = [:]
+    /// Per session: groups whose key the peer proved but in which it is not a member (yet).
+    var awaitingMembership: [UInt64: Set<EventID>] = [:]
+    /// Invites being redeemed, by group (NodeInvites.swift).
+    var pendingJoins: [EventID: PendingJoin] = [:]
+    /// Invites peers handed over a channel, oldest first (at most 64).
+    var offeredInvites: [OfferedInvite] = []
 
     // Real-time layer (NodeDatagrams.swift, NodePresence.swift, NodeWatch.swift, NodeReceipts.swift).
     /// The UDP socket for datagrams, if it could be bound.

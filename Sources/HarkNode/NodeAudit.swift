@@ -107,7 +107,7 @@ extension Node {
                 var parents: [EventID: Event] = [:]
                 for p in e.allParents { if let pe = byID[p] { parents[p] = pe } }
                 do {
-                    let context = KeyedGroupContext(graph: graph, groupKey: g.key)
+                    let context = KeyedGroupContext(graph: graph, groupKey: g.key, membershipIndex: membershipIndex(for: g.id))
                     try EventValidator.validate(e, parents: parents, context: context)
                 } catch {
                     problems.append("event \(e.id.shortHex): \(error)")

@@ -104,8 +104,23 @@ extension Node {
             switch head.method {
             case "status": return try ok(status())
             case "peers": return try ok(peers())
-            case "group.create": return try ok(try createGroup(name: try params(GroupCreateParams.self, line).name))
-            case "group.invite": return try ok(try invite(group: try params(GroupRefParams.self, line).group))
+            case "group.create":
+                let p = try params(GroupCreateOptions.self, line)
+                return try ok(try createGroup(name: p.name, kind: p.kind))
+            case "group.invite":
+                let p = try params(GroupInviteParams.self, line)
+                return try ok(try invite(group: p.group, forPeer: p.forPeer, expiresMs: p.expiresMs, uses: p.uses))
+            case "group.join.status": return try ok(try joinStatus(group: try params(GroupRefParams.self, line).group))
+            case "group.invites": return try ok(invitesOffered())
+            case "group.accept": return try ok(try acceptInvite(try params(GroupRefParams.self, line).group))
+            case "group.remove":
+                let p = try params(GroupMemberParams.self, line)
+                return try ok(try changeMember(group: p.group, peer: p.peer, action: .remove, role: nil))
+            case "group.role":
+                let p = try params(GroupMemberParams.self, line)
+                return try ok(try changeMember(group: p.group, peer: p.peer, action: .role, role: p.role))
+            case "group.leave":
+                return try ok(try changeMember(group: try params(GroupRefParams.self, line).group, peer: nil, action: .leave, role: nil))
             case "group.join": return try ok(try join(token: try params(GroupJoinParams.self, line).token))
             case "group.list": return try ok(try store.allGroups().map(groupView))
             case "send":

@@ -1,4 +1,5 @@
 import HarkLog
+import HarkProto
 import HarkStore
 import Logging
 
@@ -13,6 +14,47 @@ extension Node {
         }
         graphs[group] = g
         return g
+    }
+
+    /// The membership index of a group (PROTOCOL.md §9): its rules and conversation kind from the
+    /// genesis, and MEMBER contents read from the store on demand.
+    func membershipIndex(for group: EventID) -> MembershipIndex {
+        if let i = membershipIndexes[group] { return i }
+        var rules: UInt32 = 0
+        var conversation = Hark_V1_ConversationKind.group
+        let record = try? store.group(id: group)
+        if let record, let genesis = try? store.event(group), let c = try? BodyCipher.open(genesis, groupKey: record.key),
+           case let .genesis(g)? = c.content {
+            rules = g.rules
+            conversation = g.conversation
+        }
+        let store = self.store
+        let key = record?.key ?? []
+        let index = MembershipIndex(rules: rules, conversation: conversation) { id in
+            guard let e = try? store.event(id), let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content else { return nil }
+            return m
+        }
+        if record != nil { membershipIndexes[group] = index }
+        return index
+    }
+
+    /// The group's membership now, or nil for an open group (issue-3 rules: every key holder).
+    func currentMembership(of group: EventID) -> Membership? {
+        let index = membershipIndex(for: group)
+        guard index.hasRoles, let graph = try? graph(for: group) else { return nil }
+        return index.current(in: graph)
+    }
+
+    /// Whether `peer` may receive the group's events: a current member (any key holder in an
+    /// open group).
+    func mayReceive(_ group: EventID, peer: PeerID) -> Bool {
+        guard let m = currentMembership(of: group) else { return true }
+        return m.isMember(peer.key)
+    }
+
+    /// A validation context for `group` with its membership index.
+    func context(for group: EventID, key: [UInt8]) throws -> KeyedGroupContext {
+        KeyedGroupContext(graph: try graph(for: group), groupKey: key, membershipIndex: membershipIndex(for: group))
     }
 
     /// Stores a validated event and adds it to its group's graph.

@@ -37,8 +37,23 @@ extension Node {
             if let seen = first[e.author], seen < o { continue }
             first[e.author] = o
         }
-        let members = first.sorted { $0.value < $1.value }.map { PeerID($0.key).description }
-        return GroupView(id: g.id.hex, name: g.name, events: graph.count, members: members, createdMs: g.createdMs)
+        var members = first.sorted { $0.value < $1.value }.map { PeerID($0.key).description }
+        var view = GroupView(id: g.id.hex, name: g.name, events: graph.count, members: members, createdMs: g.createdMs)
+        let index = membershipIndex(for: g.id)
+        if index.hasRoles {
+            let m = index.current(in: graph)
+            // Current members, in the order they first appeared, then any added but not yet seen.
+            members = members.filter { id in m.roles.keys.contains { PeerID($0).description == id } }
+            for key in m.roles.keys where !members.contains(PeerID(key).description) { members.append(PeerID(key).description) }
+            view.members = members
+            view.roles = Dictionary(uniqueKeysWithValues: m.roles.map { (PeerID($0.key).description, $0.value.name) })
+            switch index.conversation {
+            case .channel: view.kind = "channel"
+            case .direct: view.kind = "direct"
+            default: view.kind = "group"
+            }
+        }
+        return view
     }
 
     /// The display name to show for an author: from JOIN/genesis content, channels, or the peer table.
@@ -86,8 +101,14 @@ extension Node {
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
         do {
-            let context = KeyedGroupContext(graph: try graph(for: group.id), groupKey: group.key)
-            try EventValidator.validate(event, parents: parentMap, context: context)
+            let context = try self.context(for: group.id, key: group.key)
+            do { try EventValidator.validate(event, parents: parentMap, context: context) } catch {
+                switch error {
+                case .notAMember: throw ControlErrorBody(code: .invalidArgument, message: "this node is not a member of \(group.name) (removed, or not added yet)")
+                case let .notAuthorized(why): throw ControlErrorBody(code: .invalidArgument, message: "not allowed in \(group.name): \(why)")
+                default: throw error
+                }
+            }
         }
         try persist(event)
         eventDelivered(event, group: group.id, except: nil)
@@ -97,8 +118,14 @@ extension Node {
 
     // MARK: control operations
 
-    func createGroup(name: String) throws -> GroupView {
+    func createGroup(name: String, kind: String? = nil) throws -> GroupView {
         try Self.validateGroupName(name)
+        let conversation: Hark_V1_ConversationKind
+        switch kind ?? "group" {
+        case "group": conversation = .group
+        case "channel": conversation = .channel
+        default: throw ControlErrorBody(code: .invalidArgument, message: "group kind must be group or channel, not \(kind ?? "")")
+        }
         if let existing = try store.groups(named: name).first {
             throw ControlErrorBody(code: .alreadyExists,
                                    message: "a group named \"\(name)\" exists already (\(existing.id.hex.prefix(12))); pick another name")
@@ -108,6 +135,8 @@ extension Node {
         var g = Hark_V1_Genesis()
         g.name = name
         g.creatorDisplayName = identity.displayName
+        g.rules = 2
+        g.conversation = conversation
         genesisContent.genesis = g
         let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
         let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,
@@ -169,6 +198,16 @@ extension Node {
         }
         if let existing = try store.group(id: genesis.id) {
             throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(existing.name) (\(existing.id.hex.prefix(12)))")
+        }
+        guard (g.rules >= 2) == (invite.version == 2) else {
+            throw ControlErrorBody(code: .invalidToken, message: InviteError.malformed("token version \(invite.version) does not fit the group").description)
+        }
+        authorNames[genesis.author] = g.creatorDisplayName
+        if g.rules >= 2 {
+            if let p = pendingJoins[genesis.id], p.state == "pending" {
+                return GroupView(id: genesis.id.hex, name: p.name, events: 0, members: [], createdMs: genesis.wallMs, state: "pending")
+            }
+            return try startRedeeming(invite, genesis: genesis, name: g.name)
         }
         let now = Node.nowMs()
         let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)

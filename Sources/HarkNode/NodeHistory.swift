@@ -14,6 +14,10 @@ extension Node {
             try proveForks(group: group, record: record)
         }
         if delivered.contains(where: { $0.kind == .delete }) { try purgeDeleted(group: group, record: record) }
+        if delivered.contains(where: { CausalGraph.isMembershipKind($0.kind) }) {
+            membershipChanged(group: group)
+            try joinIfAdded(group: group, record: record)
+        }
     }
 
     /// Writes an EQUIVOCATION_PROOF event for each fork this node sees first-hand and has not

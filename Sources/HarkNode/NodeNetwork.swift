@@ -256,6 +256,7 @@ extension Node {
             "direction": "\(direction.rawValue)",
         ])
         startSync(session)
+        for (group, p) in pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
         openDatagrams(for: session)
         judgePresence(of: hello.peerID)
         return session
@@ -268,6 +269,7 @@ extension Node {
         sharedGroups.removeValue(forKey: session.id)
         offeredGroups.removeValue(forKey: session.id)
         unmatchedTags.removeValue(forKey: session.id)
+        awaitingMembership.removeValue(forKey: session.id)
         reconciliations.removeValue(forKey: session.id)
         datagramPeers.removeValue(forKey: session.id)
         heartbeats.removeValue(forKey: session.id)

@@ -21,6 +21,9 @@ enum SyncLimits {
     static let maxEventsFrameByteCount = 768 * 1024
 }
 
+/// A frame for a group the peer holds the key of but is not a member of: dropped, the channel stays.
+struct IgnoredFrame: Error {}
+
 /// A peer broke the sync protocol; its channel is dropped with this reason.
 struct ProtocolViolation: Error, CustomStringConvertible {
     let reason: String
@@ -52,6 +55,12 @@ extension Node {
     /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
     func handle(_ frame: Hark_V1_Frame, from session: PeerSession) throws {
         guard sessions[session.id] != nil else { return }
+        do { try dispatchFrame(frame, from: session) } catch is IgnoredFrame {
+            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §9.3).
+        }
+    }
+
+    private func dispatchFrame(_ frame: Hark_V1_Frame, from session: PeerSession) throws {
         switch frame.frame {
         case let .groupOffer(offer)?: try receiveOffer(offer, from: session)
         case let .heads(heads)?: try receiveHeads(heads, from: session)
@@ -59,6 +68,9 @@ extension Node {
         case let .events(events)?: try receiveEvents(events, from: session)
         case .ping?, .close?: break
         case let .datagramKey(key)?: try receiveDatagramKey(key, from: session)
+        case let .redeemInvite(r)?: try receiveRedeemInvite(r, from: session)
+        case let .redeemAnswer(a)?: try receiveRedeemAnswer(a, from: session)
+        case let .inviteOffer(o)?: receiveInviteOffer(o, from: session)
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
@@ -88,6 +100,14 @@ extension Node {
     /// Both sides hold the group key: answer with our own tag (once) and our heads.
     func groupBecameShared(_ g: Store.GroupRecord, on session: PeerSession) {
         guard !(sharedGroups[session.id]?.contains(g.id) ?? false) else { return }
+        // A group with roles is shared only with its members (PROTOCOL.md §9.3): a peer that holds
+        // the key but is not (or no longer) a member gets nothing until it is added.
+        guard mayReceive(g.id, peer: session.peerID) else {
+            awaitingMembership[session.id, default: []].insert(g.id)
+            if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
+            return
+        }
+        awaitingMembership[session.id]?.remove(g.id)
         sharedGroups[session.id, default: []].insert(g.id)
         if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
         startReconciliation(group: g.id, with: session)
@@ -100,6 +120,24 @@ extension Node {
             offer([g], on: session)
             let tag = GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash, sender: session.peerID.key)
             if unmatchedTags[session.id]?.remove(tag) != nil { groupBecameShared(g, on: session) }
+        }
+    }
+
+    /// Membership of `group` changed: share it with peers that became members, stop sharing it
+    /// with those that are no longer members.
+    func membershipChanged(group: EventID) {
+        guard let record = try? store.group(id: group) else { return }
+        for session in sessions.values {
+            let member = mayReceive(group, peer: session.peerID)
+            if member, awaitingMembership[session.id]?.contains(group) ?? false {
+                groupBecameShared(record, on: session)
+            } else if !member, sharedGroups[session.id]?.contains(group) ?? false {
+                sharedGroups[session.id]?.remove(group)
+                reconciliations[session.id]?.removeValue(forKey: group)
+                awaitingMembership[session.id, default: []].insert(group)
+                logger.info("stopped sharing a group with a peer that is no longer a member",
+                            metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)"])
+            }
         }
     }
 
@@ -121,6 +159,7 @@ extension Node {
     func sharedGroup(_ bytes: [UInt8], from session: PeerSession) throws -> EventID {
         let group: EventID
         do { group = try EventID(bytes: bytes) } catch { throw ProtocolViolation("group ID of \(bytes.count) bytes") }
+        if awaitingMembership[session.id]?.contains(group) ?? false { throw IgnoredFrame() }
         guard isShared(group, with: session) else { throw ProtocolViolation("frame for a group not shared on this channel") }
         return group
     }
@@ -356,7 +395,8 @@ extension Node {
     /// with this call.
     func validateInGroup(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws(EventError) {
         guard let graph = graphs[group] else { throw .missingParents(event.allParents) }
-        try EventValidator.validate(event, parents: parents, context: KeyedGroupContext(graph: graph, groupKey: key))
+        try EventValidator.validate(event, parents: parents,
+                                    context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: membershipIndex(for: group)))
     }
 
     /// A new event is stored: push it to every other channel sharing the group, and to followers.

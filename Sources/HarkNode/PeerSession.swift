@@ -20,6 +20,8 @@ final class PeerSession: Sendable {
     let remoteAddress: String
     /// The peer's socket address on this channel (its UDP address takes the IP from it).
     let remoteSocketAddress: SocketAddress?
+    /// Our socket address on this channel (invite hints use it).
+    let localSocketAddress: SocketAddress?
     /// How the peer was found ("avahi", "static", "inbound").
     let source: String
     private let channel: any Channel
@@ -32,6 +34,7 @@ final class PeerSession: Sendable {
         self.id = id; self.hello = hello; self.direction = direction; self.remoteAddress = remoteAddress
         self.source = source; self.channel = channel; self.outbox = outbox
         self.remoteSocketAddress = channel.remoteAddress
+        self.localSocketAddress = channel.localAddress
     }
 
     var peerID: PeerID { hello.peerID }

@@ -687,6 +687,21 @@ public nonisolated struct Hark_V1_Invite: Sendable {
   /// "host:port" addresses the inviter listened on (hints only)
   public var hints: [String] = []
 
+  /// version 2 (groups with roles, PROTOCOL.md §9.6): redeemed with an admin over a channel.
+  public var inviteID: Data = Data()
+
+  /// ms since the Unix epoch; admins refuse to redeem after it
+  public var expiresMs: Int64 = 0
+
+  /// ≥ 1: how many peers may join with it
+  public var uses: UInt32 = 0
+
+  /// empty, or the 32 B identity key of the only peer that may use it
+  public var forKey: Data = Data()
+
+  /// 64 B Ed25519 by `inviter` over "hark-invite-v1" ‖ group ID ‖ invite_id ‖ LE64 expires_ms ‖ LE32 uses ‖ for_key
+  public var inviterSig: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -800,6 +815,30 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .datagramKey(newValue)}
   }
 
+  public var redeemInvite: Hark_V1_RedeemInvite {
+    get {
+      if case .redeemInvite(let v)? = frame {return v}
+      return Hark_V1_RedeemInvite()
+    }
+    set {frame = .redeemInvite(newValue)}
+  }
+
+  public var redeemAnswer: Hark_V1_RedeemAnswer {
+    get {
+      if case .redeemAnswer(let v)? = frame {return v}
+      return Hark_V1_RedeemAnswer()
+    }
+    set {frame = .redeemAnswer(newValue)}
+  }
+
+  public var inviteOffer: Hark_V1_InviteOffer {
+    get {
+      if case .inviteOffer(let v)? = frame {return v}
+      return Hark_V1_InviteOffer()
+    }
+    set {frame = .inviteOffer(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Frame: Equatable, Sendable {
@@ -812,6 +851,9 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case syncRequest(Hark_V1_SyncRequest)
     case syncReply(Hark_V1_SyncReply)
     case datagramKey(Hark_V1_DatagramKey)
+    case redeemInvite(Hark_V1_RedeemInvite)
+    case redeemAnswer(Hark_V1_RedeemAnswer)
+    case inviteOffer(Hark_V1_InviteOffer)
 
   }
 
@@ -1134,6 +1176,80 @@ public nonisolated struct Hark_V1_FileEntry: Sendable {
 
   /// 32 B file root (PROTOCOL.md §10.3)
   public var root: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// "Add me with this invite": sent by a peer that holds a version-2 invite token to the peers it
+/// is connected to; an admin of the group checks it and writes the MEMBER ADD.
+public nonisolated struct Hark_V1_RedeemInvite: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B
+  public var groupID: Data = Data()
+
+  /// 16 B
+  public var inviteID: Data = Data()
+
+  public var expiresMs: Int64 = 0
+
+  public var uses: UInt32 = 0
+
+  /// empty or 32 B
+  public var forKey: Data = Data()
+
+  /// 32 B
+  public var inviter: Data = Data()
+
+  /// 64 B
+  public var inviterSig: Data = Data()
+
+  /// ≤ 64 B
+  public var displayName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_RedeemAnswer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
+
+  public var inviteID: Data = Data()
+
+  public var accepted: Bool = false
+
+  /// true: an admin decided (accepted or refused); false: cannot decide here
+  public var final: Bool = false
+
+  /// ≤ 200 B, for the user
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An invite handed to a connected peer (`hark group invite NAME --for PEER`); the peer accepts
+/// it with `hark group accept`.
+public nonisolated struct Hark_V1_InviteOffer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the hark1… token, ≤ 4096 characters
+  public var token: String = String()
+
+  /// ≤ 64 B, informational
+  public var groupName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1887,7 +2003,7 @@ nonisolated extension Hark_V1_EquivocationProof: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Hark_V1_Invite: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Invite"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}group_key\0\u{1}genesis\0\u{1}inviter\0\u{1}hints\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}group_key\0\u{1}genesis\0\u{1}inviter\0\u{1}hints\0\u{3}invite_id\0\u{3}expires_ms\0\u{1}uses\0\u{3}for_key\0\u{3}inviter_sig\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1900,6 +2016,11 @@ nonisolated extension Hark_V1_Invite: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 3: try { try decoder.decodeSingularMessageField(value: &self._genesis) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.inviter) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.hints) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.inviteID) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.uses) }()
+      case 9: try { try decoder.decodeSingularBytesField(value: &self.forKey) }()
+      case 10: try { try decoder.decodeSingularBytesField(value: &self.inviterSig) }()
       default: break
       }
     }
@@ -1925,6 +2046,21 @@ nonisolated extension Hark_V1_Invite: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.hints.isEmpty {
       try visitor.visitRepeatedStringField(value: self.hints, fieldNumber: 5)
     }
+    if !self.inviteID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviteID, fieldNumber: 6)
+    }
+    if self.expiresMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresMs, fieldNumber: 7)
+    }
+    if self.uses != 0 {
+      try visitor.visitSingularUInt32Field(value: self.uses, fieldNumber: 8)
+    }
+    if !self.forKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.forKey, fieldNumber: 9)
+    }
+    if !self.inviterSig.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviterSig, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1934,6 +2070,11 @@ nonisolated extension Hark_V1_Invite: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs._genesis != rhs._genesis {return false}
     if lhs.inviter != rhs.inviter {return false}
     if lhs.hints != rhs.hints {return false}
+    if lhs.inviteID != rhs.inviteID {return false}
+    if lhs.expiresMs != rhs.expiresMs {return false}
+    if lhs.uses != rhs.uses {return false}
+    if lhs.forKey != rhs.forKey {return false}
+    if lhs.inviterSig != rhs.inviterSig {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1991,7 +2132,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{4}\u{1f}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2116,6 +2257,45 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .datagramKey(v)
         }
       }()
+      case 40: try {
+        var v: Hark_V1_RedeemInvite?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .redeemInvite(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .redeemInvite(v)
+        }
+      }()
+      case 41: try {
+        var v: Hark_V1_RedeemAnswer?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .redeemAnswer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .redeemAnswer(v)
+        }
+      }()
+      case 42: try {
+        var v: Hark_V1_InviteOffer?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .inviteOffer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .inviteOffer(v)
+        }
+      }()
       default: break
       }
     }
@@ -2162,6 +2342,18 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .datagramKey?: try {
       guard case .datagramKey(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .redeemInvite?: try {
+      guard case .redeemInvite(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+    }()
+    case .redeemAnswer?: try {
+      guard case .redeemAnswer(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+    }()
+    case .inviteOffer?: try {
+      guard case .inviteOffer(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
     }()
     case nil: break
     }
@@ -2828,6 +3020,156 @@ nonisolated extension Hark_V1_FileEntry: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.chunkSize != rhs.chunkSize {return false}
     if lhs.chunkHashes != rhs.chunkHashes {return false}
     if lhs.root != rhs.root {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_RedeemInvite: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RedeemInvite"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}invite_id\0\u{3}expires_ms\0\u{1}uses\0\u{3}for_key\0\u{1}inviter\0\u{3}inviter_sig\0\u{3}display_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.inviteID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresMs) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.uses) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.forKey) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.inviter) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.inviterSig) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.inviteID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviteID, fieldNumber: 2)
+    }
+    if self.expiresMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresMs, fieldNumber: 3)
+    }
+    if self.uses != 0 {
+      try visitor.visitSingularUInt32Field(value: self.uses, fieldNumber: 4)
+    }
+    if !self.forKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.forKey, fieldNumber: 5)
+    }
+    if !self.inviter.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviter, fieldNumber: 6)
+    }
+    if !self.inviterSig.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviterSig, fieldNumber: 7)
+    }
+    if !self.displayName.isEmpty {
+      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_RedeemInvite, rhs: Hark_V1_RedeemInvite) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.inviteID != rhs.inviteID {return false}
+    if lhs.expiresMs != rhs.expiresMs {return false}
+    if lhs.uses != rhs.uses {return false}
+    if lhs.forKey != rhs.forKey {return false}
+    if lhs.inviter != rhs.inviter {return false}
+    if lhs.inviterSig != rhs.inviterSig {return false}
+    if lhs.displayName != rhs.displayName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_RedeemAnswer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RedeemAnswer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}invite_id\0\u{1}accepted\0\u{1}final\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.inviteID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.accepted) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.final) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.inviteID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.inviteID, fieldNumber: 2)
+    }
+    if self.accepted != false {
+      try visitor.visitSingularBoolField(value: self.accepted, fieldNumber: 3)
+    }
+    if self.final != false {
+      try visitor.visitSingularBoolField(value: self.final, fieldNumber: 4)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_RedeemAnswer, rhs: Hark_V1_RedeemAnswer) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.inviteID != rhs.inviteID {return false}
+    if lhs.accepted != rhs.accepted {return false}
+    if lhs.final != rhs.final {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_InviteOffer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InviteOffer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{3}group_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.token) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.token.isEmpty {
+      try visitor.visitSingularStringField(value: self.token, fieldNumber: 1)
+    }
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_InviteOffer, rhs: Hark_V1_InviteOffer) -> Bool {
+    if lhs.token != rhs.token {return false}
+    if lhs.groupName != rhs.groupName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,50 +1,128 @@
 import ArgumentParser
+import Foundation
 import HarkControl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct GroupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "group",
-        abstract: "Create, invite to, join and list groups.",
-        subcommands: [Create.self, Invite.self, Join.self, List.self]
+        abstract: "Create groups and channels, invite, join, and manage members and roles.",
+        discussion: """
+            A group's creator is its owner; admins add and remove members; members post. In a \
+            channel only the owner and admins post. Membership is part of the signed history, so \
+            every member's node agrees on it (docs/PROTOCOL.md §9).
+            """,
+        subcommands: [Create.self, Invite.self, Join.self, Accept.self, Invites.self, List.self, Members.self,
+                      Remove.self, Role.self, Leave.self]
     )
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a group (writes its genesis event and a random group key).")
+        static let configuration = CommandConfiguration(abstract: "Create a group or channel (writes its genesis event and a random group key).")
         @OptionGroup var options: HomeOptions
         @Argument(help: "Group name (1 to 64 bytes).") var name: String
+        @Flag(name: .long, help: "Make a channel: only the owner and admins post.") var channel = false
         @Flag(name: .long, help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let g = try call(try connect(options), "group.create", GroupCreateParams(name: name), as: GroupView.self)
-            if json { try printJSON(g) } else { printOut("created group \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
+            let g = try call(try connect(options), "group.create", GroupCreateOptions(name: name, kind: channel ? "channel" : "group"),
+                             as: GroupView.self)
+            if json { try printJSON(g) } else { printOut("created \(g.kind) \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
         }
     }
 
     struct Invite: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print an invite token for a group (one line).",
-            discussion: "The token holds the group key: give it only to people who should read the group."
+            discussion: """
+                The token holds the group key: give it only to people who should read the group. \
+                It expires (default 1h) and admits --uses peers (default 1); an admin of the group \
+                must be online when it is used. With --for PEER only that peer can use it, and a \
+                connected PEER also receives it over the encrypted channel (`hark group accept`).
+                """
         )
         @OptionGroup var options: HomeOptions
         @Argument(help: "Group name or ID.") var group: String
+        @Option(name: .customLong("for"), help: ArgumentHelp("Only this peer may use it (peer ID, fingerprint or name).", valueName: "peer"))
+        var forPeer: String?
+        @Option(name: .long, help: ArgumentHelp("Validity: 10m, 1h, 7d… (default 1h, at most 30d).", valueName: "duration"))
+        var expires: String?
+        @Option(name: .long, help: "How many peers may join with it (default 1).") var uses: UInt32?
+
+        func validate() throws {
+            if let expires, Duration.parseLong(expires) == nil { throw ValidationError("--expires \(expires) is not a duration like 10m, 1h, 7d") }
+            if let uses, uses == 0 { throw ValidationError("--uses must be 1 or more") }
+        }
 
         func run() throws {
-            let r = try call(try connect(options), "group.invite", GroupRefParams(group: group), as: InviteResult.self)
+            let p = GroupInviteParams(group: group, forPeer: forPeer, expiresMs: expires.flatMap(Duration.parseLong), uses: uses)
+            let r = try call(try connect(options), "group.invite", p, as: InviteResult.self)
             printOut(r.token)
         }
     }
 
     struct Join: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Join a group with an invite token.")
+        static let configuration = CommandConfiguration(
+            abstract: "Join a group with an invite token.",
+            discussion: """
+                For groups with roles the invite is redeemed with an admin over an encrypted channel; \
+                this waits up to --timeout for one to answer. Exit 0 when added, 65 when the invite \
+                is refused (expired, used up, for another peer), 75 when no admin answered in time \
+                (the daemon keeps trying while the invite is valid).
+                """
+        )
         @OptionGroup var options: HomeOptions
         @Argument(help: "The token printed by `hark group invite` (or - to read it from stdin).") var token: String
+        @Option(name: .long, help: ArgumentHelp("How long to wait for an admin (default 20s).", valueName: "duration")) var timeout: String = "20s"
         @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+        }
 
         func run() throws {
             var text = token
             if token == "-" { text = readLine(strippingNewline: true) ?? "" }
-            let g = try call(try connect(options), "group.join", GroupJoinParams(token: text), as: GroupView.self)
-            if json { try printJSON(g) } else { printOut("joined group \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
+            let client = try connect(options)
+            let g = try call(client, "group.join", GroupJoinParams(token: text), as: GroupView.self)
+            try waitForMembership(client, g, timeoutMs: Duration.parse(timeout) ?? 20_000, json: json)
+        }
+    }
+
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accept an invite a peer sent over the encrypted channel (see `hark group invites`).",
+            discussion: "Exit codes as for `hark group join`."
+        )
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "The group's name as the invite gave it.") var group: String
+        @Option(name: .long, help: ArgumentHelp("How long to wait for an admin (default 20s).", valueName: "duration")) var timeout: String = "20s"
+        @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+        }
+
+        func run() throws {
+            let client = try connect(options)
+            let g = try call(client, "group.accept", GroupRefParams(group: group), as: GroupView.self)
+            try waitForMembership(client, g, timeoutMs: Duration.parse(timeout) ?? 20_000, json: json)
+        }
+    }
+
+    struct Invites: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List invites peers sent over the encrypted channel.")
+        @OptionGroup var options: HomeOptions
+        @Flag(name: .long, help: "Print one JSON object per line.") var json = false
+
+        func run() throws {
+            let list = try call(try connect(options), "group.invites", NoParams(), as: [OfferedInviteView].self)
+            if json { for i in list { try printJSON(i) }; return }
+            if list.isEmpty { printOut("no invites"); return }
+            for i in list {
+                printOut("\(terminalSafe(i.groupName))  from \(terminalSafe(i.fromName)) (\(i.fromFingerprint))  \(formatTime(ms: i.receivedMs))")
+            }
         }
     }
 
@@ -58,8 +136,101 @@ struct GroupCommand: ParsableCommand {
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
                 let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
-                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(members)  \(g.events) events")
+                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events")
             }
         }
+    }
+
+    struct Members: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a group's members with their roles and presence.")
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.") var group: String
+        @Flag(name: .long, help: "Print one JSON object per member.") var json = false
+
+        func run() throws {
+            let client = try connect(options)
+            let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
+            guard let g = groups.first(where: { $0.name == group || $0.id.hasPrefix(group.lowercased()) }) else {
+                throw fail("no group named \"\(group)\" (see `hark group list`)", Exit.noUser)
+            }
+            let peers = try call(client, "peers", NoParams(), as: [PeerView].self)
+            let me = try call(client, "status", NoParams(), as: StatusResult.self)
+            struct Row: Codable { var peerId: String; var displayName: String; var fingerprint: String; var role: String; var presence: String }
+            for id in g.members {
+                let p = peers.first { $0.peerId == id }
+                let isMe = id == me.peerId
+                let row = Row(peerId: id, displayName: isMe ? me.displayName : (p?.displayName ?? "unknown"),
+                              fingerprint: isMe ? me.fingerprint : (p?.fingerprint ?? String(id.prefix(12))),
+                              role: g.roles?[id] ?? "member", presence: isMe ? "you" : (p?.presence ?? "offline"))
+                if json { try printJSON(row); continue }
+                printOut("\(row.role.padding(toLength: 6, withPad: " ", startingAt: 0))  \(terminalSafe(row.displayName)) (\(row.fingerprint))  \(row.presence)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a member (admins remove members; the owner also removes admins).",
+            discussion: "Every sender starts a new chain key that the removed member does not get before its next message (docs/SECURITY.md)."
+        )
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.") var group: String
+        @Argument(help: "The member: peer ID, fingerprint or display name.") var peer: String
+
+        func run() throws {
+            _ = try call(try connect(options), "group.remove", GroupMemberParams(group: group, peer: peer), as: GroupView.self)
+        }
+    }
+
+    struct Role: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a member an admin, or an admin a member (owner only).")
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.") var group: String
+        @Argument(help: "The member: peer ID, fingerprint or display name.") var peer: String
+        @Argument(help: "admin or member.") var role: String
+
+        func validate() throws {
+            guard role == "admin" || role == "member" else { throw ValidationError("role must be admin or member") }
+        }
+
+        func run() throws {
+            _ = try call(try connect(options), "group.role", GroupMemberParams(group: group, peer: peer, role: role), as: GroupView.self)
+        }
+    }
+
+    struct Leave: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Leave a group (the owner cannot).")
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.") var group: String
+
+        func run() throws {
+            _ = try call(try connect(options), "group.leave", GroupRefParams(group: group), as: GroupView.self)
+        }
+    }
+}
+
+/// After `group.join`/`group.accept`: waits until an admin added this node, or refused.
+func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64, json: Bool) throws {
+    var status = JoinStatus(group: g.id, name: g.name, state: g.state, reason: nil)
+    let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+    while status.state == "pending" || status.state == "accepted" {
+        if Date() >= deadline {
+            if status.state == "accepted" { break }   // added; the history is still arriving
+            throw fail("no admin of \(terminalSafe(g.name)) answered within \(timeoutMs) ms; the daemon keeps trying while the invite is valid", Exit.tempFail)
+        }
+        usleep(100_000)
+        status = try call(client, "group.join.status", GroupRefParams(group: g.id), as: JoinStatus.self)
+    }
+    if status.state == "refused" {
+        throw fail("invite refused: \(terminalSafe(status.reason ?? "no reason given"))", Exit.dataError)
+    }
+    if json { try printJSON(status) } else { printOut("joined group \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
+}
+
+extension Duration {
+    /// Milliseconds in "10m", "1h", "7d", or anything `parse` takes.
+    static func parseLong(_ text: String) -> Int64? {
+        if text.hasSuffix("d"), let v = Double(text.dropLast()), v > 0, v < 1e5 { return Int64(v * 86_400_000) }
+        return parse(text)
     }
 }
