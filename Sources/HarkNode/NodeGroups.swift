@@ -160,19 +160,6 @@ extension Node {
         }
     }
 
-    func invite(group ref: String) throws -> InviteResult {
-        let g = try resolveGroup(ref)
-        guard let genesis = try store.event(g.id) else {
-            throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
-        }
-        var invite = Hark_V1_Invite()
-        invite.version = 1
-        invite.groupKey = Data(g.key)
-        invite.genesis = genesis.signedEvent
-        invite.inviter = Data(identity.signing.publicKey.bytes)
-        return InviteResult(token: try InviteToken.encode(invite))
-    }
-
     func join(token: String) throws -> GroupView {
         let invite: Hark_V1_Invite
         do { invite = try InviteToken.decode(token) } catch {

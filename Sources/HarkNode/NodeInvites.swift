@@ -37,7 +37,7 @@ extension Node {
     /// `group.invite`: a token for the group. Open groups (rules 0) get a version-1 token; groups
     /// with roles get a version-2 token signed by this node, which must be an admin or the owner.
     /// - Throws: `ControlErrorBody` `.invalidArgument` for limits, `.notFound` for an unknown peer.
-    func invite(group ref: String, forPeer: String?, expiresMs: Int64?, uses: UInt32?) throws -> InviteResult {
+    func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil) throws -> InviteResult {
         let g = try resolveGroup(ref)
         guard let genesis = try store.event(g.id) else {
             throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
@@ -340,6 +340,31 @@ extension Node {
             default: why = "you are \(mine); removing a member needs an admin, removing an admin or the owner needs the owner"
             }
             throw ControlErrorBody(code: .invalidArgument, message: "not allowed in \(g.name): \(why)")
+        }
+        var c = Hark_V1_Content()
+        c.member = m
+        _ = try author(kind: .member, content: c, group: g)
+        return groupView(g)
+    }
+}
+
+extension Node {
+    /// Adds `key` as a member of a group with roles (an ADD by this node, which must be an admin).
+    /// Used for direct conversations and by tests; peers normally join by redeeming an invite.
+    @discardableResult
+    func addMember(group ref: String, key: SigningPublicKey, role: Hark_V1_Role = .member, displayName: String = "") throws -> GroupView {
+        let g = try resolveGroup(ref)
+        guard let membership = currentMembership(of: g.id) else {
+            throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group: members join with the token")
+        }
+        if membership.isMember(key) { return groupView(g) }
+        var m = Hark_V1_Member()
+        m.action = .add
+        m.target = Data(key.bytes)
+        m.role = role
+        m.displayName = String(displayName.prefix(64))
+        guard membership.authorizes(m, by: identity.signing.publicKey) else {
+            throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) add members")
         }
         var c = Hark_V1_Content()
         c.member = m

@@ -94,11 +94,13 @@ import Testing
             _ = try await n.node.createGroup(name: "ops")
             _ = try await n.node.sendMessage(group: "ops", text: "before")
             let g = try await n.node.resolveGroup("ops")
+            let mallory = SigningKeyPair.generate()
+            try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
             let countBefore = try await n.node.store.eventCount(group: g.id)
 
             // 1. A record that decrypts but holds no valid Frame.
             do {
-                let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: SigningKeyPair.generate())
+                let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: SigningKeyPair.generate(), asMember: false)
                 var r = records
                 var junk = Hark_V1_Frame()
                 junk.ping = Hark_V1_Ping()
@@ -110,7 +112,6 @@ import Testing
             }
             // 2. A truncated event inside an otherwise valid Events frame.
             do {
-                let mallory = SigningKeyPair.generate()
                 let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
                 var r = records
                 let head = try #require(try await n.node.store.heads(group: g.id).first)

@@ -56,8 +56,9 @@ import Testing
     @Test func forgedSignatureAndWrongAuthorAreRefused() async throws {
         let (n, g) = try await target("m1")
         try await withNodes([n]) {
-            let before = try await storedCount(n, g)
             let mallory = SigningKeyPair.generate()
+            try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
+            let before = try await storedCount(n, g)
             let head = try #require(try await n.node.store.event(try await n.node.store.heads(group: g.id)[0]))
             // A real event by mallory, with its signature replaced by one over another ID.
             let body = try BodyCipher.seal(text("forged"), groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
@@ -84,8 +85,9 @@ import Testing
     @Test func wrongLamportIsRejectedAndRemembered() async throws {
         let (n, g) = try await target("m2")
         try await withNodes([n]) {
-            let before = try await storedCount(n, g)
             let mallory = SigningKeyPair.generate()
+            try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
+            let before = try await storedCount(n, g)
             let head = try #require(try await n.node.store.event(try await n.node.store.heads(group: g.id)[0]))
             let body = try BodyCipher.seal(text("from the future"), groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
             let honest = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
@@ -111,8 +113,9 @@ import Testing
     @Test func parentsThatNeverResolveDeliverNothing() async throws {
         let (n, g) = try await target("m3")
         try await withNodes([n]) {
-            let before = try await storedCount(n, g)
             let mallory = SigningKeyPair.generate()
+            try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
+            let before = try await storedCount(n, g)
             // A validly signed event whose parent is an ID nobody has (a fake parent event).
             let fakeParentKey = SigningKeyPair.generate()
             let fakeBody = try BodyCipher.seal(text("never sent"), groupKey: g.key, groupID: g.id, author: fakeParentKey.publicKey, seq: 1)
