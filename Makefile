@@ -46,9 +46,11 @@ demo: deps
 	scripts/demo.sh
 
 ## bench: benchmarks in release mode, printing ratios against baselines measured in the same run
+## (the static-stdlib build that `make install` ships; the discovery bench needs root and the lab)
+RELEASE_FLAGS := -c release --static-swift-stdlib
 bench: deps
-	$(SWIFT) build -c release --product hark
-	$(SWIFT) build -c release --product hark-bench
+	$(SWIFT) build $(RELEASE_FLAGS) --product hark
+	$(SWIFT) build $(RELEASE_FLAGS) --product hark-bench
 	scripts/bench.sh
 
 ## fuzz: build the libFuzzer target (Fuzz/, -sanitize=fuzzer,address) and run it for FUZZ_SECONDS
@@ -67,14 +69,16 @@ fuzz-seeds: fuzz-build
 	HARK_FUZZ_WRITE_SEEDS=Fuzz/corpus $(FUZZ_SCRATCH)/debug/hark-fuzz
 
 ## install: release binary, man pages, shell completions and the systemd user unit under
-## $(DESTDIR)$(PREFIX); the unit's ExecStart points at $(PREFIX)/bin/hark
+## $(DESTDIR)$(PREFIX); the unit's ExecStart points at $(PREFIX)/bin/hark. The binary links the Swift
+## runtime and Foundation statically (libsodium, libavahi-client, libsqlite3 stay system libraries):
+## a CLI call starts faster, and the binary needs no Swift toolchain on the target
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR := $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
 MAN1DIR := $(PREFIX)/share/man/man1
 USERUNITDIR := $(PREFIX)/lib/systemd/user
 install:
-	$(SWIFT) build -c release --product hark
+	$(SWIFT) build $(RELEASE_FLAGS) --product hark
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(USERUNITDIR)
 	install -m 0755 .build/release/hark $(DESTDIR)$(PREFIX)/bin/hark

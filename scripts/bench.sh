@@ -10,7 +10,7 @@ HARK=.build/release/hark
 "$BENCH" sync
 "$BENCH" replicate --events="${BENCH_EVENTS:-100000}"
 
-# hark send wall time with a daemon up, against a static "hello" Swift binary.
+# hark send wall time with a daemon up, against a static "hello" Swift binary (goal <= 3x).
 WORK=$(mktemp -d /tmp/hark-bench.XXXXXX)
 cleanup() { [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -32,3 +32,17 @@ send = next(v for k, v in r.items() if " send " in k)
 print("hark.send        %6.2f ms   static hello  %6.2f ms   ratio %.1f   (mean of %d runs each, daemon up)"
       % (send["mean"] * 1e3, hello["mean"] * 1e3, send["mean"] / hello["mean"], len(send["times"])))
 PY
+kill "$DPID" 2>/dev/null || true; wait "$DPID" 2>/dev/null || true; DPID=
+
+# send -> printed by `hark log --follow` on another node (two daemons on 127.0.0.1), p50/p99,
+# beside the same hops through three socat relays.
+command -v socat >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq socat >/dev/null; }
+python3 scripts/bench-follow.py --hark "$HARK" --count "${BENCH_FOLLOW_COUNT:-1000}"
+
+# daemon start -> listed in the peer's `hark peers`, against avahi-publish -> avahi-browse, in a
+# 2-host lab (LAB_NAME=bench; root, network namespaces; goal <= 1.2x).
+if [ "$(id -u)" = 0 ] && command -v avahi-daemon >/dev/null && command -v avahi-browse >/dev/null; then
+  python3 scripts/bench-discovery.py --hark "$HARK" --runs "${BENCH_DISCOVERY_RUNS:-10}"
+else
+  echo "hark.discovery   skipped (needs root and the lab tools: scripts/lab.sh deps)"
+fi

@@ -79,6 +79,21 @@ public final class ControlClient {
     /// Sends one request and waits for its response.
     /// - Throws: `ClientError.remote` when the daemon reports an error; other `ClientError`s on I/O failure.
     public func call<P: Codable & Sendable, R: Codable & Sendable>(_ method: String, _ params: P, as: R.Type) throws -> R {
+        let line = try exchange(method, params)
+        do { return try ControlCoding.decode(Response<R>.self, from: line).result } catch {
+            throw ClientError.protocolError("response does not match \(R.self): \(error)")
+        }
+    }
+
+    /// Sends one request and waits for its successful response, without decoding the result
+    /// (the `hark send` fast path prints nothing, so it skips building the result's decoder).
+    /// - Throws: as `call(_:_:as:)`.
+    public func call<P: Codable & Sendable>(_ method: String, _ params: P) throws {
+        _ = try exchange(method, params)
+    }
+
+    /// Writes the request and returns the response line that answers it (not an error).
+    private func exchange<P: Codable & Sendable>(_ method: String, _ params: P) throws -> [UInt8] {
         let id = nextID
         nextID += 1
         try writeAll(try ControlCoding.encodeLine(Request(id: id, method: method, params: params)))
@@ -91,9 +106,7 @@ public final class ControlClient {
             if head.event != nil { continue }
             guard head.id == id else { continue }
             if let error = head.error { throw ClientError.remote(error) }
-            do { return try ControlCoding.decode(Response<R>.self, from: line).result } catch {
-                throw ClientError.protocolError("response does not match \(R.self): \(error)")
-            }
+            return line
         }
     }
 

@@ -33,6 +33,7 @@ struct Hark: AsyncParsableCommand {
 
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
+        if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -28,11 +28,19 @@ func connect(_ options: HomeOptions) throws -> ControlClient {
 
 /// Runs a control call, mapping daemon errors to exit codes.
 func call<P: Codable & Sendable, R: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P, as: R.Type) throws -> R {
-    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError {
-        switch e {
-        case let .remote(body): throw fail(body.message, Exit.code(for: body.code))
-        case .daemonNotRunning: throw fail(e.description, Exit.unavailable)
-        default: throw fail(e.description, Exit.ioError)
-        }
+    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError { throw exitCode(for: e) }
+}
+
+/// Runs a control call whose result is not needed, mapping daemon errors to exit codes.
+func call<P: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P) throws {
+    do { try client.call(method, params) } catch let e as ControlClient.ClientError { throw exitCode(for: e) }
+}
+
+/// Prints what went wrong on the control socket and gives the exit code for it.
+private func exitCode(for e: ControlClient.ClientError) -> ExitCode {
+    switch e {
+    case let .remote(body): return fail(body.message, Exit.code(for: body.code))
+    case .daemonNotRunning: return fail(e.description, Exit.unavailable)
+    default: return fail(e.description, Exit.ioError)
     }
 }
