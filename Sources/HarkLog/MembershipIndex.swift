@@ -40,18 +40,21 @@ public final class MembershipIndex: Sendable {
     public func membership(frontier: [EventID], in graph: CausalGraph) -> Membership {
         if let cached = caches.withLock({ $0.folds[frontier] }) { return cached }
         var events: [MembershipEvent] = []
+        var complete = true
         events.reserveCapacity(frontier.count)
         for id in frontier {
             guard let e = graph.entry(id) else { continue }
             var member: Hark_V1_Member?
             if e.kind == .member {
                 member = caches.withLock { $0.contents[id] } ?? memberContent(id)
-                if let member { caches.withLock { $0.contents[id] = member } }
+                if let member { caches.withLock { $0.contents[id] = member } } else { complete = false }
             }
             events.append(MembershipEvent(id: id, order: EventOrder(lamport: e.lamport, id: id), author: e.author, kind: e.kind,
                                           member: member, ancestors: Set(graph.membershipAncestors(of: id))))
         }
         let state = Membership.fold(events)
+        // A MEMBER event whose content could not be read yet must not fix a wrong state in the cache.
+        guard complete else { return state }
         caches.withLock {
             if $0.folds.count > 4096 { $0.folds.removeAll() }
             $0.folds[frontier] = state

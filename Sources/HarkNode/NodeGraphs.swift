@@ -52,6 +52,12 @@ extension Node {
         return m.isMember(peer.key)
     }
 
+    /// Gives the group's membership index the content of a MEMBER event as it is accepted.
+    func noteMemberContent(_ event: Event, key: [UInt8]) {
+        guard let c = try? BodyCipher.open(event, groupKey: key), case let .member(m)? = c.content else { return }
+        membershipIndex(for: event.effectiveGroupID).record(event.id, member: m)
+    }
+
     /// A validation context for `group` with its membership index.
     func context(for group: EventID, key: [UInt8]) throws -> KeyedGroupContext {
         KeyedGroupContext(graph: try graph(for: group), groupKey: key, membershipIndex: membershipIndex(for: group))

@@ -357,6 +357,8 @@ extension Node {
                 violation = ProtocolViolation("invalid event \(event.id): \(error)")
                 continue
             }
+            // The next events of this batch may be judged on this MEMBER event before it is stored.
+            if event.kind == .member { noteMemberContent(event, key: record.key) }
             // In place: a copy of the graph here would cost O(n) per event.
             if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             accepted.append(event)
