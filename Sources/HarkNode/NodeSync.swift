@@ -61,6 +61,7 @@ extension Node {
         case let .datagramKey(key)?: try receiveDatagramKey(key, from: session)
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
+        case let .pair(pair)?: try receivePair(pair, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }
