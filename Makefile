@@ -27,6 +27,7 @@ test: deps
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/trust.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -37,6 +38,7 @@ lab-test: build
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/trust.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

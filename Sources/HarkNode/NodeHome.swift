@@ -91,6 +91,10 @@ public struct NodeHome: Sendable {
     /// existed) by loading the unencrypted identity.
     public func publicIdentity() throws(HomeError) -> (peerID: PeerID, displayName: String) {
         guard isInitialized else { throw .notInitialized(path: path) }
+        var st = stat()
+        if stat(identityPath, &st) == 0, st.st_mode & 0o077 != 0 {
+            throw .insecurePermissions(path: identityPath, mode: UInt32(st.st_mode & 0o777))
+        }
         if let data = FileManager.default.contents(atPath: identityPublicPath),
            let text = String(data: data, encoding: .utf8),
            let id = try? PeerID(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines)) {
