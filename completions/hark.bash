@@ -173,22 +173,22 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|verify|export|import|help)
+    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|audit|export|import|verify|pair|key|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence verify export import help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence audit export import verify pair key help' -- "${cur}"))
         ;;
     esac
 }
 
 _hark_init() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--passphrase --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home --name)
+    non_repeating_options=(--home --name --passphrase-file)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -197,6 +197,9 @@ _hark_init() {
         return
         ;;
     '--name')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -221,7 +224,7 @@ _hark_daemon() {
     repeating_flags=()
     non_repeating_flags=(--no-discovery --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --port --listen --log-level)
+    non_repeating_options=(--home --port --listen --log-level --passphrase-file)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -239,6 +242,9 @@ _hark_daemon() {
         return
         ;;
     '--log-level')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -361,7 +367,7 @@ _hark_send() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --wait --of --timeout)
+    non_repeating_options=(--home --wait --of --timeout --passphrase-file)
     __hark_offer_flags_options 2
 
     # Offer option value completions
@@ -380,6 +386,9 @@ _hark_send() {
         return
         ;;
     '--peer')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -520,7 +529,7 @@ _hark_presence() {
     esac
 }
 
-_hark_verify() {
+_hark_audit() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
@@ -560,6 +569,104 @@ _hark_import() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_pair() {
+    repeating_flags=()
+    non_repeating_flags=(--accept --yes --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --code --timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--code')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_key() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hark_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    export|import)
+        # Offer subcommand argument completions
+        "_hark_key_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'export import' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hark_key_export() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --out --passphrase-file)
+    __hark_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    esac
+}
+
+_hark_key_import() {
+    repeating_flags=()
+    non_repeating_flags=(--passphrase --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --passphrase-file)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
