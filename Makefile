@@ -28,6 +28,7 @@ test: deps
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/trust.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -39,6 +40,7 @@ lab-test: build
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/trust.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

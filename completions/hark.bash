@@ -173,22 +173,22 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|verify|export|import|doctor|help)
+    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|audit|export|import|doctor|verify|pair|key|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence verify export import doctor help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence audit export import doctor verify pair key help' -- "${cur}"))
         ;;
     esac
 }
 
 _hark_init() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--passphrase --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home --name)
+    non_repeating_options=(--home --name --passphrase-file)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -197,6 +197,9 @@ _hark_init() {
         return
         ;;
     '--name')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -221,7 +224,7 @@ _hark_daemon() {
     repeating_flags=()
     non_repeating_flags=(--no-discovery --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --port --listen --log-level)
+    non_repeating_options=(--home --port --listen --log-level --passphrase-file)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -239,6 +242,9 @@ _hark_daemon() {
         return
         ;;
     '--log-level')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -286,20 +292,20 @@ _hark_group() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    create|invite|join|list)
+    create|invite|join|accept|invites|list|members|remove|role|leave)
         # Offer subcommand argument completions
         "_hark_group_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'create invite join list' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'create invite join accept invites list members remove role leave' -- "${cur}"))
         ;;
     esac
 }
 
 _hark_group_create() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--channel --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--home)
     __hark_offer_flags_options 1
@@ -316,12 +322,21 @@ _hark_group_invite() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--home)
+    non_repeating_options=(--home --for --expires --uses)
     __hark_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    '--for')
+        return
+        ;;
+    '--expires')
+        return
+        ;;
+    '--uses')
         return
         ;;
     esac
@@ -331,8 +346,44 @@ _hark_group_join() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home)
+    non_repeating_options=(--home --timeout)
     __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_group_accept() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_group_invites() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
@@ -357,11 +408,71 @@ _hark_group_list() {
     esac
 }
 
+_hark_group_members() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_group_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_group_role() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 3
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_group_leave() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
 _hark_send() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --wait --of --timeout)
+    non_repeating_options=(--home --wait --of --timeout --passphrase-file)
     __hark_offer_flags_options 2
 
     # Offer option value completions
@@ -380,6 +491,9 @@ _hark_send() {
         return
         ;;
     '--peer')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac
@@ -520,7 +634,7 @@ _hark_presence() {
     esac
 }
 
-_hark_verify() {
+_hark_audit() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
@@ -575,6 +689,104 @@ _hark_doctor() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_pair() {
+    repeating_flags=()
+    non_repeating_flags=(--accept --yes --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --code --timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--code')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_key() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hark_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    export|import)
+        # Offer subcommand argument completions
+        "_hark_key_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'export import' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hark_key_export() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --out --passphrase-file)
+    __hark_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    esac
+}
+
+_hark_key_import() {
+    repeating_flags=()
+    non_repeating_flags=(--passphrase --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --passphrase-file)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--passphrase-file')
         return
         ;;
     esac

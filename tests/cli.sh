@@ -130,7 +130,7 @@ import json, sys
 ev = {e["id"]: e for e in map(json.loads, sys.stdin)}
 sys.exit(0 if ev[sys.argv[1]]["has_body"] is False and ev[sys.argv[2]]["has_body"] else 1)' "$THIRD" "$SECOND"; }
 wait_until 10 purged "$B" && ok "the deleted message's body is purged on the other node" || not_ok "body not purged on b"
-expect 0 "hark verify passes after edits, deletes and purges" env HARK_HOME="$B" "$HARK" verify
+expect 0 "hark audit passes after edits, deletes and purges" env HARK_HOME="$B" "$HARK" audit
 expect 67 "editing a deleted message exits 67 and writes nothing" env HARK_HOME="$A" "$HARK" edit ops "$THIRD" "again"
 expect 67 "deleting it twice exits 67" env HARK_HOME="$A" "$HARK" delete ops "$THIRD"
 expect 67 "reacting to it exits 67" env HARK_HOME="$B" "$HARK" react ops "$THIRD" "👍"
@@ -213,6 +213,57 @@ for verb in status peers "group list" "log ops" "read ops" presence; do
   env HARK_HOME="$A" "$HARK" $verb --json 2>/dev/null | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' \
     && ok "$verb --json prints JSON lines" || not_ok "$verb --json is not JSON"
 done
+# Trust and key storage (issue 6): verify PEER, passphrase, key backup.
+expect 0 "verify PEER by display name shows a safety number" env HARK_HOME="$A" "$HARK" verify bob
+grep -qE '^  [0-9]{5} [0-9]{5} [0-9]{5} [0-9]{5}$' "$T/out" && [ "$(grep -cE '^  [0-9]{5}( [0-9]{5}){3}$' "$T/out")" = 3 ] \
+  && ok "…as 12 groups of 5 digits" || not_ok "safety number output: $(cat "$T/out")"
+SN_A=$(env HARK_HOME="$A" "$HARK" verify bob --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["safety_number"])')
+SN_B=$(env HARK_HOME="$B" "$HARK" verify alice --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["safety_number"])')
+[ -n "$SN_A" ] && [ "$SN_A" = "$SN_B" ] && ok "both sides compute the same safety number" || not_ok "safety numbers differ: $SN_A / $SN_B"
+BOB_FP=$(env HARK_HOME="$B" "$HARK" id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
+expect 0 "verify PEER by fingerprint prefix" env HARK_HOME="$A" "$HARK" verify "${BOB_FP:0:9}"
+expect 67 "verify of an unknown peer exits 67" env HARK_HOME="$A" "$HARK" verify nobody-here
+expect 64 "pair without a terminal and without --yes/--code exits 64" sh -c "HARK_HOME='$A' '$HARK' pair bob </dev/null"
+expect 65 "pair --code with a wrong code exits 65 (not verified)" env HARK_HOME="$A" "$HARK" pair bob --code 000000x --timeout 10s
+env HARK_HOME="$A" "$HARK" peers --json | python3 -c 'import json,sys; sys.exit(0 if not any(json.loads(l)["verified"] for l in sys.stdin) else 1)' \
+  && ok "…and bob is not verified" || not_ok "bob verified after a wrong code"
+printf 'correct horse battery\n' >"$T/pw"; printf 'wrong horse\n' >"$T/badpw"; : >"$T/emptypw"
+P="$T/p"
+expect 64 "init --passphrase without a terminal or a file exits 64" sh -c "HARK_HOME='$P' '$HARK' init --name pat --passphrase </dev/null"
+[ ! -e "$P/identity.key" ] && ok "…and creates no identity" || not_ok "identity created without a passphrase"
+expect 64 "init --passphrase-file with an empty first line exits 64" env HARK_HOME="$P" "$HARK" init --name pat --passphrase-file "$T/emptypw"
+expect 0 "init --passphrase-file seals the keys" env HARK_HOME="$P" "$HARK" init --name pat --passphrase-file "$T/pw"
+[ "$(head -c 8 "$P/identity.key")" = HARKSEAL ] && [ "$(head -c 8 "$P/noise.key")" = HARKSEAL ] && ok "identity.key and noise.key start with HARKSEAL" || not_ok "key files not sealed"
+modes=$(stat -c '%a' "$P" "$P/identity.key" "$P/noise.key" "$P/identity.pub" "$P/profile.json" | tr '\n' ' ')
+[ "$modes" = "700 600 600 600 600 " ] && ok "encrypted home 0700, every file in it 0600" || not_ok "modes: $modes"
+expect 0 "id works on an encrypted home without the passphrase" env HARK_HOME="$P" "$HARK" id
+env HARK_HOME="$P" "$HARK" daemon --no-discovery --listen 127.0.0.1 --passphrase-file "$T/pw" 2>"$T/p.log" & PPID_=$!
+wait_until 15 env HARK_HOME="$P" "$HARK" status >/dev/null 2>&1 && ok "the daemon unlocks with --passphrase-file" || not_ok "daemon with passphrase did not start: $(tail -3 "$T/p.log")"
+env HARK_HOME="$P" "$HARK" group create vault >/dev/null
+kill -TERM "$PPID_"; wait "$PPID_" 2>/dev/null
+grep -q "correct horse" "$T/p.log" && not_ok "the passphrase appears in the daemon log" || ok "the passphrase never appears in the log"
+sum_before=$(sha256sum "$P/hark.sqlite" | cut -d' ' -f1); mtime_before=$(stat -c %Y.%y "$P/hark.sqlite"); ls_before=$(ls "$P")
+expect 77 "a wrong passphrase exits 77" env HARK_HOME="$P" "$HARK" daemon --no-discovery --listen 127.0.0.1 --passphrase-file "$T/badpw"
+grep -q "wrong passphrase" "$T/err" && ok "…and says so" || not_ok "message: $(cat "$T/err")"
+[ "$(sha256sum "$P/hark.sqlite" | cut -d' ' -f1)" = "$sum_before" ] && [ "$(stat -c %Y.%y "$P/hark.sqlite")" = "$mtime_before" ] && [ "$(ls "$P")" = "$ls_before" ] \
+  && ok "…and leaves the store untouched (bytes, mtime, no new files)" || not_ok "store changed after a wrong passphrase"
+expect 77 "a daemon on an encrypted home without a terminal or a file exits 77" sh -c "HARK_HOME='$P' '$HARK' daemon --no-discovery --listen 127.0.0.1 </dev/null"
+expect 77 "send without a daemon on an encrypted home, no --passphrase-file, exits 77" sh -c "HARK_HOME='$P' '$HARK' send vault hi --timeout 1s </dev/null"
+grep -q "passphrase-file" "$T/err" && ok "…and names --passphrase-file" || not_ok "message: $(cat "$T/err")"
+expect 0 "send --passphrase-file without a daemon unlocks and runs a short-lived node" env HARK_HOME="$P" "$HARK" send vault hi --timeout 1s --passphrase-file "$T/pw"
+expect 0 "key export writes an encrypted backup" env HARK_HOME="$P" "$HARK" key export --out "$T/p.backup" --passphrase-file "$T/pw"
+[ "$(stat -c %a "$T/p.backup")" = 600 ] && [ "$(head -c 8 "$T/p.backup")" = HARKSEAL ] && ok "…mode 0600, sealed" || not_ok "backup mode/format"
+grep -q "one identity on one device" "$T/err" && ok "…with the warning about one identity on two devices" || not_ok "no fork warning: $(cat "$T/err")"
+expect 73 "key export refuses to overwrite" env HARK_HOME="$P" "$HARK" key export --out "$T/p.backup" --passphrase-file "$T/pw"
+expect 77 "key export with a wrong passphrase exits 77" env HARK_HOME="$P" "$HARK" key export --out "$T/p2.backup" --passphrase-file "$T/badpw"
+expect 77 "key import with a wrong passphrase exits 77" env HARK_HOME="$T/q" "$HARK" key import "$T/p.backup" --passphrase-file "$T/badpw"
+[ ! -e "$T/q/identity.key" ] && ok "…and writes nothing" || not_ok "identity written after a wrong passphrase"
+expect 0 "key import restores into an empty home" env HARK_HOME="$T/q" "$HARK" key import "$T/p.backup" --passphrase-file "$T/pw"
+[ "$(env HARK_HOME="$T/q" "$HARK" id)" = "$(env HARK_HOME="$P" "$HARK" id)" ] && ok "…the same identity (round trip)" || not_ok "restored identity differs"
+[ "$(stat -c %a "$T/q" "$T/q/identity.key" "$T/q/noise.key" | tr '\n' ' ')" = "700 600 600 " ] && ok "…home 0700, keys 0600" || not_ok "restored modes"
+expect 73 "key import into a home with an identity exits 73" env HARK_HOME="$T/q" "$HARK" key import "$T/p.backup" --passphrase-file "$T/pw"
+expect 0 "key import --passphrase keeps the keys encrypted" env HARK_HOME="$T/r" "$HARK" key import "$T/p.backup" --passphrase-file "$T/pw" --passphrase
+[ "$(head -c 8 "$T/r/identity.key")" = HARKSEAL ] && ok "…sealed on disk" || not_ok "restored keys not sealed"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?

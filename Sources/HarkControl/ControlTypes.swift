@@ -80,6 +80,10 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// The TCP port the peer said (in its handshake) it accepts channels on; with the host of
     /// `address` it gives where to reach it, even when `address` is an inbound channel's.
     public var listenPort: Int?
+    /// Trust (issue 6): the user verified this identity key (`hark pair`); a warning when the key
+    /// claimed a display name first seen with another key (docs/SECURITY.md).
+    public var verified: Bool = false
+    public var warning: String?
     public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
                 direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false, listenPort: Int? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected
@@ -143,6 +147,9 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var reactions: [ReactionView] = []
     /// For messages written by this node: how many members hold and read it (PROTOCOL.md §4.8).
     public var receipts: ReceiptSummary?
+    /// Trust (issue 6): the author's key is verified here; the author's name was first seen with another key.
+    public var authorVerified: Bool = false
+    public var authorNameConflict: Bool = false
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
                 lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
                 implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {

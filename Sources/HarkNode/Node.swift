@@ -92,6 +92,10 @@ public actor Node {
     var recentOwnMessages: [EventID: [EventID]] = [:]
     var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
 
+    // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
+    var pairings: [PeerID: Pairing] = [:]
+    var trustState: TrustCache?
+
     struct DeviceKey: Hashable {
         let peer: PeerID
         let token: [UInt8]
@@ -108,11 +112,13 @@ public actor Node {
 
     /// Opens the store and loads the identity. Does no network I/O yet.
     /// - Throws: `HomeError` for an unusable home, store errors for an unusable database.
-    public init(home: NodeHome, configuration: NodeConfiguration, logger: Logger) throws {
+    /// - Parameter passphrase: for a home whose keys are sealed (the caller zeroes its copy).
+    ///   A wrong one throws `HomeError.wrongPassphrase` before the store is opened.
+    public init(home: NodeHome, configuration: NodeConfiguration, logger: Logger, passphrase: [UInt8]? = nil) throws {
         self.home = home
         self.configuration = configuration
         self.logger = logger
-        self.identity = try home.load()
+        self.identity = try home.load(passphrase: passphrase)
         self.store = try Store(path: home.storePath)
     }
 

@@ -144,7 +144,8 @@ extension Node {
             case "log.graph": return try ok(try graphRows(group: try params(GroupRefParams.self, line).group))
             case "export": return try ok(try exportEvents(group: try params(GroupRefParams.self, line).group))
             case "import": return try ok(try importEvents(try params(ImportParams.self, line).events))
-            case "verify": return try ok(try verify(group: try params(VerifyParams.self, line).group))
+            // `verify` is the deprecated name of `audit` (kept for one release).
+            case "audit", "verify": return try ok(try verify(group: try params(VerifyParams.self, line).group))
             case "presence.set":
                 let p = try params(PresenceSetParams.self, line)
                 return try ok(try setPresence(state: p.state, statusText: p.statusText))
@@ -157,6 +158,15 @@ extension Node {
             case "receipts":
                 let p = try params(ReceiptsParams.self, line)
                 return try ok(try receipts(group: p.group, message: p.message))
+            // Trust (NodeTrust.swift).
+            case "safety_number": return try ok(try safetyNumber(peer: try params(PeerRefParams.self, line).peer))
+            case "pair.start": return try ok(try startPairing(peer: try params(PeerRefParams.self, line).peer))
+            case "pair.status": return try ok(try pairingStatus(peer: try params(PeerRefParams.self, line).peer))
+            case "pair.list": return try ok(listPairings())
+            case "pair.confirm":
+                let p = try params(PairConfirmParams.self, line)
+                return try ok(try confirmPairing(peer: p.peer, code: p.code))
+            case "pair.reject": return try ok(try rejectPairing(peer: try params(PeerRefParams.self, line).peer))
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
             }
@@ -254,6 +264,8 @@ extension Node {
             let presence = presenceView(of: id)
             out[out.count - 1].presence = presence.state
             out[out.count - 1].statusText = presence.statusText
+            out[out.count - 1].verified = isVerified(id.key)
+            out[out.count - 1].warning = trustWarning(for: id.key)
         }
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }

@@ -78,9 +78,11 @@ extension Node {
         default: return nil
         }
         let author = PeerID(e.author)
-        return MessageView(id: e.id.hex, group: group.id.hex, author: author.description, authorName: displayName(of: e.author),
-                           authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
-                           kind: kind, text: text)
+        var v = MessageView(id: e.id.hex, group: group.id.hex, author: author.description, authorName: displayName(of: e.author),
+                            authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
+                            kind: kind, text: text)
+        applyTrust(&v, author: e.author)
+        return v
     }
 
     // MARK: authoring

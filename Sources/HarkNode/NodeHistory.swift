@@ -85,6 +85,7 @@ extension Node {
             v.implausibleTime = state.implausibleTime.contains(m.id)
             v.authorEquivocated = state.equivocators.contains(m.author)
             v.edited = m.edited
+            applyTrust(&v, author: m.author)
             if m.author == identity.signing.publicKey { v.receipts = receiptSummary(of: m.id, group: group) }
             v.reactions = Dictionary(grouping: m.reactions, by: \.emoji).map { ReactionView(emoji: $0.key, count: $0.value.count) }
                 .sorted { $0.emoji < $1.emoji }

@@ -10,7 +10,13 @@ import HarkCrypto
 /// - `identity.key`: 64 B Ed25519 secret key (seed ‖ public key), the long-term identity.
 /// - `noise.key`: 32 B X25519 secret key, the Noise static key (bound to the identity by a
 ///   signature in every handshake, docs/PROTOCOL.md §3.2).
+/// - `identity.pub`: the peer ID as text (`hk…` and a newline), so commands that only need the
+///   public identity never need the passphrase.
 /// - `profile.json`: `{"display_name": "..."}`.
+///
+/// Secret files are raw keys, or, after `hark init --passphrase`, sealed under the passphrase
+/// (`SealedSecret`: Argon2id + secretbox). Every secret file goes through `readSecretFile` and
+/// `writeSecretFile`, which seal and open them with the key derived at unlock.
 /// - `hark.sqlite` (+ `-wal`, `-shm`): the store.
 /// - `control.sock`: the daemon's control socket (mode 0600), `daemon.lock`: held while a daemon runs.
 ///
@@ -38,6 +44,7 @@ public struct NodeHome: Sendable {
     public var identityPath: String { path + "/identity.key" }
     public var noiseKeyPath: String { path + "/noise.key" }
     public var profilePath: String { path + "/profile.json" }
+    public var identityPublicPath: String { path + "/identity.pub" }
     public var storePath: String { path + "/hark.sqlite" }
     public var socketPath: String { path + "/control.sock" }
     public var lockPath: String { path + "/daemon.lock" }
@@ -47,28 +54,70 @@ public struct NodeHome: Sendable {
     /// Creates the home and a new identity.
     /// - Parameter displayName: 1…64 bytes of UTF-8 without control characters.
     /// - Throws: `HomeError.alreadyInitialized` (nothing is overwritten), `.invalidDisplayName`, `.io`.
-    public func initialize(displayName: String) throws(HomeError) -> NodeIdentity {
+    /// - Parameter passphrase: when given, the secret files are sealed under it (Argon2id,
+    ///   MODERATE cost); the caller zeroes its copy.
+    public func initialize(displayName: String, passphrase: [UInt8]? = nil) throws(HomeError) -> NodeIdentity {
+        try install(signing: SigningKeyPair.generate(), noise: AgreementKeyPair.generate(), displayName: displayName,
+                    passphrase: passphrase)
+    }
+
+    /// Writes the given keys into an empty home (`initialize`, `hark key import`).
+    public func install(signing: SigningKeyPair, noise: AgreementKeyPair, displayName: String,
+                        passphrase: [UInt8]?) throws(HomeError) -> NodeIdentity {
         try Self.validate(displayName: displayName)
         if isInitialized { throw .alreadyInitialized(path: path) }
+        var sealing: PassphraseKey?
+        if let passphrase {
+            do { sealing = try PassphraseKey(newFrom: passphrase) } catch { throw .io(path: path, why: "cannot derive a key: \(error)") }
+        }
         try makeDirectory()
-        let signing = SigningKeyPair.generate()
-        let noise = AgreementKeyPair.generate()
         var sk = signing.secretKeyBytes
         var nk = noise.secretKey
         defer { secureZero(&sk); secureZero(&nk) }
-        try writeNew(noiseKeyPath, nk)
+        try writeSecretFile(noiseKeyPath, nk, sealing: sealing)
         try writeNew(profilePath, Array(try encodeProfile(Profile(displayName: displayName))))
-        try writeNew(identityPath, sk)   // last: its presence marks the home as initialised
-        return NodeIdentity(signing: signing, noiseStatic: noise, displayName: displayName)
+        try writeNew(identityPublicPath, Array((PeerID(signing.publicKey).description + "\n").utf8))
+        try writeSecretFile(identityPath, sk, sealing: sealing)   // last: its presence marks the home as initialised
+        return NodeIdentity(signing: signing, noiseStatic: noise, displayName: displayName, sealingKey: sealing)
     }
+
+    /// Whether the identity key is sealed under a passphrase.
+    public var isEncrypted: Bool {
+        guard let raw = try? readRaw(identityPath, maxByteCount: 4096) else { return false }
+        return SealedSecret.isSealed(raw)
+    }
+
+    /// The peer ID without touching secret keys: from `identity.pub`, else (homes made before it
+    /// existed) by loading the unencrypted identity.
+    public func publicIdentity() throws(HomeError) -> (peerID: PeerID, displayName: String) {
+        guard isInitialized else { throw .notInitialized(path: path) }
+        var st = stat()
+        if stat(identityPath, &st) == 0, st.st_mode & 0o077 != 0 {
+            throw .insecurePermissions(path: identityPath, mode: UInt32(st.st_mode & 0o777))
+        }
+        if let data = FileManager.default.contents(atPath: identityPublicPath),
+           let text = String(data: data, encoding: .utf8),
+           let id = try? PeerID(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return (id, try loadProfile().displayName)
+        }
+        let identity = try load()
+        return (identity.peerID, identity.displayName)
+    }
+
+    /// The display name in `profile.json`.
+    public func profileDisplayName() throws(HomeError) -> String { try loadProfile().displayName }
 
     /// Loads the identity.
     /// - Throws: `HomeError.notInitialized`, `.insecurePermissions` (a secret file readable by
     ///   group or others, like OpenSSH refuses), `.corrupt`, `.io`.
-    public func load() throws(HomeError) -> NodeIdentity {
+    ///   `.locked` (sealed keys and no passphrase), `.wrongPassphrase`.
+    /// - Parameter passphrase: for a sealed home; the caller zeroes its copy. The key derived
+    ///   from it stays in the identity (`sealingKey`) to seal or open secret files written later.
+    public func load(passphrase: [UInt8]? = nil) throws(HomeError) -> NodeIdentity {
         guard isInitialized else { throw .notInitialized(path: path) }
-        var sk = try readSecret(identityPath, byteCount: Ed25519.secretKeyByteCount)
-        var nk = try readSecret(noiseKeyPath, byteCount: X25519.keyByteCount)
+        var unlock = SecretUnlock(passphrase: passphrase)
+        var sk = try readSecretFile(identityPath, byteCount: Ed25519.secretKeyByteCount, unlock: &unlock)
+        var nk = try readSecretFile(noiseKeyPath, byteCount: X25519.keyByteCount, unlock: &unlock)
         defer { secureZero(&sk); secureZero(&nk) }
         let signing: SigningKeyPair
         let noise: AgreementKeyPair
@@ -77,7 +126,7 @@ public struct NodeHome: Sendable {
             noise = try AgreementKeyPair(secretKey: nk)
         } catch { throw .corrupt(path: identityPath, why: error.description) }
         let profile = try loadProfile()
-        return NodeIdentity(signing: signing, noiseStatic: noise, displayName: profile.displayName)
+        return NodeIdentity(signing: signing, noiseStatic: noise, displayName: profile.displayName, sealingKey: unlock.key)
     }
 
     /// Checks a display name: 1…64 bytes of UTF-8, no control or bidi-override characters.
@@ -135,23 +184,77 @@ public struct NodeHome: Sendable {
         if fsync(fd) != 0 { throw .io(path: file, why: String(cString: strerror(errno))) }
     }
 
-    private func readSecret(_ file: String, byteCount: Int) throws(HomeError) -> [UInt8] {
+    // MARK: secret files (raw or sealed)
+
+    /// What opens sealed secret files during one load: the passphrase, and the key derived from
+    /// it (derived once for all files that share salt and limits).
+    public struct SecretUnlock {
+        var passphrase: [UInt8]?
+        public internal(set) var key: PassphraseKey?
+        public init(passphrase: [UInt8]?, key: PassphraseKey? = nil) { self.passphrase = passphrase; self.key = key }
+    }
+
+    /// Reads a secret file (mode must be 0600 or stricter), opening it if it is sealed.
+    /// - Parameter byteCount: the exact size of the secret, or nil for any size up to 1 MiB.
+    /// - Throws: `.insecurePermissions`, `.locked`, `.wrongPassphrase`, `.corrupt`, `.io`.
+    public func readSecretFile(_ file: String, byteCount: Int?, unlock: inout SecretUnlock) throws(HomeError) -> [UInt8] {
+        let maxRaw = (byteCount ?? (1 << 20)) + SealedSecret.headerByteCount + 1 + SecretBox.macByteCount
+        var raw = try readRaw(file, maxByteCount: maxRaw)
+        defer { secureZero(&raw) }
+        var secret: [UInt8]
+        if SealedSecret.isSealed(raw) {
+            let header: SealedSecret.Header
+            do { header = try SealedSecret.header(of: raw) } catch { throw .corrupt(path: file, why: error.description) }
+            if unlock.key == nil || !unlock.key!.matches(header) {
+                guard let passphrase = unlock.passphrase else { throw .locked(path: path) }
+                do { unlock.key = try PassphraseKey(passphrase: passphrase, for: header) } catch {
+                    throw .corrupt(path: file, why: error.description)
+                }
+            }
+            do { secret = try SealedSecret.open(raw, kind: .secretFile, key: unlock.key!) } catch {
+                if error == .authenticationFailed { throw .wrongPassphrase(path: path) }
+                throw .corrupt(path: file, why: error.description)
+            }
+        } else {
+            secret = raw
+        }
+        if let byteCount, secret.count != byteCount {
+            secureZero(&secret)
+            throw .corrupt(path: file, why: "expected \(byteCount) bytes, found \(secret.count)\(raw.count >= maxRaw ? " or more" : "")")
+        }
+        return secret
+    }
+
+    /// Writes a new secret file (mode 0600, `O_EXCL`), sealed when `sealing` is given.
+    public func writeSecretFile(_ file: String, _ secret: [UInt8], sealing: PassphraseKey?) throws(HomeError) {
+        if let sealing {
+            try writeNew(file, SealedSecret.seal(secret, kind: .secretFile, key: sealing))
+        } else {
+            try writeNew(file, secret)
+        }
+    }
+
+    /// The raw bytes of a secret file, refusing one readable by group or others.
+    private func readRaw(_ file: String, maxByteCount: Int) throws(HomeError) -> [UInt8] {
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw .io(path: file, why: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: file, why: String(cString: strerror(errno))) }
         if st.st_mode & 0o077 != 0 { throw .insecurePermissions(path: file, mode: UInt32(st.st_mode & 0o777)) }
-        var buf = [UInt8](repeating: 0, count: byteCount + 1)
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n == byteCount else {
-            secureZero(&buf)
-            throw .corrupt(path: file, why: "expected \(byteCount) bytes, found \(max(n, 0))\(n > byteCount ? " or more" : "")")
+        var buf = [UInt8](repeating: 0, count: maxByteCount)
+        var n = 0
+        while n < buf.count {
+            let r = buf[n...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if r < 0 { if errno == EINTR { continue }; secureZero(&buf); throw .io(path: file, why: String(cString: strerror(errno))) }
+            if r == 0 { break }
+            n += r
         }
-        let out = Array(buf[0..<byteCount])
+        let out = Array(buf[0..<n])
         secureZero(&buf)
         return out
     }
+
 }
 
 /// A node's loaded identity. Holds secret keys: keep it in memory only.
@@ -159,7 +262,14 @@ public struct NodeIdentity: Sendable {
     public let signing: SigningKeyPair
     public let noiseStatic: AgreementKeyPair
     public let displayName: String
+    /// The key derived from the passphrase of a sealed home (nil for an unencrypted one): seals
+    /// and opens secret files the node writes later (`NodeHome.writeSecretFile`).
+    public let sealingKey: PassphraseKey?
     public var peerID: PeerID { PeerID(signing.publicKey) }
+
+    public init(signing: SigningKeyPair, noiseStatic: AgreementKeyPair, displayName: String, sealingKey: PassphraseKey? = nil) {
+        self.signing = signing; self.noiseStatic = noiseStatic; self.displayName = displayName; self.sealingKey = sealingKey
+    }
 }
 
 /// Why the home could not be used. The CLI maps each to an exit code (docs/CONTROL.md).
@@ -170,6 +280,10 @@ public enum HomeError: Error, CustomStringConvertible, Sendable {
     case corrupt(path: String, why: String)
     case invalidDisplayName(String)
     case io(path: String, why: String)
+    /// The secret keys are sealed under a passphrase and none was given.
+    case locked(path: String)
+    /// The passphrase does not open the sealed keys (nothing was changed).
+    case wrongPassphrase(path: String)
 
     public var description: String {
         switch self {
@@ -180,6 +294,9 @@ public enum HomeError: Error, CustomStringConvertible, Sendable {
         case let .corrupt(p, why): return "\(p) is damaged: \(why)"
         case let .invalidDisplayName(why): return "invalid display name: \(why)"
         case let .io(p, why): return "\(p): \(why)"
+        case let .locked(p):
+            return "the keys in \(p) are encrypted with a passphrase: run on a terminal to be asked for it, or give --passphrase-file FILE"
+        case let .wrongPassphrase(p): return "wrong passphrase for the keys in \(p); nothing was changed"
         }
     }
 }

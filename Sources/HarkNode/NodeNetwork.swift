@@ -251,6 +251,7 @@ extension Node {
         } catch {
             logger.error("cannot record peer", metadata: ["error": "\(error)"])
         }
+        noteContact(hello)
         logger.info("channel open", metadata: [
             "peer.id": "\(hello.peerID)", "peer.name": "\(hello.displayName)", "peer.address": "\(remote)",
             "direction": "\(direction.rawValue)",
@@ -273,6 +274,7 @@ extension Node {
         reconciliations.removeValue(forKey: session.id)
         datagramPeers.removeValue(forKey: session.id)
         heartbeats.removeValue(forKey: session.id)
+        pairings = pairings.filter { $0.value.sessionID != session.id }
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
         judgePresence(of: session.peerID)

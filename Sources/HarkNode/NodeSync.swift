@@ -73,6 +73,7 @@ extension Node {
         case let .inviteOffer(o)?: receiveInviteOffer(o, from: session)
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
+        case let .pair(pair)?: try receivePair(pair, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }

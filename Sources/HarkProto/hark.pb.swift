@@ -839,6 +839,15 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .inviteOffer(newValue)}
   }
 
+  /// Fields 30+ (issue 6, trust): `hark pair` (PROTOCOL.md §3.3).
+  public var pair: Hark_V1_Pair {
+    get {
+      if case .pair(let v)? = frame {return v}
+      return Hark_V1_Pair()
+    }
+    set {frame = .pair(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Frame: Equatable, Sendable {
@@ -854,6 +863,70 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
+    /// Fields 30+ (issue 6, trust): `hark pair` (PROTOCOL.md §3.3).
+    case pair(Hark_V1_Pair)
+
+  }
+
+  public init() {}
+}
+
+/// `hark pair`, a commit-then-reveal exchange bound to this channel's handshake hash (PROTOCOL.md §3.3).
+/// Exactly one step is set. commitment = BLAKE2b-256(person "hark.pair.c.v1", handshake hash ‖ initiator nonce).
+public nonisolated struct Hark_V1_Pair: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: Hark_V1_Pair.OneOf_Step? = nil
+
+  /// initiator -> responder: 32 B
+  public var commitment: Data {
+    get {
+      if case .commitment(let v)? = step {return v}
+      return Data()
+    }
+    set {step = .commitment(newValue)}
+  }
+
+  /// responder -> initiator: 32 B random
+  public var responderNonce: Data {
+    get {
+      if case .responderNonce(let v)? = step {return v}
+      return Data()
+    }
+    set {step = .responderNonce(newValue)}
+  }
+
+  /// initiator -> responder: the 32 B nonce committed to
+  public var initiatorNonce: Data {
+    get {
+      if case .initiatorNonce(let v)? = step {return v}
+      return Data()
+    }
+    set {step = .initiatorNonce(newValue)}
+  }
+
+  /// either side: true = its user confirmed the code, false = refused or cancelled
+  public var confirmed: Bool {
+    get {
+      if case .confirmed(let v)? = step {return v}
+      return false
+    }
+    set {step = .confirmed(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Step: Equatable, Sendable {
+    /// initiator -> responder: 32 B
+    case commitment(Data)
+    /// responder -> initiator: 32 B random
+    case responderNonce(Data)
+    /// initiator -> responder: the 32 B nonce committed to
+    case initiatorNonce(Data)
+    /// either side: true = its user confirmed the code, false = refused or cancelled
+    case confirmed(Bool)
 
   }
 
@@ -2132,7 +2205,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{4}\u{1f}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{2}\u{15}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2257,6 +2330,19 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .datagramKey(v)
         }
       }()
+      case 30: try {
+        var v: Hark_V1_Pair?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .pair(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .pair(v)
+        }
+      }()
       case 40: try {
         var v: Hark_V1_RedeemInvite?
         var hadOneofValue = false
@@ -2343,6 +2429,10 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
       guard case .datagramKey(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
+    case .pair?: try {
+      guard case .pair(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+    }()
     case .redeemInvite?: try {
       guard case .redeemInvite(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
@@ -2362,6 +2452,87 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
   public static func ==(lhs: Hark_V1_Frame, rhs: Hark_V1_Frame) -> Bool {
     if lhs.frame != rhs.frame {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Pair: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Pair"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}commitment\0\u{3}responder_nonce\0\u{3}initiator_nonce\0\u{1}confirmed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.step != nil {try decoder.handleConflictingOneOf()}
+          self.step = .commitment(v)
+        }
+      }()
+      case 2: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.step != nil {try decoder.handleConflictingOneOf()}
+          self.step = .responderNonce(v)
+        }
+      }()
+      case 3: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.step != nil {try decoder.handleConflictingOneOf()}
+          self.step = .initiatorNonce(v)
+        }
+      }()
+      case 4: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.step != nil {try decoder.handleConflictingOneOf()}
+          self.step = .confirmed(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.step {
+    case .commitment?: try {
+      guard case .commitment(let v)? = self.step else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 1)
+    }()
+    case .responderNonce?: try {
+      guard case .responderNonce(let v)? = self.step else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
+    }()
+    case .initiatorNonce?: try {
+      guard case .initiatorNonce(let v)? = self.step else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 3)
+    }()
+    case .confirmed?: try {
+      guard case .confirmed(let v)? = self.step else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Pair, rhs: Hark_V1_Pair) -> Bool {
+    if lhs.step != rhs.step {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The SQLite schema, applied by `DatabaseMigrator` (one migration per schema change; never
@@ -25,6 +26,12 @@ import GRDB
 /// -- v3 (issue 5): the heads each peer last reported holding (delivery receipts).
 /// peer_holds(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
 ///            PK (peer_key, group_id))
+/// -- v4-trust (issue 6): trust on first use and verification.
+/// peer.verified_ms INT NULL        -- when the user verified this identity key (hark pair); NULL: not verified
+/// peer_name(name_key TEXT /* normalised display name */, peer_key BLOB, display_name TEXT,
+///           first_seen_ms INT, last_seen_ms INT, PK (name_key, peer_key))   -- every key seen with each name
+/// trust_warning(peer_key BLOB, name_key TEXT, other_key BLOB, display_name TEXT, created_ms INT,
+///               PK (peer_key, name_key, other_key))   -- peer_key claimed a name already bound to other_key
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -104,6 +111,34 @@ enum StoreSchema {
                     PRIMARY KEY (peer_key, group_id)
                 ) WITHOUT ROWID;
                 """)
+        }
+        m.registerMigration("v4-trust") { db in
+            try db.execute(sql: """
+                ALTER TABLE peer ADD COLUMN verified_ms INTEGER;
+                CREATE TABLE peer_name (
+                    name_key TEXT NOT NULL,
+                    peer_key BLOB NOT NULL,
+                    display_name TEXT NOT NULL,
+                    first_seen_ms INTEGER NOT NULL,
+                    last_seen_ms INTEGER NOT NULL,
+                    PRIMARY KEY (name_key, peer_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE trust_warning (
+                    peer_key BLOB NOT NULL,
+                    name_key TEXT NOT NULL,
+                    other_key BLOB NOT NULL,
+                    display_name TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (peer_key, name_key, other_key)
+                ) WITHOUT ROWID;
+                """)
+            // Peers known before this migration: each key is first-use bound to its last name.
+            for row in try Row.fetchAll(db, sql: "SELECT peer_key, display_name, first_seen_ms, last_seen_ms FROM peer") {
+                let name: String = row["display_name"]
+                try db.execute(sql: "INSERT OR IGNORE INTO peer_name VALUES (?, ?, ?, ?, ?)", arguments: [
+                    Store.nameKey(name), row["peer_key"] as Data, name, row["first_seen_ms"] as Int64, row["last_seen_ms"] as Int64,
+                ])
+            }
         }
         return m
     }

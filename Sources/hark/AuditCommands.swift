@@ -2,18 +2,18 @@ import ArgumentParser
 import Foundation
 import HarkControl
 
-struct VerifyCommand: ParsableCommand {
+struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify",
+        commandName: "audit",
         abstract: "Re-check every stored event: signatures, hash links, Lamport timestamps, rules, forks.",
-        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage."
+        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage. (Called `hark verify` before; `hark verify PEER` now shows a safety number.)"
     )
     @OptionGroup var options: HomeOptions
     @Argument(help: "Group name or ID (default: every group).") var group: String?
     @Flag(name: .long, help: "Print one JSON object per group.") var json = false
 
     func run() throws {
-        let reports = try call(try connect(options), "verify", VerifyParams(group: group), as: [VerifyReport].self)
+        let reports = try call(try connect(options), "audit", VerifyParams(group: group), as: [VerifyReport].self)
         var bad = false
         for r in reports {
             bad = bad || !r.problems.isEmpty

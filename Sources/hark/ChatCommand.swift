@@ -132,7 +132,7 @@ struct ChatSession {
 
     mutating func show(_ m: MessageView) {
         guard m.kind == "message", shown.insert(m.id).inserted else { return }
-        var text = "\(m.id.prefix(8)) \(formatTime(ms: m.wallMs).suffix(8)) \(terminalSafe(m.authorName)) (\(m.authorFingerprint)): "
+        var text = "\(m.id.prefix(8)) \(formatTime(ms: m.wallMs).suffix(8)) \(authorLabel(m)): "
         text += terminalSafe(m.text, keepNewlines: false)
         if m.edited { text += " (edited)" }
         if let r = m.receipts, r.members > 0 {
@@ -153,7 +153,7 @@ struct ChatSession {
             if t.active { typers[key] = Date().addingTimeInterval(6) } else { typers.removeValue(forKey: key) }
         case let .receipt(r):
             say("  \(r.message.prefix(8)) \(r.state == "read" ? "✓✓ read" : "✓ delivered") by \(terminalSafe(r.memberName)) (\(r.memberFingerprint))")
-        case .presence, .membership, .edit, .delete, .reaction:
+        case .presence, .membership, .edit, .delete, .reaction, .trust:
             say("  " + WatchCommand.describe(e, groupNames: [group: groupName]))
         }
     }
@@ -249,7 +249,7 @@ struct ChatSession {
                 for member in g?.members ?? [] {
                     if member == me { say("  you"); continue }
                     if let p = peers.first(where: { $0.peerId == member }) {
-                        say("  \(terminalSafe(p.displayName)) (\(p.fingerprint.prefix(11)))  \(p.presence)\(p.statusText.map { " — \(terminalSafe($0))" } ?? "")")
+                        say("  \(p.warning != nil ? "⚠ " : "")\(terminalSafe(p.displayName)) (\(p.fingerprint.prefix(11)))\(p.verified ? " ✔" : "")  \(p.presence)\(p.statusText.map { " — \(terminalSafe($0))" } ?? "")")
                     } else {
                         say("  \(member.prefix(14))…  never seen")
                     }

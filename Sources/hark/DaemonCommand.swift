@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import HarkCrypto
 import HarkNode
 import Logging
 #if canImport(Glibc)
@@ -25,6 +26,8 @@ struct DaemonCommand: AsyncParsableCommand {
     var peers: [String] = []
     @Flag(name: .long, help: "Do not use avahi-daemon (publish nothing, browse nothing).") var noDiscovery = false
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .long, help: ArgumentHelp("For keys encrypted with `init --passphrase`: read the passphrase from the first line of this file (else it is asked for on the terminal; exit 77 without either, or when it is wrong).", valueName: "file"))
+    var passphraseFile: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -52,8 +55,12 @@ struct DaemonCommand: AsyncParsableCommand {
         config.staticPeers = peers
         config.discoveryEnabled = !noDiscovery
         let node: Node
+        // Unlocked once, here: a wrong passphrase fails before the store is opened.
+        var secret = try passphraseIfSealed(options.nodeHome, file: passphraseFile)
+        defer { if secret != nil { secureZero(&secret!) } }
         do {
-            node = try Node(home: options.nodeHome, configuration: config, logger: logger)
+            node = try Node(home: options.nodeHome, configuration: config, logger: logger, passphrase: secret)
+            if secret != nil { secureZero(&secret!) }
         } catch let error as HomeError {
             throw fail(error.description, Exit.code(for: error))
         } catch {

@@ -34,6 +34,7 @@ enum Exit {
         case .corrupt: return dataError
         case .invalidDisplayName: return usage
         case .io: return ioError
+        case .locked, .wrongPassphrase: return noPermission
         }
     }
 }

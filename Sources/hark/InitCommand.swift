@@ -1,4 +1,5 @@
 import ArgumentParser
+import HarkCrypto
 import HarkNode
 
 struct InitCommand: ParsableCommand {
@@ -8,18 +9,33 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Makes the home directory (mode 0700) with a new Ed25519 identity key and a separate \
             X25519 Noise static key (files mode 0600). Never overwrites an existing identity (exit 73).
+
+            With --passphrase the key files are sealed under a passphrase (Argon2id, libsodium \
+            crypto_pwhash, then crypto_secretbox): asked twice on the terminal, or read from the \
+            first line of --passphrase-file. Without a terminal and without a file: exit 64. \
+            `hark daemon` then asks for it once at start (or reads --passphrase-file); other \
+            commands never need it.
             """
     )
 
     @OptionGroup var options: HomeOptions
     @Option(name: .long, help: "Display name shown to peers (1 to 64 bytes; not an identity).")
     var name: String
+    @Flag(name: .long, help: "Encrypt the key files with a passphrase.") var passphrase = false
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file (implies --passphrase).", valueName: "file"))
+    var passphraseFile: String?
 
     func run() throws {
         let home = options.nodeHome
+        if home.isInitialized { throw fail(HomeError.alreadyInitialized(path: home.path).description, Exit.cantCreate) }
+        var secret: [UInt8]?
+        if passphrase || passphraseFile != nil {
+            secret = try Passphrase.obtain(file: passphraseFile, prompt: "New passphrase for \(home.path): ", confirm: true)
+        }
+        defer { if secret != nil { secureZero(&secret!) } }
         do {
-            let identity = try home.initialize(displayName: name)
-            printOut("created identity in \(home.path)")
+            let identity = try home.initialize(displayName: name, passphrase: secret)
+            printOut("created identity in \(home.path)\(secret != nil ? " (keys encrypted with the passphrase)" : "")")
             printOut("peer id:     \(identity.peerID)")
             printOut("fingerprint: \(identity.peerID.fingerprint)")
         } catch {
@@ -42,13 +58,13 @@ struct IdCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let identity = try options.nodeHome.load()
+            // Public only: never needs the passphrase of an encrypted home.
+            let (id, name) = try options.nodeHome.publicIdentity()
             if json {
-                try printJSON(IdView(peerId: identity.peerID.description, fingerprint: identity.peerID.fingerprint,
-                                     displayName: identity.displayName))
+                try printJSON(IdView(peerId: id.description, fingerprint: id.fingerprint, displayName: name))
             } else {
-                printOut(identity.peerID.description)
-                printOut("fingerprint: \(identity.peerID.fingerprint)")
+                printOut(id.description)
+                printOut("fingerprint: \(id.fingerprint)")
             }
         } catch let error as HomeError {
             throw fail(error.description, Exit.code(for: error))

@@ -61,7 +61,7 @@ struct LogCommand: ParsableCommand {
 
     func show(_ m: MessageView) throws {
         if json { try printJSON(m); return }
-        var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(terminalSafe(m.authorName)) (\(m.authorFingerprint))"
+        var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(authorLabel(m))"
         if m.authorEquivocated { line += " [forked]" }
         line += "  \(terminalSafe(m.text, keepNewlines: true))"
         if m.edited { line += "  (edited)" }

@@ -40,6 +40,8 @@ struct SendCommand: AsyncParsableCommand {
     var timeout: String?
     @Option(name: .customLong("peer"), help: ArgumentHelp("Without a daemon: also dial this peer, HOST:PORT (repeatable).", valueName: "host:port"))
     var peers: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Without a daemon, for a home with encrypted keys: read the passphrase from the first line of this file (never asked for; exit 77 without it).", valueName: "file"))
+    var passphraseFile: String?
 
     func validate() throws {
         if let timeout, Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
@@ -57,7 +59,7 @@ struct SendCommand: AsyncParsableCommand {
             return
         }
         // No daemon: run a node in this process for as long as it takes.
-        let node = try await ShortLivedNode.start(home: home, peers: peers)
+        let node = try await ShortLivedNode.start(home: home, peers: peers, passphraseFile: passphraseFile)
         do {
             try deliver(message, via: node.client, defaultTimeoutMs: 10_000, short: true)
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import HarkControl
+import HarkCrypto
 import HarkNode
 import Logging
 #if canImport(Glibc)
@@ -20,7 +21,8 @@ final class ShortLivedNode: @unchecked Sendable {
 
     /// Starts the node and connects to its control socket (waits up to 5 s for it).
     /// - Throws: an `ExitCode` error with a message (home, store, or socket problems).
-    static func start(home: NodeHome, peers: [String]) async throws -> ShortLivedNode {
+    /// A home with encrypted keys needs `passphraseFile` (or a terminal to ask on); else exit 77.
+    static func start(home: NodeHome, peers: [String], passphraseFile: String? = nil) async throws -> ShortLivedNode {
         let level = ProcessInfo.processInfo.environment["HARK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -31,7 +33,12 @@ final class ShortLivedNode: @unchecked Sendable {
         config.staticPeers = peers
         config.dialKnownPeers = true
         let node: Node
-        do { node = try Node(home: home, configuration: config, logger: Logger(label: "hark")) } catch let error as HomeError {
+        var secret = try passphraseIfSealed(home, file: passphraseFile, mayPrompt: false, why: """
+            no hark daemon is running for \(home.path), and its keys are encrypted: start `hark daemon` (it asks for \
+            the passphrase once), or give `hark send --passphrase-file FILE`
+            """)
+        defer { if secret != nil { secureZero(&secret!) } }
+        do { node = try Node(home: home, configuration: config, logger: Logger(label: "hark"), passphrase: secret) } catch let error as HomeError {
             throw fail(error.description, Exit.code(for: error))
         } catch {
             throw fail("cannot open the store: \(error)", Exit.ioError)

@@ -40,10 +40,11 @@ struct PeersCommand: ParsableCommand {
         if peers.isEmpty { printOut("no peers seen yet"); return }
         for p in peers {
             let state = p.presence.padding(toLength: 7, withPad: " ", startingAt: 0)
-            let warn = p.equivocated ? "  FORKED: signed two events with one sequence number" : ""
+            var warn = p.equivocated ? "  FORKED: signed two events with one sequence number" : ""
+            if let w = p.warning { warn += "  WARNING: \(terminalSafe(w))" }
             let text = p.statusText.map { "  \"\(terminalSafe($0))\"" } ?? ""
             let seen = p.connected ? "" : "  last seen \(formatTime(ms: p.lastSeenMs))"
-            printOut("\(state)  \(terminalSafe(p.displayName)) (\(p.fingerprint))  \(p.address ?? "-")  via \(p.source ?? "?")\(text)\(seen)\(warn)")
+            printOut("\(state)  \(p.warning != nil ? "⚠ " : "")\(terminalSafe(p.displayName)) (\(p.fingerprint))\(p.verified ? " ✔ verified" : "")  \(p.address ?? "-")  via \(p.source ?? "?")\(text)\(seen)\(warn)")
         }
     }
 }

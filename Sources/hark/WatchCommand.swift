@@ -71,7 +71,7 @@ struct WatchCommand: ParsableCommand {
         func g(_ id: String) -> String { terminalSafe(groupNames[id] ?? String(id.prefix(12))) }
         switch e {
         case let .message(m):
-            return "\(formatTime(ms: m.wallMs)) [\(g(m.group))] \(terminalSafe(m.authorName)) (\(m.authorFingerprint)): \(terminalSafe(m.text, keepNewlines: true))"
+            return "\(formatTime(ms: m.wallMs)) [\(g(m.group))] \(authorLabel(m)): \(terminalSafe(m.text, keepNewlines: true))"
         case let .edit(c):
             return "[\(g(c.group))] \(terminalSafe(c.authorName)) edited \(c.message.prefix(8)): \(terminalSafe(c.text ?? ""))"
         case let .delete(c):
@@ -87,6 +87,8 @@ struct WatchCommand: ParsableCommand {
             return "[\(g(t.group))] \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.active ? "is typing…" : "stopped typing")"
         case let .receipt(r):
             return "[\(g(r.group))] \(r.message.prefix(8)) \(r.state) \(r.state == "read" ? "by" : "to") \(terminalSafe(r.memberName)) (\(r.memberFingerprint))"
+        case let .trust(t):
+            return "trust: \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.change)\(t.detail.map { ": \(terminalSafe($0))" } ?? "")"
         }
     }
 
@@ -149,6 +151,7 @@ extension WatchEvent: Encodable {
         case let .presence(v): try c.encode(v, forKey: .data)
         case let .typing(v): try c.encode(v, forKey: .data)
         case let .receipt(v): try c.encode(v, forKey: .data)
+        case let .trust(v): try c.encode(v, forKey: .data)
         }
     }
     enum Key: String, CodingKey { case event, data }

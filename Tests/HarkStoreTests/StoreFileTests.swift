@@ -80,7 +80,7 @@ import Testing
         #expect(isCorrupt { _ = try store.event(d.g.id) })
         // (head rows cannot be damaged this way: foreign keys to event(id) refuse it.)
         #expect(throws: StoreError.self) { try store.executeRaw("UPDATE head SET event_id = x'0102' WHERE event_id = ?", blobs: [d.b1.id.bytes]) }
-        try store.executeRaw("INSERT INTO peer VALUES (x'00', 'x', NULL, 1, 1)")
+        try store.executeRaw("INSERT INTO peer (peer_key, display_name, last_address, last_seen_ms, first_seen_ms) VALUES (x'00', 'x', NULL, 1, 1)")
         #expect(isCorrupt { _ = try store.peers() })
         try store.executeRaw("INSERT INTO grp VALUES (?, 'g', x'00', 'not a number', 1)", blobs: [d.g.id.bytes])
         #expect(isCorrupt { _ = try store.allGroups() })

@@ -80,8 +80,8 @@ wait_until 20 sh -c "'$LAB' exec h3 env HARK_HOME='$WORK/h2b' '$HARK' status >/d
 hark_on h2 send ops "bob speaks"
 sleep 16
 "$LAB" heal h2 >&2
-forked() { hark_on "$1" verify ops --json 2>/dev/null | python3 -c 'import json,sys; r=json.loads(sys.stdin.readline()); sys.exit(0 if r["forks"] else 1)'; }
-if wait_until 40 forked h1 && wait_until 20 forked h2 && wait_until 20 forked h3; then ok "hark verify reports bob's fork on all hosts"
+forked() { hark_on "$1" audit ops --json 2>/dev/null | python3 -c 'import json,sys; r=json.loads(sys.stdin.readline()); sys.exit(0 if r["forks"] else 1)'; }
+if wait_until 40 forked h1 && wait_until 20 forked h2 && wait_until 20 forked h3; then ok "hark audit reports bob's fork on all hosts"
 else not_ok "fork not reported everywhere"; fi
 flagged() { hark_on "$1" peers --json 2>/dev/null | grep -q '"equivocated":true'; }
 wait_until 10 flagged h1 && ok "hark peers on h1 flags bob as equivocating" || not_ok "peers does not flag bob"
