@@ -147,6 +147,9 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var reactions: [ReactionView] = []
     /// For messages written by this node: how many members hold and read it (PROTOCOL.md §4.8).
     public var receipts: ReceiptSummary?
+    /// The body cannot be read here: no key for it reached this node (sent after this node was
+    /// removed, or its sender key is still on the way; PROTOCOL.md §9.4). `text` is empty.
+    public var unreadable: Bool = false
     /// Trust (issue 6): the author's key is verified here; the author's name was first seen with another key.
     public var authorVerified: Bool = false
     public var authorNameConflict: Bool = false

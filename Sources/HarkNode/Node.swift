@@ -19,6 +19,8 @@ public actor Node {
     let configuration: NodeConfiguration
     let home: NodeHome
     let identity: NodeIdentity
+    /// This device's prekey: sender chains of other members are sealed to its public half.
+    let prekey: AgreementKeyPair
     let store: Store
     let logger: Logger
     /// 8 random bytes, new each start; in the TXT record and the handshake, so a node recognises itself.
@@ -69,6 +71,8 @@ public actor Node {
     var pendingJoins: [EventID: PendingJoin] = [:]
     /// Invites peers handed over a channel, oldest first (at most 64).
     var offeredInvites: [OfferedInvite] = []
+    /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
+    var prekeyCache: [EventID: [UInt8]] = [:]
 
     // Real-time layer (NodeDatagrams.swift, NodePresence.swift, NodeWatch.swift, NodeReceipts.swift).
     /// The UDP socket for datagrams, if it could be bound.
@@ -119,6 +123,7 @@ public actor Node {
         self.configuration = configuration
         self.logger = logger
         self.identity = try home.load(passphrase: passphrase)
+        self.prekey = try home.loadOrCreatePrekey(for: identity)
         self.store = try Store(path: home.storePath)
     }
 

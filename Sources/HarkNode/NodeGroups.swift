@@ -65,9 +65,7 @@ extension Node {
     }
 
     func messageView(_ e: Event, group: Store.GroupRecord) -> MessageView? {
-        guard let body = e.body,
-              let content = try? BodyCipher.open(body, groupKey: group.key, groupID: e.groupID, author: e.author, seq: e.seq)
-        else { return nil }
+        guard let content = readableContent(e, record: group) else { return nil }
         let kind: String
         let text: String
         switch content.content {
@@ -94,8 +92,10 @@ extension Node {
         let seq = (latest?.seq ?? 0) + 1
         let headIDs = try store.heads(group: group.id).filter { $0 != latest?.id }
         let parents = try store.events(headIDs)
-        let body = try content.map {
-            try BodyCipher.seal($0, groupKey: group.key, groupID: group.id, author: identity.signing.publicKey, seq: seq)
+        let sealedWithSenderKey = usesSenderKeys(kind, group: group.id)
+        let body = try content.map { c -> [UInt8] in
+            if sealedWithSenderKey { return try senderKeyBody(c, group: group.id, seq: seq) }
+            return try BodyCipher.seal(c, groupKey: group.key, groupID: group.id, author: identity.signing.publicKey, seq: seq)
         }
         let event = try EventAuthor.make(kind: kind, groupID: group.id, author: identity.signing, seq: seq,
                                          selfParent: latest, parents: parents, wallMs: Node.nowMs(), body: body)
@@ -113,6 +113,9 @@ extension Node {
             }
         }
         try persist(event)
+        if sealedWithSenderKey, let content, let bytes: [UInt8] = try? content.serializedBytes() {
+            try store.savePlaintext(event.id, content: bytes)
+        }
         eventDelivered(event, group: group.id, except: nil)
         try afterDelivery(group: group.id, record: group, delivered: [event])
         return event
@@ -147,6 +150,7 @@ extension Node {
         let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
         try persist(genesis)
+        try publishPrekeyIfNeeded(group: record)
         logger.info("group created", metadata: ["group.id": "\(genesis.id)", "group.name": "\(name)"])
         announceGroup(record)
         return groupView(record)
@@ -224,6 +228,7 @@ extension Node {
         var t = Hark_V1_Text()
         t.text = text
         content.text = t
+        try prepareSenderChain(group: g)
         let e = try author(kind: .message, content: content, group: g)
         rememberOwnMessage(e.id, group: g.id)
         guard let view = messageView(e, group: g) else {
@@ -272,6 +277,7 @@ extension Node {
         e.target = Data(target.id.bytes)
         e.text = text
         c.edit = e
+        try prepareSenderChain(group: g)
         _ = try author(kind: .edit, content: c, group: g)
         guard let view = try messageViews(group: g.id, record: g).first(where: { $0.id == target.id.hex }) else {
             throw ControlErrorBody(code: .internal, message: "edited message not found afterwards")

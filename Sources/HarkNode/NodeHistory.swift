@@ -47,6 +47,7 @@ extension Node {
     func purgeDeleted(group: EventID, record: Store.GroupRecord) throws {
         let state = try groupState(group: group, record: record)
         for id in state.purgeable {
+            try store.deletePlaintext(id)
             if try store.purgeBody(id) {
                 logger.debug("purged a deleted body", metadata: ["event.id": "\(id)"])
             }
@@ -59,29 +60,36 @@ extension Node {
         let received = try store.receivedTimes(group: group)
         var inputs: [GroupState.Input] = []
         inputs.reserveCapacity(events.count)
+        let roles = membershipIndex(for: group).hasRoles
+        let plain = roles ? try store.plaintexts(group: group) : [:]
         for e in events {
             var content: Hark_V1_Content?
-            if e.body != nil, e.kind != .equivocationProof {
+            if roles, e.kind == .message || e.kind == .edit {
+                content = plain[e.id].flatMap { try? Hark_V1_Content(serializedBytes: $0) }
+            } else if e.body != nil, e.kind != .equivocationProof {
                 content = try? BodyCipher.open(e, groupKey: record.key)
             }
             if case let .join(j)? = content?.content, authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
             if case let .genesis(g)? = content?.content, authorNames[e.author] == nil { authorNames[e.author] = g.creatorDisplayName }
             inputs.append(GroupState.Input(event: e, content: content, receivedMs: received[e.id]))
         }
-        return GroupState(events: inputs, members: GroupState.members(in: events))
+        let members = currentMembership(of: group)?.members ?? GroupState.members(in: events)
+        return GroupState(events: inputs, members: members)
     }
 
     /// Messages as `log` shows them: latest edit, deletes hidden, flags.
     func messageViews(group: EventID, record: Store.GroupRecord) throws -> [MessageView] {
         let state = try groupState(group: group, record: record)
         return state.messages.compactMap { m -> MessageView? in
-            guard !m.deleted, let text = m.text else { return nil }
+            guard !m.deleted else { return nil }
+            let text = m.text ?? ""
             let author = PeerID(m.author)
             guard let e = try? store.event(m.id) else { return nil }
             var v = MessageView(id: m.id.hex, group: group.hex, author: author.description, authorName: displayName(of: m.author),
                                 authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: m.order.lamport, wallMs: m.wallMs,
                                 kind: "message", text: text)
             v.settled = state.isSettled(m.order)
+            v.unreadable = m.text == nil
             v.implausibleTime = state.implausibleTime.contains(m.id)
             v.authorEquivocated = state.equivocators.contains(m.author)
             v.edited = m.edited

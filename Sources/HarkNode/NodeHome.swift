@@ -43,6 +43,8 @@ public struct NodeHome: Sendable {
 
     public var identityPath: String { path + "/identity.key" }
     public var noiseKeyPath: String { path + "/noise.key" }
+    /// 32 B X25519 secret of this device's prekey (PROTOCOL.md §9.4), sealed like the other keys.
+    public var prekeyPath: String { path + "/prekey.key" }
     public var profilePath: String { path + "/profile.json" }
     public var identityPublicPath: String { path + "/identity.pub" }
     public var storePath: String { path + "/hark.sqlite" }
@@ -192,6 +194,20 @@ public struct NodeHome: Sendable {
         var passphrase: [UInt8]?
         public internal(set) var key: PassphraseKey?
         public init(passphrase: [UInt8]?, key: PassphraseKey? = nil) { self.passphrase = passphrase; self.key = key }
+    }
+
+    /// This device's prekey (X25519) for sender-key distribution, made on first use.
+    /// - Throws: `HomeError` as for the other key files.
+    public func loadOrCreatePrekey(for identity: NodeIdentity) throws(HomeError) -> AgreementKeyPair {
+        if access(prekeyPath, F_OK) == 0 {
+            var unlock = SecretUnlock(passphrase: nil, key: identity.sealingKey)
+            var secret = try readSecretFile(prekeyPath, byteCount: 32, unlock: &unlock)
+            defer { secureZero(&secret) }
+            do { return try AgreementKeyPair(secretKey: secret) } catch { throw .corrupt(path: prekeyPath, why: "\(error)") }
+        }
+        let pair = AgreementKeyPair.generate()
+        try writeSecretFile(prekeyPath, pair.secretKey, sealing: identity.sealingKey)
+        return pair
     }
 
     /// Reads a secret file (mode must be 0600 or stricter), opening it if it is sealed.

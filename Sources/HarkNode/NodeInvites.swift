@@ -286,6 +286,7 @@ extension Node {
         j.displayName = identity.displayName
         c.join = j
         _ = try author(kind: .join, content: c, group: record)
+        try publishPrekeyIfNeeded(group: record)
         logger.info("group joined", metadata: ["group.id": "\(group)", "group.name": "\(record.name)"])
     }
 

@@ -377,6 +377,7 @@ extension Node {
             }
         }
         pending[group] = waiting
+        if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record) }
         for e in delivered { eventDelivered(e, group: group, except: session) }
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { sendHeads(group: group, to: session) }

@@ -50,7 +50,7 @@ extension Node {
         case .read, .equivocationProof: return
         default: break
         }
-        guard e.body != nil, let content = try? BodyCipher.open(e, groupKey: record.key) else { return }
+        guard let content = readableContent(e, record: record) else { return }
         switch content.content {
         case .text?:
             if let view = messageView(e, group: record) { emit(.message(view)) }

@@ -140,6 +140,34 @@ enum StoreSchema {
                 ])
             }
         }
+        m.registerMigration("v5-sender-keys") { db in
+            // Sender keys (PROTOCOL.md §9.4): this node's chain per group, the chains of others as
+            // far as used, and the plaintext of MESSAGE/EDIT bodies whose keys were deleted after use.
+            try db.execute(sql: """
+                CREATE TABLE chain_out (
+                    group_id BLOB PRIMARY KEY NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    chain_key BLOB NOT NULL,
+                    next_index INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    view BLOB NOT NULL,
+                    sent INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE chain_in (
+                    group_id BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    chain_key BLOB NOT NULL,
+                    next_index INTEGER NOT NULL,
+                    skipped BLOB NOT NULL,
+                    PRIMARY KEY (group_id, author, epoch)
+                ) WITHOUT ROWID;
+                CREATE TABLE plaintext (
+                    event_id BLOB PRIMARY KEY NOT NULL,
+                    content BLOB NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -63,7 +63,7 @@ struct LogCommand: ParsableCommand {
         if json { try printJSON(m); return }
         var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(authorLabel(m))"
         if m.authorEquivocated { line += " [forked]" }
-        line += "  \(terminalSafe(m.text, keepNewlines: true))"
+        line += m.unreadable ? "  [cannot decrypt: no key for it here]" : "  \(terminalSafe(m.text, keepNewlines: true))"
         if m.edited { line += "  (edited)" }
         if let r = m.receipts, r.members > 0 {
             line += r.read == r.members ? "  ✓✓ read" : r.delivered == r.members ? "  ✓ delivered" : r.delivered > 0 ? "  ✓ \(r.delivered)/\(r.members)" : "  · sent"

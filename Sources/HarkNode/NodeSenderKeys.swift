@@ -1,0 +1,152 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+import Logging
+
+/// Sender keys in groups with roles (PROTOCOL.md §9.4): MESSAGE and EDIT bodies are sealed with
+/// per-message keys from each author's chain; chains are sent sealed to members' prekeys in
+/// SENDER_KEY events; a sender starts a new chain before its next message once the membership
+/// or a prekey changed, after 100 messages, or after 7 days.
+extension Node {
+    static let rotateAfterMessages = 100
+    static let rotateAfterMs: Int64 = 7 * 86_400_000
+
+    /// Whether `kind`'s bodies in `group` use sender keys (MESSAGE and EDIT in groups with roles).
+    func usesSenderKeys(_ kind: Hark_V1_EventKind, group: EventID) -> Bool {
+        (kind == .message || kind == .edit) && membershipIndex(for: group).hasRoles
+    }
+
+    /// Each member's latest prekey in the group (by its PREKEY events' order).
+    func prekeys(group: EventID, key: [UInt8]) -> [SigningPublicKey: [UInt8]] {
+        guard let graph = try? graph(for: group) else { return [:] }
+        var best: [SigningPublicKey: (EventOrder, [UInt8])] = [:]
+        for e in graph.unorderedEntries where e.kind == .prekey {
+            let order = EventOrder(lamport: e.lamport, id: e.id)
+            if let b = best[e.author], b.0 > order { continue }
+            guard let pk = prekeyCache[e.id] ?? readPrekey(e.id, key: key) else { continue }
+            prekeyCache[e.id] = pk
+            best[e.author] = (order, pk)
+        }
+        return best.mapValues(\.1)
+    }
+
+    private func readPrekey(_ id: EventID, key: [UInt8]) -> [UInt8]? {
+        guard let e = try? store.event(id), let c = try? BodyCipher.open(e, groupKey: key), case let .prekey(p)? = c.content,
+              p.key.count == 32 else { return nil }
+        return [UInt8](p.key)
+    }
+
+    /// Publishes this device's prekey in the group if it is a member and has not yet.
+    func publishPrekeyIfNeeded(group record: Store.GroupRecord) throws {
+        guard let m = currentMembership(of: record.id), m.isMember(identity.signing.publicKey) else { return }
+        if prekeys(group: record.id, key: record.key)[identity.signing.publicKey] == prekey.publicKey { return }
+        var c = Hark_V1_Content()
+        var p = Hark_V1_Prekey()
+        p.key = Data(prekey.publicKey)
+        c.prekey = p
+        _ = try author(kind: .prekey, content: c, group: record)
+    }
+
+    /// The membership view a chain is sealed to: BLAKE2b over the sorted (member ‖ prekey) pairs.
+    func chainView(group: EventID, key: [UInt8]) -> (hash: [UInt8], recipients: [(SigningPublicKey, [UInt8])]) {
+        let members = currentMembership(of: group)?.members ?? []
+        let pks = prekeys(group: group, key: key)
+        let recipients = members.compactMap { m in pks[m].map { (m, $0) } }.sorted { $0.0.bytes.lexicographicallyPrecedes($1.0.bytes) }
+        var bytes: [UInt8] = []
+        for (m, p) in recipients { bytes += m.bytes + p }
+        let missing = members.filter { pks[$0] == nil }.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) }
+        for m in missing { bytes += m }   // a member without a prekey yet also makes the view
+        return (BLAKE2b.hash(bytes, personal: "hark.view.v1"), recipients)
+    }
+
+    /// Before writing a MESSAGE or EDIT: starts a new chain (and writes its SENDER_KEY event) when
+    /// there is none, the view changed, or it is old or used up.
+    func prepareSenderChain(group record: Store.GroupRecord) throws {
+        guard membershipIndex(for: record.id).hasRoles else { return }
+        try publishPrekeyIfNeeded(group: record)
+        let (view, recipients) = chainView(group: record.id, key: record.key)
+        let now = Node.nowMs()
+        if let c = try store.outChain(group: record.id), c.view == view, c.sent < Self.rotateAfterMessages,
+           now - c.createdMs < Self.rotateAfterMs {
+            return
+        }
+        let epoch = ((try store.outChain(group: record.id))?.epoch ?? 0) + 1
+        var ck0 = SecureRandom.bytes(32)
+        defer { secureZero(&ck0) }
+        var sk = Hark_V1_SenderKey()
+        sk.epoch = epoch
+        for (member, pk) in recipients.prefix(1024) {
+            var box = Hark_V1_SealedChainKey()
+            box.recipient = Data(member.bytes)
+            box.prekey = Data(pk)
+            box.sealed = Data(try SealedBox.seal(ck0, to: pk))
+            sk.boxes.append(box)
+        }
+        var c = Hark_V1_Content()
+        c.senderKey = sk
+        _ = try author(kind: .senderKey, content: c, group: record)
+        try store.saveOutChain(Store.OutChain(epoch: epoch, chain: SenderChain(chainKey: ck0), createdMs: now, view: view, sent: 0),
+                               group: record.id)
+        logger.debug("new sender chain", metadata: ["group.id": "\(record.id)", "epoch": "\(epoch)", "recipients": "\(recipients.count)"])
+    }
+
+    /// The body of this node's next MESSAGE or EDIT: sealed with the next key of its chain.
+    func senderKeyBody(_ content: Hark_V1_Content, group: EventID, seq: UInt64) throws -> [UInt8] {
+        guard var out = try store.outChain(group: group) else {
+            throw ControlErrorBody(code: .internal, message: "no sender chain for the group")
+        }
+        var (index, mk) = out.chain.nextMessageKey()
+        defer { secureZero(&mk) }
+        out.sent += 1
+        try store.saveOutChain(out, group: group)   // the used key is gone from the stored chain
+        return try SenderKeyBody.seal(content, messageKey: mk, group: group, author: identity.signing.publicKey, seq: seq,
+                                      epoch: out.epoch, index: index)
+    }
+
+    /// After events were stored: open SENDER_KEY boxes sealed to us, and decrypt MESSAGE/EDIT
+    /// bodies with the authors' chains, keeping the plaintext (the message keys are then gone).
+    func receiveSenderKeyEvents(_ events: [Event], record: Store.GroupRecord) {
+        guard membershipIndex(for: record.id).hasRoles else { return }
+        let me = identity.signing.publicKey
+        for e in events.sorted(by: EventOrder.precedes) where e.author != me {
+            switch e.kind {
+            case .senderKey:
+                guard let c = try? BodyCipher.open(e, groupKey: record.key), case let .senderKey(sk)? = c.content,
+                      let box = sk.boxes.first(where: { [UInt8]($0.recipient) == me.bytes && [UInt8]($0.prekey) == prekey.publicKey }),
+                      var ck0 = try? SealedBox.open([UInt8](box.sealed), keyPair: prekey), ck0.count == 32 else { continue }
+                defer { secureZero(&ck0) }
+                if (try? store.inChain(group: record.id, author: e.author, epoch: sk.epoch)) ?? nil == nil {
+                    try? store.saveInChain(SenderChain(chainKey: ck0), group: record.id, author: e.author, epoch: sk.epoch)
+                }
+            case .message, .edit:
+                guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body),
+                      var chain = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil,
+                      var mk = chain.messageKey(at: index) else {
+                    logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(e.id)"])
+                    continue
+                }
+                defer { secureZero(&mk) }
+                try? store.saveInChain(chain, group: record.id, author: e.author, epoch: epoch)
+                guard let content = try? SenderKeyBody.open(body, messageKey: mk, group: record.id, author: e.author, seq: e.seq),
+                      let bytes: [UInt8] = try? content.serializedBytes() else { continue }
+                try? store.savePlaintext(e.id, content: bytes)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The content of a stored event: the kept plaintext for sender-key bodies, else decrypted
+    /// with the group key. nil when it cannot be read here.
+    func readableContent(_ e: Event, record: Store.GroupRecord) -> Hark_V1_Content? {
+        if usesSenderKeys(e.kind, group: record.id) {
+            guard let bytes = (try? store.plaintext(e.id)) ?? nil else { return nil }
+            return try? Hark_V1_Content(serializedBytes: bytes)
+        }
+        guard e.body != nil, e.kind != .equivocationProof else { return nil }
+        return try? BodyCipher.open(e, groupKey: record.key)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import HarkCrypto
+import HarkLog
+
+/// Sender-key state (PROTOCOL.md §9.4). Chain keys are secrets: the store file is 0600.
+extension Store {
+    /// This node's current sender chain in a group.
+    public struct OutChain: Sendable, Equatable {
+        public var epoch: UInt32
+        public var chain: SenderChain
+        public var createdMs: Int64
+        /// Hash of the membership view (members and prekeys) the chain was sealed to.
+        public var view: [UInt8]
+        /// Messages sent on it.
+        public var sent: Int
+        public init(epoch: UInt32, chain: SenderChain, createdMs: Int64, view: [UInt8], sent: Int) {
+            self.epoch = epoch; self.chain = chain; self.createdMs = createdMs; self.view = view; self.sent = sent
+        }
+    }
+
+    public func outChain(group: EventID) throws(StoreError) -> OutChain? {
+        try read("read sender chain") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_out WHERE group_id = ?", arguments: [group.data]) else { return nil }
+            let ck: Data = row["chain_key"]
+            guard ck.count == 32 else { throw StoreError.corrupt("chain key of \(ck.count) bytes") }
+            let view: Data = row["view"]
+            return OutChain(epoch: UInt32(truncatingIfNeeded: row["epoch"] as Int64),
+                            chain: SenderChain(chainKey: [UInt8](ck), nextIndex: UInt32(truncatingIfNeeded: row["next_index"] as Int64)),
+                            createdMs: row["created_ms"], view: [UInt8](view), sent: row["sent"])
+        }
+    }
+
+    public func saveOutChain(_ c: OutChain, group: EventID) throws(StoreError) {
+        try write("save sender chain") { db in
+            try db.execute(sql: """
+                INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, chain_key = excluded.chain_key,
+                    next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent
+                """, arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
+                                 Data(c.view), c.sent])
+        }
+    }
+
+    /// Another member's chain for `epoch`, as far as this node used it.
+    public func inChain(group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) -> SenderChain? {
+        try read("read member chain") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_in WHERE group_id = ? AND author = ? AND epoch = ?",
+                                             arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
+            let ck: Data = row["chain_key"]
+            let blob: Data = row["skipped"]
+            guard ck.count == 32, blob.count % 36 == 0 else { throw StoreError.corrupt("member chain row") }
+            var skipped: [UInt32: [UInt8]] = [:]
+            let b = [UInt8](blob)
+            for i in stride(from: 0, to: b.count, by: 36) {
+                let idx = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+                skipped[idx] = Array(b[(i + 4)..<(i + 36)])
+            }
+            return SenderChain(chainKey: [UInt8](ck), nextIndex: UInt32(truncatingIfNeeded: row["next_index"] as Int64), skipped: skipped)
+        }
+    }
+
+    public func saveInChain(_ c: SenderChain, group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) {
+        var blob: [UInt8] = []
+        for (idx, key) in c.skipped.sorted(by: { $0.key < $1.key }) {
+            withUnsafeBytes(of: idx.littleEndian) { blob += $0 }
+            blob += key
+        }
+        try write("save member chain") { db in
+            try db.execute(sql: """
+                INSERT INTO chain_in (group_id, author, epoch, chain_key, next_index, skipped) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (group_id, author, epoch) DO UPDATE SET chain_key = excluded.chain_key,
+                    next_index = excluded.next_index, skipped = excluded.skipped
+                """, arguments: [group.data, Data(author.bytes), Int64(epoch), Data(c.chainKey), Int64(c.nextIndex), Data(blob)])
+        }
+    }
+
+    /// Keeps the decrypted Content (serialized) of a sender-key body.
+    public func savePlaintext(_ id: EventID, content: [UInt8]) throws(StoreError) {
+        try write("save plaintext") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)", arguments: [id.data, Data(content)])
+        }
+    }
+
+    public func plaintext(_ id: EventID) throws(StoreError) -> [UInt8]? {
+        try read("read plaintext") { db in
+            try Data.fetchOne(db, sql: "SELECT content FROM plaintext WHERE event_id = ?", arguments: [id.data]).map { [UInt8]($0) }
+        }
+    }
+
+    /// Every kept plaintext of a group's events.
+    public func plaintexts(group: EventID) throws(StoreError) -> [EventID: [UInt8]] {
+        try read("read plaintexts") { db in
+            var out: [EventID: [UInt8]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.event_id, p.content FROM plaintext p JOIN event e ON e.id = p.event_id WHERE e.group_id = ?
+                """, arguments: [group.data]) {
+                let id: Data = row["event_id"]
+                let c: Data = row["content"]
+                if let e = try? EventID(bytes: [UInt8](id)) { out[e] = [UInt8](c) }
+            }
+            return out
+        }
+    }
+
+    /// Drops a plaintext (a deleted message is purged everywhere, its plaintext too).
+    public func deletePlaintext(_ id: EventID) throws(StoreError) {
+        try write("delete plaintext") { db in try db.execute(sql: "DELETE FROM plaintext WHERE event_id = ?", arguments: [id.data]) }
+    }
+}
