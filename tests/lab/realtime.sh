@@ -34,7 +34,7 @@ presence_is() { [ "$(presence_of "$1" "$2")" = "$3" ]; }
 hark_pid() {
   local p; p=$(cat "$LAB_RUN_DIR/$1/hark-$1.pid")
   for _ in 1 2 3 4; do
-    [ "$(cat /proc/$p/comm 2>/dev/null)" = hark ] && { echo "$p"; return 0; }
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$HARK" | cut -c1-15)" ] && { echo "$p"; return 0; }
     p=$(ps -o pid= --ppid "$p" | head -1 | tr -d ' '); [ -n "$p" ] || return 1
   done
   return 1

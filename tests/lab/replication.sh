@@ -21,7 +21,7 @@ hark_on h3 init --name carol >/dev/null
 for h in h1 h2 h3; do start_daemon "$h"; done
 wait_until 20 has_peer h1 2 || { not_ok "three hosts did not connect"; cat_log h1; }
 hark_on h1 group create ops >/dev/null
-token=$(hark_on h1 group invite ops)
+token=$(hark_on h1 group invite ops --uses 2)   # one invite, two peers
 hark_on h2 group join "$token" >/dev/null
 hark_on h3 group join "$token" >/dev/null
 
