@@ -20,6 +20,8 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var presence: String = "online"
     /// What became of the datagrams that arrived since the daemon started.
     public var datagrams: DatagramCountersView = DatagramCountersView()
+    /// File sharing counters since the daemon started (PROTOCOL.md §11).
+    public var files: FileCountersView = FileCountersView()
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
                 connectedPeers: Int, groups: Int, home: String, version: String, pid: Int) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort

@@ -164,8 +164,9 @@ public enum WatchEvent: Sendable, Equatable {
     case presence(PresenceView)
     case typing(TypingView)
     case receipt(ReceiptView)
+    case fileOffer(FileOfferView)
 
-    /// The `event` key: message, edit, delete, reaction, membership, presence, typing, receipt.
+    /// The `event` key: message, edit, delete, reaction, membership, presence, typing, receipt, file_offer.
     public var kind: String {
         switch self {
         case .message: return "message"
@@ -176,6 +177,7 @@ public enum WatchEvent: Sendable, Equatable {
         case .presence: return "presence"
         case .typing: return "typing"
         case .receipt: return "receipt"
+        case .fileOffer: return "file_offer"
         }
     }
 
@@ -188,6 +190,7 @@ public enum WatchEvent: Sendable, Equatable {
         case .presence: return nil
         case let .typing(v): return v.group
         case let .receipt(v): return v.group
+        case let .fileOffer(v): return v.group
         }
     }
 
@@ -201,6 +204,7 @@ public enum WatchEvent: Sendable, Equatable {
         case let .presence(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         case let .typing(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         case let .receipt(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
+        case let .fileOffer(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         }
     }
 
@@ -218,6 +222,7 @@ public enum WatchEvent: Sendable, Equatable {
         case "presence": self = .presence(try data(PresenceView.self))
         case "typing": self = .typing(try data(TypingView.self))
         case "receipt": self = .receipt(try data(ReceiptView.self))
+        case "file_offer": self = .fileOffer(try data(FileOfferView.self))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown watch event \(head.event ?? "nil")"))
         }

@@ -106,7 +106,7 @@ extension EventValidator {
             return
         }
         switch event.kind {
-        case .message, .edit: return   // validity independent of the (purgeable) body
+        case .message, .edit, .fileOffer: return   // validity independent of the (purgeable) body
         case .delete, .reaction: guard event.body != nil else { throw .missingBody }
         default:
             guard event.body != nil else {

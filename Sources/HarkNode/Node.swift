@@ -2,6 +2,7 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkDiscovery
+import HarkFiles
 import HarkLog
 import HarkProto
 import HarkStore
@@ -84,6 +85,18 @@ public actor Node {
     var recentOwnMessages: [EventID: [EventID]] = [:]
     var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
 
+    // File sharing (NodeFiles.swift, FileTransfers.swift).
+    /// Fetches in progress and per-channel chunk servers, outside this actor.
+    let files: FileTransfers
+    /// Manifests this node serves, loaded from the store on first use.
+    var servables: [ManifestID: Servable] = [:]
+    /// Per manifest and session: the peer holds every chunk (true) or some (false).
+    var fileHolders: [ManifestID: [UInt64: Bool]] = [:]
+    /// FileQuery frames sent and not answered yet.
+    var pendingFileQueries: [ManifestID: Set<UInt64>] = [:]
+    var manifestDownloads: [ManifestID: ManifestDownload] = [:]
+    var nextDownloadToken: UInt64 = 0
+
     struct DeviceKey: Hashable {
         let peer: PeerID
         let token: [UInt8]
@@ -104,6 +117,7 @@ public actor Node {
         self.logger = logger
         self.identity = try home.load()
         self.store = try Store(path: home.storePath)
+        self.files = FileTransfers(logger: logger)
     }
 
     var peerID: PeerID { identity.peerID }

@@ -17,6 +17,7 @@ extension Hark_V1_EventKind {
         case .reaction: return "reaction"
         case .equivocationProof: return "equivocation_proof"
         case .read: return "read"
+        case .fileOffer: return "file_offer"
         case .unspecified, .UNRECOGNIZED: return "unknown"
         }
     }

@@ -68,6 +68,8 @@ extension Node {
             if let v = change(d.target) { emit(.delete(v)) }
         case let .reaction(r)?:
             if let v = change(r.target, emoji: r.emoji.isEmpty ? nil : r.emoji) { emit(.reaction(v)) }
+        case .fileOffer?:
+            if let o = Self.openOffer(e, group: record) { emit(.fileOffer(offerView(o))) }
         case nil:
             return
         }

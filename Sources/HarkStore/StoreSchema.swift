@@ -25,6 +25,9 @@ import GRDB
 /// -- v3 (issue 5): the heads each peer last reported holding (delivery receipts).
 /// peer_holds(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
 ///            PK (peer_key, group_id))
+/// -- v4 (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
+/// -- node's JSON list of local files, NULL until the files are complete here.
+/// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -102,6 +105,17 @@ enum StoreSchema {
                     heads BLOB NOT NULL,
                     updated_ms INTEGER NOT NULL,
                     PRIMARY KEY (peer_key, group_id)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE shared_file (
+                    manifest_id BLOB PRIMARY KEY NOT NULL,
+                    group_id BLOB NOT NULL,
+                    manifest BLOB NOT NULL,
+                    sources BLOB,
+                    updated_ms INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import HarkNode
 import Logging
 #if canImport(Glibc)
@@ -25,6 +26,10 @@ struct DaemonCommand: AsyncParsableCommand {
     var peers: [String] = []
     @Flag(name: .long, help: "Do not use avahi-daemon (publish nothing, browse nothing).") var noDiscovery = false
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .long, help: ArgumentHelp("Fetch file offers by others of at most this many bytes by themselves (0: never).", valueName: "bytes"))
+    var autoFetchMax: UInt64 = 0
+    @Option(name: .long, help: ArgumentHelp("Where auto-fetched files go (default: files/ in the home).", valueName: "dir"))
+    var autoFetchDir: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -51,6 +56,8 @@ struct DaemonCommand: AsyncParsableCommand {
         config.listenPort = port
         config.staticPeers = peers
         config.discoveryEnabled = !noDiscovery
+        config.autoFetchMaxBytes = autoFetchMax
+        config.autoFetchDirectory = autoFetchDir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let node: Node
         do {
             node = try Node(home: options.nodeHome, configuration: config, logger: logger)
