@@ -173,13 +173,13 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|verify|export|import|help)
+    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|share|files|fetch|verify|export|import|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react verify export import help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence share files fetch verify export import help' -- "${cur}"))
         ;;
     esac
 }
@@ -221,7 +221,7 @@ _hark_daemon() {
     repeating_flags=()
     non_repeating_flags=(--no-discovery --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --port --listen --log-level)
+    non_repeating_options=(--home --port --listen --log-level --auto-fetch-max --auto-fetch-dir)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -239,6 +239,12 @@ _hark_daemon() {
         return
         ;;
     '--log-level')
+        return
+        ;;
+    '--auto-fetch-max')
+        return
+        ;;
+    '--auto-fetch-dir')
         return
         ;;
     esac
@@ -360,13 +366,26 @@ _hark_group_list() {
 _hark_send() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--home)
+    repeating_options=(--peer)
+    non_repeating_options=(--home --wait --of --timeout)
     __hark_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    '--wait')
+        __hark_add_completions -W 'delivered'$'\n''read'$'\n''settled'
+        return
+        ;;
+    '--of')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--peer')
         return
         ;;
     esac
@@ -430,6 +449,135 @@ _hark_react() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_read() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_watch() {
+    repeating_flags=()
+    non_repeating_flags=(--json --include-own --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --exec --exec-timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--exec')
+        return
+        ;;
+    '--exec-timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_chat() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --history)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--history')
+        return
+        ;;
+    esac
+}
+
+_hark_presence() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --status)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--status')
+        return
+        ;;
+    esac
+}
+
+_hark_share() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --group -g -m --message)
+    __hark_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--group'|'-g')
+        return
+        ;;
+    '-m'|'--message')
+        return
+        ;;
+    esac
+}
+
+_hark_files() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_fetch() {
+    repeating_flags=()
+    non_repeating_flags=(--force --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home -o --timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '-o')
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac
