@@ -26,6 +26,7 @@ test: deps
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/files.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -36,6 +37,7 @@ lab-test: build
 	tests/lab/two-host.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/files.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

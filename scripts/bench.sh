@@ -84,6 +84,7 @@ PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
 Ciphers aes128-gcm@openssh.com
+Subsystem sftp internal-sftp
 CONF
 "$SSHD" -f "$WORK/sshd_config"
 for _ in $(seq 1 50); do [ -s "$WORK/sshd.pid" ] && break; sleep 0.1; done

@@ -154,9 +154,13 @@ extension Node {
                         // Writer: seal queued frames and write them in order.
                         while let frame = await session.next() {
                             do {
-                                for message in try records.seal(frame) {
-                                    try await outbound.write(ByteBuffer(bytes: try framedMessage(message)))
-                                }
+                                // All records of one frame in one write: one hand-off to the event loop
+                                // per frame, not per 64 KiB record.
+                                let messages = try records.seal(frame)
+                                var out = ByteBuffer()
+                                out.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 })
+                                for message in messages { out.writeBytes(try framedMessage(message)) }
+                                try await outbound.write(out)
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
                                 session.close()
