@@ -29,6 +29,7 @@ test: deps
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
 	tests/lab/trust.sh
+	tests/lab/files.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -41,6 +42,7 @@ lab-test: build
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
 	tests/lab/trust.sh
+	tests/lab/files.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

@@ -75,7 +75,7 @@ let package = Package(
         ]),
         .target(name: "HarkNode", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkProto", "HarkLog", "HarkWire", "HarkStore", "HarkDiscovery", "HarkControl",
-            "HarkSync", "HarkDatagram",
+            "HarkSync", "HarkDatagram", "HarkFiles",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

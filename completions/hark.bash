@@ -173,13 +173,13 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|audit|export|import|doctor|verify|pair|key|help)
+    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|share|files|fetch|audit|export|import|doctor|verify|pair|key|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence audit export import doctor verify pair key help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence share files fetch audit export import doctor verify pair key help' -- "${cur}"))
         ;;
     esac
 }
@@ -224,7 +224,7 @@ _hark_daemon() {
     repeating_flags=()
     non_repeating_flags=(--no-discovery --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --port --listen --log-level --passphrase-file)
+    non_repeating_options=(--home --port --listen --log-level --passphrase-file --auto-fetch-max --auto-fetch-dir)
     __hark_offer_flags_options 0
 
     # Offer option value completions
@@ -245,6 +245,12 @@ _hark_daemon() {
         return
         ;;
     '--passphrase-file')
+        return
+        ;;
+    '--auto-fetch-max')
+        return
+        ;;
+    '--auto-fetch-dir')
         return
         ;;
     esac
@@ -629,6 +635,63 @@ _hark_presence() {
         return
         ;;
     '--status')
+        return
+        ;;
+    esac
+}
+
+_hark_share() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --group -g -m --message)
+    __hark_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--group'|'-g')
+        return
+        ;;
+    '-m'|'--message')
+        return
+        ;;
+    esac
+}
+
+_hark_files() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_hark_fetch() {
+    repeating_flags=()
+    non_repeating_flags=(--force --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home -o --timeout)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '-o')
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac

@@ -176,7 +176,9 @@ def parse_page(path):
 def item_key(title):
     """The argument a page item documents: its first long name, else short name, else <value>."""
     toks = title.split()
-    if toks and toks[0] == "Ar": return "<%s>" % unquote(" ".join(toks[1:]))
+    if toks and toks[0] == "Ar":
+        v = unquote(" ".join(toks[1:]))
+        return "<%s>" % (v[:-3] if v.endswith("...") else v)   # a repeating argument shows "path..."
     names = []
     for t in toks[1:]:
         if t == "Ar": break

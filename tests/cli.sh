@@ -264,6 +264,19 @@ expect 0 "key import restores into an empty home" env HARK_HOME="$T/q" "$HARK" k
 expect 73 "key import into a home with an identity exits 73" env HARK_HOME="$T/q" "$HARK" key import "$T/p.backup" --passphrase-file "$T/pw"
 expect 0 "key import --passphrase keeps the keys encrypted" env HARK_HOME="$T/r" "$HARK" key import "$T/p.backup" --passphrase-file "$T/pw" --passphrase
 [ "$(head -c 8 "$T/r/identity.key")" = HARKSEAL ] && ok "…sealed on disk" || not_ok "restored keys not sealed"
+# file sharing verbs (the transfers themselves: tests/lab/files.sh)
+echo "shared text" >"$T/shared.txt"; mkdir -p "$T/inbox"
+expect 64 "share to @PEER is refused until direct messages exist" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" @bob
+expect 65 "share of a path that does not exist exits 65 or 74" sh -c 'env HARK_HOME="$1" "$2" share "$3/missing" -g ops; c=$?; [ $c = 74 ] && exit 65; exit $c' _ "$A" "$HARK" "$T"
+expect 0 "share a file" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" -g ops
+FID=$(cat "$T/out")
+[ ${#FID} = 64 ] && ok "share prints the 64-digit file ID" || not_ok "share printed '$FID'"
+expect 67 "fetch of an unknown file ID exits 67" env HARK_HOME="$B" "$HARK" fetch 0123456789abcdef -o "$T/inbox"
+expect 73 "fetch into a folder that does not exist exits 73" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/nonexistent"
+wait_until 10 sh -c 'env HARK_HOME="$1" "$2" files --json | grep -q "$3"' _ "$B" "$HARK" "$FID" && ok "the offer reaches the other daemon" || not_ok "offer not listed on b"
+expect 0 "fetch into a folder exits 0, silently in a pipe" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox"
+[ ! -s "$T/out" ] && cmp -s "$T/shared.txt" "$T/inbox/shared.txt" && ok "…prints nothing and the file is identical" || not_ok "fetch output '$(cat "$T/out")'"
+expect 73 "fetch over an existing file exits 73 without --force" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?

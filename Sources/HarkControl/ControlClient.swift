@@ -119,6 +119,16 @@ public final class ControlClient {
         return nil
     }
 
+    /// Reads the next streamed event line of any kind: its `event` key and the raw line (decode
+    /// its data with `ControlCoding.decode(EventLine<T>.self, from:)`). Returns nil when the daemon closes.
+    public func nextRawEvent() throws -> (event: String, line: [UInt8])? {
+        while let line = try readLine() {
+            guard let head = try? ControlCoding.decode(ResponseHead.self, from: line), let e = head.event else { continue }
+            return (e, line)
+        }
+        return nil
+    }
+
     /// Reads the next `watch` event line. Returns nil when the daemon closes.
     /// - Throws: `ClientError.io`, `DecodingError` for a line that is not a watch event.
     public func nextWatchEvent() throws -> WatchEvent? {

@@ -87,4 +87,15 @@ public enum ControlErrorCode: String, Codable, Sendable {
     case storage = "storage"
     /// Anything else inside the daemon. Exit 70 (EX_SOFTWARE).
     case `internal` = "internal"
+    /// A file manifest is corrupt or unsafe (bad names, wrong ID), or the offer is stale (the
+    /// sender's file changed). Exit 65 (EX_DATAERR).
+    case badManifest = "bad_manifest"
+    /// A fetch would overwrite an existing file (no --force), or a symbolic link or non-folder
+    /// is in the way. Exit 73 (EX_CANTCREAT).
+    case targetExists = "target_exists"
+    /// Nobody online can serve what is needed (yet), or it is busy; try again later (a fetch
+    /// resumes). Exit 75 (EX_TEMPFAIL).
+    case unavailable = "unavailable"
+    /// A local file operation failed. Exit 74 (EX_IOERR).
+    case ioError = "io_error"
 }

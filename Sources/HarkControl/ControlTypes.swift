@@ -22,6 +22,8 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var datagrams: DatagramCountersView = DatagramCountersView()
     /// The `--peer` addresses the daemon was started with, as given (absent from older daemons).
     public var staticPeers: [String]?
+    /// File sharing counters since the daemon started (PROTOCOL.md §11).
+    public var files: FileCountersView = FileCountersView()
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
                 connectedPeers: Int, groups: Int, home: String, version: String, pid: Int, staticPeers: [String]? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort

@@ -165,8 +165,9 @@ public enum WatchEvent: Sendable, Equatable {
     case typing(TypingView)
     case receipt(ReceiptView)
     case trust(TrustView)
+    case fileOffer(FileOfferView)
 
-    /// The `event` key: message, edit, delete, reaction, membership, presence, typing, receipt.
+    /// The `event` key: message, edit, delete, reaction, membership, presence, typing, receipt, file_offer.
     public var kind: String {
         switch self {
         case .message: return "message"
@@ -178,6 +179,7 @@ public enum WatchEvent: Sendable, Equatable {
         case .typing: return "typing"
         case .receipt: return "receipt"
         case .trust: return "trust"
+        case .fileOffer: return "file_offer"
         }
     }
 
@@ -191,6 +193,7 @@ public enum WatchEvent: Sendable, Equatable {
         case let .typing(v): return v.group
         case let .receipt(v): return v.group
         case .trust: return nil
+        case let .fileOffer(v): return v.group
         }
     }
 
@@ -205,6 +208,7 @@ public enum WatchEvent: Sendable, Equatable {
         case let .typing(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         case let .receipt(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         case let .trust(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
+        case let .fileOffer(v): return try ControlCoding.encodeLine(EventLine(event: kind, data: v))
         }
     }
 
@@ -223,6 +227,7 @@ public enum WatchEvent: Sendable, Equatable {
         case "typing": self = .typing(try data(TypingView.self))
         case "receipt": self = .receipt(try data(ReceiptView.self))
         case "trust": self = .trust(try data(TrustView.self))
+        case "file_offer": self = .fileOffer(try data(FileOfferView.self))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown watch event \(head.event ?? "nil")"))
         }

@@ -41,6 +41,8 @@ public final class StagedFile {
         public var chunksResumed = 0
         /// Bitmap persists.
         public var flushes = 0
+        /// Chunks marked by `markIfZero` (all-zero in the manifest: never fetched nor written).
+        public var chunksZero = 0
     }
 
     static let magic = Array("HARKPRT1".utf8)
@@ -154,6 +156,26 @@ public final class StagedFile {
             stats.chunksWritten += 1
         }
         have.insert(index)
+        unflushed += 1
+        if unflushed >= target.options.flushEveryChunks { try flush() }
+        return true
+    }
+
+    /// Marks chunk `index` verified without any data when the manifest's hash of it is the hash
+    /// of all zeros of its length: its range in the part file is still a hole (only a chunk's
+    /// own bytes are ever written to its range), so it already holds exactly the offered bytes.
+    /// Nothing is read, written or fetched; only the zero hash of each length is computed, once.
+    /// - Returns: true when the chunk is (now or already) held, false when its hash is not the
+    ///   zero hash (it must be fetched).
+    /// - Throws: `.chunkOutOfRange`, `.io` (when a bitmap persist is due).
+    @discardableResult
+    public func markIfZero(chunk index: Int) throws(FileError) -> Bool {
+        precondition(!isCommitted, "write after commit")
+        guard index >= 0 && index < entry.chunkCount else { throw .chunkOutOfRange(entry: entryIndex, chunk: index) }
+        if have.contains(index) { return true }
+        guard entry.chunkHash(index) == zeroHash(length: entry.chunkLength(index)) else { return false }
+        have.insert(index)
+        stats.chunksZero += 1
         unflushed += 1
         if unflushed >= target.options.flushEveryChunks { try flush() }
         return true

@@ -129,7 +129,7 @@ extension EventValidator {
             return
         }
         switch event.kind {
-        case .message, .edit: return   // validity independent of the (purgeable) body
+        case .message, .edit, .fileOffer: return   // validity independent of the (purgeable) body
         case .delete, .reaction, .member, .prekey, .senderKey: guard event.body != nil else { throw .missingBody }
         default:
             guard event.body != nil else {

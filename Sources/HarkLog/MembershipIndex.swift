@@ -62,6 +62,14 @@ public final class MembershipIndex: Sendable {
         return state
     }
 
+    /// The content of a MEMBER event (cached), nil if unreadable.
+    public func member(_ id: EventID) -> Hark_V1_Member? {
+        if let m = caches.withLock({ $0.contents[id] }) { return m }
+        let m = memberContent(id)
+        if let m { caches.withLock { $0.contents[id] = m } }
+        return m
+    }
+
     /// The current membership of the whole graph (all its membership events).
     public func current(in graph: CausalGraph) -> Membership {
         membership(frontier: graph.membershipEvents(before: graph.heads), in: graph)

@@ -2,6 +2,7 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkDiscovery
+import HarkFiles
 import HarkLog
 import HarkProto
 import HarkStore
@@ -99,6 +100,17 @@ public actor Node {
     // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
     var pairings: [PeerID: Pairing] = [:]
     var trustState: TrustCache?
+    // File sharing (NodeFiles.swift, FileTransfers.swift).
+    /// Fetches in progress and per-channel chunk servers, outside this actor.
+    let files: FileTransfers
+    /// Manifests this node serves, loaded from the store on first use.
+    var servables: [ManifestID: Servable] = [:]
+    /// Per manifest and session: the peer holds every chunk (true) or some (false).
+    var fileHolders: [ManifestID: [UInt64: Bool]] = [:]
+    /// FileQuery frames sent and not answered yet.
+    var pendingFileQueries: [ManifestID: Set<UInt64>] = [:]
+    var manifestDownloads: [ManifestID: ManifestDownload] = [:]
+    var nextDownloadToken: UInt64 = 0
 
     struct DeviceKey: Hashable {
         let peer: PeerID
@@ -125,6 +137,7 @@ public actor Node {
         self.identity = try home.load(passphrase: passphrase)
         self.prekey = try home.loadOrCreatePrekey(for: identity)
         self.store = try Store(path: home.storePath)
+        self.files = FileTransfers(logger: logger)
     }
 
     var peerID: PeerID { identity.peerID }

@@ -25,6 +25,10 @@ public struct NodeConfiguration: Sendable {
     public var dialKnownPeers: Bool = false
     /// Most peer connections open at once.
     public var maxConnections: Int = 256
+    /// Fetch file offers by others of at most this many bytes by themselves; 0: never.
+    public var autoFetchMaxBytes: UInt64 = 0
+    /// Where auto-fetched files go (default: `files/` in the home).
+    public var autoFetchDirectory: String?
 
     public init() {}
 }

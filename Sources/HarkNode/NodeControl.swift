@@ -78,6 +78,14 @@ extension Node {
                         try await self.streamFollow(head: head, line: bytes, channel: client.channel, outbound: outbound)
                         return
                     }
+                    if head.method == "fetch" {
+                        try await self.streamFetch(head: head, line: bytes, channel: client.channel, outbound: outbound)
+                        return
+                    }
+                    if head.method == "share" || head.method == "files" {
+                        try await outbound.write(ByteBuffer(bytes: await self.dispatchFiles(head: head, line: bytes)))
+                        continue
+                    }
                     if head.method == "watch" {
                         try await self.streamWatch(head: head, line: bytes, channel: client.channel, outbound: outbound)
                         return
@@ -155,6 +163,7 @@ extension Node {
                 struct Sent: Codable, Sendable { var sent: Bool }
                 return try ok(Sent(sent: true))
             case "read": return try ok(try markRead(group: try params(GroupRefParams.self, line).group))
+            case "test.offer_raw": return try ok(try offerRaw(try params(RawOfferParams.self, line)))
             case "receipts":
                 let p = try params(ReceiptsParams.self, line)
                 return try ok(try receipts(group: p.group, message: p.message))
@@ -170,6 +179,22 @@ extension Node {
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
             }
+        } catch let body as ControlErrorBody {
+            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
+        } catch {
+            logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
+            let code: ControlErrorCode = error is StoreError ? .storage : .internal
+            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+        }
+    }
+
+    /// `share` and `files`, which work outside the actor (hashing files, waiting for peers).
+    nonisolated func dispatchFiles(head: RequestHead, line: [UInt8]) async -> [UInt8] {
+        do {
+            if head.method == "share" {
+                return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
+            }
+            return try ControlCoding.encodeLine(Response(id: head.id, result: try await listFiles(group: try params(FilesParams.self, line).group)))
         } catch let body as ControlErrorBody {
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
         } catch {
@@ -247,6 +272,8 @@ extension Node {
         d.authenticationFailed = datagramCounters.authenticationFailed
         d.malformed = datagramCounters.malformed
         s.datagrams = d
+        s.files = files.counters.withLock { $0 }
+        s.files.activeFetches = files.allJobs.count
         return s
     }
 

@@ -155,6 +155,7 @@ extension Node {
         r.inviter = p.invite.inviter
         r.inviterSig = p.invite.inviterSig
         r.displayName = identity.displayName
+        r.prekey = Data(prekey.publicKey)
         var frame = Hark_V1_Frame()
         frame.redeemInvite = r
         session.send(frame)
@@ -243,6 +244,7 @@ extension Node {
         m.inviteID = r.inviteID
         m.inviteUses = r.uses
         m.displayName = String(r.displayName.prefix(64))
+        if r.prekey.count == 32 { m.prekey = r.prekey }
         c.member = m
         _ = try author(kind: .member, content: c, group: g)
         logger.info("invite redeemed; member added", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)"])

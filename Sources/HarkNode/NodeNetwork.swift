@@ -131,9 +131,8 @@ extension Node {
                 deadline.cancel()
                 guard let hello = peer else { return }
                 let records = RecordBox(RecordLayer(transport: try driver.transport()))
-                let (stream, continuation) = AsyncStream.makeStream(of: Hark_V1_Frame.self)
                 guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
-                                                           channel: channel, outbox: continuation) else {
+                                                           channel: channel) else {
                     return
                 }
                 completed = true
@@ -155,12 +154,15 @@ extension Node {
                     }
                     group.addTask {
                         // Writer: seal queued frames and write them in order.
-                        for await frame in stream {
-                            session.dequeued()
+                        while let frame = await session.next() {
                             do {
-                                for message in try records.seal(frame) {
-                                    try await outbound.write(ByteBuffer(bytes: try framedMessage(message)))
-                                }
+                                // All records of one frame in one write: one hand-off to the event loop
+                                // per frame, not per 64 KiB record.
+                                let messages = try records.seal(frame)
+                                var out = ByteBuffer()
+                                out.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 })
+                                for message in messages { out.writeBytes(try framedMessage(message)) }
+                                try await outbound.write(out)
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
                                 session.close()
@@ -178,7 +180,12 @@ extension Node {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
                                 break
                             }
-                            try await self.handle(frame, from: session)
+                            if Node.isBulk(frame) {
+                                // File chunk data goes straight to its fetch, never through the node actor.
+                                try await self.files.receiveBulk(frame, from: session)
+                            } else {
+                                try await self.handle(frame, from: session)
+                            }
                         }
                     } catch {
                         self.logger.warning("dropping peer connection", metadata: [
@@ -199,7 +206,7 @@ extension Node {
 
     /// Registers a new authenticated session, or refuses it (self, duplicate).
     func openSession(hello: PeerHello, role: NoiseRole, remote: String, source: String,
-                     channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) -> PeerSession? {
+                     channel: any Channel) -> PeerSession? {
         if hello.peerID == peerID && hello.instanceToken == instanceToken {
             logger.debug("connected to myself; closing", metadata: ["peer.address": "\(remote)"])
             return nil
@@ -225,7 +232,7 @@ extension Node {
             existing.close()
         }
         let session = PeerSession(id: nextSessionID, hello: hello, direction: direction, remoteAddress: remote,
-                                  source: source, channel: channel, outbox: outbox)
+                                  source: source, channel: channel)
         nextSessionID += 1
         sessions[session.id] = session
         sessionByDevice[device] = session.id
@@ -275,6 +282,7 @@ extension Node {
         datagramPeers.removeValue(forKey: session.id)
         heartbeats.removeValue(forKey: session.id)
         pairings = pairings.filter { $0.value.sessionID != session.id }
+        fileSessionClosed(session)
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
         judgePresence(of: session.peerID)

@@ -23,6 +23,16 @@ extension Node {
     func prekeys(group: EventID, key: [UInt8]) -> [SigningPublicKey: [UInt8]] {
         guard let graph = try? graph(for: group) else { return [:] }
         var best: [SigningPublicKey: (EventOrder, [UInt8])] = [:]
+        // A prekey the invitee gave when it redeemed its invite, copied into the ADD: chains
+        // reach a new member before its own PREKEY event arrives.
+        let index = membershipIndex(for: group)
+        for e in graph.unorderedEntries where e.kind == .member {
+            guard let m = index.member(e.id), m.action == .add, m.prekey.count == 32,
+                  let target = try? SigningPublicKey(bytes: [UInt8](m.target)) else { continue }
+            let order = EventOrder(lamport: e.lamport, id: e.id)
+            if let b = best[target], b.0 > order { continue }
+            best[target] = (order, [UInt8](m.prekey))
+        }
         for e in graph.unorderedEntries where e.kind == .prekey {
             let order = EventOrder(lamport: e.lamport, id: e.id)
             if let b = best[e.author], b.0 > order { continue }

@@ -74,6 +74,13 @@ extension Node {
         case let .syncRequest(request)?: try receiveSyncRequest(request, from: session)
         case let .syncReply(reply)?: try receiveSyncReply(reply, from: session)
         case let .pair(pair)?: try receivePair(pair, from: session)
+        case let .fileQuery(q)?: try receiveFileQuery(q, from: session)
+        case let .have(h)?: try receiveHave(h, from: session)
+        case let .getManifest(g)?: try receiveGetManifest(g, from: session)
+        case let .manifestData(m)?: try receiveManifestData(m, from: session)
+        case let .chunkRequest(r)?: try receiveChunkRequest(r, from: session)
+        case let .chunkRefused(r)?: try receiveChunkRefused(r, from: session)
+        case .chunkData?: break   // routed to FileTransfers by the reader
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }
@@ -412,6 +419,9 @@ extension Node {
         if !watchers.isEmpty, let record = try? store.group(id: group) {
             emitWatchEvents(for: event, record: record)
             receiptsMayHaveChanged(group: group)
+        }
+        if event.kind == .fileOffer, except != nil, let record = try? store.group(id: group) {
+            maybeAutoFetch(event, group: record)
         }
         if event.kind == .message || event.kind == .join, !followers.isEmpty,
            let record = try? store.group(id: group), let view = messageView(event, group: record) {

@@ -81,6 +81,8 @@ extension Node {
             }
             emit(.membership(MembershipView(group: record.id.hex, member: t.description, memberName: displayName(of: target),
                                             memberFingerprint: t.shortFingerprint, change: change)))
+        case .fileOffer?:
+            if let o = Self.openOffer(e, group: record) { emit(.fileOffer(offerView(o))) }
         case .prekey?, .senderKey?, nil:
             return
         }

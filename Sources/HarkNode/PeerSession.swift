@@ -6,9 +6,13 @@ import Synchronization
 
 /// One authenticated channel to a peer, after the Noise handshake.
 ///
-/// Frames to send are queued (`send`) and written by the connection's writer task, so the
-/// node never waits on a slow peer. The queue is bounded by `maxQueuedFrames`; a peer that
-/// does not read is disconnected. Thread-safe.
+/// Frames to send are queued and written by the connection's writer task, so the node never
+/// waits on a slow peer. There are two queues (PROTOCOL.md §11.5): **control** (everything but
+/// file chunk data: sync, events, pings, file requests) and **bulk** (`ChunkData` slices of at
+/// most 256 KiB). The writer always takes a control frame first, so a chat message waits behind
+/// at most the one slice being written. The control queue is bounded by `maxQueuedFrames`; a
+/// peer that does not read is disconnected. The bulk queue is bounded by its producers, which
+/// wait (`waitForBulk(below:)`) before adding more. Thread-safe.
 final class PeerSession: Sendable {
     enum Direction: String, Sendable { case inbound, outbound }
 
@@ -25,28 +29,112 @@ final class PeerSession: Sendable {
     /// How the peer was found ("avahi", "static", "inbound").
     let source: String
     private let channel: any Channel
-    private let outbox: AsyncStream<Hark_V1_Frame>.Continuation
-    private let queued = Mutex<Int>(0)
+    private let outbox = Mutex<Outbox>(Outbox())
     private let lastHeard = Mutex<ContinuousClock.Instant>(.now)
 
-    init(id: UInt64, hello: PeerHello, direction: Direction, remoteAddress: String, source: String,
-         channel: any Channel, outbox: AsyncStream<Hark_V1_Frame>.Continuation) {
+    struct Outbox: ~Copyable {
+        var control = CircularBuffer<Hark_V1_Frame>()
+        var bulk = CircularBuffer<(frame: Hark_V1_Frame, bytes: Int)>()
+        var bulkBytes = 0
+        var closed = false
+        var writer: CheckedContinuation<Hark_V1_Frame?, Never>?
+        var drainWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// The next frame to write (control first) and the bulk waiters it releases.
+        mutating func pop() -> (Hark_V1_Frame?, [CheckedContinuation<Void, Never>]) {
+            if let f = control.popFirst() { return (f, []) }
+            guard let b = bulk.popFirst() else { return (nil, []) }
+            bulkBytes -= b.bytes
+            var released: [CheckedContinuation<Void, Never>] = []
+            drainWaiters.removeAll { w in
+                if bulkBytes <= w.limit { released.append(w.continuation); return true }
+                return false
+            }
+            return (b.frame, released)
+        }
+    }
+
+    init(id: UInt64, hello: PeerHello, direction: Direction, remoteAddress: String, source: String, channel: any Channel) {
         self.id = id; self.hello = hello; self.direction = direction; self.remoteAddress = remoteAddress
-        self.source = source; self.channel = channel; self.outbox = outbox
+        self.source = source; self.channel = channel
         self.remoteSocketAddress = channel.remoteAddress
         self.localSocketAddress = channel.localAddress
     }
 
     var peerID: PeerID { hello.peerID }
 
-    /// Queues a frame. Never blocks.
+    /// Queues a control frame. Never blocks.
     func send(_ frame: Hark_V1_Frame) {
-        let over = queued.withLock { n -> Bool in n += 1; return n > Self.maxQueuedFrames }
-        if over { close(); return }
-        outbox.yield(frame)
+        enqueue(frame, bulkBytes: nil)
     }
 
-    func dequeued() { queued.withLock { $0 -= 1 } }
+    /// Queues a bulk frame (`ChunkData`) of about `bytes` bytes. Never blocks; the caller bounds
+    /// the queue with `waitForBulk(below:)`.
+    func sendBulk(_ frame: Hark_V1_Frame, bytes: Int) {
+        enqueue(frame, bulkBytes: bytes)
+    }
+
+    private func enqueue(_ frame: Hark_V1_Frame, bulkBytes: Int?) {
+        enum Action { case none, resume(CheckedContinuation<Hark_V1_Frame?, Never>), overflow }
+        let action = outbox.withLock { s -> Action in
+            if s.closed { return .none }
+            if let w = s.writer {
+                s.writer = nil
+                return .resume(w)
+            }
+            if let n = bulkBytes {
+                s.bulk.append((frame, n))
+                s.bulkBytes += n
+            } else {
+                s.control.append(frame)
+                if s.control.count > Self.maxQueuedFrames { return .overflow }
+            }
+            return .none
+        }
+        switch action {
+        case .none: break
+        case let .resume(w): w.resume(returning: frame)
+        case .overflow: close()
+        }
+    }
+
+    /// The next frame for the writer (control frames first); nil once the session is closed.
+    func next() async -> Hark_V1_Frame? {
+        let (first, released) = outbox.withLock { $0.pop() }
+        for r in released { r.resume() }
+        if let first { return first }
+        return await withCheckedContinuation { (cont: CheckedContinuation<Hark_V1_Frame?, Never>) in
+            enum Got { case frame(Hark_V1_Frame, [CheckedContinuation<Void, Never>]), closed, parked }
+            let got = outbox.withLock { s -> Got in
+                let (f, released) = s.pop()
+                if let f { return .frame(f, released) }
+                if s.closed { return .closed }
+                s.writer = cont
+                return .parked
+            }
+            switch got {
+            case let .frame(f, released):
+                for r in released { r.resume() }
+                cont.resume(returning: f)
+            case .closed: cont.resume(returning: nil)
+            case .parked: break
+            }
+        }
+    }
+
+    /// Returns once the bulk queue holds at most `limit` bytes (or the session closed).
+    func waitForBulk(below limit: Int) async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            let ready = outbox.withLock { s -> Bool in
+                if s.closed || s.bulkBytes <= limit { return true }
+                s.drainWaiters.append((limit, cont))
+                return false
+            }
+            if ready { cont.resume() }
+        }
+    }
+
+    var isClosed: Bool { outbox.withLock { $0.closed } }
 
     /// Notes that a record arrived (any frame, pings included).
     func heard() { lastHeard.withLock { $0 = .now } }
@@ -56,7 +144,19 @@ final class PeerSession: Sendable {
 
     /// Closes the channel; the connection's tasks then end and the node forgets the session.
     func close() {
-        outbox.finish()
+        let (writer, waiters) = outbox.withLock { s -> (CheckedContinuation<Hark_V1_Frame?, Never>?, [CheckedContinuation<Void, Never>]) in
+            s.closed = true
+            s.control.removeAll()
+            s.bulk.removeAll()
+            s.bulkBytes = 0
+            let w = s.writer
+            s.writer = nil
+            let d = s.drainWaiters.map(\.continuation)
+            s.drainWaiters = []
+            return (w, d)
+        }
+        writer?.resume(returning: nil)
+        for d in waiters { d.resume() }
         channel.close(promise: nil)
     }
 }

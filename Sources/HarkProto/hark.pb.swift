@@ -56,7 +56,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
   /// read marker: the author has read every event among its ancestors; no body (PROTOCOL.md §4.8)
   case read // = 8
 
-  /// 9–11 are reserved for file sharing.
+  /// 10–11 are reserved for file sharing.
   case member // = 12
 
   /// the author's current X25519 prekey for sender-key distribution (Content.prekey; §9.4)
@@ -64,6 +64,9 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// a new sender chain, sealed to each member's prekey (Content.sender_key; §9.4)
   case senderKey // = 14
+
+  /// offers files to the group: names a manifest by ID (Content.file_offer, PROTOCOL.md §11)
+  case fileOffer // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -81,6 +84,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 6: self = .reaction
     case 7: self = .equivocationProof
     case 8: self = .read
+    case 9: self = .fileOffer
     case 12: self = .member
     case 13: self = .prekey
     case 14: self = .senderKey
@@ -99,6 +103,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .reaction: return 6
     case .equivocationProof: return 7
     case .read: return 8
+    case .fileOffer: return 9
     case .member: return 12
     case .prekey: return 13
     case .senderKey: return 14
@@ -120,6 +125,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .member,
     .prekey,
     .senderKey,
+    .fileOffer,
   ]
 
 }
@@ -262,6 +268,52 @@ public nonisolated enum Hark_V1_MemberAction: SwiftProtobuf.Enum, Swift.CaseIter
     .remove,
     .role,
     .leave,
+  ]
+
+}
+
+public nonisolated enum Hark_V1_RefuseReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// the sender's file is no longer the offered one
+  case sourceChanged // = 1
+  case notHeld // = 2
+
+  /// too many requests outstanding; ask again later
+  case busy // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .sourceChanged
+    case 2: self = .notHeld
+    case 3: self = .busy
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .sourceChanged: return 1
+    case .notHeld: return 2
+    case .busy: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_RefuseReason] = [
+    .unspecified,
+    .sourceChanged,
+    .notHeld,
+    .busy,
   ]
 
 }
@@ -449,6 +501,14 @@ public nonisolated struct Hark_V1_Content: Sendable {
     set {content = .senderKey(newValue)}
   }
 
+  public var fileOffer: Hark_V1_FileOffer {
+    get {
+      if case .fileOffer(let v)? = content {return v}
+      return Hark_V1_FileOffer()
+    }
+    set {content = .fileOffer(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Content: Equatable, Sendable {
@@ -461,6 +521,7 @@ public nonisolated struct Hark_V1_Content: Sendable {
     case member(Hark_V1_Member)
     case prekey(Hark_V1_Prekey)
     case senderKey(Hark_V1_SenderKey)
+    case fileOffer(Hark_V1_FileOffer)
 
   }
 
@@ -521,6 +582,9 @@ public nonisolated struct Hark_V1_Member: Sendable {
 
   /// ADD: the name the invitee gave, ≤ 64 B (informational)
   public var displayName: String = String()
+
+  /// ADD: the invitee's prekey (32 B) as it gave it, so chains reach it at once (§9.4)
+  public var prekey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -631,6 +695,35 @@ public nonisolated struct Hark_V1_Reaction: Sendable {
 
   /// IDs of this author's earlier REACTION events whose emoji it withdraws (OR-set remove)
   public var removes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Body of a FILE_OFFER event (PROTOCOL.md §11.1). The manifest itself is fetched by ID.
+public nonisolated struct Hark_V1_FileOffer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B BLAKE2b-256(person "hark.manifest.v1", manifest bytes)
+  public var manifestID: Data = Data()
+
+  /// bytes of the encoded FileManifest, 1 … 64 MiB
+  public var manifestLength: UInt64 = 0
+
+  /// sum of the entry sizes
+  public var totalSize: UInt64 = 0
+
+  /// number of files, 1 … 100 000
+  public var entryCount: UInt32 = 0
+
+  /// top-level names (display only; the manifest's paths rule), ≤ 16, ≤ 255 B each
+  public var names: [String] = []
+
+  /// optional note from the sender, ≤ 60 000 B
+  public var text: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -815,6 +908,62 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .datagramKey(newValue)}
   }
 
+  public var fileQuery: Hark_V1_FileQuery {
+    get {
+      if case .fileQuery(let v)? = frame {return v}
+      return Hark_V1_FileQuery()
+    }
+    set {frame = .fileQuery(newValue)}
+  }
+
+  public var have: Hark_V1_Have {
+    get {
+      if case .have(let v)? = frame {return v}
+      return Hark_V1_Have()
+    }
+    set {frame = .have(newValue)}
+  }
+
+  public var getManifest: Hark_V1_GetManifest {
+    get {
+      if case .getManifest(let v)? = frame {return v}
+      return Hark_V1_GetManifest()
+    }
+    set {frame = .getManifest(newValue)}
+  }
+
+  public var manifestData: Hark_V1_ManifestData {
+    get {
+      if case .manifestData(let v)? = frame {return v}
+      return Hark_V1_ManifestData()
+    }
+    set {frame = .manifestData(newValue)}
+  }
+
+  public var chunkRequest: Hark_V1_ChunkRequest {
+    get {
+      if case .chunkRequest(let v)? = frame {return v}
+      return Hark_V1_ChunkRequest()
+    }
+    set {frame = .chunkRequest(newValue)}
+  }
+
+  public var chunkData: Hark_V1_ChunkData {
+    get {
+      if case .chunkData(let v)? = frame {return v}
+      return Hark_V1_ChunkData()
+    }
+    set {frame = .chunkData(newValue)}
+  }
+
+  public var chunkRefused: Hark_V1_ChunkRefused {
+    get {
+      if case .chunkRefused(let v)? = frame {return v}
+      return Hark_V1_ChunkRefused()
+    }
+    set {frame = .chunkRefused(newValue)}
+  }
+
   public var redeemInvite: Hark_V1_RedeemInvite {
     get {
       if case .redeemInvite(let v)? = frame {return v}
@@ -860,6 +1009,13 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case syncRequest(Hark_V1_SyncRequest)
     case syncReply(Hark_V1_SyncReply)
     case datagramKey(Hark_V1_DatagramKey)
+    case fileQuery(Hark_V1_FileQuery)
+    case have(Hark_V1_Have)
+    case getManifest(Hark_V1_GetManifest)
+    case manifestData(Hark_V1_ManifestData)
+    case chunkRequest(Hark_V1_ChunkRequest)
+    case chunkData(Hark_V1_ChunkData)
+    case chunkRefused(Hark_V1_ChunkRefused)
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
@@ -929,6 +1085,126 @@ public nonisolated struct Hark_V1_Pair: Sendable {
     case confirmed(Bool)
 
   }
+
+  public init() {}
+}
+
+/// "Which chunks of this manifest do you hold?" Answered by Have.
+public nonisolated struct Hark_V1_FileQuery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What the sender holds: everything, some chunks (manifest-wide bitmap), or nothing (all = false,
+/// bitmap empty). Sent in answer to FileQuery and, unasked, when a fetch completes.
+public nonisolated struct Hark_V1_Have: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var all: Bool = false
+
+  /// ceil(chunks / 8) B, bit i = chunk i (PROTOCOL.md §10.1 numbering); empty with all
+  public var bitmap: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_GetManifest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var offset: UInt64 = 0
+
+  /// 1 … 512 KiB
+  public var length: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_ManifestData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var offset: UInt64 = 0
+
+  /// the whole encoded manifest; 0: not held (box empty)
+  public var totalLength: UInt64 = 0
+
+  /// sealed slice, AD "hark.m" ‖ manifest ID ‖ LE64 offset
+  public var box: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Asks for one whole chunk (manifest-wide index); answered by ChunkData slices in order, or ChunkRefused.
+public nonisolated struct Hark_V1_ChunkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var chunk: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_ChunkData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var chunk: UInt32 = 0
+
+  /// of this slice within the chunk; slices come in order, without gaps
+  public var offset: UInt32 = 0
+
+  /// sealed slice of ≤ 256 KiB, AD "hark.c" ‖ manifest ID ‖ LE32 chunk ‖ LE32 offset
+  public var box: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_ChunkRefused: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var manifestID: Data = Data()
+
+  public var chunk: UInt32 = 0
+
+  public var reason: Hark_V1_RefuseReason = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -1284,6 +1560,9 @@ public nonisolated struct Hark_V1_RedeemInvite: Sendable {
   /// ≤ 64 B
   public var displayName: String = String()
 
+  /// 32 B: the redeemer's prekey, copied into the ADD (PROTOCOL.md §9.4)
+  public var prekey: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1334,7 +1613,7 @@ public nonisolated struct Hark_V1_InviteOffer: Sendable {
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0\u{2}\u{4}EVENT_KIND_MEMBER\0\u{1}EVENT_KIND_PREKEY\0\u{1}EVENT_KIND_SENDER_KEY\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0\u{1}EVENT_KIND_FILE_OFFER\0\u{2}\u{3}EVENT_KIND_MEMBER\0\u{1}EVENT_KIND_PREKEY\0\u{1}EVENT_KIND_SENDER_KEY\0")
 }
 
 nonisolated extension Hark_V1_ConversationKind: SwiftProtobuf._ProtoNameProviding {
@@ -1347,6 +1626,10 @@ nonisolated extension Hark_V1_Role: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Hark_V1_MemberAction: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEMBER_ACTION_UNSPECIFIED\0\u{1}MEMBER_ACTION_ADD\0\u{1}MEMBER_ACTION_REMOVE\0\u{1}MEMBER_ACTION_ROLE\0\u{1}MEMBER_ACTION_LEAVE\0")
+}
+
+nonisolated extension Hark_V1_RefuseReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REFUSE_REASON_UNSPECIFIED\0\u{1}REFUSE_REASON_SOURCE_CHANGED\0\u{1}REFUSE_REASON_NOT_HELD\0\u{1}REFUSE_REASON_BUSY\0")
 }
 
 nonisolated extension Hark_V1_PresenceState: SwiftProtobuf._ProtoNameProviding {
@@ -1475,7 +1758,7 @@ nonisolated extension Hark_V1_SignedEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0\u{2}\u{e}member\0\u{1}prekey\0\u{3}sender_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0\u{3}file_offer\0\u{2}\u{d}member\0\u{1}prekey\0\u{3}sender_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1561,6 +1844,19 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.content = .reaction(v)
         }
       }()
+      case 7: try {
+        var v: Hark_V1_FileOffer?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .fileOffer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .fileOffer(v)
+        }
+      }()
       case 20: try {
         var v: Hark_V1_Member?
         var hadOneofValue = false
@@ -1634,6 +1930,10 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
     case .reaction?: try {
       guard case .reaction(let v)? = self.content else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .fileOffer?: try {
+      guard case .fileOffer(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     }()
     case .member?: try {
       guard case .member(let v)? = self.content else { preconditionFailure() }
@@ -1736,7 +2036,7 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Hark_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Member"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0\u{1}target\0\u{1}role\0\u{3}invite_id\0\u{3}invite_uses\0\u{3}display_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0\u{1}target\0\u{1}role\0\u{3}invite_id\0\u{3}invite_uses\0\u{3}display_name\0\u{1}prekey\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1750,6 +2050,7 @@ nonisolated extension Hark_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 4: try { try decoder.decodeSingularBytesField(value: &self.inviteID) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.inviteUses) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.prekey) }()
       default: break
       }
     }
@@ -1774,6 +2075,9 @@ nonisolated extension Hark_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.displayName.isEmpty {
       try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 6)
     }
+    if !self.prekey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.prekey, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1784,6 +2088,7 @@ nonisolated extension Hark_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.inviteID != rhs.inviteID {return false}
     if lhs.inviteUses != rhs.inviteUses {return false}
     if lhs.displayName != rhs.displayName {return false}
+    if lhs.prekey != rhs.prekey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2029,6 +2334,61 @@ nonisolated extension Hark_V1_Reaction: SwiftProtobuf.Message, SwiftProtobuf._Me
   }
 }
 
+nonisolated extension Hark_V1_FileOffer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FileOffer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{3}manifest_length\0\u{3}total_size\0\u{3}entry_count\0\u{1}names\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.manifestLength) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.entryCount) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.names) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.manifestLength != 0 {
+      try visitor.visitSingularUInt64Field(value: self.manifestLength, fieldNumber: 2)
+    }
+    if self.totalSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalSize, fieldNumber: 3)
+    }
+    if self.entryCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.entryCount, fieldNumber: 4)
+    }
+    if !self.names.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.names, fieldNumber: 5)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_FileOffer, rhs: Hark_V1_FileOffer) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.manifestLength != rhs.manifestLength {return false}
+    if lhs.totalSize != rhs.totalSize {return false}
+    if lhs.entryCount != rhs.entryCount {return false}
+    if lhs.names != rhs.names {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Hark_V1_EquivocationProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EquivocationProof"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}header_a\0\u{3}sig_a\0\u{3}header_b\0\u{3}sig_b\0")
@@ -2205,7 +2565,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{2}\u{15}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{3}file_query\0\u{1}have\0\u{3}get_manifest\0\u{3}manifest_data\0\u{3}chunk_request\0\u{3}chunk_data\0\u{3}chunk_refused\0\u{2}\u{e}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2330,6 +2690,97 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .datagramKey(v)
         }
       }()
+      case 10: try {
+        var v: Hark_V1_FileQuery?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .fileQuery(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .fileQuery(v)
+        }
+      }()
+      case 11: try {
+        var v: Hark_V1_Have?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .have(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .have(v)
+        }
+      }()
+      case 12: try {
+        var v: Hark_V1_GetManifest?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .getManifest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .getManifest(v)
+        }
+      }()
+      case 13: try {
+        var v: Hark_V1_ManifestData?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .manifestData(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .manifestData(v)
+        }
+      }()
+      case 14: try {
+        var v: Hark_V1_ChunkRequest?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .chunkRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .chunkRequest(v)
+        }
+      }()
+      case 15: try {
+        var v: Hark_V1_ChunkData?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .chunkData(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .chunkData(v)
+        }
+      }()
+      case 16: try {
+        var v: Hark_V1_ChunkRefused?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .chunkRefused(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .chunkRefused(v)
+        }
+      }()
       case 30: try {
         var v: Hark_V1_Pair?
         var hadOneofValue = false
@@ -2428,6 +2879,34 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .datagramKey?: try {
       guard case .datagramKey(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .fileQuery?: try {
+      guard case .fileQuery(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .have?: try {
+      guard case .have(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .getManifest?: try {
+      guard case .getManifest(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .manifestData?: try {
+      guard case .manifestData(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .chunkRequest?: try {
+      guard case .chunkRequest(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case .chunkData?: try {
+      guard case .chunkData(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .chunkRefused?: try {
+      guard case .chunkRefused(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
     }()
     case .pair?: try {
       guard case .pair(let v)? = self.frame else { preconditionFailure() }
@@ -2533,6 +3012,281 @@ nonisolated extension Hark_V1_Pair: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
   public static func ==(lhs: Hark_V1_Pair, rhs: Hark_V1_Pair) -> Bool {
     if lhs.step != rhs.step {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_FileQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FileQuery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_FileQuery, rhs: Hark_V1_FileQuery) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Have: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Have"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}all\0\u{1}bitmap\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.all) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.bitmap) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.all != false {
+      try visitor.visitSingularBoolField(value: self.all, fieldNumber: 2)
+    }
+    if !self.bitmap.isEmpty {
+      try visitor.visitSingularBytesField(value: self.bitmap, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Have, rhs: Hark_V1_Have) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.all != rhs.all {return false}
+    if lhs.bitmap != rhs.bitmap {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_GetManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetManifest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}offset\0\u{1}length\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.length) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    if self.length != 0 {
+      try visitor.visitSingularUInt32Field(value: self.length, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_GetManifest, rhs: Hark_V1_GetManifest) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.length != rhs.length {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_ManifestData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ManifestData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}offset\0\u{3}total_length\0\u{1}box\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.totalLength) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.box) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    if self.totalLength != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalLength, fieldNumber: 3)
+    }
+    if !self.box.isEmpty {
+      try visitor.visitSingularBytesField(value: self.box, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_ManifestData, rhs: Hark_V1_ManifestData) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.totalLength != rhs.totalLength {return false}
+    if lhs.box != rhs.box {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChunkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.chunk != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunk, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_ChunkRequest, rhs: Hark_V1_ChunkRequest) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChunkData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}offset\0\u{1}box\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.box) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.chunk != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunk, fieldNumber: 2)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 3)
+    }
+    if !self.box.isEmpty {
+      try visitor.visitSingularBytesField(value: self.box, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_ChunkData, rhs: Hark_V1_ChunkData) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.box != rhs.box {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_ChunkRefused: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChunkRefused"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
+    }
+    if self.chunk != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunk, fieldNumber: 2)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_ChunkRefused, rhs: Hark_V1_ChunkRefused) -> Bool {
+    if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3198,7 +3952,7 @@ nonisolated extension Hark_V1_FileEntry: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Hark_V1_RedeemInvite: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RedeemInvite"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}invite_id\0\u{3}expires_ms\0\u{1}uses\0\u{3}for_key\0\u{1}inviter\0\u{3}inviter_sig\0\u{3}display_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}invite_id\0\u{3}expires_ms\0\u{1}uses\0\u{3}for_key\0\u{1}inviter\0\u{3}inviter_sig\0\u{3}display_name\0\u{1}prekey\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3214,6 +3968,7 @@ nonisolated extension Hark_V1_RedeemInvite: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularBytesField(value: &self.inviter) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.inviterSig) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      case 9: try { try decoder.decodeSingularBytesField(value: &self.prekey) }()
       default: break
       }
     }
@@ -3244,6 +3999,9 @@ nonisolated extension Hark_V1_RedeemInvite: SwiftProtobuf.Message, SwiftProtobuf
     if !self.displayName.isEmpty {
       try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 8)
     }
+    if !self.prekey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.prekey, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3256,6 +4014,7 @@ nonisolated extension Hark_V1_RedeemInvite: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.inviter != rhs.inviter {return false}
     if lhs.inviterSig != rhs.inviterSig {return false}
     if lhs.displayName != rhs.displayName {return false}
+    if lhs.prekey != rhs.prekey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

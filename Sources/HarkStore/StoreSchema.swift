@@ -32,6 +32,9 @@ import GRDB
 ///           first_seen_ms INT, last_seen_ms INT, PK (name_key, peer_key))   -- every key seen with each name
 /// trust_warning(peer_key BLOB, name_key TEXT, other_key BLOB, display_name TEXT, created_ms INT,
 ///               PK (peer_key, name_key, other_key))   -- peer_key claimed a name already bound to other_key
+/// -- v6-files (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
+/// -- node's JSON list of local files, NULL until the files are complete here.
+/// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -165,6 +168,17 @@ enum StoreSchema {
                 CREATE TABLE plaintext (
                     event_id BLOB PRIMARY KEY NOT NULL,
                     content BLOB NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v6-files") { db in
+            try db.execute(sql: """
+                CREATE TABLE shared_file (
+                    manifest_id BLOB PRIMARY KEY NOT NULL,
+                    group_id BLOB NOT NULL,
+                    manifest BLOB NOT NULL,
+                    sources BLOB,
+                    updated_ms INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
         }

@@ -153,7 +153,7 @@ struct ChatSession {
             if t.active { typers[key] = Date().addingTimeInterval(6) } else { typers.removeValue(forKey: key) }
         case let .receipt(r):
             say("  \(r.message.prefix(8)) \(r.state == "read" ? "✓✓ read" : "✓ delivered") by \(terminalSafe(r.memberName)) (\(r.memberFingerprint))")
-        case .presence, .membership, .edit, .delete, .reaction, .trust:
+        case .presence, .membership, .edit, .delete, .reaction, .trust, .fileOffer:
             say("  " + WatchCommand.describe(e, groupNames: [group: groupName]))
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import HarkCrypto
+import Foundation
 import HarkNode
 import Logging
 #if canImport(Glibc)
@@ -28,6 +29,10 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(name: .long, help: ArgumentHelp("For keys encrypted with `init --passphrase`: read the passphrase from the first line of this file (else it is asked for on the terminal; exit 77 without either, or when it is wrong).", valueName: "file"))
     var passphraseFile: String?
+    @Option(name: .long, help: ArgumentHelp("Fetch file offers by others of at most this many bytes by themselves (0: never).", valueName: "bytes"))
+    var autoFetchMax: UInt64 = 0
+    @Option(name: .long, help: ArgumentHelp("Where auto-fetched files go (default: files/ in the home).", valueName: "dir"))
+    var autoFetchDir: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -54,6 +59,8 @@ struct DaemonCommand: AsyncParsableCommand {
         config.listenPort = port
         config.staticPeers = peers
         config.discoveryEnabled = !noDiscovery
+        config.autoFetchMaxBytes = autoFetchMax
+        config.autoFetchDirectory = autoFetchDir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let node: Node
         // Unlocked once, here: a wrong passphrase fails before the store is opened.
         var secret = try passphraseIfSealed(options.nodeHome, file: passphraseFile)

@@ -23,6 +23,10 @@ enum Exit {
         case .ambiguous: return usage
         case .storage: return ioError
         case .badRequest, .unknownMethod, .internal: return software
+        case .badManifest: return dataError
+        case .targetExists: return cantCreate
+        case .unavailable: return tempFail
+        case .ioError: return ioError
         }
     }
 

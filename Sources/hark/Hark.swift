@@ -17,18 +17,21 @@ struct Hark: AsyncParsableCommand {
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
             in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
 
-            Exit codes: 0 ok, 64 usage, 65 bad data, 67 unknown group or message, 69 no daemon (hark doctor: a check failed), \
-            70 internal error, 71 the daemon cannot listen, 73 identity exists already, 74 I/O error, 75 temporary: \
+            Exit codes: 0 ok, 64 usage, 65 bad data (also a corrupt or unsafe file manifest, a stale offer), \
+            67 unknown group, message, peer or file, 69 no daemon (hark doctor: a check failed), \
+            70 internal error, 71 the daemon cannot listen, 73 identity exists already, or a fetch would \
+            overwrite a file, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \
-            or another daemon runs on this home, or a pairing got no answer, 77 permission denied (a key file \
-            readable by others, a wrong passphrase, or encrypted keys and no way to ask for the passphrase), \
-            78 no identity (run hark init).
+            another daemon runs on this home, a pairing got no answer, or no peer online can serve a file \
+            (fetch again later to resume), 77 permission denied (a key file readable by others, a wrong \
+            passphrase, or encrypted keys and no way to ask for the passphrase), 78 no identity (run hark init).
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
             GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
             ReadCommand.self, WatchCommand.self, ChatCommand.self, PresenceCommand.self,
+            ShareCommand.self, FilesCommand.self, FetchCommand.self,
             AuditCommand.self, ExportCommand.self, ImportCommand.self, DoctorCommand.self,
             VerifyCommand.self, PairCommand.self, KeyCommand.self,
         ]

@@ -47,6 +47,15 @@ func terminalSafe(_ text: String, keepNewlines: Bool = false) -> String {
     return out
 }
 
+/// Bytes for people: 0 B, 512 B, 1.5 KiB, 4.0 GiB.
+func formatBytes(_ n: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var v = Double(n)
+    var i = 0
+    while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+    return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+}
+
 /// `2026-12-01 07:30:12` in local time, for display only.
 func formatTime(ms: Int64) -> String {
     var t = time_t(ms / 1000)

@@ -9,10 +9,10 @@ import Glibc
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Stream what happens: messages, edits, deletes, reactions, members, presence, typing, receipts.",
+        abstract: "Stream what happens: messages, edits, deletes, reactions, members, presence, typing, receipts, file offers.",
         discussion: """
             With --json, one object per line: {"event": KIND, "data": {…}} with KIND one of message, \
-            edit, delete, reaction, membership, presence, typing, receipt (docs/CONTROL.md "watch"). \
+            edit, delete, reaction, membership, presence, typing, receipt, file_offer (docs/CONTROL.md "watch"). \
             The stream starts with the presence of every peer online now.
 
             With --exec CMD, hark runs CMD once per new message (not your own unless --include-own), \
@@ -89,6 +89,8 @@ struct WatchCommand: ParsableCommand {
             return "[\(g(r.group))] \(r.message.prefix(8)) \(r.state) \(r.state == "read" ? "by" : "to") \(terminalSafe(r.memberName)) (\(r.memberFingerprint))"
         case let .trust(t):
             return "trust: \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.change)\(t.detail.map { ": \(terminalSafe($0))" } ?? "")"
+        case let .fileOffer(f):
+            return "[\(g(f.group))] \(terminalSafe(f.senderName)) (\(f.senderFingerprint)) offers \(terminalSafe(f.names.joined(separator: ", "))) (\(formatBytes(f.size))) — hark fetch \(f.fileId.prefix(12))"
         }
     }
 
@@ -152,6 +154,7 @@ extension WatchEvent: Encodable {
         case let .typing(v): try c.encode(v, forKey: .data)
         case let .receipt(v): try c.encode(v, forKey: .data)
         case let .trust(v): try c.encode(v, forKey: .data)
+        case let .fileOffer(v): try c.encode(v, forKey: .data)
         }
     }
     enum Key: String, CodingKey { case event, data }

@@ -107,6 +107,26 @@ import Glibc
         #expect(target.removeStagingIfEmpty())
     }
 
+    @Test func zeroChunksAreMarkedFromTheManifestWithoutDataAndTheRestIsFetched() throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        // 8 chunks of 64 KiB: chunk 5 holds data, the others are a hole.
+        let data = randomBytes(1000, seed: 11)
+        let path = try tmp.sparse("disk.img", size: 8 * 65536, data: data, at: 5 * 65536 + 17)
+        let m = try ManifestBuilder.build(paths: [path]).manifest
+        let e = m.entries[0]
+        try tmp.mkdir("dst")
+        let staged = try FetchTarget(directory: tmp.sub("dst"), manifest: m).stage(entry: 0)
+        let marked = try (0..<e.chunkCount).filter { try staged.markIfZero(chunk: $0) }
+        #expect(marked == [0, 1, 2, 3, 4, 6, 7])
+        #expect(staged.stats.chunksZero == 7 && staged.stats.chunksWritten == 0 && staged.stats.chunksHashed == 0)
+        #expect(!staged.isComplete)
+        let content = try tmp.read("disk.img")
+        try staged.write(chunk: 5, data: chunkBytes(content, e, 5))
+        try staged.commit()
+        #expect(try tmp.read("dst/disk.img") == content)
+    }
+
     @Test func rehashOnCommitReadsBackAndCatchesADamagedPartFile() throws {
         let tmp = try TempDir()
         defer { tmp.remove() }

@@ -42,11 +42,21 @@ import Testing
         var ok = false
         try await withNodes([h]) {
             _ = try await h.node.join(token: token)
+            // The honest history arrives (readable or not: it predates the join), and a message
+            // written after the join reads fine.
+            let all = try await storedCountOf(n, group: "ops")
+            guard await eventually(10, { (try? await storedCountOf(h, group: "ops")) ?? 0 >= all }) else { return }
+            _ = try await n.node.sendMessage(group: "ops", text: "honest news")
             ok = await eventually(10) {
-                (try? await h.node.log(group: "ops", limit: nil))?.contains { $0.text == "honest history" } ?? false
+                (try? await h.node.log(group: "ops", limit: nil))?.contains { $0.text == "honest news" } ?? false
             }
         }
         return ok
+    }
+
+    func storedCountOf(_ n: RunningNode, group: String) async throws -> Int {
+        let g = try await n.node.resolveGroup(group)
+        return try await n.node.store.eventCount(group: g.id)
     }
 
     func storedCount(_ n: RunningNode, _ g: Store.GroupRecord) async throws -> Int {

@@ -17,6 +17,8 @@ import Testing
             let token = try await a.node.invite(group: "ops").token
             let joined = try await b.node.join(token: token)
             #expect(joined.name == "ops")
+            // Redeemed with alice over the channel; messages sent before the ADD are not for bob.
+            #expect(await eventually(10) { (try? await b.node.joinStatus(group: "ops"))?.state == "member" })
 
             let sent = try await a.node.sendMessage(group: "ops", text: "backup done")
             #expect(await eventually(10) { (try? await b.node.log(group: "ops", limit: nil))?.contains { $0.id == sent.id } ?? false })

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import HarkControl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes a command-line path absolute (the daemon's working folder is not the caller's).
+func absolutePath(_ p: String) -> String {
+    if p.hasPrefix("/") { return p }
+    let cwd = FileManager.default.currentDirectoryPath
+    return p == "." ? cwd : cwd + "/" + p
+}
+
+struct ShareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "share",
+        abstract: "Offer files or folders to a group.",
+        discussion: """
+            Builds a manifest of the files (relative names, sizes, modes, per-chunk BLAKE2b hashes \
+            and a Merkle root per file), writes a signed file-offer event to the group and serves \
+            the chunks, encrypted for the group, to members who fetch them. A folder is offered \
+            with everything below it; symbolic links, FIFOs, devices and names that cannot travel \
+            are skipped and listed on stderr. Prints the file ID that `hark fetch` takes.
+
+            Files must stay as they are until fetched: a file that changes after the offer is \
+            never served (its fetchers get a clear error); share it again to offer the new version.
+
+            Sharing with one peer (@PEER) needs direct messages, which hark does not have yet.
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Argument(help: ArgumentHelp("Files or folders to offer.", valueName: "path")) var paths: [String]
+    @Option(name: .shortAndLong, help: "The group to offer them to (default: the only group).") var group: String?
+    @Option(name: [.customShort("m"), .long], help: "A note sent with the offer.") var message: String?
+    @Flag(name: .long, help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("name at least one file or folder") }
+        if paths.contains(where: { $0.hasPrefix("@") }) {
+            throw ValidationError("sharing with one peer (@PEER) needs direct messages, which hark does not have yet; use -g GROUP")
+        }
+    }
+
+    func run() throws {
+        let client = try connect(options)
+        let r = try call(client, "share", ShareParams(paths: paths.map(absolutePath), group: group, text: message), as: ShareResult.self)
+        for s in r.skipped { printError("hark: skipped \(terminalSafe(s.path)): \(s.reason)") }
+        if json { try printJSON(r); return }
+        printOut(r.fileId)
+    }
+}
+
+struct FilesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "files",
+        abstract: "List file offers.",
+        discussion: """
+            One line per offer: file ID (prefix), name, size, sender, how many online peers hold \
+            all of it, and its state here: mine, complete, fetching, partial (an interrupted fetch; \
+            fetch again to resume) or offered.
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Argument(help: "Group name or ID (default: every group).") var group: String?
+    @Flag(name: .long, help: "Print one JSON object per offer (NDJSON).") var json = false
+
+    func run() throws {
+        let client = try connect(options)
+        let offers = try call(client, "files", FilesParams(group: group), as: [FileOfferView].self)
+        if json { for o in offers { try printJSON(o) }; return }
+        if offers.isEmpty { printOut("no file offers"); return }
+        for o in offers {
+            let name = terminalSafe(o.names.joined(separator: ", ")) + (o.files > 1 ? " (\(o.files) files)" : "")
+            let note = o.text.map { "  \"\(terminalSafe($0))\"" } ?? ""
+            printOut("\(o.fileId.prefix(12))  \(name)  \(formatBytes(o.size))  from \(terminalSafe(o.senderName)) (\(o.senderFingerprint))  held by \(o.holders)  \(o.state)\(note)")
+        }
+    }
+}
+
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download offered files from every peer that holds them.",
+        discussion: """
+            Asks every online member that holds the files for chunks at once, verifies each chunk \
+            against the manifest before writing it, stages the files in DIR/.hark-partial with a \
+            persisted chunk bitmap, and moves each into place only when all of it verified. An \
+            interrupted fetch (Ctrl-C, a crash, the peers gone) resumes from the bitmap without \
+            reading or hashing again what was verified. Names from the network are checked \
+            (relative, no .., no control characters) and files are created without following \
+            symbolic links; an existing file is never replaced without --force. Once fetched, \
+            this node serves the files to others.
+
+            A progress bar with rate and ETA is shown on a terminal (stderr); nothing in a pipe. \
+            With --json: the start, then one {"event": "progress", …} object about 4 times a \
+            second, and {"event": "done", …} at the end.
+
+            Exit codes: 0 done; 65 the manifest is corrupt or unsafe, or the sender's file changed; \
+            67 no such file offer; 73 a file exists (use --force) or a link is in the way; 75 no \
+            peer online can serve it (fetch again later: it resumes).
+            """
+    )
+
+    @OptionGroup var options: HomeOptions
+    @Argument(help: ArgumentHelp("The file ID (from `hark files` or `hark share`; a prefix of 8 or more hex digits will do).", valueName: "file-id"))
+    var file: String
+    @Option(name: .short, help: ArgumentHelp("Put the files into this folder (default: the current folder).", valueName: "dir"))
+    var output: String = "."
+    @Flag(name: .long, help: "Replace files that exist already.") var force = false
+    @Option(name: .long, help: ArgumentHelp("Give up when no peer can serve a missing chunk for this long (e.g. 30s).", valueName: "duration"))
+    var timeout: String = "60s"
+    @Flag(name: .long, help: "Print progress as JSON objects, one per line (NDJSON).") var json = false
+
+    func validate() throws {
+        guard Duration.parse(timeout) != nil else { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+    }
+
+    func run() throws {
+        let dir = absolutePath(output)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw fail("-o \(terminalSafe(dir)): no such folder", Exit.cantCreate)
+        }
+        let client = try connect(options)
+        let started = try call(client, "fetch", FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout)),
+                               as: FetchStarted.self)
+        if json { try printJSON(EventLine(event: "started", data: started)) }
+        let bar = !json && isatty(2) == 1 ? ProgressBar(name: started.names.joined(separator: ", "), total: started.size) : nil
+        while true {
+            let next: (event: String, line: [UInt8])?
+            do { next = try client.nextRawEvent() } catch { throw fail("fetch stream broke: \(error)", Exit.ioError) }
+            guard let (event, line) = next else { throw fail("the daemon closed the fetch before it ended", Exit.tempFail) }
+            switch event {
+            case "progress":
+                guard let p = try? ControlCoding.decode(EventLine<FetchProgress>.self, from: line).data else { continue }
+                if json { try printJSON(EventLine(event: event, data: p)) }
+                bar?.update(done: p.bytesDone, peers: p.peers)
+            case "done":
+                guard let d = try? ControlCoding.decode(EventLine<FetchDone>.self, from: line).data else { continue }
+                bar?.finish(done: d.bytes)
+                if json { try printJSON(EventLine(event: event, data: d)) }
+                else if isatty(1) == 1 {
+                    printOut("fetched \(d.paths.count) file\(d.paths.count == 1 ? "" : "s") (\(formatBytes(d.bytes))) into \(terminalSafe(d.directory))")
+                }
+                return
+            case "failed":
+                let e = (try? ControlCoding.decode(EventLine<ControlErrorBody>.self, from: line).data)
+                    ?? ControlErrorBody(code: .internal, message: "unreadable failure")
+                bar?.clear()
+                if json { try printJSON(EventLine(event: event, data: e)) }
+                throw fail(e.message, Exit.code(for: e.code))
+            default:
+                continue
+            }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr (only drawn on a terminal): percent, bytes, rate, ETA.
+final class ProgressBar {
+    let name: String
+    let total: UInt64
+    let start = Date()
+    var samples: [(Date, UInt64)] = []
+
+    init(name: String, total: UInt64) { self.name = terminalSafe(name); self.total = total }
+
+    func update(done: UInt64, peers: Int) {
+        let now = Date()
+        samples.append((now, done))
+        samples.removeAll { now.timeIntervalSince($0.0) > 3 }
+        let rate: Double
+        if let first = samples.first, now.timeIntervalSince(first.0) > 0.2 {
+            rate = Double(done - min(done, first.1)) / now.timeIntervalSince(first.0)
+        } else {
+            rate = 0
+        }
+        let fraction = total == 0 ? 1 : Double(done) / Double(total)
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let eta = rate > 0 ? Self.duration(Double(total - min(total, done)) / rate) : "--:--"
+        let line = String(format: "\r%@ [%@] %3.0f%% %@/%@ %@/s ETA %@ (%d peer%@)\u{1B}[K", String(name.prefix(30)), bar,
+                          fraction * 100, formatBytes(done), formatBytes(total), formatBytes(UInt64(rate)), eta, peers, peers == 1 ? "" : "s")
+        printErrorRaw(line)
+    }
+
+    func finish(done: UInt64) {
+        let secs = max(Date().timeIntervalSince(start), 0.001)
+        printErrorRaw("\r\(String(name.prefix(30))) \(formatBytes(done)) in \(Self.duration(secs)) (\(formatBytes(UInt64(Double(done) / secs)))/s)\u{1B}[K\n")
+    }
+
+    func clear() { printErrorRaw("\r\u{1B}[K") }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%02d:%02d", t / 60, t % 60)
+    }
+}
+
+func printErrorRaw(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
