@@ -11,6 +11,7 @@ extension Node {
 
     /// Finds a group by exact name, full hex ID, or unique hex ID prefix (≥ 8 digits).
     func resolveGroup(_ ref: String) throws(ControlErrorBody) -> Store.GroupRecord {
+        if ref.hasPrefix("@"), ref.count > 1 { return try resolveDirect(ref) }
         let all: [Store.GroupRecord]
         do { all = try store.allGroups() } catch { throw ControlErrorBody(code: .storage, message: "\(error)") }
         let byName = all.filter { $0.name == ref }
@@ -49,7 +50,12 @@ extension Node {
             view.roles = Dictionary(uniqueKeysWithValues: m.roles.map { (PeerID($0.key).description, $0.value.name) })
             switch index.conversation {
             case .channel: view.kind = "channel"
-            case .direct: view.kind = "direct"
+            case .direct:
+                view.kind = "direct"
+                // Shown as @PEER on both sides (the stored name is only a unique label).
+                if let other = m.roles.keys.first(where: { $0 != identity.signing.publicKey }) {
+                    view.name = "@" + displayName(of: other)
+                }
             default: view.kind = "group"
             }
         }
@@ -129,6 +135,7 @@ extension Node {
         switch kind ?? "group" {
         case "group": conversation = .group
         case "channel": conversation = .channel
+        case "direct": conversation = .direct
         default: throw ControlErrorBody(code: .invalidArgument, message: "group kind must be group or channel, not \(kind ?? "")")
         }
         if let existing = try store.groups(named: name).first {
@@ -218,7 +225,7 @@ extension Node {
     }
 
     func sendMessage(group ref: String, text: String) throws -> MessageView {
-        let g = try resolveGroup(ref)
+        let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
         let n = text.utf8.count
         guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
         guard n <= ControlLimits.maxTextByteCount else {

@@ -49,7 +49,7 @@ extension Node {
         invite.inviter = Data(identity.signing.publicKey.bytes)
         invite.hints = listenHints()
         var target: SigningPublicKey?
-        if let forPeer { target = try resolvePeer(forPeer) }
+        if let forPeer { target = try resolvePeerKey(forPeer) }
         if let membership = currentMembership(of: g.id) {
             guard (membership.role(of: identity.signing.publicKey) ?? .member) >= .admin else {
                 throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) can invite")
@@ -95,26 +95,13 @@ extension Node {
         }.uniquedHints()
     }
 
-    /// Finds a known peer by peer ID (`hk…`), fingerprint prefix (≥ 4 hex digits, dashes optional)
-    /// or display name.
+    /// A peer's identity key from `@NAME`, a display name, a fingerprint prefix, or a peer ID
+    /// (`hk…`, also of a peer never seen).
     /// - Throws: `.notFound`, or `.ambiguous` listing the candidates with fingerprints.
-    func resolvePeer(_ ref: String) throws(ControlErrorBody) -> SigningPublicKey {
+    func resolvePeerKey(_ ref: String) throws(ControlErrorBody) -> SigningPublicKey {
         let r = ref.hasPrefix("@") ? String(ref.dropFirst()) : ref
-        if let id = try? PeerID(parsing: r) { return id.key }
-        var known: [PeerID: String] = [:]
-        for p in (try? store.peers()) ?? [] { known[PeerID(p.key)] = p.displayName }
-        for (id, info) in peerInfo { known[id] = info.displayName }
-        let hex = r.lowercased().replacingOccurrences(of: "-", with: "")
-        var matches = known.filter { $0.value == r }
-        if matches.isEmpty, hex.count >= 4, hex.allSatisfy(\.isHexDigit) {
-            matches = known.filter { $0.key.fingerprint.replacingOccurrences(of: "-", with: "").hasPrefix(hex) }
-        }
-        guard matches.count == 1, let only = matches.first else {
-            if matches.isEmpty { throw ControlErrorBody(code: .notFound, message: "no known peer \(ref) (see `hark peers`)") }
-            let list = matches.map { "\($0.value) (\($0.key.fingerprint))" }.sorted().joined(separator: ", ")
-            throw ControlErrorBody(code: .ambiguous, message: "\(ref) names several peers: \(list); give a fingerprint")
-        }
-        return only.key.key
+        if let id = try? PeerID(parsing: r.lowercased()) { return id.key }
+        return try resolvePeer(r).id.key
     }
 
     // MARK: redeeming (joiner side)
@@ -254,6 +241,7 @@ extension Node {
     /// An invite handed to us over a channel: kept for `hark group accept`.
     func receiveInviteOffer(_ o: Hark_V1_InviteOffer, from session: PeerSession) {
         guard o.token.utf8.count <= InviteToken.maxCharacterCount, (try? InviteToken.decode(o.token)) != nil else { return }
+        if acceptIfDirect(o.token, from: session) { return }
         offeredInvites.append(OfferedInvite(token: o.token, groupName: String(o.groupName.prefix(64)), from: session.peerID,
                                             fromName: session.hello.displayName, receivedMs: Node.nowMs()))
         if offeredInvites.count > 64 { offeredInvites.removeFirst() }
@@ -320,7 +308,7 @@ extension Node {
             throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group (made before roles): it has no member management")
         }
         let me = identity.signing.publicKey
-        let target = try peer.map { (p: String) throws(ControlErrorBody) -> SigningPublicKey in try resolvePeer(p) } ?? me
+        let target = try peer.map { (p: String) throws(ControlErrorBody) -> SigningPublicKey in try resolvePeerKey(p) } ?? me
         var m = Hark_V1_Member()
         m.action = action
         m.target = Data(target.bytes)

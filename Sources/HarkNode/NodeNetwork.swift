@@ -265,6 +265,7 @@ extension Node {
         ])
         startSync(session)
         for (group, p) in pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
+        offerDirectConversations(on: session)
         openDatagrams(for: session)
         judgePresence(of: hello.peerID)
         return session

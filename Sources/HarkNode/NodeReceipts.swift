@@ -35,10 +35,15 @@ extension Node {
         setHolds(peer: peer, group: group, heads: current)
     }
 
+    /// Members for receipts: the membership fold in groups with roles, else genesis and JOIN authors.
+    func receiptMembers(_ group: EventID, _ graph: CausalGraph) -> Set<SigningPublicKey> {
+        currentMembership(of: group)?.members ?? Receipts.members(in: graph)
+    }
+
     /// Receipt states of one message for every member but its author.
     func receiptStates(of message: EventID, group: EventID) throws -> [SigningPublicKey: ReceiptState] {
         let graph = try graph(for: group)
-        return Receipts.states(of: message, in: graph, members: Receipts.members(in: graph), reportedHeads: holds(group: group))
+        return Receipts.states(of: message, in: graph, members: receiptMembers(group, graph), reportedHeads: holds(group: group))
     }
 
     /// `receipts`: per member state of one message, and whether it is settled.
@@ -47,7 +52,7 @@ extension Node {
         let target = try resolveMessage(message, in: g)
         let states = try receiptStates(of: target.id, group: g.id)
         let graph = try graph(for: g.id)
-        let members = Receipts.members(in: graph)
+        let members = receiptMembers(g.id, graph)
         let watermark = members.map { graph.maxLamport(author: $0) }.min() ?? 0
         let rows = states.map { key, state -> MemberReceipt in
             let p = PeerID(key)

@@ -60,47 +60,70 @@ extension Node {
         _ = try author(kind: .prekey, content: c, group: record)
     }
 
-    /// The membership view a chain is sealed to: BLAKE2b over the sorted (member ‖ prekey) pairs.
-    func chainView(group: EventID, key: [UInt8]) -> (hash: [UInt8], recipients: [(SigningPublicKey, [UInt8])]) {
-        let members = currentMembership(of: group)?.members ?? []
-        let pks = prekeys(group: group, key: key)
-        let recipients = members.compactMap { m in pks[m].map { (m, $0) } }.sorted { $0.0.bytes.lexicographicallyPrecedes($1.0.bytes) }
-        var bytes: [UInt8] = []
-        for (m, p) in recipients { bytes += m.bytes + p }
-        let missing = members.filter { pks[$0] == nil }.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) }
-        for m in missing { bytes += m }   // a member without a prekey yet also makes the view
-        return (BLAKE2b.hash(bytes, personal: "hark.view.v1"), recipients)
+    /// The membership view a chain is made for: BLAKE2b over the sorted member keys; and each
+    /// member's prekey, where one is known.
+    func chainView(group: EventID, key: [UInt8]) -> (hash: [UInt8], members: [SigningPublicKey], prekeys: [SigningPublicKey: [UInt8]]) {
+        let members = (currentMembership(of: group)?.members ?? []).sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        return (BLAKE2b.hash(members.flatMap(\.bytes), personal: "hark.view.v1"), members, prekeys(group: group, key: key))
     }
 
     /// Before writing a MESSAGE or EDIT: starts a new chain (and writes its SENDER_KEY event) when
-    /// there is none, the view changed, or it is old or used up.
+    /// there is none, the membership changed, or it is old or used up; else seals the current
+    /// chain's start to members whose prekey arrived since (`extendSenderChain`).
     func prepareSenderChain(group record: Store.GroupRecord) throws {
         guard membershipIndex(for: record.id).hasRoles else { return }
         try publishPrekeyIfNeeded(group: record)
-        let (view, recipients) = chainView(group: record.id, key: record.key)
+        let view = chainView(group: record.id, key: record.key)
         let now = Node.nowMs()
-        if let c = try store.outChain(group: record.id), c.view == view, c.sent < Self.rotateAfterMessages,
-           now - c.createdMs < Self.rotateAfterMs {
+        let current = try store.outChain(group: record.id)
+        if let c = current, c.view == view.hash, c.sent < Self.rotateAfterMessages, now - c.createdMs < Self.rotateAfterMs {
+            try extendSenderChain(group: record)
             return
         }
-        let epoch = ((try store.outChain(group: record.id))?.epoch ?? 0) + 1
+        let epoch = (current?.epoch ?? 0) + 1
         var ck0 = SecureRandom.bytes(32)
         defer { secureZero(&ck0) }
+        let recipients = view.members.compactMap { m in view.prekeys[m].map { (m, $0) } }
+        let pending = view.members.filter { view.prekeys[$0] == nil }
+        try writeSenderKey(epoch: epoch, chainStart: ck0, to: recipients, group: record)
+        try store.saveOutChain(Store.OutChain(epoch: epoch, chain: SenderChain(chainKey: ck0), createdMs: now, view: view.hash, sent: 0,
+                                              startKey: pending.isEmpty ? nil : ck0, pending: pending), group: record.id)
+        logger.debug("new sender chain", metadata: ["group.id": "\(record.id)", "epoch": "\(epoch)",
+                                                    "recipients": "\(recipients.count)", "pending": "\(pending.count)"])
+    }
+
+    /// Members of the current chain's view that had no prekey when it started get its start key
+    /// as soon as their prekey is known (a SENDER_KEY event with the same epoch), so a new member
+    /// reads everything sent since it was added. The start key is then forgotten.
+    func extendSenderChain(group record: Store.GroupRecord) throws {
+        guard var c = try store.outChain(group: record.id), let start = c.startKey, !c.pending.isEmpty else { return }
+        let pks = prekeys(group: record.id, key: record.key)
+        let ready = c.pending.compactMap { m in pks[m].map { (m, $0) } }
+        guard !ready.isEmpty else { return }
+        try writeSenderKey(epoch: c.epoch, chainStart: start, to: ready, group: record)
+        c.pending.removeAll { m in ready.contains { $0.0 == m } }
+        if c.pending.isEmpty {
+            var old = start
+            secureZero(&old)
+            c.startKey = nil
+        }
+        try store.saveOutChain(c, group: record.id)
+    }
+
+    private func writeSenderKey(epoch: UInt32, chainStart: [UInt8], to recipients: [(SigningPublicKey, [UInt8])],
+                                group record: Store.GroupRecord) throws {
         var sk = Hark_V1_SenderKey()
         sk.epoch = epoch
         for (member, pk) in recipients.prefix(1024) {
             var box = Hark_V1_SealedChainKey()
             box.recipient = Data(member.bytes)
             box.prekey = Data(pk)
-            box.sealed = Data(try SealedBox.seal(ck0, to: pk))
+            box.sealed = Data(try SealedBox.seal(chainStart, to: pk))
             sk.boxes.append(box)
         }
         var c = Hark_V1_Content()
         c.senderKey = sk
         _ = try author(kind: .senderKey, content: c, group: record)
-        try store.saveOutChain(Store.OutChain(epoch: epoch, chain: SenderChain(chainKey: ck0), createdMs: now, view: view, sent: 0),
-                               group: record.id)
-        logger.debug("new sender chain", metadata: ["group.id": "\(record.id)", "epoch": "\(epoch)", "recipients": "\(recipients.count)"])
     }
 
     /// The body of this node's next MESSAGE or EDIT: sealed with the next key of its chain.
@@ -121,6 +144,11 @@ extension Node {
     func receiveSenderKeyEvents(_ events: [Event], record: Store.GroupRecord) {
         guard membershipIndex(for: record.id).hasRoles else { return }
         let me = identity.signing.publicKey
+        if events.contains(where: { $0.kind == .prekey || $0.kind == .member }) {
+            do { try extendSenderChain(group: record) } catch {
+                logger.error("cannot seal the sender chain to a new member", metadata: ["group.id": "\(record.id)", "error": "\(error)"])
+            }
+        }
         for e in events.sorted(by: EventOrder.precedes) where e.author != me {
             switch e.kind {
             case .senderKey:
@@ -130,22 +158,45 @@ extension Node {
                 defer { secureZero(&ck0) }
                 if (try? store.inChain(group: record.id, author: e.author, epoch: sk.epoch)) ?? nil == nil {
                     try? store.saveInChain(SenderChain(chainKey: ck0), group: record.id, author: e.author, epoch: sk.epoch)
+                    // Messages of this chain that arrived before its key (a member added before its
+                    // prekey was known gets the key afterwards): open them now.
+                    decryptWaiting(author: e.author, epoch: sk.epoch, record: record)
                 }
             case .message, .edit:
-                guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body),
-                      var chain = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil,
-                      var mk = chain.messageKey(at: index) else {
-                    logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(e.id)"])
-                    continue
-                }
-                defer { secureZero(&mk) }
-                try? store.saveInChain(chain, group: record.id, author: e.author, epoch: epoch)
-                guard let content = try? SenderKeyBody.open(body, messageKey: mk, group: record.id, author: e.author, seq: e.seq),
-                      let bytes: [UInt8] = try? content.serializedBytes() else { continue }
-                try? store.savePlaintext(e.id, content: bytes)
+                decrypt([e], record: record)
             default:
                 continue
             }
+        }
+    }
+
+    /// Opens the stored MESSAGE/EDIT events of `author`'s chain `epoch` that have no plaintext yet.
+    func decryptWaiting(author: SigningPublicKey, epoch: UInt32, record: Store.GroupRecord) {
+        guard let graph = try? graph(for: record.id) else { return }
+        let ids = graph.unorderedEntries.filter { $0.author == author && ($0.kind == .message || $0.kind == .edit) }
+            .sorted { $0.lamport < $1.lamport }.map(\.id)
+        let waiting = ids.compactMap { id -> Event? in
+            guard ((try? store.plaintext(id)) ?? nil) == nil, let e = try? store.event(id), let b = e.body,
+                  SenderKeyBody.position(b)?.epoch == epoch else { return nil }
+            return e
+        }
+        if !waiting.isEmpty { decrypt(waiting, record: record) }
+    }
+
+    /// Decrypts sender-key bodies with the stored chains, keeping plaintexts.
+    func decrypt(_ events: [Event], record: Store.GroupRecord) {
+        for e in events {
+            guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body),
+                  var chain = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil,
+                  var mk = chain.messageKey(at: index) else {
+                logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(e.id)"])
+                continue
+            }
+            defer { secureZero(&mk) }
+            try? store.saveInChain(chain, group: record.id, author: e.author, epoch: epoch)
+            guard let content = try? SenderKeyBody.open(body, messageKey: mk, group: record.id, author: e.author, seq: e.seq),
+                  let bytes: [UInt8] = try? content.serializedBytes() else { continue }
+            try? store.savePlaintext(e.id, content: bytes)
         }
     }
 

@@ -14,8 +14,15 @@ extension Store {
         public var view: [UInt8]
         /// Messages sent on it.
         public var sent: Int
-        public init(epoch: UInt32, chain: SenderChain, createdMs: Int64, view: [UInt8], sent: Int) {
+        /// ck_0, kept only while some member of the view had no prekey yet (so it can be sealed to
+        /// it when its prekey arrives, PROTOCOL.md §9.4); nil once every member has its box.
+        public var startKey: [UInt8]?
+        /// Members of the view that got no box (no prekey known when the chain was made).
+        public var pending: [SigningPublicKey]
+        public init(epoch: UInt32, chain: SenderChain, createdMs: Int64, view: [UInt8], sent: Int,
+                    startKey: [UInt8]? = nil, pending: [SigningPublicKey] = []) {
             self.epoch = epoch; self.chain = chain; self.createdMs = createdMs; self.view = view; self.sent = sent
+            self.startKey = startKey; self.pending = pending
         }
     }
 
@@ -25,20 +32,29 @@ extension Store {
             let ck: Data = row["chain_key"]
             guard ck.count == 32 else { throw StoreError.corrupt("chain key of \(ck.count) bytes") }
             let view: Data = row["view"]
+            let start: Data? = row["start_key"]
+            let pendingBlob = [UInt8](row["pending"] as Data)
+            guard pendingBlob.count % 32 == 0 else { throw StoreError.corrupt("pending list of \(pendingBlob.count) bytes") }
+            let pending = try stride(from: 0, to: pendingBlob.count, by: 32).map { i in
+                try SigningPublicKey(bytes: Array(pendingBlob[i..<i + 32]))
+            }
             return OutChain(epoch: UInt32(truncatingIfNeeded: row["epoch"] as Int64),
                             chain: SenderChain(chainKey: [UInt8](ck), nextIndex: UInt32(truncatingIfNeeded: row["next_index"] as Int64)),
-                            createdMs: row["created_ms"], view: [UInt8](view), sent: row["sent"])
+                            createdMs: row["created_ms"], view: [UInt8](view), sent: row["sent"],
+                            startKey: start.map { [UInt8]($0) }, pending: pending)
         }
     }
 
     public func saveOutChain(_ c: OutChain, group: EventID) throws(StoreError) {
         try write("save sender chain") { db in
             try db.execute(sql: """
-                INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent, start_key, pending)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, chain_key = excluded.chain_key,
-                    next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent
+                    next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent,
+                    start_key = excluded.start_key, pending = excluded.pending
                 """, arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
-                                 Data(c.view), c.sent])
+                                 Data(c.view), c.sent, c.startKey.map { Data($0) }, Data(c.pending.flatMap(\.bytes))])
         }
     }
 

@@ -154,7 +154,9 @@ enum StoreSchema {
                     next_index INTEGER NOT NULL,
                     created_ms INTEGER NOT NULL,
                     view BLOB NOT NULL,
-                    sent INTEGER NOT NULL
+                    sent INTEGER NOT NULL,
+                    start_key BLOB,
+                    pending BLOB NOT NULL
                 ) WITHOUT ROWID;
                 CREATE TABLE chain_in (
                     group_id BLOB NOT NULL,
