@@ -25,14 +25,6 @@ start_daemon_env() {
   "$LAB" spawn "$h" "hark-$h" env HARK_HOME="$WORK/$h" "${envs[@]}" "$HARK" daemon "$@"
   wait_until 20 hark_on "$h" status >/dev/null 2>&1 || { echo "daemon on $h did not start" >&2; cat_log "$h"; return 1; }
 }
-hark_pid() {
-  local p; p=$(cat "$LAB_RUN_DIR/$1/hark-$1.pid")
-  for _ in 1 2 3 4; do
-    [ "$(cat /proc/$p/comm 2>/dev/null)" = hark ] && { echo "$p"; return 0; }
-    p=$(ps -o pid= --ppid "$p" | head -1 | tr -d ' '); [ -n "$p" ] || return 1
-  done
-  return 1
-}
 control_on() {
   "$LAB" exec "$1" python3 -c '
 import socket, sys
@@ -140,8 +132,9 @@ busy=() busy_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency busy$i); busy+
 BUSY=$(median "${busy[@]}") BUSY_E=$(median "${busy_e[@]}")
 p=$(progress)
 [ "$p" -lt 100 ] && ok "messages were sent during the transfer (at $p %)" || not_ok "the transfer ended before the messages ($p %)"
-# A floor of 5 ms for "idle": below it, the measurement is timer and scheduling noise.
-[ "$BUSY" -le $((2 * (IDLE > 5 ? IDLE : 5))) ] && ok "chat latency during the 1 GiB transfer: median $BUSY ms daemon to daemon ≤ 2 × idle $IDLE ms (${busy[*]})" \
+# A floor of 10 ms for "idle": below it, on a 2-core machine, the measurement is timer and
+# scheduling noise (single samples vary by 5-10 ms even when idle).
+[ "$BUSY" -le $((2 * (IDLE > 10 ? IDLE : 10))) ] && ok "chat latency during the 1 GiB transfer: median $BUSY ms daemon to daemon ≤ 2 × idle $IDLE ms (${busy[*]})" \
   || not_ok "chat latency during the transfer $BUSY ms > 2 × idle $IDLE ms (${busy[*]})"
 echo "       end to end from hark send: median $BUSY_E ms during the transfer (${busy_e[*]}), $IDLE_E ms idle"
 wait_until 120 past 50

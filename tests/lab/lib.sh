@@ -43,6 +43,16 @@ stop_daemon() {
   cat "$LAB_RUN_DIR/$1/hark-$1.log" >>"$WORK/$1.daemon.log" 2>/dev/null || true
 }
 
+# hark_pid HOST : the PID of the hark process itself (the spawn PID file names its `timeout` wrapper)
+hark_pid() {
+  local p; p=$(cat "$LAB_RUN_DIR/$1/hark-$1.pid")
+  for _ in 1 2 3 4; do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$HARK" | cut -c1-15)" ] && { echo "$p"; return 0; }
+    p=$(ps -o pid= --ppid "$p" | head -1 | tr -d ' '); [ -n "$p" ] || return 1
+  done
+  return 1
+}
+
 cat_log() { echo "--- daemon log of $1 (last 40 lines)" >&2; tail -n 40 "$LAB_RUN_DIR/$1/hark-$1.log" >&2 2>/dev/null || true; }
 
 # wait_until SECONDS CMD... : poll CMD every 0.2 s until it succeeds, at most SECONDS

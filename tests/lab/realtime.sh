@@ -30,15 +30,6 @@ for l in sys.stdin:
     if p["display_name"] == sys.argv[1]: print(p["presence"]); break' "$2"
 }
 presence_is() { [ "$(presence_of "$1" "$2")" = "$3" ]; }
-# hark_pid HOST : the PID of the hark process itself (the spawn PID file names its `timeout` wrapper)
-hark_pid() {
-  local p; p=$(cat "$LAB_RUN_DIR/$1/hark-$1.pid")
-  for _ in 1 2 3 4; do
-    [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$HARK" | cut -c1-15)" ] && { echo "$p"; return 0; }
-    p=$(ps -o pid= --ppid "$p" | head -1 | tr -d ' '); [ -n "$p" ] || return 1
-  done
-  return 1
-}
 now_ms() { date +%s%3N; }
 
 say "three hosts find each other and share a group"
