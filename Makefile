@@ -30,6 +30,7 @@ test: deps
 	tests/lab/realtime.sh
 	tests/lab/trust.sh
 	tests/lab/files.sh
+	tests/lab/groups.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -43,6 +44,7 @@ lab-test: build
 	tests/lab/realtime.sh
 	tests/lab/trust.sh
 	tests/lab/files.sh
+	tests/lab/groups.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps
