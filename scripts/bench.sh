@@ -9,6 +9,7 @@ HARK=.build/release/hark
 "$BENCH" noise
 "$BENCH" sync
 "$BENCH" replicate --events="${BENCH_EVENTS:-100000}"
+"$BENCH" removal
 
 # hark send wall time with a daemon up, against a static "hello" Swift binary (goal <= 3x).
 WORK=$(mktemp -d /tmp/hark-bench.XXXXXX)

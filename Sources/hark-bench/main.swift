@@ -11,6 +11,9 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "replicate",
               summary: "two real nodes on loopback: a new member syncs N events; events/s against the Ed25519 verify rate [--events=100000]",
               run: runReplicationBenchmark),
+    Benchmark(name: "removal",
+              summary: "in memory: remove 1 of N members; bytes and time until the N-1 others have rotated their sender keys [--members=50]",
+              run: runRemovalBenchmark),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
