@@ -152,6 +152,8 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// The body cannot be read here: no key for it reached this node (sent after this node was
     /// removed, or its sender key is still on the way; PROTOCOL.md §9.4). `text` is empty.
     public var unreadable: Bool = false
+    /// When this node stored the event, ms since the Unix epoch (absent for its own events).
+    public var receivedMs: Int64?
     /// Trust (issue 6): the author's key is verified here; the author's name was first seen with another key.
     public var authorVerified: Bool = false
     public var authorNameConflict: Bool = false

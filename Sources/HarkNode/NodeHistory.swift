@@ -80,6 +80,7 @@ extension Node {
     /// Messages as `log` shows them: latest edit, deletes hidden, flags.
     func messageViews(group: EventID, record: Store.GroupRecord) throws -> [MessageView] {
         let state = try groupState(group: group, record: record)
+        let received = try store.receivedTimes(group: group)
         return state.messages.compactMap { m -> MessageView? in
             guard !m.deleted else { return nil }
             let text = m.text ?? ""
@@ -90,6 +91,7 @@ extension Node {
                                 kind: "message", text: text)
             v.settled = state.isSettled(m.order)
             v.unreadable = m.text == nil
+            if m.author != identity.signing.publicKey { v.receivedMs = received[m.id] }
             v.implausibleTime = state.implausibleTime.contains(m.id)
             v.authorEquivocated = state.equivocators.contains(m.author)
             v.edited = m.edited
