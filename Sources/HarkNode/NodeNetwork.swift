@@ -18,11 +18,17 @@ extension Node {
         }
     }
 
+    /// The kernel send buffer of a peer channel, bytes. Chat frames jump the queue of chunk data
+    /// in the node (PROTOCOL.md §11.5), but not bytes already handed to the kernel: a small send
+    /// buffer bounds how long a message waits behind a transfer (256 KiB is ~2 ms at 150 MB/s).
+    nonisolated static let peerSendBufferBytes: SocketOptionValue = 256 * 1024
+
     func bindPeerListener() async throws -> NIOAsyncChannel<PeerChannel, Never> {
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
         var hosts = [configuration.listenHost]
         if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
         var lastError: (any Error)?
@@ -82,6 +88,7 @@ extension Node {
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
         let connection: PeerChannel
         do {
             connection = try await bootstrap.connect(to: address) { Node.makePeerChannel($0) }

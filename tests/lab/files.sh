@@ -118,7 +118,7 @@ d = json.loads(sys.stdin.readline())
 print(d["received_ms"] - d["wall_ms"], int(d["received_ms"] - float(sys.argv[1]) * 1000))' "$t0"
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-idle=() idle_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency idle$i); idle+=("$d"); idle_e+=("$e"); done
+idle=() idle_e=(); for i in 1 2 3 4 5 6 7 8 9; do read -r d e < <(latency idle$i); idle+=("$d"); idle_e+=("$e"); done
 IDLE=$(median "${idle[@]}") IDLE_E=$(median "${idle_e[@]}")
 ok "idle chat latency h1 → h2: median $IDLE ms daemon to daemon (${idle[*]}), $IDLE_E ms from hark send (${idle_e[*]})"
 served0=$(status_files h1 chunks_served)
@@ -129,7 +129,7 @@ try: d=json.loads(sys.stdin.read())["data"]; print(int(100*d["bytes_done"]/max(1
 except Exception: print(0)'; }
 past() { [ "$(progress)" -ge "$1" ]; }
 wait_until 60 past 5 || not_ok "the 1 GiB fetch does not progress: $(tail -2 "$FLOG")"
-busy=() busy_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency busy$i); busy+=("$d"); busy_e+=("$e"); done
+busy=() busy_e=(); for i in 1 2 3 4 5 6 7 8 9; do read -r d e < <(latency busy$i); busy+=("$d"); busy_e+=("$e"); done
 BUSY=$(median "${busy[@]}") BUSY_E=$(median "${busy_e[@]}")
 p=$(progress)
 [ "$p" -lt 100 ] && ok "messages were sent during the transfer (at $p %)" || not_ok "the transfer ended before the messages ($p %)"
