@@ -150,7 +150,14 @@ extension EventValidator {
             return entry
         }
         switch (event.kind, content.content) {
-        case (.genesis, .genesis?), (.join, .join?), (.prekey, .prekey?), (.senderKey, .senderKey?): return
+        case (.genesis, .genesis?), (.join, .join?): return
+        case let (.prekey, .prekey(p)?):
+            guard p.key.count == 32 else { throw .invalidLength(field: "prekey.key", expected: 32, actual: p.key.count) }
+        case let (.senderKey, .senderKey(sk)?):
+            guard sk.epoch >= 1, sk.boxes.count <= 1024 else { throw .malformed("sender key: epoch 0 or more than 1024 boxes") }
+            for b in sk.boxes where b.recipient.count != 32 || b.prekey.count != 32 || b.sealed.count != 80 {
+                throw .malformed("sender key box of \(b.recipient.count)/\(b.prekey.count)/\(b.sealed.count) bytes (32/32/80 expected)")
+            }
         case let (.member, .member(m)?):
             guard (try? SigningPublicKey(bytes: [UInt8](m.target))) != nil else {
                 throw .invalidLength(field: "member.target", expected: 32, actual: m.target.count)

@@ -74,8 +74,6 @@ public actor Node {
     var offeredInvites: [OfferedInvite] = []
     /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
     var prekeyCache: [EventID: [UInt8]] = [:]
-    /// Direct invites not taken up yet, by peer (NodeDirect.swift).
-    var pendingDirectOffers: [SigningPublicKey: [DirectOffer]] = [:]
 
     // Real-time layer (NodeDatagrams.swift, NodePresence.swift, NodeWatch.swift, NodeReceipts.swift).
     /// The UDP socket for datagrams, if it could be bound.

@@ -47,29 +47,25 @@ extension Node {
         let g = try resolveGroup(view.id)
         let peerName = peerInfo[PeerID(key)]?.displayName ?? ""
         try addMember(group: g.id.hex, key: key, displayName: peerName)
-        let token = try invite(group: g.id.hex, forPeer: PeerID(key).description, expiresMs: InviteLimits.maxExpiryMs, uses: 1).token
-        pendingDirectOffers[key, default: []].append(DirectOffer(token: token, group: g.id))
+        // Handed over the channel now if the peer is connected, else when it connects.
+        _ = try invite(group: g.id.hex, forPeer: PeerID(key).description, expiresMs: InviteLimits.maxExpiryMs, uses: 1)
         logger.info("direct conversation opened", metadata: ["group.id": "\(g.id)", "peer.id": "\(PeerID(key))"])
         return g
     }
 
-    /// Re-sends direct invites not taken up yet to a peer whose channel just opened.
+    /// Hands the peer whose channel just opened an invite to every direct conversation this node
+    /// opened with it that it has not joined yet (also after a restart: computed from the store).
     func offerDirectConversations(on session: PeerSession) {
-        guard var offers = pendingDirectOffers[session.peerID.key] else { return }
-        offers.removeAll { o in
-            guard let m = currentMembership(of: o.group) else { return true }
-            // Taken up once its JOIN is here.
-            return (try? graph(for: o.group))?.unorderedEntries.contains { $0.author == session.peerID.key && $0.kind == .join } ?? false
-                || !m.isMember(session.peerID.key)
-        }
-        pendingDirectOffers[session.peerID.key] = offers
-        for o in offers {
-            var offer = Hark_V1_InviteOffer()
-            offer.token = o.token
-            offer.groupName = "@" + identity.displayName
-            var frame = Hark_V1_Frame()
-            frame.inviteOffer = offer
-            session.send(frame)
+        let peer = session.peerID.key
+        for g in (try? store.allGroups()) ?? [] {
+            let index = membershipIndex(for: g.id)
+            guard index.hasRoles, index.conversation == .direct, let graph = try? graph(for: g.id),
+                  graph.entry(g.id)?.author == identity.signing.publicKey,
+                  index.current(in: graph).isMember(peer),
+                  !graph.unorderedEntries.contains(where: { $0.author == peer && $0.kind == .join }),
+                  let token = try? invite(group: g.id.hex, forPeer: PeerID(peer).description, expiresMs: InviteLimits.maxExpiryMs, uses: 1).token
+            else { continue }
+            _ = token   // `invite(…forPeer:)` hands it over the open channel itself
         }
     }
 
@@ -85,10 +81,4 @@ extension Node {
         }
         return true
     }
-}
-
-/// A direct invite waiting for its peer.
-struct DirectOffer: Sendable {
-    let token: String
-    let group: EventID
 }
