@@ -13,6 +13,14 @@ extension Node {
     /// The pipeline of every peer connection: 2-byte length framing under NIOAsyncChannel.
     nonisolated static func makePeerChannel(_ channel: any Channel) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
+            // Bulk transfer: NIO's defaults (writable only below 64 KiB queued, reads of at most
+            // 64 KiB) make the writer wait for the socket after every ChunkData frame (256 KiB)
+            // and cut most 64 KiB Noise records across two reads. 1 MiB queued at most keeps the
+            // socket busy while the next frame is sealed, and still lets a chat frame (queued
+            // before the next slice) out within a few ms.
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
+            try channel.syncOptions?.setOption(.recvAllocator,
+                                               value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder()))
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
@@ -159,9 +167,15 @@ extension Node {
                                 // All records of one frame in one write: one hand-off to the event loop
                                 // per frame, not per 64 KiB record.
                                 let messages = try records.seal(frame)
-                                var out = ByteBuffer()
-                                out.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 })
-                                for message in messages { out.writeBytes(try framedMessage(message)) }
+                                var out = channel.allocator.buffer(capacity: messages.reduce(0) { $0 + $1.count + 2 })
+                                for message in messages {
+                                    // framedMessage(_:) without its copy: the prefix, then the message
+                                    guard !message.isEmpty, message.count <= WireLimits.maxNoiseMessageByteCount else {
+                                        throw WireError.messageTooLarge(byteCount: message.count, limit: WireLimits.maxNoiseMessageByteCount)
+                                    }
+                                    out.writeInteger(UInt16(message.count), endianness: .big)
+                                    out.writeBytes(message)
+                                }
                                 try await outbound.write(out)
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
