@@ -29,6 +29,48 @@ public enum ChaChaPoly {
         }
     }
 
+    /// `seal` in place (bulk records): `buffer` holds the plaintext in its first
+    /// `buffer.count − 16` bytes and receives ciphertext ‖ tag.
+    /// - Throws: `CryptoError.invalidLength` for a bad key or nonce size, or a buffer under 16 bytes.
+    public static func sealInPlace(_ buffer: UnsafeMutableRawBufferPointer, key: [UInt8], nonce: [UInt8],
+                                   associatedData: [UInt8] = []) throws(CryptoError) {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "ChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "ChaCha20-Poly1305 nonce")
+        guard buffer.count >= tagByteCount, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .invalidLength(what: "ChaCha20-Poly1305 buffer", expected: tagByteCount, actual: buffer.count)
+        }
+        let count = buffer.count - tagByteCount
+        var tagLen: UInt64 = 0
+        // libsodium allows the ciphertext to overwrite the plaintext (c == m).
+        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(base, base + count, &tagLen, base, UInt64(count),
+                                                               associatedData, UInt64(associatedData.count), nil, nonce, key)
+    }
+
+    /// `open` of ciphertext ‖ tag read from memory (no copy into an array first).
+    /// - Throws: `CryptoError.authenticationFailed` if the tag does not verify; `.invalidLength`.
+    public static func open(_ ciphertext: UnsafeRawBufferPointer, key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        Sodium.ready()
+        try requireLength(key, keyByteCount, "ChaCha20-Poly1305 key")
+        try requireLength(nonce, nonceByteCount, "ChaCha20-Poly1305 nonce")
+        guard ciphertext.count >= tagByteCount, let c = ciphertext.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .authenticationFailed
+        }
+        var rc: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: ciphertext.count - tagByteCount) { out, count in
+            var outLen: UInt64 = 0
+            var empty: UInt8 = 0   // an empty plaintext still needs a pointer
+            rc = withUnsafeMutablePointer(to: &empty) { e in
+                crypto_aead_chacha20poly1305_ietf_decrypt(out.baseAddress ?? e, &outLen, nil, c, UInt64(ciphertext.count),
+                                                          associatedData, UInt64(associatedData.count), nonce, key)
+            }
+            if rc != 0 { out.initialize(repeating: 0) }
+            count = out.count
+        }
+        guard rc == 0 else { throw .authenticationFailed }
+        return out
+    }
+
     /// Decrypts ciphertext ‖ tag.
     /// - Throws: `CryptoError.authenticationFailed` if the tag does not verify; `.invalidLength`.
     public static func open(_ ciphertext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {

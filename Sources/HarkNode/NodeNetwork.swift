@@ -166,16 +166,8 @@ extension Node {
                             do {
                                 // All records of one frame in one write: one hand-off to the event loop
                                 // per frame, not per 64 KiB record.
-                                let messages = try records.seal(frame)
-                                var out = channel.allocator.buffer(capacity: messages.reduce(0) { $0 + $1.count + 2 })
-                                for message in messages {
-                                    // framedMessage(_:) without its copy: the prefix, then the message
-                                    guard !message.isEmpty, message.count <= WireLimits.maxNoiseMessageByteCount else {
-                                        throw WireError.messageTooLarge(byteCount: message.count, limit: WireLimits.maxNoiseMessageByteCount)
-                                    }
-                                    out.writeInteger(UInt16(message.count), endianness: .big)
-                                    out.writeBytes(message)
-                                }
+                                var out = channel.allocator.buffer(capacity: 0)
+                                try records.seal(frame, into: &out)
                                 try await outbound.write(out)
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
@@ -186,10 +178,9 @@ extension Node {
                     }
                     // Reader: open records and hand whole frames to the node.
                     do {
-                        while var buffer = try await iterator.next() {
-                            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                        while let buffer = try await iterator.next() {
                             session.heard()
-                            guard let frame = try records.open(bytes) else { continue }
+                            guard let frame = try records.open(buffer) else { continue }
                             if case .close(let c)? = frame.frame {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
                                 break
@@ -368,7 +359,8 @@ final class RecordBox: Sendable {
     private let layer: Mutex<RecordLayer>
     init(_ layer: RecordLayer) { self.layer = Mutex(layer) }
     func seal(_ frame: Hark_V1_Frame) throws -> [[UInt8]] { try layer.withLock { try $0.seal(frame) } }
-    func open(_ message: [UInt8]) throws -> Hark_V1_Frame? { try layer.withLock { try $0.open(message) } }
+    func seal(_ frame: Hark_V1_Frame, into out: inout ByteBuffer) throws { try layer.withLock { try $0.seal(frame, into: &out) } }
+    func open(_ message: ByteBuffer) throws -> Hark_V1_Frame? { try layer.withLock { try $0.open(message) } }
 }
 
 enum ConnectionError: Error, CustomStringConvertible {
