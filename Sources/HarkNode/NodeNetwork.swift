@@ -15,10 +15,10 @@ extension Node {
         channel.eventLoop.makeCompletedFuture {
             // Bulk transfer: NIO's defaults (writable only below 64 KiB queued, reads of at most
             // 64 KiB) make the writer wait for the socket after every ChunkData frame (256 KiB)
-            // and cut most 64 KiB Noise records across two reads. 1 MiB queued at most keeps the
-            // socket busy while the next frame is sealed, and still lets a chat frame (queued
-            // before the next slice) out within a few ms.
-            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
+            // and cut most 64 KiB Noise records across two reads. One slice more queued keeps the
+            // socket busy while the next frame is sealed; more would delay a chat frame (queued
+            // before the next slice, but behind what NIO holds) for no gain in throughput.
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 320 << 10))
             try channel.syncOptions?.setOption(.recvAllocator,
                                                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder()))
