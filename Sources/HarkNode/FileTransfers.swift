@@ -131,18 +131,24 @@ final class FileTransfers: Sendable {
         var offset = 0
         while offset < data.count {
             let end = min(offset + FileWireLimits.chunkSliceBytes, data.count)
-            guard let box = try? data.withUnsafeBufferPointer({ buf in
-                try XChaChaPoly.sealWithRandomNonce(Array(buf[offset..<end]), key: item.servable.fileKey,
-                                                    associatedData: FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(offset)))
-            }) else { return .failure(.io(operation: "seal", path: "chunk", errno: 0)) }
+            // Sealed straight from the chunk into the Data the frame keeps: no slice copy, no
+            // nonce ‖ ciphertext concatenation, no [UInt8] → Data copy.
+            let boxCount = end - offset + XChaChaPoly.nonceByteCount + XChaChaPoly.tagByteCount
+            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: boxCount, alignment: 16)
+            let ad = FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(offset))
+            let sealed: Bool = data.withUnsafeBytes { buf in
+                (try? XChaChaPoly.sealWithRandomNonce(UnsafeRawBufferPointer(rebasing: buf[offset..<end]), key: item.servable.fileKey,
+                                                      associatedData: ad, into: raw)) != nil
+            }
+            guard sealed else { raw.deallocate(); return .failure(.io(operation: "seal", path: "chunk", errno: 0)) }
             var d = Hark_V1_ChunkData()
             d.manifestID = Data(m.id.bytes)
             d.chunk = UInt32(item.chunk)
             d.offset = UInt32(offset)
-            d.box = Data(box)
+            d.box = Data(bytesNoCopy: raw.baseAddress!, count: boxCount, deallocator: .custom { p, _ in p.deallocate() })
             var f = Hark_V1_Frame()
             f.chunkData = d
-            frames.append((f, box.count))
+            frames.append((f, boxCount))
             offset = end
         }
         return .success(frames)
@@ -370,8 +376,17 @@ actor FetchJob {
 
     struct Assembly {
         let session: UInt64
+        /// The chunk's buffer, `length` bytes; the first `filled` hold opened slices.
         var data: [UInt8]
+        var filled = 0
         let length: Int
+
+        init(session: UInt64, length: Int) {
+            self.session = session
+            self.length = length
+            // Not zero-filled: every byte is written by a slice before the chunk is used.
+            data = [UInt8](unsafeUninitializedCapacity: length) { _, n in n = length }
+        }
     }
 
     init(manifest: Manifest, fileKey: [UInt8], directory: String, writer: FetchWriter, held: ChunkBitmap, waitMs: Int64,
@@ -454,21 +469,32 @@ actor FetchJob {
         let chunk = Int(d.chunk)
         guard chunk < manifest.chunkCount else { throw ProtocolViolation("chunk \(chunk) of a manifest with \(manifest.chunkCount)") }
         guard var a = assembling[chunk], a.session == session.id else { return }
-        let slice: [UInt8]
-        do {
-            slice = try XChaChaPoly.openWithPrefixedNonce([UInt8](d.box), key: fileKey,
-                                                          associatedData: FileCrypto.chunkAD(manifestID.bytes, chunk: d.chunk, offset: d.offset))
-        } catch {
+        // Where the slice goes is checked before it is opened (its length is the box's less
+        // nonce and tag); it is then decrypted straight into the chunk's buffer.
+        let count = d.box.count - XChaChaPoly.nonceByteCount - XChaChaPoly.tagByteCount
+        guard count >= 0 else {
             markCorrupt(session.id, chunk: chunk, why: "slice does not decrypt under the file key")
             return
         }
-        guard Int(d.offset) == a.data.count, a.data.count + slice.count <= a.length, !slice.isEmpty else {
-            markCorrupt(session.id, chunk: chunk, why: "slice at \(d.offset) of \(slice.count) bytes out of order")
+        guard Int(d.offset) == a.filled, a.filled + count <= a.length, count > 0 else {
+            markCorrupt(session.id, chunk: chunk, why: "slice at \(d.offset) of \(count) bytes out of order")
             return
         }
-        assembling[chunk] = nil   // avoid a copy of the buffer while appending
-        a.data.append(contentsOf: slice)
-        if a.data.count < a.length {
+        assembling[chunk] = nil   // avoid a copy of the buffer while writing into it
+        let ad = FileCrypto.chunkAD(manifestID.bytes, chunk: d.chunk, offset: d.offset)
+        let start = a.filled
+        let opened: Bool = d.box.withUnsafeBytes { box in
+            a.data.withUnsafeMutableBytes { out in
+                (try? XChaChaPoly.openWithPrefixedNonce(box, key: fileKey, associatedData: ad,
+                                                        into: UnsafeMutableRawBufferPointer(rebasing: out[start..<start + count]))) != nil
+            }
+        }
+        guard opened else {
+            markCorrupt(session.id, chunk: chunk, why: "slice does not decrypt under the file key")
+            return
+        }
+        a.filled += count
+        if a.filled < a.length {
             assembling[chunk] = a
             return
         }
@@ -515,8 +541,7 @@ actor FetchJob {
         let now = Self.nowMs()
         for r in scheduler.poll(nowMs: now) {
             guard let s = sessions[r.peer] else { continue }
-            assembling[r.chunk] = Assembly(session: r.peer, data: [], length: manifest.layout.length(of: r.chunk))
-            assembling[r.chunk]!.data.reserveCapacity(manifest.layout.length(of: r.chunk))
+            assembling[r.chunk] = Assembly(session: r.peer, length: manifest.layout.length(of: r.chunk))
             var q = Hark_V1_ChunkRequest()
             q.manifestID = Data(manifestID.bytes)
             q.chunk = UInt32(r.chunk)

@@ -13,6 +13,14 @@ extension Node {
     /// The pipeline of every peer connection: 2-byte length framing under NIOAsyncChannel.
     nonisolated static func makePeerChannel(_ channel: any Channel) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
+            // Bulk transfer: NIO's defaults (writable only below 64 KiB queued, reads of at most
+            // 64 KiB) make the writer wait for the socket after every ChunkData frame (256 KiB)
+            // and cut most 64 KiB Noise records across two reads. One slice more queued keeps the
+            // socket busy while the next frame is sealed; more would delay a chat frame (queued
+            // before the next slice, but behind what NIO holds) for no gain in throughput.
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 320 << 10))
+            try channel.syncOptions?.setOption(.recvAllocator,
+                                               value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder()))
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
@@ -165,10 +173,8 @@ extension Node {
                             do {
                                 // All records of one frame in one write: one hand-off to the event loop
                                 // per frame, not per 64 KiB record.
-                                let messages = try records.seal(frame)
-                                var out = ByteBuffer()
-                                out.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 })
-                                for message in messages { out.writeBytes(try framedMessage(message)) }
+                                var out = channel.allocator.buffer(capacity: 0)
+                                try records.seal(frame, into: &out)
                                 try await outbound.write(out)
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
@@ -179,10 +185,9 @@ extension Node {
                     }
                     // Reader: open records and hand whole frames to the node.
                     do {
-                        while var buffer = try await iterator.next() {
-                            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                        while let buffer = try await iterator.next() {
                             session.heard()
-                            guard let frame = try records.open(bytes) else { continue }
+                            guard let frame = try records.open(buffer) else { continue }
                             if case .close(let c)? = frame.frame {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
                                 break
@@ -361,7 +366,8 @@ final class RecordBox: Sendable {
     private let layer: Mutex<RecordLayer>
     init(_ layer: RecordLayer) { self.layer = Mutex(layer) }
     func seal(_ frame: Hark_V1_Frame) throws -> [[UInt8]] { try layer.withLock { try $0.seal(frame) } }
-    func open(_ message: [UInt8]) throws -> Hark_V1_Frame? { try layer.withLock { try $0.open(message) } }
+    func seal(_ frame: Hark_V1_Frame, into out: inout ByteBuffer) throws { try layer.withLock { try $0.seal(frame, into: &out) } }
+    func open(_ message: ByteBuffer) throws -> Hark_V1_Frame? { try layer.withLock { try $0.open(message) } }
 }
 
 enum ConnectionError: Error, CustomStringConvertible {

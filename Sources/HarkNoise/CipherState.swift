@@ -39,6 +39,29 @@ struct CipherState: Sendable {
         return out
     }
 
+    /// EncryptWithAd in place, for a keyed state: `buffer` holds the plaintext and 16 bytes of
+    /// room after it for the tag. Then `n += 1`.
+    /// - Throws: `.nonceExhausted`; `.cryptoFailure` without a key.
+    mutating func encryptInPlace(ad: [UInt8], _ buffer: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        guard let key else { throw .cryptoFailure(.invalidLength(what: "CipherState key", expected: ChaChaPoly.keyByteCount, actual: 0)) }
+        guard nonce != Self.maxNonce else { throw .nonceExhausted }
+        do { try ChaChaPoly.sealInPlace(buffer, key: key, nonce: ChaChaPoly.nonce(counter: nonce), associatedData: ad) }
+        catch { throw .cryptoFailure(error) }
+        nonce += 1
+    }
+
+    /// DecryptWithAd of a ciphertext in memory, for a keyed state (as `decrypt(ad:ciphertext:)`).
+    mutating func decrypt(ad: [UInt8], ciphertext: UnsafeRawBufferPointer) throws(NoiseError) -> [UInt8] {
+        guard let key else { return Array(ciphertext) }
+        guard nonce != Self.maxNonce else { throw .nonceExhausted }
+        let out: [UInt8]
+        do { out = try ChaChaPoly.open(ciphertext, key: key, nonce: ChaChaPoly.nonce(counter: nonce), associatedData: ad) }
+        catch .authenticationFailed { throw .decryptFailed }
+        catch { throw .cryptoFailure(error) }
+        nonce += 1
+        return out
+    }
+
     /// DecryptWithAd(ad, ciphertext) (§5.1): without a key returns `ciphertext`; otherwise
     /// the plaintext, then `n += 1`. On failure `n` is left unchanged (§5.1).
     /// - Throws: `.nonceExhausted` if `n` is 2^64 − 1; `.decryptFailed` if the tag does not verify.

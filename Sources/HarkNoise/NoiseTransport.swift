@@ -59,6 +59,30 @@ public struct NoiseTransport: Sendable {
         return plaintext
     }
 
+    /// `encrypt` in place: `buffer` holds the plaintext (≤ 65519 bytes) followed by 16 bytes of
+    /// room, which receive the tag. Same nonce and rekey rules as `encrypt`.
+    public mutating func encrypt(inPlace buffer: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        let count = buffer.count - ChaChaPoly.tagByteCount
+        guard count >= 0, count <= Self.maxPlaintextByteCount else {
+            throw .messageTooLarge(byteCount: max(count, 0), limit: Self.maxPlaintextByteCount)
+        }
+        try sending.encryptInPlace(ad: [], buffer)
+        if sending.nonce % Self.rekeyInterval == 0 { try sending.rekey() }
+    }
+
+    /// `decrypt` of a message in memory (a slice of the receive buffer: no copy first).
+    public mutating func decrypt(_ ciphertext: UnsafeRawBufferPointer) throws(NoiseError) -> [UInt8] {
+        guard ciphertext.count <= NoiseHandshake.maxMessageByteCount else {
+            throw .messageTooLarge(byteCount: ciphertext.count, limit: NoiseHandshake.maxMessageByteCount)
+        }
+        guard ciphertext.count >= ChaChaPoly.tagByteCount else {
+            throw .messageTooShort(byteCount: ciphertext.count, minimum: ChaChaPoly.tagByteCount)
+        }
+        let plaintext = try receiving.decrypt(ad: [], ciphertext: ciphertext)
+        if receiving.nonce % Self.rekeyInterval == 0 { try receiving.rekey() }
+        return plaintext
+    }
+
     /// Number of messages sent so far (the next sending nonce). For diagnostics and tests.
     public var sentMessageCount: UInt64 { sending.nonce }
     /// Number of messages received so far (the next receiving nonce).

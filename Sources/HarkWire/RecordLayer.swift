@@ -1,4 +1,5 @@
 import HarkNoise
+import NIOCore
 import HarkProto
 import SwiftProtobuf
 
@@ -47,6 +48,51 @@ public struct RecordLayer: Sendable {
         return messages
     }
 
+    /// `seal`, written straight to `out` as the stream carries it: each Noise message with its
+    /// 2-byte length prefix (``framedMessage(_:)``), encrypted in place in `out`. The frame's
+    /// bytes are copied once (into `out`), instead of into a plaintext, a ciphertext and the
+    /// framed message in turn.
+    /// - Throws: as `seal`. After an error `out` holds garbage.
+    public mutating func seal(_ frame: Hark_V1_Frame, into out: inout ByteBuffer) throws(WireError) {
+        let bytes: [UInt8]
+        do { bytes = try frame.serializedBytes() } catch { throw .frameEncodeFailed("\(error)") }
+        guard bytes.count <= WireLimits.maxFrameByteCount else {
+            throw .frameTooLarge(byteCount: bytes.count, limit: WireLimits.maxFrameByteCount)
+        }
+        let fragments = max(1, (bytes.count + WireLimits.maxFragmentByteCount - 1) / WireLimits.maxFragmentByteCount)
+        out.reserveCapacity(minimumWritableBytes: bytes.count + fragments * (WireLimits.lengthPrefixByteCount + 1 + 16))
+        var start = 0
+        repeat {
+            let end = min(start + WireLimits.maxFragmentByteCount, bytes.count)
+            let more = end < bytes.count
+            let messageCount = 1 + (end - start) + 16
+            out.writeInteger(UInt16(messageCount), endianness: .big)
+            let at = out.writerIndex
+            out.writeInteger(more ? Self.moreFlag : 0)
+            bytes.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+            out.writeRepeatingByte(0, count: 16)
+            let from = at - out.readerIndex
+            let result: Result<Void, NoiseError> = out.withUnsafeMutableReadableBytes { raw in
+                let region = UnsafeMutableRawBufferPointer(rebasing: raw[from..<(from + messageCount)])
+                do throws(NoiseError) { try transport.encrypt(inPlace: region) } catch { return .failure(error) }
+                return .success(())
+            }
+            if case let .failure(error) = result { throw .noise(error) }
+            start = end
+        } while start < bytes.count
+    }
+
+    /// `open` of a message in a receive buffer, without copying it out first.
+    public mutating func open(_ noiseMessage: ByteBuffer) throws(WireError) -> Hark_V1_Frame? {
+        let result: Result<[UInt8], NoiseError> = noiseMessage.withUnsafeReadableBytes { raw in
+            do throws(NoiseError) { return .success(try transport.decrypt(raw)) } catch { return .failure(error) }
+        }
+        switch result {
+        case let .success(plaintext): return try take(plaintext)
+        case let .failure(error): throw .noise(error)
+        }
+    }
+
     /// Decrypts one Noise transport message.
     /// - Returns: the frame once its last fragment arrived; nil while fragments accumulate.
     /// - Throws: `.noise(.decryptFailed)` and other Noise errors; `.emptyRecord`;
@@ -55,6 +101,11 @@ public struct RecordLayer: Sendable {
     public mutating func open(_ noiseMessage: [UInt8]) throws(WireError) -> Hark_V1_Frame? {
         let plaintext: [UInt8]
         do { plaintext = try transport.decrypt(noiseMessage) } catch { throw .noise(error) }
+        return try take(plaintext)
+    }
+
+    /// One decrypted record: checks its flag and fragment, reassembles.
+    private mutating func take(_ plaintext: [UInt8]) throws(WireError) -> Hark_V1_Frame? {
         guard let flag = plaintext.first else { throw .emptyRecord }
         guard flag & ~Self.moreFlag == 0 else { throw .unknownFlagBits(flag) }
         let fragmentCount = plaintext.count - 1
