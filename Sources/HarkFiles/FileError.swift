@@ -76,7 +76,7 @@ public enum FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .symlinkRefused(p): return "\(p) is a symbolic link; hark does not follow links"
         case let .notRegularFile(p): return "\(p) is not a regular file or folder"
         case let .unsafeTarget(p): return "\(p): a symbolic link or non-folder is in the way"
-        case let .alreadyExists(p): return "\(p) already exists (use force to replace it)"
+        case let .alreadyExists(p): return "\(p) already exists (use --force to replace it)"
         case let .sourceChanged(p): return "source changed: \(p) is no longer the offered file"
         case let .chunkOutOfRange(e, c): return "file \(e): no chunk \(c)"
         case let .wrongChunkLength(e, c, x, a): return "file \(e) chunk \(c): \(a) bytes, expected \(x)"

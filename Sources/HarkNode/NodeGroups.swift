@@ -43,6 +43,7 @@ extension Node {
         let index = membershipIndex(for: g.id)
         if index.hasRoles {
             let m = index.current(in: graph)
+            if !m.isMember(identity.signing.publicKey) { view.state = "removed" }
             // Current members, in the order they first appeared, then any added but not yet seen.
             members = members.filter { id in m.roles.keys.contains { PeerID($0).description == id } }
             for key in m.roles.keys where !members.contains(PeerID(key).description) { members.append(PeerID(key).description) }
@@ -197,6 +198,11 @@ extension Node {
             throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("genesis body is not a Genesis").description)
         }
         if let existing = try store.group(id: genesis.id) {
+            // Held, but removed (or left): a new invite is redeemed like a first one.
+            if let m = currentMembership(of: existing.id), !m.isMember(identity.signing.publicKey), invite.version == 2,
+               case let .genesis(g)? = content.content {
+                return try startRedeeming(invite, genesis: genesis, name: g.name)
+            }
             throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(existing.name) (\(existing.id.hex.prefix(12)))")
         }
         guard (g.rules >= 2) == (invite.version == 2) else {

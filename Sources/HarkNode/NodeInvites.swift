@@ -308,6 +308,9 @@ extension Node {
             throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group (made before roles): it has no member management")
         }
         let me = identity.signing.publicKey
+        if membershipIndex(for: g.id).conversation == .direct, action != .leave {
+            throw ControlErrorBody(code: .invalidArgument, message: "a direct conversation has no member management; use `hark group leave` to leave it")
+        }
         let target = try peer.map { (p: String) throws(ControlErrorBody) -> SigningPublicKey in try resolvePeerKey(p) } ?? me
         var m = Hark_V1_Member()
         m.action = action
@@ -326,7 +329,7 @@ extension Node {
             let mine = membership.role(of: me)?.name ?? "not a member"
             let why: String
             switch action {
-            case .leave: why = "the owner cannot leave"
+            case .leave: why = membership.isMember(me) ? "the owner cannot leave" : "this node is not a member (it was removed, or left already)"
             case .role: why = "only the owner changes roles (you are \(mine))"
             default: why = "you are \(mine); removing a member needs an admin, removing an admin or the owner needs the owner"
             }

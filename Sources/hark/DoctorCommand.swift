@@ -102,7 +102,13 @@ struct Doctor {
         let (daemonCheck, status, peers) = checkDaemon(initialized: initialized)
         checks.append(daemonCheck)
         let probe = AvahiProbe.probe(timeoutMs: 3000)
-        checks.append(checkAvahi(probe))
+        var avahi = checkAvahi(probe)
+        if avahi.status == .fail, status?.discovery.state == "disabled" {
+            // The daemon was told not to use Avahi (--no-discovery): its absence breaks nothing.
+            avahi.status = .warn
+            avahi.finding += " (the daemon runs with --no-discovery, so it does not need it)"
+        }
+        checks.append(avahi)
         checks.append(checkDiscovery(status, avahiOK: probe.state == .running))
         let interfaces = LocalInterface.all()
         checks.append(checkInterfaces(interfaces, avahiConfig: AvahiConfig.load()))

@@ -54,7 +54,7 @@ struct LogCommand: ParsableCommand {
                 guard line.data.kind == "message", shown.insert(line.data.id).inserted else { continue }
                 try show(line.data)
             }
-            return
+            throw fail("the daemon closed the stream (it stopped or restarted)", Exit.unavailable)
         }
         for m in try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self) { try show(m) }
     }

@@ -96,7 +96,8 @@ struct SendCommand: AsyncParsableCommand {
                                                     quorum: quorum, timeoutMs: timeoutMs)
         if reached { return }
         let have = result.members.filter { state == .read ? $0.state == "read" : $0.state != "pending" }.count
-        let what = state == .settled ? "settled" : "\(state.rawValue) to \(have) of \(result.members.count) members"
+        let what = state == .settled ? "not every member has written an event after it yet"
+            : "\(state.rawValue) to \(have) of \(result.members.count) members"
         if short {
             throw fail("message \(view.id.prefix(8)) is queued (\(what) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
         }

@@ -13,7 +13,8 @@ struct WatchCommand: ParsableCommand {
         discussion: """
             With --json, one object per line: {"event": KIND, "data": {…}} with KIND one of message, \
             edit, delete, reaction, membership, presence, typing, receipt, file_offer (docs/CONTROL.md "watch"). \
-            The stream starts with the presence of every peer online now.
+            The stream starts with the presence of every peer online now. When the daemon stops, \
+            watch says so and exits 69.
 
             With --exec CMD, hark runs CMD once per new message (not your own unless --include-own), \
             one at a time, through /bin/sh -c CMD, with the message only in environment variables: \
@@ -58,6 +59,8 @@ struct WatchCommand: ParsableCommand {
             }
             if json { try printJSON(event) } else { printOut(Self.describe(event, groupNames: groupNames)) }
         }
+        // The stream only ends when the daemon closes it: a script must be able to tell.
+        throw fail("the daemon closed the watch stream (it stopped or restarted)", Exit.unavailable)
     }
 
     func nextEvent(_ client: ControlClient) throws -> WatchEvent? {
