@@ -38,6 +38,22 @@ extension Row {
         do { return try EventID(bytes: bytes) } catch { throw .corrupt("\(table).\(column): \(error)") }
     }
 
+    func optionalBlob(_ column: String, _ table: String) throws(StoreError) -> [UInt8]? {
+        let value: DatabaseValue = self[column]
+        if value.isNull { return nil }
+        return try blob(column, table)
+    }
+
+    /// A BLOB of n × 32-byte event IDs (heads lists).
+    func eventIDs(_ column: String, _ table: String) throws(StoreError) -> [EventID] {
+        try EventID.list(try blob(column, table), what: "\(table).\(column)")
+    }
+
+    func signingKey(_ column: String, _ table: String) throws(StoreError) -> SigningPublicKey {
+        let bytes = try blob(column, table)
+        do { return try SigningPublicKey(bytes: bytes) } catch { throw .corrupt("\(table).\(column): \(error)") }
+    }
+
     /// Decodes the `signed` column of an `event` row and checks it hashes to the row's `id`.
     func event() throws(StoreError) -> Event {
         let id = try eventID("id", "event")
@@ -54,6 +70,20 @@ extension Row {
 
 extension EventID {
     var data: Data { Data(bytes) }
+
+    /// IDs stored back to back (heads lists), as a BLOB.
+    static func blob(_ ids: some Sequence<EventID>) -> Data { Data(ids.flatMap(\.bytes)) }
+
+    /// Splits a BLOB of IDs stored back to back. - Throws: `.corrupt` unless its size is n × 32.
+    static func list(_ bytes: [UInt8], what: String) throws(StoreError) -> [EventID] {
+        guard bytes.count % byteCount == 0 else { throw .corrupt("\(what): \(bytes.count) bytes is not a list of IDs") }
+        var out: [EventID] = []
+        out.reserveCapacity(bytes.count / byteCount)
+        for i in stride(from: 0, to: bytes.count, by: byteCount) {
+            do { out.append(try EventID(bytes: Array(bytes[i..<i + byteCount]))) } catch { throw .corrupt("\(what): \(error)") }
+        }
+        return out
+    }
 }
 
 /// SQLite INTEGER is signed 64-bit.

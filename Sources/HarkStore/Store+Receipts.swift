@@ -15,15 +15,7 @@ extension Store {
             var out: [SigningPublicKey: [EventID]] = [:]
             let rows = try Row.fetchAll(db, sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?", arguments: [group.data])
             for row in rows {
-                let key: Data = row["peer_key"]
-                let blob: Data = row["heads"]
-                let bytes = [UInt8](blob)
-                guard bytes.count % EventID.byteCount == 0, let peer = try? SigningPublicKey(bytes: [UInt8](key)) else {
-                    throw StoreError.corrupt("peer_holds row of \(key.count) + \(bytes.count) bytes")
-                }
-                out[peer] = try stride(from: 0, to: bytes.count, by: EventID.byteCount).map { i in
-                    try EventID(bytes: Array(bytes[i..<i + EventID.byteCount]))
-                }
+                out[try row.signingKey("peer_key", "peer_holds")] = try row.eventIDs("heads", "peer_holds")
             }
             return out
         }
@@ -32,7 +24,7 @@ extension Store {
     /// Replaces what `peer` reported holding in `group` (at most `maxReportedHeads` kept, the
     /// caller's order deciding which).
     public func saveReportedHeads(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws(StoreError) {
-        let blob = Data(heads.prefix(Self.maxReportedHeads).sorted().flatMap(\.bytes))
+        let blob = EventID.blob(heads.prefix(Self.maxReportedHeads).sorted())
         try write("save reported heads") { db in
             try db.execute(sql: """
                 INSERT INTO peer_holds (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)

@@ -29,19 +29,20 @@ extension Store {
     public func outChain(group: EventID) throws(StoreError) -> OutChain? {
         try read("read sender chain") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_out WHERE group_id = ?", arguments: [group.data]) else { return nil }
-            let ck: Data = row["chain_key"]
-            guard ck.count == 32 else { throw StoreError.corrupt("chain key of \(ck.count) bytes") }
-            let view: Data = row["view"]
-            let start: Data? = row["start_key"]
-            let pendingBlob = [UInt8](row["pending"] as Data)
-            guard pendingBlob.count % 32 == 0 else { throw StoreError.corrupt("pending list of \(pendingBlob.count) bytes") }
-            let pending = try stride(from: 0, to: pendingBlob.count, by: 32).map { i in
-                try SigningPublicKey(bytes: Array(pendingBlob[i..<i + 32]))
+            let ck = try row.blob("chain_key", "chain_out")
+            let start = try row.optionalBlob("start_key", "chain_out")
+            let pendingBlob = try row.blob("pending", "chain_out")
+            guard ck.count == 32, start == nil || start!.count == 32, pendingBlob.count % 32 == 0 else {
+                throw StoreError.corrupt("chain_out row of \(ck.count)/\(start?.count ?? 0)/\(pendingBlob.count) key bytes")
             }
-            return OutChain(epoch: UInt32(truncatingIfNeeded: row["epoch"] as Int64),
-                            chain: SenderChain(chainKey: [UInt8](ck), nextIndex: UInt32(truncatingIfNeeded: row["next_index"] as Int64)),
-                            createdMs: row["created_ms"], view: [UInt8](view), sent: row["sent"],
-                            startKey: start.map { [UInt8]($0) }, pending: pending)
+            var pending: [SigningPublicKey] = []
+            for i in stride(from: 0, to: pendingBlob.count, by: 32) {
+                do { pending.append(try SigningPublicKey(bytes: Array(pendingBlob[i..<i + 32]))) } catch { throw StoreError.corrupt("chain_out.pending: \(error)") }
+            }
+            return OutChain(epoch: UInt32(truncatingIfNeeded: try row.int64("epoch", "chain_out")),
+                            chain: SenderChain(chainKey: ck, nextIndex: UInt32(truncatingIfNeeded: try row.int64("next_index", "chain_out"))),
+                            createdMs: try row.int64("created_ms", "chain_out"), view: try row.blob("view", "chain_out"),
+                            sent: Int(try row.int64("sent", "chain_out")), startKey: start, pending: pending)
         }
     }
 
@@ -63,16 +64,15 @@ extension Store {
         try read("read member chain") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_in WHERE group_id = ? AND author = ? AND epoch = ?",
                                              arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
-            let ck: Data = row["chain_key"]
-            let blob: Data = row["skipped"]
-            guard ck.count == 32, blob.count % 36 == 0 else { throw StoreError.corrupt("member chain row") }
+            let ck = try row.blob("chain_key", "chain_in")
+            let b = try row.blob("skipped", "chain_in")
+            guard ck.count == 32, b.count % 36 == 0 else { throw StoreError.corrupt("chain_in row of \(ck.count)/\(b.count) bytes") }
             var skipped: [UInt32: [UInt8]] = [:]
-            let b = [UInt8](blob)
             for i in stride(from: 0, to: b.count, by: 36) {
                 let idx = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
                 skipped[idx] = Array(b[(i + 4)..<(i + 36)])
             }
-            return SenderChain(chainKey: [UInt8](ck), nextIndex: UInt32(truncatingIfNeeded: row["next_index"] as Int64), skipped: skipped)
+            return SenderChain(chainKey: ck, nextIndex: UInt32(truncatingIfNeeded: try row.int64("next_index", "chain_in")), skipped: skipped)
         }
     }
 
@@ -111,9 +111,7 @@ extension Store {
             for row in try Row.fetchAll(db, sql: """
                 SELECT p.event_id, p.content FROM plaintext p JOIN event e ON e.id = p.event_id WHERE e.group_id = ?
                 """, arguments: [group.data]) {
-                let id: Data = row["event_id"]
-                let c: Data = row["content"]
-                if let e = try? EventID(bytes: [UInt8](id)) { out[e] = [UInt8](c) }
+                out[try row.eventID("event_id", "plaintext")] = try row.blob("content", "plaintext")
             }
             return out
         }

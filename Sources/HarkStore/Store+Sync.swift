@@ -36,19 +36,15 @@ extension Store {
     /// - Throws: `StoreError.corrupt` for a damaged row; `.database`.
     public func syncHeads(peer: SigningPublicKey, group: EventID) throws(StoreError) -> [EventID] {
         try read("read sync heads") { db in
-            guard let blob = try Data.fetchOne(db, sql: "SELECT heads FROM sync_heads WHERE peer_key = ? AND group_id = ?",
-                                               arguments: [Data(peer.bytes), group.data]) else { return [] }
-            let bytes = [UInt8](blob)
-            guard bytes.count % EventID.byteCount == 0 else { throw StoreError.corrupt("sync_heads blob of \(bytes.count) bytes") }
-            return try stride(from: 0, to: bytes.count, by: EventID.byteCount).map { i in
-                try EventID(bytes: Array(bytes[i..<i + EventID.byteCount]))
-            }
+            guard let row = try Row.fetchOne(db, sql: "SELECT heads FROM sync_heads WHERE peer_key = ? AND group_id = ?",
+                                             arguments: [Data(peer.bytes), group.data]) else { return [] }
+            return try row.eventIDs("heads", "sync_heads")
         }
     }
 
     /// Records the peer's heads after a complete sync (at most 1024 are kept).
     public func saveSyncHeads(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws(StoreError) {
-        let blob = Data(heads.sorted().prefix(1024).flatMap(\.bytes))
+        let blob = EventID.blob(heads.sorted().prefix(1024))
         try write("save sync heads") { db in
             try db.execute(sql: """
                 INSERT INTO sync_heads (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)
