@@ -74,6 +74,9 @@ public actor Node {
     var offeredInvites: [OfferedInvite] = []
     /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
     var prekeyCache: [EventID: [UInt8]] = [:]
+    /// Per group: each member's current prekey, recomputed only after a PREKEY or MEMBER event
+    /// (every MESSAGE asks for it; a scan of the graph each time would be O(events)).
+    var prekeyViews: [EventID: [SigningPublicKey: [UInt8]]] = [:]
 
     // Real-time layer (NodeDatagrams.swift, NodePresence.swift, NodeWatch.swift, NodeReceipts.swift).
     /// The UDP socket for datagrams, if it could be bound.

@@ -70,6 +70,7 @@ extension Node {
         let group = event.effectiveGroupID
         _ = try graph(for: group)
         guard try store.insert(event, receivedMs: Node.nowMs()) else { return false }
+        if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
         // Mutate in place: a copy of the graph here would cost O(n) per event.
         guard let (_, fork) = try graphs[group]?.insert(event) else { return true }
         if let fork { logFork(fork, group: group) }

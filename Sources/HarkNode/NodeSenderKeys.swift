@@ -21,6 +21,7 @@ extension Node {
 
     /// Each member's latest prekey in the group (by its PREKEY events' order).
     func prekeys(group: EventID, key: [UInt8]) -> [SigningPublicKey: [UInt8]] {
+        if let cached = prekeyViews[group] { return cached }
         guard let graph = try? graph(for: group) else { return [:] }
         var best: [SigningPublicKey: (EventOrder, [UInt8])] = [:]
         // A prekey the invitee gave when it redeemed its invite, copied into the ADD: chains
@@ -40,7 +41,9 @@ extension Node {
             prekeyCache[e.id] = pk
             best[e.author] = (order, pk)
         }
-        return best.mapValues(\.1)
+        let view = best.mapValues(\.1)
+        prekeyViews[group] = view
+        return view
     }
 
     private func readPrekey(_ id: EventID, key: [UInt8]) -> [UInt8]? {

@@ -367,6 +367,7 @@ extension Node {
             }
             // The next events of this batch may be judged on this MEMBER event before it is stored.
             if event.kind == .member { noteMemberContent(event, key: record.key) }
+            if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
             // In place: a copy of the graph here would cost O(n) per event.
             if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             accepted.append(event)
