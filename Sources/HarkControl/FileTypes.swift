@@ -79,8 +79,10 @@ public struct FetchParams: Codable, Sendable {
     public var force: Bool
     /// Give up when no peer can serve a missing chunk for this long (default 60 000).
     public var waitMs: Int64?
-    public init(file: String, directory: String, force: Bool, waitMs: Int64?) {
-        self.file = file; self.directory = directory; self.force = force; self.waitMs = waitMs
+    /// At most this many bytes per second from all peers together (absent: no limit).
+    public var limitRate: Int64?
+    public init(file: String, directory: String, force: Bool, waitMs: Int64?, limitRate: Int64? = nil) {
+        self.file = file; self.directory = directory; self.force = force; self.waitMs = waitMs; self.limitRate = limitRate
     }
 }
 
@@ -161,9 +163,16 @@ public struct FetchDone: Codable, Sendable, Equatable {
 
 /// File sharing counters in `status`.
 public struct FileCountersView: Codable, Sendable, Equatable {
-    /// Chunks sent to peers, and their bytes (each re-read from disk and re-hashed first).
+    /// Chunks sent to peers, and their bytes (each re-read from disk after checking that the
+    /// file is still the offered one, PROTOCOL.md §10.4).
     public var chunksServed = 0
     public var bytesServed: UInt64 = 0
+    /// Chunks served with their slices sealed with AES-256-GCM, and with XChaCha20-Poly1305 (§11.2).
+    public var chunksServedAes256gcm = 0
+    public var chunksServedXchacha20poly1305 = 0
+    /// Chunks served after re-hashing them, because their source was recorded without an
+    /// identity (device, inode, ctime) by an older hark.
+    public var chunksRehashed = 0
     /// Bytes read from local source files to serve chunks.
     public var bytesReadForServing: UInt64 = 0
     /// Chunk requests answered with "source changed".

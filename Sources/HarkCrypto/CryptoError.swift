@@ -10,6 +10,8 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPadding
     /// Text that should hold an encoded key or token did not decode.
     case invalidEncoding(String)
+    /// The primitive is not available on this CPU (libsodium's AES-256-GCM needs AES-NI and PCLMUL).
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .weakPublicKey: return "peer public key is of low order (all-zero shared secret)"
         case .invalidPadding: return "invalid padding"
         case let .invalidEncoding(why): return "invalid encoding: \(why)"
+        case let .unavailable(what): return "\(what) is not available on this CPU"
         }
     }
 }

@@ -50,6 +50,54 @@ public enum BLAKE2b {
         }
         return out
     }
+
+    /// `hash` of bytes in memory (a chunk buffer: no copy into an array first), unkeyed,
+    /// 32-byte output.
+    public static func hash(_ data: UnsafeRawBufferPointer, personal: String) -> [UInt8] {
+        Sodium.ready()
+        let person = personalBytes(personal)
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_generichash_blake2b_salt_personal(&out, 32, data.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                                     UInt64(data.count), nil, 0, nil, person)
+        return out
+    }
+
+    /// Streaming BLAKE2b-256, unkeyed, with a personalisation: the same digest as `hash` of
+    /// the concatenated updates. Holds libsodium's state (384 B, 64-byte aligned). One owner at a
+    /// time (not thread-safe); `finalize` once.
+    public final class Hasher {
+        private let state: UnsafeMutableRawPointer
+
+        public init(personal: String) {
+            Sodium.ready()
+            state = .allocate(byteCount: crypto_generichash_blake2b_statebytes(), alignment: 64)
+            let person = BLAKE2b.personalBytes(personal)
+            _ = crypto_generichash_blake2b_init_salt_personal(OpaquePointer(state),
+                                                              nil, 0, 32, nil, person)
+        }
+
+        deinit { state.deallocate() }
+
+        public func update(_ data: UnsafeRawBufferPointer) {
+            guard let base = data.baseAddress, !data.isEmpty else { return }
+            _ = crypto_generichash_blake2b_update(OpaquePointer(state),
+                                                  base.assumingMemoryBound(to: UInt8.self), UInt64(data.count))
+        }
+
+        /// The 32-byte digest.
+        public func finalize() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 32)
+            _ = crypto_generichash_blake2b_final(OpaquePointer(state), &out, 32)
+            return out
+        }
+    }
+
+    static func personalBytes(_ personal: String) -> [UInt8] {
+        var person = Array(personal.utf8)
+        precondition(person.count <= personalByteCount, "BLAKE2b personalisation longer than 16 bytes")
+        person += [UInt8](repeating: 0, count: personalByteCount - person.count)
+        return person
+    }
 }
 
 /// ISO/IEC 7816-4 padding via `sodium_pad` / `sodium_unpad`.

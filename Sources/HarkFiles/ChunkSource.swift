@@ -4,6 +4,25 @@ import Glibc
 import Darwin
 #endif
 
+/// What besides size and mtime tells that a file is still the one that was hashed: its device,
+/// inode and status-change time (ctime). The kernel sets ctime to the current time on every
+/// write, truncate, chmod or rename, and no system call sets it to a chosen value (unlike mtime,
+/// which `touch -d` can restore), so a file whose identity is unchanged has not been written
+/// through the file system since. Value type; thread-safe.
+public struct SourceIdentity: Sendable, Equatable, Codable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var ctimeSeconds: Int64
+    public var ctimeNanoseconds: Int64
+
+    public init(device: UInt64, inode: UInt64, ctimeSeconds: Int64, ctimeNanoseconds: Int64) {
+        self.device = device
+        self.inode = inode
+        self.ctimeSeconds = ctimeSeconds
+        self.ctimeNanoseconds = ctimeNanoseconds
+    }
+}
+
 /// A local file as it was when its manifest entry was built: where it is and what `stat` said.
 /// Value type; thread-safe.
 public struct SourceFile: Sendable, Equatable {
@@ -14,20 +33,31 @@ public struct SourceFile: Sendable, Equatable {
     /// Modification time at build time: seconds and nanoseconds since the Unix epoch.
     public let mtimeSeconds: Int64
     public let mtimeNanoseconds: Int64
+    /// Device, inode and ctime at build time; nil for sources recorded before hark kept them,
+    /// which are re-hashed on every read instead.
+    public let identity: SourceIdentity?
 
-    public init(path: String, size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: Int64) {
+    public init(path: String, size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: Int64, identity: SourceIdentity? = nil) {
         self.path = path
         self.size = size
         self.mtimeSeconds = mtimeSeconds
         self.mtimeNanoseconds = mtimeNanoseconds
+        self.identity = identity
+    }
+
+    func matches(_ status: FileStatus) -> Bool {
+        status.size == size && status.mtimeSeconds == mtimeSeconds && status.mtimeNanoseconds == mtimeNanoseconds
+            && (identity == nil || status.identity == identity)
     }
 }
 
 /// The serving side (PROTOCOL.md §10.4): reads chunks of offered files and refuses to serve
-/// anything that is not exactly the offered chunk. Each read opens the file (O_NOFOLLOW),
-/// checks size and mtime against the build-time `SourceFile`, reads the chunk with pread,
-/// re-hashes it and compares with the manifest. Memory: one chunk (≤ 64 MiB) per call.
-/// Immutable; thread-safe (calls may run concurrently).
+/// anything that is not the offered chunk. Each read opens the file (O_NOFOLLOW) and checks,
+/// before and after reading, that size, mtime, device, inode and ctime are those recorded
+/// when the manifest was built; a source recorded without an identity is re-hashed instead.
+/// Receivers verify every chunk against the manifest in any case, so no check here can let a
+/// mix of old and new bytes into a received file. Immutable; thread-safe (calls may run
+/// concurrently).
 public struct ChunkSource: Sendable {
     public let manifest: Manifest
     public let files: [SourceFile]
@@ -44,15 +74,29 @@ public struct ChunkSource: Sendable {
         self.init(manifest: built.manifest, files: built.sources)
     }
 
-    /// The bytes of chunk `chunk` of entry `entry`, guaranteed to hash to the manifest's hash.
-    /// - Throws: `.sourceChanged(path)` when the file's size or mtime differ from build time,
-    ///   it is shorter than the chunk, or the chunk's hash differs; `.chunkOutOfRange`;
-    ///   `.symlinkRefused`/`.notRegularFile` if the file was replaced by one; `.io`.
-    public func read(entry: Int, chunk: Int) throws(FileError) -> [UInt8] {
-        guard entry >= 0 && entry < manifest.entries.count else { throw .chunkOutOfRange(entry: entry, chunk: chunk) }
+    /// How a read made sure the bytes are the offered ones.
+    public enum Check: Sendable, Equatable {
+        /// Size, mtime, device, inode and ctime equal the recorded ones before and after the read.
+        case identity
+        /// The source has no recorded identity: the bytes were hashed and matched the manifest.
+        case rehashed
+    }
+
+    /// Reads chunk `global` (manifest-wide, `ChunkLayout`) into `regions`: consecutive pieces
+    /// of the chunk in order, whose counts add up to the chunk's length.
+    /// - Returns: which check vouched for the bytes.
+    /// - Throws: `.sourceChanged(path)` when the file is not the one recorded (size, mtime,
+    ///   identity, before or after the read), is shorter than the chunk, or — without an
+    ///   identity — the chunk's hash differs; `.chunkOutOfRange`; `.symlinkRefused` /
+    ///   `.notRegularFile` if the file was replaced by one; `.io`.
+    @discardableResult
+    public func read(global: Int, into regions: [UnsafeMutableRawBufferPointer]) throws(FileError) -> Check {
+        guard global >= 0 && global < manifest.chunkCount else { throw .chunkOutOfRange(entry: -1, chunk: global) }
+        let (entry, chunk) = manifest.layout.locate(global)
         let e = manifest.entries[entry]
-        guard chunk >= 0 && chunk < e.chunkCount else { throw .chunkOutOfRange(entry: entry, chunk: chunk) }
         let source = files[entry]
+        let length = e.chunkLength(chunk)
+        precondition(regions.reduce(0) { $0 + $1.count } == length, "regions must cover the chunk")
         let fd = openAt(AT_FDCWD, source.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ELOOP { throw .symlinkRefused(SafePath.displaySafe(source.path)) }
@@ -60,27 +104,49 @@ public struct ChunkSource: Sendable {
             throw ioError("open", source.path)
         }
         let file = Descriptor(fd)
-        let status = try fileStatus(file.raw, path: source.path)
-        guard status.isRegular else { throw .notRegularFile(SafePath.displaySafe(source.path)) }
-        guard status.size == source.size, status.size == e.size,
-              status.mtimeSeconds == source.mtimeSeconds, status.mtimeNanoseconds == source.mtimeNanoseconds else {
-            throw .sourceChanged(SafePath.displaySafe(source.path))
+        let before = try fileStatus(file.raw, path: source.path)
+        guard before.isRegular else { throw .notRegularFile(SafePath.displaySafe(source.path)) }
+        guard source.matches(before), before.size == e.size else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+        let hasher = source.identity == nil ? MerkleTree.chunkHasher() : nil
+        // A hole reads as zeros: nothing to read.
+        let hole = isHole(file.raw, offset: e.chunkOffset(chunk), length: length)
+        var offset = e.chunkOffset(chunk)
+        for region in regions {
+            if hole {
+                region.initializeMemory(as: UInt8.self, repeating: 0)
+            } else {
+                let n = try preadFully(file.raw, into: region, offset: offset, path: source.path)
+                guard n == region.count else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+            }
+            hasher?.update(UnsafeRawBufferPointer(region))
+            offset += UInt64(region.count)
         }
-        let length = e.chunkLength(chunk)
-        var data = [UInt8](repeating: 0, count: length)
-        // A hole reads as zeros: nothing to read, and `data` is zeros already.
-        if !isHole(file.raw, offset: e.chunkOffset(chunk), length: length) {
-            let n = try preadFully(file.raw, into: &data, count: length, offset: e.chunkOffset(chunk), path: source.path)
-            guard n == length else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+        if let hasher {
+            guard hasher.finalize() == e.chunkHash(chunk) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+            return .rehashed
         }
-        guard MerkleTree.chunkHash(data) == e.chunkHash(chunk) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
-        return data
+        let after = try fileStatus(file.raw, path: source.path)
+        guard source.matches(after) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+        return .identity
     }
 
-    /// `read(entry:chunk:)` by manifest-wide chunk index (`ChunkLayout`).
+    /// The bytes of chunk `chunk` of entry `entry` (one array; tests and small reads).
+    /// - Throws: as `read(global:into:)`.
+    public func read(entry: Int, chunk: Int) throws(FileError) -> [UInt8] {
+        guard entry >= 0 && entry < manifest.entries.count else { throw .chunkOutOfRange(entry: entry, chunk: chunk) }
+        let e = manifest.entries[entry]
+        guard chunk >= 0 && chunk < e.chunkCount else { throw .chunkOutOfRange(entry: entry, chunk: chunk) }
+        return try read(global: manifest.layout.global(entry: entry, chunk: chunk))
+    }
+
+    /// `read(entry:chunk:)` by manifest-wide chunk index.
     public func read(global: Int) throws(FileError) -> [UInt8] {
         guard global >= 0 && global < manifest.chunkCount else { throw .chunkOutOfRange(entry: -1, chunk: global) }
-        let (e, c) = manifest.layout.locate(global)
-        return try read(entry: e, chunk: c)
+        var data = [UInt8](repeating: 0, count: manifest.layout.length(of: global))
+        let result: Result<Void, FileError> = data.withUnsafeMutableBytes { raw in
+            do throws(FileError) { try read(global: global, into: [raw]); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+        return data
     }
 }

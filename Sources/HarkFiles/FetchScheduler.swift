@@ -40,11 +40,18 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         /// How long to wait for a peer that can serve the missing chunks before failing; 0 fails
         /// at once. Default 60 000 ms.
         public var waitForSourcesMs: Int64
+        /// The fetch's rate limit, bytes per second over all peers, or nil (none, the default).
+        /// Requests are paced so that the chunk bytes asked for by time t since the first request
+        /// never exceed rate × t plus one chunk (token bucket with a one-chunk burst).
+        public var maxBytesPerSecond: Int64?
 
         public init(maxInFlightPerPeer: Int = 4, requestTimeoutMs: Int64 = 15_000, maxConsecutiveTimeouts: Int = 3,
-                    backoffBaseMs: Int64 = 500, backoffMaxMs: Int64 = 30_000, waitForSourcesMs: Int64 = 60_000) {
+                    backoffBaseMs: Int64 = 500, backoffMaxMs: Int64 = 30_000, waitForSourcesMs: Int64 = 60_000,
+                    maxBytesPerSecond: Int64? = nil) {
             precondition(maxInFlightPerPeer >= 1 && maxConsecutiveTimeouts >= 1 && requestTimeoutMs > 0)
             precondition(backoffBaseMs >= 0 && backoffMaxMs >= backoffBaseMs && waitForSourcesMs >= 0)
+            precondition(maxBytesPerSecond.map { $0 > 0 } ?? true)
+            self.maxBytesPerSecond = maxBytesPerSecond
             self.maxInFlightPerPeer = maxInFlightPerPeer
             self.requestTimeoutMs = requestTimeoutMs
             self.maxConsecutiveTimeouts = maxConsecutiveTimeouts
@@ -150,6 +157,11 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
     private var avoid: [Int: Set<Peer>] = [:]   // chunk → peers it timed out at
     private var waitingSinceMs: Int64?
     private var anySourceChanged = false
+    /// Rate limit: when pacing started, and the chunk bytes requested since.
+    private var paceStartMs: Int64?
+    private var requestedBytes: Int64 = 0
+    /// The last `assign` held a request back for the rate limit.
+    private var paced = false
 
     /// A scheduler for the chunks of `layout`; `alreadyHave` (e.g. from resumed StagedFiles,
     /// count = layout.chunkCount) are not fetched.
@@ -267,7 +279,7 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         }
         expireTimeouts(nowMs: nowMs)
         let requests = assign(nowMs: nowMs)
-        if requests.isEmpty && inFlight.isEmpty {
+        if requests.isEmpty && inFlight.isEmpty && !paced {
             // Stuck: either every holder is backing off (wait for it), or nobody holds what is missing.
             if !anyHolderPaused(nowMs: nowMs) {
                 let since = waitingSinceMs ?? nowMs
@@ -297,6 +309,11 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         var deadline: Int64?
         func consider(_ t: Int64) { deadline = min(deadline ?? t, t) }
         for (_, f) in inFlight { consider(f.sentMs + configuration.requestTimeoutMs) }
+        if paced, let rate = configuration.maxBytesPerSecond, let start = paceStartMs, let next = done.firstMissing() {
+            // When the bucket holds the next chunk's bytes again.
+            let need = requestedBytes + Int64(layout.length(of: next)) - Int64(burstBytes)
+            consider(start + (need * 1000 + rate - 1) / rate)
+        }
         for p in order {
             if let s = peers[p], s.dropped == nil, s.pausedUntilMs != .min { consider(s.pausedUntilMs) }
         }
@@ -368,7 +385,20 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         return false
     }
 
+    /// The rate limit's burst: one chunk of the largest size.
+    private var burstBytes: Int { layout.maxChunkLength }
+
+    /// Whether the rate limit lets `length` more bytes be asked for at `nowMs`.
+    private mutating func affordable(_ length: Int, nowMs: Int64) -> Bool {
+        guard let rate = configuration.maxBytesPerSecond else { return true }
+        let start = paceStartMs ?? nowMs
+        paceStartMs = start
+        let allowance = rate * max(0, nowMs - start) / 1000 + Int64(burstBytes)
+        return requestedBytes + Int64(length) <= allowance
+    }
+
     private mutating func assign(nowMs: Int64) -> [Request] {
+        paced = false
         guard !order.isEmpty else { return [] }
         var requests: [Request] = []
         let maxRounds = configuration.maxInFlightPerPeer * order.count + 1
@@ -381,6 +411,11 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
                 let peer = order[(rotation + k) % order.count]
                 guard let state = peers[peer], usable(state, nowMs: nowMs),
                       let chunk = candidate(for: peer, state) else { continue }
+                guard affordable(layout.length(of: chunk), nowMs: nowMs) else {
+                    paced = true
+                    break
+                }
+                requestedBytes += Int64(layout.length(of: chunk))
                 inFlight[chunk] = (peer, nowMs)
                 peers[peer]!.inFlight.insert(chunk)
                 requests.append(Request(peer: peer, chunk: chunk))

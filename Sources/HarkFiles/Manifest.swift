@@ -232,6 +232,11 @@ public struct ChunkLayout: Sendable, Equatable {
     /// Number of entries.
     public var entryCount: Int { sizes.count }
 
+    /// The largest chunk size among entries that have chunks (0 when none has), bytes.
+    public var maxChunkLength: Int {
+        zip(sizes, chunkSizes).filter { $0.0 > 0 }.map { min(UInt64($0.1), $0.0) }.max().map(Int.init) ?? 0
+    }
+
     /// The entry and its local chunk index of global chunk `global` (0 ..< chunkCount). O(log entries).
     public func locate(_ global: Int) -> (entry: Int, chunk: Int) {
         precondition(global >= 0 && global < chunkCount, "chunk index out of range")

@@ -17,8 +17,8 @@ import Darwin
 ///
 /// Files are read one chunk at a time with pread into one buffer (≤ 64 MiB), so memory does not
 /// grow with file size. Chunks that `lseek(SEEK_DATA)` reports as holes are not read: their hash
-/// is that of zeros, computed once per length. A file whose size or mtime changes while it is
-/// read gives `FileError.sourceChanged`.
+/// is that of zeros, computed once per length. A file whose size, mtime, inode or ctime changes
+/// while it is read gives `FileError.sourceChanged`.
 ///
 /// Stateless; `build` may run concurrently on different paths.
 public enum ManifestBuilder {
@@ -195,13 +195,13 @@ public enum ManifestBuilder {
             }
             let after = try fileStatus(file.raw, path: path)
             guard after.size == before.size, after.mtimeSeconds == before.mtimeSeconds,
-                  after.mtimeNanoseconds == before.mtimeNanoseconds else {
+                  after.mtimeNanoseconds == before.mtimeNanoseconds, after.identity == before.identity else {
                 throw .sourceChanged(SafePath.displaySafe(path))
             }
             entries.append(try ManifestEntry(path: components, size: before.size, mode: UInt32(before.mode) & 0o777,
                                              chunkSize: chunkSize, chunkHashes: hashes))
             sources.append(SourceFile(path: path, size: before.size, mtimeSeconds: before.mtimeSeconds,
-                                      mtimeNanoseconds: before.mtimeNanoseconds))
+                                      mtimeNanoseconds: before.mtimeNanoseconds, identity: before.identity))
         }
 
         mutating func zeroHash(_ length: Int) -> [UInt8] {

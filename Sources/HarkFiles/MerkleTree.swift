@@ -25,6 +25,16 @@ public enum MerkleTree {
         BLAKE2b.hash(chunk, personal: FileDomain.chunkPersonal)
     }
 
+    /// `chunkHash` of a chunk in memory.
+    public static func chunkHash(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
+        BLAKE2b.hash(chunk, personal: FileDomain.chunkPersonal)
+    }
+
+    /// A streaming `chunkHash`, for a chunk read in pieces.
+    public static func chunkHasher() -> BLAKE2b.Hasher {
+        BLAKE2b.Hasher(personal: FileDomain.chunkPersonal)
+    }
+
     /// BLAKE2b-256(person "hark.leaf.v1", 0x00 ‖ `chunkHash`).
     public static func leaf(_ chunkHash: [UInt8]) -> [UInt8] {
         precondition(chunkHash.count == hashBytes)

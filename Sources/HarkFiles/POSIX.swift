@@ -43,39 +43,51 @@ func openAt(_ dir: Int32, _ name: String, _ flags: Int32, _ mode: mode_t = 0) ->
 func preadFully(_ fd: Int32, into buffer: inout [UInt8], count: Int, offset: UInt64, path: String) throws(FileError) -> Int {
     precondition(count <= buffer.count)
     let result: Result<Int, FileError> = buffer.withUnsafeMutableBytes { raw in
-        var done = 0
-        var interrupts = 0
-        while done < count {
-            let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
-                return .failure(ioError("read", path))
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return .success(done)
+        do throws(FileError) {
+            return .success(try preadFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), offset: offset, path: path))
+        } catch { return .failure(error) }
     }
     return try result.get()
+}
+
+/// `preadFully` into memory: fills `region` from `offset`, or stops at end of file.
+/// - Returns: bytes read (< region.count only at end of file).
+func preadFully(_ fd: Int32, into region: UnsafeMutableRawBufferPointer, offset: UInt64, path: String) throws(FileError) -> Int {
+    var done = 0
+    var interrupts = 0
+    while done < region.count {
+        let n = pread(fd, region.baseAddress! + done, region.count - done, off_t(offset) + off_t(done))
+        if n < 0 {
+            if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
+            throw ioError("read", path)
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return done
 }
 
 /// Writes all of `bytes` at `offset`. Bounded like `preadFully`; a zero-byte write is an error.
 func pwriteFully(_ fd: Int32, _ bytes: [UInt8], offset: UInt64, path: String) throws(FileError) {
     let result: Result<Void, FileError> = bytes.withUnsafeBytes { raw in
-        var done = 0
-        var interrupts = 0
-        while done < raw.count {
-            let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
-                return .failure(ioError("write", path))
-            }
-            if n == 0 { return .failure(ioError("write", path, EIO)) }
-            done += n
-        }
-        return .success(())
+        do throws(FileError) { try pwriteFully(fd, raw, offset: offset, path: path); return .success(()) } catch { return .failure(error) }
     }
     try result.get()
+}
+
+/// `pwriteFully` of memory.
+func pwriteFully(_ fd: Int32, _ raw: UnsafeRawBufferPointer, offset: UInt64, path: String) throws(FileError) {
+    var done = 0
+    var interrupts = 0
+    while done < raw.count {
+        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+        if n < 0 {
+            if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
+            throw ioError("write", path)
+        }
+        if n == 0 { throw ioError("write", path, EIO) }
+        done += n
+    }
 }
 
 /// True when the `length` bytes at `offset` lie entirely in a hole (read as zeros without
@@ -95,6 +107,9 @@ struct FileStatus: Equatable {
     var mtimeSeconds: Int64
     var mtimeNanoseconds: Int64
     var mode: mode_t
+    /// Device, inode and status-change time: together with size and mtime, what tells that a
+    /// file is still the one that was hashed (`SourceIdentity`).
+    var identity: SourceIdentity
     var isRegular: Bool { mode & S_IFMT == S_IFREG }
     var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
     var isSymlink: Bool { mode & S_IFMT == S_IFLNK }
@@ -109,6 +124,13 @@ struct FileStatus: Equatable {
         mtimeNanoseconds = Int64(s.st_mtimespec.tv_nsec)
         #endif
         mode = s.st_mode
+        #if os(Linux)
+        identity = SourceIdentity(device: UInt64(s.st_dev), inode: UInt64(s.st_ino),
+                                  ctimeSeconds: Int64(s.st_ctim.tv_sec), ctimeNanoseconds: Int64(s.st_ctim.tv_nsec))
+        #else
+        identity = SourceIdentity(device: UInt64(s.st_dev), inode: UInt64(s.st_ino),
+                                  ctimeSeconds: Int64(s.st_ctimespec.tv_sec), ctimeNanoseconds: Int64(s.st_ctimespec.tv_nsec))
+        #endif
     }
 }
 

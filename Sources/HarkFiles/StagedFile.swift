@@ -161,6 +161,26 @@ public final class StagedFile {
         return true
     }
 
+    /// `writeDirect` of page-aligned memory (a `ChunkBuffer`): no copy into `alignedBuffer`.
+    private func writeDirect(aligned bytes: UnsafeRawBufferPointer, offset: UInt64) throws(FileError) -> Bool {
+        guard let fd = direct?.raw, let base = bytes.baseAddress, !bytes.isEmpty,
+              bytes.count % Self.directAlignment == 0, Int(bitPattern: base) % Self.directAlignment == 0,
+              offset % UInt64(Self.directAlignment) == 0 else { return false }
+        var done = 0
+        var interrupts = 0
+        while done < bytes.count {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
+                if errno == EINVAL && done == 0 { direct = nil; return false }
+                throw ioError("write", partName)
+            }
+            if n == 0 { throw ioError("write", partName, EIO) }
+            done += n
+        }
+        return true
+    }
+
     static func header(manifest: ManifestID, entry: ManifestEntry) -> [UInt8] {
         var h = magic
         h += manifest.bytes
@@ -217,6 +237,38 @@ public final class StagedFile {
         if !allZero {
             if try !writeDirect(data, offset: entry.chunkOffset(index)) {
                 try pwriteFully(part.raw, data, offset: entry.chunkOffset(index), path: partName)
+            }
+            stats.chunksWritten += 1
+        }
+        have.insert(index)
+        unflushed += 1
+        if unflushed >= target.options.flushEveryChunks { try flush() }
+        return true
+    }
+
+    /// Writes chunk `index` from a `HashedChunk` (hashed by the caller, on any thread) after
+    /// checking its hash against the manifest: the path of a fetch, where hashing runs beside
+    /// the writer. A page-aligned whole chunk goes straight to an O_DIRECT write, without a copy.
+    /// - Returns: true when the chunk was new.
+    /// - Throws: as `write(chunk:data:)`.
+    @discardableResult
+    public func write(chunk index: Int, hashed: HashedChunk) throws(FileError) -> Bool {
+        precondition(!isCommitted, "write after commit")
+        guard index >= 0 && index < entry.chunkCount else { throw .chunkOutOfRange(entry: entryIndex, chunk: index) }
+        if have.contains(index) { return false }
+        let expected = entry.chunkLength(index)
+        guard hashed.buffer.count == expected else {
+            throw .wrongChunkLength(entry: entryIndex, chunk: index, expected: expected, actual: hashed.buffer.count)
+        }
+        stats.chunksHashed += 1
+        stats.bytesHashed += UInt64(expected)
+        guard hashed.hash == entry.chunkHash(index) else { throw .chunkHashMismatch(entry: entryIndex, chunk: index) }
+        let bytes = UnsafeRawBufferPointer(hashed.buffer.bytes)
+        let allZero = bytes.first == 0 && bytes.last == 0 && hashed.hash == zeroHash(length: expected)
+        if !allZero {
+            let offset = entry.chunkOffset(index)
+            if try !writeDirect(aligned: bytes, offset: offset) {
+                try pwriteFully(part.raw, bytes, offset: offset, path: partName)
             }
             stats.chunksWritten += 1
         }

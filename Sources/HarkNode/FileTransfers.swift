@@ -8,6 +8,7 @@ import HarkFiles
 import HarkLog
 import HarkProto
 import Logging
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -29,9 +30,15 @@ enum FileWireLimits {
 }
 
 /// The file key and the sealing of file bytes (PROTOCOL.md §11.2). Every slice of a manifest or
-/// chunk is sealed with XChaCha20-Poly1305 under a key only group members can derive, with a
-/// random nonce and associated data that binds it to its manifest, chunk and offset.
+/// chunk is sealed under a key only group members can derive (XChaCha20-Poly1305, or for chunk
+/// slices AES-256-GCM where both ends have it), with a random nonce and associated data that
+/// binds it to its manifest, chunk and offset.
 enum FileCrypto {
+    /// Whether this node offers AES-256-GCM for chunk slices: when the CPU has it, unless the
+    /// test hook HARK_TEST_BULK_CIPHER=xchacha turns it off (§11.7).
+    static let offerAES256GCM: Bool =
+        BulkAEAD.aes256GCMAvailable && ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"] != "xchacha"
+
     static func key(groupKey: [UInt8], manifestID: [UInt8]) -> [UInt8] {
         BLAKE2b.hash(manifestID, key: groupKey, personal: "hark.filekey.v1")
     }
@@ -79,6 +86,9 @@ struct StoredSource: Codable, Sendable {
     var size: UInt64
     var mtimeS: Int64
     var mtimeNs: Int64
+    /// Device, inode and ctime (absent in sources stored before they were kept: those are
+    /// re-hashed on every read).
+    var identity: SourceIdentity?
 }
 
 /// The node's file-transfer machinery that runs outside the node actor: the fetches in progress
@@ -94,7 +104,11 @@ final class FileTransfers: Sendable {
     struct ServeItem: Sendable {
         let chunk: Int
         let servable: Servable
+        let cipher: BulkCipher
     }
+
+    /// One sealed slice ready for the channel: the ChunkData header and its attachment.
+    typealias SealedSlice = (frame: Hark_V1_Frame, attachment: ByteBuffer)
 
     struct ServeQueue: Sendable {
         let continuation: AsyncStream<ServeItem>.Continuation
@@ -119,39 +133,56 @@ final class FileTransfers: Sendable {
         #endif
     }
 
-    /// Reads and re-verifies a chunk and seals its slices, on a low-priority thread.
-    static func prepareChunk(_ item: ServeItem, corrupt: Bool) -> Result<[(Hark_V1_Frame, Int)], FileError> {
+    /// Reads a chunk (checking that its source is still the offered file, §10.4) and seals its
+    /// slices in place, on a low-priority thread. The chunk is read into one buffer laid out as
+    /// the slices go on the wire, `slice ‖ tag` after `slice ‖ tag`, so each attachment is a view
+    /// of that buffer: after the read, no byte of the chunk is copied before the socket write.
+    static func prepareChunk(_ item: ServeItem, corrupt: Bool) -> Result<[SealedSlice], FileError> {
         lowerThreadPriority()
         let m = item.servable.manifest
         guard let source = item.servable.source else { return .failure(.sourceChanged("not held")) }
-        var data: [UInt8]
-        do { data = try source.read(global: item.chunk) } catch { return .failure(error) }
-        if corrupt, !data.isEmpty { data[data.count / 2] ^= 0x5A }
-        var frames: [(Hark_V1_Frame, Int)] = []
-        var offset = 0
-        while offset < data.count {
-            let end = min(offset + FileWireLimits.chunkSliceBytes, data.count)
-            // Sealed straight from the chunk into the Data the frame keeps: no slice copy, no
-            // nonce ‖ ciphertext concatenation, no [UInt8] → Data copy.
-            let boxCount = end - offset + XChaChaPoly.nonceByteCount + XChaChaPoly.tagByteCount
-            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: boxCount, alignment: 16)
-            let ad = FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(offset))
-            let sealed: Bool = data.withUnsafeBytes { buf in
-                (try? XChaChaPoly.sealWithRandomNonce(UnsafeRawBufferPointer(rebasing: buf[offset..<end]), key: item.servable.fileKey,
-                                                      associatedData: ad, into: raw)) != nil
+        let length = m.layout.length(of: item.chunk)
+        let slice = FileWireLimits.chunkSliceBytes
+        let tag = BulkAEAD.tagByteCount
+        let count = (length + slice - 1) / slice
+        var buffer = ByteBufferAllocator().buffer(capacity: length + count * tag)
+        var nonces: [[UInt8]] = []
+        var outcome: Result<Void, FileError> = .success(())
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length + count * tag) { raw in
+            var regions: [UnsafeMutableRawBufferPointer] = []
+            for i in 0..<count {
+                let at = i * (slice + tag)
+                let plain = min(slice, length - i * slice)
+                regions.append(UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + plain)]))
             }
-            guard sealed else { raw.deallocate(); return .failure(.io(operation: "seal", path: "chunk", errno: 0)) }
+            do throws(FileError) { try source.read(global: item.chunk, into: regions) } catch { outcome = .failure(error); return 0 }
+            if corrupt, let first = regions.first, !first.isEmpty { first[first.count / 2] ^= 0x5A }
+            for (i, region) in regions.enumerated() {
+                let at = i * (slice + tag)
+                let sealed = UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + region.count + tag)])
+                let ad = FileCrypto.chunkAD(m.id.bytes, chunk: UInt32(item.chunk), offset: UInt32(i * slice))
+                do throws(CryptoError) {
+                    nonces.append(try BulkAEAD.seal(inPlace: sealed, cipher: item.cipher, key: item.servable.fileKey, associatedData: ad))
+                } catch { outcome = .failure(.io(operation: "seal (\(error))", path: "chunk", errno: 0)); return 0 }
+            }
+            return length + count * tag
+        }
+        if case let .failure(error) = outcome { return .failure(error) }
+        var out: [SealedSlice] = []
+        for i in 0..<count {
+            let plain = min(slice, length - i * slice)
             var d = Hark_V1_ChunkData()
             d.manifestID = Data(m.id.bytes)
             d.chunk = UInt32(item.chunk)
-            d.offset = UInt32(offset)
-            d.box = Data(bytesNoCopy: raw.baseAddress!, count: boxCount, deallocator: .custom { p, _ in p.deallocate() })
+            d.offset = UInt32(i * slice)
+            d.cipher = item.cipher == .aes256GCM ? .aes256Gcm : .xchacha20Poly1305
+            d.nonce = Data(nonces[i])
+            d.sealedLength = UInt32(plain + tag)
             var f = Hark_V1_Frame()
             f.chunkData = d
-            frames.append((f, boxCount))
-            offset = end
+            out.append((f, buffer.getSlice(at: buffer.readerIndex + i * (slice + tag), length: plain + tag)!))
         }
-        return .success(frames)
+        return .success(out)
     }
 
     // MARK: fetch registry
@@ -171,26 +202,22 @@ final class FileTransfers: Sendable {
 
     var allJobs: [FetchJob] { jobs.withLock { Array($0.values) } }
 
-    /// A ChunkData frame from a channel reader.
-    /// - Throws: `ProtocolViolation` for a malformed frame.
-    func receiveBulk(_ frame: Hark_V1_Frame, from session: PeerSession) async throws {
-        guard case let .chunkData(data)? = frame.frame else { return }
+    /// A ChunkData header and its attachment (the sealed slice), from a channel reader.
+    /// - Throws: `ProtocolViolation` for a malformed header.
+    func receiveBulk(_ data: Hark_V1_ChunkData, sealed: ByteBuffer, from session: PeerSession) async throws {
         guard let id = try? ManifestID(bytes: [UInt8](data.manifestID)) else {
             throw ProtocolViolation("chunk data with a manifest ID of \(data.manifestID.count) bytes")
         }
-        guard data.box.count <= FileWireLimits.chunkSliceBytes + XChaChaPoly.nonceByteCount + XChaChaPoly.tagByteCount else {
-            throw ProtocolViolation("chunk slice of \(data.box.count) bytes")
-        }
         // Data for no fetch of ours (it ended, or a late answer): dropped.
         guard let job = job(id) else { return }
-        try await job.receive(data, from: session)
+        try await job.receive(data, sealed: sealed, from: session)
     }
 
     // MARK: serving
 
     /// Queues a chunk request of `session`; false when its queue is full (answer BUSY).
-    func serve(chunk: Int, servable: Servable, to session: PeerSession) -> Bool {
-        let item = ServeItem(chunk: chunk, servable: servable)
+    func serve(chunk: Int, servable: Servable, cipher: BulkCipher, to session: PeerSession) -> Bool {
+        let item = ServeItem(chunk: chunk, servable: servable, cipher: cipher)
         enum Outcome { case queued, busy, start(AsyncStream<ServeItem>) }
         let outcome = servers.withLock { s -> Outcome in
             if var q = s[session.id] {
@@ -219,7 +246,7 @@ final class FileTransfers: Sendable {
         q?.continuation.finish()
     }
 
-    /// One channel's server: reads, re-verifies, seals and queues one chunk at a time, waiting
+    /// One channel's server: reads, checks, seals and queues one chunk at a time, waiting
     /// for the channel's bulk queue to drain before the next (back-pressure).
     private func runServer(_ stream: AsyncStream<ServeItem>, session: PeerSession) async {
         for await item in stream {
@@ -230,7 +257,7 @@ final class FileTransfers: Sendable {
             let corrupt = hooks.corruptServedChunks
             let prepared = (try? await bulkPool.runIfActive { Self.prepareChunk(item, corrupt: corrupt) })
                 ?? .failure(.sourceChanged("server stopping"))
-            let frames: [(Hark_V1_Frame, Int)]
+            let frames: [SealedSlice]
             switch prepared {
             case let .success(f): frames = f
             case let .failure(error):
@@ -249,12 +276,17 @@ final class FileTransfers: Sendable {
             }
             let length = m.layout.length(of: item.chunk)
             counters.withLock { c in c.bytesReadForServing += UInt64(length) }
-            for (f, n) in frames {
+            for (f, attachment) in frames {
                 await session.waitForBulk(below: FileWireLimits.bulkQueueBytes)
                 if session.isClosed { return }
-                session.sendBulk(f, bytes: n)
+                session.sendBulk(f, attachment: attachment)
             }
-            counters.withLock { c in c.chunksServed += 1; c.bytesServed += UInt64(length) }
+            counters.withLock { c in
+                c.chunksServed += 1
+                c.bytesServed += UInt64(length)
+                if item.cipher == .aes256GCM { c.chunksServedAes256gcm += 1 } else { c.chunksServedXchacha20poly1305 += 1 }
+                if item.servable.source?.files[m.layout.locate(item.chunk).entry].identity == nil { c.chunksRehashed += 1 }
+            }
         }
     }
 }
@@ -305,10 +337,10 @@ actor FetchWriter {
         return b
     }
 
-    func write(global: Int, data: [UInt8]) -> WriteResult {
+    func write(global: Int, hashed: HashedChunk) -> WriteResult {
         let (e, c) = manifest.layout.locate(global)
         do {
-            try staged[e].write(chunk: c, data: data)
+            try staged[e].write(chunk: c, hashed: hashed)
             return .written
         } catch {
             switch error {
@@ -374,23 +406,48 @@ actor FetchJob {
     private var fetched = 0
     private var lastProgress: FetchProgress?
 
+    /// A chunk being received from one peer: its slices as they arrived (still sealed), in order.
     struct Assembly {
         let session: UInt64
-        /// The chunk's buffer, `length` bytes; the first `filled` hold opened slices.
-        var data: [UInt8]
-        var filled = 0
         let length: Int
+        /// Plaintext bytes announced by the slices so far.
+        var filled = 0
+        var slices: [SealedPiece] = []
 
         init(session: UInt64, length: Int) {
             self.session = session
             self.length = length
-            // Not zero-filled: every byte is written by a slice before the chunk is used.
-            data = [UInt8](unsafeUninitializedCapacity: length) { _, n in n = length }
         }
     }
 
+    /// One sealed slice of a chunk, opened only once the whole chunk is in.
+    struct SealedPiece: Sendable {
+        let offset: Int
+        let cipher: BulkCipher
+        let nonce: [UInt8]
+        let sealed: ByteBuffer
+    }
+
+    /// Opens every slice of a chunk into one page-aligned buffer and hashes it, on a
+    /// low-priority bulk thread; nil when a slice does not open under the file key.
+    static func openAndHash(_ pieces: [SealedPiece], length: Int, chunk: Int, manifestID: ManifestID,
+                            fileKey: [UInt8]) -> HashedChunk? {
+        FileTransfers.lowerThreadPriority()
+        let buffer = ChunkBuffer(count: length)
+        for p in pieces {
+            let ad = FileCrypto.chunkAD(manifestID.bytes, chunk: UInt32(chunk), offset: UInt32(p.offset))
+            let count = p.sealed.readableBytes - BulkAEAD.tagByteCount
+            let opened: Bool = p.sealed.withUnsafeReadableBytes { sealed in
+                (try? BulkAEAD.open(sealed, cipher: p.cipher, key: fileKey, nonce: p.nonce, associatedData: ad,
+                                    into: buffer.region(p.offset, count))) != nil
+            }
+            guard opened else { return nil }
+        }
+        return HashedChunk(hashing: buffer)
+    }
+
     init(manifest: Manifest, fileKey: [UInt8], directory: String, writer: FetchWriter, held: ChunkBitmap, waitMs: Int64,
-         transfers: FileTransfers, events: AsyncStream<FetchEvent>.Continuation?, logger: Logger,
+         limitRate: Int64? = nil, transfers: FileTransfers, events: AsyncStream<FetchEvent>.Continuation?, logger: Logger,
          onComplete: @escaping @Sendable ([String]) async -> Void) {
         self.manifestID = manifest.id
         self.manifestChunkCount = manifest.chunkCount
@@ -405,20 +462,29 @@ actor FetchJob {
         let chunk = manifest.entries.map(\.chunkSize).max() ?? FileLimits.minChunkSize
         let inFlight = max(2, min(16, (16 << 20) / chunk))
         scheduler = FetchScheduler(layout: manifest.layout, alreadyHave: held,
-                                   configuration: .init(maxInFlightPerPeer: inFlight, waitForSourcesMs: waitMs))
+                                   configuration: .init(maxInFlightPerPeer: inFlight, waitForSourcesMs: waitMs,
+                                                      maxBytesPerSecond: limitRate))
     }
 
     static func nowMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     /// Starts the 4 Hz tick (timeouts, progress) and the first requests.
+    /// Starts the tick (timeouts, progress, paced requests: every 250 ms, or sooner when the
+    /// scheduler's next deadline — a rate-limited request — is nearer, at most every 10 ms)
+    /// and the first requests.
     func start() {
         Task { [self] in
             while await !self.isFinished {
-                try? await Task.sleep(for: .milliseconds(250))
+                try? await Task.sleep(for: .milliseconds(await self.nextTickMs()))
                 await self.tick()
             }
         }
         pump()
+    }
+
+    private func nextTickMs() -> Int64 {
+        guard let deadline = scheduler.nextDeadlineMs() else { return 250 }
+        return min(250, max(10, deadline - Self.nowMs()))
     }
 
     var isFinished: Bool { finished }
@@ -462,46 +528,48 @@ actor FetchJob {
         pump()
     }
 
-    /// One slice of a chunk. Slices of chunks not asked of this session are dropped (late
-    /// answers after a timeout).
-    func receive(_ d: Hark_V1_ChunkData, from session: PeerSession) throws {
+    /// One slice of a chunk: its header and sealed bytes. Slices of chunks not asked of this
+    /// session are dropped (late answers after a timeout). Where the slice goes is checked here;
+    /// opening and hashing wait until the chunk is whole and run on a bulk thread.
+    func receive(_ d: Hark_V1_ChunkData, sealed: ByteBuffer, from session: PeerSession) throws {
         guard !finished else { return }
         let chunk = Int(d.chunk)
         guard chunk < manifest.chunkCount else { throw ProtocolViolation("chunk \(chunk) of a manifest with \(manifest.chunkCount)") }
         guard var a = assembling[chunk], a.session == session.id else { return }
-        // Where the slice goes is checked before it is opened (its length is the box's less
-        // nonce and tag); it is then decrypted straight into the chunk's buffer.
-        let count = d.box.count - XChaChaPoly.nonceByteCount - XChaChaPoly.tagByteCount
-        guard count >= 0 else {
-            markCorrupt(session.id, chunk: chunk, why: "slice does not decrypt under the file key")
+        let cipher: BulkCipher
+        switch d.cipher {
+        case .xchacha20Poly1305: cipher = .xchacha20Poly1305
+        case .aes256Gcm where FileCrypto.offerAES256GCM: cipher = .aes256GCM
+        default:
+            markCorrupt(session.id, chunk: chunk, why: "slice sealed with a cipher not offered (\(d.cipher))")
             return
         }
-        guard Int(d.offset) == a.filled, a.filled + count <= a.length, count > 0 else {
+        guard d.nonce.count == cipher.nonceByteCount else {
+            markCorrupt(session.id, chunk: chunk, why: "\(cipher) slice with a nonce of \(d.nonce.count) bytes")
+            return
+        }
+        let count = sealed.readableBytes - BulkAEAD.tagByteCount
+        guard Int(d.offset) == a.filled, count > 0, a.filled + count <= a.length,
+              count <= FileWireLimits.chunkSliceBytes else {
             markCorrupt(session.id, chunk: chunk, why: "slice at \(d.offset) of \(count) bytes out of order")
             return
         }
-        assembling[chunk] = nil   // avoid a copy of the buffer while writing into it
-        let ad = FileCrypto.chunkAD(manifestID.bytes, chunk: d.chunk, offset: d.offset)
-        let start = a.filled
-        let opened: Bool = d.box.withUnsafeBytes { box in
-            a.data.withUnsafeMutableBytes { out in
-                (try? XChaChaPoly.openWithPrefixedNonce(box, key: fileKey, associatedData: ad,
-                                                        into: UnsafeMutableRawBufferPointer(rebasing: out[start..<start + count]))) != nil
-            }
-        }
-        guard opened else {
-            markCorrupt(session.id, chunk: chunk, why: "slice does not decrypt under the file key")
-            return
-        }
+        a.slices.append(SealedPiece(offset: a.filled, cipher: cipher, nonce: [UInt8](d.nonce), sealed: sealed))
         a.filled += count
-        if a.filled < a.length {
+        guard a.filled == a.length else {
             assembling[chunk] = a
             return
         }
-        let data = a.data
+        assembling[chunk] = nil
         let sessionID = session.id
+        let (pieces, length, id, key, pool) = (a.slices, a.length, manifestID, fileKey, transfers.bulkPool)
         Task { [writer] in
-            let result = await writer.write(global: chunk, data: data)
+            let hashed = try? await pool.runIfActive { Self.openAndHash(pieces, length: length, chunk: chunk, manifestID: id, fileKey: key) }
+            guard let hashed else {
+                await self.written(chunk, by: sessionID, .corrupt("a slice does not decrypt under the file key"))
+                return
+            }
+            let result = await writer.write(global: chunk, hashed: hashed)
             await self.written(chunk, by: sessionID, result)
         }
     }
@@ -545,6 +613,7 @@ actor FetchJob {
             var q = Hark_V1_ChunkRequest()
             q.manifestID = Data(manifestID.bytes)
             q.chunk = UInt32(r.chunk)
+            q.aes256Gcm = FileCrypto.offerAES256GCM
             var f = Hark_V1_Frame()
             f.chunkRequest = q
             s.send(f)

@@ -191,7 +191,7 @@ public actor Node {
 
     func setDiscoveryStatus(_ s: DiscoveryStatus) { discoveryStatus = s }
 
-    func shutdown(listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>,
+    func shutdown(listener: NIOAsyncChannel<PeerChannel, Never>,
                   control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
         stopped = true
         discovery?.stop()

@@ -30,11 +30,6 @@ struct OfferRecord: Sendable {
 }
 
 extension Node {
-    nonisolated static func isBulk(_ frame: Hark_V1_Frame) -> Bool {
-        if case .chunkData? = frame.frame { return true }
-        return false
-    }
-
     // MARK: offers
 
     /// The offer's content, if it is a well-formed FileOffer (else the event is inert).
@@ -116,7 +111,9 @@ extension Node {
             default: throw ControlErrorBody(code: .invalidArgument, message: "\(error)")
             }
         }
-        let sources = built.sources.map { StoredSource(path: $0.path, size: $0.size, mtimeS: $0.mtimeSeconds, mtimeNs: $0.mtimeNanoseconds) }
+        let sources = built.sources.map {
+            StoredSource(path: $0.path, size: $0.size, mtimeS: $0.mtimeSeconds, mtimeNs: $0.mtimeNanoseconds, identity: $0.identity)
+        }
         let skipped = built.skipped.map { SkippedView(path: $0.path, reason: $0.reason) }
         return try await publishOffer(manifestBytes: built.manifest.encoded, manifest: built.manifest, sources: sources,
                                       group: g, text: p.text, skipped: skipped)
@@ -155,7 +152,7 @@ extension Node {
     static func chunkSource(_ manifest: Manifest, _ sources: [StoredSource]) -> ChunkSource? {
         guard sources.count == manifest.entries.count else { return nil }
         return ChunkSource(manifest: manifest, files: sources.map {
-            SourceFile(path: $0.path, size: $0.size, mtimeSeconds: $0.mtimeS, mtimeNanoseconds: $0.mtimeNs)
+            SourceFile(path: $0.path, size: $0.size, mtimeSeconds: $0.mtimeS, mtimeNanoseconds: $0.mtimeNs, identity: $0.identity)
         })
     }
 
@@ -248,6 +245,9 @@ extension Node {
         let o = try resolveOffer(p.file)
         let id = o.manifestID
         guard p.directory.hasPrefix("/") else { throw ControlErrorBody(code: .invalidArgument, message: "the target folder must be an absolute path") }
+        if let r = p.limitRate, r <= 0 {
+            throw ControlErrorBody(code: .invalidArgument, message: "limit_rate must be a positive number of bytes per second, got \(r)")
+        }
         guard files.job(id) == nil else { throw ControlErrorBody(code: .unavailable, message: "\(id.hex.prefix(12)) is being fetched already") }
         let bytes = try await obtainManifest(o)
         let manifest: Manifest
@@ -273,7 +273,8 @@ extension Node {
         let group = o.group.id
         let directory = p.directory
         let job = FetchJob(manifest: manifest, fileKey: key, directory: directory, writer: writer, held: held,
-                           waitMs: max(0, p.waitMs ?? 60_000), transfers: files, events: events, logger: logger) { paths in
+                           waitMs: max(0, p.waitMs ?? 60_000), limitRate: p.limitRate, transfers: files, events: events,
+                           logger: logger) { paths in
             await self.fetchCompleted(manifest: manifest, group: group, directory: directory, paths: paths)
         }
         guard files.register(job) else { throw ControlErrorBody(code: .unavailable, message: "\(id.hex.prefix(12)) is being fetched already") }
@@ -349,7 +350,9 @@ extension Node {
             let full = directory.hasSuffix("/") ? directory + p : directory + "/" + p
             var st = stat()
             guard lstat(full, &st) == 0 else { return }
-            sources.append(StoredSource(path: full, size: UInt64(st.st_size), mtimeS: Int64(st.st_mtim.tv_sec), mtimeNs: Int64(st.st_mtim.tv_nsec)))
+            sources.append(StoredSource(path: full, size: UInt64(st.st_size), mtimeS: Int64(st.st_mtim.tv_sec), mtimeNs: Int64(st.st_mtim.tv_nsec),
+                                        identity: SourceIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino),
+                                                                 ctimeSeconds: Int64(st.st_ctim.tv_sec), ctimeNanoseconds: Int64(st.st_ctim.tv_nsec))))
         }
         do {
             try store.saveSharedFile(.init(manifestID: manifest.id.bytes, group: group, manifest: manifest.encoded,
@@ -479,7 +482,8 @@ extension Node {
         var refuse: Hark_V1_RefuseReason?
         if let sv = servable(id), isShared(sv.group, with: s) {
             guard Int(r.chunk) < sv.manifest.chunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(sv.manifest.chunkCount)") }
-            if !files.serve(chunk: Int(r.chunk), servable: sv, to: s) { refuse = .busy }
+            let cipher: BulkCipher = r.aes256Gcm && FileCrypto.offerAES256GCM ? .aes256GCM : .xchacha20Poly1305
+            if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
         } else {
             refuse = .notHeld
         }

@@ -7,10 +7,11 @@ import Logging
 import NIOCore
 import NIOPosix
 
-typealias PeerChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+typealias PeerChannel = NIOAsyncChannel<StreamUnit, ByteBuffer>
 
 extension Node {
-    /// The pipeline of every peer connection: 2-byte length framing under NIOAsyncChannel.
+    /// The pipeline of every peer connection: stream units (Noise messages and attachments,
+    /// PROTOCOL.md §3.2) under NIOAsyncChannel.
     nonisolated static func makePeerChannel(_ channel: any Channel) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
             // Bulk transfer: NIO's defaults (writable only below 64 KiB queued, reads of at most
@@ -21,7 +22,7 @@ extension Node {
             try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 320 << 10))
             try channel.syncOptions?.setOption(.recvAllocator,
                                                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder()))
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamUnitDecoder()))
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
     }
@@ -129,9 +130,10 @@ extension Node {
                 }
                 var peer: PeerHello?
                 while peer == nil {
-                    guard var buffer = try await iterator.next() else {
+                    guard let unit = try await iterator.next() else {
                         throw ConnectionError.closedDuringHandshake
                     }
+                    guard case var .message(buffer) = unit else { throw ConnectionError.attachmentDuringHandshake }
                     let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
                     switch try driver.receive(bytes) {
                     case let .send(message):
@@ -169,13 +171,19 @@ extension Node {
                     }
                     group.addTask {
                         // Writer: seal queued frames and write them in order.
-                        while let frame = await session.next() {
+                        while let item = await session.next() {
                             do {
                                 // All records of one frame in one write: one hand-off to the event loop
-                                // per frame, not per 64 KiB record.
+                                // per frame, not per 64 KiB record. An attachment goes right behind
+                                // them, in the same write and without a copy.
                                 var out = channel.allocator.buffer(capacity: 0)
-                                try records.seal(frame, into: &out)
-                                try await outbound.write(out)
+                                try records.seal(item.frame, into: &out)
+                                if let attachment = item.attachment {
+                                    try writeAttachmentHeader(byteCount: attachment.readableBytes, into: &out)
+                                    try await outbound.write(contentsOf: [out, attachment])
+                                } else {
+                                    try await outbound.write(out)
+                                }
                             } catch {
                                 self.logger.info("peer write failed", metadata: ["peer.id": "\(hello.peerID)", "error": "\(error)"])
                                 session.close()
@@ -183,21 +191,37 @@ extension Node {
                             }
                         }
                     }
-                    // Reader: open records and hand whole frames to the node.
+                    // Reader: open records and hand whole frames to the node; a ChunkData frame
+                    // waits for its attachment (§3.2), then both go straight to the fetch.
                     do {
-                        while let buffer = try await iterator.next() {
+                        var gate = AttachmentGate()
+                        var announcing: Hark_V1_ChunkData?
+                        while let unit = try await iterator.next() {
                             session.heard()
+                            let buffer: ByteBuffer
+                            switch unit {
+                            case let .attachment(bytes):
+                                try gate.attachment(byteCount: bytes.readableBytes)
+                                guard let header = announcing else { continue }
+                                announcing = nil
+                                // File chunk data goes straight to its fetch, never through the node actor.
+                                try await self.files.receiveBulk(header, sealed: bytes, from: session)
+                                continue
+                            case let .message(bytes):
+                                try gate.message()
+                                buffer = bytes
+                            }
                             guard let frame = try records.open(buffer) else { continue }
+                            if case let .chunkData(header)? = frame.frame {
+                                try gate.frame(announcing: Int(header.sealedLength))
+                                announcing = header
+                                continue
+                            }
                             if case .close(let c)? = frame.frame {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
                                 break
                             }
-                            if Node.isBulk(frame) {
-                                // File chunk data goes straight to its fetch, never through the node actor.
-                                try await self.files.receiveBulk(frame, from: session)
-                            } else {
-                                try await self.handle(frame, from: session)
-                            }
+                            try await self.handle(frame, from: session)
                         }
                     } catch {
                         self.logger.warning("dropping peer connection", metadata: [
@@ -372,7 +396,13 @@ final class RecordBox: Sendable {
 
 enum ConnectionError: Error, CustomStringConvertible {
     case closedDuringHandshake
-    var description: String { "connection closed (or handshake timed out) before the handshake completed" }
+    case attachmentDuringHandshake
+    var description: String {
+        switch self {
+        case .closedDuringHandshake: return "connection closed (or handshake timed out) before the handshake completed"
+        case .attachmentDuringHandshake: return "an attachment arrived during the handshake (only Noise messages may)"
+        }
+    }
 }
 
 import Synchronization

@@ -4,12 +4,19 @@ import HarkWire
 import NIOCore
 import Synchronization
 
+/// A frame for the writer, with the attachment that follows it on the stream (PROTOCOL.md §3.2).
+struct Outgoing: Sendable {
+    let frame: Hark_V1_Frame
+    /// Sealed bytes written right after the frame's records (`ChunkData` only).
+    let attachment: ByteBuffer?
+}
+
 /// One authenticated channel to a peer, after the Noise handshake.
 ///
 /// Frames to send are queued and written by the connection's writer task, so the node never
 /// waits on a slow peer. There are two queues (PROTOCOL.md §11.5): **control** (everything but
 /// file chunk data: sync, events, pings, file requests) and **bulk** (`ChunkData` slices of at
-/// most 256 KiB). The writer always takes a control frame first, so a chat message waits behind
+/// most 256 KiB, each with its sealed slice as an attachment). The writer always takes a control frame first, so a chat message waits behind
 /// at most the one slice being written. The control queue is bounded by `maxQueuedFrames`; a
 /// peer that does not read is disconnected. The bulk queue is bounded by its producers, which
 /// wait (`waitForBulk(below:)`) before adding more. Thread-safe.
@@ -34,15 +41,15 @@ final class PeerSession: Sendable {
 
     struct Outbox: ~Copyable {
         var control = CircularBuffer<Hark_V1_Frame>()
-        var bulk = CircularBuffer<(frame: Hark_V1_Frame, bytes: Int)>()
+        var bulk = CircularBuffer<(item: Outgoing, bytes: Int)>()
         var bulkBytes = 0
         var closed = false
-        var writer: CheckedContinuation<Hark_V1_Frame?, Never>?
+        var writer: CheckedContinuation<Outgoing?, Never>?
         var drainWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
         /// The next frame to write (control first) and the bulk waiters it releases.
-        mutating func pop() -> (Hark_V1_Frame?, [CheckedContinuation<Void, Never>]) {
-            if let f = control.popFirst() { return (f, []) }
+        mutating func pop() -> (Outgoing?, [CheckedContinuation<Void, Never>]) {
+            if let f = control.popFirst() { return (Outgoing(frame: f, attachment: nil), []) }
             guard let b = bulk.popFirst() else { return (nil, []) }
             bulkBytes -= b.bytes
             var released: [CheckedContinuation<Void, Never>] = []
@@ -50,7 +57,7 @@ final class PeerSession: Sendable {
                 if bulkBytes <= w.limit { released.append(w.continuation); return true }
                 return false
             }
-            return (b.frame, released)
+            return (b.item, released)
         }
     }
 
@@ -65,17 +72,17 @@ final class PeerSession: Sendable {
 
     /// Queues a control frame. Never blocks.
     func send(_ frame: Hark_V1_Frame) {
-        enqueue(frame, bulkBytes: nil)
+        enqueue(Outgoing(frame: frame, attachment: nil), bulkBytes: nil)
     }
 
-    /// Queues a bulk frame (`ChunkData`) of about `bytes` bytes. Never blocks; the caller bounds
-    /// the queue with `waitForBulk(below:)`.
-    func sendBulk(_ frame: Hark_V1_Frame, bytes: Int) {
-        enqueue(frame, bulkBytes: bytes)
+    /// Queues a bulk frame (`ChunkData`) and its attachment (the sealed slice). Never blocks;
+    /// the caller bounds the queue with `waitForBulk(below:)`.
+    func sendBulk(_ frame: Hark_V1_Frame, attachment: ByteBuffer) {
+        enqueue(Outgoing(frame: frame, attachment: attachment), bulkBytes: attachment.readableBytes)
     }
 
-    private func enqueue(_ frame: Hark_V1_Frame, bulkBytes: Int?) {
-        enum Action { case none, resume(CheckedContinuation<Hark_V1_Frame?, Never>), overflow }
+    private func enqueue(_ item: Outgoing, bulkBytes: Int?) {
+        enum Action { case none, resume(CheckedContinuation<Outgoing?, Never>), overflow }
         let action = outbox.withLock { s -> Action in
             if s.closed { return .none }
             if let w = s.writer {
@@ -83,28 +90,28 @@ final class PeerSession: Sendable {
                 return .resume(w)
             }
             if let n = bulkBytes {
-                s.bulk.append((frame, n))
+                s.bulk.append((item, n))
                 s.bulkBytes += n
             } else {
-                s.control.append(frame)
+                s.control.append(item.frame)
                 if s.control.count > Self.maxQueuedFrames { return .overflow }
             }
             return .none
         }
         switch action {
         case .none: break
-        case let .resume(w): w.resume(returning: frame)
+        case let .resume(w): w.resume(returning: item)
         case .overflow: close()
         }
     }
 
     /// The next frame for the writer (control frames first); nil once the session is closed.
-    func next() async -> Hark_V1_Frame? {
+    func next() async -> Outgoing? {
         let (first, released) = outbox.withLock { $0.pop() }
         for r in released { r.resume() }
         if let first { return first }
-        return await withCheckedContinuation { (cont: CheckedContinuation<Hark_V1_Frame?, Never>) in
-            enum Got { case frame(Hark_V1_Frame, [CheckedContinuation<Void, Never>]), closed, parked }
+        return await withCheckedContinuation { (cont: CheckedContinuation<Outgoing?, Never>) in
+            enum Got { case frame(Outgoing, [CheckedContinuation<Void, Never>]), closed, parked }
             let got = outbox.withLock { s -> Got in
                 let (f, released) = s.pop()
                 if let f { return .frame(f, released) }
@@ -144,7 +151,7 @@ final class PeerSession: Sendable {
 
     /// Closes the channel; the connection's tasks then end and the node forgets the session.
     func close() {
-        let (writer, waiters) = outbox.withLock { s -> (CheckedContinuation<Hark_V1_Frame?, Never>?, [CheckedContinuation<Void, Never>]) in
+        let (writer, waiters) = outbox.withLock { s -> (CheckedContinuation<Outgoing?, Never>?, [CheckedContinuation<Void, Never>]) in
             s.closed = true
             s.control.removeAll()
             s.bulk.removeAll()

@@ -272,6 +272,51 @@ public nonisolated enum Hark_V1_MemberAction: SwiftProtobuf.Enum, Swift.CaseIter
 
 }
 
+/// How a chunk slice is sealed under the file key (PROTOCOL.md §11.2).
+public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// never valid in a ChunkData
+  case unspecified // = 0
+
+  /// every node opens it
+  case xchacha20Poly1305 // = 1
+
+  /// only to an asker that offered it
+  case aes256Gcm // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .xchacha20Poly1305
+    case 2: self = .aes256Gcm
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .xchacha20Poly1305: return 1
+    case .aes256Gcm: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_BulkCipher] = [
+    .unspecified,
+    .xchacha20Poly1305,
+    .aes256Gcm,
+  ]
+
+}
+
 public nonisolated enum Hark_V1_RefuseReason: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -1168,11 +1213,16 @@ public nonisolated struct Hark_V1_ChunkRequest: Sendable {
 
   public var chunk: UInt32 = 0
 
+  /// the asker can open AES-256-GCM slices (PROTOCOL.md §11.2)
+  public var aes256Gcm: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
+/// One slice of a chunk. Its sealed bytes are not in the frame: they follow the frame's last
+/// record on the stream as an attachment of exactly sealed_length bytes (PROTOCOL.md §3.2).
 public nonisolated struct Hark_V1_ChunkData: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1185,8 +1235,13 @@ public nonisolated struct Hark_V1_ChunkData: Sendable {
   /// of this slice within the chunk; slices come in order, without gaps
   public var offset: UInt32 = 0
 
-  /// sealed slice of ≤ 256 KiB, AD "hark.c" ‖ manifest ID ‖ LE32 chunk ‖ LE32 offset
-  public var box: Data = Data()
+  public var cipher: Hark_V1_BulkCipher = .unspecified
+
+  /// XChaCha20-Poly1305: the 24-byte nonce; AES-256-GCM: the 16-byte key salt
+  public var nonce: Data = Data()
+
+  /// 17 … 262160: ciphertext of 1 … 256 KiB ‖ 16-byte tag
+  public var sealedLength: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1626,6 +1681,10 @@ nonisolated extension Hark_V1_Role: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Hark_V1_MemberAction: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEMBER_ACTION_UNSPECIFIED\0\u{1}MEMBER_ACTION_ADD\0\u{1}MEMBER_ACTION_REMOVE\0\u{1}MEMBER_ACTION_ROLE\0\u{1}MEMBER_ACTION_LEAVE\0")
+}
+
+nonisolated extension Hark_V1_BulkCipher: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0BULK_CIPHER_UNSPECIFIED\0\u{1}BULK_CIPHER_XCHACHA20_POLY1305\0\u{1}BULK_CIPHER_AES256_GCM\0")
 }
 
 nonisolated extension Hark_V1_RefuseReason: SwiftProtobuf._ProtoNameProviding {
@@ -3174,7 +3233,7 @@ nonisolated extension Hark_V1_ManifestData: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChunkRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}aes256gcm\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3184,6 +3243,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.aes256Gcm) }()
       default: break
       }
     }
@@ -3196,12 +3256,16 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
     if self.chunk != 0 {
       try visitor.visitSingularUInt32Field(value: self.chunk, fieldNumber: 2)
     }
+    if self.aes256Gcm != false {
+      try visitor.visitSingularBoolField(value: self.aes256Gcm, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_ChunkRequest, rhs: Hark_V1_ChunkRequest) -> Bool {
     if lhs.manifestID != rhs.manifestID {return false}
     if lhs.chunk != rhs.chunk {return false}
+    if lhs.aes256Gcm != rhs.aes256Gcm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3209,7 +3273,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Hark_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChunkData"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}offset\0\u{1}box\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}offset\0\u{2}\u{2}cipher\0\u{1}nonce\0\u{3}sealed_length\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3220,7 +3284,9 @@ nonisolated extension Hark_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.box) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.cipher) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.nonce) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.sealedLength) }()
       default: break
       }
     }
@@ -3236,8 +3302,14 @@ nonisolated extension Hark_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.offset != 0 {
       try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 3)
     }
-    if !self.box.isEmpty {
-      try visitor.visitSingularBytesField(value: self.box, fieldNumber: 4)
+    if self.cipher != .unspecified {
+      try visitor.visitSingularEnumField(value: self.cipher, fieldNumber: 5)
+    }
+    if !self.nonce.isEmpty {
+      try visitor.visitSingularBytesField(value: self.nonce, fieldNumber: 6)
+    }
+    if self.sealedLength != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sealedLength, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3246,7 +3318,9 @@ nonisolated extension Hark_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.manifestID != rhs.manifestID {return false}
     if lhs.chunk != rhs.chunk {return false}
     if lhs.offset != rhs.offset {return false}
-    if lhs.box != rhs.box {return false}
+    if lhs.cipher != rhs.cipher {return false}
+    if lhs.nonce != rhs.nonce {return false}
+    if lhs.sealedLength != rhs.sealedLength {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -3,7 +3,8 @@ import HarkNoise
 /// Why framing or the record layer refused bytes. Each case says what was wrong; after any of
 /// them the connection should be closed (the stream is no longer in a known state).
 public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A 2-byte length prefix of 0: hark never sends empty Noise messages.
+    /// An empty Noise message to frame: hark never sends one (on the stream, a length prefix of 0
+    /// starts an attachment instead, §3.2).
     case zeroLengthMessage
     /// The stream ended inside a message: `bufferedByteCount` bytes of an incomplete frame.
     case truncatedMessage(bufferedByteCount: Int)
@@ -24,6 +25,14 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case frameDecodeFailed(String)
     /// SwiftProtobuf could not serialize the frame to send.
     case frameEncodeFailed(String)
+    /// An attachment header, or a frame announcing one, gave a length outside 1 … 262160 bytes.
+    case attachmentLength(byteCount: Int)
+    /// An attachment arrived where no frame had announced one (§3.2).
+    case unexpectedAttachment(byteCount: Int)
+    /// A Noise message arrived where the attachment announced by the previous frame was due.
+    case missingAttachment(expected: Int)
+    /// An attachment's length differs from the one its frame announced.
+    case attachmentMismatch(expected: Int, actual: Int)
 
     public var description: String {
         switch self {
@@ -37,6 +46,10 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .frameTooLarge(n, limit): return "wire: frame of \(n) bytes exceeds the limit of \(limit) bytes"
         case let .frameDecodeFailed(why): return "wire: frame does not decode: \(why)"
         case let .frameEncodeFailed(why): return "wire: frame does not encode: \(why)"
+        case let .attachmentLength(n): return "wire: attachment of \(n) bytes (must be 1 … \(WireLimits.maxAttachmentByteCount))"
+        case let .unexpectedAttachment(n): return "wire: attachment of \(n) bytes that no frame announced"
+        case let .missingAttachment(n): return "wire: a record where the announced attachment of \(n) bytes was due"
+        case let .attachmentMismatch(expected, actual): return "wire: attachment of \(actual) bytes where \(expected) were announced"
         }
     }
 }

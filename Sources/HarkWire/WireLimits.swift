@@ -13,6 +13,10 @@ public enum WireLimits {
     public static let maxFragmentByteCount = NoiseTransport.maxPlaintextByteCount - 1
     /// Length of the big-endian length prefix in front of every Noise message: 2 bytes.
     public static let lengthPrefixByteCount = 2
+    /// Header of an attachment on the stream: `BE16 0 ‖ BE32 length`, 6 bytes.
+    public static let attachmentHeaderByteCount = 6
+    /// Largest attachment: a 256 KiB chunk slice and its 16-byte tag, 262160 bytes.
+    public static let maxAttachmentByteCount = 256 * 1024 + 16
     /// Largest display name in a handshake payload: 64 bytes of UTF-8.
     public static let maxDisplayNameByteCount = 64
     /// Size of the per-start instance token: 8 bytes.

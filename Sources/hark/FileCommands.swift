@@ -112,10 +112,17 @@ struct FetchCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace files that exist already.") var force = false
     @Option(name: .long, help: ArgumentHelp("Give up when no peer can serve a missing chunk for this long (e.g. 30s).", valueName: "duration"))
     var timeout: String = "60s"
+    @Option(name: .long, help: ArgumentHelp(
+        "Fetch at most this many bytes per second from all peers together: a number with an optional K, M or G (powers of 1024), e.g. 20M.",
+        valueName: "rate"))
+    var limitRate: String?
     @Flag(name: .long, help: "Print progress as JSON objects, one per line (NDJSON).") var json = false
 
     func validate() throws {
         guard Duration.parse(timeout) != nil else { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+        if let limitRate, ByteCount.parse(limitRate) == nil {
+            throw ValidationError("--limit-rate \(limitRate) is not a rate like 500K, 20M or 1G (bytes per second)")
+        }
     }
 
     func run() throws {
@@ -125,7 +132,8 @@ struct FetchCommand: ParsableCommand {
             throw fail("-o \(terminalSafe(dir)): no such folder", Exit.cantCreate)
         }
         let client = try connect(options)
-        let started = try call(client, "fetch", FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout)),
+        let started = try call(client, "fetch", FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout),
+                                                            limitRate: limitRate.flatMap(ByteCount.parse)),
                                as: FetchStarted.self)
         if json { try printJSON(EventLine(event: "started", data: started)) }
         let bar = !json && isatty(2) == 1 ? ProgressBar(name: started.names.joined(separator: ", "), total: started.size) : nil
@@ -204,4 +212,24 @@ final class ProgressBar {
 func printErrorRaw(_ text: String) {
     let bytes = Array(text.utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Byte counts on the command line.
+enum ByteCount {
+    /// Bytes in "1048576", "512K", "20M", "1.5G" (K, M, G: powers of 1024; case-insensitive; an
+    /// optional trailing "B" or "/s"); nil for anything else, for 0, or above 2^50.
+    static func parse(_ text: String) -> Int64? {
+        var t = text.uppercased()
+        if t.hasSuffix("/S") { t.removeLast(2) }
+        if t.hasSuffix("B") { t.removeLast() }
+        var scale: Double = 1
+        if let last = t.last, let i = ["K", "M", "G"].firstIndex(of: String(last)) {
+            scale = pow(1024, Double(i + 1))
+            t.removeLast()
+        }
+        guard let v = Double(t), v.isFinite, v > 0 else { return nil }
+        let bytes = (v * scale).rounded()
+        guard bytes >= 1, bytes <= Double(1 << 50) else { return nil }
+        return Int64(bytes)
+    }
 }

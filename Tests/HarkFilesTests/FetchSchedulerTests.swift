@@ -36,6 +36,33 @@ import Testing
         do { let polled = s.poll(nowMs: t); #expect(polled.isEmpty && s.nextDeadlineMs() == nil) }
     }
 
+    @Test("a rate limit paces requests (one-chunk burst, then rate × time) and never counts as stuck")
+    func rateLimit() {
+        var c = config(inFlight: 8, wait: 0)
+        c.maxBytesPerSecond = 131_072   // two 64 KiB chunks per second
+        var s = Scheduler(layout: layout(10), configuration: c)
+        s.addPeer("A", holding: .all)
+        let first = s.poll(nowMs: 1000)
+        #expect(first.map(\.chunk) == [0], "the burst is one chunk")
+        s.delivered("A", chunk: 0)
+        #expect(s.poll(nowMs: 1000).isEmpty)
+        #expect(s.status == .running, "held back by the limit: not waiting for sources, not failed (wait is 0)")
+        #expect(s.nextDeadlineMs() == 1500, "the next chunk is affordable after 65536 / 131072 s")
+        #expect(s.poll(nowMs: 1499).isEmpty)
+        #expect(s.poll(nowMs: 1500).map(\.chunk) == [1])
+        // Over a long stretch the bytes asked for stay within rate × time + one chunk.
+        var t: Int64 = 1500
+        var asked = 2
+        var steps = 0
+        while s.status != .complete && steps < 10_000 {
+            for r in s.poll(nowMs: t) { asked += 1; s.delivered(r.peer, chunk: r.chunk) }
+            #expect(Int64(asked - 1) * 65536 <= 131_072 * (t - 1000) / 1000 + 65536)
+            t += 10; steps += 1
+        }
+        #expect(s.status == .complete)
+        #expect(t >= 1000 + 4000, "9 chunks after the burst at 2 per second take ≥ 4 s (done at \(t))")
+    }
+
     @Test func corruptPeerIsDroppedAndTheChunkComesFromAnother() {
         var s = Scheduler(layout: layout(6), configuration: config(inFlight: 1))
         s.addPeer("liar", holding: .all)

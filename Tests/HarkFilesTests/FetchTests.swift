@@ -288,9 +288,25 @@ import Glibc
         var times = [st.st_atim, st.st_mtim]
         futimens(fd, &times)
         close(fd)
+        // Same size and mtime, but the write moved the ctime: the identity check refuses every
+        // chunk without hashing anything.
         #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 1) }
-        #expect(try source.read(entry: 0, chunk: 0) == chunkBytes(content, built.manifest.entries[0], 0),
+        #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 0) }
+        // A source recorded without an identity (older stores) is re-hashed instead: the changed
+        // chunk is refused, an unchanged one is still served.
+        let legacy = ChunkSource(manifest: built.manifest, files: built.sources.map {
+            SourceFile(path: $0.path, size: $0.size, mtimeSeconds: $0.mtimeSeconds, mtimeNanoseconds: $0.mtimeNanoseconds)
+        })
+        #expect(built.sources[0].identity != nil)
+        #expect(throws: FileError.sourceChanged(path)) { try legacy.read(entry: 0, chunk: 1) }
+        #expect(try legacy.read(entry: 0, chunk: 0) == chunkBytes(content, built.manifest.entries[0], 0),
                 "an unchanged chunk is still served")
+        var regions = [UInt8](repeating: 0, count: 65536)
+        let check = try regions.withUnsafeMutableBytes { raw in
+            try legacy.read(global: 0, into: [UnsafeMutableRawBufferPointer(rebasing: raw[0..<1000]),
+                                             UnsafeMutableRawBufferPointer(rebasing: raw[1000...])])
+        }
+        #expect(check == .rehashed && regions == chunkBytes(content, built.manifest.entries[0], 0), "read in pieces, hashed across them")
 
         // Size changed: refused for every chunk.
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -300,6 +316,50 @@ import Glibc
         try FileManager.default.removeItem(atPath: path)
         #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 0) }
         #expect(throws: FileError.chunkOutOfRange(entry: 0, chunk: 3)) { try source.read(entry: 0, chunk: 3) }
+    }
+
+    @Test("an unchanged source is served on its identity alone, read in pieces into caller memory")
+    func identityCheckedRead() throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let content = randomBytes(2 * 65536 + 5, seed: 12)
+        let path = try tmp.write("f", content)
+        let built = try ManifestBuilder.build(paths: [path])
+        let source = ChunkSource(built)
+        var out = [UInt8](repeating: 0, count: 65536)
+        let check = try out.withUnsafeMutableBytes { raw in
+            try source.read(global: 1, into: [UnsafeMutableRawBufferPointer(rebasing: raw[0..<7]),
+                                             UnsafeMutableRawBufferPointer(rebasing: raw[7...])])
+        }
+        #expect(check == .identity)
+        #expect(out == chunkBytes(content, built.manifest.entries[0], 1))
+        // chmod changes only the ctime: still refused (the identity is all-or-nothing).
+        #expect(chmod(path, 0o600) == 0)
+        #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 2) }
+    }
+
+    @Test("StagedFile writes a HashedChunk only when its hash is the manifest's")
+    func hashedChunkWrite() throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let content = randomBytes(3 * 65536, seed: 13)
+        let built = try ManifestBuilder.build(paths: [try tmp.write("src/f", content)])
+        let m = built.manifest
+        try tmp.mkdir("dst")
+        let staged = try FetchTarget(directory: tmp.sub("dst"), manifest: m, options: .init()).stage(entry: 0)
+        func hashed(_ bytes: [UInt8]) -> HashedChunk {
+            let b = ChunkBuffer(count: bytes.count)
+            bytes.withUnsafeBytes { b.bytes.copyMemory(from: $0) }
+            return HashedChunk(hashing: b)
+        }
+        var wrong = chunkBytes(content, m.entries[0], 1)
+        wrong[9] ^= 1
+        #expect(throws: FileError.chunkHashMismatch(entry: 0, chunk: 1)) { try staged.write(chunk: 1, hashed: hashed(wrong)) }
+        #expect(!staged.have.contains(1))
+        for c in 0..<3 { #expect(try staged.write(chunk: c, hashed: hashed(chunkBytes(content, m.entries[0], c)))) }
+        #expect(try !staged.write(chunk: 0, hashed: hashed(chunkBytes(content, m.entries[0], 0))), "a held chunk is not written again")
+        try staged.commit()
+        #expect(try tmp.read("dst/f") == content)
     }
 
     @Test func builderRefusesArgumentSymlinksAndSkipsNestedOnes() throws {

@@ -77,8 +77,11 @@ import Testing
             s2.write([0xFF, 0xFF] + SecureRandom.bytes(65535))   // the largest length, all garbage
             #expect(await s2.closedByPeer())
             let s3 = try RawPeerSocket(port: n.port)
-            s3.write([0x00, 0x00])                       // a zero length is a framing error
+            s3.write([0x00, 0x00, 0, 0, 0, 0])           // an attachment of 0 bytes is a framing error
             #expect(await s3.closedByPeer())
+            let s4 = try RawPeerSocket(port: n.port)
+            s4.write([0x00, 0x00, 0, 0, 0, 2, 0x55, 0x55])   // a well-formed attachment, but during the handshake
+            #expect(await s4.closedByPeer())
             #expect(await n.node.status().connectedPeers == 0)
             // Still serving: a well-behaved peer connects afterwards.
             let m = try await RunningNode.start("g2", staticPeers: ["127.0.0.1:\(n.port)"])
@@ -109,6 +112,34 @@ import Testing
                 sealed[0][sealed[0].count - 1] ^= 1
                 s.writeMessage(sealed[0])
                 #expect(await s.closedByPeer())
+            }
+            // 1b. Attachments out of place (PROTOCOL.md §3.2): one nobody announced; a record
+            // where an announced one was due; one of another length than announced.
+            do {
+                func attachment(_ n: Int) -> [UInt8] { [0, 0, 0, 0, UInt8(n >> 8), UInt8(n & 0xff)] + [UInt8](repeating: 7, count: n) }
+                func announcing(_ n: Int) -> Hark_V1_Frame {
+                    var d = Hark_V1_ChunkData()
+                    d.manifestID = Data(repeating: 1, count: 32)
+                    d.cipher = .xchacha20Poly1305
+                    d.nonce = Data(repeating: 0, count: 24)
+                    d.sealedLength = UInt32(n)
+                    var f = Hark_V1_Frame()
+                    f.chunkData = d
+                    return f
+                }
+                var ping = Hark_V1_Frame()
+                ping.ping = Hark_V1_Ping()
+                let cases: [(String, (inout RecordLayer) throws -> [UInt8])] = [
+                    ("unannounced", { _ in attachment(40) }),
+                    ("record instead", { r in try r.seal(announcing(40)).flatMap { try framedMessage($0) } + r.seal(ping).flatMap { try framedMessage($0) } }),
+                    ("other length", { r in try r.seal(announcing(40)).flatMap { try framedMessage($0) } + attachment(41) }),
+                ]
+                for (name, bytes) in cases {
+                    let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: SigningKeyPair.generate(), asMember: false)
+                    var r = records
+                    s.write(try bytes(&r))
+                    #expect(await s.closedByPeer(), "\(name)")
+                }
             }
             // 2. A truncated event inside an otherwise valid Events frame.
             do {

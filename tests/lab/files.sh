@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # File sharing across real hosts (issue 4), four lab hosts with their own avahi-daemons:
 # a folder with nested files, a 0-byte file and a sparse 5 GiB file arrive byte-identical; a
-# 1 GiB fetch killed (kill -9 of the fetching daemon) at about half resumes without fetching,
-# reading or hashing again what was verified; chat latency during that transfer stays within
-# twice the idle latency; a file held by two honest peers and a lying one is fetched from both
+# chat message sent during a full-speed 1 GiB fetch arrives within twice the idle latency; a
+# 1 GiB fetch (held to 150 MiB/s with --limit-rate) killed (kill -9 of the fetching daemon) at
+# about half resumes without fetching, reading or hashing again what was verified; a file held by two honest peers and a lying one is fetched from both
 # honest ones while the liar's chunks are rejected; a source changed after the offer gives a
 # clear error and no file, without a retry loop; unsafe offered names (../../x, /etc/x,
 # a/../../b, a symlink mode) and a planted symlink write nothing outside the target folder;
@@ -100,52 +100,90 @@ say "1 GiB: chat during the transfer, kill -9 at half, resume"
 head -c 1073741824 /dev/urandom >"$S/big.bin"
 BIG=$(hark_on h1 share "$S/big.bin" -g ops)
 wait_until 10 offer_seen h2 "$BIG" || not_ok "h2 does not see the 1 GiB offer"
-# latency: "D E" with D = ms from the event's creation in h1's daemon (its wall_ms) to its storing
-# in h2's daemon (received_ms): daemon to daemon, what a transfer could delay; and E = ms from
-# starting `hark send` on h1 to that storing (end to end, including the CLI's start-up, which on a
-# 2-core box busy with the transfer measures mostly CPU contention). Both clocks are the same
-# kernel's (namespaces share it).
-latency() {
-  local tag="lat-$1-$RANDOM" t0 line="" n=0; t0=$(now)
-  hark_on h1 send ops "$tag" >/dev/null
+# Chat latency, as "D E" per message: D = ms from the event's creation in h1's daemon (its
+# wall_ms) to its storing in h2's daemon (received_ms), daemon to daemon, what a transfer could
+# delay; E = ms from starting `hark send` on h1 to that storing (end to end, including the CLI's
+# start-up, which on a 2-core box busy with the transfer measures mostly CPU contention). Both
+# clocks are the same kernel's (namespaces share it). The messages are sent back to back first
+# and read from h2's log afterwards, so that all of them leave during a transfer that lasts only
+# a couple of seconds at full speed.
+send_tags() {   # PREFIX N: sends N messages, prints "TAG T0" per message
+  local i tag t0
+  for i in $(seq 1 "$2"); do
+    tag="lat-$1$i-$RANDOM"; t0=$(now)
+    hark_on h1 send ops "$tag" >/dev/null
+    echo "$tag $t0"
+  done
+}
+latencies() {   # FILE of "TAG T0" lines: prints "D E" per message (99999 when it never arrived)
+  local n=0
   while [ $n -lt 100 ]; do
-    line=$(hark_on h2 log ops --json --limit 30 2>/dev/null | grep -F "\"$tag\"") && break
+    hark_on h2 log ops --json --limit 60 >"$WORK/lat.log" 2>/dev/null
+    [ "$(grep -cFf <(cut -d' ' -f1 "$1") "$WORK/lat.log")" -ge "$(wc -l <"$1")" ] && break
     sleep 0.05; n=$((n + 1))
   done
-  [ -n "$line" ] || { echo "99999 99999"; return; }
-  printf '%s\n' "$line" | python3 -c 'import json, sys
-d = json.loads(sys.stdin.readline())
-print(d["received_ms"] - d["wall_ms"], int(d["received_ms"] - float(sys.argv[1]) * 1000))' "$t0"
+  python3 - "$1" "$WORK/lat.log" <<'PY2'
+import json, sys
+got = {}
+for line in open(sys.argv[2]):
+    try: d = json.loads(line)
+    except ValueError: continue
+    got[d.get("text")] = d
+for line in open(sys.argv[1]):
+    tag, t0 = line.split()
+    d = got.get(tag)
+    print("99999 99999" if d is None else "%d %d" % (d["received_ms"] - d["wall_ms"], int(d["received_ms"] - float(t0) * 1000)))
+PY2
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-idle=() idle_e=(); for i in 1 2 3 4 5 6 7 8 9; do read -r d e < <(latency idle$i); idle+=("$d"); idle_e+=("$e"); done
+idle=() idle_e=()
+for i in 1 2 3 4 5 6 7 8 9; do
+  send_tags idle$i 1 >"$WORK/tags"; read -r d e < <(latencies "$WORK/tags"); idle+=("$d"); idle_e+=("$e")
+done
 IDLE=$(median "${idle[@]}") IDLE_E=$(median "${idle_e[@]}")
 ok "idle chat latency h1 → h2: median $IDLE ms daemon to daemon (${idle[*]}), $IDLE_E ms from hark send (${idle_e[*]})"
-served0=$(status_files h1 chunks_served)
-"$LAB" spawn h2 bigfetch env HARK_HOME="$WORK/h2" "$HARK" fetch "$BIG" -o "$WORK/h2/in" --json
-FLOG="$LAB_RUN_DIR/h2/bigfetch.log"
-progress() { tail -1 "$FLOG" 2>/dev/null | python3 -c 'import json,sys
-try: d=json.loads(sys.stdin.read())["data"]; print(int(100*d["bytes_done"]/max(1,d["bytes_total"])))
+progress() { tail -1 "$1" 2>/dev/null | python3 -c 'import json,sys
+try:
+    o=json.loads(sys.stdin.read()); d=o["data"]
+    print(100 if o["event"]=="done" else int(100*d["bytes_done"]/max(1,d["bytes_total"])))
 except Exception: print(0)'; }
-past() { [ "$(progress)" -ge "$1" ]; }
-wait_until 60 past 5 || not_ok "the 1 GiB fetch does not progress: $(tail -2 "$FLOG")"
-busy=() busy_e=(); for i in 1 2 3 4 5; do read -r d e < <(latency busy$i); busy+=("$d"); busy_e+=("$e"); done
+past() { [ "$(progress "$1")" -ge "$2" ]; }
+
+# 1. A full-speed 1 GiB fetch (into h2's lat/), with chat messages sent while it runs.
+mkdir -p "$WORK/h2/lat"
+"$LAB" spawn h2 latfetch env HARK_HOME="$WORK/h2" "$HARK" fetch "$BIG" -o "$WORK/h2/lat" --json
+LLOG="$LAB_RUN_DIR/h2/latfetch.log"
+wait_until 60 past "$LLOG" 2 || not_ok "the 1 GiB fetch does not progress: $(tail -2 "$LLOG")"
+p0=$(progress "$LLOG")
+send_tags busy 5 >"$WORK/tags"
+p=$(progress "$LLOG")
+[ "$p" -lt 100 ] && ok "5 messages were sent during the full-speed transfer (between $p0 % and $p %)" \
+  || not_ok "the transfer ended before the messages were sent ($p0 % → $p %)"
+busy=() busy_e=(); while read -r d e; do busy+=("$d"); busy_e+=("$e"); done < <(latencies "$WORK/tags")
 BUSY=$(median "${busy[@]}") BUSY_E=$(median "${busy_e[@]}")
-p=$(progress)
-[ "$p" -lt 100 ] && ok "messages were sent during the transfer (at $p %)" || not_ok "the transfer ended before the messages ($p %)"
 # A floor of 10 ms for "idle": below it, on a 2-core machine, the measurement is timer and
 # scheduling noise (single samples vary by 5-10 ms even when idle).
 [ "$BUSY" -le $((2 * (IDLE > 10 ? IDLE : 10))) ] && ok "chat latency during the 1 GiB transfer: median $BUSY ms daemon to daemon ≤ 2 × idle $IDLE ms (${busy[*]})" \
   || not_ok "chat latency during the transfer $BUSY ms > 2 × idle $IDLE ms (${busy[*]})"
 echo "       end to end from hark send: median $BUSY_E ms during the transfer (${busy_e[*]}), $IDLE_E ms idle"
-wait_until 120 past 50
-p=$(progress)
+wait_until 60 past "$LLOG" 100 && [ "$(sha256sum <"$S/big.bin")" = "$(sha256sum <"$WORK/h2/lat/big.bin")" ] \
+  && ok "the full-speed copy is identical ($(tail -1 "$LLOG" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["chunks_fetched"], "chunks")'))" \
+  || not_ok "full-speed fetch: $(tail -1 "$LLOG")"
+
+# 2. Killed at about half, then resumed: the fetch is held to 150 MiB/s (--limit-rate) so that
+# the kill lands mid-way on a fast machine, and resumes at full speed.
+served0=$(status_files h1 chunks_served)
+"$LAB" spawn h2 bigfetch env HARK_HOME="$WORK/h2" "$HARK" fetch "$BIG" -o "$WORK/h2/in" --json --limit-rate 150M
+FLOG="$LAB_RUN_DIR/h2/bigfetch.log"
+wait_until 120 past "$FLOG" 50
+p=$(progress "$FLOG")
 kill -9 "$(hark_pid h2)" 2>/dev/null
 [ "$p" -ge 50 ] && [ "$p" -lt 100 ] && ok "the fetching daemon is killed (-9) at $p %" || not_ok "kill at $p %"
 sleep 0.5; rm -f "$LAB_RUN_DIR/h2/hark-h2.pid"
 start_daemon h2
 wait_until 30 has_peer h2 3
 served1=$(status_files h1 chunks_served)
+[ $((served1 - served0)) -gt 0 ] && ok "the limited fetch took $((served1 - served0)) chunks from h1 before the kill" || not_ok "h1 served nothing"
 hark_on h2 fetch "$BIG" -o "$WORK/h2/in" --json >"$WORK/big2.json"; rc=$?
 [ $rc = 0 ] && ok "the fetch resumes and finishes after a restart" || { not_ok "resume exited $rc: $(tail -2 "$WORK/big2.json")"; cat_log h2; }
 served2=$(status_files h1 chunks_served)
@@ -155,6 +193,7 @@ print(d["chunks_total"], d["chunks_fetched"], d["chunks_resumed"], d["bytes_read
   && ok "resume: $resumed of $total chunks taken from the bitmap, $fetched fetched" || not_ok "resume: total $total fetched $fetched resumed $resumed"
 [ "$readback" = 0 ] && [ "$hashed" -le $(( (total - resumed) * 1048576 )) ] \
   && ok "resume read back 0 bytes and hashed only the new chunks ($hashed bytes)" || not_ok "read back $readback, hashed $hashed"
+# A fetch asks other peers only, and h1 is the only other holder of big.bin.
 [ $((served2 - served1)) = "$fetched" ] && ok "the sender served exactly the $fetched missing chunks on resume" \
   || not_ok "sender served $((served2 - served1)) chunks on resume, fetch reports $fetched"
 [ "$(sha256sum <"$S/big.bin")" = "$(sha256sum <"$WORK/h2/in/big.bin")" ] && ok "the 1 GiB file is identical" || not_ok "1 GiB file differs"

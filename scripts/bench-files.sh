@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# File-transfer benchmark (release build), also run by scripts/bench.sh: `hark fetch` of a
+# BENCH_FILE_MIB (default 1024) MiB random file between two daemons on 127.0.0.1, beside scp,
+# `ssh … cat` and socat on the same file in the same run. Needs sshd, scp and socat
+# (scripts/deps.sh installs them). BENCH_FILE_RUNS (default 1) repeats the hark fetch.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+HARK=${HARK:-.build/release/hark}
+WORK=$(mktemp -d /tmp/hark-bench-files.XXXXXX)
+cleanup() {
+  for p in ${FPID_A:-} ${FPID_B:-} ${SOCAT_PID:-}; do kill "$p" 2>/dev/null; done
+  [ -s "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
+  wait 2>/dev/null; rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# File transfer: `hark fetch` of a 1 GiB random file between two loopback daemons (encrypted
+# twice — Noise and the group's file key —, every chunk re-read and re-hashed by the sender,
+# verified by the receiver, written and renamed into place), against scp and `ssh … cat` with
+# aes128-gcm to a throwaway sshd on 127.0.0.1, and an unencrypted socat copy to a file.
+BIG_MIB=${BENCH_FILE_MIB:-1024}
+F="$WORK/files"; mkdir -p "$F/src" "$F/hark" "$F/ssh"
+head -c $((BIG_MIB << 20)) /dev/urandom >"$F/src/big.bin"
+secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+now() { date +%s.%N; }
+
+# two hark daemons
+export HARK_HOME="$WORK/fa"; "$HARK" init --name fa >/dev/null
+"$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$WORK/fa.log" & FPID_A=$!
+for _ in $(seq 1 100); do "$HARK" status >/dev/null 2>&1 && break; sleep 0.1; done
+APORT=$("$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tcp_port"])')
+HARK_HOME="$WORK/fb" "$HARK" init --name fb >/dev/null
+HARK_HOME="$WORK/fb" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.0.0.1:$APORT" 2>"$WORK/fb.log" & FPID_B=$!
+for _ in $(seq 1 100); do HARK_HOME="$WORK/fb" "$HARK" status >/dev/null 2>&1 && break; sleep 0.1; done
+"$HARK" group create files >/dev/null
+HARK_HOME="$WORK/fb" "$HARK" group join "$("$HARK" group invite files)" >/dev/null
+t0=$(now); FID=$("$HARK" share "$F/src/big.bin" -g files); t1=$(now)
+SHARE_S=$(secs "$t0" "$t1")
+for _ in $(seq 1 50); do HARK_HOME="$WORK/fb" "$HARK" files --json 2>/dev/null | grep -q "$FID" && break; sleep 0.1; done
+# BENCH_FILE_RUNS fetches of the same offer (each into an empty folder); the median counts.
+HARK_RUNS=()
+for _ in $(seq 1 "${BENCH_FILE_RUNS:-1}"); do
+  t0=$(now); HARK_HOME="$WORK/fb" "$HARK" fetch "$FID" -o "$F/hark"; t1=$(now)
+  HARK_RUNS+=("$(secs "$t0" "$t1")")
+  cmp -s "$F/src/big.bin" "$F/hark/big.bin" || { echo "hark fetch: copy differs" >&2; exit 1; }
+  rm -f "$F/hark/big.bin"
+done
+HARK_S=$(printf '%s\n' "${HARK_RUNS[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "hark fetch runs: ${HARK_RUNS[*]} s"
+if [ "${BENCH_FILE_BASELINES:-1}" = 0 ]; then echo "hark fetch median $HARK_S s (baselines skipped)"; exit 0; fi
+
+# a throwaway sshd on 127.0.0.1 (own host key, own authorized key, own config), killed by PID
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] && command -v scp >/dev/null && command -v socat >/dev/null || scripts/deps.sh
+SPORT=$((20000 + RANDOM % 20000))
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$WORK/user_key"
+cp "$WORK/user_key.pub" "$WORK/authorized_keys"; chmod 600 "$WORK/authorized_keys"
+mkdir -p /run/sshd
+cat >"$WORK/sshd_config" <<CONF
+Port $SPORT
+ListenAddress 127.0.0.1
+HostKey $WORK/host_key
+PidFile $WORK/sshd.pid
+AuthorizedKeysFile $WORK/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Ciphers aes128-gcm@openssh.com
+Subsystem sftp internal-sftp
+CONF
+"$SSHD" -f "$WORK/sshd_config"
+for _ in $(seq 1 50); do [ -s "$WORK/sshd.pid" ] && break; sleep 0.1; done
+SSHOPT=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$WORK/user_key" -c aes128-gcm@openssh.com)
+USER_AT="$(id -un)@127.0.0.1"
+t0=$(now); scp -q "${SSHOPT[@]}" -P "$SPORT" "$F/src/big.bin" "$USER_AT:$F/ssh/scp.bin"; t1=$(now)
+SCP_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/scp.bin"
+t0=$(now); ssh "${SSHOPT[@]}" -p "$SPORT" "$USER_AT" "cat > '$F/ssh/cat.bin'" <"$F/src/big.bin"; t1=$(now)
+CAT_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/cat.bin"
+kill "$(cat "$WORK/sshd.pid")" 2>/dev/null; rm -f "$WORK/sshd.pid"
+
+# unencrypted socat copy to a file
+KPORT=$((20000 + RANDOM % 20000))
+socat -u "TCP-LISTEN:$KPORT,bind=127.0.0.1,reuseaddr" "OPEN:$F/ssh/socat.bin,creat,trunc" & SOCAT_PID=$!
+for _ in $(seq 1 50); do ss -ltn 2>/dev/null | grep -q ":$KPORT " && break; sleep 0.1; done
+t0=$(now); socat -u "OPEN:$F/src/big.bin" "TCP:127.0.0.1:$KPORT"; wait "$SOCAT_PID"; t1=$(now); SOCAT_PID=
+SOCAT_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/socat.bin"
+
+python3 - "$BIG_MIB" "$HARK_S" "$SCP_S" "$CAT_S" "$SOCAT_S" "$SHARE_S" <<'PY'
+import sys
+mib, hark, scp, cat, socat, share = int(sys.argv[1]), *map(float, sys.argv[2:])
+rate = lambda s: mib / s
+print("file %d MiB on loopback (share/manifest build %.2f s, not counted):" % (mib, share))
+print("  hark fetch       %6.2f s  %7.1f MiB/s" % (hark, rate(hark)))
+print("  scp aes128-gcm   %6.2f s  %7.1f MiB/s   hark/scp speed ratio     %.2f (goal >= 2)" % (scp, rate(scp), scp / hark))
+print("  ssh cat aes-gcm  %6.2f s  %7.1f MiB/s   hark/ssh-cat speed ratio %.2f (goal >= 1)" % (cat, rate(cat), cat / hark))
+print("  socat (plain)    %6.2f s  %7.1f MiB/s   hark/socat speed ratio   %.2f" % (socat, rate(socat), socat / hark))
+PY
