@@ -680,7 +680,7 @@ _hark_fetch() {
     repeating_flags=()
     non_repeating_flags=(--force --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home -o --timeout)
+    non_repeating_options=(--home -o --timeout --limit-rate)
     __hark_offer_flags_options 1
 
     # Offer option value completions
@@ -692,6 +692,9 @@ _hark_fetch() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--limit-rate')
         return
         ;;
     esac

@@ -2,7 +2,8 @@
 # File-transfer benchmark (release build), also run by scripts/bench.sh: `hark fetch` of a
 # BENCH_FILE_MIB (default 1024) MiB random file between two daemons on 127.0.0.1, beside scp,
 # `ssh … cat` and socat on the same file in the same run. Needs sshd, scp and socat
-# (scripts/deps.sh installs them). BENCH_FILE_RUNS (default 1) repeats the hark fetch.
+# (scripts/deps.sh installs them). BENCH_FILE_RUNS (default 3) interleaved rounds of all four;
+# BENCH_FILE_BASELINES=0 runs only the hark fetches.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -15,10 +16,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# File transfer: `hark fetch` of a 1 GiB random file between two loopback daemons (encrypted
-# twice — Noise and the group's file key —, every chunk re-read and re-hashed by the sender,
-# verified by the receiver, written and renamed into place), against scp and `ssh … cat` with
-# aes128-gcm to a throwaway sshd on 127.0.0.1, and an unencrypted socat copy to a file.
+# File transfer: `hark fetch` of a 1 GiB random file between two loopback daemons (each slice
+# sealed once under the group's file key — AES-256-GCM where the CPU has it — and sent beside
+# the Noise records; the sender checks the source file's identity; the receiver opens and
+# BLAKE2b-verifies every chunk, writes it, and renames the file into place), against scp and
+# `ssh … cat` with aes128-gcm to a throwaway sshd on 127.0.0.1, and an unencrypted socat copy to
+# a file. Both ends share this machine's cores.
 BIG_MIB=${BENCH_FILE_MIB:-1024}
 F="$WORK/files"; mkdir -p "$F/src" "$F/hark" "$F/ssh"
 head -c $((BIG_MIB << 20)) /dev/urandom >"$F/src/big.bin"
@@ -38,17 +41,20 @@ HARK_HOME="$WORK/fb" "$HARK" group join "$("$HARK" group invite files)" >/dev/nu
 t0=$(now); FID=$("$HARK" share "$F/src/big.bin" -g files); t1=$(now)
 SHARE_S=$(secs "$t0" "$t1")
 for _ in $(seq 1 50); do HARK_HOME="$WORK/fb" "$HARK" files --json 2>/dev/null | grep -q "$FID" && break; sleep 0.1; done
-# BENCH_FILE_RUNS fetches of the same offer (each into an empty folder); the median counts.
-HARK_RUNS=()
-for _ in $(seq 1 "${BENCH_FILE_RUNS:-1}"); do
+fetch_once() {
+  local t0 t1
   t0=$(now); HARK_HOME="$WORK/fb" "$HARK" fetch "$FID" -o "$F/hark"; t1=$(now)
-  HARK_RUNS+=("$(secs "$t0" "$t1")")
   cmp -s "$F/src/big.bin" "$F/hark/big.bin" || { echo "hark fetch: copy differs" >&2; exit 1; }
   rm -f "$F/hark/big.bin"
-done
-HARK_S=$(printf '%s\n' "${HARK_RUNS[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "hark fetch runs: ${HARK_RUNS[*]} s"
-if [ "${BENCH_FILE_BASELINES:-1}" = 0 ]; then echo "hark fetch median $HARK_S s (baselines skipped)"; exit 0; fi
+  secs "$t0" "$t1"
+}
+RUNS=${BENCH_FILE_RUNS:-3}
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+if [ "${BENCH_FILE_BASELINES:-1}" = 0 ]; then
+  HARK_RUNS=(); for _ in $(seq 1 "$RUNS"); do HARK_RUNS+=("$(fetch_once)"); done
+  echo "hark fetch runs: ${HARK_RUNS[*]} s, median $(median "${HARK_RUNS[@]}") s (baselines skipped)"
+  exit 0
+fi
 
 # a throwaway sshd on 127.0.0.1 (own host key, own authorized key, own config), killed by PID
 SSHD=/usr/sbin/sshd
@@ -75,26 +81,35 @@ CONF
 for _ in $(seq 1 50); do [ -s "$WORK/sshd.pid" ] && break; sleep 0.1; done
 SSHOPT=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$WORK/user_key" -c aes128-gcm@openssh.com)
 USER_AT="$(id -un)@127.0.0.1"
-t0=$(now); scp -q "${SSHOPT[@]}" -P "$SPORT" "$F/src/big.bin" "$USER_AT:$F/ssh/scp.bin"; t1=$(now)
-SCP_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/scp.bin"
-t0=$(now); ssh "${SSHOPT[@]}" -p "$SPORT" "$USER_AT" "cat > '$F/ssh/cat.bin'" <"$F/src/big.bin"; t1=$(now)
-CAT_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/cat.bin"
+KPORT=$((20000 + RANDOM % 20000))
+
+# RUNS rounds, each: hark fetch, scp, ssh … cat, socat (interleaved, so that drift in the
+# machine's speed hits all four alike); medians are compared.
+HARK_RUNS=() SCP_RUNS=() CAT_RUNS=() SOCAT_RUNS=()
+for _ in $(seq 1 "$RUNS"); do
+  HARK_RUNS+=("$(fetch_once)")
+  t0=$(now); scp -q "${SSHOPT[@]}" -P "$SPORT" "$F/src/big.bin" "$USER_AT:$F/ssh/scp.bin"; t1=$(now)
+  SCP_RUNS+=("$(secs "$t0" "$t1")"); rm -f "$F/ssh/scp.bin"
+  t0=$(now); ssh "${SSHOPT[@]}" -p "$SPORT" "$USER_AT" "cat > '$F/ssh/cat.bin'" <"$F/src/big.bin"; t1=$(now)
+  CAT_RUNS+=("$(secs "$t0" "$t1")"); rm -f "$F/ssh/cat.bin"
+  # unencrypted socat copy to a file
+  socat -u "TCP-LISTEN:$KPORT,bind=127.0.0.1,reuseaddr" "OPEN:$F/ssh/socat.bin,creat,trunc" & SOCAT_PID=$!
+  for _ in $(seq 1 50); do ss -ltn 2>/dev/null | grep -q ":$KPORT " && break; sleep 0.1; done
+  t0=$(now); socat -u "OPEN:$F/src/big.bin" "TCP:127.0.0.1:$KPORT"; wait "$SOCAT_PID"; t1=$(now); SOCAT_PID=
+  SOCAT_RUNS+=("$(secs "$t0" "$t1")"); rm -f "$F/ssh/socat.bin"
+done
 kill "$(cat "$WORK/sshd.pid")" 2>/dev/null; rm -f "$WORK/sshd.pid"
 
-# unencrypted socat copy to a file
-KPORT=$((20000 + RANDOM % 20000))
-socat -u "TCP-LISTEN:$KPORT,bind=127.0.0.1,reuseaddr" "OPEN:$F/ssh/socat.bin,creat,trunc" & SOCAT_PID=$!
-for _ in $(seq 1 50); do ss -ltn 2>/dev/null | grep -q ":$KPORT " && break; sleep 0.1; done
-t0=$(now); socat -u "OPEN:$F/src/big.bin" "TCP:127.0.0.1:$KPORT"; wait "$SOCAT_PID"; t1=$(now); SOCAT_PID=
-SOCAT_S=$(secs "$t0" "$t1"); rm -f "$F/ssh/socat.bin"
-
-python3 - "$BIG_MIB" "$HARK_S" "$SCP_S" "$CAT_S" "$SOCAT_S" "$SHARE_S" <<'PY'
-import sys
-mib, hark, scp, cat, socat, share = int(sys.argv[1]), *map(float, sys.argv[2:])
+python3 - "$BIG_MIB" "$SHARE_S" "${HARK_RUNS[*]}" "${SCP_RUNS[*]}" "${CAT_RUNS[*]}" "${SOCAT_RUNS[*]}" <<'PY'
+import statistics, sys
+mib, share = int(sys.argv[1]), float(sys.argv[2])
+runs = [list(map(float, a.split())) for a in sys.argv[3:]]
+hark, scp, cat, socat = (statistics.median(r) for r in runs)
 rate = lambda s: mib / s
-print("file %d MiB on loopback (share/manifest build %.2f s, not counted):" % (mib, share))
-print("  hark fetch       %6.2f s  %7.1f MiB/s" % (hark, rate(hark)))
-print("  scp aes128-gcm   %6.2f s  %7.1f MiB/s   hark/scp speed ratio     %.2f (goal >= 2)" % (scp, rate(scp), scp / hark))
-print("  ssh cat aes-gcm  %6.2f s  %7.1f MiB/s   hark/ssh-cat speed ratio %.2f (goal >= 1)" % (cat, rate(cat), cat / hark))
-print("  socat (plain)    %6.2f s  %7.1f MiB/s   hark/socat speed ratio   %.2f" % (socat, rate(socat), socat / hark))
+show = lambda r: " ".join("%.2f" % x for x in r)
+print("file %d MiB on loopback, median of %d interleaved runs (share/manifest build %.2f s, not counted):" % (mib, len(runs[0]), share))
+print("  hark fetch       %6.2f s  %7.1f MiB/s                                            (%s)" % (hark, rate(hark), show(runs[0])))
+print("  scp aes128-gcm   %6.2f s  %7.1f MiB/s   hark/scp speed ratio     %.2f (goal >= 2)  (%s)" % (scp, rate(scp), scp / hark, show(runs[1])))
+print("  ssh cat aes-gcm  %6.2f s  %7.1f MiB/s   hark/ssh-cat speed ratio %.2f (goal >= 1)  (%s)" % (cat, rate(cat), cat / hark, show(runs[2])))
+print("  socat (plain)    %6.2f s  %7.1f MiB/s   hark/socat speed ratio   %.2f             (%s)" % (socat, rate(socat), socat / hark, show(runs[3])))
 PY

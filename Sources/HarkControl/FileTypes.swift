@@ -168,8 +168,8 @@ public struct FileCountersView: Codable, Sendable, Equatable {
     public var chunksServed = 0
     public var bytesServed: UInt64 = 0
     /// Chunks served with their slices sealed with AES-256-GCM, and with XChaCha20-Poly1305 (§11.2).
-    public var chunksServedAes256gcm = 0
-    public var chunksServedXchacha20poly1305 = 0
+    public var chunksServedAesGcm = 0
+    public var chunksServedXchacha = 0
     /// Chunks served after re-hashing them, because their source was recorded without an
     /// identity (device, inode, ctime) by an older hark.
     public var chunksRehashed = 0

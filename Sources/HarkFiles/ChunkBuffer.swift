@@ -43,4 +43,13 @@ public struct HashedChunk: Sendable {
         self.buffer = buffer
         hash = MerkleTree.chunkHash(UnsafeRawBufferPointer(buffer.bytes))
     }
+
+    /// A chunk hashed while it was filled: `hash` must be `MerkleTree.chunkHasher()`'s digest
+    /// of exactly `buffer.bytes`, in order (the caller's promise; the manifest check in
+    /// `StagedFile` still decides).
+    public init(_ buffer: ChunkBuffer, hash: [UInt8]) {
+        precondition(hash.count == MerkleTree.hashBytes)
+        self.buffer = buffer
+        self.hash = hash
+    }
 }

@@ -284,7 +284,7 @@ final class FileTransfers: Sendable {
             counters.withLock { c in
                 c.chunksServed += 1
                 c.bytesServed += UInt64(length)
-                if item.cipher == .aes256GCM { c.chunksServedAes256gcm += 1 } else { c.chunksServedXchacha20poly1305 += 1 }
+                if item.cipher == .aes256GCM { c.chunksServedAesGcm += 1 } else { c.chunksServedXchacha += 1 }
                 if item.servable.source?.files[m.layout.locate(item.chunk).entry].identity == nil { c.chunksRehashed += 1 }
             }
         }
@@ -429,21 +429,23 @@ actor FetchJob {
     }
 
     /// Opens every slice of a chunk into one page-aligned buffer and hashes it, on a
-    /// low-priority bulk thread; nil when a slice does not open under the file key.
+    /// low-priority bulk thread; nil when a slice does not open under the file key. Each slice
+    /// is hashed right after it is opened, while it is still in the CPU's cache.
     static func openAndHash(_ pieces: [SealedPiece], length: Int, chunk: Int, manifestID: ManifestID,
                             fileKey: [UInt8]) -> HashedChunk? {
         FileTransfers.lowerThreadPriority()
         let buffer = ChunkBuffer(count: length)
+        let hasher = MerkleTree.chunkHasher()
         for p in pieces {
             let ad = FileCrypto.chunkAD(manifestID.bytes, chunk: UInt32(chunk), offset: UInt32(p.offset))
-            let count = p.sealed.readableBytes - BulkAEAD.tagByteCount
+            let region = buffer.region(p.offset, p.sealed.readableBytes - BulkAEAD.tagByteCount)
             let opened: Bool = p.sealed.withUnsafeReadableBytes { sealed in
-                (try? BulkAEAD.open(sealed, cipher: p.cipher, key: fileKey, nonce: p.nonce, associatedData: ad,
-                                    into: buffer.region(p.offset, count))) != nil
+                (try? BulkAEAD.open(sealed, cipher: p.cipher, key: fileKey, nonce: p.nonce, associatedData: ad, into: region)) != nil
             }
             guard opened else { return nil }
+            hasher.update(UnsafeRawBufferPointer(region))
         }
-        return HashedChunk(hashing: buffer)
+        return HashedChunk(buffer, hash: hasher.finalize())
     }
 
     init(manifest: Manifest, fileKey: [UInt8], directory: String, writer: FetchWriter, held: ChunkBitmap, waitMs: Int64,

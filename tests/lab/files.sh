@@ -63,7 +63,9 @@ say "four hosts share a group"
 start_daemon_env h1 HARK_TEST_RAW_OFFERS=1 --
 start_daemon h2
 start_daemon_env h3 HARK_TEST_CORRUPT_CHUNKS=1 --
-start_daemon h4
+# h4 neither offers nor uses AES-256-GCM (test hook): what it fetches is sealed with
+# XChaCha20-Poly1305, the cipher every node has (PROTOCOL.md §11.2).
+start_daemon_env h4 HARK_TEST_BULK_CIPHER=xchacha --
 wait_until 40 has_peer h1 3 && wait_until 10 has_peer h4 3 && ok "the four hosts are connected" || { not_ok "hosts did not connect"; cat_log h1; }
 hark_on h1 group create ops >/dev/null
 for h in h2 h3 h4; do hark_on $h group join "$(hark_on h1 group invite ops)" >/dev/null; done
@@ -210,7 +212,9 @@ for l in sys.stdin:
     o=json.loads(l)
     if o["file_id"]==sys.argv[1]: print(o["holders"])' "$MIDID"; }
 wait_until 5 test "$(holders)" = 3 && ok "hark files on h4 counts 3 holders" || not_ok "holders on h4: $(holders)"
+xc0=$(( $(status_files h1 chunks_served_xchacha) + $(status_files h2 chunks_served_xchacha) ))
 hark_on h4 fetch "$MIDID" -o "$WORK/h4/in" --json >"$WORK/mid.json"; rc=$?
+xc1=$(( $(status_files h1 chunks_served_xchacha) + $(status_files h2 chunks_served_xchacha) ))
 [ $rc = 0 ] && ok "h4 fetches the file held by h1, h2 and the lying h3" || not_ok "h4 fetch exited $rc: $(tail -1 "$WORK/mid.json")"
 tail -1 "$WORK/mid.json" | python3 -c 'import json,sys
 d=json.load(sys.stdin)["data"]; p={x["display_name"]: x for x in d["peers"]}
@@ -220,6 +224,14 @@ read -r ca cb dc cc corrupt <"$WORK/mid.peers"
 [ "$dc" = corrupt ] && [ "$cc" = 0 ] && [ "$corrupt" -ge 1 ] && ok "the liar's corrupt chunk was rejected and carol dropped; the chunk came from another peer" \
   || not_ok "liar: dropped=$dc chunks=$cc corrupt=$corrupt"
 [ "$(sha256sum <"$WORK/h4/in/mid.bin")" = "$MID" ] && ok "the file h4 assembled is identical" || not_ok "h4's copy differs"
+[ $((xc1 - xc0)) -ge $((ca + cb)) ] && ok "h1 and h2 sealed all $((xc1 - xc0)) chunks for h4 (no AES offered) with XChaCha20-Poly1305" \
+  || not_ok "XChaCha20-Poly1305 chunks served to h4: $((xc1 - xc0)), h4 got $((ca + cb)) from them"
+if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
+  [ "$(status_files h1 chunks_served_aes_gcm)" -gt 0 ] && ok "h1 sealed the chunks for h2 (both with AES-NI) with AES-256-GCM ($(status_files h1 chunks_served_aes_gcm))" \
+    || not_ok "no AES-256-GCM chunks served by h1 although the CPU has AES-NI"
+fi
+[ "$(status_files h1 chunks_rehashed)" = 0 ] && ok "no chunk needed a re-hash on the sender (every source has its identity recorded)" \
+  || not_ok "chunks re-hashed: $(status_files h1 chunks_rehashed)"
 
 say "a source that changed after the offer"
 head -c 8388608 /dev/urandom >"$S/changing.bin"
