@@ -277,6 +277,12 @@ wait_until 10 sh -c 'env HARK_HOME="$1" "$2" files --json | grep -q "$3"' _ "$B"
 expect 0 "fetch into a folder exits 0, silently in a pipe" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox"
 [ ! -s "$T/out" ] && cmp -s "$T/shared.txt" "$T/inbox/shared.txt" && ok "…prints nothing and the file is identical" || not_ok "fetch output '$(cat "$T/out")'"
 expect 73 "fetch over an existing file exits 73 without --force" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox"
+expect 64 "fetch --limit-rate that is not a rate is a usage error" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox" --limit-rate fast
+grep -q -- "--limit-rate fast is not a rate" "$T/err" && ok "…and says what a rate looks like" || not_ok "limit-rate message: $(cat "$T/err")"
+expect 64 "fetch --limit-rate 0 is a usage error" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox" --limit-rate 0
+mkdir -p "$T/inbox2"
+expect 0 "fetch --limit-rate 1M of a small file exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox2" --limit-rate 1M
+cmp -s "$T/shared.txt" "$T/inbox2/shared.txt" && ok "…and the file is identical" || not_ok "rate-limited fetch differs"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
