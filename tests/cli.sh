@@ -73,6 +73,8 @@ expect 65 "join with a token that is not hark's exits 65" env HARK_HOME="$B" "$H
 TOKEN=$(env HARK_HOME="$A" "$HARK" group invite ops)
 expect 0 "join with the invite token" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
 expect 65 "joining the same group again exits 65" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
+expect 65 "group remove of this node itself is refused" env HARK_HOME="$A" "$HARK" group remove ops alice
+grep -q "group leave ops" "$T/err" && ok "…and points to group leave" || not_ok "self-remove message: $(cat "$T/err")"
 Y="$T/y"; env HARK_HOME="$Y" "$HARK" init --name yves >/dev/null
 env HARK_HOME="$Y" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.0.0.1:$PORT" 2>"$T/y.log" & YPID=$!
 wait_until 10 env HARK_HOME="$Y" "$HARK" status >/dev/null 2>&1

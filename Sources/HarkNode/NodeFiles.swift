@@ -89,7 +89,8 @@ extension Node {
         if let ref { return try resolveGroup(ref) }
         let all = try store.allGroups()
         guard all.count == 1 else {
-            throw ControlErrorBody(code: .invalidArgument, message: all.isEmpty ? "this node is in no group" : "this node is in \(all.count) groups; name one with -g GROUP")
+            if all.isEmpty { throw ControlErrorBody(code: .notFound, message: "this node is in no group (create one with `hark group create NAME`)") }
+            throw ControlErrorBody(code: .ambiguous, message: "this node is in \(all.count) groups; name one with -g GROUP")
         }
         return all[0]
     }

@@ -101,6 +101,13 @@ extension Node {
     func resolvePeerKey(_ ref: String) throws(ControlErrorBody) -> SigningPublicKey {
         let r = ref.hasPrefix("@") ? String(ref.dropFirst()) : ref
         if let id = try? PeerID(parsing: r.lowercased()) { return id.key }
+        // This node itself, by its own name or fingerprint (it is not among the known peers).
+        let me = identity.signing.publicKey
+        let hex = r.lowercased().replacingOccurrences(of: "-", with: "")
+        if r == identity.displayName
+            || (hex.count >= 4 && hex.allSatisfy(\.isHexDigit) && peerID.fingerprint.replacingOccurrences(of: "-", with: "").hasPrefix(hex)) {
+            if (try? resolvePeer(r)) == nil { return me }
+        }
         return try resolvePeer(r).id.key
     }
 
@@ -312,6 +319,9 @@ extension Node {
             throw ControlErrorBody(code: .invalidArgument, message: "a direct conversation has no member management; use `hark group leave` to leave it")
         }
         let target = try peer.map { (p: String) throws(ControlErrorBody) -> SigningPublicKey in try resolvePeerKey(p) } ?? me
+        if action == .remove, target == me {
+            throw ControlErrorBody(code: .invalidArgument, message: "that is this node; to leave \(g.name), run `hark group leave \(g.name)`")
+        }
         var m = Hark_V1_Member()
         m.action = action
         m.target = Data(target.bytes)

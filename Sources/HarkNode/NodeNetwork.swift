@@ -223,6 +223,9 @@ extension Node {
                             }
                             try await self.handle(frame, from: session)
                         }
+                    } catch where error is CancellationError || Task.isCancelled {
+                        // The node is stopping: not the peer's doing.
+                        self.logger.debug("closing peer connection (node stopping)", metadata: ["peer.id": "\(hello.peerID)"])
                     } catch {
                         self.logger.warning("dropping peer connection", metadata: [
                             "peer.id": "\(hello.peerID)", "peer.address": "\(remote)", "reason": "\(error)",
@@ -233,6 +236,9 @@ extension Node {
                 }
                 await self.closeSession(session)
             }
+        } catch where error is CancellationError || Task.isCancelled {
+            deadline.cancel()
+            logger.debug("closing peer connection (node stopping)", metadata: ["peer.address": "\(remote)"])
         } catch {
             deadline.cancel()
             logger.warning("dropping peer connection", metadata: ["peer.address": "\(remote)", "reason": "\(error)"])
