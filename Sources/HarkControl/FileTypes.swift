@@ -173,6 +173,8 @@ public struct FileCountersView: Codable, Sendable, Equatable {
     /// Chunks served after re-hashing them, because their source was recorded without an
     /// identity (device, inode, ctime) by an older hark.
     public var chunksRehashed = 0
+    /// Chunks served from the part files of a fetch still in progress (to other fetchers).
+    public var chunksServedPartial = 0
     /// Bytes read from local source files to serve chunks.
     public var bytesReadForServing: UInt64 = 0
     /// Chunk requests answered with "source changed".

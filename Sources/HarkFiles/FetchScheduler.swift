@@ -4,10 +4,11 @@
 ///
 /// Strategy: sequential with spread. Every `poll` hands each usable peer (not dropped, not
 /// backing off) requests until it has `maxInFlightPerPeer` in flight, one at a time round-robin
-/// across peers, each time the lowest-index chunk that is missing, not in flight and held by
-/// that peer. So two peers that hold everything get alternating chunks. Rarest-first is not
-/// used (on a LAN every source is usually complete); a chunk is in flight at one peer at a time
-/// (no endgame duplicates).
+/// across peers, each time the first chunk at or after `startChunk` (wrapping around) that is
+/// missing, not in flight and held by that peer. So two peers that hold everything get
+/// alternating chunks, and fetchers that start at different chunks hold different ones early
+/// (they can serve each other). Rarest-first is not used; a chunk is in flight at one peer at a
+/// time (no endgame duplicates). An optional rate limit paces the requests (`maxBytesPerSecond`).
 ///
 /// Failures:
 /// - timeout (`requestTimeoutMs` after the request): the chunk returns to the pool and is asked
@@ -23,7 +24,7 @@
 ///   has something to do.
 ///
 /// Chunk indices are manifest-wide (`ChunkLayout`). Cost: `poll` is O(peers × maxInFlight ×
-/// scan); the scan starts at the lowest missing chunk and is short when peers hold everything,
+/// scan); the scan starts at `startChunk` and is short when peers hold everything,
 /// O(chunks) for a peer holding few. Value type; Sendable when `Peer` is.
 public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
     public struct Configuration: Sendable, Equatable {
@@ -44,6 +45,10 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         /// Requests are paced so that the chunk bytes asked for by time t since the first request
         /// never exceed rate × t plus one chunk (token bucket with a one-chunk burst).
         public var maxBytesPerSecond: Int64?
+        /// Where in the manifest-wide numbering requests start (then upward, wrapping to 0).
+        /// Default 0: lowest missing chunk first. Fetchers of one file that start at different
+        /// places hold different chunks early, so they can serve each other (a swarm).
+        public var startChunk: Int = 0
 
         public init(maxInFlightPerPeer: Int = 4, requestTimeoutMs: Int64 = 15_000, maxConsecutiveTimeouts: Int = 3,
                     backoffBaseMs: Int64 = 500, backoffMaxMs: Int64 = 30_000, waitForSourcesMs: Int64 = 60_000,
@@ -426,25 +431,28 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
         return requests
     }
 
-    /// The lowest missing chunk not in flight that `peer` holds, preferring chunks that did not
-    /// time out at it; a timed-out chunk is retried at the same peer only if no other usable
-    /// (not dropped) peer holds it.
+    /// The first missing chunk at or after `startChunk` (wrapping around to 0) that is not in
+    /// flight and that `peer` holds, preferring chunks that did not time out at it; a timed-out
+    /// chunk is retried at the same peer only if no other usable (not dropped) peer holds it.
     private func candidate(for peer: Peer, _ state: PeerState) -> Int? {
-        var i = done.firstMissing()
-        var steps = 0
-        while let c = i, steps <= layout.chunkCount {   // bounded: c grows every step
-            steps += 1
-            if inFlight[c] == nil, state.holds(c) {
-                if let avoided = avoid[c], avoided.contains(peer) {
-                    let alternative = order.contains { other in
-                        other != peer && !(avoided.contains(other)) && peers[other].map { $0.dropped == nil && $0.holds(c) } == true
+        let start = layout.chunkCount == 0 ? 0 : configuration.startChunk % layout.chunkCount
+        for (from, end) in [(start, layout.chunkCount), (0, start)] {
+            var i = done.firstMissing(from: from)
+            var steps = 0
+            while let c = i, c < end, steps <= layout.chunkCount {   // bounded: c grows every step
+                steps += 1
+                if inFlight[c] == nil, state.holds(c) {
+                    if let avoided = avoid[c], avoided.contains(peer) {
+                        let alternative = order.contains { other in
+                            other != peer && !(avoided.contains(other)) && peers[other].map { $0.dropped == nil && $0.holds(c) } == true
+                        }
+                        if !alternative { return c }
+                    } else {
+                        return c
                     }
-                    if !alternative { return c }
-                } else {
-                    return c
                 }
+                i = done.firstMissing(from: c + 1)
             }
-            i = done.firstMissing(from: c + 1)
         }
         return nil
     }

@@ -278,6 +278,18 @@ public final class StagedFile {
         return true
     }
 
+    /// Chunk `index` read back from the part file, if it is verified (written after its hash
+    /// matched, or all-zero in the manifest, which reads as zeros from the hole); nil otherwise
+    /// or after `commit`. For serving a file to other fetchers before it is complete.
+    /// - Throws: `.io`.
+    public func readVerified(chunk index: Int) throws(FileError) -> [UInt8]? {
+        guard !isCommitted, index >= 0, index < entry.chunkCount, have.contains(index) else { return nil }
+        let length = entry.chunkLength(index)
+        var data = [UInt8](repeating: 0, count: length)
+        let n = try preadFully(part.raw, into: &data, count: length, offset: entry.chunkOffset(index), path: partName)
+        return n == length ? data : nil
+    }
+
     /// Marks chunk `index` verified without any data when the manifest's hash of it is the hash
     /// of all zeros of its length: its range in the part file is still a hole (only a chunk's
     /// own bytes are ever written to its range), so it already holds exactly the offered bytes.

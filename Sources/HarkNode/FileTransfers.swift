@@ -78,6 +78,8 @@ struct Servable: Sendable {
     let manifest: Manifest
     let source: ChunkSource?
     let fileKey: [UInt8]
+    /// A fetch in progress whose verified chunks are served from its part files (a swarm).
+    var partial: FetchWriter? = nil
 }
 
 /// Where the local copy of each entry is, as stored in `shared_file.sources` (JSON).
@@ -137,10 +139,22 @@ final class FileTransfers: Sendable {
     /// slices in place, on a low-priority thread. The chunk is read into one buffer laid out as
     /// the slices go on the wire, `slice ‖ tag` after `slice ‖ tag`, so each attachment is a view
     /// of that buffer: after the read, no byte of the chunk is copied before the socket write.
-    static func prepareChunk(_ item: ServeItem, corrupt: Bool) -> Result<[SealedSlice], FileError> {
+    static func prepareChunk(_ item: ServeItem, partialBytes: [UInt8]?, corrupt: Bool) -> Result<[SealedSlice], FileError> {
         lowerThreadPriority()
         let m = item.servable.manifest
-        guard let source = item.servable.source else { return .failure(.sourceChanged("not held")) }
+        let fill: ([UnsafeMutableRawBufferPointer]) throws(FileError) -> Void
+        if let partialBytes {
+            fill = { regions throws(FileError) in
+                var at = 0
+                partialBytes.withUnsafeBytes { raw in
+                    for r in regions { r.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[at..<(at + r.count)])); at += r.count }
+                }
+            }
+        } else if let source = item.servable.source {
+            fill = { regions throws(FileError) in try source.read(global: item.chunk, into: regions) }
+        } else {
+            return .failure(.sourceChanged("not held"))
+        }
         let length = m.layout.length(of: item.chunk)
         let slice = FileWireLimits.chunkSliceBytes
         let tag = BulkAEAD.tagByteCount
@@ -155,7 +169,7 @@ final class FileTransfers: Sendable {
                 let plain = min(slice, length - i * slice)
                 regions.append(UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + plain)]))
             }
-            do throws(FileError) { try source.read(global: item.chunk, into: regions) } catch { outcome = .failure(error); return 0 }
+            do throws(FileError) { try fill(regions) } catch { outcome = .failure(error); return 0 }
             if corrupt, let first = regions.first, !first.isEmpty { first[first.count / 2] ^= 0x5A }
             for (i, region) in regions.enumerated() {
                 let at = i * (slice + tag)
@@ -255,14 +269,25 @@ final class FileTransfers: Sendable {
             if hooks.serveDelayMs > 0 { try? await Task.sleep(for: .milliseconds(hooks.serveDelayMs)) }
             let m = item.servable.manifest
             let corrupt = hooks.corruptServedChunks
-            let prepared = (try? await bulkPool.runIfActive { Self.prepareChunk(item, corrupt: corrupt) })
-                ?? .failure(.sourceChanged("server stopping"))
+            // A chunk of a fetch in progress is read back from its part file (verified before it
+            // was written); nil when it is not there (any more): refused as not held.
+            var partialBytes: [UInt8]?
+            if let writer = item.servable.partial {
+                partialBytes = await writer.readVerified(global: item.chunk)
+            }
+            let prepared: Result<[SealedSlice], FileError>
+            if item.servable.partial != nil, partialBytes == nil {
+                prepared = .failure(.sourceChanged("not held"))
+            } else {
+                prepared = (try? await bulkPool.runIfActive { [partialBytes] in Self.prepareChunk(item, partialBytes: partialBytes, corrupt: corrupt) })
+                    ?? .failure(.sourceChanged("server stopping"))
+            }
             let frames: [SealedSlice]
             switch prepared {
             case let .success(f): frames = f
             case let .failure(error):
                 let refused: Hark_V1_RefuseReason
-                if case .sourceChanged = error, item.servable.source != nil { refused = .sourceChanged } else { refused = .notHeld }
+                if case .sourceChanged = error, item.servable.source != nil, item.servable.partial == nil { refused = .sourceChanged } else { refused = .notHeld }
                 logger.info("not serving a chunk", metadata: ["manifest.id": "\(m.id)", "chunk": "\(item.chunk)", "reason": "\(error)"])
                 counters.withLock { c in if refused == .sourceChanged { c.sourceChanged += 1 } else { c.chunksRefused += 1 } }
                 var r = Hark_V1_ChunkRefused()
@@ -285,7 +310,8 @@ final class FileTransfers: Sendable {
                 c.chunksServed += 1
                 c.bytesServed += UInt64(length)
                 if item.cipher == .aes256GCM { c.chunksServedAesGcm += 1 } else { c.chunksServedXchacha += 1 }
-                if item.servable.source?.files[m.layout.locate(item.chunk).entry].identity == nil { c.chunksRehashed += 1 }
+                if let source = item.servable.source, source.files[m.layout.locate(item.chunk).entry].identity == nil { c.chunksRehashed += 1 }
+                if item.servable.partial != nil { c.chunksServedPartial += 1 }
             }
         }
     }
@@ -350,6 +376,13 @@ actor FetchWriter {
         }
     }
 
+    /// A verified chunk read back from its part file, to serve it to another fetcher; nil when
+    /// it is not verified yet, or the file was committed (then it is served from its place).
+    func readVerified(global: Int) -> [UInt8]? {
+        let (e, c) = manifest.layout.locate(global)
+        return try? staged[e].readVerified(chunk: c)
+    }
+
     /// Persists every bitmap (an interrupted fetch resumes from here).
     func flush() {
         for s in staged where !s.isCommitted { try? s.flush() }
@@ -387,6 +420,16 @@ enum FetchEvent: Sendable {
 actor FetchJob {
     nonisolated let manifestID: ManifestID
     nonisolated let manifestChunkCount: Int
+    /// The group the file was offered in.
+    nonisolated let group: EventID
+    /// The verified chunks so far (manifest-wide), readable from any thread: what this node
+    /// answers about the file while the fetch runs, and serves to other fetchers.
+    nonisolated let heldSnapshot: Mutex<ChunkBitmap>
+    /// Tells the group's peers what this fetch holds now (a `Have` with the bitmap), at most
+    /// once a second while new chunks come in.
+    let announce: @Sendable (ChunkBitmap) async -> Void
+    private var announcedCount = 0
+    private var lastAnnounceMs: Int64 = 0
     let manifest: Manifest
     let fileKey: [UInt8]
     let directory: String
@@ -448,11 +491,16 @@ actor FetchJob {
         return HashedChunk(buffer, hash: hasher.finalize())
     }
 
-    init(manifest: Manifest, fileKey: [UInt8], directory: String, writer: FetchWriter, held: ChunkBitmap, waitMs: Int64,
-         limitRate: Int64? = nil, transfers: FileTransfers, events: AsyncStream<FetchEvent>.Continuation?, logger: Logger,
+    init(manifest: Manifest, group: EventID, fileKey: [UInt8], directory: String, writer: FetchWriter, held: ChunkBitmap,
+         waitMs: Int64, limitRate: Int64? = nil, transfers: FileTransfers, events: AsyncStream<FetchEvent>.Continuation?,
+         logger: Logger, announce: @escaping @Sendable (ChunkBitmap) async -> Void = { _ in },
          onComplete: @escaping @Sendable ([String]) async -> Void) {
         self.manifestID = manifest.id
         self.manifestChunkCount = manifest.chunkCount
+        self.group = group
+        self.heldSnapshot = Mutex(held)
+        self.announce = announce
+        self.announcedCount = held.setCount
         self.manifest = manifest
         self.fileKey = fileKey
         self.directory = directory
@@ -463,9 +511,12 @@ actor FetchJob {
         self.onComplete = onComplete
         let chunk = manifest.entries.map(\.chunkSize).max() ?? FileLimits.minChunkSize
         let inFlight = max(2, min(16, (16 << 20) / chunk))
-        scheduler = FetchScheduler(layout: manifest.layout, alreadyHave: held,
-                                   configuration: .init(maxInFlightPerPeer: inFlight, waitForSourcesMs: waitMs,
-                                                      maxBytesPerSecond: limitRate))
+        var configuration = FetchScheduler<UInt64>.Configuration(maxInFlightPerPeer: inFlight, waitForSourcesMs: waitMs,
+                                                                 maxBytesPerSecond: limitRate)
+        // Each fetch starts at a random chunk, so that fetchers of one file hold different
+        // chunks early and can serve each other (PROTOCOL.md §11.4).
+        if manifest.chunkCount > 0 { configuration.startChunk = Int.random(in: 0..<manifest.chunkCount) }
+        scheduler = FetchScheduler(layout: manifest.layout, alreadyHave: held, configuration: configuration)
     }
 
     static func nowMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
@@ -495,6 +546,13 @@ actor FetchJob {
         guard !finished else { return }
         pump()
         emitProgress()
+        let now = Self.nowMs()
+        let held = heldSnapshot.withLock { $0 }
+        if held.setCount > announcedCount, now - lastAnnounceMs >= 1000, !held.isFull {
+            announcedCount = held.setCount
+            lastAnnounceMs = now
+            Task { await announce(held) }
+        }
     }
 
     private func emitProgress() {
@@ -595,6 +653,7 @@ actor FetchJob {
                 fetched += 1
                 delivered[sessionID, default: 0] += 1
                 transfers.counters.withLock { $0.chunksFetched += 1 }
+                heldSnapshot.withLock { _ = $0.insert(chunk) }
             }
         case let .corrupt(why):
             markCorrupt(sessionID, chunk: chunk, why: why)

@@ -273,9 +273,9 @@ extension Node {
         let key = FileCrypto.key(groupKey: o.group.key, manifestID: id.bytes)
         let group = o.group.id
         let directory = p.directory
-        let job = FetchJob(manifest: manifest, fileKey: key, directory: directory, writer: writer, held: held,
+        let job = FetchJob(manifest: manifest, group: group, fileKey: key, directory: directory, writer: writer, held: held,
                            waitMs: max(0, p.waitMs ?? 60_000), limitRate: p.limitRate, transfers: files, events: events,
-                           logger: logger) { paths in
+                           logger: logger, announce: { bitmap in await self.announcePartial(id, group: group, bitmap) }) { paths in
             await self.fetchCompleted(manifest: manifest, group: group, directory: directory, paths: paths)
         }
         guard files.register(job) else { throw ControlErrorBody(code: .unavailable, message: "\(id.hex.prefix(12)) is being fetched already") }
@@ -413,10 +413,27 @@ extension Node {
         let id = try manifestID(q.manifestID, "file query")
         var h = Hark_V1_Have()
         h.manifestID = q.manifestID
-        if let sv = servable(id), isShared(sv.group, with: s) { h.all = true }
+        if let sv = servable(id), isShared(sv.group, with: s) {
+            h.all = true
+        } else if let job = files.job(id), isShared(job.group, with: s) {
+            // A fetch in progress: what it verified so far (a swarm, §11.4).
+            let held = job.heldSnapshot.withLock { $0 }
+            if held.setCount > 0 { h.bitmap = Data(held.bytes) }
+        }
         var f = Hark_V1_Frame()
         f.have = h
         s.send(f)
+    }
+
+    /// A fetch in progress holds more chunks: tells the channels that share its group.
+    func announcePartial(_ id: ManifestID, group: EventID, _ bitmap: ChunkBitmap) {
+        guard files.job(id) != nil, bitmap.setCount > 0 else { return }
+        var h = Hark_V1_Have()
+        h.manifestID = Data(id.bytes)
+        h.bitmap = Data(bitmap.bytes)
+        var f = Hark_V1_Frame()
+        f.have = h
+        for s in sessions.values where isShared(group, with: s) { s.send(f) }
     }
 
     func receiveHave(_ h: Hark_V1_Have, from s: PeerSession) throws {
@@ -481,10 +498,18 @@ extension Node {
     func receiveChunkRequest(_ r: Hark_V1_ChunkRequest, from s: PeerSession) throws {
         let id = try manifestID(r.manifestID, "chunk request")
         var refuse: Hark_V1_RefuseReason?
+        let cipher: BulkCipher = r.aes256Gcm && FileCrypto.offerAES256GCM ? .aes256GCM : .xchacha20Poly1305
         if let sv = servable(id), isShared(sv.group, with: s) {
             guard Int(r.chunk) < sv.manifest.chunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(sv.manifest.chunkCount)") }
-            let cipher: BulkCipher = r.aes256Gcm && FileCrypto.offerAES256GCM ? .aes256GCM : .xchacha20Poly1305
             if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
+        } else if let job = files.job(id), isShared(job.group, with: s) {
+            guard Int(r.chunk) < job.manifestChunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(job.manifestChunkCount)") }
+            if job.heldSnapshot.withLock({ $0.contains(Int(r.chunk)) }) {
+                let sv = Servable(group: job.group, manifest: job.manifest, source: nil, fileKey: job.fileKey, partial: job.writer)
+                if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
+            } else {
+                refuse = .notHeld
+            }
         } else {
             refuse = .notHeld
         }

@@ -63,6 +63,19 @@ import Testing
         #expect(t >= 1000 + 4000, "9 chunks after the burst at 2 per second take ≥ 4 s (done at \(t))")
     }
 
+    @Test("requests start at startChunk and wrap around to 0; a partial holder is asked only for what it holds")
+    func startChunkWraps() {
+        var c = config(inFlight: 5)
+        c.startChunk = 7
+        var s = Scheduler(layout: layout(10), configuration: c)
+        s.addPeer("A", holding: .all)
+        #expect(s.poll(nowMs: 0).map(\.chunk) == [7, 8, 9, 0, 1])
+        var half = ChunkBitmap(count: 10)
+        for i in 2..<5 { half.insert(i) }
+        s.addPeer("B", holding: .some(half))
+        #expect(Set(s.poll(nowMs: 1).filter { $0.peer == "B" }.map(\.chunk)) == [2, 3, 4])
+    }
+
     @Test func corruptPeerIsDroppedAndTheChunkComesFromAnother() {
         var s = Scheduler(layout: layout(6), configuration: config(inFlight: 1))
         s.addPeer("liar", holding: .all)

@@ -7,7 +7,8 @@
 # honest ones while the liar's chunks are rejected; a source changed after the offer gives a
 # clear error and no file, without a retry loop; unsafe offered names (../../x, /etc/x,
 # a/../../b, a symlink mode) and a planted symlink write nothing outside the target folder;
-# names are neutralised on a terminal and escaped in JSON; auto-fetch under a size.
+# names are neutralised on a terminal and escaped in JSON; auto-fetch under a size; a node that
+# is still fetching a file serves the chunks it verified to another fetcher.
 # Ends with "N passed, M failed".
 set -uo pipefail
 export LAB_NAME=${LAB_NAME:-hkfiles} LAB_NET=${LAB_NET:-10.94.0}
@@ -232,6 +233,28 @@ if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
 fi
 [ "$(status_files h1 chunks_rehashed)" = 0 ] && ok "no chunk needed a re-hash on the sender (every source has its identity recorded)" \
   || not_ok "chunks re-hashed: $(status_files h1 chunks_rehashed)"
+
+say "a fetch in progress serves what it has (swarm)"
+SW=$(head -c 67108864 /dev/urandom | tee "$S/swarm.bin" | sha256sum)
+SWID=$(hark_on h1 share "$S/swarm.bin" -g ops)
+mkdir -p "$WORK/h2/sw" "$WORK/h4/sw"
+wait_until 10 offer_seen h2 "$SWID"; wait_until 10 offer_seen h4 "$SWID"
+part0=$(status_files h2 chunks_served_partial)
+# h2 fetches slowly (16 MiB/s), so it is mid-way when h4 starts at full speed.
+"$LAB" spawn h2 swfetch env HARK_HOME="$WORK/h2" "$HARK" fetch "$SWID" -o "$WORK/h2/sw" --json --limit-rate 16M
+SLOG="$LAB_RUN_DIR/h2/swfetch.log"
+wait_until 30 past "$SLOG" 30
+hark_on h4 fetch "$SWID" -o "$WORK/h4/sw" --json >"$WORK/sw4.json"; rc=$?
+[ $rc = 0 ] && ok "h4 fetched the 64 MiB file while h2 was still fetching it (h2 at $(progress "$SLOG") %)" || not_ok "h4 swarm fetch exited $rc: $(tail -1 "$WORK/sw4.json")"
+frombob=$(tail -1 "$WORK/sw4.json" | python3 -c 'import json,sys
+d=json.load(sys.stdin)["data"]; print(sum(p["chunks"] for p in d["peers"] if p["display_name"]=="bob"))')
+part1=$(status_files h2 chunks_served_partial)
+[ "$frombob" -gt 0 ] && [ $((part1 - part0)) -ge "$frombob" ] \
+  && ok "h2 served $frombob verified chunks of its unfinished fetch to h4 (from its part file)" \
+  || not_ok "swarm: h4 got $frombob chunks from bob, h2 served $((part1 - part0)) partial chunks"
+[ "$(sha256sum <"$WORK/h4/sw/swarm.bin")" = "$SW" ] && ok "h4's copy is identical" || not_ok "h4's swarm copy differs"
+wait_until 60 past "$SLOG" 100 && [ "$(sha256sum <"$WORK/h2/sw/swarm.bin")" = "$SW" ] \
+  && ok "h2's slow fetch finishes, identical" || not_ok "h2 swarm fetch: $(tail -1 "$SLOG")"
 
 say "a source that changed after the offer"
 head -c 8388608 /dev/urandom >"$S/changing.bin"
