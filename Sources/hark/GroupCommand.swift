@@ -224,7 +224,8 @@ func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64
     if status.state == "refused" {
         throw fail("invite refused: \(terminalSafe(status.reason ?? "no reason given"))", Exit.dataError)
     }
-    if json { try printJSON(status) } else { printOut("joined group \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
+    let what = g.kind == "channel" ? "channel" : "group"
+    if json { try printJSON(status) } else { printOut("joined \(what) \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
 }
 
 extension Duration {
