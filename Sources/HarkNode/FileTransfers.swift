@@ -675,6 +675,7 @@ actor FetchJob {
             q.manifestID = Data(manifestID.bytes)
             q.chunk = UInt32(r.chunk)
             q.aes256Gcm = FileCrypto.offerAES256GCM
+            q.groupID = Data(group.bytes)
             var f = Hark_V1_Frame()
             f.chunkRequest = q
             s.send(f)

@@ -108,6 +108,8 @@ public actor Node {
     let files: FileTransfers
     /// Manifests this node serves, loaded from the store on first use.
     var servables: [ManifestID: Servable] = [:]
+    /// Groups known to hold an offer of a manifest (besides the one it was recorded in).
+    var offeredIn: [ManifestID: Set<EventID>] = [:]
     /// Per manifest and session: the peer holds every chunk (true) or some (false).
     var fileHolders: [ManifestID: [UInt64: Bool]] = [:]
     /// FileQuery frames sent and not answered yet.

@@ -14,6 +14,8 @@ import NIOCore
 /// A manifest download from one peer (GetManifest → ManifestData slices).
 struct ManifestDownload {
     let session: UInt64
+    /// The group whose offer is fetched (its key seals the manifest slices).
+    let group: EventID
     let expected: Int
     let key: [UInt8]
     var data: [UInt8]
@@ -190,7 +192,7 @@ extension Node {
         var sent = false
         for o in try offers(groups: groups).suffix(256) {
             for s in sessions.values where isShared(o.group.id, with: s) {
-                sendFileQuery(o.manifestID, to: s)
+                sendFileQuery(o.manifestID, group: o.group.id, to: s)
                 sent = true
             }
         }
@@ -203,9 +205,10 @@ extension Node {
         return try offers(groups: groups).filter { seen.insert($0.manifestID).inserted }.map(offerView)
     }
 
-    func sendFileQuery(_ id: ManifestID, to s: PeerSession) {
+    func sendFileQuery(_ id: ManifestID, group: EventID, to s: PeerSession) {
         var q = Hark_V1_FileQuery()
         q.manifestID = Data(id.bytes)
+        q.groupID = Data(group.bytes)
         var f = Hark_V1_Frame()
         f.fileQuery = q
         pendingFileQueries[id, default: []].insert(s.id)
@@ -283,7 +286,7 @@ extension Node {
         for (sid, all) in fileHolders[id] ?? [:] where all {
             if let s = sessions[sid] { await job.addPeer(s, holding: .all) }
         }
-        for s in sessions.values where isShared(group, with: s) { sendFileQuery(id, to: s) }
+        for s in sessions.values where isShared(group, with: s) { sendFileQuery(id, group: group, to: s) }
         await job.start()
         let started = FetchStarted(fileId: id.hex, names: o.offer.names, size: manifest.totalBytes, files: manifest.entries.count,
                                    chunks: manifest.chunkCount, chunksHeld: held.setCount, directory: directory)
@@ -296,7 +299,7 @@ extension Node {
         if let rec = try store.sharedFile(o.manifestID.bytes) { return rec.manifest }
         let id = o.manifestID
         let candidates = sessions.values.filter { isShared(o.group.id, with: $0) }
-        for s in candidates { sendFileQuery(id, to: s) }
+        for s in candidates { sendFileQuery(id, group: o.group.id, to: s) }
         for _ in 0..<30 where !(pendingFileQueries[id] ?? []).isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
         let holders = fileHolders[id] ?? [:]
         let ordered = candidates.sorted { a, b in
@@ -306,7 +309,7 @@ extension Node {
         let key = FileCrypto.key(groupKey: o.group.key, manifestID: id.bytes)
         for s in ordered.prefix(8) {
             guard sessions[s.id] != nil else { continue }
-            if let bytes = await downloadManifest(id, length: Int(o.offer.manifestLength), key: key, from: s) {
+            if let bytes = await downloadManifest(id, group: o.group.id, length: Int(o.offer.manifestLength), key: key, from: s) {
                 if ManifestID(hashing: bytes) == id { return bytes }
                 logger.warning("a peer sent a manifest that does not match its ID", metadata: ["peer.id": "\(s.peerID)", "manifest.id": "\(id)"])
             }
@@ -314,12 +317,13 @@ extension Node {
         throw ControlErrorBody(code: .unavailable, message: "no online member can send the manifest of \(id.hex.prefix(12)); try again when the sender is online")
     }
 
-    func downloadManifest(_ id: ManifestID, length: Int, key: [UInt8], from s: PeerSession) async -> [UInt8]? {
+    func downloadManifest(_ id: ManifestID, group: EventID, length: Int, key: [UInt8], from s: PeerSession) async -> [UInt8]? {
         nextDownloadToken += 1
         let token = nextDownloadToken
         return await withCheckedContinuation { (cont: CheckedContinuation<[UInt8]?, Never>) in
             if let old = manifestDownloads.removeValue(forKey: id) { old.continuation.resume(returning: nil) }
-            manifestDownloads[id] = ManifestDownload(session: s.id, expected: length, key: key, data: [], token: token, continuation: cont)
+            manifestDownloads[id] = ManifestDownload(session: s.id, group: group, expected: length, key: key, data: [], token: token,
+                                                     continuation: cont)
             sendGetManifest(id, offset: 0, total: length, to: s)
             Task {
                 try? await Task.sleep(for: .milliseconds(FileWireLimits.manifestTimeoutMs))
@@ -331,6 +335,7 @@ extension Node {
     func sendGetManifest(_ id: ManifestID, offset: Int, total: Int, to s: PeerSession) {
         var g = Hark_V1_GetManifest()
         g.manifestID = Data(id.bytes)
+        if let group = manifestDownloads[id]?.group { g.groupID = Data(group.bytes) }
         g.offset = UInt64(offset)
         g.length = UInt32(min(FileWireLimits.manifestSliceBytes, total - offset))
         var f = Hark_V1_Frame()
@@ -409,13 +414,47 @@ extension Node {
         return s
     }
 
+    /// The group a request names (`group_id`), or `fallback` when it names none, if that
+    /// group is shared with `s`; nil otherwise.
+    /// - Throws: `ProtocolViolation` for a `group_id` that is not 32 bytes.
+    func askedGroup(_ id: ManifestID, _ raw: Data, default fallback: EventID, by s: PeerSession) throws -> EventID? {
+        let g: EventID
+        if raw.isEmpty { g = fallback } else {
+            guard let parsed = try? EventID(bytes: [UInt8](raw)) else { throw ProtocolViolation("file request with a group ID of \(raw.count) bytes") }
+            g = parsed
+        }
+        return isShared(g, with: s) ? g : nil
+    }
+
+    /// Whether group `g` holds an offer of manifest `id` (remembered once found).
+    func offers(_ id: ManifestID, in g: EventID) -> Bool {
+        if offeredIn[id]?.contains(g) == true { return true }
+        guard let rec = try? store.group(id: g), let found = try? offers(groups: [rec]).contains(where: { $0.manifestID == id }), found else {
+            return false
+        }
+        offeredIn[id, default: []].insert(g)
+        return true
+    }
+
+    /// What this node serves of `id` to `s` asking in the group `raw` (its `group_id`; empty:
+    /// the group the file was recorded in). The same bytes offered in two groups share a
+    /// manifest ID, but each group has its own file key: the slices are sealed under the key of
+    /// the group the asker fetches in, which must be shared with `s` and hold an offer of `id`.
+    func servable(_ id: ManifestID, askedIn raw: Data, by s: PeerSession) throws -> Servable? {
+        guard let base = servable(id), let g = try askedGroup(id, raw, default: base.group, by: s) else { return nil }
+        if g == base.group { return base }
+        guard offers(id, in: g), let group = try store.group(id: g) else { return nil }
+        return Servable(group: g, manifest: base.manifest, source: base.source,
+                        fileKey: FileCrypto.key(groupKey: group.key, manifestID: id.bytes))
+    }
+
     func receiveFileQuery(_ q: Hark_V1_FileQuery, from s: PeerSession) throws {
         let id = try manifestID(q.manifestID, "file query")
         var h = Hark_V1_Have()
         h.manifestID = q.manifestID
-        if let sv = servable(id), isShared(sv.group, with: s) {
+        if try servable(id, askedIn: q.groupID, by: s) != nil {
             h.all = true
-        } else if let job = files.job(id), isShared(job.group, with: s) {
+        } else if let job = files.job(id), let g = try askedGroup(id, q.groupID, default: job.group, by: s), g == job.group || offers(id, in: g) {
             // A fetch in progress: what it verified so far (a swarm, §11.4).
             let held = job.heldSnapshot.withLock { $0 }
             if held.setCount > 0 { h.bitmap = Data(held.bytes) }
@@ -463,7 +502,8 @@ extension Node {
         d.manifestID = g.manifestID
         d.offset = g.offset
         var f = Hark_V1_Frame()
-        if let rec = try store.sharedFile(id.bytes), isShared(rec.group, with: s), let group = try store.group(id: rec.group) {
+        if let rec = try store.sharedFile(id.bytes), let gid = try askedGroup(id, g.groupID, default: rec.group, by: s),
+           gid == rec.group || offers(id, in: gid), let group = try store.group(id: gid) {
             guard g.offset < UInt64(rec.manifest.count) else { throw ProtocolViolation("get manifest at \(g.offset) of \(rec.manifest.count)") }
             let start = Int(g.offset)
             let slice = Array(rec.manifest[start..<min(rec.manifest.count, start + Int(g.length))])
@@ -499,13 +539,15 @@ extension Node {
         let id = try manifestID(r.manifestID, "chunk request")
         var refuse: Hark_V1_RefuseReason?
         let cipher: BulkCipher = r.aes256Gcm && FileCrypto.offerAES256GCM ? .aes256GCM : .xchacha20Poly1305
-        if let sv = servable(id), isShared(sv.group, with: s) {
+        if let sv = try servable(id, askedIn: r.groupID, by: s) {
             guard Int(r.chunk) < sv.manifest.chunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(sv.manifest.chunkCount)") }
             if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
-        } else if let job = files.job(id), isShared(job.group, with: s) {
+        } else if let job = files.job(id), let g = try askedGroup(id, r.groupID, default: job.group, by: s),
+                  g == job.group || offers(id, in: g), let group = try store.group(id: g) {
             guard Int(r.chunk) < job.manifestChunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(job.manifestChunkCount)") }
             if job.heldSnapshot.withLock({ $0.contains(Int(r.chunk)) }) {
-                let sv = Servable(group: job.group, manifest: job.manifest, source: nil, fileKey: job.fileKey, partial: job.writer)
+                let sv = Servable(group: g, manifest: job.manifest, source: nil,
+                                  fileKey: FileCrypto.key(groupKey: group.key, manifestID: id.bytes), partial: job.writer)
                 if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
             } else {
                 refuse = .notHeld

@@ -1135,12 +1135,17 @@ public nonisolated struct Hark_V1_Pair: Sendable {
 }
 
 /// "Which chunks of this manifest do you hold?" Answered by Have.
+/// group_id (in FileQuery, GetManifest, ChunkRequest): the group whose offer the asker fetches
+/// (32 B). The same bytes offered in two groups have one manifest ID but a file key per group
+/// (PROTOCOL.md §11.2), so the server seals under this group's key. Empty: the server's choice.
 public nonisolated struct Hark_V1_FileQuery: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var manifestID: Data = Data()
+
+  public var groupID: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1177,6 +1182,8 @@ public nonisolated struct Hark_V1_GetManifest: Sendable {
 
   /// 1 … 512 KiB
   public var length: UInt32 = 0
+
+  public var groupID: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1215,6 +1222,8 @@ public nonisolated struct Hark_V1_ChunkRequest: Sendable {
 
   /// the asker can open AES-256-GCM slices (PROTOCOL.md §11.2)
   public var aes256Gcm: Bool = false
+
+  public var groupID: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3078,7 +3087,7 @@ nonisolated extension Hark_V1_Pair: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hark_V1_FileQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FileQuery"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{3}group_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3087,6 +3096,7 @@ nonisolated extension Hark_V1_FileQuery: SwiftProtobuf.Message, SwiftProtobuf._M
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
       default: break
       }
     }
@@ -3096,11 +3106,15 @@ nonisolated extension Hark_V1_FileQuery: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.manifestID.isEmpty {
       try visitor.visitSingularBytesField(value: self.manifestID, fieldNumber: 1)
     }
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_FileQuery, rhs: Hark_V1_FileQuery) -> Bool {
     if lhs.manifestID != rhs.manifestID {return false}
+    if lhs.groupID != rhs.groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3148,7 +3162,7 @@ nonisolated extension Hark_V1_Have: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hark_V1_GetManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetManifest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}offset\0\u{1}length\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}offset\0\u{1}length\0\u{3}group_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3159,6 +3173,7 @@ nonisolated extension Hark_V1_GetManifest: SwiftProtobuf.Message, SwiftProtobuf.
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.length) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
       default: break
       }
     }
@@ -3174,6 +3189,9 @@ nonisolated extension Hark_V1_GetManifest: SwiftProtobuf.Message, SwiftProtobuf.
     if self.length != 0 {
       try visitor.visitSingularUInt32Field(value: self.length, fieldNumber: 3)
     }
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3181,6 +3199,7 @@ nonisolated extension Hark_V1_GetManifest: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.manifestID != rhs.manifestID {return false}
     if lhs.offset != rhs.offset {return false}
     if lhs.length != rhs.length {return false}
+    if lhs.groupID != rhs.groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3233,7 +3252,7 @@ nonisolated extension Hark_V1_ManifestData: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChunkRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}aes256gcm\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}aes256gcm\0\u{3}group_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3244,6 +3263,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifestID) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.aes256Gcm) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
       default: break
       }
     }
@@ -3259,6 +3279,9 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
     if self.aes256Gcm != false {
       try visitor.visitSingularBoolField(value: self.aes256Gcm, fieldNumber: 3)
     }
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3266,6 +3289,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.manifestID != rhs.manifestID {return false}
     if lhs.chunk != rhs.chunk {return false}
     if lhs.aes256Gcm != rhs.aes256Gcm {return false}
+    if lhs.groupID != rhs.groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -256,6 +256,22 @@ part1=$(status_files h2 chunks_served_partial)
 wait_until 60 past "$SLOG" 100 && [ "$(sha256sum <"$WORK/h2/sw/swarm.bin")" = "$SW" ] \
   && ok "h2's slow fetch finishes, identical" || not_ok "h2 swarm fetch: $(tail -1 "$SLOG")"
 
+say "the same bytes offered in two groups"
+hark_on h1 group create side >/dev/null
+hark_on h2 group join "$(hark_on h1 group invite side)" >/dev/null
+TW=$(head -c 3000000 /dev/urandom | tee "$S/twice.bin" | sha256sum)
+TW1=$(hark_on h1 share "$S/twice.bin" -g ops); TW2=$(hark_on h1 share "$S/twice.bin" -g side)
+[ "$TW1" = "$TW2" ] && ok "one manifest ID for both offers" || not_ok "IDs differ: $TW1 $TW2"
+mkdir -p "$WORK/h3/tw" "$WORK/h2/tw"
+wait_until 10 offer_seen h3 "$TW1"
+hark_on h3 fetch "$TW1" -o "$WORK/h3/tw" >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 0 ] && [ "$(sha256sum <"$WORK/h3/tw/twice.bin")" = "$TW" ] \
+  && ok "a member of only the first group still fetches it after the second offer" || not_ok "h3 (ops only) fetch: exit $rc $(cat "$WORK/err")"
+wait_until 10 offer_seen h2 "$TW1"
+hark_on h2 fetch "$TW1" -o "$WORK/h2/tw" >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 0 ] && [ "$(sha256sum <"$WORK/h2/tw/twice.bin")" = "$TW" ] \
+  && ok "a member of both groups fetches it too" || not_ok "h2 (both groups) fetch: exit $rc $(cat "$WORK/err")"
+
 say "a source that changed after the offer"
 head -c 8388608 /dev/urandom >"$S/changing.bin"
 CH=$(hark_on h1 share "$S/changing.bin" -g ops)
