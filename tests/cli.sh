@@ -282,8 +282,9 @@ expect 73 "fetch over an existing file exits 73 without --force" env HARK_HOME="
 expect 64 "fetch --limit-rate that is not a rate is a usage error" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox" --limit-rate fast
 grep -q -- "--limit-rate fast is not a rate" "$T/err" && ok "…and says what a rate looks like" || not_ok "limit-rate message: $(cat "$T/err")"
 expect 64 "fetch --limit-rate 0 is a usage error" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox" --limit-rate 0
+expect 64 "fetch --limit-rate below 64K (one chunk a second) is a usage error" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox" --limit-rate 1000
 mkdir -p "$T/inbox2"
-expect 0 "fetch --limit-rate 1M of a small file exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox2" --limit-rate 1M
+expect 0 "fetch --limit-rate 1MiB of a small file exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox2" --limit-rate 1MiB
 cmp -s "$T/shared.txt" "$T/inbox2/shared.txt" && ok "…and the file is identical" || not_ok "rate-limited fetch differs"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1

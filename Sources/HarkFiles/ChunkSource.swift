@@ -54,7 +54,8 @@ public struct SourceFile: Sendable, Equatable {
 /// The serving side (PROTOCOL.md §10.4): reads chunks of offered files and refuses to serve
 /// anything that is not the offered chunk. Each read opens the file (O_NOFOLLOW) and checks,
 /// before and after reading, that size, mtime, device, inode and ctime are those recorded
-/// when the manifest was built; a source recorded without an identity is re-hashed instead.
+/// when the manifest was built; when they are not (or the source was recorded without an
+/// identity) but the size is, the chunk is re-hashed and served only if it matches.
 /// Receivers verify every chunk against the manifest in any case, so no check here can let a
 /// mix of old and new bytes into a received file. Immutable; thread-safe (calls may run
 /// concurrently).
@@ -78,7 +79,8 @@ public struct ChunkSource: Sendable {
     public enum Check: Sendable, Equatable {
         /// Size, mtime, device, inode and ctime equal the recorded ones before and after the read.
         case identity
-        /// The source has no recorded identity: the bytes were hashed and matched the manifest.
+        /// The file's identity differs from the recorded one (or none was recorded), its size
+        /// does not: the bytes were hashed and matched the manifest.
         case rehashed
     }
 
@@ -106,8 +108,10 @@ public struct ChunkSource: Sendable {
         let file = Descriptor(fd)
         let before = try fileStatus(file.raw, path: source.path)
         guard before.isRegular else { throw .notRegularFile(SafePath.displaySafe(source.path)) }
-        guard source.matches(before), before.size == e.size else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
-        let hasher = source.identity == nil ? MerkleTree.chunkHasher() : nil
+        guard before.size == source.size, before.size == e.size else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+        // Unchanged identity: the bytes are the hashed ones. Otherwise (touched, chmod'ed, copied
+        // back, or recorded without an identity) the chunk is served only if it still hashes right.
+        let hasher = source.identity != nil && source.matches(before) ? nil : MerkleTree.chunkHasher()
         // A hole reads as zeros: nothing to read.
         let hole = isHole(file.raw, offset: e.chunkOffset(chunk), length: length)
         var offset = e.chunkOffset(chunk)
@@ -126,8 +130,12 @@ public struct ChunkSource: Sendable {
             return .rehashed
         }
         let after = try fileStatus(file.raw, path: source.path)
-        guard source.matches(after) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
-        return .identity
+        if source.matches(after) { return .identity }
+        // Changed while it was read: hash what was read.
+        let late = MerkleTree.chunkHasher()
+        for region in regions { late.update(UnsafeRawBufferPointer(region)) }
+        guard after.size == source.size, late.finalize() == e.chunkHash(chunk) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
+        return .rehashed
     }
 
     /// The bytes of chunk `chunk` of entry `entry` (one array; tests and small reads).

@@ -17,7 +17,9 @@
 ///   after `maxConsecutiveTimeouts`. A delivery resets k.
 /// - corrupt chunk (`corrupt`): the peer is dropped for this fetch and never asked again (its
 ///   other requests return to the pool); the chunk is asked from another peer.
-/// - source changed (`sourceChanged`): the peer is dropped for this fetch.
+/// - source changed (`sourceChanged`): the peer is dropped for this fetch; once no other usable
+///   peer holds a missing chunk the fetch fails at once (`.failed(.sourceChanged)`), without
+///   waiting for sources.
 /// - no usable peer holds a missing chunk, and nothing is in flight: the status becomes
 ///   `.waiting(untilMs:)` for `waitForSourcesMs` (a new or returning peer resumes the fetch),
 ///   then `.failed` — terminal. Nothing is retried in a loop: `nextDeadlineMs` says when `poll`
@@ -289,7 +291,9 @@ public struct FetchScheduler<Peer: Hashable & Sendable>: Sendable {
             if !anyHolderPaused(nowMs: nowMs) {
                 let since = waitingSinceMs ?? nowMs
                 waitingSinceMs = since
-                if nowMs - since >= configuration.waitForSourcesMs {
+                // A holder's file changed since the offer: the offer is stale, so waiting for
+                // another holder would mostly wait in vain; say so at once.
+                if anySourceChanged || nowMs - since >= configuration.waitForSourcesMs {
                     let missing = layout.chunkCount - done.setCount
                     status = .failed(anySourceChanged ? .sourceChanged(missing: missing) : .noSources(missing: missing))
                 } else {

@@ -555,7 +555,13 @@ actor FetchJob {
         }
     }
 
-    private func emitProgress() {
+    private var lastProgressMs: Int64 = 0
+
+    /// A progress event, at most 4 times a second (ticks come faster under a rate limit).
+    private func emitProgress(force: Bool = false) {
+        let now = Self.nowMs()
+        guard force || now - lastProgressMs >= 250 else { return }
+        lastProgressMs = now
         let p = scheduler.progress
         let view = FetchProgress(fileId: manifestID.hex, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
                                  chunksDone: p.chunksDone, chunksTotal: p.chunksTotal, inFlight: p.inFlight, peers: p.activePeers)
@@ -715,7 +721,7 @@ actor FetchJob {
     }
 
     private func complete() async {
-        emitProgress()
+        emitProgress(force: true)
         let committed: FetchWriter.Committed
         do { committed = try await writer.commitAll() } catch {
             let code: ControlErrorCode

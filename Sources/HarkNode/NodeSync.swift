@@ -119,6 +119,8 @@ extension Node {
         sharedGroups[session.id, default: []].insert(g.id)
         if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
         startReconciliation(group: g.id, with: session)
+        // Fetches of this group's files that run (or wait for a holder) ask the new channel too.
+        for job in files.allJobs where job.group == g.id { sendFileQuery(job.manifestID, group: g.id, to: session) }
         logger.debug("group shared with peer", metadata: ["group.id": "\(g.id)", "peer.id": "\(session.peerID)"])
     }
 

@@ -107,21 +107,24 @@ struct FetchCommand: ParsableCommand {
     @OptionGroup var options: HomeOptions
     @Argument(help: ArgumentHelp("The file ID (from `hark files` or `hark share`; a prefix of 8 or more hex digits will do).", valueName: "file-id"))
     var file: String
-    @Option(name: .short, help: ArgumentHelp("Put the files into this folder (default: the current folder).", valueName: "dir"))
+    @Option(name: .short, help: ArgumentHelp("Put the files into this existing folder.", valueName: "dir"))
     var output: String = "."
     @Flag(name: .long, help: "Replace files that exist already.") var force = false
     @Option(name: .long, help: ArgumentHelp("Give up when no peer can serve a missing chunk for this long (e.g. 30s).", valueName: "duration"))
     var timeout: String = "60s"
     @Option(name: .long, help: ArgumentHelp(
-        "Fetch at most this many bytes per second from all peers together: a number with an optional K, M or G (powers of 1024), e.g. 20M.",
+        "Fetch at most this many bytes per second from all peers together: a number with an optional K, M or G (powers of 1024), e.g. 20M; at least 64K.",
         valueName: "rate"))
     var limitRate: String?
     @Flag(name: .long, help: "Print progress as JSON objects, one per line (NDJSON).") var json = false
 
     func validate() throws {
         guard Duration.parse(timeout) != nil else { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
-        if let limitRate, ByteCount.parse(limitRate) == nil {
-            throw ValidationError("--limit-rate \(limitRate) is not a rate like 500K, 20M or 1G (bytes per second)")
+        if let limitRate {
+            guard let rate = ByteCount.parse(limitRate) else {
+                throw ValidationError("--limit-rate \(limitRate) is not a rate like 500K, 20M or 1G (bytes per second)")
+            }
+            guard rate >= 65536 else { throw ValidationError("--limit-rate \(limitRate) is below the smallest rate, 64K (one chunk per second)") }
         }
     }
 
@@ -216,12 +219,14 @@ func printErrorRaw(_ text: String) {
 
 /// Byte counts on the command line.
 enum ByteCount {
-    /// Bytes in "1048576", "512K", "20M", "1.5G" (K, M, G: powers of 1024; case-insensitive; an
-    /// optional trailing "B" or "/s"); nil for anything else, for 0, or above 2^50.
+    /// Bytes in "1048576", "512K", "20M", "20MiB", "1.5G" (K, M, G: powers of 1024;
+    /// case-insensitive; an optional trailing "B", "iB" or "/s"); nil for anything else, for 0,
+    /// or above 2^50.
     static func parse(_ text: String) -> Int64? {
         var t = text.uppercased()
         if t.hasSuffix("/S") { t.removeLast(2) }
         if t.hasSuffix("B") { t.removeLast() }
+        if t.count >= 2, t.hasSuffix("I"), let k = t.dropLast().last, "KMG".contains(k) { t.removeLast() }
         var scale: Double = 1
         if let last = t.last, let i = ["K", "M", "G"].firstIndex(of: String(last)) {
             scale = pow(1024, Double(i + 1))

@@ -145,13 +145,9 @@ import Testing
         s.delivered("A", chunk: 0)
         s.sourceChanged("A")
         #expect(s.dropReason("A") == .sourceChanged)
-        do { let polled = s.poll(nowMs: 10); #expect(polled.isEmpty) }
-        #expect(s.status == .waiting(untilMs: 5010))
-        #expect(s.nextDeadlineMs() == 5010)
-        do { let polled = s.poll(nowMs: 3000); #expect(polled.isEmpty && s.status == .waiting(untilMs: 5010)) }
         let accepted = s.addPeer("A", holding: .all); #expect(accepted == false, "its file changed; asking again would not help")
-        do { let polled = s.poll(nowMs: 5010); #expect(polled.isEmpty) }
-        #expect(s.status == .failed(.sourceChanged(missing: 3)))
+        do { let polled = s.poll(nowMs: 10); #expect(polled.isEmpty) }
+        #expect(s.status == .failed(.sourceChanged(missing: 3)), "no other holder: fails at once, without waiting for sources")
         #expect(s.nextDeadlineMs() == nil)
         // Terminal: a new peer does not restart it.
         s.addPeer("B", holding: .all)

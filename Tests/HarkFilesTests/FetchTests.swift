@@ -288,10 +288,10 @@ import Glibc
         var times = [st.st_atim, st.st_mtim]
         futimens(fd, &times)
         close(fd)
-        // Same size and mtime, but the write moved the ctime: the identity check refuses every
-        // chunk without hashing anything.
+        // Same size and mtime, but the write moved the ctime: every chunk is re-hashed, the
+        // changed one is refused, an unchanged one is still served.
         #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 1) }
-        #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 0) }
+        #expect(try source.read(entry: 0, chunk: 0) == chunkBytes(content, built.manifest.entries[0], 0))
         // A source recorded without an identity (older stores) is re-hashed instead: the changed
         // chunk is refused, an unchanged one is still served.
         let legacy = ChunkSource(manifest: built.manifest, files: built.sources.map {
@@ -333,9 +333,11 @@ import Glibc
         }
         #expect(check == .identity)
         #expect(out == chunkBytes(content, built.manifest.entries[0], 1))
-        // chmod changes only the ctime: still refused (the identity is all-or-nothing).
+        // chmod changes only the ctime: the chunk is re-hashed, still matches, and is served.
         #expect(chmod(path, 0o600) == 0)
-        #expect(throws: FileError.sourceChanged(path)) { try source.read(entry: 0, chunk: 2) }
+        let after = try out.withUnsafeMutableBytes { raw in try source.read(global: 1, into: [raw]) }
+        #expect(after == .rehashed)
+        #expect(out == chunkBytes(content, built.manifest.entries[0], 1))
     }
 
     @Test("StagedFile writes a HashedChunk only when its hash is the manifest's")
