@@ -268,7 +268,9 @@ expect 0 "key import --passphrase keeps the keys encrypted" env HARK_HOME="$T/r"
 [ "$(head -c 8 "$T/r/identity.key")" = HARKSEAL ] && ok "…sealed on disk" || not_ok "restored keys not sealed"
 # file sharing verbs (the transfers themselves: tests/lab/files.sh)
 echo "shared text" >"$T/shared.txt"; mkdir -p "$T/inbox"
-expect 64 "share to @PEER is refused until direct messages exist" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" @bob
+expect 67 "share to @PEER without a direct conversation exits 67" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" @bob
+grep -q "hark send @bob" "$T/err" && ok "…and says how to start one" || not_ok "share @PEER message: $(cat "$T/err")"
+expect 64 "share with both -g and @PEER is a usage error" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" @bob -g ops
 expect 65 "share of a path that does not exist exits 65 or 74" sh -c 'env HARK_HOME="$1" "$2" share "$3/missing" -g ops; c=$?; [ $c = 74 ] && exit 65; exit $c' _ "$A" "$HARK" "$T"
 expect 0 "share a file" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" -g ops
 FID=$(cat "$T/out")

@@ -26,7 +26,7 @@ struct ShareCommand: ParsableCommand {
             Files must stay as they are until fetched: a file that changes after the offer is \
             never served (its fetchers get a clear error); share it again to offer the new version.
 
-            Sharing with one peer (@PEER) needs direct messages, which hark does not have yet.
+            `hark share PATH... @PEER` offers them in the direct conversation with that peer (the             same as -g @PEER; `hark send @PEER TEXT` starts one).
             """
     )
 
@@ -38,14 +38,17 @@ struct ShareCommand: ParsableCommand {
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("name at least one file or folder") }
-        if paths.contains(where: { $0.hasPrefix("@") }) {
-            throw ValidationError("sharing with one peer (@PEER) needs direct messages, which hark does not have yet; use -g GROUP")
-        }
+        let peers = paths.filter { $0.hasPrefix("@") }
+        guard peers.count <= 1 else { throw ValidationError("name one peer (@PEER) at most; share again for another") }
+        guard peers.isEmpty || group == nil else { throw ValidationError("give either -g GROUP or @PEER, not both") }
+        guard peers.count < paths.count else { throw ValidationError("name at least one file or folder besides \(peers[0])") }
     }
 
     func run() throws {
         let client = try connect(options)
-        let r = try call(client, "share", ShareParams(paths: paths.map(absolutePath), group: group, text: message), as: ShareResult.self)
+        let files = paths.filter { !$0.hasPrefix("@") }
+        let target = group ?? paths.first(where: { $0.hasPrefix("@") })
+        let r = try call(client, "share", ShareParams(paths: files.map(absolutePath), group: target, text: message), as: ShareResult.self)
         for s in r.skipped { printError("hark: skipped \(terminalSafe(s.path)): \(s.reason)") }
         if json { try printJSON(r); return }
         printOut(r.fileId)
