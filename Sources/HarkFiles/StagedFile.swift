@@ -137,7 +137,7 @@ public final class StagedFile {
     /// buffered). Direct and buffered writes to one file stay coherent (the kernel writes back
     /// and drops cached pages of the range before a direct write).
     private func writeDirect(_ data: [UInt8], offset: UInt64) throws(FileError) -> Bool {
-        guard let fd = direct?.raw, !data.isEmpty, data.count % Self.directAlignment == 0,
+        guard direct != nil, !data.isEmpty, data.count % Self.directAlignment == 0,
               offset % UInt64(Self.directAlignment) == 0 else { return false }
         if alignedBuffer == nil || alignedBuffer!.count < data.count {
             alignedBuffer?.deallocate()
@@ -145,20 +145,7 @@ public final class StagedFile {
         }
         let buffer = alignedBuffer!
         data.withUnsafeBytes { buffer.copyMemory(from: $0) }
-        var done = 0
-        var interrupts = 0
-        while done < data.count {
-            let n = pwrite(fd, buffer.baseAddress! + done, data.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR && interrupts < maxEINTRRetries { interrupts += 1; continue }
-                // Refused by the file system or the device (alignment): buffered from now on.
-                if errno == EINVAL && done == 0 { direct = nil; return false }
-                throw ioError("write", partName)
-            }
-            if n == 0 { throw ioError("write", partName, EIO) }
-            done += n
-        }
-        return true
+        return try writeDirect(aligned: UnsafeRawBufferPointer(rebasing: buffer[0..<data.count]), offset: offset)
     }
 
     /// `writeDirect` of page-aligned memory (a `ChunkBuffer`): no copy into `alignedBuffer`.
