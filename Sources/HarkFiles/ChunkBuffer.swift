@@ -30,7 +30,7 @@ public final class ChunkBuffer: @unchecked Sendable {
 }
 
 /// A chunk whose hash has been computed over exactly these bytes: the only thing
-/// `StagedFile.write(chunk:verified:)` accepts, which then checks the hash against the manifest.
+/// `StagedFile.write(chunk:hashed:)` accepts, which then checks the hash against the manifest.
 /// Immutable after creation; thread-safe to pass on.
 public struct HashedChunk: Sendable {
     public let buffer: ChunkBuffer

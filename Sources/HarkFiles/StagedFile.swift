@@ -66,8 +66,6 @@ public final class StagedFile {
     /// `writeDirect`. nil where the file system refuses it (tmpfs on older kernels) or after a
     /// direct write failed with EINVAL; the buffered descriptor then does everything.
     private var direct: Descriptor?
-    /// The page-aligned buffer O_DIRECT needs, one chunk long, allocated on first use.
-    private var alignedBuffer: UnsafeMutableRawBufferPointer?
     static let directAlignment = 4096
 
     /// Chunks still missing.
@@ -107,14 +105,13 @@ public final class StagedFile {
         direct = Self.openDirect(staging: target.staging.raw, partName: partName)
     }
 
-    deinit { alignedBuffer?.deallocate() }
 
     /// The part file for O_DIRECT writes, or nil.
     ///
     /// Why: a received chunk is made durable anyway (fdatasync every `flushEveryChunks`), so
     /// the page cache buys no write-behind, while copying every byte into it costs the receiver
     /// about as much CPU as hashing (and much more on a VM whose fresh page-cache pages fault on
-    /// the host). A direct write moves the chunk from one reused, aligned buffer to the disk.
+    /// the host). A direct write moves the chunk from its page-aligned `ChunkBuffer` to the disk.
     private static func openDirect(staging: Int32, partName: String) -> Descriptor? {
         #if os(Linux)
         // O_DIRECT needs _GNU_SOURCE in C, so Glibc does not export it to Swift.
@@ -132,23 +129,10 @@ public final class StagedFile {
         #endif
     }
 
-    /// Writes a verified chunk with O_DIRECT when its offset and length are aligned (every chunk
-    /// but usually the last); false when it was not written that way (the caller writes it
-    /// buffered). Direct and buffered writes to one file stay coherent (the kernel writes back
-    /// and drops cached pages of the range before a direct write).
-    private func writeDirect(_ data: [UInt8], offset: UInt64) throws(FileError) -> Bool {
-        guard direct != nil, !data.isEmpty, data.count % Self.directAlignment == 0,
-              offset % UInt64(Self.directAlignment) == 0 else { return false }
-        if alignedBuffer == nil || alignedBuffer!.count < data.count {
-            alignedBuffer?.deallocate()
-            alignedBuffer = .allocate(byteCount: max(data.count, entry.chunkSize), alignment: Self.directAlignment)
-        }
-        let buffer = alignedBuffer!
-        data.withUnsafeBytes { buffer.copyMemory(from: $0) }
-        return try writeDirect(aligned: UnsafeRawBufferPointer(rebasing: buffer[0..<data.count]), offset: offset)
-    }
-
-    /// `writeDirect` of page-aligned memory (a `ChunkBuffer`): no copy into `alignedBuffer`.
+    /// Writes a verified chunk with O_DIRECT when its memory (a `ChunkBuffer`), offset and
+    /// length are aligned (every chunk but usually the last); false when it was not written that
+    /// way (the caller writes it buffered). Direct and buffered writes to one file stay coherent
+    /// (the kernel writes back and drops cached pages of the range before a direct write).
     private func writeDirect(aligned bytes: UnsafeRawBufferPointer, offset: UInt64) throws(FileError) -> Bool {
         guard let fd = direct?.raw, let base = bytes.baseAddress, !bytes.isEmpty,
               bytes.count % Self.directAlignment == 0, Int(bitPattern: base) % Self.directAlignment == 0,
@@ -207,30 +191,9 @@ public final class StagedFile {
         precondition(!isCommitted, "write after commit")
         guard index >= 0 && index < entry.chunkCount else { throw .chunkOutOfRange(entry: entryIndex, chunk: index) }
         if have.contains(index) { return false }
-        let expected = entry.chunkLength(index)
-        guard data.count == expected else {
-            throw .wrongChunkLength(entry: entryIndex, chunk: index, expected: expected, actual: data.count)
-        }
-        stats.chunksHashed += 1
-        stats.bytesHashed += UInt64(data.count)
-        let hash = MerkleTree.chunkHash(data)
-        guard hash == entry.chunkHash(index) else {
-            throw .chunkHashMismatch(entry: entryIndex, chunk: index)
-        }
-        // Only chunk `index`'s own bytes are ever written to its range, so a range that still
-        // holds zeros (a hole of the ftruncated file) is already right for an all-zero chunk.
-        // Cheap test first (almost all data has a non-zero first or last byte), then the hash.
-        let allZero = data.first == 0 && data.last == 0 && hash == zeroHash(length: expected)
-        if !allZero {
-            if try !writeDirect(data, offset: entry.chunkOffset(index)) {
-                try pwriteFully(part.raw, data, offset: entry.chunkOffset(index), path: partName)
-            }
-            stats.chunksWritten += 1
-        }
-        have.insert(index)
-        unflushed += 1
-        if unflushed >= target.options.flushEveryChunks { try flush() }
-        return true
+        let buffer = ChunkBuffer(count: data.count)
+        data.withUnsafeBytes { buffer.bytes.copyMemory(from: $0) }
+        return try write(chunk: index, hashed: HashedChunk(hashing: buffer))
     }
 
     /// Writes chunk `index` from a `HashedChunk` (hashed by the caller, on any thread) after

@@ -521,7 +521,6 @@ actor FetchJob {
 
     static func nowMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
-    /// Starts the 4 Hz tick (timeouts, progress) and the first requests.
     /// Starts the tick (timeouts, progress, paced requests: every 250 ms, or sooner when the
     /// scheduler's next deadline — a rate-limited request — is nearer, at most every 10 ms)
     /// and the first requests.

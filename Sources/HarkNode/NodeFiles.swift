@@ -414,16 +414,19 @@ extension Node {
         return s
     }
 
-    /// The group a request names (`group_id`), or `fallback` when it names none, if that
-    /// group is shared with `s`; nil otherwise.
+    /// The group under which `s` may get file `id` when it asks in group `raw` (a request's
+    /// `group_id`; empty: `recorded`, the group the file is known here by): a group shared with
+    /// `s` that is `recorded` or holds an offer of `id`. Its key derives the file key the
+    /// answer is sealed under (PROTOCOL.md §11.3). nil: answer as not held.
     /// - Throws: `ProtocolViolation` for a `group_id` that is not 32 bytes.
-    func askedGroup(_ id: ManifestID, _ raw: Data, default fallback: EventID, by s: PeerSession) throws -> EventID? {
+    func fileGroup(_ id: ManifestID, askedIn raw: Data, recorded: EventID, by s: PeerSession) throws -> Store.GroupRecord? {
         let g: EventID
-        if raw.isEmpty { g = fallback } else {
+        if raw.isEmpty { g = recorded } else {
             guard let parsed = try? EventID(bytes: [UInt8](raw)) else { throw ProtocolViolation("file request with a group ID of \(raw.count) bytes") }
             g = parsed
         }
-        return isShared(g, with: s) ? g : nil
+        guard isShared(g, with: s), g == recorded || offers(id, in: g) else { return nil }
+        return try store.group(id: g)
     }
 
     /// Whether group `g` holds an offer of manifest `id` (remembered once found).
@@ -441,10 +444,9 @@ extension Node {
     /// manifest ID, but each group has its own file key: the slices are sealed under the key of
     /// the group the asker fetches in, which must be shared with `s` and hold an offer of `id`.
     func servable(_ id: ManifestID, askedIn raw: Data, by s: PeerSession) throws -> Servable? {
-        guard let base = servable(id), let g = try askedGroup(id, raw, default: base.group, by: s) else { return nil }
-        if g == base.group { return base }
-        guard offers(id, in: g), let group = try store.group(id: g) else { return nil }
-        return Servable(group: g, manifest: base.manifest, source: base.source,
+        guard let base = servable(id), let group = try fileGroup(id, askedIn: raw, recorded: base.group, by: s) else { return nil }
+        if group.id == base.group { return base }
+        return Servable(group: group.id, manifest: base.manifest, source: base.source,
                         fileKey: FileCrypto.key(groupKey: group.key, manifestID: id.bytes))
     }
 
@@ -454,7 +456,7 @@ extension Node {
         h.manifestID = q.manifestID
         if try servable(id, askedIn: q.groupID, by: s) != nil {
             h.all = true
-        } else if let job = files.job(id), let g = try askedGroup(id, q.groupID, default: job.group, by: s), g == job.group || offers(id, in: g) {
+        } else if let job = files.job(id), try fileGroup(id, askedIn: q.groupID, recorded: job.group, by: s) != nil {
             // A fetch in progress: what it verified so far (a swarm, §11.4).
             let held = job.heldSnapshot.withLock { $0 }
             if held.setCount > 0 { h.bitmap = Data(held.bytes) }
@@ -502,8 +504,7 @@ extension Node {
         d.manifestID = g.manifestID
         d.offset = g.offset
         var f = Hark_V1_Frame()
-        if let rec = try store.sharedFile(id.bytes), let gid = try askedGroup(id, g.groupID, default: rec.group, by: s),
-           gid == rec.group || offers(id, in: gid), let group = try store.group(id: gid) {
+        if let rec = try store.sharedFile(id.bytes), let group = try fileGroup(id, askedIn: g.groupID, recorded: rec.group, by: s) {
             guard g.offset < UInt64(rec.manifest.count) else { throw ProtocolViolation("get manifest at \(g.offset) of \(rec.manifest.count)") }
             let start = Int(g.offset)
             let slice = Array(rec.manifest[start..<min(rec.manifest.count, start + Int(g.length))])
@@ -542,11 +543,10 @@ extension Node {
         if let sv = try servable(id, askedIn: r.groupID, by: s) {
             guard Int(r.chunk) < sv.manifest.chunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(sv.manifest.chunkCount)") }
             if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
-        } else if let job = files.job(id), let g = try askedGroup(id, r.groupID, default: job.group, by: s),
-                  g == job.group || offers(id, in: g), let group = try store.group(id: g) {
+        } else if let job = files.job(id), let group = try fileGroup(id, askedIn: r.groupID, recorded: job.group, by: s) {
             guard Int(r.chunk) < job.manifestChunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(job.manifestChunkCount)") }
             if job.heldSnapshot.withLock({ $0.contains(Int(r.chunk)) }) {
-                let sv = Servable(group: g, manifest: job.manifest, source: nil,
+                let sv = Servable(group: group.id, manifest: job.manifest, source: nil,
                                   fileKey: FileCrypto.key(groupKey: group.key, manifestID: id.bytes), partial: job.writer)
                 if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }
             } else {
