@@ -7,7 +7,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
 T=$(mktemp -d /tmp/hark-cli.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+OTHER_USER=""
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"
+  [ -n "$OTHER_USER" ] && userdel "$OTHER_USER" 2>/dev/null
+}
 trap cleanup EXIT
 PASSED=0 FAILED=0
 ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
@@ -60,6 +64,27 @@ chmod 700 "$A"
 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/a.log" & PIDS+=($!)
 wait_until 10 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 || { not_ok "daemon a did not start"; cat "$T/a.log"; }
 expect 75 "a second daemon on the same home exits 75" env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1
+
+# Another Unix user pointing at this home (a throwaway system user, removed at exit).
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v setpriv >/dev/null; then
+  OTHER_USER=harkcli$$
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$OTHER_USER" || OTHER_USER=""
+fi
+if [ -n "$OTHER_USER" ]; then
+  as_other() { setpriv --reuid "$OTHER_USER" --regid "$OTHER_USER" --clear-groups "$@"; }
+  expect 77 "another user's hark log on this home: permission denied" as_other env HARK_HOME="$A" "$HARK" log ops
+  grep -q "not accessible to this user" "$T/err" && ! grep -q "hark init" "$T/err" && ok "…says the home is not accessible, not that there is no identity" \
+    || not_ok "unclear message: $(cat "$T/err")"
+  chmod 711 "$T" "$A"
+  expect 77 "another user's hark status on a home left 0711: permission denied, not 'no daemon'" as_other env HARK_HOME="$A" "$HARK" status
+  grep -q "control socket .* is not accessible to this user" "$T/err" && ok "…says the control socket is not accessible" \
+    || not_ok "unclear message: $(cat "$T/err")"
+  expect 77 "another user's hark send on a home left 0711 exits 77 (no short-lived node)" as_other env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
+  chmod 700 "$T" "$A"
+  userdel "$OTHER_USER" && OTHER_USER=""
+else
+  echo "skip - another user's access to a home (needs root, useradd and setpriv)"
+fi
 PORT=$(env HARK_HOME="$A" "$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tcp_port"])')
 env HARK_HOME="$B" "$HARK" init --name bob >/dev/null
 env HARK_HOME="$B" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.0.0.1:$PORT" 2>"$T/b.log" & PIDS+=($!)

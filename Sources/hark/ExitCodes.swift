@@ -34,6 +34,7 @@ enum Exit {
         switch error {
         case .alreadyInitialized: return cantCreate
         case .notInitialized: return config
+        case .notAccessible: return noPermission
         case .insecurePermissions: return noPermission
         case .corrupt: return dataError
         case .invalidDisplayName: return usage
