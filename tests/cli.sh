@@ -313,6 +313,36 @@ expect 64 "fetch --limit-rate below 64K (one chunk a second) is a usage error" e
 mkdir -p "$T/inbox2"
 expect 0 "fetch --limit-rate 1MiB of a small file exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox2" --limit-rate 1MiB
 cmp -s "$T/shared.txt" "$T/inbox2/shared.txt" && ok "…and the file is identical" || not_ok "rate-limited fetch differs"
+status_files() { env HARK_HOME="$1" "$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][sys.argv[1]])' "$2"; }
+holders_of() { env HARK_HOME="$1" "$HARK" files --json | python3 -c 'import json,sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["file_id"] == sys.argv[1]: print(o["holders"])' "$2"; }
+rh0=$(status_files "$A" chunks_rehashed)
+mkdir -p "$T/inbox3"; touch -d "2020-01-02 03:04:05" "$T/shared.txt"   # same bytes, new mtime: served after a re-hash
+expect 0 "fetch of a touched source (same bytes) exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox3"
+rh1=$(status_files "$A" chunks_rehashed)
+[ $((rh1 - rh0)) -ge 1 ] && ok "…and the sender counts the re-hashed chunk in chunks_rehashed ($rh0 → $rh1)" || not_ok "chunks_rehashed stayed $rh0 → $rh1"
+
+echo "soon deleted" >"$T/gone.txt"
+GONE=$(env HARK_HOME="$A" "$HARK" share "$T/gone.txt" -g ops)
+wait_until 10 sh -c '[ "$(holders_of "$1" "$2")" = 1 ]' _ "$B" "$GONE" 2>/dev/null
+[ "$(holders_of "$B" "$GONE")" = 1 ] && ok "hark files on b counts the sender as a holder" || not_ok "holders before delete: $(holders_of "$B" "$GONE")"
+rm -f "$T/gone.txt"
+[ "$(holders_of "$B" "$GONE")" = 0 ] && ok "…and no holder once the sender deleted the source" || not_ok "a deleted source is still held by $(holders_of "$B" "$GONE")"
+
+head -c 3145728 /dev/urandom >"$T/stale.bin"
+STALE=$(env HARK_HOME="$A" "$HARK" share "$T/stale.bin" -g ops)
+wait_until 10 sh -c 'env HARK_HOME="$1" "$2" files --json | grep -q "$3"' _ "$B" "$HARK" "$STALE"
+mkdir -p "$T/inbox4"
+timeout 3 env HARK_HOME="$B" "$HARK" fetch "$STALE" -o "$T/inbox4" --limit-rate 128K >/dev/null 2>&1
+wait_until 5 sh -c '[ -n "$(find "$1" -name "*.part")" ]' _ "$T/inbox4"
+[ -n "$(find "$T/inbox4" -name '*.part')" ] && ok "an interrupted fetch leaves a partial download to resume" || not_ok "no partial download staged"
+head -c 3145728 /dev/urandom >"$T/stale.bin"   # the source changes: no resume can finish
+expect 65 "resuming a fetch whose source changed exits 65" env HARK_HOME="$B" "$HARK" fetch "$STALE" -o "$T/inbox4" --timeout 5s
+grep -q "partial download was removed" "$T/err" && ok "…says the partial download was removed" || not_ok "message: $(cat "$T/err")"
+[ -z "$(find "$T/inbox4" -name '*.part' -o -name '*.bitmap' 2>/dev/null)" ] && [ ! -e "$T/inbox4/.hark-partial" ] \
+  && ok "…and no part file or staging folder is left" || not_ok "left behind: $(find "$T/inbox4" | head -5)"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
