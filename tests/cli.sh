@@ -105,6 +105,9 @@ env HARK_HOME="$Y" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.
 wait_until 10 env HARK_HOME="$Y" "$HARK" status >/dev/null 2>&1
 expect 65 "a used single-use invite is refused by the admin" env HARK_HOME="$Y" "$HARK" group join "$TOKEN"
 grep -q "already used" "$T/err" && ok "…and says it was already used" || not_ok "refusal message: $(cat "$T/err")"
+wait_until 3 grep -q "invite redeem refused" "$T/a.log"
+grep "invite redeem refused" "$T/a.log" | grep -q "already used" && ok "…and the admin's daemon logs the refusal with its reason" \
+  || not_ok "no refusal in the admin's log: $(grep -i redeem "$T/a.log" | tail -3)"
 expect 65 "an expired invite is refused at once" env HARK_HOME="$Y" "$HARK" group join "$(env HARK_HOME="$A" "$HARK" group invite ops --expires 1s; sleep 1.2)"
 grep -q "expired" "$T/err" && ok "…and says it expired" || not_ok "expiry message: $(cat "$T/err")"
 kill "$YPID"; wait "$YPID" 2>/dev/null

@@ -70,6 +70,8 @@ public actor Node {
     var awaitingMembership: [UInt64: Set<EventID>] = [:]
     /// Invites being redeemed, by group (NodeInvites.swift).
     var pendingJoins: [EventID: PendingJoin] = [:]
+    /// ADDs this node wrote for redeemed invites, watched for a lost race (InviteRedemption.swift).
+    var redeemedAdds: [EventID: RedeemedAdd] = [:]
     /// Invites peers handed over a channel, oldest first (at most 64).
     var offeredInvites: [OfferedInvite] = []
     /// PREKEY event → its 32 B key (NodeSenderKeys.swift).

@@ -356,6 +356,7 @@ extension Node {
         ])
         startSync(session)
         for (group, p) in pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
+        resendLostRedeems(to: session)
         offerDirectConversations(on: session)
         openDatagrams(for: session)
         judgePresence(of: hello.peerID)
