@@ -80,6 +80,9 @@ if [ -n "$OTHER_USER" ]; then
   grep -q "control socket .* is not accessible to this user" "$T/err" && ok "…says the control socket is not accessible" \
     || not_ok "unclear message: $(cat "$T/err")"
   expect 77 "another user's hark send on a home left 0711 exits 77 (no short-lived node)" as_other env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
+  as_other env HARK_HOME="$A" "$HARK" doctor --json >"$T/out" 2>/dev/null
+  doctor_check "$T/out" daemon finding | grep -q "not accessible to this user" && ok "…and hark doctor says the daemon's socket is not accessible, not that no daemon runs" \
+    || not_ok "doctor daemon check: $(doctor_check "$T/out" daemon finding)"
   chmod 700 "$T" "$A"
   userdel "$OTHER_USER" && OTHER_USER=""
 else
