@@ -53,4 +53,20 @@ import Testing
             #expect(await eventually(5) { n.node.pendingHandshakes.count == 0 })
         }
     }
+
+    @Test("with every unauthenticated slot taken, a real peer still handshakes; the oldest idle connection goes")
+    func totalCapEvictsOldest() async throws {
+        let n = try await RunningNode.start("full")
+        try await withNodes([n]) {
+            let limits = HandshakeAdmission.Limits()
+            var held: [RawPeerSocket] = []
+            for i in 0..<limits.maxPending {   // 8 sources (127.0.0.2 …) × 8 connections
+                held.append(try RawPeerSocket(port: n.port, source: "127.0.0.\(2 + i / limits.maxPendingPerSource)"))
+                if i == 0 { #expect(await eventually(5) { n.node.pendingHandshakes.count == 1 }) }   // the oldest
+            }
+            #expect(await eventually(5) { n.node.pendingHandshakes.count == limits.maxPending })
+            #expect(try await realPeerHandshakes(with: n), "a real peer could not handshake with every slot taken")
+            #expect(await held[0].closedByPeer(withinMs: 3000), "the oldest idle connection was not evicted")
+        }
+    }
 }
