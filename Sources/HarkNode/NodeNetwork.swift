@@ -60,7 +60,12 @@ extension Node {
     nonisolated static func makeInboundChannel(_ channel: any Channel, pending: PendingHandshakes) -> EventLoopFuture<InboundConnection> {
         let ticket = pending.admit(channel, source: admissionSource(channel.remoteAddress), nowMs: Node.monotonicMs())
         if ticket == nil { try? channel.syncOptions?.setOption(.autoRead, value: false) }
-        return makePeerChannel(channel, role: .responder).map { InboundConnection(channel: $0, ticket: ticket) }
+        let made = makePeerChannel(channel, role: .responder)
+        made.whenFailure { _ in
+            if let ticket { pending.release(ticket) }
+            channel.close(promise: nil)
+        }
+        return made.map { InboundConnection(channel: $0, ticket: ticket) }
     }
 
     /// Milliseconds of a monotonic clock (handshake admission and deadlines).
