@@ -31,6 +31,7 @@ test: deps
 	tests/lab/trust.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/flood.sh
 
 unit-test:
 	scripts/test-setup.sh
@@ -45,6 +46,7 @@ lab-test: build
 	tests/lab/trust.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/flood.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

@@ -7,7 +7,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
 T=$(mktemp -d /tmp/hark-cli.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+OTHER_USER=""
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"
+  [ -n "$OTHER_USER" ] && userdel "$OTHER_USER" 2>/dev/null
+}
 trap cleanup EXIT
 PASSED=0 FAILED=0
 ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
@@ -60,6 +64,30 @@ chmod 700 "$A"
 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/a.log" & PIDS+=($!)
 wait_until 10 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 || { not_ok "daemon a did not start"; cat "$T/a.log"; }
 expect 75 "a second daemon on the same home exits 75" env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1
+
+# Another Unix user pointing at this home (a throwaway system user, removed at exit).
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v setpriv >/dev/null; then
+  OTHER_USER=harkcli$$
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$OTHER_USER" || OTHER_USER=""
+fi
+if [ -n "$OTHER_USER" ]; then
+  as_other() { setpriv --reuid "$OTHER_USER" --regid "$OTHER_USER" --clear-groups "$@"; }
+  expect 77 "another user's hark log on this home: permission denied" as_other env HARK_HOME="$A" "$HARK" log ops
+  grep -q "not accessible to this user" "$T/err" && ! grep -q "hark init" "$T/err" && ok "…says the home is not accessible, not that there is no identity" \
+    || not_ok "unclear message: $(cat "$T/err")"
+  chmod 711 "$T" "$A"
+  expect 77 "another user's hark status on a home left 0711: permission denied, not 'no daemon'" as_other env HARK_HOME="$A" "$HARK" status
+  grep -q "control socket .* is not accessible to this user" "$T/err" && ok "…says the control socket is not accessible" \
+    || not_ok "unclear message: $(cat "$T/err")"
+  expect 77 "another user's hark send on a home left 0711 exits 77 (no short-lived node)" as_other env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
+  as_other env HARK_HOME="$A" "$HARK" doctor --json >"$T/out" 2>/dev/null
+  doctor_check "$T/out" daemon finding | grep -q "not accessible to this user" && ok "…and hark doctor says the daemon's socket is not accessible, not that no daemon runs" \
+    || not_ok "doctor daemon check: $(doctor_check "$T/out" daemon finding)"
+  chmod 700 "$T" "$A"
+  userdel "$OTHER_USER" && OTHER_USER=""
+else
+  echo "skip - another user's access to a home (needs root, useradd and setpriv)"
+fi
 PORT=$(env HARK_HOME="$A" "$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tcp_port"])')
 env HARK_HOME="$B" "$HARK" init --name bob >/dev/null
 env HARK_HOME="$B" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.0.0.1:$PORT" 2>"$T/b.log" & PIDS+=($!)
@@ -80,6 +108,9 @@ env HARK_HOME="$Y" "$HARK" daemon --no-discovery --listen 127.0.0.1 --peer "127.
 wait_until 10 env HARK_HOME="$Y" "$HARK" status >/dev/null 2>&1
 expect 65 "a used single-use invite is refused by the admin" env HARK_HOME="$Y" "$HARK" group join "$TOKEN"
 grep -q "already used" "$T/err" && ok "…and says it was already used" || not_ok "refusal message: $(cat "$T/err")"
+wait_until 3 grep -q "invite redeem refused" "$T/a.log"
+grep "invite redeem refused" "$T/a.log" | grep -q "already used" && ok "…and the admin's daemon logs the refusal with its reason" \
+  || not_ok "no refusal in the admin's log: $(grep -i redeem "$T/a.log" | tail -3)"
 expect 65 "an expired invite is refused at once" env HARK_HOME="$Y" "$HARK" group join "$(env HARK_HOME="$A" "$HARK" group invite ops --expires 1s; sleep 1.2)"
 grep -q "expired" "$T/err" && ok "…and says it expired" || not_ok "expiry message: $(cat "$T/err")"
 kill "$YPID"; wait "$YPID" 2>/dev/null
@@ -288,6 +319,36 @@ expect 64 "fetch --limit-rate below 64K (one chunk a second) is a usage error" e
 mkdir -p "$T/inbox2"
 expect 0 "fetch --limit-rate 1MiB of a small file exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox2" --limit-rate 1MiB
 cmp -s "$T/shared.txt" "$T/inbox2/shared.txt" && ok "…and the file is identical" || not_ok "rate-limited fetch differs"
+status_files() { env HARK_HOME="$1" "$HARK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][sys.argv[1]])' "$2"; }
+holders_of() { env HARK_HOME="$1" "$HARK" files --json | python3 -c 'import json,sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["file_id"] == sys.argv[1]: print(o["holders"])' "$2"; }
+rh0=$(status_files "$A" chunks_rehashed)
+mkdir -p "$T/inbox3"; touch -d "2020-01-02 03:04:05" "$T/shared.txt"   # same bytes, new mtime: served after a re-hash
+expect 0 "fetch of a touched source (same bytes) exits 0" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox3"
+rh1=$(status_files "$A" chunks_rehashed)
+[ $((rh1 - rh0)) -ge 1 ] && ok "…and the sender counts the re-hashed chunk in chunks_rehashed ($rh0 → $rh1)" || not_ok "chunks_rehashed stayed $rh0 → $rh1"
+
+echo "soon deleted" >"$T/gone.txt"
+GONE=$(env HARK_HOME="$A" "$HARK" share "$T/gone.txt" -g ops)
+wait_until 10 sh -c '[ "$(holders_of "$1" "$2")" = 1 ]' _ "$B" "$GONE" 2>/dev/null
+[ "$(holders_of "$B" "$GONE")" = 1 ] && ok "hark files on b counts the sender as a holder" || not_ok "holders before delete: $(holders_of "$B" "$GONE")"
+rm -f "$T/gone.txt"
+[ "$(holders_of "$B" "$GONE")" = 0 ] && ok "…and no holder once the sender deleted the source" || not_ok "a deleted source is still held by $(holders_of "$B" "$GONE")"
+
+head -c 3145728 /dev/urandom >"$T/stale.bin"
+STALE=$(env HARK_HOME="$A" "$HARK" share "$T/stale.bin" -g ops)
+wait_until 10 sh -c 'env HARK_HOME="$1" "$2" files --json | grep -q "$3"' _ "$B" "$HARK" "$STALE"
+mkdir -p "$T/inbox4"
+timeout 3 env HARK_HOME="$B" "$HARK" fetch "$STALE" -o "$T/inbox4" --limit-rate 128K >/dev/null 2>&1
+wait_until 5 sh -c '[ -n "$(find "$1" -name "*.part")" ]' _ "$T/inbox4"
+[ -n "$(find "$T/inbox4" -name '*.part')" ] && ok "an interrupted fetch leaves a partial download to resume" || not_ok "no partial download staged"
+head -c 3145728 /dev/urandom >"$T/stale.bin"   # the source changes: no resume can finish
+expect 65 "resuming a fetch whose source changed exits 65" env HARK_HOME="$B" "$HARK" fetch "$STALE" -o "$T/inbox4" --timeout 5s
+grep -q "partial download was removed" "$T/err" && ok "…says the partial download was removed" || not_ok "message: $(cat "$T/err")"
+[ -z "$(find "$T/inbox4" -name '*.part' -o -name '*.bitmap' 2>/dev/null)" ] && [ ! -e "$T/inbox4/.hark-partial" ] \
+  && ok "…and no part file or staging folder is left" || not_ok "left behind: $(find "$T/inbox4" | head -5)"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?

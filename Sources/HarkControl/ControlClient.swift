@@ -13,6 +13,9 @@ public final class ControlClient {
     public enum ClientError: Error, CustomStringConvertible {
         /// No daemon listens on the socket (absent file, ECONNREFUSED, ENOENT). The CLI exits 69.
         case daemonNotRunning(path: String, reason: String)
+        /// The socket exists but this user may not connect to it (EACCES/EPERM: the socket or
+        /// its home belongs to another user). The CLI exits 77.
+        case permissionDenied(path: String, reason: String)
         /// The socket path does not fit `sockaddr_un` (108 bytes with the NUL).
         case pathTooLong(path: String)
         /// The daemon closed the connection or sent something that is not a control line.
@@ -25,6 +28,8 @@ public final class ControlClient {
         public var description: String {
             switch self {
             case let .daemonNotRunning(path, reason): return "no hark daemon is running (\(path): \(reason)); start one with `hark daemon`"
+            case let .permissionDenied(path, reason):
+                return "the control socket \(path) is not accessible to this user (\(reason)); run hark as the user who owns the home"
             case let .pathTooLong(path): return "control socket path is too long for a Unix socket: \(path)"
             case let .protocolError(why): return "daemon protocol error: \(why)"
             case let .remote(body): return body.message
@@ -38,7 +43,7 @@ public final class ControlClient {
     private var nextID = 1
 
     /// Connects to the daemon's socket at `path`.
-    /// - Throws: `ClientError.daemonNotRunning`, `.pathTooLong`.
+    /// - Throws: `ClientError.daemonNotRunning`, `.permissionDenied`, `.pathTooLong`.
     public init(socketPath path: String) throws {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
@@ -59,8 +64,10 @@ public final class ControlClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if rc != 0 {
-            let why = String(cString: strerror(errno))
+            let err = errno
+            let why = String(cString: strerror(err))
             close(fd)
+            if err == EACCES || err == EPERM { throw ClientError.permissionDenied(path: path, reason: why) }
             throw ClientError.daemonNotRunning(path: path, reason: why)
         }
         self.fd = fd

@@ -75,6 +75,16 @@ public struct ChunkSource: Sendable {
         self.init(manifest: built.manifest, files: built.sources)
     }
 
+    /// True when every source file is still there as a regular file of its recorded size (one
+    /// `lstat` each, no data read): a deleted or truncated source is not held any more. A file
+    /// of the right size may still fail its chunk checks when read.
+    public var isPresent: Bool {
+        files.allSatisfy { f in
+            var st = stat()
+            return lstat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && UInt64(st.st_size) == f.size
+        }
+    }
+
     /// How a read made sure the bytes are the offered ones.
     public enum Check: Sendable, Equatable {
         /// Size, mtime, device, inode and ctime equal the recorded ones before and after the read.

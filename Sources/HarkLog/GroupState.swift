@@ -73,8 +73,9 @@ public struct GroupState: Sendable, Equatable {
     /// Events whose bodies every replica may drop (`Event.purged()`): targets of DELETEs, and
     /// edits of deleted messages.
     public private(set) var purgeable: Set<EventID> = []
-    /// Events whose `wall_ms` is below the greatest `wall_ms` of their parents, or more than
-    /// `futureToleranceMs` after their receipt time. Flagged only: never dropped or reordered.
+    /// Events whose `wall_ms` is below the greatest `wall_ms` among their ancestors (events
+    /// flagged themselves left out), or more than `futureToleranceMs` after their receipt time
+    /// (PROTOCOL.md §4.7.4). Flagged only: never dropped or reordered.
     public private(set) var implausibleTime: Set<EventID> = []
     /// The settled watermark W (see `init`).
     public let settledWatermark: UInt64
@@ -103,7 +104,8 @@ public struct GroupState: Sendable, Equatable {
         var eventsByID: [EventID: Event] = [:]
         for i in inputs { eventsByID[i.event.id] = i.event }
 
-        var wallOf: [EventID: Int64] = [:]
+        // Per event: the greatest wall_ms of it and its ancestors, leaving out flagged events.
+        var ancestorWallOf: [EventID: Int64] = [:]
         var maxLamport: [SigningPublicKey: UInt64] = [:]
         var seqs: [SigningPublicKey: [UInt64: EventID]] = [:]
         var index: [EventID: Int] = [:]            // message ID → position in `messages`
@@ -116,15 +118,19 @@ public struct GroupState: Sendable, Equatable {
 
         for input in inputs {
             let e = input.event
-            wallOf[e.id] = e.wallMs
             kindOf[e.id] = (e.kind, e.author)
             maxLamport[e.author] = max(maxLamport[e.author] ?? 0, e.lamport)
             if let other = seqs[e.author]?[e.seq], other != e.id { equivocators.insert(e.author) }
             seqs[e.author, default: [:]][e.seq] = e.id
 
-            let parentWall = e.allParents.compactMap { wallOf[$0] }.max()
-            if let parentWall, e.wallMs < parentWall { implausibleTime.insert(e.id) }
-            if let r = input.receivedMs, e.wallMs > r &+ Self.futureToleranceMs { implausibleTime.insert(e.id) }
+            // §4.7.4: compared with the greatest plausible wall_ms among all ancestors, carried
+            // as a running max per event (parents precede children in the total order).
+            let ancestorWall = e.allParents.compactMap { ancestorWallOf[$0] }.max()
+            var implausible = false
+            if let ancestorWall, e.wallMs < ancestorWall { implausible = true }
+            if let r = input.receivedMs, e.wallMs > r &+ Self.futureToleranceMs { implausible = true }
+            if implausible { implausibleTime.insert(e.id) }
+            ancestorWallOf[e.id] = implausible ? (ancestorWall ?? Int64.min) : max(e.wallMs, ancestorWall ?? Int64.min)
 
             func target(_ raw: Data, kind: Hark_V1_EventKind, sameAuthor: Bool) -> EventID? {
                 guard let id = try? EventID(bytes: [UInt8](raw)), let (k, a) = kindOf[id], k == kind,

@@ -139,10 +139,12 @@ final class FileTransfers: Sendable {
     /// slices in place, on a low-priority thread. The chunk is read into one buffer laid out as
     /// the slices go on the wire, `slice ‖ tag` after `slice ‖ tag`, so each attachment is a view
     /// of that buffer: after the read, no byte of the chunk is copied before the socket write.
-    static func prepareChunk(_ item: ServeItem, partialBytes: [UInt8]?, corrupt: Bool) -> Result<[SealedSlice], FileError> {
+    /// `rehashed`: the source's identity had changed, so the chunk was hashed to vouch for it.
+    static func prepareChunk(_ item: ServeItem, partialBytes: [UInt8]?, corrupt: Bool) -> Result<(slices: [SealedSlice], rehashed: Bool), FileError> {
         lowerThreadPriority()
         let m = item.servable.manifest
         let fill: ([UnsafeMutableRawBufferPointer]) throws(FileError) -> Void
+        var check = ChunkSource.Check.identity
         if let partialBytes {
             fill = { regions throws(FileError) in
                 var at = 0
@@ -151,7 +153,7 @@ final class FileTransfers: Sendable {
                 }
             }
         } else if let source = item.servable.source {
-            fill = { regions throws(FileError) in try source.read(global: item.chunk, into: regions) }
+            fill = { regions throws(FileError) in check = try source.read(global: item.chunk, into: regions) }
         } else {
             return .failure(.sourceChanged("not held"))
         }
@@ -196,7 +198,7 @@ final class FileTransfers: Sendable {
             f.chunkData = d
             out.append((f, buffer.getSlice(at: buffer.readerIndex + i * (slice + tag), length: plain + tag)!))
         }
-        return .success(out)
+        return .success((out, check == .rehashed))
     }
 
     // MARK: fetch registry
@@ -275,7 +277,7 @@ final class FileTransfers: Sendable {
             if let writer = item.servable.partial {
                 partialBytes = await writer.readVerified(global: item.chunk)
             }
-            let prepared: Result<[SealedSlice], FileError>
+            let prepared: Result<(slices: [SealedSlice], rehashed: Bool), FileError>
             if item.servable.partial != nil, partialBytes == nil {
                 prepared = .failure(.sourceChanged("not held"))
             } else {
@@ -283,8 +285,9 @@ final class FileTransfers: Sendable {
                     ?? .failure(.sourceChanged("server stopping"))
             }
             let frames: [SealedSlice]
+            let rehashed: Bool
             switch prepared {
-            case let .success(f): frames = f
+            case let .success(p): (frames, rehashed) = p
             case let .failure(error):
                 let refused: Hark_V1_RefuseReason
                 if case .sourceChanged = error, item.servable.source != nil, item.servable.partial == nil { refused = .sourceChanged } else { refused = .notHeld }
@@ -310,7 +313,7 @@ final class FileTransfers: Sendable {
                 c.chunksServed += 1
                 c.bytesServed += UInt64(length)
                 if item.cipher == .aes256GCM { c.chunksServedAesGcm += 1 } else { c.chunksServedXchacha += 1 }
-                if let source = item.servable.source, source.files[m.layout.locate(item.chunk).entry].identity == nil { c.chunksRehashed += 1 }
+                if rehashed { c.chunksRehashed += 1 }
                 if item.servable.partial != nil { c.chunksServedPartial += 1 }
             }
         }
@@ -392,6 +395,13 @@ actor FetchWriter {
         var paths: [String]
         var bytesHashed: UInt64
         var bytesReadBack: UInt64
+    }
+
+    /// Deletes the part files and bitmaps of every file not committed, and the staging folder
+    /// when it is left empty (an abandoned fetch).
+    func discardAll() {
+        for s in staged where !s.isCommitted { s.discard() }
+        target.removeStagingIfEmpty()
     }
 
     /// Renames every complete file into place.
@@ -693,8 +703,10 @@ actor FetchJob {
             Task {
                 switch why {
                 case let .sourceChanged(missing):
+                    // No resume can finish it: the staged chunks go (they would stay forever).
                     await self.fail(ControlErrorBody(code: .badManifest, message:
-                        "the sender's file changed after the offer (\(missing) chunks missing); ask for a new offer"))
+                        "the sender's file changed after the offer (\(missing) chunks missing); the partial download was removed; ask for a new offer"),
+                        discardingStaged: true)
                 case let .noSources(missing):
                     await self.fail(ControlErrorBody(code: .unavailable, message:
                         "no online peer can serve the \(missing) missing chunks; run the fetch again later to resume"))
@@ -746,12 +758,13 @@ actor FetchJob {
         events?.finish()
     }
 
-    /// Ends the fetch without the files in place; the staged chunks stay for a resume.
-    func fail(_ error: ControlErrorBody) async {
+    /// Ends the fetch without the files in place; the staged chunks stay for a resume, unless
+    /// `discardingStaged` (no resume can finish it).
+    func fail(_ error: ControlErrorBody, discardingStaged: Bool = false) async {
         guard !finished else { return }
         finished = true
         transfers.unregister(manifestID)
-        await writer.flush()
+        if discardingStaged { await writer.discardAll() } else { await writer.flush() }
         logger.info("fetch stopped", metadata: ["manifest.id": "\(manifestID)", "reason": "\(error.message)"])
         events?.yield(.failed(error))
         events?.finish()

@@ -70,6 +70,8 @@ public actor Node {
     var awaitingMembership: [UInt64: Set<EventID>] = [:]
     /// Invites being redeemed, by group (NodeInvites.swift).
     var pendingJoins: [EventID: PendingJoin] = [:]
+    /// ADDs this node wrote for redeemed invites, watched for a lost race (InviteRedemption.swift).
+    var redeemedAdds: [EventID: RedeemedAdd] = [:]
     /// Invites peers handed over a channel, oldest first (at most 64).
     var offeredInvites: [OfferedInvite] = []
     /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
@@ -106,6 +108,8 @@ public actor Node {
     // File sharing (NodeFiles.swift, FileTransfers.swift).
     /// Fetches in progress and per-channel chunk servers, outside this actor.
     let files: FileTransfers
+    /// Inbound connections not authenticated yet, under their caps (HandshakeAdmission.swift).
+    nonisolated let pendingHandshakes: PendingHandshakes
     /// Manifests this node serves, loaded from the store on first use.
     var servables: [ManifestID: Servable] = [:]
     /// Groups known to hold an offer of a manifest (besides the one it was recorded in).
@@ -143,6 +147,9 @@ public actor Node {
         self.prekey = try home.loadOrCreatePrekey(for: identity)
         self.store = try Store(path: home.storePath)
         self.files = FileTransfers(logger: logger)
+        self.pendingHandshakes = PendingHandshakes(limits: .init(
+            maxPending: configuration.maxPendingHandshakes, maxPendingPerSource: configuration.maxPendingHandshakesPerSource,
+            handshakeTimeoutMs: configuration.handshakeTimeoutMs))
     }
 
     var peerID: PeerID { identity.peerID }
@@ -193,7 +200,7 @@ public actor Node {
 
     func setDiscoveryStatus(_ s: DiscoveryStatus) { discoveryStatus = s }
 
-    func shutdown(listener: NIOAsyncChannel<PeerChannel, Never>,
+    func shutdown(listener: NIOAsyncChannel<InboundConnection, Never>,
                   control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
         stopped = true
         discovery?.stop()

@@ -11,6 +11,12 @@ public struct NodeConfiguration: Sendable {
     public var discoveryEnabled: Bool = true
     /// Deadline for a Noise handshake, ms.
     public var handshakeTimeoutMs: Int64 = 10_000
+    /// Most inbound connections not authenticated yet, all sources together; one more evicts the
+    /// oldest (HandshakeAdmission).
+    public var maxPendingHandshakes: Int = 64
+    /// Most inbound connections not authenticated yet from one IPv4 address or IPv6 /64; one
+    /// more is closed at once.
+    public var maxPendingHandshakesPerSource: Int = 8
     /// Deadline for a TCP connect, ms.
     public var connectTimeoutMs: Int64 = 5_000
     /// Delay between dial attempts to a known but unreachable peer, ms (doubles up to 10 s).

@@ -454,7 +454,7 @@ extension Node {
         let id = try manifestID(q.manifestID, "file query")
         var h = Hark_V1_Have()
         h.manifestID = q.manifestID
-        if try servable(id, askedIn: q.groupID, by: s) != nil {
+        if let held = try servable(id, askedIn: q.groupID, by: s), held.source?.isPresent ?? true {
             h.all = true
         } else if let job = files.job(id), try fileGroup(id, askedIn: q.groupID, recorded: job.group, by: s) != nil {
             // A fetch in progress: what it verified so far (a swarm, §11.4).
@@ -569,6 +569,8 @@ extension Node {
 
     func receiveChunkRefused(_ r: Hark_V1_ChunkRefused, from s: PeerSession) throws {
         let id = try manifestID(r.manifestID, "chunk refused")
+        // Its file changed or went away since the offer: no longer counted as a holder.
+        if r.reason == .sourceChanged { fileHolders[id]?.removeValue(forKey: s.id) }
         guard let job = files.job(id) else { return }
         let sid = s.id
         Task { await job.refused(sid, chunk: Int(r.chunk), reason: r.reason) }

@@ -47,9 +47,14 @@ extension Node {
 
     /// Whether `peer` may receive the group's events: a current member (any key holder in an
     /// open group).
+    /// While this node joins (an admin accepted its invite, and it does not see itself added yet),
+    /// the admin that accepted also may: it brings the history that shows it is an admin, which
+    /// a joiner holding only the genesis cannot know yet.
     func mayReceive(_ group: EventID, peer: PeerID) -> Bool {
         guard let m = currentMembership(of: group) else { return true }
-        return m.isMember(peer.key)
+        if m.isMember(peer.key) { return true }
+        if let p = pendingJoins[group], p.state == "member", p.acceptedBy == peer, !m.isMember(identity.signing.publicKey) { return true }
+        return false
     }
 
     /// Gives the group's membership index the content of a MEMBER event as it is accepted.

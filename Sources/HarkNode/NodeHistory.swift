@@ -17,6 +17,7 @@ extension Node {
         if delivered.contains(where: { CausalGraph.isMembershipKind($0.kind) }) {
             membershipChanged(group: group)
             try joinIfAdded(group: group, record: record)
+            checkRedeemedAdds(group: group)
         }
     }
 

@@ -53,6 +53,18 @@ public struct NodeHome: Sendable {
 
     public var isInitialized: Bool { access(identityPath, F_OK) == 0 }
 
+    /// Throws unless this home holds an identity this user can reach.
+    /// - Throws: `HomeError.notAccessible` when the home (or a directory above it) denies this
+    ///   user (EACCES: it belongs to another user), `.notInitialized` when no identity is there.
+    public func requireInitialized() throws(HomeError) {
+        if access(identityPath, F_OK) == 0 { return }
+        let err = errno
+        if err == EACCES || err == EPERM {
+            throw .notAccessible(path: path, why: String(cString: strerror(err)))
+        }
+        throw .notInitialized(path: path)
+    }
+
     /// Creates the home and a new identity.
     /// - Parameter displayName: 1…64 bytes of UTF-8 without control characters.
     /// - Throws: `HomeError.alreadyInitialized` (nothing is overwritten), `.invalidDisplayName`, `.io`.
@@ -116,7 +128,7 @@ public struct NodeHome: Sendable {
     /// - Parameter passphrase: for a sealed home; the caller zeroes its copy. The key derived
     ///   from it stays in the identity (`sealingKey`) to seal or open secret files written later.
     public func load(passphrase: [UInt8]? = nil) throws(HomeError) -> NodeIdentity {
-        guard isInitialized else { throw .notInitialized(path: path) }
+        try requireInitialized()
         var unlock = SecretUnlock(passphrase: passphrase)
         var sk = try readSecretFile(identityPath, byteCount: Ed25519.secretKeyByteCount, unlock: &unlock)
         var nk = try readSecretFile(noiseKeyPath, byteCount: X25519.keyByteCount, unlock: &unlock)
@@ -292,6 +304,8 @@ public struct NodeIdentity: Sendable {
 public enum HomeError: Error, CustomStringConvertible, Sendable {
     case alreadyInitialized(path: String)
     case notInitialized(path: String)
+    /// The home exists but this user may not enter it (it belongs to another user).
+    case notAccessible(path: String, why: String)
     case insecurePermissions(path: String, mode: UInt32)
     case corrupt(path: String, why: String)
     case invalidDisplayName(String)
@@ -305,6 +319,8 @@ public enum HomeError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .alreadyInitialized(p): return "\(p) already holds a hark identity; nothing was changed"
         case let .notInitialized(p): return "no hark identity in \(p); create one with `hark init --name NAME`"
+        case let .notAccessible(p, why):
+            return "home \(p) is not accessible to this user (\(why)); run hark as the user who owns it, or give your own --home"
         case let .insecurePermissions(p, m):
             return "\(p) has mode \(String(m, radix: 8)): secret keys must not be readable by others (chmod 600 \(p))"
         case let .corrupt(p, why): return "\(p) is damaged: \(why)"

@@ -22,7 +22,9 @@ struct PendingJoin: Sendable {
     let invite: Hark_V1_Invite
     let genesis: Event
     let name: String
-    var state: String            // "pending", "member", "refused"
+    /// The admin whose acceptance was taken.
+    var acceptedBy: PeerID?
+    var state: String            // "pending", "member" (an admin accepted), "refused", "lost"
     var reason: String?
 }
 
@@ -155,12 +157,26 @@ extension Node {
         session.send(frame)
     }
 
-    /// An admin's answer to our redemption.
+    /// An admin's answer to our redemption. After an acceptance, a refusal from the admin that
+    /// accepted means its ADD lost to another admin's ADD of the same invite (it is believed
+    /// only while our own fold does not show this node as a member).
     func receiveRedeemAnswer(_ a: Hark_V1_RedeemAnswer, from session: PeerSession) throws {
-        guard let group = try? EventID(bytes: [UInt8](a.groupID)), var p = pendingJoins[group], p.state == "pending",
+        guard let group = try? EventID(bytes: [UInt8](a.groupID)), var p = pendingJoins[group],
               [UInt8](a.inviteID) == [UInt8](p.invite.inviteID), a.final else { return }
+        if p.state == "member", !a.accepted, p.acceptedBy == session.peerID,
+           !(currentMembership(of: group)?.isMember(identity.signing.publicKey) ?? false) {
+            p.state = "lost"
+            p.reason = String(a.reason.prefix(200))
+            pendingJoins[group] = p
+            logger.warning("invite accepted, then lost: another admin gave its last use to another peer", metadata: [
+                "group.id": "\(group)", "admin": "\(session.peerID)", "reason": "\(p.reason ?? "")",
+            ])
+            return
+        }
+        guard p.state == "pending" else { return }
         if a.accepted {
             p.state = "member"
+            p.acceptedBy = session.peerID
             pendingJoins[group] = p
             let record = Store.GroupRecord(id: group, name: p.name, key: [UInt8](p.invite.groupKey), createdMs: p.genesis.wallMs,
                                            joinedMs: Node.nowMs())
@@ -180,9 +196,24 @@ extension Node {
     func joinStatus(group ref: String) throws(ControlErrorBody) -> JoinStatus {
         let hex = ref.lowercased()
         if let (id, p) = pendingJoins.first(where: { $0.key.hex == hex || $0.value.name == ref }) {
-            var state = p.state
-            if state == "member", let m = currentMembership(of: id), !m.isMember(identity.signing.publicKey) { state = "accepted" }
-            return JoinStatus(group: id.hex, name: p.name, state: state, reason: p.reason)
+            guard p.state == "member" else { return JoinStatus(group: id.hex, name: p.name, state: p.state, reason: p.reason) }
+            // Accepted: a member only once this node sees its own ADD in the fold.
+            let me = identity.signing.publicKey
+            guard let m = currentMembership(of: id), !m.isMember(me) else {
+                return JoinStatus(group: id.hex, name: p.name, state: "member", reason: nil)
+            }
+            let invite = [UInt8](p.invite.inviteID)
+            let outcomes = redeemingAdds(group: id, inviteID: invite, target: me)
+                .map { RedeemedAddOutcome.judge($0, inviteID: invite, uses: Int(p.invite.uses), in: m) }
+            if outcomes.contains(.lostRace), !outcomes.contains(.effective) {
+                var lost = p
+                lost.state = "lost"
+                lost.reason = RedeemLimits.lostReason
+                pendingJoins[id] = lost
+                logger.warning("invite accepted, then lost: another admin gave its last use to another peer", metadata: ["group.id": "\(id)"])
+                return JoinStatus(group: id.hex, name: p.name, state: "lost", reason: lost.reason)
+            }
+            return JoinStatus(group: id.hex, name: p.name, state: "accepted", reason: nil)
         }
         let g = try resolveGroup(ref)
         return JoinStatus(group: g.id.hex, name: g.name, state: "member", reason: nil)
@@ -194,6 +225,11 @@ extension Node {
     /// they cannot.
     func receiveRedeemInvite(_ r: Hark_V1_RedeemInvite, from session: PeerSession) throws {
         func answer(_ accepted: Bool, final: Bool, _ reason: String) {
+            if !accepted {
+                logger.info("invite redeem refused", metadata: [
+                    "group.id": "\(Hex.encode([UInt8](r.groupID.prefix(32))))", "peer.id": "\(session.peerID)", "reason": "\(reason)",
+                ])
+            }
             var a = Hark_V1_RedeemAnswer()
             a.groupID = r.groupID
             a.inviteID = r.inviteID
@@ -240,8 +276,12 @@ extension Node {
         m.displayName = String(r.displayName.prefix(64))
         if r.prekey.count == 32 { m.prekey = r.prekey }
         c.member = m
-        _ = try author(kind: .member, content: c, group: g)
-        logger.info("invite redeemed; member added", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)"])
+        let add = try author(kind: .member, content: c, group: g)
+        watchRedeemedAdd(add.id, RedeemedAdd(group: group, peer: session.peerID, inviteID: [UInt8](r.inviteID), uses: Int(r.uses),
+                                             writtenMs: Node.nowMs(), lostReason: nil))
+        logger.info("invite redeemed; member added (unless another admin used the invite at the same time)", metadata: [
+            "group.id": "\(group)", "peer.id": "\(session.peerID)", "add": "\(add.id)",
+        ])
         answer(true, final: true, "added")
     }
 

@@ -9,10 +9,17 @@ import NIOPosix
 
 typealias PeerChannel = NIOAsyncChannel<StreamUnit, ByteBuffer>
 
+/// An accepted connection and its admission ticket (nil: refused, to be closed unread).
+struct InboundConnection: Sendable {
+    let channel: PeerChannel
+    let ticket: HandshakeAdmission.Ticket?
+}
+
 extension Node {
     /// The pipeline of every peer connection: stream units (Noise messages and attachments,
-    /// PROTOCOL.md §3.2) under NIOAsyncChannel.
-    nonisolated static func makePeerChannel(_ channel: any Channel) -> EventLoopFuture<PeerChannel> {
+    /// PROTOCOL.md §3.2) under NIOAsyncChannel. `role` is this side's: the decoder takes only
+    /// handshake messages until the peer's are in (§3.1).
+    nonisolated static func makePeerChannel(_ channel: any Channel, role: NoiseRole) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
             // Bulk transfer: NIO's defaults (writable only below 64 KiB queued, reads of at most
             // 64 KiB) make the writer wait for the socket after every ChunkData frame (256 KiB)
@@ -22,7 +29,8 @@ extension Node {
             try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 320 << 10))
             try channel.syncOptions?.setOption(.recvAllocator,
                                                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamUnitDecoder()))
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamUnitDecoder(
+                handshakeMessageCount: HandshakeDriver.peerMessageCount(role: role))))
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
     }
@@ -32,7 +40,38 @@ extension Node {
     /// buffer bounds how long a message waits behind a transfer (256 KiB is ~2 ms at 150 MB/s).
     nonisolated static let peerSendBufferBytes: SocketOptionValue = 256 * 1024
 
-    func bindPeerListener() async throws -> NIOAsyncChannel<PeerChannel, Never> {
+    /// The admission key of a peer address: an IPv4 address, or the /64 of an IPv6 one (one
+    /// host commonly holds a whole /64), IPv4-mapped IPv6 as IPv4.
+    nonisolated static func admissionSource(_ address: SocketAddress?) -> String {
+        switch address {
+        case .v4?: return address?.ipAddress ?? "?"
+        case let .v6(a)?:
+            let bytes = withUnsafeBytes(of: a.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
+            return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "::/64"
+        default: return "?"
+        }
+    }
+
+    /// Child channel setup of the listener, on the child's event loop: admission first; a refused
+    /// connection is set up without reading (autoRead off) and closed by `acceptPeers`.
+    nonisolated static func makeInboundChannel(_ channel: any Channel, pending: PendingHandshakes) -> EventLoopFuture<InboundConnection> {
+        let ticket = pending.admit(channel, source: admissionSource(channel.remoteAddress), nowMs: Node.monotonicMs())
+        if ticket == nil { try? channel.syncOptions?.setOption(.autoRead, value: false) }
+        let made = makePeerChannel(channel, role: .responder)
+        made.whenFailure { _ in
+            if let ticket { pending.release(ticket) }
+            channel.close(promise: nil)
+        }
+        return made.map { InboundConnection(channel: $0, ticket: ticket) }
+    }
+
+    /// Milliseconds of a monotonic clock (handshake admission and deadlines).
+    nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+
+    func bindPeerListener() async throws -> NIOAsyncChannel<InboundConnection, Never> {
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -43,8 +82,9 @@ extension Node {
         var lastError: (any Error)?
         for host in hosts {
             do {
+                let pending = pendingHandshakes
                 let server = try await bootstrap.bind(host: host, port: configuration.listenPort) { child in
-                    Node.makePeerChannel(child)
+                    Node.makeInboundChannel(child, pending: pending)
                 }
                 listenPort = server.channel.localAddress?.port ?? 0
                 return server
@@ -56,14 +96,22 @@ extension Node {
                                    why: lastError.map { "\($0)" } ?? "unknown error")
     }
 
-    nonisolated func acceptPeers(_ server: NIOAsyncChannel<PeerChannel, Never>) async {
+    nonisolated func acceptPeers(_ server: NIOAsyncChannel<InboundConnection, Never>) async {
         do {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
+                    for try await accepted in inbound {
+                        let connection = accepted.channel
                         let remote = connection.channel.remoteAddress.map(Self.describe) ?? "?"
+                        guard let ticket = accepted.ticket else {
+                            // Over the per-source cap of unauthenticated connections: closed unread.
+                            self.logger.debug("too many handshakes from one source; closing", metadata: ["peer.address": "\(remote)"])
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
                         group.addTask {
-                            await self.runConnection(connection, role: .responder, remote: remote, source: "inbound")
+                            await self.runConnection(connection, role: .responder, remote: remote, source: "inbound",
+                                                     admission: ticket)
                         }
                     }
                 }
@@ -100,7 +148,7 @@ extension Node {
             .channelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
         let connection: PeerChannel
         do {
-            connection = try await bootstrap.connect(to: address) { Node.makePeerChannel($0) }
+            connection = try await bootstrap.connect(to: address) { Node.makePeerChannel($0, role: .initiator) }
         } catch {
             logger.debug("dial failed", metadata: ["peer.address": "\(label)", "error": "\(error)"])
             return false
@@ -108,16 +156,21 @@ extension Node {
         return await runConnection(connection, role: .initiator, remote: label, source: source)
     }
 
-    /// Handshake, then the session's reader and writer, until the channel closes.
+    /// Handshake, then the session's reader and writer, until the channel closes. An inbound
+    /// connection holds its `admission` ticket until the handshake is over, and must complete it
+    /// by the ticket's deadline; an outbound one within `handshakeTimeoutMs`.
     /// - Returns: whether the handshake completed.
     @discardableResult
-    nonisolated func runConnection(_ connection: PeerChannel, role: NoiseRole, remote: String, source: String) async -> Bool {
+    nonisolated func runConnection(_ connection: PeerChannel, role: NoiseRole, remote: String, source: String,
+                                   admission: HandshakeAdmission.Ticket? = nil) async -> Bool {
+        defer { if let admission { pendingHandshakes.release(admission) } }
         let local = LocalHello(identity: identity.signing, noiseStatic: identity.noiseStatic,
                                displayName: identity.displayName, instanceToken: instanceToken,
                                listenPort: UInt16(clamping: await listenPort))
         let channel = connection.channel
         // The handshake deadline closes the channel; the pending read then ends.
-        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(configuration.handshakeTimeoutMs)) {
+        let timeoutMs = admission.map { max(0, $0.deadlineMs - Node.monotonicMs()) } ?? configuration.handshakeTimeoutMs
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) {
             channel.close(promise: nil)
         }
         var completed = false
@@ -146,6 +199,7 @@ extension Node {
                     }
                 }
                 deadline.cancel()
+                if let admission { self.pendingHandshakes.release(admission) }
                 guard let hello = peer else { return }
                 let records = RecordBox(RecordLayer(transport: try driver.transport()))
                 guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
@@ -307,6 +361,7 @@ extension Node {
         ])
         startSync(session)
         for (group, p) in pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
+        resendLostRedeems(to: session)
         offerDirectConversations(on: session)
         openDatagrams(for: session)
         judgePresence(of: hello.peerID)

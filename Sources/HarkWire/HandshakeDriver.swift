@@ -25,6 +25,17 @@ public enum HandshakeAction: Sendable {
 public struct HandshakeDriver: Sendable {
     private enum State: Sendable { case idle, waiting, complete(PeerHello), failed }
 
+    /// Largest handshake message either side sends or accepts: message 2 of XX with the largest
+    /// payload, 32 (e) + 32 + 16 (encrypted s) + 1024 + 16 (encrypted payload) = 1120 bytes.
+    /// Message 1 is 32 bytes, message 3 at most 1088. The stream decoder refuses a longer
+    /// length prefix before the handshake is over, so an unauthenticated peer cannot make the
+    /// node buffer a 64 KiB message.
+    public static let maxMessageByteCount = 32 + 32 + 16 + WireLimits.maxHandshakePayloadByteCount + 16
+
+    /// Noise messages the peer sends during the handshake: 2 to a responder (messages 1 and 3),
+    /// 1 to an initiator (message 2).
+    public static func peerMessageCount(role: NoiseRole) -> Int { role == .responder ? 2 : 1 }
+
     private let role: NoiseRole
     private let local: LocalHello
     private var noise: NoiseHandshake

@@ -12,7 +12,12 @@ public enum StreamUnit: Sendable, Equatable {
 
 /// Splits a TCP byte stream into ``StreamUnit``s (a slice of the receive buffer each, no copy).
 ///
-/// Throws `WireError.attachmentLength` for an attachment of 0 or more than 262160 bytes and
+/// Before the handshake is over (the first `handshakeMessageCount` units, PROTOCOL.md §3.1) only
+/// Noise handshake messages may come: a length prefix of 0 (an attachment) throws
+/// `WireError.attachmentBeforeHandshake` as soon as its 2 bytes are in, and a prefix above
+/// ``HandshakeDriver/maxMessageByteCount`` (1120 bytes) throws `.messageTooLarge`, so an
+/// unauthenticated peer makes the decoder hold at most 2 + 1120 bytes. After it, throws
+/// `.attachmentLength` for an attachment of 0 or more than 262160 bytes. Throws
 /// `.truncatedMessage` when the stream ends inside a unit. Holds at most one incomplete unit
 /// (≤ 6 + 262160 bytes). Whether an attachment may come at this point of the stream is the
 /// reader's business (``AttachmentGate``). A value type owned by its `ByteToMessageHandler`,
@@ -20,10 +25,18 @@ public enum StreamUnit: Sendable, Equatable {
 public struct StreamUnitDecoder: ByteToMessageDecoder {
     public typealias InboundOut = StreamUnit
 
-    public init() {}
+    /// Handshake messages still expected from the peer before attachments may come.
+    public private(set) var handshakeMessagesLeft: Int
+
+    /// - Parameter handshakeMessageCount: how many Noise handshake messages the peer sends
+    ///   before the handshake is over: 2 for a responder (messages 1 and 3 of XX), 1 for an
+    ///   initiator (message 2); 0 skips the handshake rules (a stream already authenticated).
+    public init(handshakeMessageCount: Int = 0) {
+        self.handshakeMessagesLeft = max(0, handshakeMessageCount)
+    }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let unit = try Self.nextUnit(from: &buffer) else { return .needMoreData }
+        guard let unit = try next(from: &buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(unit))
         return .continue
     }
@@ -36,8 +49,24 @@ public struct StreamUnitDecoder: ByteToMessageDecoder {
         return state
     }
 
-    /// The framing step without a channel: removes and returns the next complete unit from
-    /// `buffer`, or returns nil (consuming nothing) while it is incomplete.
+    /// The framing step with the handshake rules: removes and returns the next complete unit
+    /// from `buffer`, or returns nil (consuming nothing) while it is incomplete.
+    /// - Throws: `WireError.attachmentBeforeHandshake` or `.messageTooLarge` (handshake rules,
+    ///   checked as soon as the 2-byte prefix is in); as ``nextUnit(from:)`` after the handshake.
+    public mutating func next(from buffer: inout ByteBuffer) throws(WireError) -> StreamUnit? {
+        guard handshakeMessagesLeft > 0 else { return try Self.nextUnit(from: &buffer) }
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt16.self) else { return nil }
+        guard length > 0 else { throw .attachmentBeforeHandshake }
+        guard Int(length) <= HandshakeDriver.maxMessageByteCount else {
+            throw .messageTooLarge(byteCount: Int(length), limit: HandshakeDriver.maxMessageByteCount)
+        }
+        guard let unit = try Self.nextUnit(from: &buffer) else { return nil }
+        handshakeMessagesLeft -= 1
+        return unit
+    }
+
+    /// The framing step without a channel and without the handshake rules: removes and returns
+    /// the next complete unit from `buffer`, or returns nil (consuming nothing) while it is incomplete.
     /// - Throws: `WireError.attachmentLength` (checked as soon as the 6-byte header is in).
     public static func nextUnit(from buffer: inout ByteBuffer) throws(WireError) -> StreamUnit? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt16.self) else { return nil }

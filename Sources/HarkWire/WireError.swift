@@ -27,6 +27,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case frameEncodeFailed(String)
     /// An attachment header, or a frame announcing one, gave a length outside 1 … 262160 bytes.
     case attachmentLength(byteCount: Int)
+    /// A length prefix of 0 (an attachment) arrived before the handshake was over (§3.1):
+    /// refused as soon as the 2-byte prefix is read, before the attachment's length.
+    case attachmentBeforeHandshake
     /// An attachment arrived where no frame had announced one (§3.2).
     case unexpectedAttachment(byteCount: Int)
     /// A Noise message arrived where the attachment announced by the previous frame was due.
@@ -47,6 +50,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .frameDecodeFailed(why): return "wire: frame does not decode: \(why)"
         case let .frameEncodeFailed(why): return "wire: frame does not encode: \(why)"
         case let .attachmentLength(n): return "wire: attachment of \(n) bytes (must be 1 … \(WireLimits.maxAttachmentByteCount))"
+        case .attachmentBeforeHandshake: return "wire: an attachment (length prefix 0) before the handshake was over"
         case let .unexpectedAttachment(n): return "wire: attachment of \(n) bytes that no frame announced"
         case let .missingAttachment(n): return "wire: a record where the announced attachment of \(n) bytes was due"
         case let .attachmentMismatch(expected, actual): return "wire: attachment of \(actual) bytes where \(expected) were announced"

@@ -129,7 +129,11 @@ struct Doctor {
             return (DoctorCheck(name: "home", status: .fail, finding: "no hark home at \(home.path)",
                                 fix: "create an identity: hark init --name NAME\(homeFlag)"), false)
         }
-        guard home.isInitialized else {
+        do { try home.requireInitialized() } catch {
+            if case .notAccessible = error {
+                return (DoctorCheck(name: "home", status: .fail, finding: error.description,
+                                    fix: "run hark as the user who owns \(shellQuote(home.path)), or give your own --home"), false)
+            }
             return (DoctorCheck(name: "home", status: .fail, finding: "no hark identity in \(home.path)",
                                 fix: "create one: hark init --name NAME\(homeFlag)"), false)
         }
@@ -168,6 +172,10 @@ struct Doctor {
         let startFix = "start it: hark daemon\(homeFlag) & (or systemctl --user start hark)"
         let client: ControlClient
         do { client = try ControlClient(socketPath: home.socketPath) } catch {
+            if let e = error as? ControlClient.ClientError, case .permissionDenied = e {
+                return (DoctorCheck(name: "daemon", status: .fail, finding: e.description,
+                                    fix: "run hark as the user who owns \(shellQuote(home.path))"), nil, nil)
+            }
             let why: String
             if case let .daemonNotRunning(_, reason) = error as? ControlClient.ClientError { why = reason } else { why = "\(error)" }
             return (DoctorCheck(name: "daemon", status: .fail,

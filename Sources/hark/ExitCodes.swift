@@ -13,6 +13,7 @@ enum Exit {
     static let cantCreate = ExitCode(73)   // EX_CANTCREAT
     static let ioError = ExitCode(74)      // EX_IOERR
     static let tempFail = ExitCode(75)     // EX_TEMPFAIL
+    static let protocolError = ExitCode(76) // EX_PROTOCOL: an invite accepted, then lost to another admin's use of it
     static let noPermission = ExitCode(77) // EX_NOPERM
     static let config = ExitCode(78)       // EX_CONFIG
 
@@ -34,6 +35,7 @@ enum Exit {
         switch error {
         case .alreadyInitialized: return cantCreate
         case .notInitialized: return config
+        case .notAccessible: return noPermission
         case .insecurePermissions: return noPermission
         case .corrupt: return dataError
         case .invalidDisplayName: return usage

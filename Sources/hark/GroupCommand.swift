@@ -67,9 +67,11 @@ struct GroupCommand: ParsableCommand {
             abstract: "Join a group with an invite token.",
             discussion: """
                 For groups with roles the invite is redeemed with an admin over an encrypted channel; \
-                this waits up to --timeout for one to answer. Exit 0 when added, 65 when the invite \
-                is refused (expired, used up, for another peer), 75 when no admin answered in time \
-                (the daemon keeps trying while the invite is valid).
+                this waits up to --timeout for one to answer and for this node to see itself added. \
+                Exit 0 when added, 65 when the invite is refused (expired, used up, for another peer), \
+                75 when no admin answered in time (the daemon keeps trying while the invite is valid) \
+                or this node has not seen itself added yet, 76 when two admins accepted the invite at \
+                once and its last use went to another peer (ask for a new invite).
                 """
         )
         @OptionGroup var options: HomeOptions
@@ -215,7 +217,10 @@ func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64
     let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
     while status.state == "pending" || status.state == "accepted" {
         if Date() >= deadline {
-            if status.state == "accepted" { break }   // added; the history is still arriving
+            if status.state == "accepted" {
+                // An admin said yes, but this node has not seen its ADD: not a member yet.
+                throw fail("an admin of \(terminalSafe(g.name)) accepted the invite, but this node has not seen itself added within \(timeoutMs) ms; check later with `hark group members \(terminalSafe(g.name))`", Exit.tempFail)
+            }
             throw fail("no admin of \(terminalSafe(g.name)) answered within \(timeoutMs) ms; the daemon keeps trying while the invite is valid", Exit.tempFail)
         }
         usleep(100_000)
@@ -223,6 +228,9 @@ func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64
     }
     if status.state == "refused" {
         throw fail("invite refused: \(terminalSafe(status.reason ?? "no reason given"))", Exit.dataError)
+    }
+    if status.state == "lost" {
+        throw fail("not joined: \(terminalSafe(status.reason ?? "another peer used the invite at the same time"))", Exit.protocolError)
     }
     let what = g.kind == "channel" ? "channel" : "group"
     if json { try printJSON(status) } else { printOut("joined \(what) \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }

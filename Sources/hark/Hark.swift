@@ -23,8 +23,10 @@ struct Hark: AsyncParsableCommand {
             overwrite a file, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \
             another daemon runs on this home, a pairing got no answer, or no peer online can serve a file \
-            (fetch again later to resume), 77 permission denied (a key file readable by others, a wrong \
-            passphrase, or encrypted keys and no way to ask for the passphrase), 78 no identity (run hark init).
+            (fetch again later to resume), 76 group join: another admin gave the invite's last use to \
+            another peer, 77 permission denied (a key file readable by others, a wrong \
+            passphrase, encrypted keys and no way to ask for the passphrase, or a home or control \
+            socket of another user), 78 no identity (run hark init).
             """,
         version: "0.1.0",
         subcommands: [

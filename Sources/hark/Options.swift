@@ -13,13 +13,13 @@ struct HomeOptions: ParsableArguments {
 /// Connects to the daemon of `home`, mapping failures to exit codes.
 func connect(_ options: HomeOptions) throws -> ControlClient {
     let home = options.nodeHome
-    if !home.isInitialized {
-        throw fail(HomeError.notInitialized(path: home.path).description, Exit.config)
-    }
+    do { try home.requireInitialized() } catch { throw fail(error.description, Exit.code(for: error)) }
     do { return try ControlClient(socketPath: options.nodeHome.socketPath) } catch let e as ControlClient.ClientError {
         switch e {
         case .daemonNotRunning:
             throw fail("no hark daemon is running for \(options.nodeHome.path); start one with `hark daemon`", Exit.unavailable)
+        case .permissionDenied:
+            throw fail(e.description, Exit.noPermission)
         default:
             throw fail(e.description, Exit.unavailable)
         }
@@ -41,6 +41,7 @@ private func exitCode(for e: ControlClient.ClientError) -> ExitCode {
     switch e {
     case let .remote(body): return fail(body.message, Exit.code(for: body.code))
     case .daemonNotRunning: return fail(e.description, Exit.unavailable)
+    case .permissionDenied: return fail(e.description, Exit.noPermission)
     default: return fail(e.description, Exit.ioError)
     }
 }

@@ -53,8 +53,12 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         let message = try readText()
         let home = options.nodeHome
-        if !home.isInitialized { throw fail(HomeError.notInitialized(path: home.path).description, Exit.config) }
-        if let client = try? ControlClient(socketPath: home.socketPath) {
+        do { try home.requireInitialized() } catch { throw fail(error.description, Exit.code(for: error)) }
+        var daemon: ControlClient?
+        do { daemon = try ControlClient(socketPath: home.socketPath) } catch let e as ControlClient.ClientError {
+            if case .permissionDenied = e { throw fail(e.description, Exit.noPermission) }
+        }
+        if let client = daemon {
             try deliver(message, via: client, defaultTimeoutMs: 30_000, short: false)
             return
         }

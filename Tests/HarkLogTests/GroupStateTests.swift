@@ -148,6 +148,20 @@ import Testing
         #expect(s.messages.map(\.id) == state().messages.map(\.id))
     }
 
+    @Test func implausibleTimeComparesWithAllAncestorsNotJustParents() throws {
+        // carol's clock runs behind: her first event after m (3000) is flagged, and so is the
+        // next one, whose only parent is her own equally wrong event.
+        let k = try add(.message, Fixture.text("key"), by: Fixture.carol, after: carolJoin, [m], wallMs: 1_000)
+        let c2 = try add(.message, Fixture.text("late"), by: Fixture.carol, after: k, wallMs: 1_500)
+        // bob's clock runs far ahead (flagged on receipt): alice's next event is not made to look early.
+        let ahead = try add(.message, Fixture.text("ahead"), by: Fixture.bob, after: bobJoin, [m], wallMs: 10_000_000)
+        let a2 = try add(.message, Fixture.text("after"), by: Fixture.alice, after: m, [ahead], wallMs: 4_000)
+        let s = state(received: [ahead.id: 4_000])
+        #expect(s.implausibleTime == [k.id, c2.id, ahead.id])
+        // Without a receipt time for it, bob's event counts, and alice's reply is flagged.
+        #expect(state().implausibleTime == [k.id, c2.id, a2.id])
+    }
+
     @Test func theWatermarkStopsBelowEventsThatCanStillArrive() throws {
         // bob and alice talk; carol (a member) wrote c1 offline and it has not arrived.
         var a = m, b = bobJoin

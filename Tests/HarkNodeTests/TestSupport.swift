@@ -91,8 +91,18 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
 final class RawPeerSocket: @unchecked Sendable {
     let fd: Int32
 
-    init(port: Int) throws {
+    /// - Parameter source: the loopback address to connect from (127.0.0.0/8), default the kernel's pick.
+    init(port: Int, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { close(fd); throw POSIXError(.EADDRNOTAVAIL) }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -144,6 +154,13 @@ final class RawPeerSocket: @unchecked Sendable {
 
     /// `isClosedByPeer` on a Dispatch thread.
     func closedByPeer() async -> Bool { await offload { self.isClosedByPeer() } }
+
+    /// True when the node closed the connection (EOF or reset) within `ms` milliseconds.
+    func closedByPeer(withinMs ms: Int) async -> Bool {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return await closedByPeer()
+    }
 
     /// True when the node closed the connection (EOF) within 5 s.
     func isClosedByPeer() -> Bool {

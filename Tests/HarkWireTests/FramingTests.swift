@@ -135,3 +135,38 @@ struct AttachmentGateTests {
         #expect(g.due == nil)
     }
 }
+
+@Suite("Stream units before the handshake is over")
+struct HandshakeFramingTests {
+    @Test("a zero prefix is refused from its 2 bytes while handshake messages are due, allowed after")
+    func zeroPrefixBeforeHandshake() throws {
+        var d = StreamUnitDecoder(handshakeMessageCount: 2)
+        var prefixOnly = ByteBuffer(bytes: [0, 0])
+        #expect(throws: WireError.attachmentBeforeHandshake) { _ = try d.next(from: &prefixOnly) }
+        var stream = ByteBuffer(bytes: [0, 1, 7, 0, 2, 8, 9, 0, 0, 0, 0, 0, 1, 5])
+        #expect(try d.next(from: &stream) == .message(ByteBuffer(bytes: [7])))
+        #expect(d.handshakeMessagesLeft == 1)
+        #expect(try d.next(from: &stream) == .message(ByteBuffer(bytes: [8, 9])))
+        #expect(d.handshakeMessagesLeft == 0)
+        #expect(try d.next(from: &stream) == .attachment(ByteBuffer(bytes: [5])))
+    }
+
+    @Test("a handshake message above 1120 bytes is refused from its prefix; 1120 is taken")
+    func handshakeMessageCap() throws {
+        #expect(HandshakeDriver.maxMessageByteCount == 1120)
+        var d = StreamUnitDecoder(handshakeMessageCount: 1)
+        var big = ByteBuffer(bytes: [0x04, 0x61])   // 1121
+        #expect(throws: WireError.messageTooLarge(byteCount: 1121, limit: 1120)) { _ = try d.next(from: &big) }
+        var ok = ByteBuffer(bytes: [0x04, 0x60] + [UInt8](repeating: 1, count: 1120))
+        #expect(try d.next(from: &ok) == .message(ByteBuffer(bytes: [UInt8](repeating: 1, count: 1120))))
+        var after = ByteBuffer(bytes: [0xff, 0xff])   // after the handshake: a 64 KiB transport message may come
+        #expect(try d.next(from: &after) == nil)
+    }
+
+    @Test("in a channel: the decoder refuses the zero prefix without waiting for more bytes")
+    func embedded() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(StreamUnitDecoder(handshakeMessageCount: 2)))
+        #expect(throws: WireError.attachmentBeforeHandshake) { try channel.writeInbound(ByteBuffer(bytes: [0, 0])) }
+        _ = try? channel.finish()
+    }
+}
