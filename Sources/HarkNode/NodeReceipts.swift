@@ -64,8 +64,9 @@ extension Node {
 
     /// `read`: writes a READ marker over everything held, unless no message by another member
     /// arrived since this node's last marker.
-    func markRead(group ref: String) throws -> ReadResult {
+    func markRead(group ref: String, through: String? = nil) throws -> ReadResult {
         let g = try resolveGroup(ref)
+        let shown = try through.map { try resolveMessage($0, in: g).order }
         let graph = try graph(for: g.id)
         let me = identity.signing.publicKey
         var covered: Set<EventID> = []
@@ -74,6 +75,11 @@ extension Node {
         }
         let unread = graph.unorderedEntries.filter { $0.kind == .message && $0.author != me && !covered.contains($0.id) }
         guard !unread.isEmpty else { return ReadResult(marker: nil, newlyRead: 0) }
+        // A marker covers every message held here: with `through`, write it only when no unread
+        // message sorts after the one the client has shown.
+        if let shown, unread.contains(where: { EventOrder(lamport: $0.lamport, id: $0.id) > shown }) {
+            return ReadResult(marker: nil, newlyRead: 0)
+        }
         let marker = try author(kind: .read, content: nil, group: g)
         return ReadResult(marker: marker.id.hex, newlyRead: unread.count)
     }

@@ -1,0 +1,85 @@
+import CNcurses
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Text made safe and measured for a terminal cell grid.
+///
+/// Widths come from the C library's `wcwidth(3)` (through the CNcurses shim) (the same table ncurses uses to advance its
+/// cursor), so the layout and what ncurses draws agree. They depend on `LC_CTYPE`: call
+/// `TerminalText.useUTF8Locale()` once before measuring. Pure functions; thread-safe.
+public enum TerminalText {
+    /// Sets `LC_CTYPE` from the environment, falling back to `C.UTF-8` when that is not UTF-8.
+    /// Returns true when the locale is UTF-8 afterwards.
+    @discardableResult
+    public static func useUTF8Locale() -> Bool {
+        if let name = setlocale(LC_ALL, ""), String(cString: name).uppercased().contains("UTF") { return true }
+        if setlocale(LC_ALL, "C.UTF-8") != nil { return true }
+        return setlocale(LC_ALL, "en_US.UTF-8") != nil
+    }
+
+    /// Scalars kept although their category is format: ZWJ, ZWNJ, variation selectors
+    /// (U+FE00…FE0F, U+E0100…E01EF) and emoji tag characters (U+E0020…E007F).
+    static func isAllowedFormat(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x200C, 0x200D, 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0xE0020...0xE007F: return true
+        default: return false
+        }
+    }
+
+    /// `text` with control, bidi-override and other format characters shown as `\u{XXXX}`, so a
+    /// peer cannot move the cursor, recolour the screen or reorder what is displayed. ZWJ, ZWNJ
+    /// and variation selectors stay (emoji sequences render). With `keepNewlines`, U+000A stays;
+    /// a tab becomes one space.
+    public static func neutralised(_ text: String, keepNewlines: Bool = false) -> String {
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            let cat = s.properties.generalCategory
+            if s == "\n" && keepNewlines {
+                out.append(s)
+            } else if s == "\t" {
+                out.append(" ")
+            } else if (cat == .format && !isAllowedFormat(s)) || cat == .control || cat == .lineSeparator
+                        || cat == .paragraphSeparator || cat == .surrogate {
+                out.append(contentsOf: "\\u{\(String(s.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(s)
+            }
+        }
+        return String(out)
+    }
+
+    /// Columns one scalar takes: `wcwidth(3)`, with non-printing (-1) counted as 0.
+    public static func width(of scalar: Unicode.Scalar) -> Int {
+        max(0, Int(hark_wcwidth(scalar.value)))
+    }
+
+    /// Columns a grapheme cluster takes: the sum over its scalars (ZWJ and variation selectors
+    /// count 0), as ncurses advances for it.
+    public static func width(of character: Character) -> Int {
+        var w = 0
+        for s in character.unicodeScalars { w += width(of: s) }
+        return w
+    }
+
+    /// Columns `text` takes on one line (no newlines expected).
+    public static func width(of text: some StringProtocol) -> Int {
+        var w = 0
+        for c in text { w += width(of: c) }
+        return w
+    }
+
+    /// The longest prefix of `text` that fits in `columns`, and its width.
+    public static func prefix(_ text: some StringProtocol, fitting columns: Int) -> (String, Int) {
+        var out = ""
+        var w = 0
+        for c in text {
+            let cw = width(of: c)
+            if w + cw > columns { break }
+            out.append(c); w += cw
+        }
+        return (out, w)
+    }
+}
