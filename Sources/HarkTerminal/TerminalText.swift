@@ -11,18 +11,18 @@ import Darwin
 /// cursor), so the layout and what ncurses draws agree. They depend on `LC_CTYPE`: call
 /// `TerminalText.useUTF8Locale()` once before measuring. Pure functions; thread-safe.
 public enum TerminalText {
-    /// Sets `LC_CTYPE` from the environment, falling back to `C.UTF-8` when that is not UTF-8.
+    /// Sets `LC_CTYPE` (only: numbers keep the C format) from the environment, falling back to `C.UTF-8` when that is not UTF-8.
     /// Returns true when the locale is UTF-8 afterwards.
     @discardableResult
     public static func useUTF8Locale() -> Bool {
-        if let name = setlocale(LC_ALL, ""), String(cString: name).uppercased().contains("UTF") { return true }
-        if setlocale(LC_ALL, "C.UTF-8") != nil { return true }
-        return setlocale(LC_ALL, "en_US.UTF-8") != nil
+        if let name = setlocale(LC_CTYPE, ""), String(cString: name).uppercased().contains("UTF") { return true }
+        if setlocale(LC_CTYPE, "C.UTF-8") != nil { return true }
+        return setlocale(LC_CTYPE, "en_US.UTF-8") != nil
     }
 
     /// Scalars kept although their category is format: ZWJ, ZWNJ, variation selectors
     /// (U+FE00…FE0F, U+E0100…E01EF) and emoji tag characters (U+E0020…E007F).
-    static func isAllowedFormat(_ s: Unicode.Scalar) -> Bool {
+    public static func isAllowedFormat(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x200C, 0x200D, 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0xE0020...0xE007F: return true
         default: return false

@@ -190,7 +190,8 @@ final class ChatApp {
     }
 
     func ticks(_ m: MessageView) -> String {
-        let members = receiptMembers[m.id] ?? m.receipts?.members ?? 0
+        // A fresh message (from `send`) carries no summary yet: every other member counts.
+        let members = receiptMembers[m.id] ?? m.receipts?.members ?? max(0, self.members.count - 1)
         guard members > 0 else { return "" }
         let states = receiptStates[m.id] ?? [:]
         let read = max(m.receipts?.read ?? 0, states.values.filter { $0 == "read" }.count)
