@@ -113,6 +113,8 @@ public struct ChatTranscript: Sendable {
     public private(set) var newestSeen: String?
     /// Every message ID that has been fully on screen.
     private var seen: Set<String> = []
+    /// The width of the last layout (rows of new entries are counted at it while scrolled back).
+    private var lastWidth = 80
 
     public init() {}
 
@@ -131,9 +133,15 @@ public struct ChatTranscript: Sendable {
         }
         entries.append(entry)
         if let id = entry.id, isUnread, !seen.contains(id) {
-            if unread.isEmpty { markerBefore = id }
+            if unread.isEmpty {
+                if markerBefore != nil, scrollOffset > 0 { scrollOffset -= 1 }   // the old marker row goes
+                markerBefore = id
+                if scrollOffset > 0 { scrollOffset += 1 }
+            }
             unread.insert(id)
         }
+        // Scrolled back, the view stays on the same rows while messages arrive below it.
+        if scrollOffset > 0 { scrollOffset += entry.rows(width: lastWidth).count }
         if entries.count > Self.entryLimit {
             let drop = entries.count - Self.entryLimit
             for e in entries.prefix(drop) { if let id = e.id { unread.remove(id); seen.remove(id) } }
@@ -187,7 +195,10 @@ public struct ChatTranscript: Sendable {
 
     /// The rows to draw in a `width` × `height` area at the current scroll position (clamped),
     /// bottom-aligned. Messages wholly on screen count as seen from now on: they leave `unread`.
+    /// At the bottom (following), every message held counts as seen: a burst that scrolled past
+    /// between two frames went by in front of the user, as in any chat client.
     public mutating func layout(width: Int, height: Int) -> Screen {
+        lastWidth = width
         var all: [ChatRow] = []
         var spans: [(id: String?, from: Int, to: Int)] = []
         let markerRow = ChatRow([(Self.markerText(width: width), .marker)])
@@ -202,7 +213,7 @@ public struct ChatTranscript: Sendable {
         scrollOffset = min(scrollOffset, maxOffset)
         let end = all.count - scrollOffset
         let start = max(0, end - height)
-        for s in spans where s.from >= start && s.to <= end {
+        for s in spans where (s.from >= start || scrollOffset == 0) && s.to <= end {
             guard let id = s.id else { continue }
             seen.insert(id)
             unread.remove(id)

@@ -84,6 +84,13 @@ public final class CursesScreen {
     /// the cursor at (`cursorRow`, `cursorColumn`) of the input area.
     public func draw(transcript: [ChatRow], status: String, prompt: String, input: [String],
                      cursorRow: Int, cursorColumn: Int) {
+        let frame = FrameKey(transcript: transcript, status: status, prompt: prompt, input: input, cursorRow: cursorRow,
+                             cursorColumn: cursorColumn, rows: rows, columns: columns)
+        if frame == lastFrame { return }
+        lastFrame = frame
+        // Rows that held overlays are repainted whole: ncurses believes they hold spaces there.
+        for y in overlayRows { wredrawln(hark_stdscr(), y, 1) }
+        overlays = []
         werase(hark_stdscr())
         var y: Int32 = 0
         for row in transcript.prefix(max(0, rows - 1 - input.count)) {
@@ -103,20 +110,68 @@ public final class CursesScreen {
             put(i == 0 ? prompt : String(repeating: " ", count: promptWidth), hark_a_bold())
             put(line, 0)
         }
-        wmove(hark_stdscr(), min(Int32(rows - 1), statusY + 1 + Int32(cursorRow)), Int32(min(columns - 1, promptWidth + cursorColumn)))
+        let cy = min(Int32(rows - 1), statusY + 1 + Int32(cursorRow)), cx = Int32(min(columns - 1, promptWidth + cursorColumn))
+        wmove(hark_stdscr(), cy, cx)
         wrefresh(hark_stdscr())
+        drawOverlays(cursorY: cy, cursorX: cx)
     }
+
+    /// What the last frame showed: an unchanged frame is not drawn again.
+    private struct FrameKey: Equatable {
+        var transcript: [ChatRow]; var status: String; var prompt: String; var input: [String]
+        var cursorRow: Int; var cursorColumn: Int; var rows: Int; var columns: Int
+    }
+    private var lastFrame: FrameKey?
 
     /// Rings the terminal bell (or flashes where there is none).
     public func bell() { beep() }
 
+    /// Composite clusters drawn this frame: row, column and the cluster.
+    private var overlays: [(y: Int32, x: Int32, text: String)] = []
+    /// Rows that held overlays in the previous frame (repainted whole, so no stale glyph stays).
+    private var overlayRows: Set<Int32> = []
+
+    /// Writes `text` through ncurses, except composite grapheme clusters (emoji ZWJ sequences,
+    /// skin tones, flags, variation selectors): for those ncurses gets spaces of the width
+    /// `TerminalText` reserves, and `drawOverlays` writes the cluster itself over them after the
+    /// refresh, so ncurses' idea of the cursor never depends on how the terminal joins emoji.
     private func put(_ text: String, _ attrs: attr_t) {
         guard !text.isEmpty else { return }
-        var wide = text.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
-        wide.append(0)
         wattr_on(hark_stdscr(), attrs, nil)
-        _ = wide.withUnsafeBufferPointer { waddwstr(hark_stdscr(), $0.baseAddress) }
+        var plain = ""
+        func flush() {
+            guard !plain.isEmpty else { return }
+            var wide = plain.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
+            wide.append(0)
+            _ = wide.withUnsafeBufferPointer { waddwstr(hark_stdscr(), $0.baseAddress) }
+            plain = ""
+        }
+        for c in text {
+            if TerminalText.isComposite(c) {
+                flush()
+                let w = TerminalText.width(of: c)
+                let y = getcury(hark_stdscr()), x = getcurx(hark_stdscr())
+                guard Int(x) + w <= columns else { break }
+                overlays.append((y, x, String(c)))
+                plain = String(repeating: " ", count: w)
+                flush()
+            } else {
+                plain.append(c)
+            }
+        }
+        flush()
         wattr_off(hark_stdscr(), attrs, nil)
+    }
+
+    /// Writes this frame's composite clusters at their reserved cells, then puts the cursor
+    /// back where ncurses left it (ncurses has reset the attributes by then).
+    private func drawOverlays(cursorY: Int32, cursorX: Int32) {
+        overlayRows = Set(overlays.map(\.y))
+        guard !overlays.isEmpty else { return }
+        var out = ""
+        for o in overlays { out += "\u{1B}[\(o.y + 1);\(o.x + 1)H" + o.text }
+        out += "\u{1B}[\(cursorY + 1);\(cursorX + 1)H"
+        writeRaw(out)
     }
 
     private func attributes(_ style: CellStyle) -> attr_t {

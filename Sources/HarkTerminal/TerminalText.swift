@@ -7,7 +7,7 @@ import Darwin
 
 /// Text made safe and measured for a terminal cell grid.
 ///
-/// Widths come from the C library's `wcwidth(3)` (through the CNcurses shim) (the same table ncurses uses to advance its
+/// Widths come from the C library's `wcwidth(3)`, per grapheme cluster (`width(of:)`) (through the CNcurses shim) (the same table ncurses uses to advance its
 /// cursor), so the layout and what ncurses draws agree. They depend on `LC_CTYPE`: call
 /// `TerminalText.useUTF8Locale()` once before measuring. Pure functions; thread-safe.
 public enum TerminalText {
@@ -56,12 +56,31 @@ public enum TerminalText {
         max(0, Int(hark_wcwidth(scalar.value)))
     }
 
-    /// Columns a grapheme cluster takes: the sum over its scalars (ZWJ and variation selectors
-    /// count 0), as ncurses advances for it.
+    /// A grapheme cluster whose width terminals disagree on: an emoji ZWJ sequence, a base with
+    /// a skin-tone modifier, a flag, or anything with a variation selector or more than one
+    /// spacing character. These are drawn over a reserved run of cells (`CursesScreen`).
+    public static func isComposite(_ character: Character) -> Bool {
+        let scalars = character.unicodeScalars
+        guard scalars.count > 1 else { return false }
+        for s in scalars.dropFirst() {
+            if s.value == 0x200D || (0xFE00...0xFE0F).contains(s.value) || width(of: s) > 0 { return true }
+        }
+        return false
+    }
+
+    /// Columns a grapheme cluster takes. A simple one takes the width of its scalars (a base
+    /// and its combining marks: é 1, 日 2). A composite one (`isComposite`) reserves the most
+    /// any terminal draws it with: the sum of its scalars' widths (👨‍👩‍👧 6, 👍🏽 4), and at
+    /// least 2 with an emoji variation selector (❤️ 2), so text after it always lands in the
+    /// same column whether the terminal joins the sequence into one glyph or not.
     public static func width(of character: Character) -> Int {
         var w = 0
-        for s in character.unicodeScalars { w += width(of: s) }
-        return w
+        var emojiPresentation = false
+        for s in character.unicodeScalars {
+            w += width(of: s)
+            if s.value == 0xFE0F { emojiPresentation = true }
+        }
+        return emojiPresentation ? max(w, 2) : w
     }
 
     /// Columns `text` takes on one line (no newlines expected).

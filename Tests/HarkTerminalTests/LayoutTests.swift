@@ -8,8 +8,12 @@ import Testing
         #expect(TerminalText.width(of: "abc") == 3)
         #expect(TerminalText.width(of: "日本語") == 6)
         #expect(TerminalText.width(of: Character("👍")) == 2)
-        #expect(TerminalText.width(of: Character("👍🏽")) == 4)            // as wcwidth adds it: 2 + 2
-        #expect(TerminalText.width(of: Character("👨‍👩‍👧")) == 6)         // ZWJs count 0
+        // Composite clusters reserve the widest any terminal draws them.
+        #expect(TerminalText.width(of: Character("👍🏽")) == 4)
+        #expect(TerminalText.width(of: Character("👨‍👩‍👧")) == 6)
+        #expect(TerminalText.width(of: Character("❤️")) == 2)
+        #expect(TerminalText.isComposite("👨‍👩‍👧") && TerminalText.isComposite("❤️") && TerminalText.isComposite("👍🏽"))
+        #expect(!TerminalText.isComposite("e\u{301}") && !TerminalText.isComposite("日"))
         #expect(TerminalText.width(of: Character("e\u{301}")) == 1)
         #expect(TerminalText.width(of: Character("\u{200D}")) == 0)
     }
@@ -84,15 +88,25 @@ import Testing
         t.scroll(by: 100)                       // the user reads back
         for n in 4...13 { t.append(message(n), unread: true) }
         #expect(t.unreadCount == 10)
-        _ = t.layout(width: 40, height: 4)      // still at the top: nothing new shown
+        let top = t.layout(width: 40, height: 4).rows      // still at the top: nothing new shown
+        #expect(top.first?.plainText.hasSuffix("message 1") == true)   // the view did not move
         #expect(t.unreadCount == 10)
         #expect(t.newestSeen == "id3" || t.newestSeen == "id2" || t.newestSeen == "id1")
+        #expect(t.markerBefore == "id4")
         var counts: [Int] = []
         while !t.isFollowing { t.scroll(by: -3); _ = t.layout(width: 40, height: 4); counts.append(t.unreadCount) }
         #expect(counts.last == 0)
         #expect(counts == counts.sorted(by: >))
         #expect(Set(counts).count > 2)          // it fell in steps, not at once
         #expect(t.newestSeen == "id13")
+    }
+
+    @Test func aBurstWhileFollowingCountsAsSeen() {
+        var t = ChatTranscript()
+        for n in 1...30 { t.append(message(n), unread: true) }
+        _ = t.layout(width: 40, height: 5)
+        #expect(t.unreadCount == 0)
+        #expect(t.newestSeen == "id30")
     }
 
     @Test func newMessagesMarkerSitsBeforeTheFirstUnread() {
