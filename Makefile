@@ -21,6 +21,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	tests/cli.sh
 	tests/examples.sh
+	tests/chat_tmux.sh
 	scripts/check-docs-current.sh
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh

@@ -87,10 +87,12 @@ for i in $(seq 1 50); do typed "from alice $i"; keys Enter; done
 wait "$SENDER"
 check "50 messages typed in chat reach bob" wait_until 30 has_count "$B" 'from alice [0-9]+' 50
 check "50 messages from bob reach alice" wait_until 30 has_count "$A" 'from bob [0-9]+' 50
-check "…and the chat shows the newest" wait_until 10 on_screen "from alice 50"
+check "…and the chat shows the newest" wait_until 10 on_screen "from bob 50"
 shown_bob() { screen | grep -cE 'bob: from bob [0-9]+$'; }
 TM resize-window -t chat -x 80 -y 130; sleep 0.5
 n=$(shown_bob); [ "$n" = 50 ] && ok "all 50 of bob's messages are in the transcript (a 130-row screen)" || not_ok "only $n of bob's messages on screen"
+on_screen "from alice 50 ✓" && ok "…with alice's own, ticked" || not_ok "alice's last message is not shown with a tick"
+screen | grep -q "new messages" && not_ok "a new-messages marker appeared while following" || ok "…and no new-messages marker while following"
 TM resize-window -t chat -x 80 -y 20; sleep 0.5
 
 # A receipt changes a tick in place and adds no line.

@@ -115,6 +115,8 @@ public struct ChatTranscript: Sendable {
     private var seen: Set<String> = []
     /// The width of the last layout (rows of new entries are counted at it while scrolled back).
     private var lastWidth = 80
+    /// Whether `layout` ran: before it, messages are loaded history, not live arrivals.
+    private var laidOut = false
 
     public init() {}
 
@@ -132,7 +134,9 @@ public struct ChatTranscript: Sendable {
             return false
         }
         entries.append(entry)
-        if let id = entry.id, isUnread, !seen.contains(id) {
+        // While following the bottom, a new message is on screen at the next frame: no marker.
+        let following = laidOut && scrollOffset == 0
+        if let id = entry.id, isUnread, !seen.contains(id), !following {
             if unread.isEmpty {
                 if markerBefore != nil, scrollOffset > 0 { scrollOffset -= 1 }   // the old marker row goes
                 markerBefore = id
@@ -199,6 +203,7 @@ public struct ChatTranscript: Sendable {
     /// between two frames went by in front of the user, as in any chat client.
     public mutating func layout(width: Int, height: Int) -> Screen {
         lastWidth = width
+        laidOut = true
         var all: [ChatRow] = []
         var spans: [(id: String?, from: Int, to: Int)] = []
         let markerRow = ChatRow([(Self.markerText(width: width), .marker)])

@@ -107,6 +107,9 @@ import Testing
         _ = t.layout(width: 40, height: 5)
         #expect(t.unreadCount == 0)
         #expect(t.newestSeen == "id30")
+        t.append(message(31), unread: true)
+        #expect(t.markerBefore == "id1")           // no marker moves to a message that arrives in view
+        #expect(t.unreadCount == 0)
     }
 
     @Test func newMessagesMarkerSitsBeforeTheFirstUnread() {
