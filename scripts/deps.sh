@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hark needs: libraries to build and link (libsodium, avahi-client,
-# ncursesw for the chat,
-# SQLite), and for the lab tests and demo (avahi-daemon, dbus, iproute2, tcpdump, python3-venv).
+# SQLite, ncursesw for the chat), and for the tests and demo (avahi-daemon, dbus, iproute2, tcpdump,
+# python3-venv, tmux for the chat suite).
 # No package may start a daemon in the root namespace (mDNS must never reach eth0), so a
 # policy-rc.d that denies service starts is in place while apt runs. Idempotent.
 set -euo pipefail
