@@ -36,8 +36,11 @@ grep -qE '^hk[a-z2-7]{52}$' "$T/out" && ok "peer ID is hk + 52 base32 characters
 
 expect 67 "send with no daemon runs a short-lived node, which knows no group ops (67)" env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
 [ ! -S "$A/control.sock" ] && ok "…and the short-lived node is gone afterwards" || not_ok "control socket left behind"
-expect 69 "log with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops
+expect 67 "log with no daemon reads the store read-only, which holds no group ops (67)" env HARK_HOME="$A" "$HARK" log ops
+expect 69 "log --ids with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops --ids
 grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
+expect 66 "a read with no daemon and no store yet exits 66" env HARK_HOME="$B" sh -c '"$0" init --name b0 >/dev/null && "$0" group list' "$HARK"
+rm -rf "$B"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
 # hark doctor (issue 5 item 9): one JSON document; exit 69 when a check fails
 doctor_check() {  # FILE NAME FIELD: a field of one check in a doctor --json report
@@ -290,8 +293,34 @@ expect 0 "fetch --limit-rate 1MiB of a small file exits 0" env HARK_HOME="$B" "$
 cmp -s "$T/shared.txt" "$T/inbox2/shared.txt" && ok "…and the file is identical" || not_ok "rate-limited fetch differs"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
+# Reads without a daemon: the store opened read-only prints what the daemon printed.
+READS=("group list" "group list --json" "group members ops" "export ops" "audit" "audit --json" "log ops" "log ops --json --limit 3" "files --json" "peers --json")
+read_all() {  # DIR: each read's stdout and exit code into DIR/N
+  mkdir -p "$1"; local i=0
+  for r in "${READS[@]}"; do env HARK_HOME="$A" "$HARK" $r >"$1/$i" 2>"$1/$i.err"; echo $? >"$1/$i.rc"; i=$((i + 1)); done
+}
+read_all "$T/with"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
 [ "$code" = 0 ] && ok "SIGTERM stops the daemon with exit 0" || not_ok "daemon exit $code after SIGTERM"
 [ ! -e "$A/control.sock" ] && ok "…and removes its control socket" || not_ok "control socket left behind"
+read_all "$T/without"
+i=0
+for r in "${READS[@]}"; do
+  case "$r" in
+  files*|peers*)  # online holders, presence and connection state differ without a daemon: compare the stored entries (JSON)
+    keys() { python3 -c 'import json,sys; print(sorted((d.get("id") or d.get("peer_id"), d.get("names"), d.get("display_name")) for d in map(json.loads, open(sys.argv[1]))))' "$1"; }
+    k=$(keys "$T/without/$i")
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "${k:0:2}" = "[(" ] && [ "$(keys "$T/with/$i")" = "$k" ] \
+      && ok "without a daemon, hark $r lists the same entries" || not_ok "hark $r without a daemon: exit $(cat "$T/without/$i.rc"), $(head -c 300 "$T/without/$i") $(head -c 300 "$T/without/$i.err")" ;;
+  "group members"*)  # bob's presence is live through the daemon
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "$(sed 's/  [a-z]*$//' "$T/with/$i")" = "$(sed 's/  [a-z]*$//' "$T/without/$i")" ] && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same members and roles" || not_ok "hark $r without a daemon: $(cat "$T/without/$i" "$T/without/$i.err")" ;;
+  *)
+    [ "$(cat "$T/without/$i.rc")" = "$(cat "$T/with/$i.rc")" ] && cmp -s "$T/with/$i" "$T/without/$i" && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same, byte for byte" || not_ok "hark $r without a daemon differs: $(diff "$T/with/$i" "$T/without/$i" | head -5) $(head -c 300 "$T/without/$i.err")" ;;
+  esac
+  i=$((i + 1))
+done
+expect 69 "a command that writes still needs the daemon (react exits 69)" env HARK_HOME="$A" "$HARK" react ops "$SECOND" "👍"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
