@@ -308,7 +308,7 @@ i=0
 for r in "${READS[@]}"; do
   case "$r" in
   files*|peers*)  # online holders, presence and connection state differ without a daemon: compare the stored entries (JSON)
-    keys() { python3 -c 'import json,sys; print(sorted((d.get("id") or d.get("peer_id"), d.get("names"), d.get("display_name")) for d in map(json.loads, open(sys.argv[1]))))' "$1"; }
+    keys() { python3 -c 'import json,sys; print(sorted((d.get("file_id") or d.get("peer_id"), d.get("event_id"), d.get("names"), d.get("state"), d.get("display_name")) for d in map(json.loads, open(sys.argv[1]))))' "$1"; }
     k=$(keys "$T/without/$i")
     [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "${k:0:2}" = "[(" ] && [ "$(keys "$T/with/$i")" = "$k" ] \
       && ok "without a daemon, hark $r lists the same entries" || not_ok "hark $r without a daemon: exit $(cat "$T/without/$i.rc"), $(head -c 300 "$T/without/$i") $(head -c 300 "$T/without/$i.err")" ;;
