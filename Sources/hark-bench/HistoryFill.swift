@@ -6,7 +6,7 @@ import HarkNode
 import HarkProto
 import HarkStore
 
-/// `hark-bench fill --home=PATH --group=NAME --messages=N [--batch=2000] [--mark=K]`: appends N text
+/// `hark-bench fill --home=PATH --group=NAME --messages=N [--batch=20000] [--mark=K]`: appends N text
 /// messages by this node's identity to one group of a real hark home, writing signed events
 /// straight into the store (no daemon, no control socket), for the growth benchmark
 /// (scripts/bench-history.sh). With --mark=K it also prints `mark ID`, the K-th message's ID.
@@ -25,16 +25,17 @@ import HarkStore
 /// Only groups whose sole member is this node are filled (every stored event is its own, no
 /// MEMBER or JOIN event): then the membership view is known without folding the history.
 /// Refuses to run while a daemon holds the home's lock. Signing runs on all cores; each batch is
-/// one transaction for events, one for plaintexts. Every event passes `Event`'s context-free
+/// one transaction for events, one for plaintexts. Event IDs are hashes, so every transaction
+/// rewrites most pages of the ID indexes: large batches (20,000 messages) write far less. Every event passes `Event`'s context-free
 /// checks and `EventValidator` against its parents, as `EventAuthor.make` requires; signatures
 /// are verified for a sample (one event per worker and batch) to keep the fill fast.
 func runHistoryFill() {
     guard let home = stringArgument("--home"), let groupName = stringArgument("--group") else {
-        FileHandle.standardError.write(Data("usage: hark-bench fill --home=PATH --group=NAME --messages=N [--batch=2000]\n".utf8))
+        FileHandle.standardError.write(Data("usage: hark-bench fill --home=PATH --group=NAME --messages=N [--batch=20000]\n".utf8))
         exit(64)
     }
     let count = intArgument("--messages", default: 1000)
-    let batch = max(1, intArgument("--batch", default: 2000))
+    let batch = max(1, intArgument("--batch", default: 20_000))
     do {
         let started = ContinuousClock.now
         var filler = try HistoryFiller(home: NodeHome(path: home), groupName: groupName)
