@@ -255,6 +255,8 @@ grep -q "wrong passphrase" "$T/err" && ok "…and says so" || not_ok "message: $
 expect 77 "a daemon on an encrypted home without a terminal or a file exits 77" sh -c "HARK_HOME='$P' '$HARK' daemon --no-discovery --listen 127.0.0.1 </dev/null"
 expect 77 "send without a daemon on an encrypted home, no --passphrase-file, exits 77" sh -c "HARK_HOME='$P' '$HARK' send vault hi --timeout 1s </dev/null"
 grep -q "passphrase-file" "$T/err" && ok "…and names --passphrase-file" || not_ok "message: $(cat "$T/err")"
+expect 69 "a read without a daemon on an encrypted home exits 69 (its keys need the daemon)" env HARK_HOME="$P" "$HARK" group list
+grep -q "keys are encrypted" "$T/err" && ok "…and says why" || not_ok "encrypted-home read message: $(cat "$T/err")"
 expect 0 "send --passphrase-file without a daemon unlocks and runs a short-lived node" env HARK_HOME="$P" "$HARK" send vault hi --timeout 1s --passphrase-file "$T/pw"
 expect 0 "key export writes an encrypted backup" env HARK_HOME="$P" "$HARK" key export --out "$T/p.backup" --passphrase-file "$T/pw"
 [ "$(stat -c %a "$T/p.backup")" = 600 ] && [ "$(head -c 8 "$T/p.backup")" = HARKSEAL ] && ok "…mode 0600, sealed" || not_ok "backup mode/format"
