@@ -324,5 +324,28 @@ for r in "${READS[@]}"; do
   i=$((i + 1))
 done
 expect 69 "a command that writes still needs the daemon (react exits 69)" env HARK_HOME="$A" "$HARK" react ops "$SECOND" "👍"
+# hark-bench fill (the growth benchmark's filler) leaves a store the daemon continues from.
+BENCH_BIN=${HARK_BENCH_BIN:-$ROOT/.build/debug/hark-bench}
+if [ -x "$BENCH_BIN" ]; then
+  F="$T/f"
+  env HARK_HOME="$F" "$HARK" init --name filler >/dev/null
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not start"
+  env HARK_HOME="$F" "$HARK" group create solo >/dev/null && env HARK_HOME="$F" "$HARK" send solo "written by the node" >/dev/null
+  expect 65 "fill refuses while the daemon runs" "$BENCH_BIN" fill --home="$F" --group=solo --messages=10
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+  expect 0 "fill writes 250 messages (a new sender chain every 100) with the daemon stopped" "$BENCH_BIN" fill --home="$F" --group=solo --messages=250 --batch=100
+  expect 0 "…which hark audit (no daemon) finds valid: signatures, links, lamports, rules" env HARK_HOME="$F" "$HARK" audit
+  grep -q "0 problems, 0 forks" "$T/out" && ok "…0 problems" || not_ok "audit after fill: $(cat "$T/out")"
+  env HARK_HOME="$F" "$HARK" log solo --limit 1 | grep -q "history message 250" && ok "…and log reads the last filled message" || not_ok "log after fill: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not restart"
+  expect 0 "the daemon sends after the fill" env HARK_HOME="$F" "$HARK" send solo "after the fill"
+  env HARK_HOME="$F" "$HARK" log solo --limit 2 | grep -c "history message 250\|after the fill" | grep -q 2 && ok "…and lists it after the filled ones" || not_ok "log after send: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  expect 0 "…and the whole history still audits" env HARK_HOME="$F" "$HARK" audit
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+else
+  echo "skip - hark-bench fill (no $BENCH_BIN)"
+fi
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
