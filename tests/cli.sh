@@ -40,8 +40,11 @@ grep -qE '^hk[a-z2-7]{52}$' "$T/out" && ok "peer ID is hk + 52 base32 characters
 
 expect 67 "send with no daemon runs a short-lived node, which knows no group ops (67)" env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
 [ ! -S "$A/control.sock" ] && ok "…and the short-lived node is gone afterwards" || not_ok "control socket left behind"
-expect 69 "log with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops
+expect 67 "log with no daemon reads the store read-only, which holds no group ops (67)" env HARK_HOME="$A" "$HARK" log ops
+expect 69 "log --ids with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops --ids
 grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
+expect 66 "a read with no daemon and no store yet exits 66" env HARK_HOME="$B" sh -c '"$0" init --name b0 >/dev/null && "$0" group list' "$HARK"
+rm -rf "$B"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
 # hark doctor (issue 5 item 9): one JSON document; exit 69 when a check fails
 doctor_check() {  # FILE NAME FIELD: a field of one check in a doctor --json report
@@ -283,6 +286,8 @@ grep -q "wrong passphrase" "$T/err" && ok "…and says so" || not_ok "message: $
 expect 77 "a daemon on an encrypted home without a terminal or a file exits 77" sh -c "HARK_HOME='$P' '$HARK' daemon --no-discovery --listen 127.0.0.1 </dev/null"
 expect 77 "send without a daemon on an encrypted home, no --passphrase-file, exits 77" sh -c "HARK_HOME='$P' '$HARK' send vault hi --timeout 1s </dev/null"
 grep -q "passphrase-file" "$T/err" && ok "…and names --passphrase-file" || not_ok "message: $(cat "$T/err")"
+expect 69 "a read without a daemon on an encrypted home exits 69 (its keys need the daemon)" env HARK_HOME="$P" "$HARK" group list
+grep -q "keys are encrypted" "$T/err" && ok "…and says why" || not_ok "encrypted-home read message: $(cat "$T/err")"
 expect 0 "send --passphrase-file without a daemon unlocks and runs a short-lived node" env HARK_HOME="$P" "$HARK" send vault hi --timeout 1s --passphrase-file "$T/pw"
 expect 0 "key export writes an encrypted backup" env HARK_HOME="$P" "$HARK" key export --out "$T/p.backup" --passphrase-file "$T/pw"
 [ "$(stat -c %a "$T/p.backup")" = 600 ] && [ "$(head -c 8 "$T/p.backup")" = HARKSEAL ] && ok "…mode 0600, sealed" || not_ok "backup mode/format"
@@ -351,8 +356,57 @@ grep -q "partial download was removed" "$T/err" && ok "…says the partial downl
   && ok "…and no part file or staging folder is left" || not_ok "left behind: $(find "$T/inbox4" | head -5)"
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
+# Reads without a daemon: the store opened read-only prints what the daemon printed.
+READS=("group list" "group list --json" "group members ops" "export ops" "audit" "audit --json" "log ops" "log ops --json --limit 3" "files --json" "peers --json")
+read_all() {  # DIR: each read's stdout and exit code into DIR/N
+  mkdir -p "$1"; local i=0
+  for r in "${READS[@]}"; do env HARK_HOME="$A" "$HARK" $r >"$1/$i" 2>"$1/$i.err"; echo $? >"$1/$i.rc"; i=$((i + 1)); done
+}
+read_all "$T/with"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
 [ "$code" = 0 ] && ok "SIGTERM stops the daemon with exit 0" || not_ok "daemon exit $code after SIGTERM"
 [ ! -e "$A/control.sock" ] && ok "…and removes its control socket" || not_ok "control socket left behind"
+read_all "$T/without"
+i=0
+for r in "${READS[@]}"; do
+  case "$r" in
+  files*|peers*)  # online holders, presence and connection state differ without a daemon: compare the stored entries (JSON)
+    keys() { python3 -c 'import json,sys; print(sorted((d.get("file_id") or d.get("peer_id"), d.get("event_id"), d.get("names"), d.get("state"), d.get("display_name")) for d in map(json.loads, open(sys.argv[1]))))' "$1"; }
+    k=$(keys "$T/without/$i")
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "${k:0:2}" = "[(" ] && [ "$(keys "$T/with/$i")" = "$k" ] \
+      && ok "without a daemon, hark $r lists the same entries" || not_ok "hark $r without a daemon: exit $(cat "$T/without/$i.rc"), $(head -c 300 "$T/without/$i") $(head -c 300 "$T/without/$i.err")" ;;
+  "group members"*)  # bob's presence is live through the daemon
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "$(sed 's/  [a-z]*$//' "$T/with/$i")" = "$(sed 's/  [a-z]*$//' "$T/without/$i")" ] && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same members and roles" || not_ok "hark $r without a daemon: $(cat "$T/without/$i" "$T/without/$i.err")" ;;
+  *)
+    [ "$(cat "$T/without/$i.rc")" = "$(cat "$T/with/$i.rc")" ] && cmp -s "$T/with/$i" "$T/without/$i" && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same, byte for byte" || not_ok "hark $r without a daemon differs: $(diff "$T/with/$i" "$T/without/$i" | head -5) $(head -c 300 "$T/without/$i.err")" ;;
+  esac
+  i=$((i + 1))
+done
+expect 69 "a command that writes still needs the daemon (react exits 69)" env HARK_HOME="$A" "$HARK" react ops "$SECOND" "👍"
+# hark-bench fill (the growth benchmark's filler) leaves a store the daemon continues from.
+BENCH_BIN=${HARK_BENCH_BIN:-$ROOT/.build/debug/hark-bench}
+if [ -x "$BENCH_BIN" ]; then
+  F="$T/f"
+  env HARK_HOME="$F" "$HARK" init --name filler >/dev/null
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not start"
+  env HARK_HOME="$F" "$HARK" group create solo >/dev/null && env HARK_HOME="$F" "$HARK" send solo "written by the node" >/dev/null
+  expect 65 "fill refuses while the daemon runs" "$BENCH_BIN" fill --home="$F" --group=solo --messages=10
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+  expect 0 "fill writes 250 messages (a new sender chain every 100) with the daemon stopped" "$BENCH_BIN" fill --home="$F" --group=solo --messages=250 --batch=100
+  expect 0 "…which hark audit (no daemon) finds valid: signatures, links, lamports, rules" env HARK_HOME="$F" "$HARK" audit
+  grep -q "0 problems, 0 forks" "$T/out" && ok "…0 problems" || not_ok "audit after fill: $(cat "$T/out")"
+  env HARK_HOME="$F" "$HARK" log solo --limit 1 | grep -q "history message 250" && ok "…and log reads the last filled message" || not_ok "log after fill: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not restart"
+  expect 0 "the daemon sends after the fill" env HARK_HOME="$F" "$HARK" send solo "after the fill"
+  env HARK_HOME="$F" "$HARK" log solo --limit 2 | grep -c "history message 250\|after the fill" | grep -q 2 && ok "…and lists it after the filled ones" || not_ok "log after send: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  expect 0 "…and the whole history still audits" env HARK_HOME="$F" "$HARK" audit
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+else
+  echo "skip - hark-bench fill (no $BENCH_BIN)"
+fi
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

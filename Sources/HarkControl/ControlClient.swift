@@ -39,6 +39,8 @@ public final class ControlClient {
     }
 
     private let fd: Int32
+    /// For a client answered in process (`init(answering:)`): request line in, response lines out.
+    private let local: ((_ request: [UInt8]) -> [UInt8])?
     private var buffer: [UInt8] = []
     private var nextID = 1
 
@@ -71,9 +73,21 @@ public final class ControlClient {
             throw ClientError.daemonNotRunning(path: path, reason: why)
         }
         self.fd = fd
+        self.local = nil
     }
 
-    deinit { close(fd) }
+    /// A client whose requests are answered in this process by `answer` (a request line with
+    /// its newline in, the response line(s) out), e.g. reads from the store without a daemon.
+    /// Streaming calls end at once (nothing more to read); `fileDescriptor` is -1.
+    public init(answering answer: @escaping (_ request: [UInt8]) -> [UInt8]) {
+        self.fd = -1
+        self.local = answer
+    }
+
+    /// True for a client made with `init(answering:)`.
+    public var isLocal: Bool { local != nil }
+
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Makes every later read and write on the socket fail (`ClientError.io`) after `ms`
     /// milliseconds without progress, instead of waiting for a hung daemon forever.
@@ -171,6 +185,10 @@ public final class ControlClient {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
+        if let local {
+            buffer.append(contentsOf: local(bytes))
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -189,6 +207,7 @@ public final class ControlClient {
                 buffer.removeSubrange(...nl)
                 return line
             }
+            if local != nil { return nil }
             if buffer.count > ControlLimits.maxLineByteCount * 64 { throw ClientError.protocolError("response line too long") }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

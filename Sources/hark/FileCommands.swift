@@ -71,7 +71,7 @@ struct FilesCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per offer (NDJSON).") var json = false
 
     func run() throws {
-        let client = try connect(options)
+        let client = try connectReading(options)
         let offers = try call(client, "files", FilesParams(group: group), as: [FileOfferView].self)
         if json { for o in offers { try printJSON(o) }; return }
         if offers.isEmpty { printOut("no file offers"); return }

@@ -15,10 +15,11 @@ struct Hark: AsyncParsableCommand {
             that every member replicates.
 
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
-            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
+            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, \
+            group list, group members, peers, files, export and audit read the store directly.
 
             Exit codes: 0 ok, 64 usage, 65 bad data (also a corrupt or unsafe file manifest, a stale offer), \
-            67 unknown group, message, peer or file, 69 no daemon (hark doctor: a check failed), \
+            66 no store to read yet, 67 unknown group, message, peer or file, 69 no daemon (hark doctor: a check failed), \
             70 internal error, 71 the daemon cannot listen, 73 identity exists already, or a fetch would \
             overwrite a file, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \

@@ -32,7 +32,8 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let client = try connect(options)
+        // The plain listing is a read: without a daemon it comes from the store (LocalReader).
+        let client = try (ids || graph || follow) ? connect(options) : connectReading(options)
         if ids {
             for id in try call(client, "log.ids", GroupRefParams(group: group), as: [String].self) { printOut(id) }
             return
