@@ -169,6 +169,9 @@ public actor Node {
         }
         self.store = try Store(readOnlyPath: home.storePath)
         self.files = FileTransfers(logger: logger)
+        self.pendingHandshakes = PendingHandshakes(limits: .init(
+            maxPending: configuration.maxPendingHandshakes, maxPendingPerSource: configuration.maxPendingHandshakesPerSource,
+            handshakeTimeoutMs: configuration.handshakeTimeoutMs))
     }
 
     var peerID: PeerID { identity.peerID }
