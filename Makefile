@@ -16,6 +16,7 @@ build:
 
 ## test: unit, interop and in-process node tests, then the multi-host lab tests (root)
 test: deps
+	scripts/check-test-commands.sh
 	scripts/test-setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -20,6 +20,19 @@ expect() {
 }
 wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
 
+# scripts/check-test-commands.sh: a command the tests call that is missing, or that no install
+# step lists, fails it with the command named (simulated with a PATH of symlinks).
+mkdir -p "$T/path"
+for c in $("$ROOT/scripts/check-test-commands.sh" --list); do p=$(type -P "$c") && ln -sf "$p" "$T/path/$c"; done
+expect 0 "check-test-commands passes with every listed command on PATH" env PATH="$T/path" "$ROOT/scripts/check-test-commands.sh"
+rm -f "$T/path/nft"
+expect 69 "check-test-commands fails when nft is missing" env PATH="$T/path" "$ROOT/scripts/check-test-commands.sh"
+grep -q "nft (package nftables)" "$T/err" && ok "…and names nft with its package" || not_ok "missing nft not named: $(cat "$T/err")"
+ln -sf "$(type -P nft)" "$T/path/nft"; printf '#!/bin/sh\n' >"$T/path/frobnicate"; chmod +x "$T/path/frobnicate"
+printf 'set -e\nfrobnicate --now | grep x\n' >"$T/uses-frobnicate.sh"
+expect 69 "check-test-commands fails on a command no install step lists" env PATH="$T/path" CHECK_COMMANDS_SCAN="$T/uses-frobnicate.sh" "$ROOT/scripts/check-test-commands.sh"
+grep -q "frobnicate" "$T/err" && ok "…and names it" || not_ok "unlisted command not named: $(cat "$T/err")"
+
 A="$T/a" B="$T/b"
 expect 78 "a command on a home without identity says run init" env HARK_HOME="$A" "$HARK" id
 grep -q "hark init" "$T/err" && ok "…and names the fix" || not_ok "no hint to run hark init: $(cat "$T/err")"
