@@ -8,6 +8,7 @@ import HarkStore
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 typealias ControlChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
@@ -62,11 +63,29 @@ extension Node {
         }
     }
 
+    /// Serves one control connection. While a request is in progress or a stream is open, a
+    /// `{"event":"keepalive"}` line goes out every `ControlClient.keepaliveIntervalMs` (1000 ms),
+    /// so a client can bound every wait and still tell a slow answer from a daemon that stopped
+    /// (CONTROL.md "Timeouts and keepalive").
     nonisolated func serveControl(_ client: ControlChannel) async {
         do {
             try await client.executeThenClose { inbound, outbound in
+                let busy = Mutex<Bool>(false)
+                let keepalive = Task {
+                    let line = ByteBuffer(bytes: Array("{\"event\":\"\(ControlClient.keepaliveEvent)\"}\n".utf8))
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(ControlClient.keepaliveIntervalMs))
+                        if Task.isCancelled { break }
+                        if busy.withLock({ $0 }) {
+                            do { try await outbound.write(line) } catch { break }
+                        }
+                    }
+                }
+                defer { keepalive.cancel() }
                 var iterator = inbound.makeAsyncIterator()
                 while var line = try await iterator.next() {
+                    busy.withLock { $0 = true }
+                    defer { busy.withLock { $0 = false } }
                     let bytes = line.readBytes(length: line.readableBytes) ?? []
                     let head: RequestHead
                     do { head = try ControlCoding.decode(RequestHead.self, from: bytes) } catch {

@@ -54,9 +54,18 @@ struct SendCommand: AsyncParsableCommand {
         let message = try readText()
         let home = options.nodeHome
         if !home.isInitialized { throw fail(HomeError.notInitialized(path: home.path).description, Exit.config) }
-        if let client = try? ControlClient(socketPath: home.socketPath) {
+        // A stopped daemon is given --timeout (else the default bound) to answer; only a daemon
+        // that is not there at all is replaced by a short-lived node.
+        let boundMs = timeout.flatMap(Duration.parse).map { Int(max(1, $0)) } ?? ControlClient.defaultTimeoutMs
+        do {
+            let client = try ControlClient(socketPath: home.socketPath, timeoutMs: boundMs)
             try deliver(message, via: client, defaultTimeoutMs: 30_000, short: false)
             return
+        } catch let e as ControlClient.ClientError {
+            switch e {
+            case .daemonNotRunning: break
+            default: throw fail(e.description, Exit.unavailable)
+            }
         }
         // No daemon: run a node in this process for as long as it takes.
         let node = try await ShortLivedNode.start(home: home, peers: peers, passphraseFile: passphraseFile)
@@ -105,13 +114,22 @@ struct SendCommand: AsyncParsableCommand {
     }
 }
 
+/// Whether descriptor 0 was closed when the process started (set first thing in `main`).
+nonisolated(unsafe) var standardInputWasClosed = false
+
 /// Reads standard input up to `limit` bytes; rejects bytes that are not UTF-8 (exit 65).
 func readStdin(limit: Int) throws -> String {
+    if standardInputWasClosed {
+        throw fail("standard input is closed and no text was given; give the text as an argument: hark send GROUP TEXT", Exit.noInput)
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while bytes.count <= limit {
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; throw fail("cannot read standard input: \(String(cString: strerror(errno)))", Exit.ioError) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw fail("cannot read standard input: \(String(cString: strerror(errno)))", Exit.ioError)
+        }
         if n == 0 { break }
         bytes += chunk[0..<n]
     }
