@@ -38,6 +38,13 @@ struct Hark: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Descriptor 0 closed (`hark send ops <&-`): note it before anything can reuse number 0,
+        // and put /dev/null there so no later open lands on it.
+        if fcntl(0, F_GETFD) < 0 && errno == EBADF {
+            standardInputWasClosed = true
+            let fd = open("/dev/null", O_RDONLY)
+            if fd > 0 { dup2(fd, 0); close(fd) }
+        }
         signal(SIGPIPE, SIG_IGN)
         if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
         do {
