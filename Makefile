@@ -29,6 +29,7 @@ test: deps
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/roaming.sh
 	tests/lab/trust.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
@@ -43,6 +44,7 @@ lab-test: build
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/roaming.sh
 	tests/lab/trust.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh

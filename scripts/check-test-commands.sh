@@ -97,6 +97,7 @@ touch coreutils
 tr coreutils
 true coreutils
 truncate coreutils
+uniq coreutils
 uptime procps
 wc coreutils
 whoami coreutils

@@ -57,7 +57,10 @@ extension Node {
                 return
             }
             sightings[tok] = sighting
-            if let token = try? Hex.decode(tok), hasSession(instanceToken: token) { return }
+            if let token = try? Hex.decode(tok), hasSession(instanceToken: token) {
+                probeIfMoved(token: token, sighting: sighting)
+                return
+            }
             Task { await self.dialSighting(token: tok) }
         case let .lost(name, _):
             for (tok, s) in sightings where s.instanceName == name { sightings.removeValue(forKey: tok) }
