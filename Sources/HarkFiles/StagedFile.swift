@@ -231,7 +231,8 @@ public final class StagedFile {
     /// (and adds) the bits of the chunks that match, zeroes the ranges of the others that are
     /// not already zero (so "a range holds only its chunk's bytes or zeros" holds again, which
     /// `markIfZero` and the skipped write of an all-zero chunk rely on), and records the bitmap
-    /// with the part file's new identity. Reads the whole file: S bytes.
+    /// with the part file's new identity. Reads every range that holds data (holes are skipped
+    /// with SEEK_DATA): at most S bytes.
     /// - Throws: `.io`.
     private func reverifyAll() throws(FileError) {
         stats.resumeRehashed = true
@@ -239,6 +240,12 @@ public final class StagedFile {
         var buffer = [UInt8](repeating: 0, count: min(entry.chunkSize, Int(max(entry.size, 1))))
         for i in 0..<entry.chunkCount {
             let length = entry.chunkLength(i)
+            // A range that is still a hole (never written: the fetch had not got there) reads
+            // as zeros: it matches only an all-zero chunk, and nothing needs reading.
+            if isHole(part.raw, offset: entry.chunkOffset(i), length: length) {
+                if entry.chunkHash(i) == zeroHash(length: length) { fresh.insert(i) } else if have.contains(i) { stats.chunksDamaged += 1 }
+                continue
+            }
             let n = try preadFully(part.raw, into: &buffer, count: length, offset: entry.chunkOffset(i), path: partName)
             stats.bytesReadForVerification += UInt64(n)
             stats.chunksHashed += 1
@@ -249,9 +256,7 @@ public final class StagedFile {
                 continue
             }
             if have.contains(i) { stats.chunksDamaged += 1 }
-            if data.contains(where: { $0 != 0 }) {
-                try pwriteFully(part.raw, [UInt8](repeating: 0, count: length), offset: entry.chunkOffset(i), path: partName)
-            }
+            try pwriteFully(part.raw, [UInt8](repeating: 0, count: length), offset: entry.chunkOffset(i), path: partName)
         }
         have = fresh
         unflushed += 1
