@@ -215,6 +215,15 @@ while True:
     data += chunk
 sys.exit(0 if json.loads(data.splitlines()[0])["id"] == 7 else 1)
 PY
+python3 - "$A/control.sock" <<'PY' && ok "an open watch stream carries a keepalive line about every second (CONTROL.md)" || not_ok "no keepalive on an open stream"
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b'{"id":1,"method":"watch","params":{}}\n')
+f = s.makefile(); end = time.time() + 3.5; kinds = []
+while time.time() < end:
+    kinds.append(json.loads(f.readline()).get("event", "response"))
+sys.exit(0 if kinds[0] == "response" and 2 <= kinds.count("keepalive") <= 4 else 1)
+PY
 # Real-time verbs: usage errors and what needs a terminal.
 expect 64 "send --of 0 is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait delivered --of 0
 expect 64 "send --timeout that is not a duration is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait read --timeout soon

@@ -334,7 +334,7 @@ extension Node {
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)
         if !stopped, sightings[token] != nil, sessionByDevice[device] == nil {
-            Task { await self.dialSighting(token: token) }
+            Task { await self.dialSighting(token: token, fresh: false) }
         }
     }
 
