@@ -18,7 +18,9 @@ struct Hark: AsyncParsableCommand {
             in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
 
             Exit codes: 0 ok, 64 usage, 65 bad data (also a corrupt or unsafe file manifest, a stale offer), \
-            67 unknown group, message, peer or file, 69 no daemon (hark doctor: a check failed), \
+            66 standard input closed and no text given, 67 unknown group, message, peer or file, \
+            69 no daemon, or a daemon that does not answer within 5 s (a stopped daemon; streams notice \
+            it through missing keepalives; hark doctor: a check failed), \
             70 internal error, 71 the daemon cannot listen, 73 identity exists already, or a fetch would \
             overwrite a file, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \

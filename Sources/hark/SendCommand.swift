@@ -22,7 +22,8 @@ struct SendCommand: AsyncParsableCommand {
             and every --peer), sends, and exits once a member holds the message (--wait delivered \
             --of any unless told otherwise) or at --timeout (default 10s). If no member was reached \
             the message stays queued in the store and goes out the next time a node runs on this \
-            home: exit 75.
+            home: exit 75. A daemon that is there but does not answer within --timeout (else 5 s) \
+            gives exit 69, and no short-lived node is started.
 
             Examples: echo "backup done" | hark send ops
                       hark send ops "deploy starts" --wait read --of 2 --timeout 5m
