@@ -194,6 +194,7 @@ public actor Node {
                 group.addTask { await self.receiveDatagrams(datagrams) }
             }
             group.addTask { await self.runHeartbeats() }
+            group.addTask { await self.watchLocalAddresses() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
             } else {

@@ -105,6 +105,9 @@ struct ChatSession {
                 for b in buf.prefix(k) { if !(try key(b)) { return } }
                 redraw()
             }
+            if ControlClient.monotonicMs() - live.lastReceivedMs > Int64(live.timeoutMs) {
+                throw fail(ControlClient.ClientError.notAnswering(path: "control socket", ms: live.timeoutMs).description, Exit.unavailable)
+            }
             expireTypers()
             if unreadShown, Date().timeIntervalSince(lastReadAt) > 1 { markRead() }
             if let t = typingSentAt, line.isEmpty || Date().timeIntervalSince(t) > 5 {

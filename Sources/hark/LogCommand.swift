@@ -51,7 +51,10 @@ struct LogCommand: ParsableCommand {
             let history = try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self)
             var shown = Set(history.map(\.id))
             for m in history { try show(m) }
-            while let line = try live.nextEvent(as: MessageView.self) {
+            func next() throws -> EventLine<MessageView>? {
+                do { return try live.nextEvent(as: MessageView.self) } catch { throw streamError(error, "log stream") }
+            }
+            while let line = try next() {
                 guard line.data.kind == "message", shown.insert(line.data.id).inserted else { continue }
                 try show(line.data)
             }

@@ -89,11 +89,18 @@ func call<P: Codable & Sendable>(_ client: ControlClient, _ method: String, _ pa
     do { try client.call(method, params) } catch let e as ControlClient.ClientError { throw exitCode(for: e) }
 }
 
+/// Maps an error while reading a stream (watch, log --follow, fetch): a daemon that stopped
+/// answering exits 69 as one that closed the stream does; other failures exit 74.
+func streamError(_ error: any Error, _ what: String) -> ExitCode {
+    if let e = error as? ControlClient.ClientError, case .notAnswering = e { return fail(e.description, Exit.unavailable) }
+    return fail("\(what) broke: \(error)", Exit.ioError)
+}
+
 /// Prints what went wrong on the control socket and gives the exit code for it.
 private func exitCode(for e: ControlClient.ClientError) -> ExitCode {
     switch e {
     case let .remote(body): return fail(body.message, Exit.code(for: body.code))
-    case .daemonNotRunning: return fail(e.description, Exit.unavailable)
+    case .daemonNotRunning, .notAnswering: return fail(e.description, Exit.unavailable)
     case .permissionDenied: return fail(e.description, Exit.noPermission)
     default: return fail(e.description, Exit.ioError)
     }
