@@ -161,7 +161,7 @@ complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'id' -d 'Print this node\'s peer ID and fingerprint.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'daemon' -d 'Run the node in the foreground.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'status' -d 'Show the running node\'s state.'
-complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'peers' -d 'List peers seen by the running node.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'peers' -d 'List peers seen by the running node (as last stored when no daemon runs).'
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'group' -d 'Create groups and channels, invite, join, and manage members and roles.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'send' -d 'Send a message to a group.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark" -eq 1' -fa 'log' -d 'Show a group\'s messages in their total order.'

@@ -112,14 +112,14 @@ fi
 grep -q "read by" "$T/after" && not_ok "a receipt printed a line" || ok "…and no 'read by' line"
 
 # A bracketed paste of 3 lines is one message.
-TM set-buffer -b p "$(printf 'paste one\npaste two\npaste three')"
+TM set-buffer -b p "$(printf 'pasted 1\npasted 2\npasted 3')"
 TM paste-buffer -p -b p -t chat
-check "a 3-line paste waits in the input as 3 lines" wait_until 5 on_screen "  paste three"
+check "a 3-line paste waits in the input as 3 lines" wait_until 5 on_screen "  pasted 3"
 keys Enter
-check "…and Enter sends it as one message" wait_until 10 has_count "$B" $'paste one\npaste two\npaste three' 1
-has_count "$B" 'paste (one|two|three)' 0 && ok "…not as single lines" || not_ok "the paste was split"
-check "…shown with its continuation lines indented" wait_until 5 bash -c "tmux -L '$SOCK' capture-pane -p -t chat | grep -qE '^ +paste two$'"
-HARK_HOME=$B "$HARK" log ops | grep -qE '^ {20,}paste two$' && ok "hark log indents the continuation lines" || not_ok "hark log: $(HARK_HOME=$B "$HARK" log ops | grep -A1 'paste one')"
+check "…and Enter sends it as one message" wait_until 10 has_count "$B" $'pasted 1\npasted 2\npasted 3' 1
+has_count "$B" 'pasted [123]' 0 && ok "…not as single lines" || not_ok "the paste was split"
+check "…shown with its continuation lines indented" wait_until 5 bash -c "tmux -L '$SOCK' capture-pane -p -t chat | grep -qE '^ +pasted 2$'"
+HARK_HOME=$B "$HARK" log ops | grep -qE '^ {20,}pasted 2$' && ok "hark log indents the continuation lines" || not_ok "hark log: $(HARK_HOME=$B "$HARK" log ops | grep -A1 'pasted 1')"
 
 # Cursor keys and input history.
 typed "world"; keys Home; typed "hello "; keys End; typed "!"; keys Left Left; typed "X"
@@ -170,8 +170,8 @@ check "…and after 60 Backspaces no character of it is left on screen" wait_unt
 check "…and the prompt is back at the start" wait_until 3 bash -c "[ \"\$(tmux -L '$SOCK' display -p -t chat '#{cursor_x}')\" = 2 ]"
 wide=$(screen | python3 -c "
 import sys, unicodedata
-def w(s): return sum(0 if unicodedata.combining(c) or c in '\u200d\ufe0f' else 2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
-print(max(w(l.rstrip('\n')) for l in sys.stdin))")
+def cols(s): return sum(0 if unicodedata.combining(c) or c in '\u200d\ufe0f' else 2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
+print(max(cols(l.rstrip('\n')) for l in sys.stdin))")
 [ "$wide" -le 40 ] && ok "no row is wider than 40 columns" || not_ok "a row is $wide columns wide"
 TM resize-window -t chat -x 80 -y 20
 

@@ -202,6 +202,7 @@ extension Node {
                 if let admission { self.pendingHandshakes.release(admission) }
                 guard let hello = peer else { return }
                 let records = RecordBox(RecordLayer(transport: try driver.transport()))
+                await self.settleMovedDuplicate(hello: hello, remoteIP: channel.remoteAddress?.ipAddress)
                 guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
                                                            channel: channel) else {
                     return
@@ -314,7 +315,7 @@ extension Node {
         }
         let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
-        if let existingID = sessionByDevice[device], let existing = sessions[existingID] {
+        if let existingID = sessionByDevice[device], let existing = sessions[existingID], !existing.isClosed {
             // Two channels to one device (both dialled at once): both ends keep the channel
             // dialled by the device that sorts first by (identity key, instance token).
             let me = DeviceKey(peer: peerID, token: instanceToken)
@@ -388,7 +389,7 @@ extension Node {
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)
         if !stopped, sightings[token] != nil, sessionByDevice[device] == nil {
-            Task { await self.dialSighting(token: token) }
+            Task { await self.dialSighting(token: token, fresh: false) }
         }
     }
 

@@ -98,6 +98,15 @@ extension Store {
         }
     }
 
+    /// Keeps several plaintexts in one transaction (as `savePlaintext` does for one): for tools
+    /// that author many events at once. - Throws: `StoreError.database` (nothing is written).
+    public func savePlaintexts(_ items: [(id: EventID, content: [UInt8])]) throws(StoreError) {
+        try write("save \(items.count) plaintexts") { db in
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)")
+            for item in items { try statement.execute(arguments: [item.id.data, Data(item.content)]) }
+        }
+    }
+
     public func plaintext(_ id: EventID) throws(StoreError) -> [UInt8]? {
         try read("read plaintext") { db in
             try Data.fetchOne(db, sql: "SELECT content FROM plaintext WHERE event_id = ?", arguments: [id.data]).map { [UInt8]($0) }

@@ -27,7 +27,7 @@ struct ChatCommand: ParsableCommand {
             redeem an invite), /me ACTION, /share PATH…, /files, /fetch FILE-ID [DIR], /who, \
             /away [TEXT], /back, /edit ID TEXT, /delete ID, /react ID EMOJI, /ids (show message \
             IDs), /clear, /help, /quit (or Ctrl-D on an empty line, or Ctrl-C). When the daemon \
-            restarts, chat reconnects; after 30 s without a daemon it exits 69.
+            restarts or stops answering, chat reconnects; after 30 s without a daemon it exits 69.
             Without a terminal it refuses (exit 64): use `hark send` and `hark watch` in scripts.
             """
     )
@@ -297,6 +297,9 @@ final class ChatApp {
                     if let events = try live.readAvailable() { for e in events { handle(e) } } else { lost() }
                 } catch { lost() }
             }
+            // The daemon writes a keepalive line every second on an open stream: silence past the
+            // client's bound means it stopped answering (stopped, hung), as good as gone.
+            if disconnectedAt == nil, ControlClient.monotonicMs() - live.lastReceivedMs > Int64(live.timeoutMs) { lost() }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var buf = [UInt8](repeating: 0, count: 4096)
                 let k = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
@@ -415,11 +418,14 @@ final class ChatApp {
 
     func redial() {
         lastRedial = Date()
-        guard let c = try? ControlClient(socketPath: options.nodeHome.socketPath),
-              let l = try? ControlClient(socketPath: options.nodeHome.socketPath) else { return }
+        // A short bound: the screen does not freeze while a stopped daemon fails to answer.
+        guard let c = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000),
+              let l = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000) else { return }
         struct Watching: Codable, Sendable { var watching: Bool }
         guard (try? l.call("watch", WatchParams(group: nil), as: Watching.self)) != nil,
               let status = try? c.call("status", NoParams(), as: StatusResult.self) else { return }
+        c.setTimeout(ms: ControlClient.defaultTimeoutMs)
+        l.setTimeout(ms: ControlClient.defaultTimeoutMs)
         client = c; live = l; me = status
         disconnectedAt = nil
         notice("— reconnected —")

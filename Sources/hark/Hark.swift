@@ -15,10 +15,14 @@ struct Hark: AsyncParsableCommand {
             that every member replicates.
 
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
-            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
+            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, \
+            group list, group members, peers, files, export and audit read the store directly.
 
             Exit codes: 0 ok, 64 usage, 65 bad data (also a corrupt or unsafe file manifest, a stale offer), \
-            67 unknown group, message, peer or file, 69 no daemon (hark doctor: a check failed), \
+            66 standard input closed and no text given, or no store to read yet, \
+            67 unknown group, message, peer or file, \
+            69 no daemon, or a daemon that does not answer within 5 s (a stopped daemon; streams notice \
+            it through missing keepalives; hark doctor: a check failed), \
             70 internal error, 71 the daemon cannot listen, 73 identity exists already, or a fetch would \
             overwrite a file, 74 I/O error, 75 temporary: \
             the message is stored but did not reach the --wait state in time (queued, without a daemon), \
@@ -40,6 +44,13 @@ struct Hark: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Descriptor 0 closed (`hark send ops <&-`): note it before anything can reuse number 0,
+        // and put /dev/null there so no later open lands on it.
+        if fcntl(0, F_GETFD) < 0 && errno == EBADF {
+            standardInputWasClosed = true
+            let fd = open("/dev/null", O_RDONLY)
+            if fd > 0 { dup2(fd, 0); close(fd) }
+        }
         signal(SIGPIPE, SIG_IGN)
         if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
         do {

@@ -34,7 +34,8 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         TerminalText.useUTF8Locale()   // column widths of names for the continuation indent
-        let client = try connect(options)
+        // The plain listing is a read: without a daemon it comes from the store (LocalReader).
+        let client = try (ids || graph || follow) ? connect(options) : connectReading(options)
         if ids {
             for id in try call(client, "log.ids", GroupRefParams(group: group), as: [String].self) { printOut(id) }
             return
@@ -52,7 +53,10 @@ struct LogCommand: ParsableCommand {
             let history = try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self)
             var shown = Set(history.map(\.id))
             for m in history { try show(m) }
-            while let line = try live.nextEvent(as: MessageView.self) {
+            func next() throws -> EventLine<MessageView>? {
+                do { return try live.nextEvent(as: MessageView.self) } catch { throw streamError(error, "log stream") }
+            }
+            while let line = try next() {
                 guard line.data.kind == "message", shown.insert(line.data.id).inserted else { continue }
                 try show(line.data)
             }
