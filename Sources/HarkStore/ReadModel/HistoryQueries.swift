@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HarkCrypto
 import HarkLog
+import HarkProto
 
 /// Paged reads of the read model (docs/HISTORY.md). Each costs O(log n) index seeks plus the
 /// rows returned; none folds history. Thread-safe like every `Store` method (each is one read
@@ -172,6 +173,39 @@ extension Store {
             try Row.fetchAll(db, sql: """
                 SELECT author FROM rm_author WHERE group_id = ? AND member_lamport IS NOT NULL ORDER BY member_lamport, member_id
                 """, arguments: [group.data]).map { row throws(StoreError) in try row.signingKey("author", "rm_author") }
+        }
+    }
+
+    /// Every author with an event in the group (or accused there), by number. O(authors).
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func authors(group: EventID) throws(StoreError) -> [SigningPublicKey] {
+        try read("read authors") { db in
+            try Row.fetchAll(db, sql: "SELECT author FROM rm_author WHERE group_id = ? ORDER BY ix", arguments: [group.data])
+                .map { row throws(StoreError) in try row.signingKey("author", "rm_author") }
+        }
+    }
+
+    /// The display name each author gave in its first GENESIS or JOIN of the group (content
+    /// the group key opens). - Throws: `StoreError.corrupt`, `.database`.
+    public func authorNames(group: EventID) throws(StoreError) -> [SigningPublicKey: String] {
+        try read("read author names") { db in
+            var out: [SigningPublicKey: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT author, name FROM rm_author WHERE group_id = ? AND name IS NOT NULL",
+                                        arguments: [group.data]) {
+                out[try row.signingKey("author", "rm_author")] = try row.text("name", "rm_author")
+            }
+            return out
+        }
+    }
+
+    /// The REACTION events of `author` adding `emoji` to `target` (removed since or not): what
+    /// withdrawing that reaction removes (OR-set). O(log n + reactions on the target).
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func reactionTags(target: EventID, author: SigningPublicKey, emoji: String) throws(StoreError) -> [EventID] {
+        try read("read reactions") { db in
+            try Row.fetchAll(db, sql: "SELECT id FROM rm_op WHERE target = ? AND kind = ? AND author = ? AND emoji = ? ORDER BY lamport, id",
+                             arguments: [target.data, Hark_V1_EventKind.reaction.rawValue, Data(author.bytes), emoji])
+                .map { row throws(StoreError) in try row.eventID("id", "rm_op") }
         }
     }
 

@@ -12,7 +12,8 @@ import GRDB
 /// rm_author(group_id, author BLOB /*32 B*/, ix INT /* number in the group's vectors */,
 ///           max_lamport INT, max_seq INT, messages INT, member_lamport INT NULL, member_id BLOB NULL
 ///           /* first GENESIS/JOIN */, vv_all BLOB /* max over its events */, vv_read BLOB /* max over its READs */,
-///           equivocated INT, PK (group_id, author))   UNIQUE INDEX (group_id, ix)
+///           equivocated INT, name TEXT NULL /* display name in its first GENESIS/JOIN */,
+///           PK (group_id, author))   UNIQUE INDEX (group_id, ix)
 /// rm_message(id PK, group_id, author, author_ix, seq, lamport, wall_ms, received_ms,
 ///            ordinal INT /* 1 + messages of the author before it */, text NULL, original_text NULL,
 ///            last_edit BLOB NULL, deleted INT, readable INT, implausible INT, reactions BLOB)
@@ -48,6 +49,7 @@ enum ReadModelSchema {
                     vv_all BLOB NOT NULL,
                     vv_read BLOB NOT NULL,
                     equivocated INTEGER NOT NULL,
+                    name TEXT,
                     PRIMARY KEY (group_id, author)
                 ) WITHOUT ROWID;
                 CREATE UNIQUE INDEX rm_author_by_ix ON rm_author(group_id, ix);

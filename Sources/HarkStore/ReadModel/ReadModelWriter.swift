@@ -38,6 +38,8 @@ final class ReadModelWriter {
         var vvAll = VersionVector()
         var vvRead = VersionVector()
         var equivocated = false
+        /// The display name in its first GENESIS or JOIN (total order).
+        var name: String?
     }
 
     final class GroupInfo {
@@ -88,7 +90,7 @@ final class ReadModelWriter {
         if let a = g.authors[key] { return a }
         var a: AuthorRow
         if let row = try Row.fetchOne(db, sql: """
-            SELECT ix, max_lamport, max_seq, messages, member_lamport, member_id, vv_all, vv_read, equivocated
+            SELECT ix, max_lamport, max_seq, messages, member_lamport, member_id, vv_all, vv_read, equivocated, name
             FROM rm_author WHERE group_id = ? AND author = ?
             """, arguments: [g.id.data, Data(key.bytes)]) {
             a = AuthorRow(key: key, ix: row["ix"])
@@ -101,6 +103,7 @@ final class ReadModelWriter {
             a.vvAll = VersionVector(decoding: [UInt8](row["vv_all"] as Data))
             a.vvRead = VersionVector(decoding: [UInt8](row["vv_read"] as Data))
             a.equivocated = (row["equivocated"] as Int64) != 0
+            a.name = row["name"]
         } else {
             a = AuthorRow(key: key, ix: g.nextIx)
             g.nextIx += 1
@@ -119,11 +122,11 @@ final class ReadModelWriter {
     func flush() throws {
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO rm_author (group_id, author, ix, max_lamport, max_seq, messages, member_lamport, member_id,
-                                   vv_all, vv_read, equivocated)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   vv_all, vv_read, equivocated, name)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (group_id, author) DO UPDATE SET max_lamport = excluded.max_lamport, max_seq = excluded.max_seq,
                 messages = excluded.messages, member_lamport = excluded.member_lamport, member_id = excluded.member_id,
-                vv_all = excluded.vv_all, vv_read = excluded.vv_read, equivocated = excluded.equivocated
+                vv_all = excluded.vv_all, vv_read = excluded.vv_read, equivocated = excluded.equivocated, name = excluded.name
             """)
         for g in groups.values {
             try db.execute(sql: """
@@ -134,7 +137,7 @@ final class ReadModelWriter {
                 guard let a = g.authors[key] else { continue }
                 try upsert.execute(arguments: [g.id.data, Data(key.bytes), a.ix, a.maxLamport, a.maxSeq, a.messages,
                                                a.member.map { Int64($0.lamport) }, a.member?.id.data,
-                                               Data(a.vvAll.encoded), Data(a.vvRead.encoded), a.equivocated ? 1 : 0])
+                                               Data(a.vvAll.encoded), Data(a.vvRead.encoded), a.equivocated ? 1 : 0, a.name])
             }
             g.dirty = []
         }
@@ -182,7 +185,14 @@ final class ReadModelWriter {
         a.maxSeq = max(a.maxSeq, seq)
         a.vvAll.formMax(vv)
         if event.kind == .read { a.vvRead.formMax(vv) }
-        if event.kind == .genesis || event.kind == .join, a.member.map({ event.order < $0 }) ?? true { a.member = event.order }
+        if event.kind == .genesis || event.kind == .join, a.member.map({ event.order < $0 }) ?? true {
+            a.member = event.order
+            switch try content(event, g: g, plaintext: nil)?.content {
+            case let .join(j)?: a.name = j.displayName
+            case let .genesis(gen)?: a.name = gen.creatorDisplayName
+            default: break
+            }
+        }
         if !a.equivocated, try Int.fetchOne(db.cachedStatement(sql: """
             SELECT 1 FROM event WHERE group_id = ? AND author = ? AND seq = ? AND id <> ? LIMIT 1
             """), arguments: [g.id.data, Data(event.author.bytes), seq, event.id.data]) != nil {
