@@ -99,9 +99,10 @@ extension Store {
                          limit: Int = 2) throws(StoreError) -> [HistoryMessage] {
         guard let (low, high) = Self.idRange(hexPrefix: prefix) else { return [] }
         let deleted = includeDeleted ? "" : "AND deleted = 0"
+        // `+group_id`: the primary-key range, never a scan of the group's index.
         return try read("look up message \(prefix)") { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.messageColumns) FROM rm_message WHERE id BETWEEN ? AND ? AND group_id = ? \(deleted) ORDER BY id LIMIT ?
+                SELECT \(Self.messageColumns) FROM rm_message WHERE id BETWEEN ? AND ? AND +group_id = ? \(deleted) ORDER BY id LIMIT ?
                 """, arguments: [Data(low), Data(high), group.data, max(0, limit)]).map { row throws(StoreError) in try row.historyMessage() }
         }
     }
