@@ -223,17 +223,20 @@ final class ReadModelWriter {
             g.messages += 1
             let implausible = (parentWall.map { event.wallMs < $0 } ?? false)
                 || event.wallMs > receivedMs &+ GroupState.futureToleranceMs
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO rm_message (id, group_id, author, author_ix, seq, lamport, wall_ms, received_ms, ordinal,
                     text, original_text, last_edit, deleted, readable, implausible, reactions)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, ?, x'')
-                """, arguments: [event.id.data, g.id.data, Data(event.author.bytes), author.ix, seq, lamport, event.wallMs,
+                """).execute(arguments: [event.id.data, g.id.data, Data(event.author.bytes), author.ix, seq, lamport, event.wallMs,
                                  receivedMs, author.messages, text, text, content != nil ? 1 : 0, implausible ? 1 : 0])
-            try recompute(event.id)
+            // The row as inserted is already right unless an op on it arrived first (non-causal targets).
+            if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM rm_op WHERE target = ? LIMIT 1"), arguments: [event.id.data]) != nil {
+                try recompute(event.id)
+            }
             // REACTIONs aimed at this message may remove tags on other messages.
-            for raw in try Data.fetchAll(db, sql: """
+            for raw in try Data.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT o.target FROM rm_remove r JOIN rm_op o ON o.id = r.tag WHERE r.remover_target = ?
-                """, arguments: [event.id.data]) {
+                """), arguments: [event.id.data]) {
                 if let t = try? EventID(bytes: [UInt8](raw)) { try recompute(t) }
             }
         case .edit, .delete, .reaction:
@@ -301,11 +304,11 @@ final class ReadModelWriter {
             }
             for raw in r.removes {
                 guard let tag = try? EventID(bytes: [UInt8](raw)) else { continue }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO rm_remove (tag, remover, remover_author, remover_lamport, remover_target)
                     VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [tag.data, event.id.data, Data(event.author.bytes), lamport, target.data])
-                if let t = try Data.fetchOne(db, sql: "SELECT target FROM rm_op WHERE id = ?", arguments: [tag.data]),
+                    """).execute(arguments: [tag.data, event.id.data, Data(event.author.bytes), lamport, target.data])
+                if let t = try Data.fetchOne(db.cachedStatement(sql: "SELECT target FROM rm_op WHERE id = ?"), arguments: [tag.data]),
                    let id = try? EventID(bytes: [UInt8](t)) {
                     try recompute(id)
                 }
@@ -320,11 +323,11 @@ final class ReadModelWriter {
     /// it is on `event`'s self-parent chain (validation makes that chain complete); otherwise the
     /// parent links are walked, only through events with a lamport above the target's.
     private func isAncestor(_ target: EventID, of event: Event) throws -> Bool {
-        guard let row = try Row.fetchOne(db, sql: "SELECT group_id, author, seq, lamport FROM event WHERE id = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT group_id, author, seq, lamport FROM event WHERE id = ?"),
                                          arguments: [target.data]) else { return false }
         let author: Data = row["author"], seq: Int64 = row["seq"], floor: Int64 = row["lamport"]
         if author == Data(event.author.bytes), seq < Int64(event.seq) {
-            let same = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE group_id = ? AND author = ? AND seq = ?",
+            let same = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM event WHERE group_id = ? AND author = ? AND seq = ?"),
                                         arguments: [row["group_id"] as Data, author, seq]) ?? 0
             if same == 1 { return true }
         }
