@@ -61,13 +61,14 @@ final class ReadModelWriter {
     func group(_ id: EventID) throws -> GroupInfo {
         if let g = groups[id] { return g }
         let g = GroupInfo(id: id)
-        g.key = try Data.fetchOne(db, sql: "SELECT group_key FROM grp WHERE id = ?", arguments: [id.data]).map { [UInt8]($0) }
-        if let row = try Row.fetchOne(db, sql: "SELECT rules, events, messages FROM rm_group WHERE group_id = ?", arguments: [id.data]) {
+        g.key = try Data.fetchOne(db.cachedStatement(sql: "SELECT group_key FROM grp WHERE id = ?"), arguments: [id.data]).map { [UInt8]($0) }
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT rules, events, messages FROM rm_group WHERE group_id = ?"),
+                                      arguments: [id.data]) {
             g.rules = row["rules"]
             g.events = row["events"]
             g.messages = row["messages"]
         }
-        g.nextIx = (try Int.fetchOne(db, sql: "SELECT MAX(ix) FROM rm_author WHERE group_id = ?", arguments: [id.data]) ?? -1) + 1
+        g.nextIx = (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(ix) FROM rm_author WHERE group_id = ?"), arguments: [id.data]) ?? -1) + 1
         groups[id] = g
         return g
     }
@@ -89,10 +90,10 @@ final class ReadModelWriter {
     func author(_ key: SigningPublicKey, in g: GroupInfo) throws -> AuthorRow {
         if let a = g.authors[key] { return a }
         var a: AuthorRow
-        if let row = try Row.fetchOne(db, sql: """
+        if let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT ix, max_lamport, max_seq, messages, member_lamport, member_id, vv_all, vv_read, equivocated, name
             FROM rm_author WHERE group_id = ? AND author = ?
-            """, arguments: [g.id.data, Data(key.bytes)]) {
+            """), arguments: [g.id.data, Data(key.bytes)]) {
             a = AuthorRow(key: key, ix: row["ix"])
             a.maxLamport = row["max_lamport"]
             a.maxSeq = row["max_seq"]
@@ -129,10 +130,10 @@ final class ReadModelWriter {
                 vv_all = excluded.vv_all, vv_read = excluded.vv_read, equivocated = excluded.equivocated, name = excluded.name
             """)
         for g in groups.values {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO rm_group (group_id, rules, events, messages) VALUES (?, ?, ?, ?)
                 ON CONFLICT (group_id) DO UPDATE SET rules = excluded.rules, events = excluded.events, messages = excluded.messages
-                """, arguments: [g.id.data, g.rules, g.events, g.messages])
+                """).execute(arguments: [g.id.data, g.rules, g.events, g.messages])
             for key in g.dirty {
                 guard let a = g.authors[key] else { continue }
                 try upsert.execute(arguments: [g.id.data, Data(key.bytes), a.ix, a.maxLamport, a.maxSeq, a.messages,
@@ -429,7 +430,8 @@ final class ReadModelWriter {
 
     private func loadReported(_ g: GroupInfo) throws {
         var map: [EventID: [SigningPublicKey]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?", arguments: [g.id.data]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?"),
+                                    arguments: [g.id.data]) {
             guard let peer = try? row.signingKey("peer_key", "peer_holds"), let heads = try? row.eventIDs("heads", "peer_holds") else { continue }
             for h in heads { map[h, default: []].append(peer) }
         }
