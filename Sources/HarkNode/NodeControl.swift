@@ -161,7 +161,7 @@ extension Node {
                 return try ok(try sendMessage(group: p.group, text: p.text))
             case "log":
                 let p = try params(LogParams.self, line)
-                return try ok(try log(group: p.group, limit: p.limit))
+                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after))
             case "edit":
                 let p = try params(EditParams.self, line)
                 return try ok(try edit(group: p.group, message: p.message, text: p.text))
@@ -300,6 +300,8 @@ extension Node {
         d.malformed = datagramCounters.malformed
         s.datagrams = d
         s.files = files.counters.withLock { $0 }
+        let me = identity.signing.publicKey
+        s.unread = ((try? store.allGroups()) ?? []).reduce(0) { $0 + ((try? store.unreadCount(group: $1.id, reader: me)) ?? 0) }
         s.files.activeFetches = files.allJobs.count
         return s
     }

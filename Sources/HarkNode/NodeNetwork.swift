@@ -68,7 +68,7 @@ extension Node {
         return made.map { InboundConnection(channel: $0, ticket: ticket) }
     }
 
-    /// Milliseconds of a monotonic clock (handshake admission and deadlines).
+    /// Milliseconds of a monotonic clock (uptime): handshake admission, probe and other deadlines.
     nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     func bindPeerListener() async throws -> NIOAsyncChannel<InboundConnection, Never> {

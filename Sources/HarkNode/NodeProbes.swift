@@ -10,9 +10,6 @@ import HarkWire
 /// peer through `closeSession`, a static one by its dial loop). A channel whose own local
 /// address is gone (removed, or its interface down) is closed at once.
 extension Node {
-    /// Monotonic milliseconds (uptime), for probe deadlines.
-    nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
-
     /// Probes `session` now (no-op while a probe is in flight) and closes it if the answer does
     /// not come within `ChannelProbe.answerWithinMs`.
     func probe(_ session: PeerSession, reason: String) {

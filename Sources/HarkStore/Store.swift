@@ -31,7 +31,13 @@ public final class Store: Sendable {
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// A new file gets mode 0600; an existing one is chmod-ed to 0600.
     /// - Throws: `StoreError.database` if the file cannot be created, opened or migrated.
-    public init(path: String) throws(StoreError) {
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(path: path, catchUpReadModel: true)
+    }
+
+    /// As `init(path:)`; `catchUpReadModel: false` (tests) leaves events stored before the read
+    /// model existed unindexed until `catchUpReadModel()`.
+    init(path: String, catchUpReadModel catchUp: Bool) throws(StoreError) {
         self.path = path
         self.isReadOnly = false
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
@@ -57,6 +63,12 @@ public final class Store: Sendable {
         }
         do { try StoreSchema.migrator.migrate(pool) } catch {
             throw .database("cannot migrate \(path): \(error)")
+        }
+        // A store written before the read model existed: build it once (docs/HISTORY.md).
+        guard catchUp else { return }
+        try catchUpReadModel { done, total in
+            let line = "\rhark: indexing history: \(done)/\(total) events" + (done >= total ? "\n" : "")
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 

@@ -35,6 +35,7 @@ import GRDB
 /// -- v6-files (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
+/// -- v7-read-model: the read model's tables, listed on `ReadModelSchema` (docs/HISTORY.md).
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -184,6 +185,7 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        ReadModelSchema.register(&m)
         return m
     }
 }

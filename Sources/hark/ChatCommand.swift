@@ -56,21 +56,6 @@ struct ChatCommand: ParsableCommand {
     }
 }
 
-/// A group as `group.list` gives it, with the unread count newer daemons add (absent: unknown).
-struct ChatGroupInfo: Codable, Sendable {
-    var id: String
-    var name: String
-    var members: [String]
-    var unread: Int?
-}
-
-/// `log` parameters with the paging newer daemons understand (`before`; older ones ignore it).
-struct ChatLogParams: Codable, Sendable {
-    var group: String
-    var limit: Int?
-    var before: String?
-}
-
 /// The full-screen chat: owns the two control connections (requests; the `watch` stream), the
 /// conversation's `ChatTranscript`, the `LineEditor` and the screen. Runs on one thread.
 final class ChatApp {
@@ -123,25 +108,25 @@ final class ChatApp {
     /// Opens `ref` (group name, ID prefix or @PEER) as the conversation shown.
     /// - Throws: an `ExitCode` (67 for an unknown group) before the screen opens.
     func open(_ ref: String) throws {
-        let groups = try call(client, "group.list", NoParams(), as: [ChatGroupInfo].self)
+        let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
         for g in groups { groupNames[g.id] = g.name }
         var found = groups.first { $0.name == ref || $0.id == ref.lowercased() }
             ?? groups.first { ref.count >= 4 && $0.id.hasPrefix(ref.lowercased()) }
-        if found == nil, let m = try? client.call("log", ChatLogParams(group: ref, limit: 1), as: [MessageView].self).first {
+        if found == nil, let m = try? client.call("log", LogParams(group: ref, limit: 1), as: [MessageView].self).first {
             found = groups.first { $0.id == m.group }
         }
         guard let g = found else { throw fail("unknown group \(terminalSafe(ref))", Exit.noUser) }
         try switchTo(g)
     }
 
-    func switchTo(_ g: ChatGroupInfo) throws {
+    func switchTo(_ g: GroupView) throws {
         groupID = g.id; groupName = g.name; members = g.members
         transcript = ChatTranscript()
         typers = [:]; elsewhere[g.id] = nil; historyExhausted = false; lastReadThrough = nil
         let rows = screen?.rows ?? Int(terminalRows())
         let unread = g.unread ?? 0
         let limit = historyLimit ?? min(1000, max(rows, unread + rows / 2))
-        let page = try call(client, "log", ChatLogParams(group: g.id, limit: limit), as: [MessageView].self)
+        let page = try call(client, "log", LogParams(group: g.id, limit: limit), as: [MessageView].self)
         transcript.append(.notice("— \(terminalSafe(groupName)): /help for commands, PageUp for history —"))
         let unreadIDs = Set(page.filter { $0.author != me.peerId && $0.kind == "message" }.suffix(unread).map(\.id))
         for m in page { add(m, unread: unreadIDs.contains(m.id)) }
@@ -261,7 +246,7 @@ final class ChatApp {
             transcript.remove(c.message)
         case let .reaction(c):
             guard c.group == groupID, views[c.message] != nil,
-                  let fresh = try? client.call("log", ChatLogParams(group: groupID, limit: 200), as: [MessageView].self),
+                  let fresh = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self),
                   let m = fresh.first(where: { $0.id == c.message }) else { return }
             views[c.message] = m
             refresh(c.message)
@@ -370,18 +355,12 @@ final class ChatApp {
         return " " + parts.joined(separator: " │ ")
     }
 
-    /// Loads the page before the oldest held message (older daemons without `before` answer a
-    /// longer tail instead; what is already held is skipped either way).
+    /// Loads the page before the oldest held message from the store (`log` with `before`).
     func pageBack(height: Int) {
         guard let oldest = transcript.oldestID else { historyExhausted = true; return }
         let pageSize = max(50, height * 2)
         do {
-            var page = try client.call("log", ChatLogParams(group: groupID, limit: pageSize, before: oldest), as: [MessageView].self)
-            if page.contains(where: { $0.id == oldest }) {
-                let held = transcript.entries.filter { $0.id != nil }.count
-                page = try client.call("log", ChatLogParams(group: groupID, limit: held + pageSize), as: [MessageView].self)
-                if let i = page.firstIndex(where: { $0.id == oldest }) { page = Array(page[..<i]) }
-            }
+            let page = try client.call("log", LogParams(group: groupID, limit: pageSize, before: oldest), as: [MessageView].self)
             let fresh = page.filter { $0.kind == "message" && views[$0.id] == nil }
             if fresh.isEmpty { historyExhausted = true; transcript.prepend([.notice("— the start of the conversation —")]); return }
             for m in fresh { views[m.id] = m; if let r = m.receipts { receiptMembers[m.id] = r.members } }
@@ -430,7 +409,7 @@ final class ChatApp {
         disconnectedAt = nil
         notice("— reconnected —")
         // Catch up on what arrived while away.
-        if let page = try? client.call("log", ChatLogParams(group: groupID, limit: 200), as: [MessageView].self) {
+        if let page = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self) {
             for m in page where views[m.id] == nil { add(m, unread: m.author != me.peerId) }
         }
     }

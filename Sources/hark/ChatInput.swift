@@ -84,7 +84,7 @@ extension ChatApp {
                     let m = try client.call("send", SendParams(group: peer, text: body), as: MessageView.self)
                     try switchTo(group: m.group)
                 } else {
-                    guard let m = try client.call("log", ChatLogParams(group: peer, limit: 1), as: [MessageView].self).first else {
+                    guard let m = try client.call("log", LogParams(group: peer, limit: 1), as: [MessageView].self).first else {
                         notice("no conversation with \(TerminalText.neutralised(peer)) yet: /msg \(TerminalText.neutralised(peer)) TEXT starts one")
                         return true
                     }
@@ -167,7 +167,7 @@ extension ChatApp {
 
     /// Opens the conversation `ref` (name, ID prefix or @PEER) instead of the current one.
     func switchTo(ref: String) throws {
-        let groups = try client.call("group.list", NoParams(), as: [ChatGroupInfo].self)
+        let groups = try client.call("group.list", NoParams(), as: [GroupView].self)
         for g in groups { groupNames[g.id] = g.name }
         guard let g = groups.first(where: { $0.name == ref || $0.id == ref.lowercased() })
                 ?? groups.first(where: { ref.count >= 4 && $0.id.hasPrefix(ref.lowercased()) }) else {
@@ -178,7 +178,7 @@ extension ChatApp {
     }
 
     func switchTo(group id: String) throws {
-        let groups = try client.call("group.list", NoParams(), as: [ChatGroupInfo].self)
+        let groups = try client.call("group.list", NoParams(), as: [GroupView].self)
         for g in groups { groupNames[g.id] = g.name }
         guard let g = groups.first(where: { $0.id == id }) else { return }
         try switchTo(g)

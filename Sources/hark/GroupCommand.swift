@@ -138,7 +138,8 @@ struct GroupCommand: ParsableCommand {
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
                 let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
-                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events")
+                let unread = (g.unread ?? 0) > 0 ? "  \(g.unread ?? 0) unread" : ""
+                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events\(unread)")
             }
         }
     }
