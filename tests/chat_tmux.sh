@@ -143,6 +143,11 @@ check "PageUp scrolls back" wait_until 5 bash -c "tmux -L '$SOCK' capture-pane -
 for i in $(seq 1 30); do HARK_HOME=$B "$HARK" send ops "unread $i" >/dev/null; done
 check "30 messages arriving off screen show as 30 unread" wait_until 10 bash -c "tmux -L '$SOCK' capture-pane -p -t chat | grep -F '[ops]' | grep -q '30 unread'"
 check "…while the view stays where the user scrolled" not_on_screen "unread 1"
+count_read_by_alice() { control "$B" log '{"group":"ops"}' | python3 -c "
+import json,sys; print([m for m in json.load(sys.stdin) if m['text']==sys.argv[1]][0]['receipts']['read'])" "$1"; }
+export -f count_read_by_alice control; export B
+count_read_by_alice_cmd() { count_read_by_alice "$1"; }
+export -f count_read_by_alice_cmd
 read_by_alice() { control "$B" log '{"group":"ops"}' | python3 -c "
 import json,sys; m=[m for m in json.load(sys.stdin) if m['text']=='unread 30'][0]; print(m['receipts']['read'])"; }
 sleep 1.5
@@ -187,10 +192,30 @@ check "…and sends again" wait_until 15 has_count "$B" 'after the restart' 1
 keys C-d
 check "Ctrl-D on an empty line leaves with exit 0" wait_until 5 bash -c "[ \"\$(cat '$T/chat.rc' 2>/dev/null)\" = 0 ]"
 
-# With the daemon gone for good, chat gives up with exit 69 after 30 s.
+# Opening with unread messages: the marker, the count, and the count falling as they are shown.
+for i in $(seq 1 40); do HARK_HOME=$B "$HARK" send ops "while away $i" >/dev/null; done
+wait_until 15 has_count "$A" 'while away [0-9]+' 40 || not_ok "bob's 40 messages did not reach alice"
 rm -f "$T/chat.rc"
 TM respawn-pane -k -t chat "env HARK_HOME='$A' '$HARK' chat ops; echo \$? >'$T/chat.rc'; sleep 600"
-wait_until 10 on_screen "[ops]"
+check "chat opened with unread messages shows the new-messages marker at the top" wait_until 10 bash -c "tmux -L '$SOCK' capture-pane -p -t chat | head -1 | grep -q 'new messages'"
+check "…then the first unread message" wait_until 2 bash -c "tmux -L '$SOCK' capture-pane -p -t chat | sed -n 2p | grep -q 'while away 1$'"
+first=$(status_line | grep -oE '[0-9]+ unread' | grep -oE '[0-9]+' || echo 0)
+[ "$first" -gt 0 ] && [ "$first" -lt 40 ] && ok "…and the unread count of what is not on screen yet ($first)" || not_ok "unread on opening: '$first'"
+sleep 1.5
+[ "$(count_read_by_alice 'while away 40')" = 0 ] && ok "…and the read marker has not passed the unshown ones" || not_ok "opening marked unshown messages read"
+counts="$first"
+for i in $(seq 1 10); do
+  keys PageDown; sleep 0.3
+  c=$(status_line | grep -oE '[0-9]+ unread' | grep -oE '[0-9]+' || echo 0)
+  counts="$counts $c"; [ "$c" = 0 ] && break
+done
+python3 -c "
+import sys; c=[int(x) for x in sys.argv[1:]]
+sys.exit(0 if c[-1]==0 and all(a>=b for a,b in zip(c,c[1:])) and len(set(c))>=2 else 1)" $counts \
+  && ok "PageDown shows them and the count falls ($counts)" || not_ok "unread counts on opening:$counts"
+check "…and then bob sees the last one read" wait_until 10 bash -c "[ \"\$(count_read_by_alice_cmd 'while away 40')\" = 1 ]"
+
+# With the daemon gone for good, chat gives up with exit 69 after 30 s.
 kill "$PIDA"; wait "$PIDA" 2>/dev/null; PIDA=""
 check "chat exits 69 when the daemon stays away" wait_until 40 bash -c "[ \"\$(cat '$T/chat.rc' 2>/dev/null)\" = 69 ]"
 
