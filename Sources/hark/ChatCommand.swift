@@ -272,6 +272,7 @@ final class ChatApp {
         if pendingMarkerScroll { transcript.scrollToMarker(width: screen.columns, height: transcriptHeight(screen)); pendingMarkerScroll = false }
         draw()
         var lastByte = Date()
+        var lastDraw = Date()
         while true {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
             if disconnectedAt == nil { fds.append(pollfd(fd: live.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
@@ -305,10 +306,16 @@ final class ChatApp {
             }
             reapFetches()
             let now = Date()
+            let typing = typers.count
             typers = typers.filter { $0.value > now }
             if let t = typingSentAt, editor.isEmpty || now.timeIntervalSince(t) > 5, editor.isEmpty { sendTyping(false) }
-            screen.refreshSize()
-            draw()
+            // Lay out and draw only when something may have changed (a key, an event, a resize,
+            // a typing notice expiring, the connection) or once a second: an idle chat stays idle.
+            let resized = screen.refreshSize()
+            if n > 0 || resized || typers.count != typing || disconnectedAt != nil || now.timeIntervalSince(lastDraw) >= 1 {
+                draw()
+                lastDraw = now
+            }
             markRead()
         }
     }
