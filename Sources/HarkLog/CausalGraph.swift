@@ -16,6 +16,15 @@ public struct CausalGraph: Sendable {
         public let author: SigningPublicKey
         public let seq: UInt64
         public let kind: Hark_V1_EventKind
+
+        public init(id: EventID, parents: [EventID], lamport: UInt64, author: SigningPublicKey, seq: UInt64, kind: Hark_V1_EventKind) {
+            self.id = id
+            self.parents = parents
+            self.lamport = lamport
+            self.author = author
+            self.seq = seq
+            self.kind = kind
+        }
     }
 
     /// Two events by one author with one sequence number (an equivocation, PROTOCOL.md §4.6).

@@ -110,8 +110,8 @@ extension Node {
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
         do {
-            let context = try self.context(for: group.id, key: group.key)
-            do { try EventValidator.validate(event, parents: parentMap, context: context) } catch {
+            // Its parents are every head: validated from the store when the graph is not loaded.
+            do { try validateOwn(event, parents: parentMap, group: group.id, key: group.key) } catch let error as EventError {
                 switch error {
                 case .notAMember: throw ControlErrorBody(code: .invalidArgument, message: "this node is not a member of \(group.name) (removed, or not added yet)")
                 case let .notAuthorized(why): throw ControlErrorBody(code: .invalidArgument, message: "not allowed in \(group.name): \(why)")

@@ -14,6 +14,9 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "removal",
               summary: "in memory: remove 1 of N members; bytes and time until the N-1 others have rotated their sender keys [--members=50]",
               run: runRemovalBenchmark),
+    Benchmark(name: "history",
+              summary: "one node on a store of N events: time until status answers, RSS, first and mean send [--events=100000 --sends=200]",
+              run: runHistoryBenchmark),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
