@@ -194,9 +194,8 @@ public struct CausalGraph: Sendable {
 
     /// Sorts IDs by (lamport, ID); unknown IDs sort last.
     public func sortInOrder(_ ids: [EventID]) -> [EventID] {
-        ids.sorted { a, b in
-            let la = entries[a]?.lamport ?? .max, lb = entries[b]?.lamport ?? .max
-            return la != lb ? la < lb : a < b
-        }
+        // One look-up per ID, not two per comparison.
+        let keyed: [EventOrder] = ids.map { id in EventOrder(lamport: entries[id]?.lamport ?? .max, id: id) }
+        return keyed.sorted().map(\.id)
     }
 }

@@ -9,8 +9,13 @@ extension Node {
     func graph(for group: EventID) throws -> CausalGraph {
         if let g = graphs[group] { return g }
         var g = CausalGraph()
-        for e in try store.events(group: group, limit: nil, afterLamport: nil) {
-            try g.insert(e)   // total order delivers parents first
+        // A page at a time: the decoded events of a long history never sit in memory together.
+        var after: EventOrder?
+        while true {
+            let page = try store.events(group: group, after: after, limit: 4096)
+            for e in page { try g.insert(e) }   // total order delivers parents first
+            guard page.count == 4096, let last = page.last else { break }
+            after = last.order
         }
         graphs[group] = g
         return g
@@ -49,8 +54,8 @@ extension Node {
     }
 
     /// The group's history as seen by an event on top of all its heads, from the store. Fills in
-    /// the membership ancestry of a store written by an earlier release first (one load of the
-    /// graph, once). - Throws: `StoreError`, `EventError` from loading the graph.
+    /// the membership ancestry a store written by an earlier release lacks first (once).
+    /// - Throws: `StoreError`.
     func tipHistory(group: EventID) throws -> TipHistory {
         if let tip = try TipHistory.load(store: store, group: group) { return tip }
         try recordMembershipAncestry(group: group)
@@ -60,15 +65,25 @@ extension Node {
         return tip
     }
 
-    /// Records, for every membership event of the group, the membership events among its
-    /// ancestors (from the graph, loaded if need be).
+    /// Records, for each membership event of the group whose ancestry is not recorded, the
+    /// membership events among its ancestors: from the graph when it is loaded, else by walking
+    /// the store (the genesis has none; the walk stops at the oldest JOIN or MEMBER event).
     func recordMembershipAncestry(group: EventID) throws {
-        let graph = try graph(for: group)
+        let recorded = try store.membershipAncestors(group: group)
+        let membership = try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }
+        let missing = membership.filter { recorded[$0.id] == nil }
+        guard !missing.isEmpty else { return }
         var ancestry: [EventID: [EventID]] = [:]
-        for e in graph.unorderedEntries where CausalGraph.isMembershipKind(e.kind) {
-            ancestry[e.id] = graph.membershipAncestors(of: e.id)
+        let floor = membership.filter { !$0.isGenesis }.map(\.lamport).min() ?? 1
+        for e in missing {
+            if let graph = graphs[group] {
+                ancestry[e.id] = graph.membershipAncestors(of: e.id)
+            } else {
+                ancestry[e.id] = e.isGenesis ? [] : try store.membershipAncestorsByWalking(e.id, group: group, floor: floor)
+            }
         }
         try store.saveMembershipAncestors(ancestry, group: group)
+        logger.info("recorded the membership ancestry of \(missing.count) events", metadata: ["group.id": "\(group)"])
     }
 
     /// Records the membership ancestry of newly stored membership events among `events`, from

@@ -302,7 +302,7 @@ extension Node {
             batch.events.removeAll()
             size = 0
         }
-        for e in events.sorted(by: EventOrder.precedes) {
+        for e in events.inTotalOrder() {
             let signed = e.signedEvent
             let n = e.headerBytes.count + e.signature.count + (e.body?.count ?? 0) + 16
             if size + n > SyncLimits.maxEventsFrameByteCount { flush() }
@@ -375,7 +375,7 @@ extension Node {
         _ = try graph(for: group)
         var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
         var violation: ProtocolViolation?
-        for event in waiting.values.sorted(by: EventOrder.precedes) {
+        for event in waiting.values.inTotalOrder() {
             // No local copy of the graph may outlive this check: the insert below mutates the
             // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
             let ready = graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false

@@ -80,3 +80,50 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// One page of the group's events in total order (lamport, id), strictly after `after`
+    /// (nil: from the start): for reading a long history a page at a time, so it is never all
+    /// decoded in memory at once.
+    /// - Parameter limit: at most this many (≥ 1).
+    /// - Throws: `StoreError.corrupt`, `.unrepresentable`, `.database`.
+    public func events(group: EventID, after: EventOrder?, limit: Int) throws(StoreError) -> [Event] {
+        let lamport: Int64 = try after.map { o throws(StoreError) in try storable(o.lamport, "lamport") } ?? -1
+        let id = after?.id.data ?? Data()
+        return try read("read a page of events of \(group)") { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, signed FROM event WHERE group_id = ? AND (lamport > ? OR (lamport = ? AND id > ?))
+                ORDER BY lamport, id LIMIT ?
+                """), arguments: [group.data, lamport, lamport, id, max(1, limit)]).map { row in try row.event() }
+        }
+    }
+}
+
+extension Store {
+    /// The GENESIS, JOIN and MEMBER events among the strict ancestors of the stored event `id`,
+    /// found by walking parent links in SQL, never below Lamport `floor` (pass the lowest Lamport
+    /// of the membership events sought; the genesis, an ancestor of every event of its group,
+    /// is added without a walk). Cost: proportional to the events between `floor` and `id`; for
+    /// filling in what an earlier release did not record, once.
+    /// - Returns: sorted by ID bytes. - Throws: `StoreError.corrupt`, `.unrepresentable`, `.database`.
+    public func membershipAncestorsByWalking(_ id: EventID, group: EventID, floor: UInt64) throws(StoreError) -> [EventID] {
+        let low = try storable(floor, "floor")
+        let found: [EventID] = try read("walk the ancestors of \(id)") { db in
+            var out: [EventID] = []
+            for row in try Row.fetchAll(db, sql: """
+                WITH RECURSIVE walk(id) AS (
+                    SELECT p.parent_id FROM event_parent p JOIN event e ON e.id = p.parent_id
+                    WHERE p.event_id = ? AND e.lamport >= ?
+                    UNION
+                    SELECT p.parent_id FROM walk w JOIN event_parent p ON p.event_id = w.id
+                    JOIN event e ON e.id = p.parent_id WHERE e.lamport >= ?
+                )
+                SELECT e.id FROM walk w JOIN event e ON e.id = w.id WHERE e.kind IN (3, 12)
+                """, arguments: [id.data, low, low]) {
+                out.append(try row.eventID("id", "event"))
+            }
+            return out
+        }
+        return ([group] + found).sorted()
+    }
+}
