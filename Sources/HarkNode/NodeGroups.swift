@@ -347,8 +347,17 @@ extension Node {
     }
 
     /// Authors who forked their log in any group held here.
+    /// Authors known to have forked their log: forks in the loaded graphs, and authors accused
+    /// by a valid EQUIVOCATION_PROOF stored in any group (this node writes one for every fork it
+    /// sees, so a restart does not need the whole graph to remember them).
     func equivocators() -> Set<SigningPublicKey> {
-        Set(graphs.values.flatMap { $0.forks.map(\.author) })
+        var out = Set(graphs.values.flatMap { $0.forks.map(\.author) })
+        for g in (try? store.allGroups()) ?? [] {
+            for e in (try? store.rareKindEvents(group: g.id)) ?? [] where e.kind == .equivocationProof {
+                if let accusation = try? EquivocationProof.accusation(in: e) { out.insert(accusation.author) }
+            }
+        }
+        return out
     }
 
     func follow(group ref: String) throws -> (Int, AsyncStream<MessageView>) {
