@@ -9,13 +9,8 @@ extension Node {
     func graph(for group: EventID) throws -> CausalGraph {
         if let g = graphs[group] { return g }
         var g = CausalGraph()
-        // A page at a time: the decoded events of a long history never sit in memory together.
-        var after: EventOrder?
-        while true {
-            let page = try store.events(group: group, after: after, limit: 4096)
-            for e in page { try g.insert(e) }   // total order delivers parents first
-            guard page.count == 4096, let last = page.last else { break }
-            after = last.order
+        for e in try store.events(group: group, limit: nil, afterLamport: nil) {
+            try g.insert(e)   // total order delivers parents first
         }
         graphs[group] = g
         return g

@@ -82,24 +82,6 @@ extension Store {
 }
 
 extension Store {
-    /// One page of the group's events in total order (lamport, id), strictly after `after`
-    /// (nil: from the start): for reading a long history a page at a time, so it is never all
-    /// decoded in memory at once.
-    /// - Parameter limit: at most this many (≥ 1).
-    /// - Throws: `StoreError.corrupt`, `.unrepresentable`, `.database`.
-    public func events(group: EventID, after: EventOrder?, limit: Int) throws(StoreError) -> [Event] {
-        let lamport: Int64 = try after.map { o throws(StoreError) in try storable(o.lamport, "lamport") } ?? -1
-        let id = after?.id.data ?? Data()
-        return try read("read a page of events of \(group)") { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, signed FROM event WHERE group_id = ? AND (lamport > ? OR (lamport = ? AND id > ?))
-                ORDER BY lamport, id LIMIT ?
-                """), arguments: [group.data, lamport, lamport, id, max(1, limit)]).map { row in try row.event() }
-        }
-    }
-}
-
-extension Store {
     /// The GENESIS, JOIN and MEMBER events among the strict ancestors of the stored event `id`,
     /// found by walking parent links in SQL, never below Lamport `floor` (pass the lowest Lamport
     /// of the membership events sought; the genesis, an ancestor of every event of its group,

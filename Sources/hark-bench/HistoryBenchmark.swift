@@ -118,13 +118,7 @@ private func measureHistory(root: String, count: Int, sends: Int) async throws {
     guard let group = try store.allGroups().first?.id else { throw CocoaError(.fileNoSuchFile) }
     let t3 = clock.now
     var graph = CausalGraph()
-    var after: EventOrder?
-    while true {
-        let page = try store.events(group: group, after: after, limit: 4096)
-        for e in page { try graph.insert(e) }
-        guard page.count == 4096, let last = page.last else { break }
-        after = last.order
-    }
+    for e in try store.events(group: group, limit: nil, afterLamport: nil) { try graph.insert(e) }
     let graphLoad = clock.now - t3
     let rssGraph = residentBytes()
     blackHole(graph.count)
