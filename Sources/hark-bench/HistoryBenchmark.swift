@@ -25,6 +25,16 @@ func runHistoryBenchmark() {
         } catch { print("history.fill failed: \(error)"); exit(1) }
         return
     }
+    if let home = stringArgument("--home") {
+        // A home filled before (by --fill-home): measured as is, and kept.
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await measureHistory(root: home, count: count, sends: sends) } catch { print("history failed: \(error)") }
+            done.signal()
+        }
+        done.wait()
+        return
+    }
     let root = NSTemporaryDirectory() + "hark-bench-history-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: root) }
     let fill = Process()

@@ -15,7 +15,7 @@ let benchmarks: [Benchmark] = [
               summary: "in memory: remove 1 of N members; bytes and time until the N-1 others have rotated their sender keys [--members=50]",
               run: runRemovalBenchmark),
     Benchmark(name: "history",
-              summary: "one node on a store of N events: time until status answers, RSS, first and mean send [--events=100000 --sends=200]",
+              summary: "one node on a store of N events: time until status answers, RSS, first and mean send, graph build [--events=100000 --sends=200; --fill-home=DIR writes a home, --home=DIR measures one]",
               run: runHistoryBenchmark),
 ]
 
