@@ -50,7 +50,7 @@ extension Store {
             }
             return out
         }
-        return events.sorted(by: EventOrder.precedes)
+        return events.inTotalOrder()
     }
 
     /// The group's heads (stored events with no stored child), ascending by ID bytes.
