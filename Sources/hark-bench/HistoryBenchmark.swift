@@ -154,7 +154,3 @@ func residentBytes() -> Int {
 private func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
-
-private func stringArgument(_ name: String) -> String? {
-    CommandLine.arguments.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
-}
