@@ -35,6 +35,9 @@ import GRDB
 /// -- v6-files (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
+/// -- peer-local: what this node's user decided about a key (never sent to peers).
+/// peer_local(peer_key BLOB PK /*32 B*/, alias TEXT NULL /* a local name */, alias_key TEXT UNIQUE NULL /* nameKey(alias) */,
+///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -181,6 +184,16 @@ enum StoreSchema {
                     manifest BLOB NOT NULL,
                     sources BLOB,
                     updated_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("peer-local") { db in
+            try db.execute(sql: """
+                CREATE TABLE peer_local (
+                    peer_key BLOB PRIMARY KEY NOT NULL,
+                    alias TEXT,
+                    alias_key TEXT UNIQUE,
+                    blocked_ms INTEGER
                 ) WITHOUT ROWID;
                 """)
         }

@@ -32,10 +32,7 @@ struct DoctorCommand: ParsableCommand {
             Sends no mDNS and connects only to this host and to peers the daemon already knows. \
             With --json it prints one JSON object: {"ok", "failed", "warnings", "checks": \
             [{"name", "status", "finding", "fix", "details"}]}.
-
-            Exit codes: 0 when no check fails (warnings allowed), 69 when at least one fails, \
-            64 usage.
-            """
+            """ + "\n\n" + ExitDoc.text([0: "no check failed (warnings allowed)", 69: "a check failed"], daemon: false)
     )
 
     @OptionGroup var options: HomeOptions

@@ -14,11 +14,11 @@ struct LogCommand: ParsableCommand {
             delivered, read} (docs/CONTROL.md). Your own messages end with · sent, ✓ N/M delivered, \
             ✓ delivered (to every member) or ✓✓ read (by every member). Each text line starts with \
             the message's short ID, which edit, delete and react accept.
-            """
+            """ + "\n\n" + ExitDoc.text([67: "no such group", 69: "no daemon runs for the home, or it stopped during --follow"])
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
+    @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
     @Flag(name: .shortAndLong, help: "Keep printing new messages as they arrive.") var follow = false
     @Option(name: .shortAndLong, help: "Show only the last N messages.") var limit: Int?
