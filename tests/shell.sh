@@ -51,12 +51,14 @@ FID=$(env HARK_HOME="$A" "$HARK" share "$T/big.bin" -g ops)
 has_fid() { complete_arg "$B" fetch -- positional@0 "${FID:0:2}" | grep -qx "${FID:0:12}"; }
 wait_until 10 has_fid && ok "hark fetch <Tab>: file IDs (12 hex digits)" || not_ok "fetch completions: $(complete_arg "$B" fetch -- positional@0 "")"
 
-grep -q "_files\|compgen -f\|__fish_complete_path\|-f -a\|_hark_complete_files\|__fish_complete_directories" "$ROOT/completions/_hark" \
-  && ok "zsh completes paths (share, import, -o, --home)" || not_ok "no path completion in completions/_hark"
-awk '/share\)/,/;;/' "$ROOT/completions/hark.bash" | grep -q "compgen -f\|_filedir\|-o filenames\|__hark_add_completions -f" \
-  && ok "bash completes paths for hark share" || not_ok "bash share completion: $(awk '/share\)/,/;;/' "$ROOT/completions/hark.bash" | head -5)"
-grep -E "complete -c hark .*-l home" "$ROOT/completions/hark.fish" | grep -qv -- "-f -a ''" \
-  && ok "fish completes a folder for --home" || not_ok "fish --home: $(grep -E 'complete -c hark .*-l home' "$ROOT/completions/hark.fish" | head -1)"
+fn() { awk -v f="$2" '$0 ~ "^"f"\\(\\) *\\{" {p=1} p {print} p && /^}/ {exit}' "$1"; }
+fn "$ROOT/completions/_hark" _hark_share | grep -q ":path:_files'" && fn "$ROOT/completions/_hark" _hark_fetch | grep -q -- "-o.*:dir:_files -/" \
+  && ok "zsh completes paths for share and a folder for fetch -o" || not_ok "zsh: $(fn "$ROOT/completions/_hark" _hark_share | grep path)"
+fn "$ROOT/completions/hark.bash" _hark_share | grep -q "__hark_add_completions -f" && fn "$ROOT/completions/hark.bash" _hark_import | grep -q "__hark_add_completions -f" \
+  && ok "bash completes paths for share and import" || not_ok "bash: $(fn "$ROOT/completions/hark.bash" _hark_share | tail -8)"
+grep -q '"hark share" -ge 1.* -F$' "$ROOT/completions/hark.fish" && grep -E "^complete .*-l 'home'" "$ROOT/completions/hark.fish" | grep -q "__hark_complete_directories" \
+  && ok "fish completes paths for share and a folder for --home" || not_ok "fish: $(grep '"hark share"' "$ROOT/completions/hark.fish" | head -3)"
+fn "$ROOT/completions/hark.bash" _hark_send | grep -q -- "---completion send" && ok "bash asks the daemon for group names (hark send)" || not_ok "bash send: no live completion"
 
 echo "== fetch"
 env HARK_HOME="$B" timeout -s INT 3 "$HARK" fetch "$FID" -o "$T/new/sub" --limit-rate 256K >/dev/null 2>"$T/f1.err"

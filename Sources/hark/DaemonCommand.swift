@@ -43,7 +43,6 @@ struct DaemonCommand: AsyncParsableCommand {
             """ + "\n\n" + ExitDoc.text([
                 0: "stopped by SIGINT or SIGTERM",
                 65: "a key file is damaged",
-                69: "the home cannot be used",
                 70: "an internal error",
                 71: "a port or the control socket cannot be bound",
                 74: "the store cannot be opened",
@@ -60,8 +59,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to connect to, HOST:PORT or [V6]:PORT (repeatable).", valueName: "host:port"))
     var peers: [String] = []
     @Flag(name: .long, help: "Do not use avahi-daemon (publish nothing, browse nothing).") var noDiscovery = false
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default info).") var logLevel: LogLevelName?
-    @Option(name: .long, help: "Log line format: auto (journal under systemd, else text), text, journal, json.")
+    @Option(name: .long, help: "Log level (default info).") var logLevel: LogLevelName?
+    @Option(name: .long, help: "Log line format (default auto: journal when stderr is the journal, else text).")
     var logFormat: LogFormat?
     @Option(name: .long, help: ArgumentHelp("Daemon options file (default: $XDG_CONFIG_HOME/hark/config.toml).", valueName: "file"),
             completion: .file(extensions: ["toml"]))

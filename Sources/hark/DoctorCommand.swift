@@ -109,7 +109,8 @@ struct Doctor {
         checks.append(checkDiscovery(status, avahiOK: probe.state == .running))
         let interfaces = LocalInterface.all()
         checks.append(checkInterfaces(interfaces, avahiConfig: AvahiConfig.load()))
-        checks.append(checkFirewall(tcpPort: status?.tcpPort))
+        // Without a daemon, the port it will listen on next (the remembered one, else the default).
+        checks.append(checkFirewall(tcpPort: status?.tcpPort ?? home.rememberedPort ?? NodeConfiguration.defaultPort))
         checks.append(checkPort(status?.tcpPort, interfaces: interfaces))
         checks.append(checkLinkLocal(status: status, peers: peers, interfaces: interfaces))
         checks.append(checkPeers(status: status, peers: peers))

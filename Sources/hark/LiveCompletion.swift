@@ -5,13 +5,14 @@ import HarkNode
 
 /// Shell completions asked live from the running daemon (swift-argument-parser's
 /// `CompletionKind.custom`: the shell runs `hark ---completion …` and offers what it prints).
-/// Each asks with one control call under a 300 ms timeout, and offers nothing without a daemon.
+/// Each asks with one control call under a 300 ms timeout (1 s for file IDs: `files` waits
+/// 400 ms for holders to answer), and offers nothing without a daemon.
 /// The home is the one named by `--home` on the line being completed, else the default.
 enum LiveCompletion {
     /// Bound on the whole exchange with the daemon, ms.
-    static let timeoutMs = 300
+    static let defaultTimeoutMs = 300
 
-    static func client(_ words: [String]) -> ControlClient? {
+    static func client(_ words: [String], timeoutMs: Int = defaultTimeoutMs) -> ControlClient? {
         var explicit: String?
         for (i, w) in words.enumerated() {
             if w == "--home", i + 1 < words.count { explicit = words[i + 1] }
@@ -47,7 +48,7 @@ enum LiveCompletion {
 
     /// File IDs of the offers this node knows (12 hex digits, as `hark files` shows them).
     static let files = CompletionKind.custom { words, _, prefix in
-        guard let c = client(words), let fs = try? c.call("files", FilesParams(group: nil), as: [FileOfferView].self) else { return [] }
+        guard let c = client(words, timeoutMs: 1000), let fs = try? c.call("files", FilesParams(group: nil), as: [FileOfferView].self) else { return [] }
         return matching(fs.map { String($0.fileId.prefix(12)) }, prefix)
     }
 }
