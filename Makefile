@@ -16,6 +16,7 @@ build:
 
 ## test: unit, interop and in-process node tests, then the multi-host lab tests (root)
 test: deps
+	scripts/check-test-commands.sh
 	scripts/test-setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -30,6 +31,7 @@ test: deps
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/roaming.sh
 	tests/lab/trust.sh
 	tests/lab/names.sh
 	tests/lab/files.sh
@@ -46,6 +48,7 @@ lab-test: build
 	tests/lab/doctor.sh
 	tests/lab/replication.sh
 	tests/lab/realtime.sh
+	tests/lab/roaming.sh
 	tests/lab/trust.sh
 	tests/lab/names.sh
 	tests/lab/files.sh

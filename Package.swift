@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "HarkNoiseTests", dependencies: ["HarkNoise", "HarkCrypto"],
                     resources: [.copy("Interop")]),
         .testTarget(name: "HarkLogTests", dependencies: ["HarkTestSupport", 
-            "HarkLog", "HarkCrypto", "HarkProto",
+            "HarkLog", "HarkCrypto", "HarkProto", "HarkStore",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkSyncTests", dependencies: ["HarkTestSupport", 

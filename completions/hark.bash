@@ -714,7 +714,7 @@ _hark_log() {
     repeating_flags=()
     non_repeating_flags=(--json --follow -f --ids --graph --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home --limit -l)
+    non_repeating_options=(--home --limit -l --before --after)
     __hark_offer_flags_options 1
 
     # Offer option value completions
@@ -724,6 +724,12 @@ _hark_log() {
         return
         ;;
     '--limit'|'-l')
+        return
+        ;;
+    '--before')
+        return
+        ;;
+    '--after')
         return
         ;;
     esac

@@ -53,3 +53,6 @@ else
 fi
 
 scripts/bench-files.sh
+
+# reads, start-up, memory and sends as one group grows to 1M messages (HISTORY_SIZES to shorten)
+scripts/bench-history.sh

@@ -24,12 +24,27 @@ expect() {
 }
 wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
 
+# scripts/check-test-commands.sh: a command the tests call that is missing, or that no install
+# step lists, fails it with the command named (simulated with a PATH of symlinks).
+mkdir -p "$T/path"
+for c in $("$ROOT/scripts/check-test-commands.sh" --list); do p=$(type -P "$c") && ln -sf "$p" "$T/path/$c"; done
+expect 0 "check-test-commands passes with every listed command on PATH" env PATH="$T/path" "$ROOT/scripts/check-test-commands.sh"
+rm -f "$T/path/nft"
+expect 69 "check-test-commands fails when nft is missing" env PATH="$T/path" "$ROOT/scripts/check-test-commands.sh"
+grep -q "nft (package nftables)" "$T/err" && ok "…and names nft with its package" || not_ok "missing nft not named: $(cat "$T/err")"
+ln -sf "$(type -P nft)" "$T/path/nft"; printf '#!/bin/sh\n' >"$T/path/frobnicate"; chmod +x "$T/path/frobnicate"
+printf 'set -e\nfrobnicate --now | grep x\n' >"$T/uses-frobnicate.sh"
+expect 69 "check-test-commands fails on a command no install step lists" env PATH="$T/path" CHECK_COMMANDS_SCAN="$T/uses-frobnicate.sh" "$ROOT/scripts/check-test-commands.sh"
+grep -q "frobnicate" "$T/err" && ok "…and names it" || not_ok "unlisted command not named: $(cat "$T/err")"
+
 A="$T/a" B="$T/b"
 expect 78 "a command on a home without identity says run init" env HARK_HOME="$A" "$HARK" id
 grep -q "hark init" "$T/err" && ok "…and names the fix" || not_ok "no hint to run hark init: $(cat "$T/err")"
 expect 0 "init creates an identity" env HARK_HOME="$A" "$HARK" init --name alice
 expect 73 "init twice refuses to overwrite" env HARK_HOME="$A" "$HARK" init --name again
 expect 64 "init with a display name over 64 bytes is a usage error" env HARK_HOME="$T/x" "$HARK" init --name "$(printf 'n%.0s' $(seq 70))"
+expect 64 "init with a display name that is not UTF-8 is a usage error (not U+FFFD)" env HARK_HOME="$T/x" "$HARK" init --name "$(printf 'bad\xff')"
+grep -q "not valid UTF-8" "$T/err" && [ ! -e "$T/x/identity.key" ] && ok "…says so and creates nothing" || not_ok "invalid UTF-8 name: $(cat "$T/err")"
 [ "$(stat -c %a "$A")" = 700 ] && ok "home is mode 700" || not_ok "home mode $(stat -c %a "$A")"
 [ "$(stat -c %a "$A/identity.key")" = 600 ] && [ "$(stat -c %a "$A/noise.key")" = 600 ] && ok "secret key files are mode 600" || not_ok "key modes wrong"
 chmod 644 "$A/identity.key"
@@ -40,8 +55,11 @@ grep -qE '^hk[a-z2-7]{52}$' "$T/out" && ok "peer ID is hk + 52 base32 characters
 
 expect 67 "send with no daemon runs a short-lived node, which knows no group ops (67)" env HARK_HOME="$A" "$HARK" send ops hi --timeout 1s
 [ ! -S "$A/control.sock" ] && ok "…and the short-lived node is gone afterwards" || not_ok "control socket left behind"
-expect 69 "log with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops
+expect 67 "log with no daemon reads the store read-only, which holds no group ops (67)" env HARK_HOME="$A" "$HARK" log ops
+expect 69 "log --ids with no daemon running exits 69" env HARK_HOME="$A" "$HARK" log ops --ids
 grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is running" || not_ok "unclear message: $(cat "$T/err")"
+expect 66 "a read with no daemon and no store yet exits 66" env HARK_HOME="$B" sh -c '"$0" init --name b0 >/dev/null && "$0" group list' "$HARK"
+rm -rf "$B"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
 # hark doctor (issue 5 item 9): one JSON document; exit 69 when a check fails
 doctor_check() {  # FILE NAME FIELD: a field of one check in a doctor --json report
@@ -127,6 +145,8 @@ printf '\xff\xfe not utf8' >"$T/bad"
 expect 65 "stdin that is not UTF-8 exits 65" sh -c "HARK_HOME='$A' '$HARK' send ops <'$T/bad'"
 head -c 60001 /dev/zero | tr '\0' 'x' >"$T/big"
 expect 65 "a message over 60000 bytes exits 65" sh -c "HARK_HOME='$A' '$HARK' send ops <'$T/big'"
+expect 66 "send with standard input closed and no text exits 66" sh -c "HARK_HOME='$A' '$HARK' send ops <&-"
+grep -q "standard input is closed" "$T/err" && grep -q "as an argument" "$T/err" && ok "…and says stdin is closed and the text can be an argument" || not_ok "closed stdin: $(cat "$T/err")"
 expect 0 "send with text as argument" env HARK_HOME="$A" "$HARK" send ops "first"
 expect 0 "send from stdin" sh -c "echo 'second; rm -rf / \$(id)' | HARK_HOME='$A' '$HARK' send ops"
 expect 0 "send with - reads stdin" sh -c "printf 'third' | HARK_HOME='$A' '$HARK' send ops -"
@@ -229,6 +249,15 @@ while True:
     data += chunk
 sys.exit(0 if json.loads(data.splitlines()[0])["id"] == 7 else 1)
 PY
+python3 - "$A/control.sock" <<'PY' && ok "an open watch stream carries a keepalive line about every second (CONTROL.md)" || not_ok "no keepalive on an open stream"
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b'{"id":1,"method":"watch","params":{}}\n')
+f = s.makefile(); end = time.time() + 3.5; kinds = []
+while time.time() < end:
+    kinds.append(json.loads(f.readline()).get("event", "response"))
+sys.exit(0 if kinds[0] == "response" and 2 <= kinds.count("keepalive") <= 4 else 1)
+PY
 # Real-time verbs: usage errors and what needs a terminal.
 expect 64 "send --of 0 is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait delivered --of 0
 expect 64 "send --timeout that is not a duration is a usage error" env HARK_HOME="$A" "$HARK" send ops hi --wait read --timeout soon
@@ -283,6 +312,8 @@ grep -q "wrong passphrase" "$T/err" && ok "…and says so" || not_ok "message: $
 expect 77 "a daemon on an encrypted home without a terminal or a file exits 77" sh -c "HARK_HOME='$P' '$HARK' daemon --no-discovery --listen 127.0.0.1 </dev/null"
 expect 77 "send without a daemon on an encrypted home, no --passphrase-file, exits 77" sh -c "HARK_HOME='$P' '$HARK' send vault hi --timeout 1s </dev/null"
 grep -q "passphrase-file" "$T/err" && ok "…and names --passphrase-file" || not_ok "message: $(cat "$T/err")"
+expect 69 "a read without a daemon on an encrypted home exits 69 (its keys need the daemon)" env HARK_HOME="$P" "$HARK" group list
+grep -q "keys are encrypted" "$T/err" && ok "…and says why" || not_ok "encrypted-home read message: $(cat "$T/err")"
 expect 0 "send --passphrase-file without a daemon unlocks and runs a short-lived node" env HARK_HOME="$P" "$HARK" send vault hi --timeout 1s --passphrase-file "$T/pw"
 expect 0 "key export writes an encrypted backup" env HARK_HOME="$P" "$HARK" key export --out "$T/p.backup" --passphrase-file "$T/pw"
 [ "$(stat -c %a "$T/p.backup")" = 600 ] && [ "$(head -c 8 "$T/p.backup")" = HARKSEAL ] && ok "…mode 0600, sealed" || not_ok "backup mode/format"
@@ -303,6 +334,13 @@ expect 67 "share to @PEER without a direct conversation exits 67" env HARK_HOME=
 grep -q "hark send @bob" "$T/err" && ok "…and says how to start one" || not_ok "share @PEER message: $(cat "$T/err")"
 expect 64 "share with both -g and @PEER is a usage error" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" @bob -g ops
 expect 65 "share of a path that does not exist exits 65 or 74" sh -c 'env HARK_HOME="$1" "$2" share "$3/missing" -g ops; c=$?; [ $c = 74 ] && exit 65; exit $c' _ "$A" "$HARK" "$T"
+mkdir -p "$T/twins" "$T/withempty/empty" "$T/withempty/full"; echo a >"$T/twins/$(printf 'caf\xc3\xa9')"; echo b >"$T/twins/$(printf 'cafe\xcc\x81')"
+echo c >"$T/withempty/full/f.txt"
+expect 65 "share of a folder with NFC and NFD twins exits 65" env HARK_HOME="$A" "$HARK" share "$T/twins" -g ops
+grep -q "same name after Unicode normalisation" "$T/err" && grep -q "c3 a9" "$T/err" && grep -q "65 cc 81" "$T/err" \
+  && ok "…says names are compared after Unicode normalisation and names both entries" || not_ok "twins message: $(cat "$T/err")"
+expect 0 "share of a folder holding an empty folder" env HARK_HOME="$A" "$HARK" share "$T/withempty" -g ops
+grep -q "skipped .*withempty/empty: empty folder" "$T/err" && ok "…says on stderr that the empty folder is skipped" || not_ok "empty folder: $(cat "$T/err")"
 expect 0 "share a file" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" -g ops
 FID=$(cat "$T/out")
 [ ${#FID} = 64 ] && ok "share prints the 64-digit file ID" || not_ok "share printed '$FID'"
@@ -350,10 +388,84 @@ expect 65 "resuming a fetch whose source changed exits 65" env HARK_HOME="$B" "$
 grep -q "partial download was removed" "$T/err" && ok "…says the partial download was removed" || not_ok "message: $(cat "$T/err")"
 [ -z "$(find "$T/inbox4" -name '*.part' -o -name '*.bitmap' 2>/dev/null)" ] && [ ! -e "$T/inbox4/.hark-partial" ] \
   && ok "…and no part file or staging folder is left" || not_ok "left behind: $(find "$T/inbox4" | head -5)"
+# A daemon that stops answering (SIGSTOP on a daemon this test started, by PID): every command is
+# bounded and exits 69 with a clear message; open streams notice through the missing keepalives.
+S="$T/s"; env HARK_HOME="$S" "$HARK" init --name stan >/dev/null
+env HARK_HOME="$S" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/s.log" & SPID=$!
+wait_until 10 env HARK_HOME="$S" "$HARK" status >/dev/null 2>&1 || not_ok "daemon s did not start"
+env HARK_HOME="$S" "$HARK" group create sg >/dev/null
+env HARK_HOME="$S" timeout 30 "$HARK" watch --json >"$T/s.watch" 2>"$T/s.watch.err" & SWATCH=$!
+env HARK_HOME="$S" timeout 30 "$HARK" log sg --follow --json >"$T/s.follow" 2>"$T/s.follow.err" & SFOLLOW=$!
+sleep 1.5   # both streams open (the stop must come after their subscriptions)
+kill -STOP "$SPID"
+t0=$(date +%s%N)
+expect 69 "status on a stopped daemon exits 69 instead of hanging" env HARK_HOME="$S" timeout 30 "$HARK" status
+t1=$(date +%s%N)
+grep -q "did not answer within" "$T/err" && ok "…and says the daemon did not answer" || not_ok "stopped-daemon message: $(cat "$T/err")"
+[ $(( (t1 - t0) / 1000000 )) -lt 15000 ] && ok "…within the bound ($(( (t1 - t0) / 1000000 )) ms)" || not_ok "status took $(( (t1 - t0) / 1000000 )) ms"
+expect 69 "send on a stopped daemon honours --timeout and exits 69" env HARK_HOME="$S" timeout 30 "$HARK" send sg "x" --timeout 1s
+expect 69 "send on the fast path (no options) exits 69" env HARK_HOME="$S" timeout 30 "$HARK" send sg "x"
+wait "$SWATCH"; code=$?
+[ "$code" = 69 ] && ok "watch notices the stopped daemon through the missing keepalives (exit 69)" || not_ok "watch exit $code: $(cat "$T/s.watch.err")"
+wait "$SFOLLOW"; code=$?
+[ "$code" = 69 ] && ok "log --follow notices it too (exit 69)" || not_ok "log --follow exit $code: $(cat "$T/s.follow.err")"
+! grep -q keepalive "$T/s.watch" "$T/s.follow" && ok "…and never prints a keepalive" || not_ok "keepalive leaked into the output"
+kill -CONT "$SPID"
+expect 0 "after SIGCONT the daemon answers again" env HARK_HOME="$S" timeout 30 "$HARK" status
+kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
+# Reads without a daemon: the store opened read-only prints what the daemon printed.
+READS=("group list" "group list --json" "group members ops" "export ops" "audit" "audit --json" "log ops" "log ops --json --limit 3" "files --json" "peers --json")
+read_all() {  # DIR: each read's stdout and exit code into DIR/N
+  mkdir -p "$1"; local i=0
+  for r in "${READS[@]}"; do env HARK_HOME="$A" "$HARK" $r >"$1/$i" 2>"$1/$i.err"; echo $? >"$1/$i.rc"; i=$((i + 1)); done
+}
+read_all "$T/with"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; code=$?
 [ "$code" = 0 ] && ok "SIGTERM stops the daemon with exit 0" || not_ok "daemon exit $code after SIGTERM"
 [ ! -e "$A/control.sock" ] && ok "…and removes its control socket" || not_ok "control socket left behind"
+read_all "$T/without"
+i=0
+for r in "${READS[@]}"; do
+  case "$r" in
+  files*|peers*)  # online holders, presence and connection state differ without a daemon: compare the stored entries (JSON)
+    keys() { python3 -c 'import json,sys; print(sorted((d.get("file_id") or d.get("peer_id"), d.get("event_id"), d.get("names"), d.get("state"), d.get("display_name")) for d in map(json.loads, open(sys.argv[1]))))' "$1"; }
+    k=$(keys "$T/without/$i")
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "${k:0:2}" = "[(" ] && [ "$(keys "$T/with/$i")" = "$k" ] \
+      && ok "without a daemon, hark $r lists the same entries" || not_ok "hark $r without a daemon: exit $(cat "$T/without/$i.rc"), $(head -c 300 "$T/without/$i") $(head -c 300 "$T/without/$i.err")" ;;
+  "group members"*)  # bob's presence is live through the daemon
+    [ "$(cat "$T/without/$i.rc")" = 0 ] && [ "$(sed 's/  [a-z]*$//' "$T/with/$i")" = "$(sed 's/  [a-z]*$//' "$T/without/$i")" ] && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same members and roles" || not_ok "hark $r without a daemon: $(cat "$T/without/$i" "$T/without/$i.err")" ;;
+  *)
+    [ "$(cat "$T/without/$i.rc")" = "$(cat "$T/with/$i.rc")" ] && cmp -s "$T/with/$i" "$T/without/$i" && [ -s "$T/without/$i" ] \
+      && ok "without a daemon, hark $r prints the same, byte for byte" || not_ok "hark $r without a daemon differs: $(diff "$T/with/$i" "$T/without/$i" | head -5) $(head -c 300 "$T/without/$i.err")" ;;
+  esac
+  i=$((i + 1))
+done
+expect 69 "a command that writes still needs the daemon (react exits 69)" env HARK_HOME="$A" "$HARK" react ops "$SECOND" "👍"
+# hark-bench fill (the growth benchmark's filler) leaves a store the daemon continues from.
+BENCH_BIN=${HARK_BENCH_BIN:-$ROOT/.build/debug/hark-bench}
+if [ -x "$BENCH_BIN" ]; then
+  F="$T/f"
+  env HARK_HOME="$F" "$HARK" init --name filler >/dev/null
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not start"
+  env HARK_HOME="$F" "$HARK" group create solo >/dev/null && env HARK_HOME="$F" "$HARK" send solo "written by the node" >/dev/null
+  expect 65 "fill refuses while the daemon runs" "$BENCH_BIN" fill --home="$F" --group=solo --messages=10
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+  expect 0 "fill writes 250 messages (a new sender chain every 100) with the daemon stopped" "$BENCH_BIN" fill --home="$F" --group=solo --messages=250 --batch=100
+  expect 0 "…which hark audit (no daemon) finds valid: signatures, links, lamports, rules" env HARK_HOME="$F" "$HARK" audit
+  grep -q "0 problems, 0 forks" "$T/out" && ok "…0 problems" || not_ok "audit after fill: $(cat "$T/out")"
+  env HARK_HOME="$F" "$HARK" log solo --limit 1 | grep -q "history message 250" && ok "…and log reads the last filled message" || not_ok "log after fill: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  env HARK_HOME="$F" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>>"$T/f.log" & FPID=$!
+  wait_until 10 env HARK_HOME="$F" "$HARK" status >/dev/null 2>&1 || not_ok "daemon f did not restart"
+  expect 0 "the daemon sends after the fill" env HARK_HOME="$F" "$HARK" send solo "after the fill"
+  env HARK_HOME="$F" "$HARK" log solo --limit 2 | grep -c "history message 250\|after the fill" | grep -q 2 && ok "…and lists it after the filled ones" || not_ok "log after send: $(env HARK_HOME="$F" "$HARK" log solo --limit 2 2>&1)"
+  expect 0 "…and the whole history still audits" env HARK_HOME="$F" "$HARK" audit
+  kill -TERM "$FPID"; wait "$FPID" 2>/dev/null
+else
+  echo "skip - hark-bench fill (no $BENCH_BIN)"
+fi
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

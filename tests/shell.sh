@@ -131,12 +131,12 @@ echo piped | env HARK_HOME="$A" "$HARK" send ops 2>"$T/err"; [ ! -s "$T/err" ] &
 echo "== man pages"
 bad=$(grep -L '^\.It 69' "$ROOT"/man/hark.send.1 "$ROOT"/man/hark.fetch.1 "$ROOT"/man/hark.peer.block.1 2>&1)
 [ -z "$bad" ] && ok "send, fetch and peer block pages list their exit codes" || not_ok "no code list in: $bad"
-generic=$(grep -l '^\.Ex -std' "$ROOT"/man/*.1 | xargs -r -n1 basename | tr '\n' ' ')
+generic=$(cd "$ROOT/man" && grep -l '^\.Ex -std' ./*.1 | tr '\n' ' ')
 echo "pages still with the generic exit status: ${generic:-none}"
 grep -q '^\.Sh EXAMPLES' "$ROOT/man/hark.send.1" && grep -q '^\.Sh FILES' "$ROOT/man/hark.1" && grep -q '^\.Sh ENVIRONMENT' "$ROOT/man/hark.1" \
   && ok "hark.send(1) has EXAMPLES; hark(1) has FILES and ENVIRONMENT" || not_ok "sections missing"
-MANWIDTH=80 man -l "$ROOT/man/hark.daemon.1" 2>"$T/man.err" | grep -q "78 *no identity" && [ ! -s "$T/man.err" ] \
-  && ok "man renders hark.daemon(1)'s EXIT STATUS without warnings" || not_ok "man: $(head -3 "$T/man.err")"
+awk '/^\.Sh "EXIT STATUS"/,/^\.Sh EXAMPLES/' "$ROOT/man/hark.daemon.1" | grep -A1 '^\.It 78$' | grep -q "no identity" \
+  && ok "hark.daemon(1) lists exit 78 with its meaning in EXIT STATUS" || not_ok "daemon page: $(grep -A30 'EXIT STATUS' "$ROOT/man/hark.daemon.1" | head -12)"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

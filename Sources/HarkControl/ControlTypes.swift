@@ -24,6 +24,8 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var staticPeers: [String]?
     /// File sharing counters since the daemon started (PROTOCOL.md §11).
     public var files: FileCountersView = FileCountersView()
+    /// Messages of others after this node's read markers, over all groups (absent from older daemons).
+    public var unread: Int?
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
                 connectedPeers: Int, groups: Int, home: String, version: String, pid: Int, staticPeers: [String]? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort
@@ -114,6 +116,8 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var kind: String = "open"
     /// In groups with roles: peer ID → "owner", "admin" or "member", for every current member.
     public var roles: [String: String]?
+    /// Messages of others after this node's read marker (deleted ones not counted; docs/HISTORY.md).
+    public var unread: Int?
     public init(id: String, name: String, events: Int, members: [String], createdMs: Int64, state: String = "member") {
         self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
         self.state = state
@@ -221,8 +225,15 @@ public struct SendParams: Codable, Sendable {
 /// `log` parameters. `limit` keeps the last N messages.
 public struct LogParams: Codable, Sendable {
     public var group: String
+    /// At most this many messages (absent: all).
     public var limit: Int?
-    public init(group: String, limit: Int?) { self.group = group; self.limit = limit }
+    /// Only messages before this one in total order (ID or unique prefix of ≥ 8 hex digits).
+    public var before: String?
+    /// Only messages after this one (ID or prefix); not with `before`.
+    public var after: String?
+    public init(group: String, limit: Int?, before: String? = nil, after: String? = nil) {
+        self.group = group; self.limit = limit; self.before = before; self.after = after
+    }
 }
 
 /// Limits the daemon enforces on control input.

@@ -64,6 +64,17 @@ public struct ChunkBitmap: Sendable, Equatable {
         return true
     }
 
+    /// Clears bit `index` (0 ..< count). Returns false when it was not set.
+    @discardableResult
+    public mutating func remove(_ index: Int) -> Bool {
+        precondition(index >= 0 && index < count, "chunk index out of range")
+        let mask: UInt64 = 1 << UInt64(index & 63)
+        if words[index >> 6] & mask == 0 { return false }
+        words[index >> 6] &= ~mask
+        setCount -= 1
+        return true
+    }
+
     /// The lowest index ≥ `start` that is not set, or nil.
     public func firstMissing(from start: Int = 0) -> Int? {
         var i = max(0, start)

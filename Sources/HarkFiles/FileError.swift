@@ -29,6 +29,9 @@ public enum FileError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsafeName(name: String, problem: NameProblem)
     /// Two entries have the same path.
     case duplicatePath(String)
+    /// Two names in one folder differ only in Unicode normalisation (NFC and NFD twins): names
+    /// are compared after NFC normalisation, so they would be one path (both shown display-safe).
+    case normalizationTwins(first: String, second: String)
     /// One entry's path is a directory of another entry's path ("a" and "a/b").
     case pathConflict(String)
 
@@ -71,6 +74,8 @@ public enum FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .rootMismatch(e): return "file \(e): root does not match its chunk hashes"
         case let .unsafeName(n, p): return "unsafe name \"\(n)\": \(p)"
         case let .duplicatePath(n): return "duplicate path \"\(n)\""
+        case let .normalizationTwins(a, b):
+            return "\(a) and \(b) are the same name after Unicode normalisation (hark compares names in NFC form, as other systems may store either); rename one of them"
         case let .pathConflict(n): return "path \"\(n)\" is both a file and a folder"
         case let .io(op, p, e): return "\(op) \(p): \(Self.strerror(e))"
         case let .symlinkRefused(p): return "\(p) is a symbolic link; hark does not follow links"

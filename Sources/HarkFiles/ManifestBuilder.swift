@@ -51,7 +51,7 @@ public enum ManifestBuilder {
     /// Builds the manifest of `paths` (files or folders).
     /// - Throws: `.symlinkRefused`, `.notRegularFile` (an argument is neither file nor folder),
     ///   `.unsafeName` (an argument's own name cannot travel), `.duplicatePath` (two arguments with
-    ///   one name), `.tooManyEntries`, `.tooManyChunks`, `.fileTooLarge`, `.emptyManifest`
+    ///   one name), `.normalizationTwins` (two names in a folder equal after NFC), `.tooManyEntries`, `.tooManyChunks`, `.fileTooLarge`, `.emptyManifest`
     ///   (nothing to offer), `.sourceChanged`, `.io`.
     public static func build(paths: [String]) throws(FileError) -> Result {
         var walker = Walker()
@@ -109,7 +109,13 @@ public enum ManifestBuilder {
                 skipped.append(Skipped(path: path, reason: "nested deeper than \(FileLimits.maxComponents) levels"))
                 return
             }
-            for raw in try listNames(dir, path: path) {
+            let names = try listNames(dir, path: path)
+            if names.isEmpty {
+                // The manifest carries files only (PROTOCOL.md §10.1): say so rather than drop it silently.
+                skipped.append(Skipped(path: path, reason: "empty folder (folders travel only with the files in them)"))
+            }
+            var seen: [String: String] = [:]   // NFC name -> the name as found, in this folder
+            for raw in names {
                 visited += 1
                 guard visited <= ManifestBuilder.maxVisited else { throw .tooManyEntries(visited) }
                 let childPath = path + "/" + String(decoding: raw, as: UTF8.self)
@@ -118,6 +124,14 @@ public enum ManifestBuilder {
                     continue
                 }
                 let name = Self.nfc(original)
+                if let twin = seen[name] {
+                    // The two look alike on a terminal: show each name's UTF-8 bytes too.
+                    func shown(_ p: String, _ n: String) -> String {
+                        SafePath.displaySafe(p) + " (UTF-8 " + n.utf8.map { String($0, radix: 16) }.joined(separator: " ") + ")"
+                    }
+                    throw .normalizationTwins(first: shown(path + "/" + twin, twin), second: shown(childPath, original))
+                }
+                seen[name] = original
                 do {
                     try SafePath.validate(components + [name])
                 } catch {

@@ -12,17 +12,26 @@ import Darwin
 ///
 /// Bitmap file layout (all integers little-endian):
 ///
-///     0   8 B  magic "HARKPRT1"
+///     0   8 B  magic "HARKPRT2"
 ///     8  32 B  manifest ID
 ///    40  32 B  file root of the entry
 ///    72   8 B  file size
 ///    80   4 B  chunk size
 ///    84   4 B  chunk count n
-///    88       ceil(n / 8) B ChunkBitmap bytes (bit i = chunk i verified and written)
+///    88  48 B  the part file's identity when the bitmap was last written: device, inode, size
+///              (8 B each), mtime seconds (8 B), nanoseconds (4 B), ctime seconds (8 B),
+///              nanoseconds (4 B)
+///   136       ceil(n / 8) B ChunkBitmap bytes (bit i = chunk i verified and written)
 ///
 /// On open, a bitmap whose header does not match the manifest, or a part file that is not a
 /// regular file of exactly the entry's size, is discarded and the file restarts from nothing.
-/// A matching one is trusted: resumed chunks are neither read nor re-hashed.
+/// A matching bitmap is trusted only while the part file's identity is the one recorded after
+/// this object's last write to it (one fstat; nothing is read): when anything else wrote to the part file since (its mtime or
+/// ctime moved), every chunk is read and re-hashed, the bits of those that match are kept, and
+/// the ranges of the others are zeroed (PROTOCOL.md §10.5). A chunk read back to serve it to
+/// another fetcher is re-hashed first; a commit re-hashes everything when the part file changed
+/// since this object's own last write. So no byte reaches the final name, and no chunk is
+/// served, unless it matched the manifest since it last changed on disk.
 ///
 /// Not thread-safe: one owner. Dropping the object without `flush()` behaves like a crash: the
 /// chunks written since the last flush are fetched again on resume.
@@ -37,16 +46,25 @@ public final class StagedFile {
         public var bytesReadForVerification: UInt64 = 0
         /// Chunks written with pwrite (all-zero chunks are not written: the part file is sparse).
         public var chunksWritten = 0
-        /// Chunks taken as verified from a persisted bitmap when the file was opened.
+        /// Chunks taken as verified from a persisted bitmap when the file was opened (after the
+        /// re-hash, when the part file had changed).
         public var chunksResumed = 0
+        /// True when the part file had changed since its bitmap was written, so every chunk was
+        /// read and re-hashed on open.
+        public var resumeRehashed = false
+        /// Chunks whose bit was set but whose bytes no longer matched (found on open, on a read
+        /// for serving, or on commit); each is fetched again.
+        public var chunksDamaged = 0
         /// Bitmap persists.
         public var flushes = 0
         /// Chunks marked by `markIfZero` (all-zero in the manifest: never fetched nor written).
         public var chunksZero = 0
     }
 
-    static let magic = Array("HARKPRT1".utf8)
+    static let magic = Array("HARKPRT2".utf8)
     static let headerBytes = 88
+    static let identityBytes = 48
+    static let bitmapOffset = headerBytes + identityBytes
 
     public let entryIndex: Int
     public let entry: ManifestEntry
@@ -62,6 +80,9 @@ public final class StagedFile {
     private let partName: String
     private let bitmapName: String
     private var unflushed = 0
+    /// The part file's status after this object's own last write or check: a different one at
+    /// commit means something else wrote to it.
+    private var lastIdentity: [UInt8] = []
     /// The part file opened a second time with O_DIRECT (Linux), for whole aligned chunks: see
     /// `writeDirect`. nil where the file system refuses it (tmpfs on older kernels) or after a
     /// direct write failed with EINVAL; the buffered descriptor then does everything.
@@ -85,7 +106,9 @@ public final class StagedFile {
         let header = Self.header(manifest: target.manifest.id, entry: entry)
         if let resumed = try Self.resume(staging: target.staging.raw, partName: partName, bitmapName: bitmapName,
                                          header: header, entry: entry, shownPart: shownPart) {
-            (part, bitmapFile, have) = resumed
+            (part, bitmapFile, have) = (resumed.part, resumed.bitmapFile, resumed.bitmap)
+            lastIdentity = resumed.identity
+            if !resumed.unchanged { try reverifyAll() }
             stats.chunksResumed = have.setCount
             direct = Self.openDirect(staging: target.staging.raw, partName: partName)
             return
@@ -101,7 +124,8 @@ public final class StagedFile {
         guard bfd >= 0 else { throw ioError("create", shownPart) }
         bitmapFile = Descriptor(bfd)
         have = ChunkBitmap(count: entry.chunkCount)
-        try pwriteFully(bfd, header + have.bytes, offset: 0, path: bitmapName)
+        lastIdentity = Self.identity(try fileStatus(pfd, path: shownPart))
+        try pwriteFully(bfd, header + lastIdentity + have.bytes, offset: 0, path: bitmapName)
         direct = Self.openDirect(staging: target.staging.raw, partName: partName)
     }
 
@@ -162,22 +186,91 @@ public final class StagedFile {
         return h
     }
 
+    /// The 48-byte identity block of the bitmap file (layout above).
+    static func identity(_ status: FileStatus) -> [UInt8] {
+        var b = littleEndian(status.identity.device, bytes: 8)
+        b += littleEndian(status.identity.inode, bytes: 8)
+        b += littleEndian(status.size, bytes: 8)
+        b += littleEndian(UInt64(bitPattern: status.mtimeSeconds), bytes: 8)
+        b += littleEndian(UInt64(truncatingIfNeeded: status.mtimeNanoseconds), bytes: 4)
+        b += littleEndian(UInt64(bitPattern: status.identity.ctimeSeconds), bytes: 8)
+        b += littleEndian(UInt64(truncatingIfNeeded: status.identity.ctimeNanoseconds), bytes: 4)
+        return b
+    }
+
+    private struct Resumed {
+        var part: Descriptor
+        var bitmapFile: Descriptor
+        var bitmap: ChunkBitmap
+        var identity: [UInt8]
+        /// The part file's identity is the one recorded with the bitmap.
+        var unchanged: Bool
+    }
+
     private static func resume(staging: Int32, partName: String, bitmapName: String, header: [UInt8],
-                               entry: ManifestEntry, shownPart: String) throws(FileError) -> (Descriptor, Descriptor, ChunkBitmap)? {
+                               entry: ManifestEntry, shownPart: String) throws(FileError) -> Resumed? {
         let bfd = openAt(staging, bitmapName, O_RDWR | O_NOFOLLOW)
         guard bfd >= 0 else { return nil }
         let bitmapFile = Descriptor(bfd)
-        let length = headerBytes + (entry.chunkCount + 7) / 8
+        let length = bitmapOffset + (entry.chunkCount + 7) / 8
         var bytes = [UInt8](repeating: 0, count: length + 1)   // one more byte: detect a longer file
         let n = try preadFully(bfd, into: &bytes, count: length + 1, offset: 0, path: bitmapName)
         guard n == length, Array(bytes[0..<headerBytes]) == header,
-              let bitmap = ChunkBitmap(count: entry.chunkCount, bytes: Array(bytes[headerBytes..<length])) else { return nil }
+              let bitmap = ChunkBitmap(count: entry.chunkCount, bytes: Array(bytes[bitmapOffset..<length])) else { return nil }
         let pfd = openAt(staging, partName, O_RDWR | O_NOFOLLOW)
         guard pfd >= 0 else { return nil }
         let part = Descriptor(pfd)
         let status = try fileStatus(pfd, path: shownPart)
         guard status.isRegular, status.size == entry.size else { return nil }
-        return (part, bitmapFile, bitmap)
+        let now = identity(status)
+        return Resumed(part: part, bitmapFile: bitmapFile, bitmap: bitmap, identity: now,
+                       unchanged: now == Array(bytes[headerBytes..<bitmapOffset]))
+    }
+
+    /// The part file changed behind the bitmap's back: reads and re-hashes every chunk, keeps
+    /// (and adds) the bits of the chunks that match, zeroes the ranges of the others that are
+    /// not already zero (so "a range holds only its chunk's bytes or zeros" holds again, which
+    /// `markIfZero` and the skipped write of an all-zero chunk rely on), and records the bitmap
+    /// with the part file's new identity. Reads every range that holds data (holes are skipped
+    /// with SEEK_DATA): at most S bytes.
+    /// - Throws: `.io`.
+    private func reverifyAll() throws(FileError) {
+        stats.resumeRehashed = true
+        var fresh = ChunkBitmap(count: entry.chunkCount)
+        var buffer = [UInt8](repeating: 0, count: min(entry.chunkSize, Int(max(entry.size, 1))))
+        for i in 0..<entry.chunkCount {
+            let length = entry.chunkLength(i)
+            // A range that is still a hole (never written: the fetch had not got there) reads
+            // as zeros: it matches only an all-zero chunk, and nothing needs reading.
+            if isHole(part.raw, offset: entry.chunkOffset(i), length: length) {
+                if entry.chunkHash(i) == zeroHash(length: length) { fresh.insert(i) } else if have.contains(i) { stats.chunksDamaged += 1 }
+                continue
+            }
+            let n = try preadFully(part.raw, into: &buffer, count: length, offset: entry.chunkOffset(i), path: partName)
+            stats.bytesReadForVerification += UInt64(n)
+            stats.chunksHashed += 1
+            stats.bytesHashed += UInt64(n)
+            let data = n == buffer.count ? buffer : Array(buffer[0..<n])
+            if n == length, MerkleTree.chunkHash(data) == entry.chunkHash(i) {
+                fresh.insert(i)
+                continue
+            }
+            if have.contains(i) { stats.chunksDamaged += 1 }
+            try pwriteFully(part.raw, [UInt8](repeating: 0, count: length), offset: entry.chunkOffset(i), path: partName)
+        }
+        have = fresh
+        unflushed += 1
+        try flush()
+    }
+
+    /// Clears chunk `index`: its bytes did not match; zeroes its range and persists the bitmap.
+    private func dropDamaged(chunk index: Int) throws(FileError) {
+        stats.chunksDamaged += 1
+        have.remove(index)
+        try pwriteFully(part.raw, [UInt8](repeating: 0, count: entry.chunkLength(index)),
+                        offset: entry.chunkOffset(index), path: partName)
+        unflushed += 1
+        try flush()
     }
 
     /// Verifies chunk `index` (local to this entry) against the manifest and writes it at its
@@ -221,6 +314,11 @@ public final class StagedFile {
                 try pwriteFully(part.raw, bytes, offset: offset, path: partName)
             }
             stats.chunksWritten += 1
+            // Record the part file's new identity at once (no fsync; one fstat and a 48-byte
+            // pwrite): a process killed now resumes from its bitmap without re-reading anything,
+            // while a change by anyone else afterwards moves ctime past what is recorded.
+            lastIdentity = Self.identity(try fileStatus(part.raw, path: partName))
+            try pwriteFully(bitmapFile.raw, lastIdentity, offset: UInt64(Self.headerBytes), path: bitmapName)
         }
         have.insert(index)
         unflushed += 1
@@ -228,16 +326,25 @@ public final class StagedFile {
         return true
     }
 
-    /// Chunk `index` read back from the part file, if it is verified (written after its hash
-    /// matched, or all-zero in the manifest, which reads as zeros from the hole); nil otherwise
-    /// or after `commit`. For serving a file to other fetchers before it is complete.
+    /// Chunk `index` read back from the part file and re-hashed, if it is verified (written
+    /// after its hash matched, or all-zero in the manifest, which reads as zeros from the hole)
+    /// and its bytes still match; nil otherwise or after `commit`. For serving a file to other
+    /// fetchers before it is complete. A chunk whose bytes changed on disk is dropped (its range
+    /// zeroed, its bit cleared) and fetched again. Costs one chunk hash per call.
     /// - Throws: `.io`.
     public func readVerified(chunk index: Int) throws(FileError) -> [UInt8]? {
         guard !isCommitted, index >= 0, index < entry.chunkCount, have.contains(index) else { return nil }
         let length = entry.chunkLength(index)
         var data = [UInt8](repeating: 0, count: length)
         let n = try preadFully(part.raw, into: &data, count: length, offset: entry.chunkOffset(index), path: partName)
-        return n == length ? data : nil
+        stats.bytesReadForVerification += UInt64(n)
+        stats.chunksHashed += 1
+        stats.bytesHashed += UInt64(n)
+        guard n == length, MerkleTree.chunkHash(data) == entry.chunkHash(index) else {
+            try dropDamaged(chunk: index)
+            return nil
+        }
+        return data
     }
 
     /// Marks chunk `index` verified without any data when the manifest's hash of it is the hash
@@ -266,7 +373,8 @@ public final class StagedFile {
     public func flush() throws(FileError) {
         guard unflushed > 0 else { return }
         guard fsyncData(part.raw) else { throw ioError("sync", partName) }
-        try pwriteFully(bitmapFile.raw, have.bytes, offset: UInt64(Self.headerBytes), path: bitmapName)
+        lastIdentity = Self.identity(try fileStatus(part.raw, path: partName))
+        try pwriteFully(bitmapFile.raw, lastIdentity + have.bytes, offset: UInt64(Self.headerBytes), path: bitmapName)
         guard fsyncData(bitmapFile.raw) else { throw ioError("sync", bitmapName) }
         unflushed = 0
         stats.flushes += 1
@@ -290,7 +398,10 @@ public final class StagedFile {
         guard MerkleTree.fileRoot(size: entry.size, chunkSize: entry.chunkSize, flatHashes: entry.chunkHashes) == entry.root else {
             throw .rootMismatch(entry: entryIndex)
         }
-        if target.options.rehashOnCommit { try rehashAll() }
+        // Re-hash when asked, or when something other than this object wrote to the part file
+        // since its last write (its mtime or ctime moved).
+        let changed = Self.identity(try fileStatus(part.raw, path: partName)) != lastIdentity
+        if target.options.rehashOnCommit || changed { try rehashAll() }
         // Record everything first, so a commit that fails (destination appeared, unsafe
         // folder) leaves a part file that resumes complete.
         try flush()
@@ -340,12 +451,7 @@ public final class StagedFile {
             let data = n == buffer.count ? buffer : Array(buffer[0..<n])
             guard n == length, MerkleTree.chunkHash(data) == entry.chunkHash(i) else {
                 // Restore the invariant "a range holds only its chunk's bytes or zeros".
-                try pwriteFully(part.raw, [UInt8](repeating: 0, count: length), offset: entry.chunkOffset(i), path: partName)
-                var fresh = ChunkBitmap(count: entry.chunkCount)
-                for j in 0..<entry.chunkCount where j != i && have.contains(j) { fresh.insert(j) }
-                have = fresh
-                unflushed += 1
-                try flush()
+                try dropDamaged(chunk: i)
                 throw .chunkHashMismatch(entry: entryIndex, chunk: i)
             }
         }

@@ -736,11 +736,17 @@ actor FetchJob {
         let committed: FetchWriter.Committed
         do { committed = try await writer.commitAll() } catch {
             let code: ControlErrorCode
+            var message = "\(error)"
             switch error {
             case .alreadyExists, .unsafeTarget: code = .targetExists
+            case .chunkHashMismatch:
+                // Something else wrote to a part file during the fetch: the damaged chunk is
+                // dropped (never committed, never served); the next fetch fetches it again.
+                code = .ioError
+                message = "a part file changed on disk during the fetch (\(error)); nothing was committed: fetch again to fetch the damaged chunks"
             default: code = .ioError
             }
-            await fail(ControlErrorBody(code: code, message: "\(error)"))
+            await fail(ControlErrorBody(code: code, message: message))
             return
         }
         finished = true

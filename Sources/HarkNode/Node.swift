@@ -152,6 +152,28 @@ public actor Node {
             handshakeTimeoutMs: configuration.handshakeTimeoutMs))
     }
 
+    /// A node that only reads its home's store, opened read-only beside any running daemon
+    /// (`LocalReader`): it is never run, writes nothing, and creates no prekey file (a missing
+    /// one is replaced by a throwaway key that nothing publishes).
+    /// - Throws: `HomeError` for an unusable home (`.locked` when its keys are encrypted and no
+    ///   passphrase is given); `StoreError` (`.noStore`, `.schemaMismatch`, `.database`).
+    init(readingHome home: NodeHome, logger: Logger, passphrase: [UInt8]? = nil) throws {
+        self.home = home
+        self.configuration = NodeConfiguration()
+        self.logger = logger
+        self.identity = try home.load(passphrase: passphrase)
+        if access(home.prekeyPath, F_OK) == 0 {
+            self.prekey = try home.loadOrCreatePrekey(for: identity)
+        } else {
+            self.prekey = AgreementKeyPair.generate()
+        }
+        self.store = try Store(readOnlyPath: home.storePath)
+        self.files = FileTransfers(logger: logger)
+        self.pendingHandshakes = PendingHandshakes(limits: .init(
+            maxPending: configuration.maxPendingHandshakes, maxPendingPerSource: configuration.maxPendingHandshakesPerSource,
+            handshakeTimeoutMs: configuration.handshakeTimeoutMs))
+    }
+
     var peerID: PeerID { identity.peerID }
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -173,6 +195,7 @@ public actor Node {
                 group.addTask { await self.receiveDatagrams(datagrams) }
             }
             group.addTask { await self.runHeartbeats() }
+            group.addTask { await self.watchLocalAddresses() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
             } else {

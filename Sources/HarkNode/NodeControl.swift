@@ -8,6 +8,7 @@ import HarkStore
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 typealias ControlChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
@@ -79,11 +80,35 @@ extension Node {
         }
     }
 
+    /// Serves one control connection. Once a request has been in progress, or a stream open, for
+    /// `ControlClient.keepaliveIntervalMs` (1000 ms), a `{"event":"keepalive"}` line goes out
+    /// every interval (checked every 250 ms),
+    /// so a client can bound every wait and still tell a slow answer from a daemon that stopped
+    /// (CONTROL.md "Timeouts and keepalive").
     nonisolated func serveControl(_ client: ControlChannel) async {
         do {
             try await client.executeThenClose { inbound, outbound in
+                // Since when (monotonic ms) a request or stream has been in progress; nil: idle.
+                // A reply within the first interval is never preceded by a keepalive.
+                let busySince = Mutex<Int64?>(nil)
+                let keepalive = Task {
+                    let line = ByteBuffer(bytes: Array("{\"event\":\"\(ControlClient.keepaliveEvent)\"}\n".utf8))
+                    let interval = Int64(ControlClient.keepaliveIntervalMs)
+                    var lastSent: Int64 = 0
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(interval / 4))
+                        if Task.isCancelled { break }
+                        let now = Node.monotonicMs()
+                        guard let since = busySince.withLock({ $0 }), now - since >= interval, now - lastSent >= interval else { continue }
+                        lastSent = now
+                        do { try await outbound.write(line) } catch { break }
+                    }
+                }
+                defer { keepalive.cancel() }
                 var iterator = inbound.makeAsyncIterator()
                 while var line = try await iterator.next() {
+                    busySince.withLock { $0 = Node.monotonicMs() }
+                    defer { busySince.withLock { $0 = nil } }
                     let bytes = line.readBytes(length: line.readableBytes) ?? []
                     let head: RequestHead
                     do { head = try ControlCoding.decode(RequestHead.self, from: bytes) } catch {
@@ -153,7 +178,7 @@ extension Node {
                 return try ok(try sendMessage(group: p.group, text: p.text))
             case "log":
                 let p = try params(LogParams.self, line)
-                return try ok(try log(group: p.group, limit: p.limit))
+                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after))
             case "edit":
                 let p = try params(EditParams.self, line)
                 return try ok(try edit(group: p.group, message: p.message, text: p.text))
@@ -297,6 +322,8 @@ extension Node {
         d.malformed = datagramCounters.malformed
         s.datagrams = d
         s.files = files.counters.withLock { $0 }
+        let me = identity.signing.publicKey
+        s.unread = ((try? store.allGroups()) ?? []).reduce(0) { $0 + ((try? store.unreadCount(group: $1.id, reader: me)) ?? 0) }
         s.files.activeFetches = files.allJobs.count
         return s
     }

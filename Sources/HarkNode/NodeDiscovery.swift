@@ -57,7 +57,10 @@ extension Node {
                 return
             }
             sightings[tok] = sighting
-            if let token = try? Hex.decode(tok), hasSession(instanceToken: token) { return }
+            if let token = try? Hex.decode(tok), hasSession(instanceToken: token) {
+                probeIfMoved(token: token, sighting: sighting)
+                return
+            }
             Task { await self.dialSighting(token: tok) }
         case let .lost(name, _):
             for (tok, s) in sightings where s.instanceName == name { sightings.removeValue(forKey: tok) }
@@ -65,11 +68,12 @@ extension Node {
     }
 
     /// Dials a discovered service, trying its addresses in order (IPv4 first), and redials with
-    /// backoff while it is still advertised and no channel is open.
-    func dialSighting(token: String) async {
+    /// backoff while it is still advertised and no channel is open. `fresh`: just sighted, so
+    /// wait 250 ms for its other addresses first; a redial after a closed channel starts at once.
+    func dialSighting(token: String, fresh: Bool = true) async {
         // Avahi resolves each address family separately: give the others a moment so IPv4 is
         // tried first when a host has both.
-        try? await Task.sleep(for: .milliseconds(250))
+        if fresh { try? await Task.sleep(for: .milliseconds(250)) }
         var delayMs = configuration.redialInitialMs
         for _ in 0..<50 {
             guard !stopped, let sighting = sightings[token] else { return }

@@ -30,19 +30,14 @@ extension Node {
     }
 
     func groupView(_ g: Store.GroupRecord) -> GroupView {
-        // From the in-memory graph: no event is decoded again.
-        let graph = (try? graph(for: g.id)) ?? CausalGraph()
-        var first: [SigningPublicKey: EventOrder] = [:]
-        for e in graph.unorderedEntries where e.kind == .genesis || e.kind == .join {
-            let o = EventOrder(lamport: e.lamport, id: e.id)
-            if let seen = first[e.author], seen < o { continue }
-            first[e.author] = o
-        }
-        var members = first.sorted { $0.value < $1.value }.map { PeerID($0.key).description }
-        var view = GroupView(id: g.id.hex, name: g.name, events: graph.count, members: members, createdMs: g.createdMs)
+        // From the read model: counters and first GENESIS/JOIN per author, no history loaded.
+        let joined = (try? store.joinedAuthors(group: g.id)) ?? []
+        var members = joined.map { PeerID($0).description }
+        let counts = (try? store.historyCounts(group: g.id)) ?? Store.HistoryCounts(events: 0, messages: 0)
+        var view = GroupView(id: g.id.hex, name: g.name, events: counts.events, members: members, createdMs: g.createdMs)
+        view.unread = try? store.unreadCount(group: g.id, reader: identity.signing.publicKey)
         let index = membershipIndex(for: g.id)
-        if index.hasRoles {
-            let m = index.current(in: graph)
+        if index.hasRoles, let m = currentMembership(of: g.id) {
             if !m.isMember(identity.signing.publicKey) { view.state = "removed" }
             // Current members, in the order they first appeared, then any added but not yet seen.
             members = members.filter { id in m.roles.keys.contains { PeerID($0).description == id } }
@@ -250,11 +245,20 @@ extension Node {
         return view
     }
 
-    func log(group ref: String, limit: Int?) throws -> [MessageView] {
+    /// A page of the group's visible messages in total order (docs/HISTORY.md): the last `limit`
+    /// (nil: all), or those just before or just after a message. O(page + log n).
+    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil) throws -> [MessageView] {
         let g = try resolveGroup(ref)
-        var views = try messageViews(group: g.id, record: g)
-        if let limit, limit >= 0, views.count > limit { views = Array(views.suffix(limit)) }
-        return views
+        if before != nil, after != nil {
+            throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")
+        }
+        let anchor: HistoryReader.Anchor
+        if let before { anchor = .before(try resolveAnchor(before, in: g)) } else if let after {
+            anchor = .after(try resolveAnchor(after, in: g))
+        } else {
+            anchor = .latest
+        }
+        return try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
     }
 
     /// Finds one of the group's visible messages (not deleted) by full hex ID or unique prefix
@@ -265,8 +269,7 @@ extension Node {
         guard lower.count >= 8, lower.allSatisfy(\.isHexDigit) else {
             throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log`)")
         }
-        let visible = try groupState(group: g.id, record: g).messages.filter { !$0.deleted }
-        let matches = visible.filter { $0.id.hex.hasPrefix(lower) }
+        let matches = try store.messages(group: g.id, idPrefix: lower, limit: 2)
         guard matches.count == 1, let e = try store.event(matches[0].id) else {
             throw ControlErrorBody(code: matches.isEmpty ? .notFound : .ambiguous,
                                    message: matches.isEmpty ? "no message \(ref) in \(g.name) (deleted, or never written)"
@@ -292,7 +295,7 @@ extension Node {
         c.edit = e
         try prepareSenderChain(group: g)
         _ = try author(kind: .edit, content: c, group: g)
-        guard let view = try messageViews(group: g.id, record: g).first(where: { $0.id == target.id.hex }) else {
+        guard let view = try historyView(of: target.id, group: g.id) else {
             throw ControlErrorBody(code: .internal, message: "edited message not found afterwards")
         }
         return view
@@ -322,14 +325,8 @@ extension Node {
         r.target = Data(target.id.bytes)
         if remove {
             // Withdraw every reaction event of ours with this emoji on this message (OR-set remove).
-            let mine = try store.events(group: g.id, limit: nil, afterLamport: nil).filter {
-                $0.kind == .reaction && $0.author == identity.signing.publicKey
-            }
-            for e in mine {
-                if case let .reaction(x)? = (try? BodyCipher.open(e, groupKey: g.key))?.content,
-                   x.target == r.target, x.emoji == emoji {
-                    r.removes.append(Data(e.id.bytes))
-                }
+            for tag in try store.reactionTags(target: target.id, author: identity.signing.publicKey, emoji: emoji) {
+                r.removes.append(Data(tag.bytes))
             }
             guard !r.removes.isEmpty else {
                 throw ControlErrorBody(code: .notFound, message: "you have not reacted with \(emoji) to that message")
@@ -340,7 +337,7 @@ extension Node {
         var c = Hark_V1_Content()
         c.reaction = r
         _ = try author(kind: .reaction, content: c, group: g)
-        guard let view = try messageViews(group: g.id, record: g).first(where: { $0.id == target.id.hex }) else {
+        guard let view = try historyView(of: target.id, group: g.id) else {
             throw ControlErrorBody(code: .internal, message: "message not found afterwards")
         }
         return view

@@ -5,15 +5,15 @@ import HarkProto
 import HarkStore
 import Logging
 
-/// What follows delivery: proofs for forks, purging deleted bodies, and the visible state
-/// (edits, deletes, reactions) that `log` shows.
+/// What follows delivery (proofs for forks, membership), and the node's window on the read
+/// model (docs/HISTORY.md): the store keeps the visible state as events are stored, deletes
+/// purge bodies in that same transaction, and reads go through `HistoryReader`.
 extension Node {
     /// Runs after new events of `group` were stored.
     func afterDelivery(group: EventID, record: Store.GroupRecord, delivered: [Event]) throws {
         if let graph = graphs[group], graph.forks.contains(where: { !provenForks.contains($0) }) {
             try proveForks(group: group, record: record)
         }
-        if delivered.contains(where: { $0.kind == .delete }) { try purgeDeleted(group: group, record: record) }
         if delivered.contains(where: { CausalGraph.isMembershipKind($0.kind) }) {
             membershipChanged(group: group)
             try joinIfAdded(group: group, record: record)
@@ -43,64 +43,50 @@ extension Node {
         }
     }
 
-    /// Drops the stored bodies of deleted messages (and of their edits); headers stay, so the
-    /// graph still verifies.
-    func purgeDeleted(group: EventID, record: Store.GroupRecord) throws {
-        let state = try groupState(group: group, record: record)
-        for id in state.purgeable {
-            try store.deletePlaintext(id)
-            if try store.purgeBody(id) {
-                logger.debug("purged a deleted body", metadata: ["event.id": "\(id)"])
-            }
-        }
+    /// The group's members for the settled watermark and receipts: the membership fold in groups
+    /// with roles, else the authors of GENESIS and JOIN events (`GroupState.members(in:)`).
+    func historyMembers(_ group: EventID) -> Set<SigningPublicKey> {
+        if let m = currentMembership(of: group) { return m.members }
+        return Set((try? store.joinedAuthors(group: group)) ?? [])
     }
 
-    /// The visible state of a group, folded from all its events in total order.
-    func groupState(group: EventID, record: Store.GroupRecord) throws -> GroupState {
-        let events = try store.events(group: group, limit: nil, afterLamport: nil)
-        let received = try store.receivedTimes(group: group)
-        var inputs: [GroupState.Input] = []
-        inputs.reserveCapacity(events.count)
-        let roles = membershipIndex(for: group).hasRoles
-        let plain = roles ? try store.plaintexts(group: group) : [:]
-        for e in events {
-            var content: Hark_V1_Content?
-            if roles, e.kind == .message || e.kind == .edit {
-                content = plain[e.id].flatMap { try? Hark_V1_Content(serializedBytes: $0) }
-            } else if e.body != nil, e.kind != .equivocationProof {
-                content = try? BodyCipher.open(e, groupKey: record.key)
-            }
-            if case let .join(j)? = content?.content, authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
-            if case let .genesis(g)? = content?.content, authorNames[e.author] == nil { authorNames[e.author] = g.creatorDisplayName }
-            inputs.append(GroupState.Input(event: e, content: content, receivedMs: received[e.id]))
+    /// Reads pages of history from the read model, showing authors as this node knows them.
+    func historyReader(group: EventID) -> HistoryReader {
+        // Names given in GENESIS/JOIN contents, as the read model kept them.
+        for (key, name) in (try? store.authorNames(group: group)) ?? [:] where authorNames[key] == nil { authorNames[key] = name }
+        var infos: [SigningPublicKey: HistoryReader.AuthorInfo] = [:]
+        for key in ((try? store.authors(group: group)) ?? []) + [identity.signing.publicKey] {
+            infos[key] = authorInfo(key)
         }
-        let members = currentMembership(of: group)?.members ?? GroupState.members(in: events)
-        return GroupState(events: inputs, members: members)
+        let fallback = HistoryReader.AuthorInfo(name: "unknown")
+        let known = infos
+        return HistoryReader(store: store, me: identity.signing.publicKey) { known[$0] ?? fallback }
     }
 
-    /// Messages as `log` shows them: latest edit, deletes hidden, flags.
-    func messageViews(group: EventID, record: Store.GroupRecord) throws -> [MessageView] {
-        let state = try groupState(group: group, record: record)
-        let received = try store.receivedTimes(group: group)
-        return state.messages.compactMap { m -> MessageView? in
-            guard !m.deleted else { return nil }
-            let text = m.text ?? ""
-            let author = PeerID(m.author)
-            guard let e = try? store.event(m.id) else { return nil }
-            var v = MessageView(id: m.id.hex, group: group.hex, author: author.description, authorName: displayName(of: m.author),
-                                authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: m.order.lamport, wallMs: m.wallMs,
-                                kind: "message", text: text)
-            v.settled = state.isSettled(m.order)
-            v.unreadable = m.text == nil
-            if m.author != identity.signing.publicKey { v.receivedMs = received[m.id] }
-            v.implausibleTime = state.implausibleTime.contains(m.id)
-            v.authorEquivocated = state.equivocators.contains(m.author)
-            v.edited = m.edited
-            applyTrust(&v, author: m.author)
-            if m.author == identity.signing.publicKey { v.receipts = receiptSummary(of: m.id, group: group) }
-            v.reactions = Dictionary(grouping: m.reactions, by: \.emoji).map { ReactionView(emoji: $0.key, count: $0.value.count) }
-                .sorted { $0.emoji < $1.emoji }
-            return v
+    func authorInfo(_ key: SigningPublicKey) -> HistoryReader.AuthorInfo {
+        var v = MessageView(id: "", group: "", author: "", authorName: "", authorFingerprint: "", seq: 0, lamport: 0, wallMs: 0,
+                            kind: "", text: "")
+        applyTrust(&v, author: key)
+        return HistoryReader.AuthorInfo(name: displayName(of: key), verified: v.authorVerified, nameConflict: v.authorNameConflict)
+    }
+
+    /// One visible message as `log` shows it, or nil.
+    func historyView(of message: EventID, group: EventID) throws -> MessageView? {
+        try historyReader(group: group).message(message, group: group, members: historyMembers(group))
+    }
+
+    /// The message an ID prefix (≥ 8 hex digits) names in the group, for paging anchors.
+    /// - Throws: `ControlErrorBody` `.invalidArgument`, `.notFound`, `.ambiguous`.
+    func resolveAnchor(_ ref: String, in g: Store.GroupRecord) throws -> EventOrder {
+        let lower = ref.lowercased()
+        guard lower.count >= 8, lower.allSatisfy(\.isHexDigit) else {
+            throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log`)")
         }
+        let matches = try store.messages(group: g.id, idPrefix: lower, includeDeleted: true, limit: 2)
+        guard matches.count == 1 else {
+            throw ControlErrorBody(code: matches.isEmpty ? .notFound : .ambiguous,
+                                   message: matches.isEmpty ? "no message \(ref) in \(g.name)" : "message ID prefix \(ref) is ambiguous")
+        }
+        return matches[0].order
     }
 }

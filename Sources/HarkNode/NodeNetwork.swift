@@ -68,7 +68,7 @@ extension Node {
         return made.map { InboundConnection(channel: $0, ticket: ticket) }
     }
 
-    /// Milliseconds of a monotonic clock (handshake admission and deadlines).
+    /// Milliseconds of a monotonic clock (uptime): handshake admission, probe and other deadlines.
     nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     func bindPeerListener() async throws -> NIOAsyncChannel<InboundConnection, Never> {
@@ -217,6 +217,7 @@ extension Node {
                 if let admission { self.pendingHandshakes.release(admission) }
                 guard let hello = peer else { return }
                 let records = RecordBox(RecordLayer(transport: try driver.transport()))
+                await self.settleMovedDuplicate(hello: hello, remoteIP: channel.remoteAddress?.ipAddress)
                 guard let session = await self.openSession(hello: hello, role: role, remote: remote, source: source,
                                                            channel: channel) else {
                     return
@@ -333,7 +334,7 @@ extension Node {
         }
         let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
-        if let existingID = sessionByDevice[device], let existing = sessions[existingID] {
+        if let existingID = sessionByDevice[device], let existing = sessions[existingID], !existing.isClosed {
             // Two channels to one device (both dialled at once): both ends keep the channel
             // dialled by the device that sorts first by (identity key, instance token).
             let me = DeviceKey(peer: peerID, token: instanceToken)
@@ -407,7 +408,7 @@ extension Node {
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)
         if !stopped, sightings[token] != nil, sessionByDevice[device] == nil {
-            Task { await self.dialSighting(token: token) }
+            Task { await self.dialSighting(token: token, fresh: false) }
         }
     }
 

@@ -35,15 +35,11 @@ extension Node {
         setHolds(peer: peer, group: group, heads: current)
     }
 
-    /// Members for receipts: the membership fold in groups with roles, else genesis and JOIN authors.
-    func receiptMembers(_ group: EventID, _ graph: CausalGraph) -> Set<SigningPublicKey> {
-        currentMembership(of: group)?.members ?? Receipts.members(in: graph)
-    }
-
-    /// Receipt states of one message for every member but its author.
+    /// Receipt states of one message for every member but its author, from the members'
+    /// frontiers in the read model (docs/HISTORY.md §"Receipts"): O(members), no graph walk.
     func receiptStates(of message: EventID, group: EventID) throws -> [SigningPublicKey: ReceiptState] {
-        let graph = try graph(for: group)
-        return Receipts.states(of: message, in: graph, members: receiptMembers(group, graph), reportedHeads: holds(group: group))
+        guard let m = try store.historyMessage(message) else { return [:] }
+        return try store.receiptFrontiers(group: group, members: historyMembers(group)).states(of: m)
     }
 
     /// `receipts`: per member state of one message, and whether it is settled.
@@ -51,9 +47,7 @@ extension Node {
         let g = try resolveGroup(ref)
         let target = try resolveMessage(message, in: g)
         let states = try receiptStates(of: target.id, group: g.id)
-        let graph = try graph(for: g.id)
-        let members = receiptMembers(g.id, graph)
-        let watermark = members.map { graph.maxLamport(author: $0) }.min() ?? 0
+        let watermark = try store.settledWatermark(group: g.id, members: historyMembers(g.id))
         let rows = states.map { key, state -> MemberReceipt in
             let p = PeerID(key)
             return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.fingerprint,
@@ -63,19 +57,13 @@ extension Node {
     }
 
     /// `read`: writes a READ marker over everything held, unless no message by another member
-    /// arrived since this node's last marker.
+    /// (not deleted) arrived since this node's last marker.
     func markRead(group ref: String) throws -> ReadResult {
         let g = try resolveGroup(ref)
-        let graph = try graph(for: g.id)
-        let me = identity.signing.publicKey
-        var covered: Set<EventID> = []
-        if let lastRead = graph.unorderedEntries.filter({ $0.author == me && $0.kind == .read }).max(by: { $0.lamport < $1.lamport }) {
-            covered = graph.ancestorsOrSelf(of: [lastRead.id])
-        }
-        let unread = graph.unorderedEntries.filter { $0.kind == .message && $0.author != me && !covered.contains($0.id) }
-        guard !unread.isEmpty else { return ReadResult(marker: nil, newlyRead: 0) }
+        let unread = try store.unreadCount(group: g.id, reader: identity.signing.publicKey)
+        guard unread > 0 else { return ReadResult(marker: nil, newlyRead: 0) }
         let marker = try author(kind: .read, content: nil, group: g)
-        return ReadResult(marker: marker.id.hex, newlyRead: unread.count)
+        return ReadResult(marker: marker.id.hex, newlyRead: unread)
     }
 
     /// Receipt summary for `log` (messages by this node only).

@@ -66,7 +66,8 @@ extension Node {
         case let .heads(heads)?: try receiveHeads(heads, from: session)
         case let .needs(needs)?: try receiveNeeds(needs, from: session)
         case let .events(events)?: try receiveEvents(events, from: session)
-        case .ping?, .close?: break
+        case let .ping(p)?: receivePing(p, from: session)
+        case .close?: break
         case let .datagramKey(key)?: try receiveDatagramKey(key, from: session)
         case let .redeemInvite(r)?: try receiveRedeemInvite(r, from: session)
         case let .redeemAnswer(a)?: try receiveRedeemAnswer(a, from: session)

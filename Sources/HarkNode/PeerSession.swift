@@ -38,6 +38,7 @@ final class PeerSession: Sendable {
     private let channel: any Channel
     private let outbox = Mutex<Outbox>(Outbox())
     private let lastHeard = Mutex<ContinuousClock.Instant>(.now)
+    private let probeState = Mutex<ChannelProbe>(ChannelProbe())
 
     struct Outbox: ~Copyable {
         var control = CircularBuffer<Hark_V1_Frame>()
@@ -148,6 +149,21 @@ final class PeerSession: Sendable {
 
     /// Time since the last record arrived.
     var silence: Duration { lastHeard.withLock { ContinuousClock.now - $0 } }
+
+    /// Starts a liveness probe (`ChannelProbe`) at monotonic `nowMs`: the nonce to send in a
+    /// `Ping`, or nil when one is in flight already.
+    func startProbe(nowMs: Int64) -> UInt64? {
+        probeState.withLock { $0.start(nowMs: nowMs, random: UInt64.random(in: 1...UInt64.max)) }
+    }
+
+    /// A probe answer arrived; true when it answers the probe in flight.
+    func probeAnswered(nonce: UInt64) -> Bool { probeState.withLock { $0.received(echo: nonce) } }
+
+    /// The probe's verdict at monotonic `nowMs`.
+    func probeVerdict(nowMs: Int64) -> ChannelProbe.Verdict { probeState.withLock { $0.verdict(nowMs: nowMs) } }
+
+    /// The peer's IP on this channel (zone and IPv4-mapped prefix removed), if known.
+    var remoteIP: String? { remoteSocketAddress?.ipAddress.map(LocalAddresses.normalized) }
 
     /// Closes the channel; the connection's tasks then end and the node forgets the session.
     func close() {

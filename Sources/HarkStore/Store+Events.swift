@@ -123,7 +123,8 @@ extension Store {
 
 extension Store {
     /// Stores several validated events in one transaction (parents before children, or already
-    /// stored), updating heads as `insert` does.
+    /// stored), updating heads as `insert` does, and the read model (docs/HISTORY.md): save the
+    /// group (`saveGroup`, its key opens the bodies) before its events.
     /// - Returns: for each event, whether it was newly stored.
     /// - Throws: `StoreError.missingParents` (nothing is written) if some parent is neither stored
     ///   nor earlier in `events`; `.unrepresentable`; `.database`.
@@ -138,9 +139,11 @@ extension Store {
             // Cached statements: SQLite compiles each once per connection, not once per event.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
             let insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms, vv)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // The read model is kept in this same transaction (docs/HISTORY.md).
+            let readModel = ReadModelWriter(db: db)
             let insertParent = try db.cachedStatement(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)")
             let dropHead = try db.cachedStatement(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?")
             let addHead = try db.cachedStatement(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)")
@@ -153,15 +156,18 @@ extension Store {
                 let missing = try parents.filter { try !held($0) }
                 guard missing.isEmpty else { throw StoreError.missingParents(missing) }
                 let group = event.effectiveGroupID
+                let (vv, parentWall) = try readModel.vector(for: event)
                 try insertEvent.execute(arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
-                                                    event.wallMs, event.kind.rawValue, signed, receivedMs])
+                                                    event.wallMs, event.kind.rawValue, signed, receivedMs, Data(vv.encoded)])
                 for p in parents {
                     try insertParent.execute(arguments: [event.id.data, p.data])
                     try dropHead.execute(arguments: [group.data, p.data])
                 }
                 try addHead.execute(arguments: [group.data, event.id.data])
+                try readModel.index(event, vv: vv, parentWall: parentWall, receivedMs: receivedMs, plaintext: nil)
                 out.append(true)
             }
+            try readModel.flush()
             return out
         }
     }

@@ -30,6 +30,7 @@ extension Store {
                 INSERT INTO peer_holds (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT (peer_key, group_id) DO UPDATE SET heads = excluded.heads, updated_ms = excluded.updated_ms
                 """, arguments: [Data(peer.bytes), group.data, blob, atMs])
+            try ReadModelWriter(db: db).refreshHolds(peer: peer, group: group)
         }
     }
 }

@@ -95,6 +95,21 @@ extension Store {
     public func savePlaintext(_ id: EventID, content: [UInt8]) throws(StoreError) {
         try write("save plaintext") { db in
             try db.execute(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)", arguments: [id.data, Data(content)])
+            // An indexed event: the read model now sees its content (an event stored later reads it at insert).
+            if let row = try Row.fetchOne(db, sql: "SELECT id, signed FROM event WHERE id = ? AND vv IS NOT NULL", arguments: [id.data]) {
+                let writer = ReadModelWriter(db: db)
+                try writer.plaintextSaved(try row.event(), content: content)
+                try writer.flush()
+            }
+        }
+    }
+
+    /// Keeps several plaintexts in one transaction (as `savePlaintext` does for one): for tools
+    /// that author many events at once. - Throws: `StoreError.database` (nothing is written).
+    public func savePlaintexts(_ items: [(id: EventID, content: [UInt8])]) throws(StoreError) {
+        try write("save \(items.count) plaintexts") { db in
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)")
+            for item in items { try statement.execute(arguments: [item.id.data, Data(item.content)]) }
         }
     }
 
@@ -119,6 +134,12 @@ extension Store {
 
     /// Drops a plaintext (a deleted message is purged everywhere, its plaintext too).
     public func deletePlaintext(_ id: EventID) throws(StoreError) {
-        try write("delete plaintext") { db in try db.execute(sql: "DELETE FROM plaintext WHERE event_id = ?", arguments: [id.data]) }
+        try write("delete plaintext") { db in
+            try db.execute(sql: "DELETE FROM plaintext WHERE event_id = ?", arguments: [id.data])
+            guard db.changesCount > 0 else { return }
+            let writer = ReadModelWriter(db: db)
+            try writer.contentGone(id)
+            try writer.flush()
+        }
     }
 }

@@ -66,6 +66,9 @@ extension Store {
         do { bytes = try signed.serializedData() } catch { throw .corrupt("cannot re-encode \(id): \(error)") }
         try write("purge body of \(id)") { db in
             try db.execute(sql: "UPDATE event SET signed = ? WHERE id = ?", arguments: [bytes, id.data])
+            let writer = ReadModelWriter(db: db)
+            try writer.contentGone(id)
+            try writer.flush()
         }
         return true
     }

@@ -20,15 +20,26 @@ import Darwin
 /// is one transaction. Methods block the calling thread on SQLite I/O. The file is closed when
 /// the last reference to the store goes away.
 public final class Store: Sendable {
-    let pool: DatabasePool
+    /// A `DatabasePool` when opened for writing; a read-only `DatabaseQueue` (`init(readOnlyPath:)`),
+    /// where every write fails.
+    let pool: any DatabaseWriter
     /// The database file path.
     public let path: String
+    /// True when opened with `init(readOnlyPath:)`.
+    public let isReadOnly: Bool
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// A new file gets mode 0600; an existing one is chmod-ed to 0600.
     /// - Throws: `StoreError.database` if the file cannot be created, opened or migrated.
-    public init(path: String) throws(StoreError) {
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(path: path, catchUpReadModel: true)
+    }
+
+    /// As `init(path:)`; `catchUpReadModel: false` (tests) leaves events stored before the read
+    /// model existed unindexed until `catchUpReadModel()`.
+    init(path: String, catchUpReadModel catchUp: Bool) throws(StoreError) {
         self.path = path
+        self.isReadOnly = false
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .database("cannot create \(path): \(String(cString: strerror(errno)))") }
         close(fd)
@@ -53,6 +64,41 @@ public final class Store: Sendable {
         do { try StoreSchema.migrator.migrate(pool) } catch {
             throw .database("cannot migrate \(path): \(error)")
         }
+        // A store written before the read model existed: build it once (docs/HISTORY.md).
+        guard catchUp else { return }
+        try catchUpReadModel { done, total in
+            let line = "\rhark: indexing history: \(done)/\(total) events" + (done >= total ? "\n" : "")
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    /// Opens an existing store for reading only, beside any writer (a running daemon): SQLite WAL
+    /// lets readers see the last committed state while another process writes. Never creates,
+    /// migrates, chmods or writes the file; every writing method throws `StoreError.database`.
+    /// Waits up to 5 s for a lock (busy timeout).
+    /// - Throws: `StoreError.noStore` when the file does not exist; `.schemaMismatch` when its
+    ///   schema is not the one this binary writes (older: a writable open, i.e. the daemon,
+    ///   migrates it first; newer: a newer hark wrote it); `.database` when it cannot be opened.
+    public init(readOnlyPath path: String) throws(StoreError) {
+        self.path = path
+        self.isReadOnly = true
+        guard access(path, F_OK) == 0 else { throw .noStore(path: path) }
+        var config = Configuration()
+        config.readonly = true
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
+            throw .database("cannot open \(path) read-only: \(error)")
+        }
+        let applied: Set<String>
+        do { applied = Set(try queue.read { db in try StoreSchema.migrator.appliedIdentifiers(db) }) } catch {
+            throw .database("cannot read the schema version of \(path): \(error)")
+        }
+        let known = Set(StoreSchema.migrator.migrations)
+        if !applied.isSuperset(of: known) { throw .schemaMismatch(path: path, newer: false) }
+        if !known.isSuperset(of: applied) { throw .schemaMismatch(path: path, newer: true) }
+        pool = queue
     }
 
     /// Runs `body` in a read transaction; errors other than `StoreError` become `.database(what…)`.

@@ -35,6 +35,7 @@ import GRDB
 /// -- v6-files (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
+/// -- v7-read-model: the read model's tables, listed on `ReadModelSchema` (docs/HISTORY.md).
 /// -- peer-local: what this node's user decided about a key (never sent to peers).
 /// peer_local(peer_key BLOB PK /*32 B*/, alias TEXT NULL /* a local name */, alias_key TEXT UNIQUE NULL /* nameKey(alias) */,
 ///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
@@ -187,6 +188,7 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        ReadModelSchema.register(&m)
         m.registerMigration("peer-local") { db in
             try db.execute(sql: """
                 CREATE TABLE peer_local (

@@ -14,6 +14,9 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "removal",
               summary: "in memory: remove 1 of N members; bytes and time until the N-1 others have rotated their sender keys [--members=50]",
               run: runRemovalBenchmark),
+    Benchmark(name: "fill",
+              summary: "appends N signed messages by this node to a group of a real home, straight into the store (daemon stopped) [--home= --group= --messages=1000]",
+              run: runHistoryFill),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -13,7 +13,7 @@ struct AuditCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per group.") var json = false
 
     func run() throws {
-        let reports = try call(try connect(options), "audit", VerifyParams(group: group), as: [VerifyReport].self)
+        let reports = try call(try connectReading(options), "audit", VerifyParams(group: group), as: [VerifyReport].self)
         var bad = false
         for r in reports {
             bad = bad || !r.problems.isEmpty
@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .long, help: "JSON lines (the only format; accepted for clarity).") var jsonl = false
 
     func run() throws {
-        for e in try call(try connect(options), "export", GroupRefParams(group: group), as: [ExportedEvent].self) { try printJSON(e) }
+        for e in try call(try connectReading(options), "export", GroupRefParams(group: group), as: [ExportedEvent].self) { try printJSON(e) }
     }
 }
 

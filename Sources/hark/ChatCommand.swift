@@ -16,7 +16,8 @@ struct ChatCommand: ParsableCommand {
             follows what is shown.
 
             Commands: /help, /who (members and presence), /away [TEXT], /back, /edit ID TEXT, \
-            /delete ID, /react ID EMOJI, /log [N], /quit (or Ctrl-D on an empty line, or Ctrl-C).
+            /delete ID, /react ID EMOJI, /log [N], /more [N] (N earlier messages, default 20), /quit \
+            (or Ctrl-D on an empty line, or Ctrl-C).
             Without a terminal it refuses (exit 64): use `hark send` and `hark watch` in scripts.
             """
     )
@@ -64,6 +65,8 @@ struct ChatSession {
     var unreadShown = false
     var lastReadAt = Date.distantPast
     var shown: Set<String> = []
+    /// The earliest message shown: /more pages back from it.
+    var oldest: String?
     var saved = termios()
 
     init(client: ControlClient, live: ControlClient, group: String, groupName: String, me: String) {
@@ -87,6 +90,7 @@ struct ChatSession {
         }
         say("— \(terminalSafe(groupName)): /help for commands, /quit to leave —")
         for m in history { show(m) }
+        oldest = history.first?.id
         markRead()
         redraw()
         var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: live.fileDescriptor, events: Int16(POLLIN), revents: 0)]
@@ -104,6 +108,9 @@ struct ChatSession {
                 if k <= 0 { return }
                 for b in buf.prefix(k) { if !(try key(b)) { return } }
                 redraw()
+            }
+            if ControlClient.monotonicMs() - live.lastReceivedMs > Int64(live.timeoutMs) {
+                throw fail(ControlClient.ClientError.notAnswering(path: "control socket", ms: live.timeoutMs).description, Exit.unavailable)
             }
             expireTypers()
             if unreadShown, Date().timeIntervalSince(lastReadAt) > 1 { markRead() }
@@ -242,7 +249,7 @@ struct ChatSession {
             switch parts[0] {
             case "/quit", "/exit": return false
             case "/help":
-                say("/who  /away [TEXT]  /back  /edit ID TEXT  /delete ID  /react ID EMOJI  /log [N]  /quit")
+                say("/who  /away [TEXT]  /back  /edit ID TEXT  /delete ID  /react ID EMOJI  /log [N]  /more [N]  /quit")
             case "/who":
                 let g = try client.call("group.list", NoParams(), as: [GroupView].self).first { $0.id == group }
                 let peers = try client.call("peers", NoParams(), as: [PeerView].self)
@@ -274,7 +281,17 @@ struct ChatSession {
             case "/log":
                 let n = arg1.flatMap(Int.init) ?? 20
                 shown.removeAll()
-                for m in try client.call("log", LogParams(group: group, limit: max(0, n)), as: [MessageView].self) { show(m) }
+                let page = try client.call("log", LogParams(group: group, limit: max(0, n)), as: [MessageView].self)
+                for m in page { show(m) }
+                oldest = page.first?.id ?? oldest
+            case "/more":
+                let n = arg1.flatMap(Int.init) ?? 20
+                guard let from = oldest else { say("— nothing earlier —"); return true }
+                let page = try client.call("log", LogParams(group: group, limit: max(0, n), before: from), as: [MessageView].self)
+                if page.isEmpty { say("— nothing earlier —"); return true }
+                say("— \(page.count) earlier —")
+                for m in page { show(m) }
+                oldest = page.first?.id
             default:
                 say("unknown command \(terminalSafe(parts[0])); /help lists them")
             }

@@ -6,6 +6,7 @@ import HarkNode
 enum Exit {
     static let usage = ExitCode(64)        // EX_USAGE
     static let dataError = ExitCode(65)    // EX_DATAERR
+    static let noInput = ExitCode(66)      // EX_NOINPUT: standard input is closed; no store to read yet
     static let noUser = ExitCode(67)       // EX_NOUSER: unknown group or peer
     static let unavailable = ExitCode(69)  // EX_UNAVAILABLE: no daemon; hark doctor: a check failed
     static let software = ExitCode(70)     // EX_SOFTWARE

@@ -28,7 +28,15 @@ enum FastPath {
         }
         let home = NodeHome.resolve(explicit: nil, environment: environment)
         // Not initialised, or no daemon: the normal path says why or starts a short-lived node.
-        guard home.isInitialized, let client = try? ControlClient(socketPath: home.socketPath) else { return nil }
+        guard home.isInitialized else { return nil }
+        let client: ControlClient
+        do { client = try ControlClient(socketPath: home.socketPath) } catch {
+            // A daemon that is there but does not answer: say so (69); none at all: the normal path.
+            if let e = error as? ControlClient.ClientError, case .notAnswering = e {
+                Hark.exit(withError: fail(e.description, Exit.unavailable))
+            }
+            return nil
+        }
         do {
             guard !text.isEmpty else { throw fail("message text is empty", Exit.dataError) }
             guard text.utf8.count <= ControlLimits.maxTextByteCount else {

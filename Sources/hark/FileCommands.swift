@@ -76,7 +76,7 @@ struct FilesCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per offer (NDJSON).") var json = false
 
     func run() throws {
-        let client = try connect(options)
+        let client = try connectReading(options)
         let offers = try call(client, "files", FilesParams(group: group), as: [FileOfferView].self)
         if json { for o in offers { try printJSON(o) }; return }
         if offers.isEmpty { printOut("no file offers"); return }
@@ -168,7 +168,7 @@ struct FetchCommand: ParsableCommand {
         if bar != nil { ProgressBar.endLineOnInterrupt() }
         while true {
             let next: (event: String, line: [UInt8])?
-            do { next = try client.nextRawEvent() } catch { throw fail("fetch stream broke: \(error)", Exit.ioError) }
+            do { next = try client.nextRawEvent() } catch { throw streamError(error, "fetch stream") }
             guard let (event, line) = next else { throw fail("the daemon closed the fetch before it ended", Exit.tempFail) }
             switch event {
             case "progress":

@@ -138,11 +138,12 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
         func run() throws {
-            let groups = try call(try connect(options), "group.list", NoParams(), as: [GroupView].self)
+            let groups = try call(try connectReading(options), "group.list", NoParams(), as: [GroupView].self)
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
                 let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
-                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events")
+                let unread = (g.unread ?? 0) > 0 ? "  \(g.unread ?? 0) unread" : ""
+                printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events\(unread)")
             }
         }
     }
@@ -155,7 +156,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object per member.") var json = false
 
         func run() throws {
-            let client = try connect(options)
+            let client = try connectReading(options)
             let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
             guard let g = groups.first(where: { $0.name == group || $0.id.hasPrefix(group.lowercased()) }) else {
                 throw fail("no group named \"\(group)\" (see `hark group list`)", Exit.noUser)

@@ -15,7 +15,8 @@ struct Hark: AsyncParsableCommand {
             that every member replicates.
 
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
-            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark).
+            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, \
+            group list, group members, peers, files, export and audit read the store directly.
 
             Files:
               $HARK_HOME (default $XDG_DATA_HOME/hark, else ~/.local/share/hark): the home, mode 0700
@@ -42,9 +43,10 @@ struct Hark: AsyncParsableCommand {
             """ + "\n\n" + ExitDoc.text([
                 0: "success",
                 64: "usage error",
+                66: "standard input closed and no text given, or no store to read yet",
                 65: "bad data (also a corrupt or unsafe file manifest, a stale offer)",
                 67: "unknown group, message, peer or file",
-                69: "no daemon (hark doctor: a check failed)",
+                69: "no daemon, or a daemon that does not answer within 5 s (a stopped daemon; streams notice it through missing keepalives; hark doctor: a check failed)",
                 70: "internal error",
                 71: "the daemon cannot listen",
                 73: "identity exists already, or a fetch would overwrite a file",
@@ -66,6 +68,13 @@ struct Hark: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Descriptor 0 closed (`hark send ops <&-`): note it before anything can reuse number 0,
+        // and put /dev/null there so no later open lands on it.
+        if fcntl(0, F_GETFD) < 0 && errno == EBADF {
+            standardInputWasClosed = true
+            let fd = open("/dev/null", O_RDONLY)
+            if fd > 0 { dup2(fd, 0); close(fd) }
+        }
         signal(SIGPIPE, SIG_IGN)
         if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
         do {

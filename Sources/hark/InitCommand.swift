@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import HarkCrypto
 import HarkNode
 
@@ -27,6 +30,10 @@ struct InitCommand: ParsableCommand {
     var passphraseFile: String?
 
     func run() throws {
+        // Swift decodes argv leniently (invalid UTF-8 becomes U+FFFD); a name is refused instead.
+        if name.contains("\u{FFFD}"), Self.rawArgumentsHaveInvalidUTF8() {
+            throw fail("--name is not valid UTF-8 (check the terminal's or the script's encoding)", Exit.usage)
+        }
         let home = options.nodeHome
         if home.isInitialized { throw fail(HomeError.alreadyInitialized(path: home.path).description, Exit.cantCreate) }
         var secret: [UInt8]?
@@ -42,6 +49,18 @@ struct InitCommand: ParsableCommand {
         } catch {
             throw fail(error.description, Exit.code(for: error))
         }
+    }
+}
+
+extension InitCommand {
+    /// True when some command-line argument, as the bytes the process received, is not UTF-8.
+    static func rawArgumentsHaveInvalidUTF8() -> Bool {
+        for i in 0..<Int(CommandLine.argc) {
+            guard let p = CommandLine.unsafeArgv[i] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
+            if String(validating: bytes, as: UTF8.self) == nil { return true }
+        }
+        return false
     }
 }
 

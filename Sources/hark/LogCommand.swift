@@ -13,15 +13,21 @@ struct LogCommand: ParsableCommand {
             author_equivocated, edited, reactions and, for your own messages, receipts {members, \
             delivered, read} (docs/CONTROL.md). Your own messages end with · sent, ✓ N/M delivered, \
             ✓ delivered (to every member) or ✓✓ read (by every member). Each text line starts with \
-            the message's short ID, which edit, delete and react accept.
-            """ + "\n\n" + ExitDoc.text([67: "no such group", 69: "no daemon runs for the home, or it stopped during --follow"])
+            the message's short ID, which edit, delete, react, --before and --after accept.
+            Every read is a page of the group's read model (docs/HISTORY.md): --limit N, with \
+            --before ID (the N messages just before it) or --after ID (the N just after it), costs \
+            about the same with a million messages as with ten. Without --limit, log prints every \
+            message; --follow starts from the last 20 unless --limit or --after says otherwise.
+            """ + "\n\n" + ExitDoc.text([66: "no store to read yet (no daemon ever ran on this home)", 67: "no such group or message", 69: "the store needs a daemon to upgrade it, or the daemon stopped during --follow"])
     )
 
     @OptionGroup var options: HomeOptions
     @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
     @Flag(name: .shortAndLong, help: "Keep printing new messages as they arrive.") var follow = false
-    @Option(name: .shortAndLong, help: "Show only the last N messages.") var limit: Int?
+    @Option(name: .shortAndLong, help: "Show only the last N messages (with --after: the first N; with --follow: 20 unless given).") var limit: Int?
+    @Option(name: .long, help: ArgumentHelp("Show only messages before this one (ID prefix of 8+ hex digits).", valueName: "ID")) var before: String?
+    @Option(name: .long, help: ArgumentHelp("Show only messages after this one (ID prefix of 8+ hex digits).", valueName: "ID")) var after: String?
     @Flag(name: .long, help: "Print every event ID of the group (all kinds) in total order, one per line.") var ids = false
     @Flag(name: .long, help: "Draw the causal graph of the group's events, newest first.") var graph = false
 
@@ -29,10 +35,14 @@ struct LogCommand: ParsableCommand {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
         if ids && graph { throw ValidationError("--ids and --graph cannot be combined") }
         if (ids || graph) && follow { throw ValidationError("--follow works only with the message listing") }
+        if before != nil && after != nil { throw ValidationError("--before and --after cannot be combined") }
+        if (ids || graph) && (before != nil || after != nil) { throw ValidationError("--before and --after work only with the message listing") }
+        if follow && before != nil { throw ValidationError("--follow starts from the newest messages; --before cannot be combined with it") }
     }
 
     func run() throws {
-        let client = try connect(options)
+        // The plain listing is a read: without a daemon it comes from the store (LocalReader).
+        let client = try (ids || graph || follow) ? connect(options) : connectReading(options)
         if ids {
             for id in try call(client, "log.ids", GroupRefParams(group: group), as: [String].self) { printOut(id) }
             return
@@ -47,16 +57,22 @@ struct LogCommand: ParsableCommand {
             let live = try connect(options)
             struct Following: Codable, Sendable { var following: Bool }
             _ = try call(live, "log.follow", GroupRefParams(group: group), as: Following.self)
-            let history = try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self)
+            let history = try call(client, "log", LogParams(group: group, limit: limit ?? (after == nil ? 20 : nil), after: after),
+                                   as: [MessageView].self)
             var shown = Set(history.map(\.id))
             for m in history { try show(m) }
-            while let line = try live.nextEvent(as: MessageView.self) {
+            func next() throws -> EventLine<MessageView>? {
+                do { return try live.nextEvent(as: MessageView.self) } catch { throw streamError(error, "log stream") }
+            }
+            while let line = try next() {
                 guard line.data.kind == "message", shown.insert(line.data.id).inserted else { continue }
                 try show(line.data)
             }
             throw fail("the daemon closed the stream (it stopped or restarted)", Exit.unavailable)
         }
-        for m in try call(client, "log", LogParams(group: group, limit: limit), as: [MessageView].self) { try show(m) }
+        for m in try call(client, "log", LogParams(group: group, limit: limit, before: before, after: after), as: [MessageView].self) {
+            try show(m)
+        }
     }
 
     func show(_ m: MessageView) throws {

@@ -23,7 +23,8 @@ struct SendCommand: AsyncParsableCommand {
             and every --peer), sends, and exits once a member holds the message (--wait delivered \
             --of any unless told otherwise) or at --timeout (default 10s). If no member was reached \
             the message stays queued in the store and goes out the next time a node runs on this \
-            home: exit 75.
+            home: exit 75. A daemon that is there but does not answer within --timeout (else 5 s) \
+            gives exit 69, and no short-lived node is started.
 
             Examples:
               echo "backup done" | hark send ops
@@ -58,13 +59,19 @@ struct SendCommand: AsyncParsableCommand {
         let message = try readText()
         let home = options.nodeHome
         do { try home.requireInitialized() } catch { throw fail(error.description, Exit.code(for: error)) }
-        var daemon: ControlClient?
-        do { daemon = try ControlClient(socketPath: home.socketPath) } catch let e as ControlClient.ClientError {
-            if case .permissionDenied = e { throw fail(e.description, Exit.noPermission) }
-        }
-        if let client = daemon {
+        // A stopped daemon is given --timeout (else the default bound) to answer; only a daemon
+        // that is not there at all is replaced by a short-lived node.
+        let boundMs = timeout.flatMap(Duration.parse).map { Int(max(1, $0)) } ?? ControlClient.defaultTimeoutMs
+        do {
+            let client = try ControlClient(socketPath: home.socketPath, timeoutMs: boundMs)
             try deliver(message, via: client, defaultTimeoutMs: 30_000, short: false)
             return
+        } catch let e as ControlClient.ClientError {
+            switch e {
+            case .daemonNotRunning: break
+            case .permissionDenied: throw fail(e.description, Exit.noPermission)
+            default: throw fail(e.description, Exit.unavailable)
+            }
         }
         // No daemon: run a node in this process for as long as it takes.
         let node = try await ShortLivedNode.start(home: home, peers: peers, passphraseFile: passphraseFile)
@@ -116,13 +123,22 @@ struct SendCommand: AsyncParsableCommand {
     }
 }
 
+/// Whether descriptor 0 was closed when the process started (set first thing in `main`).
+nonisolated(unsafe) var standardInputWasClosed = false
+
 /// Reads standard input up to `limit` bytes; rejects bytes that are not UTF-8 (exit 65).
 func readStdin(limit: Int) throws -> String {
+    if standardInputWasClosed {
+        throw fail("standard input is closed and no text was given; give the text as an argument: hark send GROUP TEXT", Exit.noInput)
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while bytes.count <= limit {
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; throw fail("cannot read standard input: \(String(cString: strerror(errno)))", Exit.ioError) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw fail("cannot read standard input: \(String(cString: strerror(errno)))", Exit.ioError)
+        }
         if n == 0 { break }
         bytes += chunk[0..<n]
     }

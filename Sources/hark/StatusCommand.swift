@@ -29,14 +29,14 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct PeersCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node.",
-        discussion: ExitDoc.text())
+    static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node (as last stored when no daemon runs).",
+        discussion: ExitDoc.text([66: "no store to read yet (no daemon ever ran on this home)", 69: "the store needs a daemon to upgrade it"]))
 
     @OptionGroup var options: HomeOptions
     @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
     func run() throws {
-        let client = try connect(options)
+        let client = try connectReading(options)
         let peers = try call(client, "peers", NoParams(), as: [PeerView].self)
         if json { for p in peers { try printJSON(p) }; return }
         if peers.isEmpty { printOut("no peers seen yet"); return }

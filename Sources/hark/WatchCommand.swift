@@ -75,9 +75,7 @@ struct WatchCommand: ParsableCommand {
     }
 
     func nextEvent(_ client: ControlClient) throws -> WatchEvent? {
-        do { return try client.nextWatchEvent() } catch {
-            throw fail("watch stream broke: \(error)", Exit.ioError)
-        }
+        do { return try client.nextWatchEvent() } catch { throw streamError(error, "watch stream") }
     }
 
     /// One line per event for a terminal; peer text neutralised.

@@ -27,7 +27,8 @@ struct Scenario {
     private var byID: [EventID: Event] = [:]
     private var latest: [Int: Event] = [:]
 
-    init(seed: UInt64, steps: Int) throws {
+    /// - Parameter reads: also write READ markers (about one step in eight; the read model's tests).
+    init(seed: UInt64, steps: Int, reads: Bool = false) throws {
         var rng = SeededRNG(seed: seed)
         genesis = try Fixture.genesis()
         publish(genesis, author: 0)
@@ -69,6 +70,13 @@ struct Scenario {
                 continue
             }
 
+            if reads, Int.random(in: 0..<8, using: &rng) == 0 {
+                if !accused {
+                    publish(try EventAuthor.make(kind: .read, groupID: genesis.id, author: key, seq: sp.seq + 1, selfParent: sp,
+                                                 parents: parents, wallMs: Int64(step), body: nil), author: a)
+                }
+                continue
+            }
             let r = Int.random(in: 0..<100, using: &rng)
             let own = inBefore(.message, author: key.publicKey)
             let messages = inBefore(.message)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two real hosts (network namespaces on one bridge, each with its own D-Bus and avahi-daemon
 # bound to the lab interface only). Real `hark daemon` processes find each other through Avahi,
-# and a message sent with `hark send` on one shows in `hark log --json` on the other; then the
-# same with avahi-daemon absent, using --peer. Ends with "N passed, M failed".
+# and a message sent with `hark send` on one shows in `hark log --json` on the other; with its
+# daemon stopped, a host's log, group list and files print what they printed through it; then
+# the same with avahi-daemon absent, using --peer. Ends with "N passed, M failed".
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 trap lab_cleanup EXIT
@@ -53,8 +54,26 @@ if wait_until 10 follow_has; then ok "hark log --follow --json on h2 printed the
 else not_ok "log --follow did not print the new message"; cat "$LAB_RUN_DIR/h2/follow.log" >&2; fi
 kill "$(cat "$LAB_RUN_DIR/h2/follow.pid")" 2>/dev/null || true
 
-say "offline member catches up when it comes back"
+say "reads with the daemon stopped print what the daemon printed"
+echo "a file for the lab" >"$WORK/lab-shared.txt"
+hark_on h1 share "$WORK/lab-shared.txt" -g ops >/dev/null
+offered() { hark_on h2 files --json 2>/dev/null | grep -q lab-shared.txt; }
+wait_until 15 offered || not_ok "the file offer never reached h2"
+# File entries as stored (online holders differ without a daemon).
+file_keys() { python3 -c 'import json,sys; print(sorted((d["file_id"], d["event_id"], d["names"], d["size"], d["sender"], d["state"]) for d in map(json.loads, sys.stdin)))'; }
+hark_on h2 log ops >"$WORK/log.with"; hark_on h2 log ops --json >"$WORK/logjson.with"; hark_on h2 group list >"$WORK/list.with"
+hark_on h2 files --json | file_keys >"$WORK/files.with"
 stop_daemon h2
+hark_on h2 log ops >"$WORK/log.without" && hark_on h2 log ops --json >"$WORK/logjson.without" && [ -s "$WORK/log.without" ] \
+  && cmp -s "$WORK/log.with" "$WORK/log.without" && cmp -s "$WORK/logjson.with" "$WORK/logjson.without" \
+  && ok "with the daemon stopped, hark log prints the same, byte for byte (text and --json)" || not_ok "log without a daemon differs: $(diff "$WORK/log.with" "$WORK/log.without" | head -5)"
+hark_on h2 group list >"$WORK/list.without" && [ -s "$WORK/list.without" ] && cmp -s "$WORK/list.with" "$WORK/list.without" \
+  && ok "…and hark group list" || not_ok "group list without a daemon differs: $(cat "$WORK/list.with" "$WORK/list.without")"
+hark_on h2 files --json | file_keys >"$WORK/files.without"
+grep -q lab-shared "$WORK/files.without" && cmp -s "$WORK/files.with" "$WORK/files.without" \
+  && ok "…and hark files lists the same offers" || not_ok "files without a daemon: $(cat "$WORK/files.with" "$WORK/files.without")"
+
+say "offline member catches up when it comes back"
 hark_on h1 send ops "written while h2 was down"
 start_daemon h2
 if wait_until 20 log_has h2 ops "written while h2 was down"; then ok "h2 fetched what it missed after a restart"

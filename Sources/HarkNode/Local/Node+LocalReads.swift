@@ -1,0 +1,54 @@
+import HarkCrypto
+import HarkControl
+import HarkStore
+
+/// The node's side of `LocalReader`: the same handlers as the control socket, without network.
+extension Node {
+    func answerLocally(head: RequestHead, line: [UInt8]) -> [UInt8] {
+        loadKnownPeers()
+        switch head.method {
+        case "files":
+            // No channel is open here, so no peer is asked: the stored offers as they are.
+            do {
+                let offers = try offerViews(group: try params(FilesParams.self, line).group)
+                return try ControlCoding.encodeLine(Response(id: head.id, result: offers))
+            } catch let body as ControlErrorBody {
+                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
+            } catch {
+                let code: ControlErrorCode = error is StoreError ? .storage : .internal
+                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+            }
+        case "log":
+            do {
+                let p = try params(LogParams.self, line)
+                return try ControlCoding.encodeLine(Response(id: head.id, result: try localLog(group: p.group, limit: p.limit)))
+            } catch let body as ControlErrorBody {
+                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
+            } catch {
+                let code: ControlErrorCode = error is StoreError ? .storage : .internal
+                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+            }
+        default:
+            return dispatch(head: head, line: line)
+        }
+    }
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────
+    // DAEMON-LESS `log` — the one place to connect the node-independent history reader.
+    // Today it runs the node's own `log` (which folds the group's whole history); once the
+    // store's read model and `HistoryReader` are merged, answer from them here (a page, with
+    // the same MessageView fields as the daemon's `log`).
+    // ─────────────────────────────────────────────────────────────────────────────────────────
+    func localLog(group: String, limit: Int?) throws -> [MessageView] {
+        try log(group: group, limit: limit)
+    }
+
+    /// Peers as last stored (names, addresses, last sighting): what `peers` shows without a
+    /// daemon. Loaded once; none is connected.
+    func loadKnownPeers() {
+        guard peerInfo.isEmpty else { return }
+        for r in (try? store.peers()) ?? [] where r.key != identity.signing.publicKey {
+            peerInfo[PeerID(r.key)] = PeerInfo(displayName: r.displayName, address: r.lastAddress, source: "known", lastSeenMs: r.lastSeenMs)
+        }
+    }
+}
