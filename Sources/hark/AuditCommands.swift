@@ -6,7 +6,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Re-check every stored event: signatures, hash links, Lamport timestamps, rules, forks.",
-        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage. (Called `hark verify` before; `hark verify PEER` now shows a safety number.)" + "\n\n" + ExitDoc.text([65: "a problem was found (listed on standard output)", 67: "no such group"])
+        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage. (Called `hark verify` before; `hark verify PEER` now shows a safety number.)" + "\n\n" + ExitDoc.text([65: "a problem was found (listed on standard output)", 67: "no such group"], reading: true)
     )
     @OptionGroup var options: HomeOptions
     @Argument(help: "Group name or ID (default: every group).", completion: LiveCompletion.groups) var group: String?
@@ -33,7 +33,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a group's signed events, one JSON object per line.",
-        discussion: "Each line holds `signed`, the base64 of the SignedEvent exactly as stored, which `hark import` verifies again. The group key is not exported." + "\n\n" + ExitDoc.text([67: "no such group"])
+        discussion: "Each line holds `signed`, the base64 of the SignedEvent exactly as stored, which `hark import` verifies again. The group key is not exported." + "\n\n" + ExitDoc.text([67: "no such group"], reading: true)
     )
     @OptionGroup var options: HomeOptions
     @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String

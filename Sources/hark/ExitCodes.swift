@@ -67,8 +67,15 @@ enum ExitDoc {
 
     /// `Exit status: 0 success; 64 …; …` from `client` (when `daemon`) or `[0, 64]`, with
     /// `codes` added or replacing.
-    static func text(_ codes: [Int32: String] = [:], daemon: Bool = true) -> String {
+    /// Codes of the commands that read the store directly when no daemon runs.
+    static let reading: [Int32: String] = [
+        66: "no store to read yet (no daemon ever ran on this home)",
+        69: "no daemon runs and the store needs one to upgrade it",
+    ]
+
+    static func text(_ codes: [Int32: String] = [:], daemon: Bool = true, reading: Bool = false) -> String {
         var all: [Int32: String] = daemon ? client : [0: "success", 64: "usage error: a bad option or argument"]
+        if reading { all.merge(Self.reading) { _, new in new } }
         all.merge(codes) { _, new in new }
         return "Exit status: " + all.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ") + "."
     }

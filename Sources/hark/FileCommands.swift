@@ -68,7 +68,7 @@ struct FilesCommand: ParsableCommand {
             One line per offer: file ID (prefix), name, size, sender, how many online peers hold \
             all of it, and its state here: mine, complete, fetching, partial (an interrupted fetch; \
             fetch again to resume) or offered.
-            """ + "\n\n" + ExitDoc.text([67: "no such group"])
+            """ + "\n\n" + ExitDoc.text([67: "no such group"], reading: true)
     )
 
     @OptionGroup var options: HomeOptions

@@ -133,7 +133,7 @@ struct GroupCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the groups this node is a member of.",
-        discussion: ExitDoc.text())
+        discussion: ExitDoc.text(reading: true))
         @OptionGroup var options: HomeOptions
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
@@ -150,7 +150,7 @@ struct GroupCommand: ParsableCommand {
 
     struct Members: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a group's members with their roles and presence.",
-        discussion: ExitDoc.text([67: "no such group"]))
+        discussion: ExitDoc.text([67: "no such group"], reading: true))
         @OptionGroup var options: HomeOptions
         @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
         @Flag(name: .long, help: "Print one JSON object per member.") var json = false

@@ -18,7 +18,7 @@ struct LogCommand: ParsableCommand {
             --before ID (the N messages just before it) or --after ID (the N just after it), costs \
             about the same with a million messages as with ten. Without --limit, log prints every \
             message; --follow starts from the last 20 unless --limit or --after says otherwise.
-            """ + "\n\n" + ExitDoc.text([66: "no store to read yet (no daemon ever ran on this home)", 67: "no such group or message", 69: "the store needs a daemon to upgrade it, or the daemon stopped during --follow"])
+            """ + "\n\n" + ExitDoc.text([67: "no such group or message", 69: "no daemon runs and the store needs one to upgrade it, or the daemon stopped during --follow"], reading: true)
     )
 
     @OptionGroup var options: HomeOptions

@@ -30,7 +30,7 @@ struct StatusCommand: ParsableCommand {
 
 struct PeersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node (as last stored when no daemon runs).",
-        discussion: ExitDoc.text([66: "no store to read yet (no daemon ever ran on this home)", 69: "the store needs a daemon to upgrade it"]))
+        discussion: ExitDoc.text(reading: true))
 
     @OptionGroup var options: HomeOptions
     @Flag(name: .long, help: "Print one JSON object per line.") var json = false
