@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkControl
+import HarkCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -168,7 +169,7 @@ struct GroupCommand: ParsableCommand {
                 let p = peers.first { $0.peerId == id }
                 let isMe = id == me.peerId
                 let row = Row(peerId: id, displayName: isMe ? me.displayName : (p?.displayName ?? "unknown"),
-                              fingerprint: isMe ? me.fingerprint : (p?.fingerprint ?? String(id.prefix(12))),
+                              fingerprint: isMe ? me.fingerprint : (p?.fingerprint ?? (try? PeerID(parsing: id))?.fingerprint ?? String(id.prefix(12))),
                               role: g.roles?[id] ?? "member", presence: isMe ? "you" : (p?.presence ?? "offline"))
                 if json { try printJSON(row); continue }
                 printOut("\(row.role.padding(toLength: 6, withPad: " ", startingAt: 0))  \(terminalSafe(row.displayName)) (\(shortFingerprint(row.fingerprint)))  \(row.presence)")

@@ -36,9 +36,8 @@ func connect(_ options: HomeOptions) throws -> ControlClient {
 /// (the daemon upgrades it), 78 when it is newer, 74 when SQLite cannot read it.
 func connectReading(_ options: HomeOptions) throws -> ControlClient {
     let home = options.nodeHome
-    if !home.isInitialized {
-        throw fail(HomeError.notInitialized(path: home.path).description, Exit.config)
-    }
+    // A home of another user is "not accessible" (77), not "no identity" (78).
+    do { try home.requireInitialized() } catch { throw fail(error.description, Exit.code(for: error)) }
     do { return try ControlClient(socketPath: home.socketPath) } catch ControlClient.ClientError.daemonNotRunning {
         // fall through: read the store directly
     } catch let e as ControlClient.ClientError { throw fail(e.description, Exit.unavailable) }
