@@ -16,6 +16,15 @@ public struct CausalGraph: Sendable {
         public let author: SigningPublicKey
         public let seq: UInt64
         public let kind: Hark_V1_EventKind
+
+        public init(id: EventID, parents: [EventID], lamport: UInt64, author: SigningPublicKey, seq: UInt64, kind: Hark_V1_EventKind) {
+            self.id = id
+            self.parents = parents
+            self.lamport = lamport
+            self.author = author
+            self.seq = seq
+            self.kind = kind
+        }
     }
 
     /// Two events by one author with one sequence number (an equivocation, PROTOCOL.md §4.6).
@@ -185,9 +194,8 @@ public struct CausalGraph: Sendable {
 
     /// Sorts IDs by (lamport, ID); unknown IDs sort last.
     public func sortInOrder(_ ids: [EventID]) -> [EventID] {
-        ids.sorted { a, b in
-            let la = entries[a]?.lamport ?? .max, lb = entries[b]?.lamport ?? .max
-            return la != lb ? la < lb : a < b
-        }
+        // One look-up per ID, not two per comparison.
+        let keyed: [EventOrder] = ids.map { id in EventOrder(lamport: entries[id]?.lamport ?? .max, id: id) }
+        return keyed.sorted().map(\.id)
     }
 }

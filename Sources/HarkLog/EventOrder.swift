@@ -31,3 +31,19 @@ extension Event {
     /// This event's position key in the total order.
     public var order: EventOrder { EventOrder(self) }
 }
+
+extension Sequence<Event> {
+    /// These events in total order. Sorts (key, index) pairs rather than the events: moving an
+    /// `Event` (a dozen references) while sorting costs more than the comparisons. Already
+    /// ordered input is returned after one linear check. O(n log n), O(n) extra memory.
+    public func inTotalOrder() -> [Event] {
+        let events = Array(self)
+        var ordered = true
+        for i in events.indices.dropFirst() where EventOrder(events[i]) < EventOrder(events[i - 1]) {
+            ordered = false
+            break
+        }
+        if ordered { return events }
+        return events.indices.map { (EventOrder(events[$0]), $0) }.sorted { $0.0 < $1.0 }.map { events[$0.1] }
+    }
+}

@@ -5,6 +5,28 @@ import struct Foundation.Data
 /// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's
 /// parents, so every correct node reaches the same verdict. Pure; thread-safe (no state).
 public enum EventValidator {
+    /// What the ancestry rules read of a parent: 32 B author key, seq, Lamport timestamp and
+    /// group. A graph entry of the group's graph gives them without reading the parent back from
+    /// the store.
+    public struct ParentFacts: Sendable, Equatable {
+        public let author: SigningPublicKey
+        public let seq: UInt64
+        public let lamport: UInt64
+        /// The parent's group: its `groupID`, or its own ID for a genesis.
+        public let group: EventID
+
+        public init(author: SigningPublicKey, seq: UInt64, lamport: UInt64, group: EventID) {
+            self.author = author
+            self.seq = seq
+            self.lamport = lamport
+            self.group = group
+        }
+
+        public init(_ event: Event) {
+            self.init(author: event.author, seq: event.seq, lamport: event.lamport, group: event.effectiveGroupID)
+        }
+    }
+
     /// Checks `event` against its already delivered parents.
     ///
     /// Rules: every parent is in `parents` (keyed by ID; extra entries are ignored); the
@@ -14,6 +36,12 @@ public enum EventValidator {
     /// - Throws: `EventError.missingParents` (all missing IDs, self-parent first, then ascending),
     ///   `.selfParentAuthorMismatch`, `.selfParentSeqMismatch`, `.foreignParent`, `.wrongLamport`.
     public static func validate(_ event: Event, parents: [EventID: Event]) throws(EventError) {
+        try validate(event, parentFacts: facts(of: event, in: parents))
+    }
+
+    /// `validate(_:parents:)` on what the rules read of each parent (see `ParentFacts`).
+    /// - Throws: as `validate(_:parents:)`.
+    public static func validate(_ event: Event, parentFacts parents: [EventID: ParentFacts]) throws(EventError) {
         let all = event.allParents
         let missing = all.filter { parents[$0] == nil }
         guard missing.isEmpty else { throw .missingParents(missing) }
@@ -29,7 +57,7 @@ public enum EventValidator {
         var maxLamport: UInt64 = 0
         for id in all {
             guard let p = parents[id] else { continue }   // unreachable: checked above
-            guard p.effectiveGroupID == group else { throw .foreignParent(id) }
+            guard p.group == group else { throw .foreignParent(id) }
             maxLamport = max(maxLamport, p.lamport)
         }
         let (expected, overflow) = maxLamport.addingReportingOverflow(1)
@@ -37,14 +65,23 @@ public enum EventValidator {
             throw .wrongLamport(expected: expected, actual: event.lamport)
         }
     }
+
+    /// The facts of those of `event`'s parents found in `parents`.
+    static func facts(of event: Event, in parents: [EventID: Event]) -> [EventID: ParentFacts] {
+        var out: [EventID: ParentFacts] = [:]
+        for id in event.allParents { if let p = parents[id] { out[id] = ParentFacts(p) } }
+        return out
+    }
 }
 
 /// What the kind rules need to know about a group besides an event's parents: the graph of its
 /// delivered events and a way to read an event's content. The node implements it with its store
 /// and the group key; `KeyedGroupContext` is the plain implementation.
 public protocol GroupContext {
-    /// Every delivered event of the group (the event being validated is not in it yet).
-    var graph: CausalGraph { get }
+    associatedtype History: CausalHistory
+    /// Every delivered event of the group (the event being validated is not in it yet): the
+    /// in-memory `CausalGraph`, or another `CausalHistory` that answers as it would.
+    var history: History { get }
     /// Decrypts and decodes `event`'s body (usually `BodyCipher.open(event, groupKey:)`).
     /// Called only for events that carry a body. Must be deterministic: same event, same result.
     /// - Throws: `EventError.bodyDecryptionFailed` or `.malformed` for a body that does not open.
@@ -69,6 +106,8 @@ public struct KeyedGroupContext: GroupContext, Sendable {
         self.membershipIndex = membershipIndex
     }
 
+    public var history: CausalGraph { graph }
+
     public func content(of event: Event) throws(EventError) -> Hark_V1_Content {
         try BodyCipher.open(event, groupKey: groupKey)
     }
@@ -76,7 +115,7 @@ public struct KeyedGroupContext: GroupContext, Sendable {
 
 extension EventValidator {
     /// All rules that depend on ancestry (PROTOCOL.md §4.3): those of `validate(_:parents:)`, then
-    /// the kind rules, decided on `before(u)` (the event's ancestors in `context.graph`) only:
+    /// the kind rules, decided on `before(u)` (the event's ancestors in `context.history`) only:
     ///
     /// - No valid EQUIVOCATION_PROOF against the author is an ancestor (`.authorEquivocated`).
     /// - MESSAGE and EDIT: nothing more. Their bodies may be purged (PROTOCOL.md §4.7.2), so their
@@ -97,10 +136,16 @@ extension EventValidator {
     ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
     ///   - context: the group's graph and content access.
     /// - Throws: `EventError`, the first rule broken; `.missingParents` also when a parent is in
-    ///   `parents` but not in `context.graph`.
+    ///   `parents` but not in `context.history`.
     public static func validate(_ event: Event, parents: [EventID: Event], context: some GroupContext) throws(EventError) {
-        try validate(event, parents: parents)
-        let graph = context.graph
+        try validate(event, parentFacts: facts(of: event, in: parents), context: context)
+    }
+
+    /// `validate(_:parents:context:)` on what the rules read of each parent (see `ParentFacts`).
+    /// - Throws: as `validate(_:parents:context:)`.
+    public static func validate(_ event: Event, parentFacts: [EventID: ParentFacts], context: some GroupContext) throws(EventError) {
+        try validate(event, parentFacts: parentFacts)
+        let graph = context.history
         let ancestry = event.allParents
         // before(u) is read from the graph: it must hold every parent, or a proof could be missed.
         let notInGraph = ancestry.filter { !graph.contains($0) }

@@ -36,8 +36,9 @@ public final class MembershipIndex: Sendable {
         caches.withLock { $0.contents[id] = member }
     }
 
-    /// The membership state folded from `frontier` (membership event IDs, sorted) in `graph`.
-    public func membership(frontier: [EventID], in graph: CausalGraph) -> Membership {
+    /// The membership state folded from `frontier` (membership event IDs, sorted) in `graph`
+    /// (the in-memory graph, or any other `CausalHistory` of the same events).
+    public func membership(frontier: [EventID], in graph: some CausalHistory) -> Membership {
         if let cached = caches.withLock({ $0.folds[frontier] }) { return cached }
         var events: [MembershipEvent] = []
         var complete = true

@@ -330,7 +330,6 @@ extension Node {
 
     func peers() -> [PeerView] {
         var out: [PeerView] = []
-        for g in (try? store.allGroups()) ?? [] { _ = try? graph(for: g.id) }
         let forked = equivocators()
         for (id, info) in peerInfo {
             let session = sessions.values.first { $0.peerID == id }

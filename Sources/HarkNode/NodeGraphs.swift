@@ -4,8 +4,8 @@ import HarkStore
 import Logging
 
 extension Node {
-    /// The in-memory causal graph of a group, loaded from the store on first use and kept in
-    /// step by `persist`.
+    /// The in-memory causal graph of a group, loaded from the store on first use (by sync and
+    /// intake; writing an event does not load it) and kept in step by `persist`.
     func graph(for group: EventID) throws -> CausalGraph {
         if let g = graphs[group] { return g }
         var g = CausalGraph()
@@ -39,10 +39,55 @@ extension Node {
     }
 
     /// The group's membership now, or nil for an open group (issue-3 rules: every key holder).
+    /// From the graph when it is loaded, else from the store (`TipHistory`): never loads it.
     func currentMembership(of group: EventID) -> Membership? {
         let index = membershipIndex(for: group)
-        guard index.hasRoles, let graph = try? graph(for: group) else { return nil }
-        return index.current(in: graph)
+        guard index.hasRoles else { return nil }
+        if let graph = graphs[group] { return index.current(in: graph) }
+        guard let tip = try? tipHistory(group: group) else { return nil }
+        return index.membership(frontier: tip.membership, in: tip)
+    }
+
+    /// The group's history as seen by an event on top of all its heads, from the store. Fills in
+    /// the membership ancestry a store written by an earlier release lacks first (once).
+    /// - Throws: `StoreError`.
+    func tipHistory(group: EventID) throws -> TipHistory {
+        if let tip = try TipHistory.load(store: store, group: group) { return tip }
+        try recordMembershipAncestry(group: group)
+        guard let tip = try TipHistory.load(store: store, group: group) else {
+            throw StoreError.corrupt("membership ancestry of \(group) is still incomplete")
+        }
+        return tip
+    }
+
+    /// Records, for each membership event of the group whose ancestry is not recorded, the
+    /// membership events among its ancestors: from the graph when it is loaded, else by walking
+    /// the store (the genesis has none; the walk stops at the oldest JOIN or MEMBER event).
+    func recordMembershipAncestry(group: EventID) throws {
+        let recorded = try store.membershipAncestors(group: group)
+        let membership = try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }
+        let missing = membership.filter { recorded[$0.id] == nil }
+        guard !missing.isEmpty else { return }
+        var ancestry: [EventID: [EventID]] = [:]
+        let floor = membership.filter { !$0.isGenesis }.map(\.lamport).min() ?? 1
+        for e in missing {
+            if let graph = graphs[group] {
+                ancestry[e.id] = graph.membershipAncestors(of: e.id)
+            } else {
+                ancestry[e.id] = e.isGenesis ? [] : try store.membershipAncestorsByWalking(e.id, group: group, floor: floor)
+            }
+        }
+        try store.saveMembershipAncestors(ancestry, group: group)
+        logger.info("recorded the membership ancestry of \(missing.count) events", metadata: ["group.id": "\(group)"])
+    }
+
+    /// Records the membership ancestry of newly stored membership events among `events`, from
+    /// the loaded graph (which holds them already).
+    func recordMembershipAncestry(of events: [Event], group: EventID) throws {
+        guard let graph = graphs[group] else { return }
+        var ancestry: [EventID: [EventID]] = [:]
+        for e in events where CausalGraph.isMembershipKind(e.kind) { ancestry[e.id] = graph.membershipAncestors(of: e.id) }
+        try store.saveMembershipAncestors(ancestry, group: group)
     }
 
     /// Whether `peer` may receive the group's events: a current member (any key holder in an
@@ -63,22 +108,41 @@ extension Node {
         membershipIndex(for: event.effectiveGroupID).record(event.id, member: m)
     }
 
-    /// A validation context for `group` with its membership index.
-    func context(for group: EventID, key: [UInt8]) throws -> KeyedGroupContext {
-        KeyedGroupContext(graph: try graph(for: group), groupKey: key, membershipIndex: membershipIndex(for: group))
+    /// Validates an event this node wrote on top of every current head of its group (its parents
+    /// include them all): against the graph when it is loaded, else from the store
+    /// (`TipHistory`), without loading it. - Throws: `EventError`, the first rule broken;
+    /// `StoreError`.
+    func validateOwn(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws {
+        let index = membershipIndex(for: group)
+        if let graph = graphs[group] {
+            try EventValidator.validate(event, parents: parents,
+                                        context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
+        } else {
+            let tip = try tipHistory(group: group)
+            try EventValidator.validate(event, parents: parents,
+                                        context: TipContext(history: tip, groupKey: key, membershipIndex: index))
+        }
     }
 
-    /// Stores a validated event and adds it to its group's graph.
+    /// Stores a validated event and adds it to its group's graph when that is loaded (it is not
+    /// loaded for this). A membership event must be one this node wrote on top of every head,
+    /// or the graph must be loaded: its membership ancestry is recorded with it.
     /// - Returns: false if it was already held. Reports a fork (equivocation) when one appears.
     @discardableResult
     func persist(_ event: Event) throws -> Bool {
         let group = event.effectiveGroupID
-        _ = try graph(for: group)
+        // Before the insert: the membership events an event on top of all heads descends from.
+        let earlierMembership = graphs[group] == nil && CausalGraph.isMembershipKind(event.kind) && !event.isGenesis
+            ? try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }.map(\.id) : []
         guard try store.insert(event, receivedMs: Node.nowMs()) else { return false }
         if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
-        // Mutate in place: a copy of the graph here would cost O(n) per event.
-        guard let (_, fork) = try graphs[group]?.insert(event) else { return true }
-        if let fork { logFork(fork, group: group) }
+        if graphs[group] != nil {
+            // Mutate in place: a copy of the graph here would cost O(n) per event.
+            if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
+            try recordMembershipAncestry(of: [event], group: group)
+        } else if CausalGraph.isMembershipKind(event.kind) {
+            try store.saveMembershipAncestors([event.id: earlierMembership], group: group)
+        }
         return true
     }
 

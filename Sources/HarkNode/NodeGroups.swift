@@ -105,8 +105,8 @@ extension Node {
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
         do {
-            let context = try self.context(for: group.id, key: group.key)
-            do { try EventValidator.validate(event, parents: parentMap, context: context) } catch {
+            // Its parents are every head: validated from the store when the graph is not loaded.
+            do { try validateOwn(event, parents: parentMap, group: group.id, key: group.key) } catch let error as EventError {
                 switch error {
                 case .notAMember: throw ControlErrorBody(code: .invalidArgument, message: "this node is not a member of \(group.name) (removed, or not added yet)")
                 case let .notAuthorized(why): throw ControlErrorBody(code: .invalidArgument, message: "not allowed in \(group.name): \(why)")
@@ -344,8 +344,17 @@ extension Node {
     }
 
     /// Authors who forked their log in any group held here.
+    /// Authors known to have forked their log: forks in the loaded graphs, and authors accused
+    /// by a valid EQUIVOCATION_PROOF stored in any group (this node writes one for every fork it
+    /// sees, so a restart does not need the whole graph to remember them).
     func equivocators() -> Set<SigningPublicKey> {
-        Set(graphs.values.flatMap { $0.forks.map(\.author) })
+        var out = Set(graphs.values.flatMap { $0.forks.map(\.author) })
+        for g in (try? store.allGroups()) ?? [] {
+            for e in (try? store.rareKindEvents(group: g.id)) ?? [] where e.kind == .equivocationProof {
+                if let accusation = try? EquivocationProof.accusation(in: e) { out.insert(accusation.author) }
+            }
+        }
+        return out
     }
 
     func follow(group ref: String) throws -> (Int, AsyncStream<MessageView>) {

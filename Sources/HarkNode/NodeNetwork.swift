@@ -263,10 +263,13 @@ extension Node {
                     }
                     // Reader: open records and hand whole frames to the node; a ChunkData frame
                     // waits for its attachment (§3.2), then both go straight to the fetch.
+                    // Frames go to the node in order through `inbound`, which checks the
+                    // signatures of Events frames ahead of delivery, off the actor.
+                    var inbound = InboundFrames(node: self, session: session)
                     do {
                         var gate = AttachmentGate()
                         var announcing: Hark_V1_ChunkData?
-                        while let unit = try await iterator.next() {
+                        reading: while let unit = try await iterator.next() {
                             session.heard()
                             let buffer: ByteBuffer
                             switch unit {
@@ -274,7 +277,9 @@ extension Node {
                                 try gate.attachment(byteCount: bytes.readableBytes)
                                 guard let header = announcing else { continue }
                                 announcing = nil
-                                // File chunk data goes straight to its fetch, never through the node actor.
+                                // File chunk data goes straight to its fetch, never through the node
+                                // actor, once the frames before it were handled.
+                                guard await inbound.drain() else { break reading }
                                 try await self.files.receiveBulk(header, sealed: bytes, from: session)
                                 continue
                             case let .message(bytes):
@@ -291,12 +296,15 @@ extension Node {
                                 self.logger.info("peer closed the channel", metadata: ["peer.id": "\(hello.peerID)", "reason": "\(c.reason)"])
                                 break
                             }
-                            try await self.handle(frame, from: session)
+                            guard await inbound.submit(frame) else { break reading }
                         }
+                        await inbound.finish()
                     } catch where error is CancellationError || Task.isCancelled {
                         // The node is stopping: not the peer's doing.
+                        inbound.cancel()
                         self.logger.debug("closing peer connection (node stopping)", metadata: ["peer.id": "\(hello.peerID)"])
                     } catch {
+                        inbound.cancel()
                         self.logger.warning("dropping peer connection", metadata: [
                             "peer.id": "\(hello.peerID)", "peer.address": "\(remote)", "reason": "\(error)",
                         ])

@@ -22,19 +22,28 @@ extension Node {
     /// Each member's latest prekey in the group (by its PREKEY events' order).
     func prekeys(group: EventID, key: [UInt8]) -> [SigningPublicKey: [UInt8]] {
         if let cached = prekeyViews[group] { return cached }
-        guard let graph = try? graph(for: group) else { return [:] }
+        // MEMBER and PREKEY events: from the graph when loaded, else from the store's index.
+        let keyEvents: [CausalGraph.Entry]
+        if let graph = graphs[group] {
+            keyEvents = graph.unorderedEntries.filter { $0.kind == .member || $0.kind == .prekey }
+        } else {
+            guard let tip = try? tipHistory(group: group) else { return [:] }
+            keyEvents = tip.keyEvents.map { e in
+                CausalGraph.Entry(id: e.id, parents: e.allParents, lamport: e.lamport, author: e.author, seq: e.seq, kind: e.kind)
+            }
+        }
         var best: [SigningPublicKey: (EventOrder, [UInt8])] = [:]
         // A prekey the invitee gave when it redeemed its invite, copied into the ADD: chains
         // reach a new member before its own PREKEY event arrives.
         let index = membershipIndex(for: group)
-        for e in graph.unorderedEntries where e.kind == .member {
+        for e in keyEvents where e.kind == .member {
             guard let m = index.member(e.id), m.action == .add, m.prekey.count == 32,
                   let target = try? SigningPublicKey(bytes: [UInt8](m.target)) else { continue }
             let order = EventOrder(lamport: e.lamport, id: e.id)
             if let b = best[target], b.0 > order { continue }
             best[target] = (order, [UInt8](m.prekey))
         }
-        for e in graph.unorderedEntries where e.kind == .prekey {
+        for e in keyEvents where e.kind == .prekey {
             let order = EventOrder(lamport: e.lamport, id: e.id)
             if let b = best[e.author], b.0 > order { continue }
             guard let pk = prekeyCache[e.id] ?? readPrekey(e.id, key: key) else { continue }

@@ -178,13 +178,12 @@ extension Node {
     func receiveHeads(_ heads: Hark_V1_Heads, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](heads.groupID), from: session)
         guard heads.heads.count <= SyncLimits.maxHeads else { throw ProtocolViolation("\(heads.heads.count) heads") }
-        var wanted: [EventID] = []
         var all: [EventID] = []
         for h in heads.heads {
             guard let id = try? EventID(bytes: [UInt8](h)) else { throw ProtocolViolation("head of \(h.count) bytes") }
             all.append(id)
-            if try !store.contains(id), pending[group]?[id] == nil, !rejected.contains(id) { wanted.append(id) }
         }
+        let wanted = try store.unknown(all).filter { pending[group]?[$0] == nil && !rejected.contains($0) }
         setHolds(peer: session.peerID.key, group: group, heads: all)
         requestEvents(wanted, group: group, from: session)
     }
@@ -250,10 +249,15 @@ extension Node {
         try send(answer, group: group, to: session)
     }
 
-    /// Events first (parents before children), then the SyncReply with our heads.
+    /// Events first (parents before children), then the SyncReply with our heads. The events
+    /// (in total order) are read and queued a slice at a time, so the channel writer and the
+    /// peer start on the first frames while later ones are still being read.
     func send(_ answer: ReconciliationSession.Answer, group: EventID, to session: PeerSession) throws {
-        let events = try store.events(answer.events)
-        send(events, group: group, to: session)
+        let slice = 2048
+        for start in stride(from: 0, to: answer.events.count, by: slice) {
+            let ids = Array(answer.events[start..<min(start + slice, answer.events.count)])
+            send(try store.events(ids), group: group, to: session)
+        }
         var frame = Hark_V1_Frame()
         frame.syncReply = answer.reply
         session.send(frame)
@@ -299,7 +303,7 @@ extension Node {
             batch.events.removeAll()
             size = 0
         }
-        for e in events.sorted(by: EventOrder.precedes) {
+        for e in events.inTotalOrder() {
             let signed = e.signedEvent
             let n = e.headerBytes.count + e.signature.count + (e.body?.count ?? 0) + 16
             if size + n > SyncLimits.maxEventsFrameByteCount { flush() }
@@ -311,24 +315,52 @@ extension Node {
 
     // MARK: events
 
+    /// An Events frame handled on the actor (the channel reader checks signatures ahead, off the
+    /// actor, and calls `receiveEvents(groupID:decoded:from:)` instead).
     func receiveEvents(_ frame: Hark_V1_Events, from session: PeerSession) throws {
-        let group = try sharedGroup([UInt8](frame.groupID), from: session)
-        var arrived: [Event] = []
+        var decoded: [Event] = []
+        decoded.reserveCapacity(frame.events.count)
         for signed in frame.events {
-            let event: Event
-            do { event = try Event(decoding: signed) } catch {
+            do { decoded.append(try Event(decoding: signed)) } catch {
                 throw ProtocolViolation("invalid event: \(error)")
             }
+        }
+        try admit(decoded, groupID: frame.groupID, from: session)
+    }
+
+    /// The events of one Events frame, decoded and signature-checked off the actor
+    /// (`EventIntake`), or the first event that failed those checks.
+    /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
+    func receiveEvents(groupID: Data, decoded: Result<[Event], EventError>, from session: PeerSession) throws {
+        guard sessions[session.id] != nil else { return }
+        do {
+            switch decoded {
+            case let .success(events): try admit(events, groupID: groupID, from: session)
+            case let .failure(error):
+                _ = try sharedGroup([UInt8](groupID), from: session)
+                throw ProtocolViolation("invalid event: \(error)")
+            }
+        } catch is IgnoredFrame {
+            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §9.3).
+        }
+    }
+
+    /// Queues the new ones among `events` (decoded and signed) for delivery, then delivers what
+    /// is ready. One store look-up for the whole frame.
+    func admit(_ events: [Event], groupID: Data, from session: PeerSession) throws {
+        let group = try sharedGroup([UInt8](groupID), from: session)
+        for event in events {
             guard (event.groupID ?? event.id) == group else {
                 throw ProtocolViolation("event \(event.id) does not belong to group \(group)")
             }
             if rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
-            if try store.contains(event.id) { continue }
-            arrived.append(event)
         }
-        guard !arrived.isEmpty else { return }
         var waiting = pending[group] ?? [:]
-        for e in arrived where waiting[e.id] == nil {
+        // No local copy of the graph: one alive during delivery would make its inserts copy it.
+        let unseen = events.filter { waiting[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
+        let unknown = Set(try store.unknown(unseen.map(\.id)))
+        guard !unknown.isEmpty else { return }
+        for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
             guard waiting.count < SyncLimits.maxPendingPerGroup else { throw ProtocolViolation("too many events without parents") }
             waiting[e.id] = e
         }
@@ -343,16 +375,18 @@ extension Node {
         guard let record = try store.group(id: group) else { return }
         _ = try graph(for: group)
         var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
-        var recent: [EventID: Event] = [:]  // parents delivered in this pass, so they are not read back
         var violation: ProtocolViolation?
-        for event in waiting.values.sorted(by: EventOrder.precedes) {
+        for event in waiting.values.inTotalOrder() {
             // No local copy of the graph may outlive this check: the insert below mutates the
             // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
             let ready = graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
             guard ready else { continue }
-            var parents: [EventID: Event] = [:]
+            // What the rules read of each parent comes from the graph: no parent is read back.
+            var parents: [EventID: EventValidator.ParentFacts] = [:]
             for p in event.allParents {
-                if let e = recent[p] { parents[p] = e } else if let e = try store.event(p) { parents[p] = e }
+                if let e = graphs[group]?.entry(p) {
+                    parents[p] = EventValidator.ParentFacts(author: e.author, seq: e.seq, lamport: e.lamport, group: group)
+                }
             }
             do {
                 try validateInGroup(event, parents: parents, group: group, key: record.key)
@@ -374,7 +408,6 @@ extension Node {
             // In place: a copy of the graph here would cost O(n) per event.
             if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             accepted.append(event)
-            recent[event.id] = event
             waiting.removeValue(forKey: event.id)
         }
         var delivered: [Event] = []
@@ -388,19 +421,18 @@ extension Node {
             }
         }
         pending[group] = waiting
+        try recordMembershipAncestry(of: delivered, group: group)
         if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record) }
-        for e in delivered { eventDelivered(e, group: group, except: session) }
+        eventsDelivered(delivered, group: group, except: session)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { sendHeads(group: group, to: session) }
         // Ask for parents we still lack.
         if let session {
-            var missing: Set<EventID> = []
+            var absent: [EventID] = []
             for e in waiting.values {
-                for p in e.allParents where waiting[p] == nil && !rejected.contains(p) {
-                    if try !store.contains(p) { missing.insert(p) }
-                }
+                for p in e.allParents where waiting[p] == nil && !rejected.contains(p) { absent.append(p) }
             }
-            requestEvents(Array(missing), group: group, from: session)
+            requestEvents(try store.unknown(absent), group: group, from: session)
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
@@ -408,28 +440,40 @@ extension Node {
 
     /// Validates against the group's current graph; the context (and its copy of the graph) ends
     /// with this call.
-    func validateInGroup(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws(EventError) {
+    func validateInGroup(_ event: Event, parents: [EventID: EventValidator.ParentFacts], group: EventID, key: [UInt8]) throws(EventError) {
         guard let graph = graphs[group] else { throw .missingParents(event.allParents) }
-        try EventValidator.validate(event, parents: parents,
+        try EventValidator.validate(event, parentFacts: parents,
                                     context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: membershipIndex(for: group)))
     }
 
     /// A new event is stored: push it to every other channel sharing the group, and to followers.
     func eventDelivered(_ event: Event, group: EventID, except: PeerSession?) {
+        eventsDelivered([event], group: group, except: except)
+    }
+
+    /// New events of `group` are stored (in total order): push them to every other channel
+    /// sharing the group, packed into frames; hint the ones that are heads now; tell watchers
+    /// and followers.
+    func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?) {
+        guard !events.isEmpty else { return }
         for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
-            send([event], group: group, to: s)
+            send(events, group: group, to: s)
         }
-        hintHead(event, group: group, except: except)
-        if !watchers.isEmpty, let record = try? store.group(id: group) {
-            emitWatchEvents(for: event, record: record)
-            receiptsMayHaveChanged(group: group)
+        // A hint per event would be one datagram per event and peer; the new heads suffice.
+        for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
+            hintHead(e, group: group, except: except)
         }
-        if event.kind == .fileOffer, except != nil, let record = try? store.group(id: group) {
-            maybeAutoFetch(event, group: record)
+        let watched = !watchers.isEmpty
+        let followed = !followers.isEmpty
+        let offers = except != nil && events.contains { $0.kind == .fileOffer }
+        guard watched || followed || offers, let record = try? store.group(id: group) else { return }
+        for event in events {
+            if watched { emitWatchEvents(for: event, record: record) }
+            if event.kind == .fileOffer, except != nil { maybeAutoFetch(event, group: record) }
+            if followed, event.kind == .message || event.kind == .join, let view = messageView(event, group: record) {
+                for (_, f) in followers where f.group == group { f.continuation.yield(view) }
+            }
         }
-        if event.kind == .message || event.kind == .join, !followers.isEmpty,
-           let record = try? store.group(id: group), let view = messageView(event, group: record) {
-            for (_, f) in followers where f.group == group { f.continuation.yield(view) }
-        }
+        if watched { receiptsMayHaveChanged(group: group) }
     }
 }

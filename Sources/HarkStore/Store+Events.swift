@@ -50,7 +50,7 @@ extension Store {
             }
             return out
         }
-        return events.sorted(by: EventOrder.precedes)
+        return events.inTotalOrder()
     }
 
     /// The group's heads (stored events with no stored child), ascending by ID bytes.
@@ -139,8 +139,8 @@ extension Store {
             // Cached statements: SQLite compiles each once per connection, not once per event.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
             let insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms, vv)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms, vv, wall_max)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             // The read model is kept in this same transaction (docs/HISTORY.md).
             let readModel = ReadModelWriter(db: db)
@@ -157,8 +157,9 @@ extension Store {
                 guard missing.isEmpty else { throw StoreError.missingParents(missing) }
                 let group = event.effectiveGroupID
                 let (vv, parentWall) = try readModel.vector(for: event)
+                let wallMax = ReadModelWriter.plausibility(wallMs: event.wallMs, ancestorWall: parentWall, receivedMs: receivedMs).wallMax
                 try insertEvent.execute(arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
-                                                    event.wallMs, event.kind.rawValue, signed, receivedMs, Data(vv.encoded)])
+                                                    event.wallMs, event.kind.rawValue, signed, receivedMs, Data(vv.encoded), wallMax])
                 for p in parents {
                     try insertParent.execute(arguments: [event.id.data, p.data])
                     try dropHead.execute(arguments: [group.data, p.data])

@@ -36,6 +36,10 @@ import GRDB
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
 /// -- v7-read-model: the read model's tables, listed on `ReadModelSchema` (docs/HISTORY.md).
+/// -- v7-history-index: validation from the store (Store+History.swift).
+///   INDEX event_by_rare_kind (group_id, lamport, id) WHERE kind IN (GENESIS, JOIN, EQUIVOCATION_PROOF, MEMBER, PREKEY)
+/// membership_ancestry(event_id BLOB PK, group_id BLOB, ancestors BLOB /* n × 32 B, ascending */)
+///   INDEX membership_ancestry_by_group (group_id)
 /// -- peer-local: what this node's user decided about a key (never sent to peers).
 /// peer_local(peer_key BLOB PK /*32 B*/, alias TEXT NULL /* a local name */, alias_key TEXT UNIQUE NULL /* nameKey(alias) */,
 ///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
@@ -189,6 +193,21 @@ enum StoreSchema {
                 """)
         }
         ReadModelSchema.register(&m)
+        m.registerMigration("v7-history-index") { db in
+            // Validation without the whole history in memory: the few events that decide
+            // membership and equivocation, by group; and per membership event, the membership
+            // events among its ancestors (ancestors: n × 32 B, ascending), recorded as events
+            // are stored.
+            try db.execute(sql: """
+                CREATE INDEX event_by_rare_kind ON event(group_id, lamport, id) WHERE \(Store.rareKindsSQL);
+                CREATE TABLE membership_ancestry (
+                    event_id BLOB PRIMARY KEY NOT NULL,
+                    group_id BLOB NOT NULL,
+                    ancestors BLOB NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX membership_ancestry_by_group ON membership_ancestry(group_id);
+                """)
+        }
         m.registerMigration("peer-local") { db in
             try db.execute(sql: """
                 CREATE TABLE peer_local (

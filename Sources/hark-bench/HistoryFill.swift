@@ -52,14 +52,13 @@ func runHistoryFill() {
     }
 }
 
-// ─────────────────────────────────────────────────────────────────────────────────────────────
-// READ MODEL CATCH-UP — the one place to wire after merging the read model.
-// Events written with `Store.insert(batch:)` from outside the node may need the store's read
-// model (messages, unread counts, …) brought up to date. No such API exists on this branch, so
-// this does nothing; once the store has one (e.g. a catch-up/index call), call it here.
-// ─────────────────────────────────────────────────────────────────────────────────────────────
+/// Brings the store's read model up to date with events written from outside the node.
+/// `Store.insert(batch:)` indexes each event in its own transaction, so this normally finds
+/// nothing to do; it guards against a fill that bypassed that path.
+/// - Throws: `StoreError` from the catch-up.
 func catchUpReadModel(_ store: Store) throws {
-    _ = store
+    let indexed = try store.catchUpReadModel()
+    if indexed > 0 { print("history.fill     read model caught up over \(indexed) events") }
 }
 
 struct FillError: Error, CustomStringConvertible {

@@ -17,6 +17,9 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "fill",
               summary: "appends N signed messages by this node to a group of a real home, straight into the store (daemon stopped) [--home= --group= --messages=1000]",
               run: runHistoryFill),
+    Benchmark(name: "history",
+              summary: "one node on a store of N events: time until status answers, RSS, first and mean send, graph build [--events=100000 --sends=200; --fill-home=DIR writes a home, --home=DIR measures one]",
+              run: runHistoryBenchmark),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

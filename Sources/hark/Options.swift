@@ -36,11 +36,13 @@ func connect(_ options: HomeOptions) throws -> ControlClient {
 /// (the daemon upgrades it), 78 when it is newer, 74 when SQLite cannot read it.
 func connectReading(_ options: HomeOptions) throws -> ControlClient {
     let home = options.nodeHome
-    // A home of another user is "not accessible" (77), not "no identity" (78).
     do { try home.requireInitialized() } catch { throw fail(error.description, Exit.code(for: error)) }
     do { return try ControlClient(socketPath: home.socketPath) } catch ControlClient.ClientError.daemonNotRunning {
         // fall through: read the store directly
-    } catch let e as ControlClient.ClientError { throw fail(e.description, Exit.unavailable) }
+    } catch let e as ControlClient.ClientError {
+        if case .permissionDenied = e { throw fail(e.description, Exit.noPermission) }
+        throw fail(e.description, Exit.unavailable)
+    }
     var logger = Logger(label: "hark")
     logger.logLevel = .error
     let reader: LocalReader

@@ -18,29 +18,9 @@ extension Node {
                 let code: ControlErrorCode = error is StoreError ? .storage : .internal
                 return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
             }
-        case "log":
-            do {
-                let p = try params(LogParams.self, line)
-                return try ControlCoding.encodeLine(Response(id: head.id, result: try localLog(group: p.group, limit: p.limit)))
-            } catch let body as ControlErrorBody {
-                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
-            } catch {
-                let code: ControlErrorCode = error is StoreError ? .storage : .internal
-                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
-            }
         default:
             return dispatch(head: head, line: line)
         }
-    }
-
-    // ─────────────────────────────────────────────────────────────────────────────────────────
-    // DAEMON-LESS `log` — the one place to connect the node-independent history reader.
-    // Today it runs the node's own `log` (which folds the group's whole history); once the
-    // store's read model and `HistoryReader` are merged, answer from them here (a page, with
-    // the same MessageView fields as the daemon's `log`).
-    // ─────────────────────────────────────────────────────────────────────────────────────────
-    func localLog(group: String, limit: Int?) throws -> [MessageView] {
-        try log(group: group, limit: limit)
     }
 
     /// Peers as last stored (names, addresses, last sighting): what `peers` shows without a

@@ -6,6 +6,7 @@ import GRDB
 /// ```sql
 /// -- v7-read-model
 /// event.vv BLOB NULL          -- the event's version vector (VersionVector); NULL: not indexed yet
+/// event.wall_max INT NULL      -- M(e) of PROTOCOL.md §4.7.4: greatest plausible wall_ms of it and its ancestors
 ///   INDEX event_unindexed (group_id, lamport, id) WHERE vv IS NULL   -- empty once caught up
 /// peer_holds.vv BLOB NULL     -- pointwise max of the vectors of the reported heads held here
 /// rm_group(group_id BLOB PK, rules INT /* Genesis.rules, -1 unknown */, events INT, messages INT)
@@ -29,6 +30,7 @@ enum ReadModelSchema {
         m.registerMigration("v7-read-model") { db in
             try db.execute(sql: """
                 ALTER TABLE event ADD COLUMN vv BLOB;
+                ALTER TABLE event ADD COLUMN wall_max INTEGER;
                 ALTER TABLE peer_holds ADD COLUMN vv BLOB;
                 CREATE INDEX event_unindexed ON event(group_id, lamport, id) WHERE vv IS NULL;
                 CREATE TABLE rm_group (

@@ -149,15 +149,28 @@ final class ReadModelWriter {
     /// The vector and wall clock of an indexed event. - Throws: `StoreError.corrupt` if it is not indexed.
     private func indexed(_ id: EventID) throws -> (VersionVector, Int64) {
         if let hit = vectorCache[id] { return hit }
-        let stmt = try db.cachedStatement(sql: "SELECT vv, wall_ms FROM event WHERE id = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [id.data]), let vv: Data = row["vv"] else {
+        let stmt = try db.cachedStatement(sql: "SELECT vv, wall_max FROM event WHERE id = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [id.data]), let vv: Data = row["vv"],
+              let wallMax: Int64 = row["wall_max"] else {
             throw StoreError.corrupt("event \(id) is not in the read model before its child")
         }
-        return (VersionVector(decoding: [UInt8](vv)), row["wall_ms"])
+        return (VersionVector(decoding: [UInt8](vv)), wallMax)
+    }
+
+    /// The clock-skew rule of PROTOCOL.md §4.7.4 (as `GroupState` folds it): an event is
+    /// implausible when its `wall_ms` is below `ancestorWall` (`A(e)`) or more than
+    /// `GroupState.futureToleranceMs` after `receivedMs`; `wallMax` is `M(e)`, the greatest
+    /// plausible `wall_ms` of the event and its ancestors, stored as `event.wall_max`.
+    /// All values in ms since the Unix epoch. Pure.
+    static func plausibility(wallMs: Int64, ancestorWall: Int64?, receivedMs: Int64) -> (implausible: Bool, wallMax: Int64) {
+        let implausible = (ancestorWall.map { wallMs < $0 } ?? false) || wallMs > receivedMs &+ GroupState.futureToleranceMs
+        let floor = ancestorWall ?? Int64.min
+        return (implausible, implausible ? floor : max(wallMs, floor))
     }
 
     /// The version vector `event` gets: the pointwise max of its parents' (all indexed), with
-    /// its own author's entry set to its seq. Also returns the greatest parent `wall_ms`.
+    /// its own author's entry set to its seq. Also returns `A(e)` of PROTOCOL.md §4.7.4: the
+    /// greatest plausible `wall_ms` among the event's ancestors (ms; nil for a genesis).
     func vector(for event: Event) throws -> (VersionVector, Int64?) {
         let g = try group(event.effectiveGroupID)
         var vv = VersionVector()
@@ -178,8 +191,9 @@ final class ReadModelWriter {
     ///   - receivedMs: when it was stored here, ms since the Unix epoch.
     func index(_ event: Event, vv: VersionVector, parentWall: Int64?, receivedMs: Int64, plaintext: [UInt8]?) throws {
         let g = try group(event.effectiveGroupID)
+        let time = Self.plausibility(wallMs: event.wallMs, ancestorWall: parentWall, receivedMs: receivedMs)
         if vectorCache.count >= Self.vectorCacheLimit { vectorCache.removeAll(keepingCapacity: true) }
-        vectorCache[event.id] = (vv, event.wallMs)
+        vectorCache[event.id] = (vv, time.wallMax)
         var a = try author(event.author, in: g)
         let lamport = Int64(event.lamport), seq = Int64(event.seq)
         a.maxLamport = max(a.maxLamport, lamport)
@@ -222,8 +236,7 @@ final class ReadModelWriter {
             author.messages += 1
             update(author, in: g)
             g.messages += 1
-            let implausible = (parentWall.map { event.wallMs < $0 } ?? false)
-                || event.wallMs > receivedMs &+ GroupState.futureToleranceMs
+            let implausible = time.implausible
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO rm_message (id, group_id, author, author_ix, seq, lamport, wall_ms, received_ms, ordinal,
                     text, original_text, last_edit, deleted, readable, implausible, reactions)

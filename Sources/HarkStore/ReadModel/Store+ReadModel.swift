@@ -39,11 +39,13 @@ extension Store {
                 // One writer across chunks keeps the vector cache; its database handle is this
                 // transaction's (GRDB hands the same connection to every write).
                 let writer = ReadModelWriter(db: db, carrying: writerState)
-                let setVV = try db.cachedStatement(sql: "UPDATE event SET vv = ? WHERE id = ?")
+                let setVV = try db.cachedStatement(sql: "UPDATE event SET vv = ?, wall_max = ? WHERE id = ?")
                 for row in rows {
                     let e = try row.event()
                     let (vv, parentWall) = try writer.vector(for: e)
-                    try setVV.execute(arguments: [Data(vv.encoded), e.id.data])
+                    let receivedMs: Int64 = row["received_ms"]
+                    let wallMax = ReadModelWriter.plausibility(wallMs: e.wallMs, ancestorWall: parentWall, receivedMs: receivedMs).wallMax
+                    try setVV.execute(arguments: [Data(vv.encoded), wallMax, e.id.data])
                     let plain: Data? = row["content"]
                     try writer.index(e, vv: vv, parentWall: parentWall, receivedMs: row["received_ms"], plaintext: plain.map { [UInt8]($0) })
                 }
