@@ -92,24 +92,27 @@ extension Store {
     }
 
     /// Keeps the decrypted Content (serialized) of a sender-key body.
+    /// - Throws: `StoreError.database` (nothing is written).
     public func savePlaintext(_ id: EventID, content: [UInt8]) throws(StoreError) {
-        try write("save plaintext") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)", arguments: [id.data, Data(content)])
-            // An indexed event: the read model now sees its content (an event stored later reads it at insert).
-            if let row = try Row.fetchOne(db, sql: "SELECT id, signed FROM event WHERE id = ? AND vv IS NOT NULL", arguments: [id.data]) {
-                let writer = ReadModelWriter(db: db)
-                try writer.plaintextSaved(try row.event(), content: content)
-                try writer.flush()
-            }
-        }
+        try savePlaintexts([(id: id, content: content)])
     }
 
-    /// Keeps several plaintexts in one transaction (as `savePlaintext` does for one): for tools
-    /// that author many events at once. - Throws: `StoreError.database` (nothing is written).
+    /// Keeps several plaintexts in one transaction, and lets the read model see the content of
+    /// those whose events are already indexed (an event stored later reads its plaintext at
+    /// insert). For the node's intake and for tools that author many events at once.
+    /// - Throws: `StoreError.database` (nothing is written).
     public func savePlaintexts(_ items: [(id: EventID, content: [UInt8])]) throws(StoreError) {
         try write("save \(items.count) plaintexts") { db in
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)")
-            for item in items { try statement.execute(arguments: [item.id.data, Data(item.content)]) }
+            let indexed = try db.cachedStatement(sql: "SELECT id, signed FROM event WHERE id = ? AND vv IS NOT NULL")
+            let writer = ReadModelWriter(db: db)
+            for item in items {
+                try statement.execute(arguments: [item.id.data, Data(item.content)])
+                if let row = try Row.fetchOne(indexed, arguments: [item.id.data]) {
+                    try writer.plaintextSaved(try row.event(), content: item.content)
+                }
+            }
+            try writer.flush()
         }
     }
 
