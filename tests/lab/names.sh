@@ -29,9 +29,10 @@ say "alice and bob meet and verify each other by pairing"
 start_daemon h1; start_daemon h2
 wait_until 30 has_peer h1 1 && wait_until 10 has_peer h2 1 && ok "h1 and h2 are connected" || { not_ok "h1 and h2 did not connect"; cat_log h1; }
 "$LAB" spawn h1 pair env HARK_HOME="$WORK/h1" "$HARK" pair "${BOB:0:9}" --yes --timeout 30s
-hark_on h2 pair --accept --yes --timeout 30s >/dev/null 2>&1
+hark_on h2 pair --accept --yes --timeout 30s >"$WORK/pair-h2.out" 2>&1
 verified_bob() { [ "$(peer_field h1 "$BOB" verified)" = true ]; }
-wait_until 20 verified_bob && ok "h1 marks bob verified" || not_ok "bob not verified: $(hark_on h1 peers)"
+wait_until 30 verified_bob && ok "h1 marks bob verified" \
+  || not_ok "bob not verified: $(hark_on h1 peers); h2: $(cat "$WORK/pair-h2.out"); h1: $(cat "$LAB_RUN_DIR/h1/pair.log" 2>&1)"
 hark_on h1 group create ops >/dev/null
 hark_on h2 group join "$(hark_on h1 group invite ops)" >/dev/null && ok "bob joins ops" || not_ok "bob could not join ops"
 
