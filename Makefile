@@ -21,6 +21,8 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	tests/cli.sh
+	tests/service.sh
+	tests/shell.sh
 	tests/examples.sh
 	tests/chat_tmux.sh
 	scripts/check-docs-current.sh
@@ -32,6 +34,7 @@ test: deps
 	tests/lab/realtime.sh
 	tests/lab/roaming.sh
 	tests/lab/trust.sh
+	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
 	tests/lab/flood.sh
@@ -48,6 +51,7 @@ lab-test: build
 	tests/lab/realtime.sh
 	tests/lab/roaming.sh
 	tests/lab/trust.sh
+	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
 	tests/lab/flood.sh
@@ -89,22 +93,24 @@ ZSHCOMPDIR := $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
 MAN1DIR := $(PREFIX)/share/man/man1
 USERUNITDIR := $(PREFIX)/lib/systemd/user
+SYSUNITDIR := $(PREFIX)/lib/systemd/system
 install:
 	$(SWIFT) build $(RELEASE_FLAGS) --product hark
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(USERUNITDIR)
+		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSUNITDIR)
 	install -m 0755 .build/release/hark $(DESTDIR)$(PREFIX)/bin/hark
 	install -m 0644 man/*.1 $(DESTDIR)$(MAN1DIR)/
 	install -m 0644 completions/hark.bash $(DESTDIR)$(BASHCOMPDIR)/hark
 	install -m 0644 completions/_hark $(DESTDIR)$(ZSHCOMPDIR)/_hark
 	install -m 0644 completions/hark.fish $(DESTDIR)$(FISHCOMPDIR)/hark.fish
-	sed 's|^ExecStart=[^ ]*hark |ExecStart=$(PREFIX)/bin/hark |' examples/hark.service >$(DESTDIR)$(USERUNITDIR)/hark.service
-	chmod 0644 $(DESTDIR)$(USERUNITDIR)/hark.service
+	sed 's|/usr/local/bin/hark|$(PREFIX)/bin/hark|g' examples/hark.service >$(DESTDIR)$(USERUNITDIR)/hark.service
+	sed 's|/usr/local/bin/hark|$(PREFIX)/bin/hark|g' examples/hark@.service >$(DESTDIR)$(SYSUNITDIR)/hark@.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/hark.service $(DESTDIR)$(SYSUNITDIR)/hark@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(wildcard man/*.1)))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hark $(DESTDIR)$(ZSHCOMPDIR)/_hark $(DESTDIR)$(FISHCOMPDIR)/hark.fish
-	rm -f $(DESTDIR)$(USERUNITDIR)/hark.service
+	rm -f $(DESTDIR)$(USERUNITDIR)/hark.service $(DESTDIR)$(SYSUNITDIR)/hark@.service
 
 ## proto: regenerate Sources/HarkProto from proto/hark.proto (needs protoc and protoc-gen-swift 1.39.0)
 proto:

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C behind one door: CSodium is imported only by HarkCrypto, CAvahi only by HarkDiscovery.
@@ -89,6 +90,8 @@ let package = Package(
             "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            // The daemon's config file (config.toml).
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "hark-bench", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",

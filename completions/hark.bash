@@ -173,13 +173,13 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|group|send|log|edit|delete|react|read|watch|chat|presence|share|files|fetch|audit|export|import|doctor|verify|pair|key|help)
+    init|id|daemon|status|peers|peer|group|send|log|edit|delete|react|read|watch|chat|presence|share|files|fetch|audit|export|import|doctor|verify|pair|key|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers group send log edit delete react read watch chat presence share files fetch audit export import doctor verify pair key help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers peer group send log edit delete react read watch chat presence share files fetch audit export import doctor verify pair key help' -- "${cur}"))
         ;;
     esac
 }
@@ -194,12 +194,14 @@ _hark_init() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--name')
         return
         ;;
     '--passphrase-file')
+        __hark_add_completions -f
         return
         ;;
     esac
@@ -215,6 +217,7 @@ _hark_id() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -224,12 +227,13 @@ _hark_daemon() {
     repeating_flags=()
     non_repeating_flags=(--no-discovery --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --port --listen --log-level --passphrase-file --auto-fetch-max --auto-fetch-dir)
+    non_repeating_options=(--home --port --listen --log-level --log-format --config --passphrase-file --auto-fetch-max --auto-fetch-dir)
     __hark_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--port')
@@ -242,15 +246,26 @@ _hark_daemon() {
         return
         ;;
     '--log-level')
+        __hark_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'
+        return
+        ;;
+    '--log-format')
+        __hark_add_completions -W 'auto'$'\n''text'$'\n''journal'$'\n''json'
+        return
+        ;;
+    '--config')
+        __hark_add_completions -o plusdirs -fX '!*.@(toml)'
         return
         ;;
     '--passphrase-file')
+        __hark_add_completions -f
         return
         ;;
     '--auto-fetch-max')
         return
         ;;
     '--auto-fetch-dir')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -266,6 +281,7 @@ _hark_status() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -281,6 +297,126 @@ _hark_peers() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_hark_peer() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hark_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    alias|forget|block|unblock)
+        # Offer subcommand argument completions
+        "_hark_peer_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'alias forget block unblock' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hark_peer_alias() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion peer alias -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_peer_forget() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion peer forget -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_peer_block() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion peer block -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_peer_unblock() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion peer unblock -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -319,6 +455,7 @@ _hark_group_create() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -334,15 +471,25 @@ _hark_group_invite() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--for')
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group invite -- --for "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     '--expires')
         return
         ;;
     '--uses')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group invite -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -358,6 +505,7 @@ _hark_group_join() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--timeout')
@@ -376,6 +524,7 @@ _hark_group_accept() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--timeout')
@@ -394,6 +543,7 @@ _hark_group_invites() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -409,6 +559,7 @@ _hark_group_list() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -424,6 +575,15 @@ _hark_group_members() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group members -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -439,6 +599,19 @@ _hark_group_remove() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group remove -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    2)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group remove -- positional@1 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -454,6 +627,19 @@ _hark_group_role() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group role -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    2)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group role -- positional@1 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -469,6 +655,15 @@ _hark_group_leave() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group leave -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -484,6 +679,7 @@ _hark_send() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--wait')
@@ -500,6 +696,15 @@ _hark_send() {
         return
         ;;
     '--passphrase-file')
+        __hark_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion send -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -515,6 +720,7 @@ _hark_log() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--limit'|'-l')
@@ -524,6 +730,14 @@ _hark_log() {
         return
         ;;
     '--after')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion log -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -539,6 +753,15 @@ _hark_edit() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion edit -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -554,6 +777,15 @@ _hark_delete() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion delete -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -569,6 +801,15 @@ _hark_react() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion react -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -584,6 +825,15 @@ _hark_read() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion read -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -599,12 +849,21 @@ _hark_watch() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--exec')
         return
         ;;
     '--exec-timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion watch -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -620,6 +879,7 @@ _hark_chat() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--history')
@@ -638,6 +898,7 @@ _hark_presence() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--status')
@@ -656,12 +917,22 @@ _hark_share() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--group'|'-g')
+        __hark_add_completions -W "$(__hark_custom_complete ---completion share -- --group "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     '-m'|'--message')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __hark_add_completions -f
         return
         ;;
     esac
@@ -677,6 +948,15 @@ _hark_files() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion files -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -692,15 +972,25 @@ _hark_fetch() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '-o')
+        __hark_add_completions -d
         return
         ;;
     '--timeout')
         return
         ;;
     '--limit-rate')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion fetch -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -716,6 +1006,15 @@ _hark_audit() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion audit -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -731,6 +1030,15 @@ _hark_export() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion export -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -746,6 +1054,15 @@ _hark_import() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -f
         return
         ;;
     esac
@@ -761,6 +1078,7 @@ _hark_doctor() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     esac
@@ -776,6 +1094,15 @@ _hark_verify() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion verify -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -791,12 +1118,21 @@ _hark_pair() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--code')
         return
         ;;
     '--timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion pair -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -835,12 +1171,15 @@ _hark_key_export() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--out')
+        __hark_add_completions -f
         return
         ;;
     '--passphrase-file')
+        __hark_add_completions -f
         return
         ;;
     esac
@@ -856,9 +1195,19 @@ _hark_key_import() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        __hark_add_completions -d
         return
         ;;
     '--passphrase-file')
+        __hark_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -o plusdirs -fX '!*.@(backup)'
         return
         ;;
     esac

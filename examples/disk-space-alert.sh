@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cron job: tell a group when a file system fills up. Silent when all is well.
-#   */10 * * * *  /usr/local/share/hark/examples/disk-space-alert.sh
+#   */10 * * * *  $HOME/bin/disk-space-alert.sh   (copy it there from examples/ in the source tree)
 # Settings (environment): HARK_GROUP (default ops), THRESHOLD percent (default 90),
 # MOUNTS (default "/"). Works with or without a running daemon: without one, `hark send` starts
 # a short-lived node, and a message nobody could take stays queued (exit 75; cron mails it).

@@ -137,6 +137,33 @@ def expected_item_text(a):
                 paras.append(v + ": " + a["allValueDescriptions"].get(v, ""))
     return norm_paragraphs(paras)
 
+# --- paragraphs scripts/man-tidy.sh moves out of DESCRIPTION ---------------------------------
+MOVED_SECTIONS = {"Environment": "ENVIRONMENT", "Files": "FILES", "Exit status": "EXIT STATUS",
+                  "Examples": "EXAMPLES", "Example": "EXAMPLES"}
+
+def squash(text):
+    """Letters and digits only: what must survive the move from a paragraph into a section."""
+    return re.sub(r"[^A-Za-z0-9]", "", "".join(c for c in text if c.isascii()))
+
+def section_text(lines):
+    words = []
+    for l in lines or []:
+        if l.startswith((".Bl", ".El", ".Bd", ".Ed", ".Pp")): continue
+        if l.startswith(".It "):
+            words += [t for t in unescape(l[4:]).split() if t not in ("Ev", "Pa", ",")]
+        else:
+            words.append(unescape(l))
+    return squash(" ".join(words))
+
+def split_moved(paras):
+    """The discussion's paragraphs that stay in DESCRIPTION, and {section: text} of the others."""
+    kept, moved = [], {}
+    for p in paras:
+        m = re.match(r"^\s*(Environment|Files|Exit status|Examples?):", p)
+        if m: moved[MOVED_SECTIONS[m.group(1)]] = p[m.end():]
+        else: kept.append(p)
+    return kept, moved
+
 # --- parsing a page ------------------------------------------------------------------------
 def parse_page(path):
     lines = [l.rstrip("\n") for l in open(path, encoding="utf-8", errors="replace")]
@@ -146,7 +173,8 @@ def parse_page(path):
             cur = unquote(l[4:]).upper(); sections[cur] = []
         elif cur is not None:
             sections[cur].append(l)
-    page = {"nm": None, "nd": None, "synopsis": [], "discussion": "", "items": [], "see_also": []}
+    page = {"nm": None, "nd": None, "synopsis": [], "discussion": "", "items": [], "see_also": [],
+            "moved": {k: sections.get(k) for k in MOVED_SECTIONS.values()}}
     for l in sections.get("NAME", []):
         if l.startswith(".Nm "): page["nm"] = unquote(l[4:])
         elif l.startswith(".Nd "): page["nd"] = unquote(l[4:])
@@ -223,11 +251,24 @@ for c, supers in commands(root):
     else: ok("%s: name and abstract" % where)
 
     # DESCRIPTION: the discussion text
-    want_disc = norm_paragraphs(text_paragraphs(c.get("discussion")))
+    kept, moved = split_moved(text_paragraphs(c.get("discussion")))
+    want_disc = norm_paragraphs(kept)
     if page["discussion"] != want_disc:
         fail("%s: discussion differs" % where, "man page: %r\n       command:  %r" % (page["discussion"][:300], want_disc[:300]))
     else:
         ok("%s: discussion" % where)
+    # ENVIRONMENT, FILES, EXIT STATUS, EXAMPLES: moved there from the discussion by man-tidy.sh
+    for sec in sorted(set(MOVED_SECTIONS.values())):
+        want, got = squash(moved.get(sec, "")), page["moved"].get(sec)
+        if sec in moved:
+            if got is None: fail("%s: no %s section (the command's discussion has one)" % (where, sec))
+            elif section_text(got) != want:
+                fail("%s: %s differs" % (where, sec), "man page: %r\n       command:  %r" % (section_text(got)[:200], want[:200]))
+            else: ok("%s: %s" % (where, sec))
+        elif got is not None and sec != "EXIT STATUS":
+            fail("%s: has a %s section the command's discussion no longer has" % (where, sec))
+        elif sec == "EXIT STATUS" and got is not None and any(l.startswith(".It") for l in got):
+            fail("%s: lists exit codes the command's discussion no longer has" % where)
 
     # SYNOPSIS, line by line
     args = c.get("arguments") or []

@@ -91,6 +91,7 @@ ss iproute2
 ssh openssh-client
 ssh-keygen openssh-client
 stat coreutils
+systemd-analyze systemd
 sysctl procps
 tail coreutils
 tcpdump tcpdump

@@ -345,7 +345,8 @@ expect 0 "share a file" env HARK_HOME="$A" "$HARK" share "$T/shared.txt" -g ops
 FID=$(cat "$T/out")
 [ ${#FID} = 64 ] && ok "share prints the 64-digit file ID" || not_ok "share printed '$FID'"
 expect 67 "fetch of an unknown file ID exits 67" env HARK_HOME="$B" "$HARK" fetch 0123456789abcdef -o "$T/inbox"
-expect 73 "fetch into a folder that does not exist exits 73" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/nonexistent"
+expect 73 "fetch -o naming a file, not a folder, exits 73" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/shared.txt"
+grep -q "not a folder" "$T/err" && ok "…and says so" || not_ok "message: $(cat "$T/err")"
 wait_until 10 sh -c 'env HARK_HOME="$1" "$2" files --json | grep -q "$3"' _ "$B" "$HARK" "$FID" && ok "the offer reaches the other daemon" || not_ok "offer not listed on b"
 expect 0 "fetch into a folder exits 0, silently in a pipe" env HARK_HOME="$B" "$HARK" fetch "$FID" -o "$T/inbox"
 [ ! -s "$T/out" ] && cmp -s "$T/shared.txt" "$T/inbox/shared.txt" && ok "…prints nothing and the file is identical" || not_ok "fetch output '$(cat "$T/out")'"

@@ -88,6 +88,10 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// claimed a display name first seen with another key (docs/SECURITY.md).
     public var verified: Bool = false
     public var warning: String?
+    /// The local name the user gave this key (`peer.alias`); it wins name resolution.
+    public var alias: String?
+    /// The user blocked this key (`peer.block`): no channel is opened or accepted.
+    public var blocked: Bool = false
     public init(peerId: String, fingerprint: String, displayName: String, connected: Bool, address: String?,
                 direction: String?, source: String?, lastSeenMs: Int64, equivocated: Bool = false, listenPort: Int? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.connected = connected

@@ -74,3 +74,11 @@ public struct TrustView: Codable, Sendable, Equatable {
         self.detail = detail; self.otherFingerprint = otherFingerprint
     }
 }
+
+/// `peer.alias` parameters: the peer (any form of `PeerRefParams.peer`) and its new local name;
+/// nil or empty clears the alias.
+public struct PeerAliasParams: Codable, Sendable {
+    public var peer: String
+    public var alias: String?
+    public init(peer: String, alias: String?) { self.peer = peer; self.alias = alias }
+}

@@ -187,6 +187,7 @@ public actor Node {
         logger.info("node started", metadata: [
             "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "udp.port": "\(udpPort)", "control.socket": "\(home.socketPath)",
         ])
+        configuration.onReady?(listenPort)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.acceptPeers(listener) }
             group.addTask { await self.acceptControl(control) }
@@ -235,7 +236,9 @@ public actor Node {
         try? await udp?.close()
         try? await listener.channel.close()
         try? await control.channel.close()
-        unlink(home.socketPath)
+        let socket = home.socketPath
+        unlink(home.socketLinkPath)
+        if socket != home.socketLinkPath { unlink(socket) }
     }
 }
 

@@ -3,8 +3,21 @@ public struct NodeConfiguration: Sendable {
     /// Address to accept peer connections on. `"::"` accepts IPv4 and IPv6 where the host has IPv6,
     /// falling back to `"0.0.0.0"`.
     public var listenHost: String = "::"
-    /// TCP port for peer connections; 0 picks a free one (shown by `hark status`).
+    /// TCP port for peer connections: bound or the node fails to start. 0: try `preferredPorts`
+    /// in order, then any free port (shown by `hark status`).
     public var listenPort: Int = 0
+    /// Ports tried in order when `listenPort` is 0 (`hark daemon`: the remembered port, then
+    /// `defaultPort`).
+    public var preferredPorts: [Int] = []
+    /// Write the bound port to the home's `port` file, to be preferred on the next start.
+    public var rememberPort: Bool = false
+    /// The documented default TCP port of `hark daemon` (UDP datagrams use their own port).
+    public static let defaultPort = 7411
+    /// Where the control socket is bound (`NodeHome.daemonSocketPath`); nil: `control.sock` in the home.
+    public var controlSocketPath: String?
+    /// Called once, on the node's actor, when the peer port and the control socket are bound
+    /// (`hark daemon` tells systemd it is ready). Must not block.
+    public var onReady: (@Sendable (_ tcpPort: Int) -> Void)?
     /// Peers to dial and keep dialling, `host:port` or `[v6]:port`.
     public var staticPeers: [String] = []
     /// Publish and browse `_hark._tcp` through avahi-daemon.

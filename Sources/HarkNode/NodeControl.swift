@@ -26,9 +26,20 @@ extension Node {
             throw NodeError.alreadyRunning(home: home.path)
         }
         // The lock stays held (fd left open) for the life of the process.
-        let path = home.socketPath
-        guard path.utf8.count < 104 else { throw NodeError.bindFailed(what: path, why: "path too long for a Unix socket (max 103 bytes)") }
-        unlink(path)   // safe: we hold the daemon lock, so no live daemon owns it
+        let path = configuration.controlSocketPath ?? home.socketLinkPath
+        guard path.utf8.count < 104 else {
+            throw NodeError.bindFailed(what: path, why: "path too long for a Unix socket (max 103 bytes); set XDG_RUNTIME_DIR to put it there")
+        }
+        unlink(home.socketLinkPath)   // safe: we hold the daemon lock, so no live daemon owns it
+        unlink(path)
+        if path != home.socketLinkPath {
+            let dir = String(path[..<path.lastIndex(of: "/")!])
+            mkdir(dir, 0o700)
+            var st = stat()
+            guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
+                throw NodeError.bindFailed(what: path, why: "\(dir) must be a directory of this user with mode 0700")
+            }
+        }
         let oldMask = umask(0o177)
         defer { umask(oldMask) }
         do {
@@ -43,6 +54,12 @@ extension Node {
                     }
                 }
             chmod(path, 0o600)
+            if path != home.socketLinkPath, symlink(path, home.socketLinkPath) != 0 {
+                let why = String(cString: strerror(errno))
+                try? await server.channel.close()
+                unlink(path)
+                throw NodeError.bindFailed(what: home.socketLinkPath, why: "cannot link it to \(path): \(why)")
+            }
             return server
         } catch {
             throw NodeError.bindFailed(what: path, why: "\(error)")
@@ -202,6 +219,13 @@ extension Node {
             case "pair.confirm":
                 let p = try params(PairConfirmParams.self, line)
                 return try ok(try confirmPairing(peer: p.peer, code: p.code))
+            // The user's decisions about keys (NodePeerNames.swift).
+            case "peer.alias":
+                let p = try params(PeerAliasParams.self, line)
+                return try ok(try setPeerAlias(peer: p.peer, alias: p.alias))
+            case "peer.block": return try ok(try setPeerBlocked(peer: try params(PeerRefParams.self, line).peer, blocked: true))
+            case "peer.unblock": return try ok(try setPeerBlocked(peer: try params(PeerRefParams.self, line).peer, blocked: false))
+            case "peer.forget": return try ok(try forgetPeer(peer: try params(PeerRefParams.self, line).peer))
             case "pair.reject": return try ok(try rejectPairing(peer: try params(PeerRefParams.self, line).peer))
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
@@ -321,6 +345,21 @@ extension Node {
             out[out.count - 1].statusText = presence.statusText
             out[out.count - 1].verified = isVerified(id.key)
             out[out.count - 1].warning = trustWarning(for: id.key)
+            out[out.count - 1].alias = alias(of: id.key)
+            out[out.count - 1].blocked = isBlocked(id.key)
+        }
+        // Keys the user aliased or blocked stay listed while they are away.
+        let records = Dictionary(((try? store.peers()) ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for (key, local) in trustCache().local where peerInfo[PeerID(key)] == nil {
+            let id = PeerID(key)
+            let rec = records[key]
+            var v = PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: rec?.displayName ?? displayName(of: key),
+                             connected: false, address: rec?.lastAddress, direction: nil, source: nil, lastSeenMs: rec?.lastSeenMs ?? 0)
+            v.verified = isVerified(key)
+            v.warning = trustWarning(for: key)
+            v.alias = local.alias
+            v.blocked = local.blockedMs != nil
+            out.append(v)
         }
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }

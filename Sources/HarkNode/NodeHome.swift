@@ -18,7 +18,12 @@ import HarkCrypto
 /// (`SealedSecret`: Argon2id + secretbox). Every secret file goes through `readSecretFile` and
 /// `writeSecretFile`, which seal and open them with the key derived at unlock.
 /// - `hark.sqlite` (+ `-wal`, `-shm`): the store.
-/// - `control.sock`: the daemon's control socket (mode 0600), `daemon.lock`: held while a daemon runs.
+/// - `control.sock`: the daemon's control socket (mode 0600); when `$XDG_RUNTIME_DIR` is set the
+///   socket lives there instead (`$XDG_RUNTIME_DIR/hark/<16 hex of the home's path hash>.sock`, so
+///   long and network-mounted homes work) and `control.sock` is a symbolic link to it, which
+///   clients read to find it. `daemon.lock`: held while a daemon runs.
+/// - `port`: the TCP port the daemon last listened on (decimal and a newline), tried first on
+///   the next start so the port stays the same across restarts.
 ///
 /// Several homes can be used side by side on one machine. Not thread-safe; use from one task.
 public struct NodeHome: Sendable {
@@ -48,7 +53,42 @@ public struct NodeHome: Sendable {
     public var profilePath: String { path + "/profile.json" }
     public var identityPublicPath: String { path + "/identity.pub" }
     public var storePath: String { path + "/hark.sqlite" }
-    public var socketPath: String { path + "/control.sock" }
+    /// Where clients find the control socket: `control.sock` in the home, or, when that is a
+    /// symbolic link (the daemon put the socket under `$XDG_RUNTIME_DIR`), the link's target, so
+    /// the path handed to connect(2) stays short. Not cached: it changes when a daemon starts.
+    public var socketPath: String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink(socketLinkPath, &buf, buf.count - 1)
+        guard n > 0 else { return socketLinkPath }
+        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return target.hasPrefix("/") ? target : socketLinkPath
+    }
+    /// `control.sock` in the home: the socket itself, or a link to it.
+    public var socketLinkPath: String { path + "/control.sock" }
+    /// Where a daemon started with `environment` binds its control socket:
+    /// `$XDG_RUNTIME_DIR/hark/<16 hex>.sock` when `$XDG_RUNTIME_DIR` names an existing directory,
+    /// else `control.sock` in the home. The 16 hex digits are BLAKE2b of the home's path.
+    public func daemonSocketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        guard let run = environment["XDG_RUNTIME_DIR"], run.hasPrefix("/") else { return socketLinkPath }
+        var st = stat()
+        guard stat(run, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return socketLinkPath }
+        let tag = Hex.encode(Array(BLAKE2b.hash(Array(path.utf8), personal: "hark.sock.v1").prefix(8)))
+        return run + "/hark/" + tag + ".sock"
+    }
+    /// The TCP port remembered from the last start (`port` file), nil if none or unreadable.
+    public var rememberedPort: Int? {
+        guard let text = try? String(contentsOfFile: path + "/port", encoding: .utf8),
+              let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), (1...65535).contains(p) else { return nil }
+        return p
+    }
+    /// Remembers `port` for the next start (best effort: a failure only costs the stable port).
+    public func rememberPort(_ port: Int) {
+        guard port > 0, rememberedPort != port else { return }
+        let tmp = path + "/port.tmp"
+        guard (try? "\(port)\n".write(toFile: tmp, atomically: false, encoding: .utf8)) != nil else { return }
+        chmod(tmp, 0o600)
+        rename(tmp, path + "/port")
+    }
     public var lockPath: String { path + "/daemon.lock" }
 
     public var isInitialized: Bool { access(identityPath, F_OK) == 0 }

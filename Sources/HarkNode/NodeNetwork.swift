@@ -79,17 +79,32 @@ extension Node {
             .childChannelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
         var hosts = [configuration.listenHost]
         if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
+        // An explicit port is bound or fails; otherwise the preferred ports are tried in order
+        // (the remembered one, then the default), then any free port.
+        var ports = [configuration.listenPort]
+        if configuration.listenPort == 0 {
+            var seen = Set<Int>()
+            ports = configuration.preferredPorts.filter { (1...65535).contains($0) && seen.insert($0).inserted } + [0]
+        }
         var lastError: (any Error)?
-        for host in hosts {
-            do {
-                let pending = pendingHandshakes
-                let server = try await bootstrap.bind(host: host, port: configuration.listenPort) { child in
-                    Node.makeInboundChannel(child, pending: pending)
+        for port in ports {
+            for host in hosts {
+                do {
+                    let pending = pendingHandshakes
+                    let server = try await bootstrap.bind(host: host, port: port) { child in
+                        Node.makeInboundChannel(child, pending: pending)
+                    }
+                    listenPort = server.channel.localAddress?.port ?? 0
+                    if port == 0 && !configuration.preferredPorts.isEmpty {
+                        logger.warning("the preferred TCP ports are taken; listening on a free one", metadata: [
+                            "tcp.port": "\(listenPort)", "tcp.preferred": "\(configuration.preferredPorts.map(String.init).joined(separator: ","))",
+                        ])
+                    }
+                    if configuration.rememberPort { home.rememberPort(listenPort) }
+                    return server
+                } catch {
+                    lastError = error
                 }
-                listenPort = server.channel.localAddress?.port ?? 0
-                return server
-            } catch {
-                lastError = error
             }
         }
         throw NodeError.bindFailed(what: "\(configuration.listenHost) port \(configuration.listenPort)",
@@ -320,6 +335,10 @@ extension Node {
             logger.warning("another device uses this node's identity; its events will fork the log", metadata: [
                 "peer.address": "\(remote)",
             ])
+        }
+        if isBlocked(hello.peerID.key) {
+            logger.info("channel refused: the user blocked this key", metadata: ["peer.id": "\(hello.peerID)", "peer.address": "\(remote)"])
+            return nil
         }
         let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)

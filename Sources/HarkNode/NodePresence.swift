@@ -108,7 +108,7 @@ extension Node {
     func receiveTyping(group: EventID, active: Bool, from session: PeerSession) {
         let peer = session.peerID
         emit(.typing(TypingView(group: group.hex, peerId: peer.description, displayName: displayName(of: peer.key),
-                                fingerprint: peer.shortFingerprint, active: active)))
+                                fingerprint: peer.fingerprint, active: active)))
     }
 
     /// `typing`: tells the group's online members that this node's user is typing (or stopped).

@@ -50,7 +50,7 @@ extension Node {
         let watermark = try store.settledWatermark(group: g.id, members: historyMembers(g.id))
         let rows = states.map { key, state -> MemberReceipt in
             let p = PeerID(key)
-            return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.shortFingerprint,
+            return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.fingerprint,
                                  state: state.name)
         }.sorted { ($0.displayName, $0.peerId) < ($1.displayName, $1.peerId) }
         return ReceiptsResult(message: target.id.hex, group: g.id.hex, settled: target.lamport <= watermark, members: rows)

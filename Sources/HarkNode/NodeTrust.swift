@@ -31,6 +31,8 @@ struct Pairing: Sendable {
 struct TrustCache: Sendable {
     var verified: [SigningPublicKey: Int64] = [:]
     var warnings: [SigningPublicKey: [Store.TrustWarning]] = [:]
+    /// The user's aliases and blocks (Store+PeerLocal.swift).
+    var local: [SigningPublicKey: Store.PeerLocal] = [:]
 }
 
 extension Node {
@@ -43,6 +45,7 @@ extension Node {
         var c = TrustCache()
         c.verified = (try? store.verifiedPeers()) ?? [:]
         for w in (try? store.trustWarnings()) ?? [] { c.warnings[w.peer, default: []].append(w) }
+        c.local = (try? store.peerLocal()) ?? [:]
         trustState = c
         return c
     }
@@ -83,7 +86,10 @@ extension Node {
 
     // MARK: resolving peers
 
-    /// Finds one known peer by peer ID, display name or fingerprint prefix.
+    /// Finds one known peer by peer ID, alias, display name or fingerprint prefix
+    /// (docs/SECURITY.md "Names"). An alias names one key outright. Among keys with the same
+    /// display name, blocked keys are skipped, and a single verified key wins over unverified
+    /// ones (which keep their warning). Anything else that matches several keys is ambiguous.
     /// - Throws: `.notFound`, or `.ambiguous` listing the candidates with fingerprints.
     func resolvePeer(_ ref: String) throws(ControlErrorBody) -> (id: PeerID, name: String) {
         var known: [PeerID: String] = [:]
@@ -94,10 +100,22 @@ extension Node {
             guard let name = known[id] else { throw ControlErrorBody(code: .notFound, message: "no known peer with ID \(text)") }
             return (id, name)
         }
+        let trust = trustCache()
+        let alias = text.hasPrefix("@") ? String(text.dropFirst()) : text
+        if let (key, _) = trust.local.first(where: { $0.value.alias.map(Store.nameKey) == Store.nameKey(alias) }) {
+            let id = PeerID(key)
+            return (id, known[id] ?? displayName(of: key))
+        }
         var matches: [PeerID: String] = [:]
         for (id, name) in known where name == text { matches[id] = name }
         if matches.isEmpty {
             for (id, name) in known where Store.nameKey(name) == Store.nameKey(text) { matches[id] = name }
+        }
+        if matches.count > 1 {
+            let unblocked = matches.filter { trust.local[$0.key.key]?.blockedMs == nil }
+            if !unblocked.isEmpty { matches = unblocked }
+            let verified = matches.filter { trust.verified[$0.key.key] != nil }
+            if verified.count == 1 { matches = verified }
         }
         let hex = text.lowercased().replacingOccurrences(of: "-", with: "")
         if hex.count >= 4, hex.allSatisfy(\.isHexDigit) {
@@ -108,7 +126,7 @@ extension Node {
             throw ControlErrorBody(code: .notFound, message: "no known peer matches \"\(text)\" (see `hark peers`)")
         }
         let list = matches.sorted { $0.key < $1.key }.map { "\($0.value) (\($0.key.fingerprint)) \($0.key)" }.joined(separator: "; ")
-        throw ControlErrorBody(code: .ambiguous, message: "\"\(text)\" matches \(matches.count) keys: \(list); name the peer by fingerprint or peer ID")
+        throw ControlErrorBody(code: .ambiguous, message: "\"\(text)\" matches \(matches.count) keys: \(list); name the peer by fingerprint or peer ID, or give one a local name: hark peer alias KEY NAME")
     }
 
     // MARK: safety numbers

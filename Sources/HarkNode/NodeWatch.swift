@@ -39,6 +39,7 @@ extension Node {
     /// Emits what a newly stored event means to watchers.
     func emitWatchEvents(for e: Event, record: Store.GroupRecord) {
         guard watchers.values.contains(where: { $0.group == nil || $0.group == record.id }) else { return }
+        guard !isBlocked(e.author) else { return }
         let author = PeerID(e.author)
         let name = displayName(of: e.author)
         func change(_ target: Data, text: String? = nil, emoji: String? = nil) -> ChangeView? {

@@ -40,6 +40,9 @@ import GRDB
 ///   INDEX event_by_rare_kind (group_id, lamport, id) WHERE kind IN (GENESIS, JOIN, EQUIVOCATION_PROOF, MEMBER, PREKEY)
 /// membership_ancestry(event_id BLOB PK, group_id BLOB, ancestors BLOB /* n × 32 B, ascending */)
 ///   INDEX membership_ancestry_by_group (group_id)
+/// -- peer-local: what this node's user decided about a key (never sent to peers).
+/// peer_local(peer_key BLOB PK /*32 B*/, alias TEXT NULL /* a local name */, alias_key TEXT UNIQUE NULL /* nameKey(alias) */,
+///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -203,6 +206,16 @@ enum StoreSchema {
                     ancestors BLOB NOT NULL
                 ) WITHOUT ROWID;
                 CREATE INDEX membership_ancestry_by_group ON membership_ancestry(group_id);
+                """)
+        }
+        m.registerMigration("peer-local") { db in
+            try db.execute(sql: """
+                CREATE TABLE peer_local (
+                    peer_key BLOB PRIMARY KEY NOT NULL,
+                    alias TEXT,
+                    alias_key TEXT UNIQUE,
+                    blocked_ms INTEGER
+                ) WITHOUT ROWID;
                 """)
         }
         return m

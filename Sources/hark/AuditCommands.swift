@@ -6,10 +6,10 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Re-check every stored event: signatures, hash links, Lamport timestamps, rules, forks.",
-        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage. (Called `hark verify` before; `hark verify PEER` now shows a safety number.)"
+        discussion: "Exits 0 when everything verifies, 65 when a problem is found (listed on stdout). Forks (an author who signed two events with one sequence number) are reported but are not store damage. (Called `hark verify` before; `hark verify PEER` now shows a safety number.)" + "\n\n" + ExitDoc.text([65: "a problem was found (listed on standard output)", 67: "no such group"], reading: true)
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID (default: every group).") var group: String?
+    @Argument(help: "Group name or ID (default: every group).", completion: LiveCompletion.groups) var group: String?
     @Flag(name: .long, help: "Print one JSON object per group.") var json = false
 
     func run() throws {
@@ -33,10 +33,10 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a group's signed events, one JSON object per line.",
-        discussion: "Each line holds `signed`, the base64 of the SignedEvent exactly as stored, which `hark import` verifies again. The group key is not exported."
+        discussion: "Each line holds `signed`, the base64 of the SignedEvent exactly as stored, which `hark import` verifies again. The group key is not exported." + "\n\n" + ExitDoc.text([67: "no such group"], reading: true)
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
+    @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Flag(name: .long, help: "JSON lines (the only format; accepted for clarity).") var jsonl = false
 
     func run() throws {
@@ -48,10 +48,10 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Verify and store signed events written by `hark export` (for groups this node is a member of).",
-        discussion: "Reads FILE or standard input. Invalid events are refused and listed; exits 65 if any was refused."
+        discussion: "Reads FILE or standard input. Invalid events are refused and listed; exits 65 if any was refused." + "\n\n" + ExitDoc.text([65: "an event was refused, or a line is not an exported event", 67: "no such group", 74: "the file cannot be read"])
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "A file written by `hark export` (default: standard input).") var file: String?
+    @Argument(help: "A file written by `hark export` (default: standard input).", completion: .file()) var file: String?
 
     func run() throws {
         let text: String

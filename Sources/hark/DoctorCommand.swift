@@ -32,10 +32,7 @@ struct DoctorCommand: ParsableCommand {
             Sends no mDNS and connects only to this host and to peers the daemon already knows. \
             With --json it prints one JSON object: {"ok", "failed", "warnings", "checks": \
             [{"name", "status", "finding", "fix", "details"}]}.
-
-            Exit codes: 0 when no check fails (warnings allowed), 69 when at least one fails, \
-            64 usage.
-            """
+            """ + "\n\n" + ExitDoc.text([0: "no check failed (warnings allowed)", 69: "a check failed"], daemon: false)
     )
 
     @OptionGroup var options: HomeOptions
@@ -112,7 +109,8 @@ struct Doctor {
         checks.append(checkDiscovery(status, avahiOK: probe.state == .running))
         let interfaces = LocalInterface.all()
         checks.append(checkInterfaces(interfaces, avahiConfig: AvahiConfig.load()))
-        checks.append(checkFirewall(tcpPort: status?.tcpPort))
+        // Without a daemon, the port it will listen on next (the remembered one, else the default).
+        checks.append(checkFirewall(tcpPort: status?.tcpPort ?? home.rememberedPort ?? NodeConfiguration.defaultPort))
         checks.append(checkPort(status?.tcpPort, interfaces: interfaces))
         checks.append(checkLinkLocal(status: status, peers: peers, interfaces: interfaces))
         checks.append(checkPeers(status: status, peers: peers))

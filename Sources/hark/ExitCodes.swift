@@ -51,3 +51,32 @@ func fail(_ message: String, _ code: ExitCode) -> ExitCode {
     printError("hark: \(message)")
     return code
 }
+
+/// The "Exit status:" paragraph of a command's discussion: every code the command uses, in
+/// order. `make man` (scripts/man-tidy.sh) moves it into the page's EXIT STATUS section, and
+/// scripts/check-docs-current.sh checks it there.
+enum ExitDoc {
+    /// Codes of every command that talks to the daemon over the control socket.
+    static let client: [Int32: String] = [
+        0: "success",
+        64: "usage error: a bad option or argument, or a name that matches several keys",
+        69: "no daemon runs for the home (start one with hark daemon)",
+        77: "permission denied: the home or its daemon belongs to another user, or a key file is readable by others",
+        78: "the home has no identity (run hark init)",
+    ]
+
+    /// `Exit status: 0 success; 64 …; …` from `client` (when `daemon`) or `[0, 64]`, with
+    /// `codes` added or replacing.
+    /// Codes of the commands that read the store directly when no daemon runs.
+    static let reading: [Int32: String] = [
+        66: "no store to read yet (no daemon ever ran on this home)",
+        69: "no daemon runs and the store needs one to upgrade it",
+    ]
+
+    static func text(_ codes: [Int32: String] = [:], daemon: Bool = true, reading: Bool = false) -> String {
+        var all: [Int32: String] = daemon ? client : [0: "success", 64: "usage error: a bad option or argument"]
+        if reading { all.merge(Self.reading) { _, new in new } }
+        all.merge(codes) { _, new in new }
+        return "Exit status: " + all.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ") + "."
+    }
+}

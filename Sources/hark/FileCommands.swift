@@ -26,13 +26,18 @@ struct ShareCommand: ParsableCommand {
             Files must stay as they are until fetched: a file that changes after the offer is \
             never served (its fetchers get a clear error); share it again to offer the new version.
 
-            `hark share PATH... @PEER` offers them in the direct conversation with that peer (the             same as -g @PEER; `hark send @PEER TEXT` starts one).
-            """
+            `hark share PATH... @PEER` offers them in the direct conversation with that peer (the \
+            same as -g @PEER; `hark send @PEER TEXT` starts one).
+
+            Examples:
+              hark share ~/photos report.pdf -g ops -m "from the trip"
+              hark share notes.txt @bob
+            """ + "\n\n" + ExitDoc.text([64: "no -g and several groups", 65: "nothing to offer (empty folders, only links)", 67: "no such group or peer", 74: "a path cannot be read"])
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: ArgumentHelp("Files or folders to offer.", valueName: "path")) var paths: [String]
-    @Option(name: .shortAndLong, help: "The group to offer them to (default: the only group).") var group: String?
+    @Argument(help: ArgumentHelp("Files or folders to offer.", valueName: "path"), completion: .file()) var paths: [String]
+    @Option(name: .shortAndLong, help: "The group to offer them to (default: the only group).", completion: LiveCompletion.groups) var group: String?
     @Option(name: [.customShort("m"), .long], help: "A note sent with the offer.") var message: String?
     @Flag(name: .long, help: "Print the result as one JSON object.") var json = false
 
@@ -63,11 +68,11 @@ struct FilesCommand: ParsableCommand {
             One line per offer: file ID (prefix), name, size, sender, how many online peers hold \
             all of it, and its state here: mine, complete, fetching, partial (an interrupted fetch; \
             fetch again to resume) or offered.
-            """
+            """ + "\n\n" + ExitDoc.text([67: "no such group"], reading: true)
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID (default: every group).") var group: String?
+    @Argument(help: "Group name or ID (default: every group).", completion: LiveCompletion.groups) var group: String?
     @Flag(name: .long, help: "Print one JSON object per offer (NDJSON).") var json = false
 
     func run() throws {
@@ -97,20 +102,25 @@ struct FetchCommand: ParsableCommand {
             symbolic links; an existing file is never replaced without --force. Once fetched, \
             this node serves the files to others.
 
-            A progress bar with rate and ETA is shown on a terminal (stderr); nothing in a pipe. \
+            The -o folder is created when missing. A fetch interrupted (Ctrl-C, a lost peer) \
+            resumes from its verified chunks the next time, and says so: "resuming at 31 % (19 of \
+            61 MiB already verified)"; its summary rate counts only the bytes moved in this run. \
+            A progress bar with rate and ETA, cut to the terminal's width, is shown on a terminal (stderr); nothing in a pipe. \
             With --json: the start, then one {"event": "progress", …} object about 4 times a \
             second, and {"event": "done", …} at the end.
 
-            Exit codes: 0 done; 65 the manifest is corrupt or unsafe, or the sender's file changed; \
-            67 no such file offer; 73 a file exists (use --force) or a link is in the way; 75 no \
-            peer online can serve it (fetch again later: it resumes).
-            """
+            Examples:
+              hark fetch 3c2f24e4 -o ~/in
+              hark fetch 3c2f24e4 --limit-rate 20M --json | jq -c 'select(.event == "done")'
+            """ + "\n\n" + ExitDoc.text([65: "the manifest is corrupt or unsafe, or the sender's file changed", 67: "no such file offer", 73: "a file exists (use --force), a link is in the way, or -o cannot be created", 74: "the fetch stream broke", 75: "no peer online can serve it (fetch again later: it resumes)"])
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: ArgumentHelp("The file ID (from `hark files` or `hark share`; a prefix of 8 or more hex digits will do).", valueName: "file-id"))
+    @Argument(help: ArgumentHelp("The file ID (from `hark files` or `hark share`; a prefix of 8 or more hex digits will do).", valueName: "file-id"),
+              completion: LiveCompletion.files)
     var file: String
-    @Option(name: .short, help: ArgumentHelp("Put the files into this existing folder.", valueName: "dir"))
+    @Option(name: .short, help: ArgumentHelp("Put the files into this folder (created if missing).", valueName: "dir"),
+            completion: .directory)
     var output: String = "."
     @Flag(name: .long, help: "Replace files that exist already.") var force = false
     @Option(name: .long, help: ArgumentHelp("Give up when no peer can serve a missing chunk for this long (e.g. 30s).", valueName: "duration"))
@@ -134,15 +144,28 @@ struct FetchCommand: ParsableCommand {
     func run() throws {
         let dir = absolutePath(output)
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw fail("-o \(terminalSafe(dir)): no such folder", Exit.cantCreate)
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw fail("-o \(terminalSafe(dir)): cannot create the folder: \(error.localizedDescription)", Exit.cantCreate)
+            }
+        } else if !isDir.boolValue {
+            throw fail("-o \(terminalSafe(dir)): not a folder", Exit.cantCreate)
         }
         let client = try connect(options)
+        // Staging folders of earlier, interrupted fetches into this folder (FetchTarget).
+        let partials = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.hark-partial")) ?? [])
         let started = try call(client, "fetch", FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout),
                                                             limitRate: limitRate.flatMap(ByteCount.parse)),
                                as: FetchStarted.self)
         if json { try printJSON(EventLine(event: "started", data: started)) }
-        let bar = !json && isatty(2) == 1 ? ProgressBar(name: started.names.joined(separator: ", "), total: started.size) : nil
+        let held = started.chunks == 0 ? 0 : min(started.size, started.size / UInt64(started.chunks) * UInt64(started.chunksHeld))
+        let bar = !json && isatty(2) == 1 ? ProgressBar(name: started.names.joined(separator: ", "), total: started.size, already: held) : nil
+        // Chunks held without an earlier run (all-zero ones) are no resume.
+        let resumed = partials.contains(started.fileId)
+        if !json, resumed, started.chunksHeld > 0 {
+            printError(ProgressBar.resumeLine(already: held, total: started.size))
+        }
+        if bar != nil { ProgressBar.endLineOnInterrupt() }
         while true {
             let next: (event: String, line: [UInt8])?
             do { next = try client.nextRawEvent() } catch { throw streamError(error, "fetch stream") }
@@ -173,14 +196,78 @@ struct FetchCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar on stderr (only drawn on a terminal): percent, bytes, rate, ETA.
+/// A one-line progress bar on stderr (only drawn on a terminal): percent, bytes, rate, ETA. The
+/// line is cut to the terminal's width (TIOCGWINSZ on stderr, read at every update), so `\r`
+/// always returns to its start. Not thread-safe; use from one thread.
 final class ProgressBar {
     let name: String
     let total: UInt64
+    /// Bytes already verified before this run (a resumed fetch): left out of the rates.
+    let already: UInt64
     let start = Date()
     var samples: [(Date, UInt64)] = []
 
-    init(name: String, total: UInt64) { self.name = terminalSafe(name); self.total = total }
+    init(name: String, total: UInt64, already: UInt64 = 0) {
+        self.name = terminalSafe(name); self.total = total; self.already = min(already, total)
+    }
+
+    /// `resuming at 31 % (19 of 61 MiB already verified)`.
+    static func resumeLine(already: UInt64, total: UInt64) -> String {
+        let pct = total == 0 ? 100 : Int(Double(already) * 100 / Double(total))
+        return "resuming at \(pct) % (\(Self.mib(already)) of \(Self.mib(total)) MiB already verified)"
+    }
+
+    static func mib(_ b: UInt64) -> String {
+        let m = Double(b) / 1_048_576
+        return m >= 10 || m == m.rounded() ? String(format: "%.0f", m.rounded()) : String(format: "%.1f", m)
+    }
+
+    /// The terminal's width in columns (stderr), 80 when unknown.
+    static func columns() -> Int {
+        var ws = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 else { return 80 }
+        return Int(ws.ws_col)
+    }
+
+    /// On SIGINT, finish the bar's line before exiting 130, so the shell prompt starts on a line
+    /// of its own (the partial download stays, and a later fetch resumes it).
+    static func endLineOnInterrupt() {
+        signal(SIGINT) { _ in
+            let nl: [UInt8] = [13, 0x1B, 0x5B, 0x4B, 10]   // \r ESC[K \n: clear the bar, end the line
+            _ = nl.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            _exit(130)
+        }
+    }
+
+    /// The bar's text for `columns` columns (without the leading \r): the name, bar and details
+    /// are dropped or shortened, least useful first, until the line fits in `columns - 1`.
+    static func line(name: String, fraction: Double, done: UInt64, total: UInt64, rate: Double, eta: String, peers: Int,
+                     columns: Int) -> String {
+        let pct = String(format: "%3.0f%%", fraction * 100)
+        let bytes = "\(formatBytes(done))/\(formatBytes(total))"
+        let speed = "\(formatBytes(UInt64(rate)))/s"
+        let tail = [pct, bytes, speed, "ETA \(eta)", "(\(peers) peer\(peers == 1 ? "" : "s"))"]
+        let room = max(columns - 1, 4)
+        func bar(_ w: Int) -> String {
+            let filled = Int(fraction * Double(w))
+            return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: w - filled) + "]"
+        }
+        // Try from richest to barest; the first that fits wins.
+        for keep in stride(from: tail.count, through: 1, by: -1) {
+            let details = tail.prefix(keep).joined(separator: " ")
+            for barWidth in [24, 16, 10, 0] {
+                for nameWidth in [30, 16, 8, 0] {
+                    var parts: [String] = []
+                    if nameWidth > 0 { parts.append(String(name.prefix(nameWidth))) }
+                    if barWidth > 0 { parts.append(bar(barWidth)) }
+                    parts.append(details)
+                    let text = parts.joined(separator: " ")
+                    if text.count <= room { return text }
+                }
+            }
+        }
+        return String(pct.prefix(room))
+    }
 
     func update(done: UInt64, peers: Int) {
         let now = Date()
@@ -193,21 +280,27 @@ final class ProgressBar {
             rate = 0
         }
         let fraction = total == 0 ? 1 : Double(done) / Double(total)
-        let width = 24
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let eta = rate > 0 ? Self.duration(Double(total - min(total, done)) / rate) : "--:--"
-        let line = String(format: "\r%@ [%@] %3.0f%% %@/%@ %@/s ETA %@ (%d peer%@)\u{1B}[K", String(name.prefix(30)), bar,
-                          fraction * 100, formatBytes(done), formatBytes(total), formatBytes(UInt64(rate)), eta, peers, peers == 1 ? "" : "s")
-        printErrorRaw(line)
+        let text = Self.line(name: name, fraction: fraction, done: done, total: total, rate: rate, eta: eta, peers: peers,
+                             columns: Self.columns())
+        printErrorRaw("\r\(text)\u{1B}[K")
     }
 
+    /// The summary line: the bytes moved in this run and their rate (bytes verified by an earlier
+    /// run are not counted).
     func finish(done: UInt64) {
         let secs = max(Date().timeIntervalSince(start), 0.001)
-        printErrorRaw("\r\(String(name.prefix(30))) \(formatBytes(done)) in \(Self.duration(secs)) (\(formatBytes(UInt64(Double(done) / secs)))/s)\u{1B}[K\n")
+        let moved = done - min(done, already)
+        let resumed = already > 0 ? " (\(formatBytes(already)) already held)" : ""
+        let text = "\(String(name.prefix(30))) \(formatBytes(moved)) in \(Self.duration(secs)) (\(formatBytes(UInt64(Double(moved) / secs)))/s)\(resumed)"
+        printErrorRaw("\r\(String(text.prefix(max(Self.columns() - 1, 20))))\u{1B}[K\n")
+        signal(SIGINT, SIG_DFL)
     }
 
-    func clear() { printErrorRaw("\r\u{1B}[K") }
+    func clear() {
+        printErrorRaw("\r\u{1B}[K")
+        signal(SIGINT, SIG_DFL)
+    }
 
     static func duration(_ s: Double) -> String {
         let t = Int(s.rounded())

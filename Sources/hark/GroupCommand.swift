@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkControl
+import HarkCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,13 +14,14 @@ struct GroupCommand: ParsableCommand {
             A group's creator is its owner; admins add and remove members; members post. In a \
             channel only the owner and admins post. Membership is part of the signed history, so \
             every member's node agrees on it (docs/PROTOCOL.md §9).
-            """,
+            """ + "\n\n" + ExitDoc.text(daemon: false),
         subcommands: [Create.self, Invite.self, Join.self, Accept.self, Invites.self, List.self, Members.self,
                       Remove.self, Role.self, Leave.self]
     )
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a group or channel (writes its genesis event and a random group key).")
+        static let configuration = CommandConfiguration(abstract: "Create a group or channel (writes its genesis event and a random group key).",
+        discussion: ExitDoc.text([65: "a bad name, or a group of that name exists"]))
         @OptionGroup var options: HomeOptions
         @Argument(help: "Group name (1 to 64 bytes).") var name: String
         @Flag(name: .long, help: "Make a channel: only the owner and admins post.") var channel = false
@@ -40,11 +42,12 @@ struct GroupCommand: ParsableCommand {
                 It expires (default 1h) and admits --uses peers (default 1); an admin of the group \
                 must be online when it is used. With --for PEER only that peer can use it, and a \
                 connected PEER also receives it over the encrypted channel (`hark group accept`).
-                """
+                """ + "\n\n" + ExitDoc.text([65: "a bad --expires or --uses", 67: "no such group, or no known peer matches --for"])
         )
         @OptionGroup var options: HomeOptions
-        @Argument(help: "Group name or ID.") var group: String
-        @Option(name: .customLong("for"), help: ArgumentHelp("Only this peer may use it (peer ID, fingerprint or name).", valueName: "peer"))
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
+        @Option(name: .customLong("for"), help: ArgumentHelp("Only this peer may use it (peer ID, fingerprint or name).", valueName: "peer"),
+                completion: LiveCompletion.peers)
         var forPeer: String?
         @Option(name: .long, help: ArgumentHelp("Validity: 10m, 1h, 7d… (default 1h, at most 30d).", valueName: "duration"))
         var expires: String?
@@ -72,7 +75,7 @@ struct GroupCommand: ParsableCommand {
                 75 when no admin answered in time (the daemon keeps trying while the invite is valid) \
                 or this node has not seen itself added yet, 76 when two admins accepted the invite at \
                 once and its last use went to another peer (ask for a new invite).
-                """
+                """ + "\n\n" + ExitDoc.text([65: "the invite is refused (expired, used up, for another peer) or malformed", 75: "no admin answered in time, or this node has not seen itself added yet", 76: "two admins accepted the invite at once and its last use went to another peer"])
         )
         @OptionGroup var options: HomeOptions
         @Argument(help: "The token printed by `hark group invite` (or - to read it from stdin).") var token: String
@@ -95,7 +98,7 @@ struct GroupCommand: ParsableCommand {
     struct Accept: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Accept an invite a peer sent over the encrypted channel (see `hark group invites`).",
-            discussion: "Exit codes as for `hark group join`."
+            discussion: ExitDoc.text([65: "the invite is refused (expired, used up, for another peer)", 67: "no invite for that group", 75: "no admin answered in time, or this node has not seen itself added yet", 76: "two admins accepted the invite at once and its last use went to another peer"])
         )
         @OptionGroup var options: HomeOptions
         @Argument(help: "The group's name as the invite gave it.") var group: String
@@ -114,7 +117,8 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Invites: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List invites peers sent over the encrypted channel.")
+        static let configuration = CommandConfiguration(abstract: "List invites peers sent over the encrypted channel.",
+        discussion: ExitDoc.text())
         @OptionGroup var options: HomeOptions
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
@@ -129,7 +133,8 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the groups this node is a member of.")
+        static let configuration = CommandConfiguration(abstract: "List the groups this node is a member of.",
+        discussion: ExitDoc.text(reading: true))
         @OptionGroup var options: HomeOptions
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
@@ -145,9 +150,10 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Members: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a group's members with their roles and presence.")
+        static let configuration = CommandConfiguration(abstract: "List a group's members with their roles and presence.",
+        discussion: ExitDoc.text([67: "no such group"], reading: true))
         @OptionGroup var options: HomeOptions
-        @Argument(help: "Group name or ID.") var group: String
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
         @Flag(name: .long, help: "Print one JSON object per member.") var json = false
 
         func run() throws {
@@ -163,10 +169,10 @@ struct GroupCommand: ParsableCommand {
                 let p = peers.first { $0.peerId == id }
                 let isMe = id == me.peerId
                 let row = Row(peerId: id, displayName: isMe ? me.displayName : (p?.displayName ?? "unknown"),
-                              fingerprint: isMe ? me.fingerprint : (p?.fingerprint ?? String(id.prefix(12))),
+                              fingerprint: isMe ? me.fingerprint : (p?.fingerprint ?? (try? PeerID(parsing: id))?.fingerprint ?? String(id.prefix(12))),
                               role: g.roles?[id] ?? "member", presence: isMe ? "you" : (p?.presence ?? "offline"))
                 if json { try printJSON(row); continue }
-                printOut("\(row.role.padding(toLength: 6, withPad: " ", startingAt: 0))  \(terminalSafe(row.displayName)) (\(row.fingerprint))  \(row.presence)")
+                printOut("\(row.role.padding(toLength: 6, withPad: " ", startingAt: 0))  \(terminalSafe(row.displayName)) (\(shortFingerprint(row.fingerprint)))  \(row.presence)")
             }
         }
     }
@@ -174,11 +180,11 @@ struct GroupCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a member (admins remove members; the owner also removes admins).",
-            discussion: "Every sender starts a new chain key that the removed member does not get before its next message (docs/SECURITY.md)."
+            discussion: "Every sender starts a new chain key that the removed member does not get before its next message (docs/SECURITY.md)." + "\n\n" + ExitDoc.text([65: "not allowed (only admins remove members, the owner removes admins; yourself: use leave)", 67: "no such group or member"])
         )
         @OptionGroup var options: HomeOptions
-        @Argument(help: "Group name or ID.") var group: String
-        @Argument(help: "The member: peer ID, fingerprint or display name.") var peer: String
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
+        @Argument(help: "The member: peer ID, fingerprint or display name.", completion: LiveCompletion.peers) var peer: String
 
         func run() throws {
             _ = try call(try connect(options), "group.remove", GroupMemberParams(group: group, peer: peer), as: GroupView.self)
@@ -186,10 +192,11 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Role: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a member an admin, or an admin a member (owner only).")
+        static let configuration = CommandConfiguration(abstract: "Make a member an admin, or an admin a member (owner only).",
+        discussion: ExitDoc.text([65: "not allowed (only the owner changes roles), or a bad role", 67: "no such group or member"]))
         @OptionGroup var options: HomeOptions
-        @Argument(help: "Group name or ID.") var group: String
-        @Argument(help: "The member: peer ID, fingerprint or display name.") var peer: String
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
+        @Argument(help: "The member: peer ID, fingerprint or display name.", completion: LiveCompletion.peers) var peer: String
         @Argument(help: "admin or member.") var role: String
 
         func validate() throws {
@@ -202,9 +209,10 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Leave: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Leave a group (the owner cannot).")
+        static let configuration = CommandConfiguration(abstract: "Leave a group (the owner cannot).",
+        discussion: ExitDoc.text([65: "the owner cannot leave", 67: "no such group"]))
         @OptionGroup var options: HomeOptions
-        @Argument(help: "Group name or ID.") var group: String
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
 
         func run() throws {
             _ = try call(try connect(options), "group.leave", GroupRefParams(group: group), as: GroupView.self)

@@ -18,23 +18,47 @@ struct Hark: AsyncParsableCommand {
             in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, \
             group list, group members, peers, files, export and audit read the store directly.
 
-            Exit codes: 0 ok, 64 usage, 65 bad data (also a corrupt or unsafe file manifest, a stale offer), \
-            66 standard input closed and no text given, or no store to read yet, \
-            67 unknown group, message, peer or file, \
-            69 no daemon, or a daemon that does not answer within 5 s (a stopped daemon; streams notice \
-            it through missing keepalives; hark doctor: a check failed), \
-            70 internal error, 71 the daemon cannot listen, 73 identity exists already, or a fetch would \
-            overwrite a file, 74 I/O error, 75 temporary: \
-            the message is stored but did not reach the --wait state in time (queued, without a daemon), \
-            another daemon runs on this home, a pairing got no answer, or no peer online can serve a file \
-            (fetch again later to resume), 76 group join: another admin gave the invite's last use to \
-            another peer, 77 permission denied (a key file readable by others, a wrong \
-            passphrase, encrypted keys and no way to ask for the passphrase, or a home or control \
-            socket of another user), 78 no identity (run hark init).
-            """,
+            Files:
+              $HARK_HOME (default $XDG_DATA_HOME/hark, else ~/.local/share/hark): the home, mode 0700
+              identity.key, noise.key, prekey.key: secret keys, mode 0600 (sealed with init --passphrase)
+              identity.pub, profile.json: the peer ID and the display name
+              hark.sqlite: the store (with -wal and -shm)
+              control.sock: the daemon's control socket, or a link to it under $XDG_RUNTIME_DIR/hark
+              daemon.lock: held while a daemon runs; port: the TCP port the daemon listens on next time
+              files/: where auto-fetched files go; DIR/.hark-partial/: a fetch in progress, resumable
+              $XDG_CONFIG_HOME/hark/config.toml (else ~/.config/hark/config.toml): daemon options
+
+            Environment:
+              HARK_HOME: the node's home (--home wins)
+              XDG_DATA_HOME: the default home is $XDG_DATA_HOME/hark
+              XDG_CONFIG_HOME: where the daemon's config.toml is
+              XDG_RUNTIME_DIR: where the daemon puts its control socket
+              NOTIFY_SOCKET, JOURNAL_STREAM: set by systemd; the daemon reports readiness and logs for the journal
+              HARK_TEXT, HARK_GROUP, HARK_SENDER and the other HARK_* variables: set for watch --exec commands (see hark watch)
+
+            Examples:
+              hark init --name alice && hark daemon &
+              echo "backup done" | hark send ops
+              hark log ops --json | jq -r .text
+            """ + "\n\n" + ExitDoc.text([
+                0: "success",
+                64: "usage error",
+                66: "standard input closed and no text given, or no store to read yet",
+                65: "bad data (also a corrupt or unsafe file manifest, a stale offer)",
+                67: "unknown group, message, peer or file",
+                69: "no daemon, or a daemon that does not answer within 5 s (a stopped daemon; streams notice it through missing keepalives; hark doctor: a check failed)",
+                70: "internal error",
+                71: "the daemon cannot listen",
+                73: "identity exists already, or a fetch would overwrite a file",
+                74: "I/O error",
+                75: "temporary: the message is stored but did not reach the --wait state in time (queued, without a daemon), another daemon runs on this home, a pairing got no answer, or no peer online can serve a file (fetch again later to resume)",
+                76: "group join: another admin gave the invite's last use to another peer",
+                77: "permission denied (a key file readable by others, a wrong passphrase, encrypted keys and no way to ask for the passphrase, or a home or control socket of another user)",
+                78: "no identity (run hark init), or a config file that cannot be used",
+            ], daemon: false),
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self,
+            InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self, PeerCommand.self,
             GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
             ReadCommand.self, WatchCommand.self, ChatCommand.self, PresenceCommand.self,
             ShareCommand.self, FilesCommand.self, FetchCommand.self,

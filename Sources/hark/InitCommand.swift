@@ -18,14 +18,15 @@ struct InitCommand: ParsableCommand {
             first line of --passphrase-file. Without a terminal and without a file: exit 64. \
             `hark daemon` then asks for it once at start (or reads --passphrase-file); other \
             commands never need it.
-            """
+            """ + "\n\n" + ExitDoc.text([64: "a bad display name, or a passphrase to ask for and no terminal", 73: "the home has an identity already", 74: "the home cannot be written"], daemon: false)
     )
 
     @OptionGroup var options: HomeOptions
     @Option(name: .long, help: "Display name shown to peers (1 to 64 bytes; not an identity).")
     var name: String
     @Flag(name: .long, help: "Encrypt the key files with a passphrase.") var passphrase = false
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file (implies --passphrase).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file (implies --passphrase).", valueName: "file"),
+            completion: .file())
     var passphraseFile: String?
 
     func run() throws {
@@ -67,7 +68,7 @@ struct IdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "id",
         abstract: "Print this node's peer ID and fingerprint.",
-        discussion: "The peer ID is \"hk\" and the base32 of the Ed25519 public key (docs/PROTOCOL.md §1)."
+        discussion: "The peer ID is \"hk\" and the base32 of the Ed25519 public key (docs/PROTOCOL.md §1)." + "\n\n" + ExitDoc.text([77: "a key file is readable by others", 78: "the home has no identity (run hark init)"], daemon: false)
     )
 
     @OptionGroup var options: HomeOptions

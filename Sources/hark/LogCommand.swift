@@ -19,11 +19,11 @@ struct LogCommand: ParsableCommand {
             --before ID (the N messages just before it) or --after ID (the N just after it), costs \
             about the same with a million messages as with ten. Without --limit, log prints every \
             message; --follow starts from the last 20 unless --limit or --after says otherwise.
-            """
+            """ + "\n\n" + ExitDoc.text([67: "no such group or message", 69: "no daemon runs and the store needs one to upgrade it, or the daemon stopped during --follow"], reading: true)
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
+    @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
     @Flag(name: .shortAndLong, help: "Keep printing new messages as they arrive.") var follow = false
     @Option(name: .shortAndLong, help: "Show only the last N messages (with --after: the first N; with --follow: 20 unless given).") var limit: Int?

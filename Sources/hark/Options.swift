@@ -6,7 +6,8 @@ import Logging
 
 /// Options every subcommand takes.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The node's home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The node's home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).", valueName: "dir"),
+            completion: .directory)
     var home: String?
 
     var nodeHome: NodeHome { NodeHome.resolve(explicit: home) }

@@ -9,10 +9,10 @@ struct ReadCommand: ParsableCommand {
             Writes a read marker (a READ event) covering every message this node holds in the \
             group, unless nothing new arrived since the last one. `hark chat` does this by itself \
             as messages are shown.
-            """
+            """ + "\n\n" + ExitDoc.text([67: "no such group"])
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
+    @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Flag(name: .long, help: "Print the result as one JSON object.") var json = false
 
     func run() throws {
@@ -29,7 +29,7 @@ struct PresenceCommand: ParsableCommand {
             Peers see it within one heartbeat (2 s). Presence of others is in `hark peers` and \
             `hark watch`; it is judged from the transport, so a peer that vanishes shows offline \
             within about 8 s, at once if its connection closes.
-            """
+            """ + "\n\n" + ExitDoc.text([65: "a status text over 64 bytes or with control characters"])
     )
     @OptionGroup var options: HomeOptions
     @Argument(help: "online or away (default: show the current state).") var state: String?

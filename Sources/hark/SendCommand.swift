@@ -11,7 +11,8 @@ struct SendCommand: AsyncParsableCommand {
         abstract: "Send a message to a group.",
         discussion: """
             The text is the argument, or standard input when the argument is absent or "-" \
-            (one trailing newline is dropped). Text must be UTF-8, 1 to 60000 bytes (exit 65 otherwise).
+            (one trailing newline is dropped; on a terminal it says it is reading until Ctrl-D). \
+            Text must be UTF-8, 1 to 60000 bytes (exit 65 otherwise).
 
             --wait delivered|read|settled blocks until --of members (all, any, or a number; default \
             all) hold the message, or have read it, or until its place in the order is settled; \
@@ -25,13 +26,15 @@ struct SendCommand: AsyncParsableCommand {
             home: exit 75. A daemon that is there but does not answer within --timeout (else 5 s) \
             gives exit 69, and no short-lived node is started.
 
-            Examples: echo "backup done" | hark send ops
-                      hark send ops "deploy starts" --wait read --of 2 --timeout 5m
-            """
+            Examples:
+              echo "backup done" | hark send ops
+              hark send ops "deploy starts" --wait read --of 2 --timeout 5m
+              hark send @bob "just between us"
+            """ + "\n\n" + ExitDoc.text([65: "empty, too long or non-UTF-8 text, or posting in a channel as a plain member", 67: "no such group", 75: "the message is stored but did not reach the --wait state in time, or it is queued (no daemon, no member reached)"])
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
+    @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Argument(help: "Message text (default: read standard input).") var text: String?
     @Flag(name: .long, help: "Print the message sent as one JSON object.") var json = false
     @Option(name: .long, help: "Wait until the message is delivered, read or settled.") var wait: WaitState?
@@ -41,7 +44,8 @@ struct SendCommand: AsyncParsableCommand {
     var timeout: String?
     @Option(name: .customLong("peer"), help: ArgumentHelp("Without a daemon: also dial this peer, HOST:PORT (repeatable).", valueName: "host:port"))
     var peers: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Without a daemon, for a home with encrypted keys: read the passphrase from the first line of this file (never asked for; exit 77 without it).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Without a daemon, for a home with encrypted keys: read the passphrase from the first line of this file (never asked for; exit 77 without it).", valueName: "file"),
+            completion: .file())
     var passphraseFile: String?
 
     func validate() throws {
@@ -85,6 +89,9 @@ struct SendCommand: AsyncParsableCommand {
         if let text, text != "-" {
             message = text
         } else {
+            if isatty(0) == 1 {
+                printError("hark: reading the message from standard input; end it with Ctrl-D (Ctrl-C cancels)")
+            }
             message = try readStdin(limit: ControlLimits.maxTextByteCount + 1)
             if message.hasSuffix("\n") { message.removeLast() }
         }

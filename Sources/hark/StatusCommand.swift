@@ -2,7 +2,8 @@ import ArgumentParser
 import HarkControl
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running node's state.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running node's state.",
+        discussion: ExitDoc.text())
 
     @OptionGroup var options: HomeOptions
     @Flag(name: .long, help: "Print one JSON object.") var json = false
@@ -28,7 +29,8 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct PeersCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node (as last stored when no daemon runs).")
+    static let configuration = CommandConfiguration(commandName: "peers", abstract: "List peers seen by the running node (as last stored when no daemon runs).",
+        discussion: ExitDoc.text(reading: true))
 
     @OptionGroup var options: HomeOptions
     @Flag(name: .long, help: "Print one JSON object per line.") var json = false
@@ -39,12 +41,12 @@ struct PeersCommand: ParsableCommand {
         if json { for p in peers { try printJSON(p) }; return }
         if peers.isEmpty { printOut("no peers seen yet"); return }
         for p in peers {
-            let state = p.presence.padding(toLength: 7, withPad: " ", startingAt: 0)
             var warn = p.equivocated ? "  FORKED: signed two events with one sequence number" : ""
             if let w = p.warning { warn += "  WARNING: \(terminalSafe(w))" }
             let text = p.statusText.map { "  \"\(terminalSafe($0))\"" } ?? ""
             let seen = p.connected ? "" : "  last seen \(formatTime(ms: p.lastSeenMs))"
-            printOut("\(state)  \(p.warning != nil ? "⚠ " : "")\(terminalSafe(p.displayName)) (\(p.fingerprint))\(p.verified ? " ✔ verified" : "")  \(p.address ?? "-")  via \(p.source ?? "?")\(text)\(seen)\(warn)")
+            let state = (p.blocked ? "blocked" : p.presence).padding(toLength: 7, withPad: " ", startingAt: 0)
+            printOut("\(state)  \(peerLabel(p))\(p.verified ? " ✔ verified" : "")  \(p.address ?? "-")  via \(p.source ?? "?")\(text)\(seen)\(warn)")
         }
     }
 }

@@ -23,17 +23,18 @@ struct VerifyCommand: ParsableCommand {
             same 60 digits (docs/PROTOCOL.md §1.1): read them to each other in person or over a \
             channel you trust, then mark the peer verified with `hark pair PEER`. (To re-check the \
             stored history, use `hark audit`.)
-            """
+            """ + "\n\n" + ExitDoc.text([67: "no known peer matches"])
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Peer ID, fingerprint prefix or display name.") var peer: String
+    @Argument(help: "Peer ID, fingerprint prefix or display name.", completion: LiveCompletion.peers) var peer: String
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     func run() throws {
         let v = try call(try connect(options), "safety_number", PeerRefParams(peer: peer), as: SafetyNumberView.self)
         if json { try printJSON(v); return }
-        printOut("\(terminalSafe(v.displayName)) (\(v.fingerprint))\(v.verified ? "  ✔ verified" : "  not verified")")
+        printOut("\(terminalSafe(v.displayName)) (\(shortFingerprint(v.fingerprint)))\(v.verified ? "  ✔ verified" : "  not verified")")
         printOut("peer id: \(v.peerId)")
+        printOut("fingerprint: \(v.fingerprint)")
         if let w = v.warning { printOut("WARNING: \(terminalSafe(w))") }
         printOut("safety number:")
         let groups = SafetyNumber.groups(v.safetyNumber)
@@ -59,10 +60,15 @@ struct PairCommand: ParsableCommand {
             Without a terminal and without either: exit 64. Exit 65 when the codes differ (or \
             --code does not match), 67 for an unknown peer or no open channel, 75 when the \
             other side does not answer within --timeout.
-            """
+            """ + "\n\n" + ExitDoc.text([
+                64: "no terminal to ask on and neither --yes nor --code, or several pairings wait",
+                65: "the codes differ, --code does not match, or the pairing failed",
+                67: "no known peer matches, or no open channel to it",
+                75: "the other side did not answer within --timeout",
+            ])
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Peer ID, fingerprint prefix or display name (omit with --accept).") var peer: String?
+    @Argument(help: "Peer ID, fingerprint prefix or display name (omit with --accept).", completion: LiveCompletion.peers) var peer: String?
     @Flag(name: .long, help: "Answer a pairing the other side started.") var accept = false
     @Flag(name: .long, help: "Confirm without asking (you compared the codes another way).") var yes = false
     @Option(name: .long, help: ArgumentHelp("Confirm only if the code is this one (digits, spaces ignored).", valueName: "digits"))
@@ -90,7 +96,7 @@ struct PairCommand: ParsableCommand {
             view = try waitForIncoming(client, deadline: deadline)
         }
         let ref = view.peerId
-        if view.code == nil { printError("hark: waiting for \(terminalSafe(view.displayName)) (\(view.fingerprint)) to answer…") }
+        if view.code == nil { printError("hark: waiting for \(terminalSafe(view.displayName)) (\(shortFingerprint(view.fingerprint))) to answer…") }
         while view.code == nil && view.state != "failed" {
             guard Date() < deadline else {
                 _ = try? client.call("pair.reject", PeerRefParams(peer: ref), as: PairView.self)
@@ -101,7 +107,7 @@ struct PairCommand: ParsableCommand {
         }
         if view.state == "failed" { throw fail("pairing failed: \(view.reason ?? "unknown reason")", Exit.dataError) }
         let shown = view.code ?? ""
-        printOut("pairing with \(terminalSafe(view.displayName)) (\(view.fingerprint))")
+        printOut("pairing with \(terminalSafe(view.displayName)) (\(shortFingerprint(view.fingerprint)))")
         if let w = view.warning { printOut("WARNING: \(terminalSafe(w))") }
         printOut("code: \(shown)")
         var confirmed = yes
@@ -127,7 +133,7 @@ struct PairCommand: ParsableCommand {
             view = v
         }
         if json { try printJSON(view); return }
-        printOut("\(terminalSafe(view.displayName)) (\(view.fingerprint)) is verified on this node"
+        printOut("\(terminalSafe(view.displayName)) (\(shortFingerprint(view.fingerprint))) is verified on this node"
                  + (view.peerConfirmed ? "; they confirmed too" : view.state == "failed" ? "; but they refused: \(view.reason ?? "")" : "; they have not confirmed yet"))
     }
 
@@ -138,7 +144,7 @@ struct PairCommand: ParsableCommand {
             let pending = try call(client, "pair.list", NoParams(), as: [PairView].self)
                 .filter { $0.role == "responder" && ($0.state == "compare" || $0.state == "waiting") }
             if pending.count > 1 {
-                let list = pending.map { "\(terminalSafe($0.displayName)) (\($0.fingerprint))" }.joined(separator: ", ")
+                let list = pending.map { "\(terminalSafe($0.displayName)) (\(shortFingerprint($0.fingerprint)))" }.joined(separator: ", ")
                 throw fail("several pairings wait: \(list); name one: hark pair PEER", Exit.usage)
             }
             if let p = pending.first { return p }
@@ -153,6 +159,7 @@ struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
         abstract: "Back up or restore this node's identity.",
+        discussion: ExitDoc.text(daemon: false),
         subcommands: [KeyExportCommand.self, KeyImportCommand.self]
     )
 }
@@ -173,12 +180,14 @@ struct KeyExportCommand: ParsableCommand {
             encrypted, that passphrase must be the home's (it unlocks the keys, then seals the \
             backup). Written with mode 0600; an existing file is never overwritten (exit 73). \
             Does not need a daemon.
-            """
+            """ + "\n\n" + ExitDoc.text([64: "no terminal to ask for the passphrase, and no --passphrase-file", 73: "the file exists (never overwritten)", 74: "the file cannot be written", 77: "a wrong passphrase, or a key file readable by others", 78: "the home has no identity (run hark init)"], daemon: false)
     )
     @OptionGroup var options: HomeOptions
-    @Option(name: .long, help: ArgumentHelp("Where to write (default: ./hark-identity-FINGERPRINT.backup).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Where to write (default: ./hark-identity-FINGERPRINT.backup).", valueName: "file"),
+            completion: .file())
     var out: String?
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file.", valueName: "file"),
+            completion: .file())
     var passphraseFile: String?
 
     func run() throws {
@@ -213,11 +222,12 @@ struct KeyImportCommand: ParsableCommand {
             writes nothing. With --passphrase the restored key files stay encrypted under the \
             backup's passphrase (as after `init --passphrase`); without it they are written in \
             the clear (mode 0600).
-            """
+            """ + "\n\n" + ExitDoc.text([64: "no terminal to ask for the passphrase, and no --passphrase-file", 65: "not a hark backup, or a damaged one", 73: "the home has an identity already", 74: "the backup cannot be read", 77: "a wrong passphrase"], daemon: false)
     )
     @OptionGroup var options: HomeOptions
-    @Argument(help: "The backup file.") var file: String
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file.", valueName: "file"))
+    @Argument(help: "The backup file.", completion: .file(extensions: ["backup"])) var file: String
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file.", valueName: "file"),
+            completion: .file())
     var passphraseFile: String?
     @Flag(name: .long, help: "Keep the restored key files encrypted with the backup's passphrase.") var passphrase = false
 

@@ -23,12 +23,23 @@ struct WatchCommand: ParsableCommand {
             the command line, so quote variables as usual ("$HARK_TEXT") and nothing in a message can \
             run as a command. CMD's failures are reported on stderr and do not stop the watch; \
             CMD runs with standard input closed and times out after --exec-timeout.
-            Example: hark watch ops --exec 'notify-send "$HARK_SENDER" "$HARK_TEXT"'
-            """
+
+            Environment:
+              HARK_EVENT: "message"
+              HARK_GROUP, HARK_GROUP_ID: the group's name and ID
+              HARK_MESSAGE_ID: the message's event ID (hex)
+              HARK_TEXT: the message text
+              HARK_SENDER, HARK_SENDER_ID, HARK_SENDER_FINGERPRINT: the author's display name, peer ID and short fingerprint
+              HARK_WALL_MS: the author's clock when it was written, ms since the Unix epoch
+
+            Examples:
+              hark watch ops --exec 'notify-send "$HARK_SENDER" "$HARK_TEXT"'
+              hark watch --json | jq -c 'select(.event == "message") | .data.text'
+            """ + "\n\n" + ExitDoc.text([67: "no such group", 69: "no daemon runs for the home, or it stopped"])
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID (default: every group).") var group: String?
+    @Argument(help: "Group name or ID (default: every group).", completion: LiveCompletion.groups) var group: String?
     @Flag(name: .long, help: "Print one JSON object per event (NDJSON).") var json = false
     @Option(name: .long, help: ArgumentHelp("Run this shell command once per new message.", valueName: "cmd")) var exec: String?
     @Flag(name: .long, help: "With --exec: also run it for messages this node sent.") var includeOwn = false
@@ -83,13 +94,13 @@ struct WatchCommand: ParsableCommand {
             return "[\(g(m.group))] \(terminalSafe(m.memberName)) (\(m.memberFingerprint)) \(m.change)"
         case let .presence(p):
             let text = p.statusText.map { " — \(terminalSafe($0))" } ?? ""
-            return "\(terminalSafe(p.displayName)) (\(p.fingerprint.prefix(11))) is \(p.state)\(text)"
+            return "\(terminalSafe(p.displayName)) (\(shortFingerprint(p.fingerprint))) is \(p.state)\(text)"
         case let .typing(t):
-            return "[\(g(t.group))] \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.active ? "is typing…" : "stopped typing")"
+            return "[\(g(t.group))] \(terminalSafe(t.displayName)) (\(shortFingerprint(t.fingerprint))) \(t.active ? "is typing…" : "stopped typing")"
         case let .receipt(r):
             return "[\(g(r.group))] \(r.message.prefix(8)) \(r.state) \(r.state == "read" ? "by" : "to") \(terminalSafe(r.memberName)) (\(r.memberFingerprint))"
         case let .trust(t):
-            return "trust: \(terminalSafe(t.displayName)) (\(t.fingerprint)) \(t.change)\(t.detail.map { ": \(terminalSafe($0))" } ?? "")"
+            return "trust: \(terminalSafe(t.displayName)) (\(shortFingerprint(t.fingerprint))) \(t.change)\(t.detail.map { ": \(terminalSafe($0))" } ?? "")"
         case let .fileOffer(f):
             return "[\(g(f.group))] \(terminalSafe(f.senderName)) (\(f.senderFingerprint)) offers \(terminalSafe(f.names.joined(separator: ", "))) (\(formatBytes(f.size))) — hark fetch \(f.fileId.prefix(12))"
         }
