@@ -24,6 +24,7 @@ test: deps
 	tests/service.sh
 	tests/shell.sh
 	tests/examples.sh
+	tests/chat_tmux.sh
 	scripts/check-docs-current.sh
 	scripts/test-discovery-live.sh
 	scripts/test-discovery-2host.sh

@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module order (each sees only those before it):
 /// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
-/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → hark
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → CNcurses → HarkTerminal → hark
 /// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
     name: "hark",
@@ -35,6 +35,8 @@ let package = Package(
         // C behind one door: CSodium is imported only by HarkCrypto, CAvahi only by HarkDiscovery.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
+        // ncursesw, imported only by HarkTerminal (its CursesScreen.swift draws; the rest is pure).
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
 
         .target(name: "HarkCrypto", dependencies: ["CSodium"]),
         .target(name: "HarkNoise", dependencies: ["HarkCrypto"]),
@@ -82,8 +84,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The terminal chat: pure editor, key decoder, width and layout types, and one ncurses screen.
+        .target(name: "HarkTerminal", dependencies: ["CNcurses"]),
         .executableTarget(name: "hark", dependencies: [
-            "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery",
+            "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             // The daemon's config file (config.toml).
@@ -127,6 +131,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
+        .testTarget(name: "HarkTerminalTests", dependencies: ["HarkTerminal"]),
         .testTarget(name: "HarkNodeTests", dependencies: [
             "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -85,6 +85,7 @@ sh dash
 sha256sum coreutils
 sleep coreutils
 socat socat
+tmux tmux
 sort coreutils
 ss iproute2
 ssh openssh-client

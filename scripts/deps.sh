@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hark needs: libraries to build and link (libsodium, avahi-client,
-# SQLite), and every command the tests, demo and benchmarks call (scripts/check-test-commands.sh
-# lists them and fails `make test` early when one is missing).
+# SQLite, ncursesw for the chat), and every command the tests, demo and benchmarks call (tmux for
+# the chat suite; scripts/check-test-commands.sh lists them and fails `make test` early when one is
+# missing).
 # No package may start a daemon in the root namespace (mDNS must never reach eth0), so a
 # policy-rc.d that denies service starts is in place while apt runs. Idempotent.
 set -euo pipefail
-PKGS="libsodium-dev libavahi-client-dev libsqlite3-dev pkg-config avahi-daemon avahi-utils dbus iproute2 iptables nftables tcpdump iputils-ping python3 python3-venv python3-pip python3-cryptography procps mount mawk hyperfine faketime openssh-server openssh-client socat passwd systemd"
+PKGS="libsodium-dev libavahi-client-dev libsqlite3-dev libncurses-dev pkg-config avahi-daemon avahi-utils dbus iproute2 iptables nftables tcpdump iputils-ping python3 python3-venv python3-pip python3-cryptography procps mount mawk hyperfine faketime openssh-server openssh-client socat passwd systemd tmux"
 missing=()
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

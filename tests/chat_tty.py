@@ -21,6 +21,7 @@ def control(home, method, params):
 pid, fd = pty.fork()
 if pid == 0:
     os.environ["HARK_HOME"] = home_a
+    os.environ.setdefault("TERM", "xterm")  # the chat draws with ncurses: it needs a terminal type
     os.execv(hark, [hark, "chat", group])
 
 before = termios.tcgetattr(fd)  # the pty's modes as the child found them (canonical, echo)

@@ -26,6 +26,15 @@ public struct ReadResult: Codable, Sendable, Equatable {
     public init(marker: String?, newlyRead: Int) { self.marker = marker; self.newlyRead = newlyRead }
 }
 
+/// `read` params. With `through` (a message ID or unique prefix of ≥ 8 hex digits: the newest
+/// message by others the client has shown), no marker is written while an unread message sorts
+/// after it, so a marker never covers a message nobody saw.
+public struct ReadParams: Codable, Sendable {
+    public var group: String
+    public var through: String?
+    public init(group: String, through: String? = nil) { self.group = group; self.through = through }
+}
+
 /// `receipts` params.
 public struct ReceiptsParams: Codable, Sendable {
     public var group: String

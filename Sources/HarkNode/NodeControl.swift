@@ -204,7 +204,9 @@ extension Node {
                 try sendTyping(group: p.group, active: p.active)
                 struct Sent: Codable, Sendable { var sent: Bool }
                 return try ok(Sent(sent: true))
-            case "read": return try ok(try markRead(group: try params(GroupRefParams.self, line).group))
+            case "read":
+                let p = try params(ReadParams.self, line)
+                return try ok(try markRead(group: p.group, through: p.through))
             case "test.offer_raw": return try ok(try offerRaw(try params(RawOfferParams.self, line)))
             case "receipts":
                 let p = try params(ReceiptsParams.self, line)

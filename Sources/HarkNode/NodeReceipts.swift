@@ -57,11 +57,18 @@ extension Node {
     }
 
     /// `read`: writes a READ marker over everything held, unless no message by another member
-    /// (not deleted) arrived since this node's last marker.
-    func markRead(group ref: String) throws -> ReadResult {
+    /// (not deleted) arrived since this node's last marker. With `through` (the newest message by
+    /// others a client has shown), no marker is written while a message by another member sorts
+    /// after it: a marker covers every message held, and must not cover one nobody saw.
+    func markRead(group ref: String, through: String? = nil) throws -> ReadResult {
         let g = try resolveGroup(ref)
         let unread = try store.unreadCount(group: g.id, reader: identity.signing.publicKey)
         guard unread > 0 else { return ReadResult(marker: nil, newlyRead: 0) }
+        if let through {
+            let me = peerID.description
+            let later = try log(group: g.id.hex, limit: 500, after: through)
+            if later.contains(where: { $0.kind == "message" && $0.author != me }) { return ReadResult(marker: nil, newlyRead: 0) }
+        }
         let marker = try author(kind: .read, content: nil, group: g)
         return ReadResult(marker: marker.id.hex, newlyRead: unread)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkControl
+import HarkTerminal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,298 +9,426 @@ import Glibc
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
-        abstract: "Chat in a group interactively (needs a terminal).",
+        abstract: "Chat in a group or direct conversation, full screen (needs a terminal).",
         discussion: """
-            Shows recent history, then new messages as they arrive, who is typing, and receipts \
-            for your messages; what you type is sent when you press Enter. Works in any terminal, \
-            over ssh too: it needs no more than carriage return and erase-line. Your read marker \
-            follows what is shown.
+            A full-screen chat (ncurses): messages above, a status bar with the conversation, \
+            unread counts and who is typing, and an input line below. It opens on the last \
+            screenful, with a "new messages" marker before the first unread message; PageUp and \
+            PageDown scroll, and scrolling past the top pages older messages in from the store. \
+            Your read marker moves only for messages that have been on screen. Your own messages \
+            end in ticks that change in place: · sent, ✓ delivered to every member, ✓✓ read by \
+            every member. A message that mentions your name is highlighted and rings the bell.
 
-            Commands: /help, /who (members and presence), /away [TEXT], /back, /edit ID TEXT, \
-            /delete ID, /react ID EMOJI, /log [N], /more [N] (N earlier messages, default 20), /quit \
-            (or Ctrl-D on an empty line, or Ctrl-C).
+            Editing: Left/Right, Home/End (Ctrl-A/E), Ctrl-Left/Right or Alt-B/F by word, \
+            Backspace/Delete, Ctrl-U/K/W, Up/Down for earlier entries, Ctrl-J or Alt-Enter for a \
+            new line; a paste is one message however many lines it has. Enter sends.
+
+            Commands: /msg @PEER [TEXT] (direct conversation), /join GROUP|TOKEN (switch, or \
+            redeem an invite), /me ACTION, /share PATH…, /files, /fetch FILE-ID [DIR], /who, \
+            /away [TEXT], /back, /edit ID TEXT, /delete ID, /react ID EMOJI, /ids (show message \
+            IDs), /clear, /help, /quit (or Ctrl-D on an empty line, or Ctrl-C). When the daemon \
+            restarts or stops answering, chat reconnects; after 30 s without a daemon it exits 69.
             Without a terminal it refuses (exit 64): use `hark send` and `hark watch` in scripts.
             """
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: "Group name or ID.") var group: String
-    @Option(name: .long, help: "Messages of history to show first.") var history: Int = 20
+    @Argument(help: "Group name or ID, or @PEER for a direct conversation.") var group: String
+    @Option(name: .long, help: "Messages of history to load first (default: a screenful and the unread ones).") var history: Int?
 
     func validate() throws {
-        guard history >= 0 else { throw ValidationError("--history must be 0 or more") }
+        if let history, history < 0 { throw ValidationError("--history must be 0 or more") }
     }
 
     func run() throws {
         guard isatty(0) == 1, isatty(1) == 1 else {
             throw fail("hark chat needs a terminal; in scripts use `hark send` and `hark watch`", Exit.usage)
         }
-        let client = try connect(options)
-        let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
-        let me = try call(client, "status", NoParams(), as: StatusResult.self)
-        let live = try connect(options)
-        struct Watching: Codable, Sendable { var watching: Bool }
-        _ = try call(live, "watch", WatchParams(group: group), as: Watching.self)
-        let recent = try call(client, "log", LogParams(group: group, limit: history), as: [MessageView].self)
-        guard let groupID = recent.first?.group ?? groups.first(where: { $0.name == group || $0.id.hasPrefix(group.lowercased()) })?.id else {
-            throw fail("unknown group \(group)", Exit.noUser)
-        }
-        let name = groups.first { $0.id == groupID }?.name ?? group
-        var session = ChatSession(client: client, live: live, group: groupID, groupName: name, me: me.peerId)
-        try session.run(history: recent)
+        TerminalText.useUTF8Locale()
+        let app = try ChatApp(options: options, historyLimit: history)
+        try app.open(group)
+        let screen: CursesScreen
+        do { screen = try CursesScreen() } catch { throw fail("\(error)", Exit.usage) }
+        let code = app.run(screen)
+        screen.close()
+        if let message = app.exitMessage { printError(message) }
+        if code != 0 { throw ExitCode(code) }
     }
 }
 
-/// The interactive loop of `hark chat`: a one-line editor under a scrolling transcript.
-struct ChatSession {
-    let client: ControlClient
-    let live: ControlClient
-    let group: String
-    let groupName: String
-    let me: String
-
-    var line: [Character] = []
-    var pendingBytes: [UInt8] = []
-    var typingSentAt: Date?
-    var typers: [String: Date] = [:]     // display label → until
-    var unreadShown = false
+/// The full-screen chat: owns the two control connections (requests; the `watch` stream), the
+/// conversation's `ChatTranscript`, the `LineEditor` and the screen. Runs on one thread.
+final class ChatApp {
+    let options: HomeOptions
+    let historyLimit: Int?
+    var client: ControlClient
+    var live: ControlClient
+    var me: StatusResult
+    var groupID = ""
+    var groupName = ""
+    var members: [String] = []
+    var transcript = ChatTranscript()
+    var editor = LineEditor()
+    var decoder = KeyDecoder()
+    var screen: CursesScreen?
+    /// Typing members of the open conversation: display name → until.
+    var typers: [String: Date] = [:]
+    /// Messages of others that arrived in other conversations: group ID → count.
+    var elsewhere: [String: Int] = [:]
+    var groupNames: [String: String] = [:]
+    /// Receipt states of own messages: message ID → member → "delivered" | "read".
+    var receiptStates: [String: [String: String]] = [:]
+    var receiptMembers: [String: Int] = [:]
+    var showIDs = false
+    var lastReadThrough: String?
     var lastReadAt = Date.distantPast
-    var shown: Set<String> = []
-    /// The earliest message shown: /more pages back from it.
-    var oldest: String?
-    var saved = termios()
+    var typingSentAt: Date?
+    var disconnectedAt: Date?
+    var lastRedial = Date.distantPast
+    var historyExhausted = false
+    var fetches: [(process: Process, file: String)] = []
+    var exitMessage: String?
+    var needsBell = false
 
-    init(client: ControlClient, live: ControlClient, group: String, groupName: String, me: String) {
-        self.client = client; self.live = live; self.group = group; self.groupName = groupName; self.me = me
+    /// Seconds without a daemon before chat gives up (exit 69).
+    static let reconnectLimit: TimeInterval = 30
+
+    init(options: HomeOptions, historyLimit: Int?) throws {
+        self.options = options
+        self.historyLimit = historyLimit
+        client = try connect(options)
+        live = try connect(options)
+        me = try call(client, "status", NoParams(), as: StatusResult.self)
+        struct Watching: Codable, Sendable { var watching: Bool }
+        _ = try call(live, "watch", WatchParams(group: nil), as: Watching.self)
     }
 
-    mutating func run(history: [MessageView]) throws {
-        tcgetattr(0, &saved)
-        var raw = saved
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG | IEXTEN)
-        raw.c_iflag &= ~tcflag_t(IXON | ICRNL)
-        withUnsafeMutableBytes(of: &raw.c_cc) { cc in
-            cc[Int(VMIN)] = 1
-            cc[Int(VTIME)] = 0
+    // MARK: conversations
+
+    /// Opens `ref` (group name, ID prefix or @PEER) as the conversation shown.
+    /// - Throws: an `ExitCode` (67 for an unknown group) before the screen opens.
+    func open(_ ref: String) throws {
+        let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
+        for g in groups { groupNames[g.id] = g.name }
+        var found = groups.first { $0.name == ref || $0.id == ref.lowercased() }
+            ?? groups.first { ref.count >= 4 && $0.id.hasPrefix(ref.lowercased()) }
+        if found == nil, let m = try? client.call("log", LogParams(group: ref, limit: 1), as: [MessageView].self).first {
+            found = groups.first { $0.id == m.group }
         }
-        tcsetattr(0, TCSANOW, &raw)
-        defer {
-            var restore = saved
-            tcsetattr(0, TCSANOW, &restore)
-            write(1, "\r\u{1B}[K", 4)
+        guard let g = found else { throw fail("unknown group \(terminalSafe(ref))", Exit.noUser) }
+        try switchTo(g)
+    }
+
+    func switchTo(_ g: GroupView) throws {
+        groupID = g.id; groupName = g.name; members = g.members
+        transcript = ChatTranscript()
+        typers = [:]; elsewhere[g.id] = nil; historyExhausted = false; lastReadThrough = nil
+        let rows = screen?.rows ?? Int(terminalRows())
+        let unread = g.unread ?? 0
+        let limit = historyLimit ?? min(1000, max(rows, unread + rows / 2))
+        let page = try call(client, "log", LogParams(group: g.id, limit: limit), as: [MessageView].self)
+        transcript.append(.notice("— \(terminalSafe(groupName)): /help for commands, PageUp for history —"))
+        let unreadIDs = Set(page.filter { $0.author != me.peerId && $0.kind == "message" }.suffix(unread).map(\.id))
+        for m in page { add(m, unread: unreadIDs.contains(m.id)) }
+        if !unreadIDs.isEmpty, let s = screen { transcript.scrollToMarker(width: s.columns, height: transcriptHeight(s)) }
+        else if !unreadIDs.isEmpty { pendingMarkerScroll = true }
+    }
+    var pendingMarkerScroll = false
+
+    func terminalRows() -> Int32 {
+        var ws = winsize()
+        return ioctl(1, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_row > 0 ? Int32(ws.ws_row) : 24
+    }
+
+    // MARK: messages
+
+    func entry(_ m: MessageView) -> ChatEntry {
+        let mine = m.author == me.peerId
+        var text = m.text
+        var action = false
+        if text.hasPrefix("/me ") { action = true; text.removeFirst(4) }
+        var body = TerminalText.neutralised(text, keepNewlines: true)
+        if m.unreadable { body = "(no key for this message reached this node yet)" }
+        if !m.reactions.isEmpty { body += "  " + m.reactions.map { "\(TerminalText.neutralised($0.emoji))\($0.count > 1 ? "\($0.count)" : "")" }.joined(separator: " ") }
+        var author = mine ? "you" : TerminalText.neutralised(m.authorName)
+        if m.authorNameConflict || m.authorEquivocated { author = "⚠" + author }
+        if showIDs { author = "\(m.id.prefix(8)) " + author }
+        return ChatEntry(id: m.id, time: shortTime(m.wallMs), author: author, colour: colour(of: m.author), text: body,
+                         mine: mine, action: action, mention: !mine && mentionsMe(m.text), ticks: mine ? ticks(m) : "",
+                         edited: m.edited)
+    }
+
+    /// Held message views, to redraw an entry when its ticks, text or reactions change.
+    var views: [String: MessageView] = [:]
+
+    func add(_ m: MessageView, unread: Bool) {
+        guard m.kind == "message" else { return }
+        views[m.id] = m
+        if let r = m.receipts { receiptMembers[m.id] = r.members }
+        transcript.append(entry(m), unread: unread)
+    }
+
+    func refresh(_ id: String) {
+        guard let m = views[id] else { return }
+        let e = entry(m)
+        transcript.update(id) { $0 = e }
+    }
+
+    func ticks(_ m: MessageView) -> String {
+        // A fresh message (from `send`) carries no summary yet: every other member counts.
+        let members = receiptMembers[m.id] ?? m.receipts?.members ?? max(0, self.members.count - 1)
+        guard members > 0 else { return "" }
+        let states = receiptStates[m.id] ?? [:]
+        let read = max(m.receipts?.read ?? 0, states.values.filter { $0 == "read" }.count)
+        let delivered = max(m.receipts?.delivered ?? 0, states.count)
+        return read >= members ? "✓✓" : delivered >= members ? "✓" : "·"
+    }
+
+    func mentionsMe(_ text: String) -> Bool {
+        let name = me.displayName.lowercased()
+        guard !name.isEmpty else { return false }
+        let lower = text.lowercased()
+        var from = lower.startIndex
+        while let r = lower.range(of: name, range: from..<lower.endIndex) {
+            let before = r.lowerBound == lower.startIndex ? nil : lower[lower.index(before: r.lowerBound)]
+            let after = r.upperBound == lower.endIndex ? nil : lower[r.upperBound]
+            if !(before?.isLetter ?? false) && !(before?.isNumber ?? false) && !(after?.isLetter ?? false) && !(after?.isNumber ?? false) { return true }
+            from = r.upperBound
         }
-        say("— \(terminalSafe(groupName)): /help for commands, /quit to leave —")
-        for m in history { show(m) }
-        oldest = history.first?.id
-        markRead()
-        redraw()
-        var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: live.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        while true {
-            let n = poll(&fds, 2, 500)
-            if n < 0 { if errno == EINTR { continue }; break }
-            if fds[1].revents != 0 {
-                guard let events = try? live.readAvailable() else { say("— the daemon closed the connection —"); return }
-                for e in events { handle(e) }
-                redraw()
-            }
-            if fds[0].revents != 0 {
-                var buf = [UInt8](repeating: 0, count: 1024)
-                let k = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if k <= 0 { return }
-                for b in buf.prefix(k) { if !(try key(b)) { return } }
-                redraw()
-            }
-            if ControlClient.monotonicMs() - live.lastReceivedMs > Int64(live.timeoutMs) {
-                throw fail(ControlClient.ClientError.notAnswering(path: "control socket", ms: live.timeoutMs).description, Exit.unavailable)
-            }
-            expireTypers()
-            if unreadShown, Date().timeIntervalSince(lastReadAt) > 1 { markRead() }
-            if let t = typingSentAt, line.isEmpty || Date().timeIntervalSince(t) > 5 {
-                if line.isEmpty { sendTyping(false) }
-            }
-        }
+        return false
     }
 
-    // MARK: output
+    func colour(of peer: String) -> Int { peer.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 6 }
 
-    func say(_ text: String) {
-        let out = "\r\u{1B}[K" + text + "\r\n"
-        let bytes = Array(out.utf8)
-        _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    func shortTime(_ ms: Int64) -> String {
+        var t = time_t(ms / 1000)
+        var tmv = tm()
+        localtime_r(&t, &tmv)
+        return String(format: "%02d:%02d", tmv.tm_hour, tmv.tm_min)
     }
 
-    func redraw() {
-        let typing = typers.keys.sorted()
-        var prefix = ""
-        if !typing.isEmpty { prefix = "[\(typing.joined(separator: ", ")) typing…] " }
-        let out = "\r\u{1B}[K" + prefix + "> " + String(line)
-        let bytes = Array(out.utf8)
-        _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-    }
+    func notice(_ text: String) { transcript.append(.notice(text)) }
 
-    mutating func show(_ m: MessageView) {
-        guard m.kind == "message", shown.insert(m.id).inserted else { return }
-        var text = "\(m.id.prefix(8)) \(formatTime(ms: m.wallMs).suffix(8)) \(authorLabel(m)): "
-        text += terminalSafe(m.text, keepNewlines: false)
-        if m.edited { text += " (edited)" }
-        if let r = m.receipts, r.members > 0 {
-            text += r.read == r.members ? "  ✓✓" : r.delivered == r.members ? "  ✓" : ""
-        }
-        say(text)
-        if m.author != me { unreadShown = true }
-    }
+    // MARK: live events
 
-    mutating func handle(_ e: WatchEvent) {
+    func handle(_ e: WatchEvent) {
         switch e {
         case let .message(m):
-            typers.removeValue(forKey: label(m.authorName, m.authorFingerprint))
-            show(m)
+            guard m.kind == "message" else { return }
+            if m.group != groupID {
+                if m.author != me.peerId {
+                    elsewhere[m.group, default: 0] += 1
+                    if mentionsMe(m.text) { needsBell = true }
+                }
+                return
+            }
+            typers.removeValue(forKey: TerminalText.neutralised(m.authorName))
+            let isNew = views[m.id] == nil
+            add(m, unread: m.author != me.peerId)
+            if isNew, m.author != me.peerId, mentionsMe(m.text) { needsBell = true }
         case let .typing(t):
-            guard t.peerId != me else { return }
-            let key = label(t.displayName, t.fingerprint)
+            guard t.group == groupID, t.peerId != me.peerId else { return }
+            let key = TerminalText.neutralised(t.displayName)
             if t.active { typers[key] = Date().addingTimeInterval(6) } else { typers.removeValue(forKey: key) }
         case let .receipt(r):
-            say("  \(r.message.prefix(8)) \(r.state == "read" ? "✓✓ read" : "✓ delivered") by \(terminalSafe(r.memberName)) (\(r.memberFingerprint))")
-        case .presence, .membership, .edit, .delete, .reaction, .trust, .fileOffer:
-            say("  " + WatchCommand.describe(e, groupNames: [group: groupName]))
+            guard r.group == groupID else { return }
+            var states = receiptStates[r.message] ?? [:]
+            if states[r.member] != "read" { states[r.member] = r.state }
+            receiptStates[r.message] = states
+            refresh(r.message)
+        case let .edit(c):
+            guard c.group == groupID, var m = views[c.message], let text = c.text else { return }
+            m.text = text; m.edited = true; views[c.message] = m
+            refresh(c.message)
+        case let .delete(c):
+            guard c.group == groupID else { return }
+            views[c.message] = nil
+            transcript.remove(c.message)
+        case let .reaction(c):
+            guard c.group == groupID, views[c.message] != nil,
+                  let fresh = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self),
+                  let m = fresh.first(where: { $0.id == c.message }) else { return }
+            views[c.message] = m
+            refresh(c.message)
+        case let .membership(v):
+            guard v.group == groupID else { return }
+            notice("— " + WatchCommand.describe(e, groupNames: [groupID: groupName]) + " —")
+            if v.change == "joined" || v.change == "added" { members.append(v.member) }
+        case let .fileOffer(f):
+            guard f.group == groupID else { return }
+            notice("— " + WatchCommand.describe(e, groupNames: [groupID: groupName]) + " (/fetch \(f.fileId.prefix(12))) —")
+        case .trust:
+            notice("— " + WatchCommand.describe(e, groupNames: groupNames) + " —")
+        case .presence:
+            break
         }
     }
 
-    func label(_ name: String, _ fingerprint: String) -> String { "\(terminalSafe(name)) (\(fingerprint))" }
+    // MARK: the loop
 
-    mutating func expireTypers() {
-        let now = Date()
-        let before = typers.count
-        typers = typers.filter { $0.value > now }
-        if typers.count != before { redraw() }
+    /// Runs until the user leaves (0) or the daemon stays away (69).
+    func run(_ screen: CursesScreen) -> Int32 {
+        self.screen = screen
+        if pendingMarkerScroll { transcript.scrollToMarker(width: screen.columns, height: transcriptHeight(screen)); pendingMarkerScroll = false }
+        draw()
+        var lastByte = Date()
+        var lastDraw = Date()
+        while true {
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+            if disconnectedAt == nil { fds.append(pollfd(fd: live.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+            let n = poll(&fds, nfds_t(fds.count), 100)
+            if n < 0 && errno != EINTR { return 71 }
+            if fds.count > 1, fds[1].revents != 0 {
+                do {
+                    if let events = try live.readAvailable() { for e in events { handle(e) } } else { lost() }
+                } catch { lost() }
+            }
+            // The daemon writes a keepalive line every second on an open stream: silence past the
+            // client's bound means it stopped answering (stopped, hung), as good as gone.
+            if disconnectedAt == nil, ControlClient.monotonicMs() - live.lastReceivedMs > Int64(live.timeoutMs) { lost() }
+            if fds[0].revents & Int16(POLLIN) != 0 {
+                var buf = [UInt8](repeating: 0, count: 4096)
+                let k = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if k <= 0 { return 0 }
+                lastByte = Date()
+                for key in decoder.feed(buf.prefix(k)) { if !input(key) { return 0 } }
+            } else if fds[0].revents & Int16(POLLHUP | POLLERR) != 0 {
+                return 0
+            } else if Date().timeIntervalSince(lastByte) > 0.05 {
+                for key in decoder.flush() { if !input(key) { return 0 } }
+            }
+            if let since = disconnectedAt {
+                if Date().timeIntervalSince(since) > Self.reconnectLimit {
+                    exitMessage = "hark chat: the daemon has been gone for \(Int(Self.reconnectLimit)) s; giving up"
+                    return 69
+                }
+                if Date().timeIntervalSince(lastRedial) >= 1 { redial() }
+            }
+            reapFetches()
+            let now = Date()
+            let typing = typers.count
+            typers = typers.filter { $0.value > now }
+            if let t = typingSentAt, editor.isEmpty || now.timeIntervalSince(t) > 5, editor.isEmpty { sendTyping(false) }
+            // Lay out and draw only when something may have changed (a key, an event, a resize,
+            // a typing notice expiring, the connection) or once a second: an idle chat stays idle.
+            let resized = screen.refreshSize()
+            if n > 0 || resized || typers.count != typing || disconnectedAt != nil || now.timeIntervalSince(lastDraw) >= 1 {
+                draw()
+                lastDraw = now
+            }
+            markRead()
+        }
     }
 
-    mutating func markRead() {
-        unreadShown = false
+    func transcriptHeight(_ s: CursesScreen) -> Int { max(1, s.rows - 1 - inputLayout(s).rows.count) }
+
+    func inputLayout(_ s: CursesScreen) -> InputLayout {
+        InputLayout(text: editor.text, cursor: editor.cursor, width: s.columns, promptWidth: 2)
+    }
+
+    func draw() {
+        guard let s = screen else { return }
+        let input = inputLayout(s)
+        // At most a third of the screen for the input: a window of rows around the cursor.
+        let maxInput = max(1, s.rows / 3)
+        var rows = input.rows
+        var cursorRow = input.cursorRow
+        if rows.count > maxInput {
+            let first = min(max(0, cursorRow - maxInput + 1), rows.count - maxInput)
+            rows = Array(rows[first..<(first + maxInput)]); cursorRow -= first
+        }
+        let height = max(1, s.rows - 1 - rows.count)
+        let view = transcript.layout(width: s.columns, height: height)
+        if view.atTop, !transcript.isFollowing || transcript.entries.count > height, !historyExhausted, disconnectedAt == nil,
+           transcript.scrollOffset > 0 {
+            pageBack(height: height)
+        }
+        if needsBell { s.bell(); needsBell = false }
+        s.draw(transcript: view.rows, status: statusLine(), prompt: "> ", input: rows,
+               cursorRow: cursorRow, cursorColumn: input.cursorColumn)
+    }
+
+    func statusLine() -> String {
+        var parts = ["[\(TerminalText.neutralised(groupName))]"]
+        if transcript.unreadCount > 0 { parts.append("\(transcript.unreadCount) unread") }
+        if !transcript.isFollowing { parts.append("scrolled") }
+        let typing = typers.keys.sorted()
+        if !typing.isEmpty { parts.append(typing.joined(separator: ", ") + " typing…") }
+        let others = elsewhere.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        if !others.isEmpty {
+            parts.append(others.map { "\(TerminalText.neutralised(groupNames[$0.key] ?? String($0.key.prefix(8)))):\($0.value)" }.joined(separator: " "))
+        }
+        if disconnectedAt != nil { parts.append("daemon gone, reconnecting…") }
+        return " " + parts.joined(separator: " │ ")
+    }
+
+    /// Loads the page before the oldest held message from the store (`log` with `before`).
+    func pageBack(height: Int) {
+        guard let oldest = transcript.oldestID else { historyExhausted = true; return }
+        let pageSize = max(50, height * 2)
+        do {
+            let page = try client.call("log", LogParams(group: groupID, limit: pageSize, before: oldest), as: [MessageView].self)
+            let fresh = page.filter { $0.kind == "message" && views[$0.id] == nil }
+            if fresh.isEmpty { historyExhausted = true; transcript.prepend([.notice("— the start of the conversation —")]); return }
+            for m in fresh { views[m.id] = m; if let r = m.receipts { receiptMembers[m.id] = r.members } }
+            transcript.prepend(fresh.map(entry))
+        } catch {
+            historyExhausted = true
+        }
+    }
+
+    /// Moves the read marker over what has been on screen, at most once a second.
+    func markRead() {
+        guard disconnectedAt == nil, let through = transcript.newestSeen, through != lastReadThrough,
+              Date().timeIntervalSince(lastReadAt) >= 1 else { return }
         lastReadAt = Date()
-        _ = try? client.call("read", GroupRefParams(group: group), as: ReadResult.self)
+        if (try? client.call("read", ReadParams(group: groupID, through: through), as: ReadResult.self)) != nil {
+            lastReadThrough = through
+        }
     }
 
-    mutating func sendTyping(_ active: Bool) {
-        _ = try? client.call("typing", TypingParams(group: group, active: active), as: Sent.self)
+    func sendTyping(_ active: Bool) {
+        struct Sent: Codable, Sendable { var sent: Bool }
+        _ = try? client.call("typing", TypingParams(group: groupID, active: active), as: Sent.self)
         typingSentAt = active ? Date() : nil
     }
-    struct Sent: Codable, Sendable { var sent: Bool }
 
-    // MARK: input
+    // MARK: connection
 
-    /// One input byte. Returns false to leave.
-    mutating func key(_ b: UInt8) throws -> Bool {
-        if !pendingBytes.isEmpty || b >= 0x80 {
-            // UTF-8 sequence: collect until it decodes.
-            pendingBytes.append(b)
-            if let s = String(validating: pendingBytes, as: UTF8.self) {
-                line.append(contentsOf: s)
-                pendingBytes = []
-                typed()
-            } else if pendingBytes.count >= 4 {
-                pendingBytes = []
+    func lost() {
+        guard disconnectedAt == nil else { return }
+        disconnectedAt = Date()
+        lastRedial = Date()
+        notice("— the daemon closed the connection; reconnecting —")
+    }
+
+    func redial() {
+        lastRedial = Date()
+        // A short bound: the screen does not freeze while a stopped daemon fails to answer.
+        guard let c = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000),
+              let l = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000) else { return }
+        struct Watching: Codable, Sendable { var watching: Bool }
+        guard (try? l.call("watch", WatchParams(group: nil), as: Watching.self)) != nil,
+              let status = try? c.call("status", NoParams(), as: StatusResult.self) else { return }
+        c.setTimeout(ms: ControlClient.defaultTimeoutMs)
+        l.setTimeout(ms: ControlClient.defaultTimeoutMs)
+        client = c; live = l; me = status
+        disconnectedAt = nil
+        notice("— reconnected —")
+        // Catch up on what arrived while away.
+        if let page = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self) {
+            for m in page where views[m.id] == nil { add(m, unread: m.author != me.peerId) }
+        }
+    }
+
+    /// A request failed: a lost daemon starts reconnecting; anything else is shown.
+    func report(_ error: Error, what: String) {
+        if let e = error as? ControlClient.ClientError {
+            switch e {
+            case let .remote(body): notice("! \(what): \(TerminalText.neutralised(body.message))"); return
+            default: lost()
             }
-            return true
         }
-        switch b {
-        case 0x03: return false                              // Ctrl-C
-        case 0x04: return !line.isEmpty                      // Ctrl-D on an empty line
-        case 0x0D, 0x0A: return try submit()
-        case 0x7F, 0x08: if !line.isEmpty { line.removeLast() }
-        case 0x15: line.removeAll()                          // Ctrl-U
-        case 0x17:                                           // Ctrl-W
-            while line.last == " " { line.removeLast() }
-            while let c = line.last, c != " " { _ = c; line.removeLast() }
-        case 0x1B: escape = true
-        case 0x20...0x7E:
-            if escape { if (0x40...0x7E).contains(b) && b != 0x5B { escape = false }; return true }
-            line.append(Character(Unicode.Scalar(b)))
-            typed()
-        default: break
-        }
-        return true
-    }
-    var escape = false
-
-    mutating func typed() {
-        if typingSentAt == nil || Date().timeIntervalSince(typingSentAt!) > 3 { sendTyping(true) }
-    }
-
-    mutating func submit() throws -> Bool {
-        let text = String(line).trimmingCharacters(in: .whitespaces)
-        line.removeAll()
-        if typingSentAt != nil { sendTyping(false) }
-        guard !text.isEmpty else { return true }
-        if text.hasPrefix("/") { return command(text) }
-        do {
-            let m = try client.call("send", SendParams(group: group, text: text), as: MessageView.self)
-            show(m)
-        } catch {
-            say("! not sent: \(error)")
-        }
-        return true
-    }
-
-    mutating func command(_ text: String) -> Bool {
-        let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
-        let arg1 = parts.count > 1 ? parts[1] : nil
-        let rest = parts.count > 2 ? parts[2] : nil
-        do {
-            switch parts[0] {
-            case "/quit", "/exit": return false
-            case "/help":
-                say("/who  /away [TEXT]  /back  /edit ID TEXT  /delete ID  /react ID EMOJI  /log [N]  /more [N]  /quit")
-            case "/who":
-                let g = try client.call("group.list", NoParams(), as: [GroupView].self).first { $0.id == group }
-                let peers = try client.call("peers", NoParams(), as: [PeerView].self)
-                for member in g?.members ?? [] {
-                    if member == me { say("  you"); continue }
-                    if let p = peers.first(where: { $0.peerId == member }) {
-                        say("  \(p.warning != nil ? "⚠ " : "")\(terminalSafe(p.displayName)) (\(p.fingerprint.prefix(11)))\(p.verified ? " ✔" : "")  \(p.presence)\(p.statusText.map { " — \(terminalSafe($0))" } ?? "")")
-                    } else {
-                        say("  \(member.prefix(14))…  never seen")
-                    }
-                }
-            case "/away":
-                let status = [arg1, rest].compactMap { $0 }.joined(separator: " ")
-                _ = try client.call("presence.set", PresenceSetParams(state: "away", statusText: status.isEmpty ? nil : status), as: PresenceView.self)
-                say("— you are away —")
-            case "/back":
-                _ = try client.call("presence.set", PresenceSetParams(state: "online", statusText: ""), as: PresenceView.self)
-                say("— you are online —")
-            case "/edit":
-                guard let id = arg1, let t = rest else { say("usage: /edit ID TEXT"); return true }
-                _ = try client.call("edit", EditParams(group: group, message: id, text: t), as: MessageView.self)
-            case "/delete":
-                guard let id = arg1 else { say("usage: /delete ID"); return true }
-                struct Deleted: Codable, Sendable { var deleted: Bool }
-                _ = try client.call("delete", DeleteParams(group: group, message: id), as: Deleted.self)
-            case "/react":
-                guard let id = arg1, let emoji = rest else { say("usage: /react ID EMOJI"); return true }
-                _ = try client.call("react", ReactParams(group: group, message: id, emoji: emoji, remove: false), as: MessageView.self)
-            case "/log":
-                let n = arg1.flatMap(Int.init) ?? 20
-                shown.removeAll()
-                let page = try client.call("log", LogParams(group: group, limit: max(0, n)), as: [MessageView].self)
-                for m in page { show(m) }
-                oldest = page.first?.id ?? oldest
-            case "/more":
-                let n = arg1.flatMap(Int.init) ?? 20
-                guard let from = oldest else { say("— nothing earlier —"); return true }
-                let page = try client.call("log", LogParams(group: group, limit: max(0, n), before: from), as: [MessageView].self)
-                if page.isEmpty { say("— nothing earlier —"); return true }
-                say("— \(page.count) earlier —")
-                for m in page { show(m) }
-                oldest = page.first?.id
-            default:
-                say("unknown command \(terminalSafe(parts[0])); /help lists them")
-            }
-        } catch let ControlClient.ClientError.remote(body) {
-            say("! \(body.message)")
-        } catch {
-            say("! \(error)")
-        }
-        return true
+        notice("! \(what): \(TerminalText.neutralised(String(describing: error)))")
     }
 }

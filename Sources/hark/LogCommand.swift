@@ -1,5 +1,6 @@
 import ArgumentParser
 import HarkControl
+import HarkTerminal
 
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,7 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
+        TerminalText.useUTF8Locale()   // column widths of names for the continuation indent
         // The plain listing is a read: without a daemon it comes from the store (LocalReader).
         let client = try (ids || graph || follow) ? connect(options) : connectReading(options)
         if ids {
@@ -79,7 +81,11 @@ struct LogCommand: ParsableCommand {
         if json { try printJSON(m); return }
         var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(authorLabel(m))"
         if m.authorEquivocated { line += " [forked]" }
-        line += m.unreadable ? "  [cannot decrypt: no key for it here]" : "  \(terminalSafe(m.text, keepNewlines: true))"
+        line += "  "
+        // Continuation lines of a multi-line message start under its first line's text.
+        let indent = "\n" + String(repeating: " ", count: TerminalText.width(of: line))
+        line += m.unreadable ? "[cannot decrypt: no key for it here]"
+                             : terminalSafe(m.text, keepNewlines: true).replacingOccurrences(of: "\n", with: indent)
         if m.edited { line += "  (edited)" }
         if let r = m.receipts, r.members > 0 {
             line += r.read == r.members ? "  ✓✓ read" : r.delivered == r.members ? "  ✓ delivered" : r.delivered > 0 ? "  ✓ \(r.delivered)/\(r.members)" : "  · sent"

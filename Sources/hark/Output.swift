@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import HarkTerminal
 import HarkControl
 
 /// Writes to stdout; a closed stdout (`hark log g | head -1`) ends the process quietly with 0.
@@ -30,15 +31,17 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 /// Text from peers made safe for a terminal: C0/C1 control characters (except tab), DEL and
-/// Unicode format characters (bidi overrides, zero-width joiners…) become visible escapes such as
+/// Unicode format characters (bidi overrides, zero-width spaces…) become visible escapes such as
 /// `\u{202E}`, so a message cannot move the cursor, recolour the screen or reorder what follows.
+/// ZWJ, ZWNJ, variation selectors and emoji tags stay, so emoji sequences render (`TerminalText`).
 func terminalSafe(_ text: String, keepNewlines: Bool = false) -> String {
     var out = ""
     for s in text.unicodeScalars {
         let cat = s.properties.generalCategory
         if (s == "\n" && keepNewlines) || s == "\t" {
             out.unicodeScalars.append(s)
-        } else if cat == .control || cat == .format || cat == .lineSeparator || cat == .paragraphSeparator {
+        } else if cat == .control || (cat == .format && !TerminalText.isAllowedFormat(s)) || cat == .lineSeparator
+                    || cat == .paragraphSeparator {
             out += "\\u{\(String(s.value, radix: 16, uppercase: true))}"
         } else {
             out.unicodeScalars.append(s)
