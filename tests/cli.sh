@@ -3,26 +3,10 @@
 # handling, error messages, quiet pipes. Real daemons on 127.0.0.1 only, without discovery.
 # Ends with "N passed, M failed".
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
-T=$(mktemp -d /tmp/hark-cli.XXXXXX)
-PIDS=()
+TEST_NAME=cli
+. "$(dirname "$0")/lib.sh"
 OTHER_USER=""
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"
-  [ -n "$OTHER_USER" ] && userdel "$OTHER_USER" 2>/dev/null
-}
-trap cleanup EXIT
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-# expect CODE DESCRIPTION CMD... : run CMD, check its exit code
-expect() {
-  local want=$1 what=$2; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, expected $want; stderr: $(head -c 300 "$T/err")"; fi
-}
-wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
+cleanup_extra() { [ -n "$OTHER_USER" ] && userdel "$OTHER_USER" 2>/dev/null; }
 
 # scripts/check-test-commands.sh: a command the tests call that is missing, or that no install
 # step lists, fails it with the command named (simulated with a PATH of symlinks).

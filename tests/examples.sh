@@ -4,16 +4,8 @@
 # stand-in notify-send that records its arguments); then `hark chat` in a pseudo-terminal
 # (tests/chat_tty.py). Ends with "N passed, M failed".
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
-T=$(mktemp -d /tmp/hark-examples.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
+TEST_NAME=examples
+. "$(dirname "$0")/lib.sh"
 
 # `hark` on PATH, as the examples expect it.
 mkdir -p "$T/bin"; ln -s "$HARK" "$T/bin/hark"; export PATH="$T/bin:$PATH"

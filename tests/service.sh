@@ -6,21 +6,8 @@
 # (systemd-analyze verify passes; systemd-analyze security scores printed, goal ≤ 4.5).
 # Real daemons on 127.0.0.1 only, without discovery. Ends with "N passed, M failed".
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
-T=$(mktemp -d /tmp/hark-svc.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-expect() {
-  local want=$1 what=$2; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, expected $want; stderr: $(head -c 300 "$T/err")"; fi
-}
-wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
+TEST_NAME=svc
+. "$(dirname "$0")/lib.sh"
 # Every daemon here ignores the user's own config file and runtime directory.
 export XDG_CONFIG_HOME="$T/no-config" XDG_RUNTIME_DIR=
 unset NOTIFY_SOCKET JOURNAL_STREAM
@@ -48,7 +35,7 @@ sleep 0.3
 start "$A" "$T/a4.log" && ok "with the remembered port taken, the daemon still starts" || not_ok "no start with the port taken: $(tail -3 "$T/a4.log")"
 P4=$(port_of "$A"); stop; kill "$BLOCKER" 2>/dev/null; wait "$BLOCKER" 2>/dev/null
 [ -n "$P4" ] && [ "$P4" != "$P1" ] && ok "…on another port ($P4)" || not_ok "port with the remembered one taken: $P4"
-if [ "$P4" = 7411 ] || grep -q "preferred TCP ports are taken" "$T/a4.log"; then ok "…7411 when free, else any port with a warning"
+if [ "$P4" = 7411 ] || contains "preferred TCP ports are taken" "$T/a4.log"; then ok "…7411 when free, else any port with a warning"
 else not_ok "fallback log: $(tail -3 "$T/a4.log")"; fi
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start "$A" "$T/a5.log" --port "$FREE"; P5=$(port_of "$A"); stop
@@ -119,7 +106,7 @@ env NOTIFY_SOCKET="$NS" JOURNAL_STREAM="$JS" HARK_HOME="$A" "$HARK" daemon --no-
 exec 3>&-
 wait_until 10 grep -q "READY=1" "$T/notify.out" && ok "the daemon sends READY=1 to \$NOTIFY_SOCKET" || not_ok "no READY=1: $(cat "$T/notify.out")"
 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 && ok "…and the control socket answers by then" || not_ok "status after READY failed"
-grep "READY=1" "$T/notify.out" | grep -q "MAINPID=$PID" && ok "…with MAINPID and a STATUS line" || not_ok "notify: $(cat "$T/notify.out")"
+grep "READY=1" "$T/notify.out" | contains "MAINPID=$PID" && ok "…with MAINPID and a STATUS line" || not_ok "notify: $(cat "$T/notify.out")"
 stop
 wait_until 5 grep -q "STOPPING=1" "$T/notify.out" && ok "SIGTERM sends STOPPING=1" || not_ok "no STOPPING=1: $(cat "$T/notify.out")"
 grep -q '^<6>info hark: .*node started' "$T/journal.log" && ! grep -qE '^<[0-7]>[0-9]{4}-' "$T/journal.log" \

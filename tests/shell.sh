@@ -6,16 +6,8 @@
 # terminal saying it reads until Ctrl-D, and man pages with real EXIT STATUS lists.
 # Real daemons on 127.0.0.1 only, without discovery. Ends with "N passed, M failed".
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HARK=${HARK_BIN:-$ROOT/.build/debug/hark}
-T=$(mktemp -d /tmp/hark-shell.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-wait_until() { local n=$(( $1 * 10 )); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
+TEST_NAME=shell
+. "$(dirname "$0")/lib.sh"
 export XDG_CONFIG_HOME="$T/no-config" XDG_RUNTIME_DIR=
 A="$T/a" B="$T/b"
 env HARK_HOME="$A" "$HARK" init --name alice >/dev/null; env HARK_HOME="$B" "$HARK" init --name bob >/dev/null
@@ -42,23 +34,23 @@ env HARK_HOME="$B" "$HARK" group join "$(env HARK_HOME="$A" "$HARK" group invite
 
 [ "$(complete_arg "$A" send -- positional@0 op | sort | tr '\n' ' ')" = "opera ops " ] && ok "hark send <Tab>: the daemon's group names matching the prefix" \
   || not_ok "send completions: $(complete_arg "$A" send -- positional@0 op)"
-complete_arg "$A" log -- positional@0 "" | grep -qx ops && ok "hark log <Tab> offers groups too" || not_ok "log completions"
-has_bob() { complete_arg "$A" verify -- positional@0 b | grep -qx bob; }
+complete_arg "$A" log -- positional@0 "" | contains -x ops && ok "hark log <Tab> offers groups too" || not_ok "log completions"
+has_bob() { complete_arg "$A" verify -- positional@0 b | contains -x bob; }
 wait_until 10 has_bob && ok "hark verify <Tab>: peer names" || not_ok "verify completions: $(complete_arg "$A" verify -- positional@0 "")"
-complete_arg "$A" group invite -- --for b | grep -qx bob && ok "group invite --for <Tab>: peer names" || not_ok "--for completions"
+complete_arg "$A" group invite -- --for b | contains -x bob && ok "group invite --for <Tab>: peer names" || not_ok "--for completions"
 head -c 3145728 /dev/urandom >"$T/big.bin"
 FID=$(env HARK_HOME="$A" "$HARK" share "$T/big.bin" -g ops)
-has_fid() { complete_arg "$B" fetch -- positional@0 "${FID:0:2}" | grep -qx "${FID:0:12}"; }
+has_fid() { complete_arg "$B" fetch -- positional@0 "${FID:0:2}" | contains -x "${FID:0:12}"; }
 wait_until 10 has_fid && ok "hark fetch <Tab>: file IDs (12 hex digits)" || not_ok "fetch completions: $(complete_arg "$B" fetch -- positional@0 "")"
 
 fn() { awk -v f="$2" '$0 ~ "^"f"\\(\\) *\\{" {p=1} p {print} p && /^}/ {exit}' "$1"; }
-fn "$ROOT/completions/_hark" _hark_share | grep -q ":path:_files'" && fn "$ROOT/completions/_hark" _hark_fetch | grep -q -- "-o.*:dir:_files -/" \
+fn "$ROOT/completions/_hark" _hark_share | contains ":path:_files'" && fn "$ROOT/completions/_hark" _hark_fetch | contains -- "-o.*:dir:_files -/" \
   && ok "zsh completes paths for share and a folder for fetch -o" || not_ok "zsh: $(fn "$ROOT/completions/_hark" _hark_share | grep path)"
-fn "$ROOT/completions/hark.bash" _hark_share | grep -q "__hark_add_completions -f" && fn "$ROOT/completions/hark.bash" _hark_import | grep -q "__hark_add_completions -f" \
+fn "$ROOT/completions/hark.bash" _hark_share | contains "__hark_add_completions -f" && fn "$ROOT/completions/hark.bash" _hark_import | contains "__hark_add_completions -f" \
   && ok "bash completes paths for share and import" || not_ok "bash: $(fn "$ROOT/completions/hark.bash" _hark_share | tail -8)"
-grep -q '"hark share" -ge 1.* -F$' "$ROOT/completions/hark.fish" && grep -E "^complete .*-l 'home'" "$ROOT/completions/hark.fish" | grep -q "__hark_complete_directories" \
+grep -q '"hark share" -ge 1.* -F$' "$ROOT/completions/hark.fish" && grep -E "^complete .*-l 'home'" "$ROOT/completions/hark.fish" | contains "__hark_complete_directories" \
   && ok "fish completes paths for share and a folder for --home" || not_ok "fish: $(grep '"hark share"' "$ROOT/completions/hark.fish" | head -3)"
-fn "$ROOT/completions/hark.bash" _hark_send | grep -q -- "---completion send" && ok "bash asks the daemon for group names (hark send)" || not_ok "bash send: no live completion"
+fn "$ROOT/completions/hark.bash" _hark_send | contains -- "---completion send" && ok "bash asks the daemon for group names (hark send)" || not_ok "bash send: no live completion"
 
 echo "== fetch"
 env HARK_HOME="$B" timeout -s INT 3 "$HARK" fetch "$FID" -o "$T/new/sub" --limit-rate 256K >/dev/null 2>"$T/f1.err"
@@ -125,7 +117,7 @@ while time.time() < end and status is None:
 print("hint=%s exit=%s" % (b"end it with Ctrl-D" in buf, os.WEXITSTATUS(status) if status is not None else None))
 PY
 grep -q "hint=True exit=0" "$T/send.out" && ok "hark send ops on a terminal says it reads until Ctrl-D, then sends" || not_ok "send on a tty: $(cat "$T/send.out")"
-env HARK_HOME="$A" "$HARK" log ops | grep -q "typed at the terminal" && ok "…and the typed message is in the log" || not_ok "typed message missing"
+env HARK_HOME="$A" "$HARK" log ops | contains "typed at the terminal" && ok "…and the typed message is in the log" || not_ok "typed message missing"
 echo piped | env HARK_HOME="$A" "$HARK" send ops 2>"$T/err"; [ ! -s "$T/err" ] && ok "from a pipe it says nothing" || not_ok "stderr from a pipe: $(cat "$T/err")"
 
 echo "== man pages"
@@ -135,7 +127,7 @@ generic=$(cd "$ROOT/man" && grep -l '^\.Ex -std' ./*.1 | tr '\n' ' ')
 echo "pages still with the generic exit status: ${generic:-none}"
 grep -q '^\.Sh EXAMPLES' "$ROOT/man/hark.send.1" && grep -q '^\.Sh FILES' "$ROOT/man/hark.1" && grep -q '^\.Sh ENVIRONMENT' "$ROOT/man/hark.1" \
   && ok "hark.send(1) has EXAMPLES; hark(1) has FILES and ENVIRONMENT" || not_ok "sections missing"
-awk '/^\.Sh "EXIT STATUS"/,/^\.Sh EXAMPLES/' "$ROOT/man/hark.daemon.1" | grep -A1 '^\.It 78$' | grep -q "no identity" \
+awk '/^\.Sh "EXIT STATUS"/,/^\.Sh EXAMPLES/' "$ROOT/man/hark.daemon.1" | grep -A1 '^\.It 78$' | contains "no identity" \
   && ok "hark.daemon(1) lists exit 78 with its meaning in EXIT STATUS" || not_ok "daemon page: $(grep -A30 'EXIT STATUS' "$ROOT/man/hark.daemon.1" | head -12)"
 
 echo "$PASSED passed, $FAILED failed"
