@@ -188,9 +188,13 @@ public actor Node {
             "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "udp.port": "\(udpPort)", "control.socket": "\(home.socketPath)",
         ])
         configuration.onReady?(listenPort)
+        // The accept loops are not children of this task: cancelling run() must not cancel a
+        // loop that still has accepted connections buffered, because dropping one unfinished
+        // kills the process (NIOAsyncWriter traps in deinit). They end when `shutdown` closes
+        // their listeners, after handing out (and closing) every buffered connection.
+        let acceptingPeers = Task { await self.acceptPeers(listener) }
+        let acceptingControl = Task { await self.acceptControl(control) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.acceptPeers(listener) }
-            group.addTask { await self.acceptControl(control) }
             if let datagrams {
                 group.addTask { await self.receiveDatagrams(datagrams) }
             }
@@ -219,6 +223,8 @@ public actor Node {
             group.cancelAll()
             await self.shutdown(listener: listener, control: control)
         }
+        await acceptingPeers.value
+        await acceptingControl.value
         logger.info("node stopped")
     }
 

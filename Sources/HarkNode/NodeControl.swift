@@ -71,8 +71,14 @@ extension Node {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await client in inbound {
+                        if await self.stopped {
+                            try? await client.executeThenClose { _, _ in }   // closed, never dropped
+                            continue
+                        }
                         group.addTask { await self.serveControl(client) }
                     }
+                    // The control socket is closed (the node stops): end the clients still served.
+                    group.cancelAll()
                 }
             }
         } catch {

@@ -118,6 +118,12 @@ extension Node {
                     for try await accepted in inbound {
                         let connection = accepted.channel
                         let remote = connection.channel.remoteAddress.map(Self.describe) ?? "?"
+                        if await self.stopped {
+                            // Handed out after the node began to stop: closed, never dropped.
+                            if let ticket = accepted.ticket { self.pendingHandshakes.release(ticket) }
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
                         guard let ticket = accepted.ticket else {
                             // Over the per-source cap of unauthenticated connections: closed unread.
                             self.logger.debug("too many handshakes from one source; closing", metadata: ["peer.address": "\(remote)"])
@@ -129,6 +135,8 @@ extension Node {
                                                      admission: ticket)
                         }
                     }
+                    // The listener is closed (the node stops): end the connections still running.
+                    group.cancelAll()
                 }
             }
         } catch {

@@ -29,7 +29,9 @@ final class RunningNode: @unchecked Sendable {
     let task: Task<Void, any Error>
     let port: Int
 
-    static func start(_ name: String, staticPeers: [String] = []) async throws -> RunningNode {
+    /// - Parameter configure: changes to the test configuration (e.g. a longer handshake deadline).
+    static func start(_ name: String, staticPeers: [String] = [],
+                      configure: (inout NodeConfiguration) -> Void = { _ in }) async throws -> RunningNode {
         let home = TempHome(name)
         _ = try NodeHome(path: home.path).initialize(displayName: name)
         var config = NodeConfiguration()
@@ -37,6 +39,7 @@ final class RunningNode: @unchecked Sendable {
         config.discoveryEnabled = false
         config.staticPeers = staticPeers
         config.redialInitialMs = 100
+        configure(&config)
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
         let node = try Node(home: NodeHome(path: home.path), configuration: config, logger: logger)
