@@ -81,3 +81,14 @@ summary() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# fp_of HOST : the full fingerprint of HOST's identity
+fp_of() { hark_on "$1" id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])'; }
+# peer_field HOST FINGERPRINT KEY : one field (JSON) of the peer HOST lists with that fingerprint
+peer_field() {
+  hark_on "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+for l in sys.stdin:
+    p = json.loads(l)
+    if p["fingerprint"] == sys.argv[1]: print(json.dumps(p.get(sys.argv[2]))); break' "$2" "$3"
+}

@@ -14,16 +14,7 @@ lab_setup 3
 hark_on h1 init --name alice >/dev/null
 hark_on h2 init --name bob >/dev/null
 hark_on h3 init --name bob >/dev/null   # the impostor: same display name, another key
-fp_of() { hark_on "$1" id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])'; }
 BOB=$(fp_of h2); EVE=$(fp_of h3); ALICE=$(fp_of h1)
-# peer_field HOST FINGERPRINT KEY : one field of the peer HOST lists with that fingerprint
-peer_field() {
-  hark_on "$1" peers --json 2>/dev/null | python3 -c '
-import json, sys
-for l in sys.stdin:
-    p = json.loads(l)
-    if p["fingerprint"] == sys.argv[1]: print(json.dumps(p.get(sys.argv[2]))); break' "$2" "$3"
-}
 
 say "alice and the real bob meet first (trust on first use)"
 start_daemon h1; start_daemon h2
