@@ -203,7 +203,7 @@ if [ "$readback" = 0 ]; then
 else
   [ "$readback" -le $(( resumed * 1048576 )) ] && [ "$hashed" -le $(( total * 1048576 )) ] \
     && ok "the kill landed inside a chunk's write: the resume re-hashed the written part only ($readback bytes)" \
-    || not_ok "read back $readback (more than the $resumed chunks written), hashed $hashed"
+    || not_ok "read back $readback, above the $resumed chunks written; hashed $hashed"
 fi
 # A fetch asks other peers only, and h1 is the only other holder of big.bin.
 [ $((served2 - served1)) = "$fetched" ] && ok "the sender served exactly the $fetched missing chunks on resume" \
