@@ -1,5 +1,6 @@
 import Foundation
 import HarkCrypto
+import HarkDiscovery
 import HarkNoise
 import HarkProto
 import HarkWire
@@ -461,24 +462,11 @@ extension Node {
         return try? SocketAddress.makeAddressResolvingHost(host, port: port)
     }
 
-    /// Splits `host:port` / `[v6]:port`; nil if malformed or the port is not 1…65535.
+    /// Splits `host:port` / `[v6]:port`; nil if malformed or the port is not 1…65535
+    /// (``HostPort/init(endpoint:)``).
     public nonisolated static func parseHostPort(_ spec: String) -> (String, Int)? {
-        var host: Substring
-        var portText: Substring
-        if spec.hasPrefix("[") {
-            guard let close = spec.firstIndex(of: "]") else { return nil }
-            host = spec[spec.index(after: spec.startIndex)..<close]
-            let rest = spec[spec.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = spec.lastIndex(of: ":") else { return nil }
-            host = spec[..<colon]
-            portText = spec[spec.index(after: colon)...]
-            if host.contains(":") { return nil }
-        }
-        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
-        return (String(host), port)
+        guard let endpoint = HostPort(endpoint: spec), let port = endpoint.port else { return nil }
+        return (endpoint.host, port)
     }
 }
 
