@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module order (each sees only those before it):
 /// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
-/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → CNcurses → HarkTerminal → hark
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → HarkDoctor, CNcurses → HarkTerminal → hark
 /// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
     name: "hark",
@@ -84,10 +84,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `hark doctor`: the checks, a TCP prober, the nft and iptables rule readers, interface listing.
+        .target(name: "HarkDoctor", dependencies: ["HarkNode", "HarkControl", "HarkDiscovery"]),
         // The terminal chat: pure editor, key decoder, width and layout types, and one ncurses screen.
         .target(name: "HarkTerminal", dependencies: ["CNcurses"]),
         .executableTarget(name: "hark", dependencies: [
-            "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal",
+            "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal", "HarkDoctor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             // The daemon's config file (config.toml).
@@ -132,6 +134,8 @@ let package = Package(
         ]),
         .testTarget(name: "HarkDiscoveryTests", dependencies: ["HarkDiscovery"]),
         .testTarget(name: "HarkTerminalTests", dependencies: ["HarkTerminal"]),
+        .testTarget(name: "HarkDoctorTests", dependencies: ["HarkDoctor", "HarkControl", "HarkDiscovery"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "HarkNodeTests", dependencies: [
             "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),
