@@ -136,6 +136,11 @@ let package = Package(
         .testTarget(name: "HarkTerminalTests", dependencies: ["HarkTerminal"]),
         .testTarget(name: "HarkDoctorTests", dependencies: ["HarkDoctor", "HarkControl", "HarkDiscovery"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "HarkControlTests", dependencies: [
+            "HarkControl",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "HarkNodeTests", dependencies: [
             "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -98,4 +98,18 @@ public enum ControlErrorCode: String, Codable, Sendable {
     case unavailable = "unavailable"
     /// A local file operation failed. Exit 74 (EX_IOERR).
     case ioError = "io_error"
+
+    /// The exit status of the `hark` command that got this error (sysexits.h; the table in
+    /// docs/CONTROL.md §Errors).
+    public var exitStatus: Int32 {
+        switch self {
+        case .invalidArgument, .invalidToken, .alreadyExists, .badManifest: return 65   // EX_DATAERR
+        case .notFound: return 67                                                        // EX_NOUSER
+        case .ambiguous: return 64                                                       // EX_USAGE
+        case .storage, .ioError: return 74                                               // EX_IOERR
+        case .badRequest, .unknownMethod, .internal: return 70                           // EX_SOFTWARE
+        case .targetExists: return 73                                                    // EX_CANTCREAT
+        case .unavailable: return 75                                                     // EX_TEMPFAIL
+        }
+    }
 }

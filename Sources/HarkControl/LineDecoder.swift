@@ -22,9 +22,11 @@ public struct NewlineDelimitedDecoder: ByteToMessageDecoder, Sendable {
         }
         let length = nl - buffer.readerIndex
         if length > maxLineByteCount { throw LineTooLong(limit: maxLineByteCount) }
-        var line = buffer.readSlice(length: length)!
+        guard var line = buffer.readSlice(length: length) else { return .needMoreData }   // never: the newline is readable
         buffer.moveReaderIndex(forwardBy: 1)
-        if line.readableBytesView.last == 0x0D { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
+        if line.readableBytesView.last == 0x0D, let trimmed = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1) {
+            line = trimmed
+        }
         context.fireChannelRead(Self.wrapInboundOut(line))
         return .continue
     }
