@@ -45,7 +45,7 @@ grep -q "no hark daemon is running" "$T/err" && ok "…and says no daemon is run
 expect 66 "a read with no daemon and no store yet exits 66" env HARK_HOME="$B" sh -c '"$0" init --name b0 >/dev/null && "$0" group list' "$HARK"
 rm -rf "$B"
 expect 69 "status with no daemon running exits 69" env HARK_HOME="$A" "$HARK" status
-# hark doctor (issue 5 item 9): one JSON document; exit 69 when a check fails
+# hark doctor: one JSON document; exit 69 when a check fails
 doctor_check() {  # FILE NAME FIELD: a field of one check in a doctor --json report
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={c["name"]: c for c in r["checks"]}[sys.argv[2]]; print(c.get(sys.argv[3]) or "")' "$@"
 }
@@ -143,7 +143,7 @@ sys.exit(0 if texts == ["first", "second; rm -rf / $(id)", "third"] else 1)' && 
 env HARK_HOME="$A" "$HARK" send ops $'evil \e[2J\u202e text' >/dev/null
 wait_until 5 sh -c "HARK_HOME='$B' '$HARK' log ops | grep -q evil"
 env HARK_HOME="$B" "$HARK" log ops | grep evil | grep -q $'\e' && not_ok "escape sequence reached the terminal" || ok "control and bidi characters are neutralised in text output"
-# edits, deletes, reactions (issue 3 item 7)
+# edits, deletes, reactions
 ids=$(env HARK_HOME="$A" "$HARK" log ops --json | python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in sys.stdin))')
 set -- $ids; FIRST=$1; SECOND=$2; THIRD=$3
 expect 0 "edit a message" env HARK_HOME="$A" "$HARK" edit ops "${FIRST:0:12}" "first, corrected"
@@ -259,7 +259,7 @@ for verb in status peers "group list" "log ops" "read ops" presence; do
   env HARK_HOME="$A" "$HARK" $verb --json 2>/dev/null | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' \
     && ok "$verb --json prints JSON lines" || not_ok "$verb --json is not JSON"
 done
-# Trust and key storage (issue 6): verify PEER, passphrase, key backup.
+# Trust and key storage: verify PEER, passphrase, key backup.
 expect 0 "verify PEER by display name shows a safety number" env HARK_HOME="$A" "$HARK" verify bob
 grep -qE '^  [0-9]{5} [0-9]{5} [0-9]{5} [0-9]{5}$' "$T/out" && [ "$(grep -cE '^  [0-9]{5}( [0-9]{5}){3}$' "$T/out")" = 3 ] \
   && ok "…as 12 groups of 5 digits" || not_ok "safety number output: $(cat "$T/out")"

@@ -84,7 +84,7 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// The TCP port the peer said (in its handshake) it accepts channels on; with the host of
     /// `address` it gives where to reach it, even when `address` is an inbound channel's.
     public var listenPort: Int?
-    /// Trust (issue 6): the user verified this identity key (`hark pair`); a warning when the key
+    /// Trust: the user verified this identity key (`hark pair`); a warning when the key
     /// claimed a display name first seen with another key (docs/SECURITY.md).
     public var verified: Bool = false
     public var warning: String?
@@ -162,7 +162,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var unreadable: Bool = false
     /// When this node stored the event, ms since the Unix epoch (absent for its own events).
     public var receivedMs: Int64?
-    /// Trust (issue 6): the author's key is verified here; the author's name was first seen with another key.
+    /// Trust: the author's key is verified here; the author's name was first seen with another key.
     public var authorVerified: Bool = false
     public var authorNameConflict: Bool = false
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,

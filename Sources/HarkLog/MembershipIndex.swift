@@ -28,7 +28,7 @@ public final class MembershipIndex: Sendable {
         self.memberContent = memberContent
     }
 
-    /// Whether the group has roles (rules = 2); otherwise membership is open (issue-3 groups).
+    /// Whether the group has roles (rules = 2); otherwise membership is open (rules = 0: any key holder may join).
     public var hasRoles: Bool { rules >= 2 }
 
     /// Remembers the content of a MEMBER event (the node calls it as it stores one, sparing a read).

@@ -38,7 +38,7 @@ extension Node {
         return index
     }
 
-    /// The group's membership now, or nil for an open group (issue-3 rules: every key holder).
+    /// The group's membership now, or nil for an open group (rules = 0: every key holder).
     /// From the graph when it is loaded, else from the store (`TipHistory`): never loads it.
     func currentMembership(of group: EventID) -> Membership? {
         let index = membershipIndex(for: group)

@@ -596,7 +596,7 @@ public nonisolated struct Hark_V1_Genesis: Sendable {
   /// creator's display name, ≤ 64 B UTF-8
   public var creatorDisplayName: String = String()
 
-  /// 0: open (any holder of the group key may JOIN; issue-3 groups); 2: roles and sender keys (PROTOCOL.md §9)
+  /// 0: open (any holder of the group key may JOIN); 2: roles and sender keys (PROTOCOL.md §9)
   public var rules: UInt32 = 0
 
   public var conversation: Hark_V1_ConversationKind = .group
@@ -1033,7 +1033,7 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .inviteOffer(newValue)}
   }
 
-  /// Fields 30+ (issue 6, trust): `hark pair` (PROTOCOL.md §3.3).
+  /// Fields 30+ (trust): `hark pair` (PROTOCOL.md §3.3).
   public var pair: Hark_V1_Pair {
     get {
       if case .pair(let v)? = frame {return v}
@@ -1064,7 +1064,7 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
-    /// Fields 30+ (issue 6, trust): `hark pair` (PROTOCOL.md §3.3).
+    /// Fields 30+ (trust): `hark pair` (PROTOCOL.md §3.3).
     case pair(Hark_V1_Pair)
 
   }

@@ -19,20 +19,20 @@ import GRDB
 ///   INDEX grp_by_name (name)
 /// peer(peer_key BLOB PK /*32 B*/, display_name TEXT, last_address TEXT NULL, last_seen_ms INT,
 ///      first_seen_ms INT)
-/// -- v2 (issue 3): what failed validation, and where each peer was at the last complete sync.
+/// -- v2: what failed validation, and where each peer was at the last complete sync.
 /// rejected(id BLOB PK, group_id BLOB, reason TEXT, rejected_ms INT)
 /// sync_heads(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
 ///            PK (peer_key, group_id))
-/// -- v3 (issue 5): the heads each peer last reported holding (delivery receipts).
+/// -- v3: the heads each peer last reported holding (delivery receipts).
 /// peer_holds(peer_key BLOB, group_id BLOB, heads BLOB /* n × 32 B, ascending */, updated_ms INT,
 ///            PK (peer_key, group_id))
-/// -- v4-trust (issue 6): trust on first use and verification.
+/// -- v4-trust: trust on first use and verification.
 /// peer.verified_ms INT NULL        -- when the user verified this identity key (hark pair); NULL: not verified
 /// peer_name(name_key TEXT /* normalised display name */, peer_key BLOB, display_name TEXT,
 ///           first_seen_ms INT, last_seen_ms INT, PK (name_key, peer_key))   -- every key seen with each name
 /// trust_warning(peer_key BLOB, name_key TEXT, other_key BLOB, display_name TEXT, created_ms INT,
 ///               PK (peer_key, name_key, other_key))   -- peer_key claimed a name already bound to other_key
-/// -- v6-files (issue 4): manifests this node offered or fetched (PROTOCOL.md §11); sources is the
+/// -- v6-files: manifests this node offered or fetched (PROTOCOL.md §11); sources is the
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
 /// -- v7-read-model: the read model's tables, listed on `ReadModelSchema` (docs/HISTORY.md).

@@ -3,7 +3,7 @@ import HarkCrypto
 import HarkLog
 import HarkProto
 
-/// Cost of removing one member of an N-member group with roles (issue 6), in memory: real
+/// Cost of removing one member of an N-member group with roles, in memory: real
 /// libsodium crypto, no network, no store, one thread. A replica holds the group (genesis with
 /// rules 2, N − 1 ADDs, N PREKEYs, an epoch-1 chain per member sealed to all N); every member
 /// writes one MESSAGE (the baseline); the owner REMOVEs one member; each of the N − 1 remaining

@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// The 5 GiB sparse case of issue 4. Slow (it hashes 10 GiB of zeros: once serving, once
+/// A sparse 5 GiB file. Slow (it hashes 10 GiB of zeros: once serving, once
 /// receiving), so it runs only with HARK_BIG_FILES=1.
 @Suite struct LargeFileTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["HARK_BIG_FILES"] != nil))

@@ -170,7 +170,7 @@ final class RolesWorld: @unchecked Sendable {
 }
 
 /// Random concurrent membership histories delivered to replicas in random orders fold to the
-/// same state everywhere (issue 6 acceptance).
+/// same state everywhere.
 @Suite struct MembershipPropertyTests {
     static let people: [SigningKeyPair] = (1...6).map { try! SigningKeyPair(seed: [UInt8](repeating: UInt8($0), count: 32)) }
 

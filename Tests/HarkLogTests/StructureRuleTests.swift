@@ -45,7 +45,7 @@ import Testing
         expectRejected(.unknownKind(0)) { $0.kind = .unspecified }
         expectRejected(.unknownKind(99)) { $0.kind = .UNRECOGNIZED(99) }
         expectRejected(.unknownKind(10)) { $0.kind = .UNRECOGNIZED(10) }
-        // The issue-3 kinds are structurally fine (their rules need ancestors: KindRuleTests).
+        // The kinds of open groups (rules = 0) are structurally fine (their rules need ancestors: KindRuleTests).
         for kind in [Hark_V1_EventKind.edit, .delete, .reaction, .equivocationProof, .fileOffer] {
             let e = try? Fixture.resigned(s.alice2, key: Fixture.alice) { $0.kind = kind }
             #expect(e?.kind == kind)

@@ -10,7 +10,7 @@ import HarkWire
 import SwiftProtobuf
 import Testing
 
-/// A member that speaks the protocol and lies (issue 3, malicious peer suite). In every case:
+/// A member that speaks the protocol and lies (the malicious peer suite). In every case:
 /// nothing invalid is stored, the liar's channel is dropped or ignored, the daemon stays up, and
 /// an honest peer still syncs.
 @Suite(.serialized) struct MaliciousPeerTests {

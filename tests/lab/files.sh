@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# File sharing across real hosts (issue 4), four lab hosts with their own avahi-daemons:
+# File sharing across real hosts, four lab hosts with their own avahi-daemons:
 # a folder with nested files, a 0-byte file and a sparse 5 GiB file arrive byte-identical; a
 # chat message sent during a full-speed 1 GiB fetch arrives within twice the idle latency; a
 # 1 GiB fetch (held to 150 MiB/s with --limit-rate) killed (kill -9 of the fetching daemon) at

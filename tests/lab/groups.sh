@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Groups with roles and sender keys across real hosts (issue 6): a removed member's node gets no
+# Groups with roles and sender keys across real hosts: a removed member's node gets no
 # new chain key and cannot decrypt what is sent after its removal, while it still reads what came
 # before; a peer connected to members but not in the group receives none of its events; invites
 # used twice or after expiry are refused; channels take posts from admins only; roles rules hold;

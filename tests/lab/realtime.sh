@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real-time layer and the scripting interface across real hosts (issue 5): presence after
+# The real-time layer and the scripting interface across real hosts: presence after
 # kill -9, a partition and a restart on a new port; typing notices; send --wait delivered/read
 # and the timeout code when a member is partitioned; watch --json event kinds; --exec with shell
 # metacharacters; send without a daemon (delivered, and queued with exit 75); 50 parallel sends.

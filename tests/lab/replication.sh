@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replication across real hosts (issue 3): a partition heals into one order; a clock a year
+# Replication across real hosts: a partition heals into one order; a clock a year
 # ahead cannot reorder; one identity on two hosts forks and is detected everywhere while the
 # group keeps working; a lossy, duplicating link delivers 1000 messages exactly once.
 # Three lab hosts, each with its own avahi-daemon. Ends with "N passed, M failed".

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trust on first use and verification across real hosts (issue 6): an impostor on a third host
+# Trust on first use and verification across real hosts: an impostor on a third host
 # with the same display name and a new key raises a warning on every surface and is not
 # verified; `hark pair` on two hosts shows the same code on both and marks both verified; the
 # verified state and the warning show in peers, log (JSON and text) and watch.
