@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lab-test demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
+.PHONY: all build deps test unit-test lint lab-test demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
 
 all: build
 
@@ -17,6 +17,7 @@ build:
 ## test: unit, interop and in-process node tests, then the multi-host lab tests (root)
 test: deps
 	scripts/check-test-commands.sh
+	scripts/check-format.sh
 	scripts/test-setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -38,6 +39,10 @@ test: deps
 	tests/lab/files.sh
 	tests/lab/groups.sh
 	tests/lab/flood.sh
+
+## lint: swift-format lint with .swift-format (force unwraps, try!, import order; not layout)
+lint:
+	scripts/check-format.sh
 
 unit-test:
 	scripts/test-setup.sh

@@ -116,6 +116,7 @@ make prerequisite
 git prerequisite
 swift prerequisite
 swiftc prerequisite
+swift-format prerequisite
 apt -
 file -
 idle -

@@ -9,6 +9,9 @@
 // `HARK_FUZZ_WRITE_SEEDS=<dir> .build-fuzz/debug/hark-fuzz` writes the seed corpus (real
 // encodings from fixed keys, see `Seeds`) into <dir> and exits.
 
+// swift-format-ignore-file: NeverForceUnwrap, NeverUseForceTry
+// A fuzz target traps on a broken invariant on purpose: the trap is the finding.
+
 import CLibFuzzer
 import Foundation
 import HarkCrypto

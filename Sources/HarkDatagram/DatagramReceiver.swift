@@ -79,15 +79,18 @@ public struct DatagramReceiver: Sendable {
         let header = try DatagramHeader(parsing: packet)
         if previous != nil, !previousValid(nowMs: nowMs) { dropPrevious() }
         let useCurrent: Bool
+        let slot: Slot
         if let c = current, c.keyID == header.keyID {
             useCurrent = true
+            slot = c
         } else if let p = previous, p.keyID == header.keyID {
             useCurrent = false
+            slot = p
         } else {
             throw .unknownKey
         }
-        let key = useCurrent ? current!.key : previous!.key
-        let verdict = useCurrent ? current!.window.check(header.counter) : previous!.window.check(header.counter)
+        let key = slot.key
+        let verdict = slot.window.check(header.counter)
         switch verdict {
         case .fresh: break
         case .replayed: throw .replayed
@@ -102,7 +105,7 @@ public struct DatagramReceiver: Sendable {
             throw .authenticationFailed
         }
         // Authenticated: only now may the window move.
-        if useCurrent { current!.window.record(header.counter) } else { previous!.window.record(header.counter) }
+        if useCurrent { current?.window.record(header.counter) } else { previous?.window.record(header.counter) }
         let plain: [UInt8]
         do { plain = try Padding.unpad(padded, blockSize: DatagramLimits.paddingBlockByteCount) }
         catch { throw .malformed("bad padding") }

@@ -109,7 +109,8 @@ private final class ProbeThread: @unchecked Sendable {
         var tid = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&tid, nil, { raw in
-            let t = Unmanaged<ProbeThread>.fromOpaque(raw!).takeRetainedValue()
+            guard let raw else { return nil }   // never: the context below is passed
+            let t = Unmanaged<ProbeThread>.fromOpaque(raw).takeRetainedValue()
             t.body()
             return nil
         }, context)

@@ -25,7 +25,7 @@ private let resolverCallback: AvahiServiceResolverCallback = {
 private func copyAddress(_ a: UnsafePointer<AvahiAddress>, interface: Int32) -> ResolvedAddress {
     var buf = [CChar](repeating: 0, count: Int(AVAHI_ADDRESS_STR_MAX))
     _ = avahi_address_snprint(&buf, buf.count, a)
-    let ip = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    let ip = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let isIPv6 = a.pointee.proto == AvahiProtocol(AVAHI_PROTO_INET6)
     var linkLocal = false
     if isIPv6 {

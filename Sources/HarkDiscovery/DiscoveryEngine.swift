@@ -236,8 +236,9 @@ final class DiscoveryEngine: Sendable {
         let name = s.publishedName, port = s.advert.port
         let result = c.locked { () -> Result<String, AvahiError> in
             do throws(AvahiError) {
-                if c.group == nil { c.group = try AvahiEntryGroup(client: c) }
-                return .success(try c.group!.publish(name: name, type: AvahiDiscovery.serviceType,
+                let group: AvahiEntryGroup
+                if let existing = c.group { group = existing } else { group = try AvahiEntryGroup(client: c); c.group = group }
+                return .success(try group.publish(name: name, type: AvahiDiscovery.serviceType,
                                                      port: port, txt: strings))
             } catch { return .failure(error) }
         }
@@ -293,8 +294,8 @@ final class DiscoveryEngine: Sendable {
                         return nil
                     } catch { return error }
                 }
-                if r == nil { logger.debug("updated TXT of \(name)"); return }
-                logger.warning("TXT update failed (\(r!)); re-registering")
+                guard let r else { logger.debug("updated TXT of \(name)"); return }
+                logger.warning("TXT update failed (\(r)); re-registering")
             } catch {
                 unavailable(&s, reason: "cannot publish: invalid TXT record (\(error))")
                 return
@@ -369,9 +370,9 @@ final class DiscoveryEngine: Sendable {
     }
 
     private func emitIfChanged(_ s: inout State, _ sk: SightingKey) {
-        guard let sighting = s.sightings[sk], !sighting.perProto.isEmpty else { return }
         // host/port/TXT from the IPv4 resolution when there is one (they agree in practice)
-        let primary = sighting.perProto[Int32(AVAHI_PROTO_INET)] ?? sighting.perProto.values.first!
+        guard let sighting = s.sightings[sk],
+              let primary = sighting.perProto[Int32(AVAHI_PROTO_INET)] ?? sighting.perProto.values.first else { return }
         let addresses = Set(sighting.perProto.values.map(\.address)).sorted {
             ($0.isIPv6 ? 1 : 0, $0.ip) < ($1.isIPv6 ? 1 : 0, $1.ip)
         }

@@ -98,8 +98,9 @@ public struct CausalGraph: Sendable {
         if same.count > 1 {
             let other = same[0]
             let (a, b) = other < e.id ? (other, e.id) : (e.id, other)
-            fork = Fork(author: e.author, seq: e.seq, first: a, second: b)
-            forks.append(fork!)
+            let found = Fork(author: e.author, seq: e.seq, first: a, second: b)
+            fork = found
+            forks.append(found)
         }
         return (true, fork)
     }

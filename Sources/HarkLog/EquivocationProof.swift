@@ -55,6 +55,7 @@ public enum EquivocationProof {
         if hA.groupID.isEmpty { group = nil } else {
             do { group = try EventID(bytes: [UInt8](hA.groupID)) } catch { throw .invalidProof("group_id is not 32 bytes") }
         }
+        // swift-format-ignore: NeverUseForceTry
         // The author decoded in signedHeader, so this cannot fail.
         let author = try! SigningPublicKey(bytes: [UInt8](hA.author))
         return Accusation(author: author, seq: hA.seq, groupID: group,

@@ -48,6 +48,7 @@ public struct Event: Sendable, Hashable {
     public func purged() -> Event {
         var s = signedEvent
         s.body = Data()
+        // swift-format-ignore: NeverUseForceTry
         // Dropping the body cannot make a decoded event invalid (purged bodies are allowed).
         return try! Event(decoding: s)
     }
@@ -159,6 +160,7 @@ public struct Event: Sendable, Hashable {
 
     /// `signedEvent` serialized (≤ `EventLimits.maxSignedEventBytes` bytes).
     public func serializedBytes() -> [UInt8] {
+        // swift-format-ignore: NeverUseForceTry
         // Encoding a message of only bytes fields cannot fail (no required fields, no Any).
         try! signedEvent.serializedBytes()
     }

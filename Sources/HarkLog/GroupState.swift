@@ -154,7 +154,7 @@ public struct GroupState: Sendable, Equatable {
                 editText[e.id] = edit.text
             case let (.delete, .delete(delete)?):
                 guard let t = target(delete.target, kind: .message, sameAuthor: true) else { break }
-                messages[index[t]!].deleted = true
+                if let i = index[t] { messages[i].deleted = true }
             case let (.reaction, .reaction(r)?):
                 guard let t = target(r.target, kind: .message, sameAuthor: false) else { break }
                 for raw in r.removes {

@@ -158,7 +158,7 @@ public struct ChatTranscript: Sendable {
     /// view keeps showing the same rows.
     public mutating func prepend(_ older: [ChatEntry]) {
         let known = Set(entries.compactMap(\.id))
-        let fresh = older.filter { $0.id == nil || !known.contains($0.id!) }
+        let fresh = older.filter { $0.id.map { !known.contains($0) } ?? true }
         entries.insert(contentsOf: fresh, at: 0)
     }
 
@@ -223,7 +223,7 @@ public struct ChatTranscript: Sendable {
             seen.insert(id)
             unread.remove(id)
         }
-        newestSeen = entries.last(where: { !$0.mine && $0.id != nil && seen.contains($0.id!) })?.id
+        newestSeen = entries.last(where: { e in !e.mine && (e.id.map { seen.contains($0) } ?? false) })?.id
         var rows = Array(all[start..<end])
         if rows.count < height { rows = Array(repeating: ChatRow([]), count: height - rows.count) + rows }
         return Screen(rows: rows, atTop: start == 0)

@@ -88,7 +88,7 @@ public struct LineEditor: Equatable, Sendable {
             guard step < 0 else { return }
             draft = text; browsing = history.count
         }
-        let next = browsing! + step
+        let next = (browsing ?? history.count) + step
         if next < 0 { return }
         if next >= history.count {
             browsing = nil; text = draft; cursor = text.count; return

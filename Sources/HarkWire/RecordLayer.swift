@@ -1,6 +1,6 @@
 import HarkNoise
-import NIOCore
 import HarkProto
+import NIOCore
 import SwiftProtobuf
 
 /// hark's transport records over a ``NoiseTransport``: frames of up to 1 MiB cut into Noise

@@ -1,9 +1,10 @@
 import ArgumentParser
+import HarkCrypto
+import HarkNode
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HarkCrypto
-import HarkNode
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,6 +41,8 @@ struct InitCommand: ParsableCommand {
         if passphrase || passphraseFile != nil {
             secret = try Passphrase.obtain(file: passphraseFile, prompt: "New passphrase for \(home.path): ", confirm: true)
         }
+        // swift-format-ignore: NeverForceUnwrap
+        // Zeroes the stored array in place (an unwrapped copy would leave the secret behind).
         defer { if secret != nil { secureZero(&secret!) } }
         do {
             let identity = try home.initialize(displayName: name, passphrase: secret)

@@ -74,6 +74,8 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         done.signal()
     }
     done.wait()
+    // swift-format-ignore: NeverForceUnwrap
+    // The task set it before signalling.
     return box.value!
 }
 

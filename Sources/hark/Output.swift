@@ -1,9 +1,10 @@
+import Foundation
+import HarkControl
+import HarkTerminal
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import HarkTerminal
-import HarkControl
 
 /// Writes to stdout; a closed stdout (`hark log g | head -1`) ends the process quietly with 0.
 func printOut(_ text: String) {

@@ -80,9 +80,10 @@ struct ServiceLogHandler: LogHandler {
             bytes = Array(line.dropLast().replacingOccurrences(of: "\n", with: "\\n").utf8) + [10]
         }
         bytes.withUnsafeBytes { buf in
+            guard let base = buf.baseAddress else { return }
             var off = 0
             while off < buf.count {
-                let n = write(2, buf.baseAddress! + off, buf.count - off)
+                let n = write(2, base + off, buf.count - off)
                 if n < 0 { if errno == EINTR { continue }; return }
                 off += n
             }

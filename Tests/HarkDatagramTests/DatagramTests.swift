@@ -1,10 +1,10 @@
-import HarkTestSupport
 import Foundation
 import HarkCrypto
-@testable import HarkDatagram
 import HarkProto
+import HarkTestSupport
 import SwiftProtobuf
 import Testing
+@testable import HarkDatagram
 
 @Suite("Datagram packets")
 struct DatagramPacketTests {

@@ -1,8 +1,8 @@
 import Foundation
 import HarkCrypto
-@testable import HarkDatagram
 import HarkProto
 import Testing
+@testable import HarkDatagram
 
 @Suite("Datagram keys and rotation")
 struct DatagramKeyTests {

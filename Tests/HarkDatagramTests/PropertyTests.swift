@@ -1,9 +1,9 @@
-import HarkTestSupport
 import Foundation
-@testable import HarkDatagram
 import HarkProto
+import HarkTestSupport
 import PropertyBased
 import Testing
+@testable import HarkDatagram
 
 @Suite("Datagram replay properties")
 struct DatagramPropertyTests {

@@ -1,9 +1,8 @@
 import Foundation
-import HarkTestSupport
-@testable import HarkDatagram
 import HarkProto
+import HarkTestSupport
 import Testing
-
+@testable import HarkDatagram
 
 func presence(seq: UInt64, text: String = "in a meeting", state: Hark_V1_PresenceState = .away) -> Hark_V1_Datagram {
     var d = Hark_V1_Datagram()

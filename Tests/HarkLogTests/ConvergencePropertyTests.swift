@@ -1,12 +1,11 @@
 import Foundation
-import HarkTestSupport
 import HarkCrypto
 import HarkLog
 import HarkProto
+import HarkTestSupport
 import PropertyBased
 import SwiftProtobuf
 import Testing
-
 
 /// A random group history of four authors, built from a seed: messages, edits, deletes,
 /// reactions (with removes), a fork by dave and its proof, and invalid events of several sorts.

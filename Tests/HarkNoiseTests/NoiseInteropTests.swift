@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
-import Testing
 import HarkNoise
+import Testing
 
 /// HarkNoise against noiseprotocol 0.3.1 (an independent Python implementation) over TCP on
 /// 127.0.0.1. Needs scripts/test-setup.sh; fails, with that hint, when Python is not prepared.
