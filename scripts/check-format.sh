@@ -22,7 +22,16 @@ trap 'rm -f "$OUT"' EXIT
 "$FORMAT" lint --recursive --parallel Sources Tests Fuzz Package.swift 2>"$OUT" >/dev/null
 python3 - "$OUT" <<'PY'
 import json, re, sys
-rules = set(json.load(open(".swift-format"))["rules"])
+root = json.load(open(".swift-format"))
+rules = set(root["rules"])
+# Tests/.swift-format is the root configuration with force unwraps and try! allowed, nothing else
+tests = json.load(open("Tests/.swift-format"))
+tests["rules"]["NeverForceUnwrap"] = root["rules"]["NeverForceUnwrap"]
+tests["rules"]["NeverUseForceTry"] = root["rules"]["NeverUseForceTry"]
+if tests != root:
+    print("check-format: Tests/.swift-format differs from .swift-format in more than NeverForceUnwrap "
+          "and NeverUseForceTry; keep them in step", file=sys.stderr)
+    sys.exit(1)
 pending = set()
 try:
     for line in open("scripts/format-pending.txt"):
