@@ -181,8 +181,9 @@ public actor Node {
             handshakeTimeoutMs: configuration.handshakeTimeoutMs))
     }
 
-    /// A node that only answers reads for `node`: same home, identity and prekey, a read-only
-    /// store connection of its own. Never run; writes nothing.
+    /// A node that only answers reads for `node` (ReadService.swift): same home, identity,
+    /// prekey and file transfers, a read-only store connection of its own. Never run; writes
+    /// nothing. Cheap: opens one SQLite connection, starts no thread.
     /// - Throws: `StoreError` when the store cannot be opened read-only.
     init(readerOf node: Node) throws {
         self.home = node.home
@@ -191,10 +192,9 @@ public actor Node {
         self.identity = node.identity
         self.prekey = node.prekey
         self.store = try Store(readOnlyPath: node.home.storePath)
-        self.files = FileTransfers(logger: node.logger)
-        self.pendingHandshakes = PendingHandshakes(limits: .init(
-            maxPending: configuration.maxPendingHandshakes, maxPendingPerSource: configuration.maxPendingHandshakesPerSource,
-            handshakeTimeoutMs: configuration.handshakeTimeoutMs))
+        // Shared, not copied: a FileTransfers starts threads, and the fetches in progress are the node's.
+        self.files = node.files
+        self.pendingHandshakes = node.pendingHandshakes
     }
 
     var peerID: PeerID { identity.peerID }

@@ -170,7 +170,7 @@ extension Node {
                         try await outbound.write(ByteBuffer(bytes: await self.answerRead(head: head, line: bytes)))
                         continue
                     }
-                    if head.method == "share" || head.method == "files" {
+                    if head.method == "share" {
                         try await outbound.write(ByteBuffer(bytes: await self.dispatchFiles(head: head, line: bytes)))
                         continue
                     }
@@ -286,13 +286,10 @@ extension Node {
         }
     }
 
-    /// `share` and `files`, which work outside the actor (hashing files, waiting for peers).
+    /// `share`, which works outside the actor (hashing files). (`files` is a read: ReadService.swift.)
     nonisolated func dispatchFiles(head: RequestHead, line: [UInt8]) async -> [UInt8] {
         do {
-            if head.method == "share" {
-                return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
-            }
-            return try ControlCoding.encodeLine(Response(id: head.id, result: try await listFiles(group: try params(FilesParams.self, line).group)))
+            return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
         } catch let body as ControlErrorBody {
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
         } catch {

@@ -24,7 +24,12 @@ struct SendCommand: AsyncParsableCommand {
             --of any unless told otherwise) or at --timeout (default 10s). If no member was reached \
             the message stays queued in the store and goes out the next time a node runs on this \
             home: exit 75. A daemon that is there but does not answer within --timeout (else 5 s) \
-            gives exit 69, and no short-lived node is started.
+            gives exit 69, and no short-lived node is started. Parallel sends without a daemon \
+            share the first one's node (it stays while they use it, at most 30 s more); a send \
+            whose node goes away (it ended, or a starting `hark daemon` took the home over) \
+            re-attaches within 10 s and finishes there. The exit code follows the store: 0 for a \
+            committed message (delivered as asked), 75 for one stored and queued, never 74 for a \
+            committed message.
 
             Examples:
               echo "backup done" | hark send ops

@@ -52,7 +52,7 @@ final class ShortLivedNode {
             no hark daemon is running for \(home.path), and its keys are encrypted: start `hark daemon` (it asks for \
             the passphrase once), or give `hark send --passphrase-file FILE`
             """)
-        let (client, run) = try await attach(home: home, peers: peers, secret: secret, own: nil)
+        let (client, run) = try await attach(home: home, peers: peers, secret: secret, own: nil, patient: false)
         let s = ShortLivedNode(client: client, home: home, peers: peers, secret: secret)
         s.run = run
         return s
@@ -62,19 +62,22 @@ final class ShortLivedNode {
     /// starts a node here (waits up to `attachMs`).
     /// - Throws: an `ExitCode` error, as `start`.
     func reattach() async throws {
-        let (client, run) = try await Self.attach(home: home, peers: peers, secret: secret, own: self.run)
+        let (client, run) = try await Self.attach(home: home, peers: peers, secret: secret, own: self.run, patient: true)
         self.client = client
         self.run = run
     }
 
     /// One attach: connect to the home's control socket; while there is none, start a node here
     /// (again every 200 ms while the home's lock is held by a node that has no socket yet, or is
-    /// stopping). `own`: a node this process already runs, reused while it runs.
-    private static func attach(home: NodeHome, peers: [String], secret: [UInt8]?, own: NodeRun?)
+    /// stopping). `own`: a node this process already runs, reused while it runs. `patient`
+    /// (re-attaching): starts no node in the first second.
+    private static func attach(home: NodeHome, peers: [String], secret: [UInt8]?, own: NodeRun?, patient: Bool)
         async throws -> (ControlClient, NodeRun?) {
         var run = own
         let start = ControlClient.monotonicMs()
-        var lastStart: Int64 = -1_000
+        // Re-attaching: let a daemon taking the home over (or another send) bind first, so that
+        // the lock does not go back and forth; starting: no reason to wait.
+        var lastStart: Int64 = patient ? start + 800 : -1_000
         var lastFailure: (any Error)?
         while ControlClient.monotonicMs() - start < attachMs {
             if let client = try? ControlClient(socketPath: home.socketPath) {
