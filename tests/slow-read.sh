@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # No read takes a node off the network (docs/CONTROL.md "Reads"): alice's daemon runs with the
 # test hook HARK_TEST_READ_DELAY_MS=12000, so every read (log, export, group list, receipts,
-# files…) blocks its thread 12 s inside the read. While one `hark log` runs on her: `hark
+# files…) blocks its thread 12 s inside the read. While a `hark log` and a `hark export` run on her: `hark
 # status` answers, bob keeps seeing her online past the 7 s presence limit (heartbeats go on),
 # a message bob sends is taken in (her unread count rises), and the channel stays open.
 # Real daemons on 127.0.0.1 only, without discovery. Ends with "N passed, M failed".
@@ -46,6 +46,9 @@ wait_until 10 before_unread || not_ok "alice did not take in bob's first message
 
 start=$(date +%s%N)
 h "$A" log g --json >"$T/log.json" 2>"$T/log.err" & LOGPID=$!
+# A second slow read at the same time (export): with both blocking a thread, the node must still
+# have threads to run on (the cooperative pool has one per core; reads get threads of their own).
+h "$A" export g >/dev/null 2>"$T/export.err" & EXPORTPID=$!
 sleep 1
 s0=$(date +%s%N)
 timeout 2 env HARK_HOME="$A" "$HARK" status >/dev/null 2>&1 && reading && ok "hark status answers during a slow read ($(( ($(date +%s%N) - s0) / 1000000 )) ms)" \
@@ -62,6 +65,8 @@ seen=$(alice_seen_by_bob)
 kill -0 "$LOGPID" 2>/dev/null && ok "…while the read still runs (the hook works)" || not_ok "the read ended before 9.5 s: the test hook did not slow it"
 n=200; while kill -0 "$LOGPID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 wait "$LOGPID"; code=$?
+n=50; while kill -0 "$EXPORTPID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+wait "$EXPORTPID" && ok "the second slow read (export) ends with its answer too" || not_ok "slow export: $(head -c 300 "$T/export.err")"
 [ "$code" = 0 ] && ok "the slow read ends with its answer (exit 0, kept alive by keepalives)" || not_ok "slow read: exit $code; $(head -c 300 "$T/log.err")"
 grep -c '"text"' "$T/log.json" | contains -x 2 && ok "…and shows both messages" || not_ok "slow read output: $(head -c 300 "$T/log.json")"
 contains -i "peer silent" "$T/a.log" "$T/b.log" && not_ok "a channel was closed as silent during the read" || ok "no channel was closed as silent"
