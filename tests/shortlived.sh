@@ -34,24 +34,32 @@ expect 0 "bob joins alice's group" h "$B" group join "$(h "$A" group invite g)"
 stop_pid "$APID"; stop_pid "$BPID"
 
 # 1. The crash reproduction: homes in one group, both daemons stopped; a daemonless send waits
-# for bob while plain TCP connections arrive at its listening port in a loop (bounded: 2000
-# connects, 15 s). It must end with 75 (stored, queued), never a signal.
+# for bob while plain TCP connections arrive at its listening port in a loop (8 threads,
+# bounded: 20000 connects, 15 s). It must end with 75 (stored, queued), never a signal.
 cat >"$T/connect.py" <<'EOF'
-import os, socket, sys, time
+import os, socket, sys, threading, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
-end, n = time.monotonic() + 15, 0
-while n < 2000 and time.monotonic() < end:
+end, lock, count = time.monotonic() + 15, threading.Lock(), [0]
+def alive():
     try:
         os.kill(pid, 0)
+        return True
     except OSError:
-        break
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=0.2)
-        s.close()
-        n += 1
-    except OSError:
-        time.sleep(0.005)
-print(n)
+        return False
+def connect_loop():
+    # Bursts from 8 threads, so that connections wait in the listener while the node stops.
+    while time.monotonic() < end and alive():
+        with lock:
+            if count[0] >= 20000: return
+            count[0] += 1
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            time.sleep(0.005)
+threads = [threading.Thread(target=connect_loop) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(count[0])
 EOF
 for run in 1 2 3; do
   env HARK_HOME="$A" "$HARK" send g "crash-$run" --timeout 3s >/dev/null 2>"$T/crash$run.err" & SPID=$!
