@@ -22,6 +22,8 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	tests/cli.sh
+	tests/shortlived.sh
+	tests/slow-read.sh
 	tests/service.sh
 	tests/shell.sh
 	tests/examples.sh

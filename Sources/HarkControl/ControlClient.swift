@@ -23,8 +23,12 @@ public final class ControlClient {
         case permissionDenied(path: String, reason: String)
         /// The socket path does not fit `sockaddr_un` (108 bytes with the NUL).
         case pathTooLong(path: String)
-        /// The daemon closed the connection or sent something that is not a control line.
+        /// The daemon sent something that is not a control line.
         case protocolError(String)
+        /// The daemon closed the connection before answering (it stopped, or handed its home
+        /// over). A request it had read is answered before it closes, so the request was not
+        /// run and may be sent again.
+        case connectionClosed
         /// The daemon answered with an error.
         case remote(ControlErrorBody)
         /// A read or write on the socket failed.
@@ -33,6 +37,15 @@ public final class ControlClient {
         /// accepted, or no line (answer, event or keepalive) arrived. The CLI exits 69.
         case notAnswering(path: String, ms: Int)
 
+        /// True when the connection is gone (closed, reset, broken pipe): the node at the other
+        /// end stopped. A new connection may find another node serving the home.
+        public var isConnectionLost: Bool {
+            switch self {
+            case .connectionClosed, .io: return true
+            default: return false
+            }
+        }
+
         public var description: String {
             switch self {
             case let .daemonNotRunning(path, reason): return "no hark daemon is running (\(path): \(reason)); start one with `hark daemon`"
@@ -40,6 +53,7 @@ public final class ControlClient {
                 return "the control socket \(path) is not accessible to this user (\(reason)); run hark as the user who owns the home"
             case let .pathTooLong(path): return "control socket path is too long for a Unix socket: \(path)"
             case let .protocolError(why): return "daemon protocol error: \(why)"
+            case .connectionClosed: return "the daemon closed the connection before answering"
             case let .remote(body): return body.message
             case let .io(why): return "control socket: \(why)"
             case let .notAnswering(path, ms):
@@ -159,7 +173,7 @@ public final class ControlClient {
         nextID += 1
         try writeAll(try ControlCoding.encodeLine(Request(id: id, method: method, params: params)))
         while true {
-            guard let line = try readLine() else { throw ClientError.protocolError("daemon closed the connection") }
+            guard let line = try readLine() else { throw ClientError.connectionClosed }
             let head: ResponseHead
             do { head = try ControlCoding.decode(ResponseHead.self, from: line) } catch {
                 throw ClientError.protocolError("unreadable response line")

@@ -26,12 +26,23 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var files: FileCountersView = FileCountersView()
     /// Messages of others after this node's read markers, over all groups (absent from older daemons).
     public var unread: Int?
+    /// What runs the node: "daemon", or "send" for the short-lived node of a `hark send` without
+    /// a daemon (absent from older daemons).
+    public var role: String?
     public init(peerId: String, fingerprint: String, displayName: String, tcpPort: Int, discovery: DiscoveryStatus,
                 connectedPeers: Int, groups: Int, home: String, version: String, pid: Int, staticPeers: [String]? = nil) {
         self.peerId = peerId; self.fingerprint = fingerprint; self.displayName = displayName; self.tcpPort = tcpPort
         self.discovery = discovery; self.connectedPeers = connectedPeers; self.groups = groups; self.home = home
         self.version = version; self.pid = pid; self.staticPeers = staticPeers
     }
+}
+
+/// `handover` result: the short-lived node stops and frees the home for a starting daemon.
+public struct HandoverResult: Codable, Sendable, Equatable {
+    public var stopping: Bool
+    /// The process ID of the node that stops.
+    public var pid: Int
+    public init(stopping: Bool, pid: Int) { self.stopping = stopping; self.pid = pid }
 }
 
 /// Discovery state inside `status`.

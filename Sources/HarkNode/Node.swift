@@ -11,6 +11,7 @@ import HarkWire
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A running hark node: discovery → Noise channels → group sync → store, plus the control socket.
 ///
@@ -56,6 +57,10 @@ public actor Node {
     var sightings: [String: ServiceSighting] = [:]
     var discovery: AvahiDiscovery?
     var stopped = false
+    /// The home's lock, held from `bindControlSocket` until `run()` ends (HomeLock.swift).
+    var homeLock: HomeLock?
+    /// Ends `run()` when yielded to (`requestStop`, a `handover` request).
+    var stopRequest: AsyncStream<Void>.Continuation?
     /// Display names authors gave in their JOIN or genesis events.
     var authorNames: [SigningPublicKey: String] = [:]
     /// Per channel and group: the Algorithm 2 reconciliation state.
@@ -110,6 +115,8 @@ public actor Node {
     let files: FileTransfers
     /// Inbound connections not authenticated yet, under their caps (HandshakeAdmission.swift).
     nonisolated let pendingHandshakes: PendingHandshakes
+    /// Control connections being served now (`controlClientCount`).
+    nonisolated let controlClients = Atomic<Int>(0)
     /// Manifests this node serves, loaded from the store on first use.
     var servables: [ManifestID: Servable] = [:]
     /// Groups known to hold an offer of a manifest (besides the one it was recorded in).
@@ -174,6 +181,22 @@ public actor Node {
             handshakeTimeoutMs: configuration.handshakeTimeoutMs))
     }
 
+    /// A node that only answers reads for `node` (ReadService.swift): same home, identity,
+    /// prekey and file transfers, a read-only store connection of its own. Never run; writes
+    /// nothing. Cheap: opens one SQLite connection, starts no thread.
+    /// - Throws: `StoreError` when the store cannot be opened read-only.
+    init(readerOf node: Node) throws {
+        self.home = node.home
+        self.configuration = node.configuration
+        self.logger = node.logger
+        self.identity = node.identity
+        self.prekey = node.prekey
+        self.store = try Store(readOnlyPath: node.home.storePath)
+        // Shared, not copied: a FileTransfers starts threads, and the fetches in progress are the node's.
+        self.files = node.files
+        self.pendingHandshakes = node.pendingHandshakes
+    }
+
     var peerID: PeerID { identity.peerID }
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -215,7 +238,12 @@ public actor Node {
             for peer in configuration.staticPeers {
                 group.addTask { await self.keepDialling(staticPeer: peer) }
             }
-            // Wait for cancellation, then tear down.
+            // Wait for cancellation or a stop request, then tear down.
+            let (stops, stopper) = AsyncStream<Void>.makeStream()
+            self.stopRequest = stopper
+            group.addTask {
+                for await _ in stops { return }
+            }
             group.addTask {
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             }
@@ -225,8 +253,21 @@ public actor Node {
         }
         await acceptingPeers.value
         await acceptingControl.value
+        // Every control client is answered and closed: the home is free for the next node.
+        homeLock?.release()
+        homeLock = nil
         logger.info("node stopped")
     }
+
+    /// Ends `run()` as cancelling its task would: channels closed, control requests in progress
+    /// answered, then the home's lock released. Safe to call more than once.
+    public func requestStop() {
+        stopRequest?.yield()
+    }
+
+    /// Control connections open now (each is a client being served: a CLI command, a watcher).
+    /// A short-lived node stays while others use it. Thread-safe.
+    public nonisolated var controlClientCount: Int { controlClients.load(ordering: .relaxed) }
 
     func setDiscoveryStatus(_ s: DiscoveryStatus) { discoveryStatus = s }
 
@@ -251,12 +292,17 @@ public actor Node {
 /// Why the node could not start.
 public enum NodeError: Error, CustomStringConvertible {
     case bindFailed(what: String, why: String)
-    case alreadyRunning(home: String)
+    /// Another process holds the home's lock: `holder` as its lock file names it (nil: unknown);
+    /// `waitedMs`: how long this node waited for it to hand the home over.
+    case alreadyRunning(home: String, holder: HomeLockHolder?, waitedMs: Int64)
 
     public var description: String {
         switch self {
         case let .bindFailed(what, why): return "cannot listen on \(what): \(why)"
-        case let .alreadyRunning(home): return "another hark daemon is already running for \(home)"
+        case let .alreadyRunning(home, holder, waitedMs):
+            let who = holder?.description ?? "another hark process"
+            let waited = waitedMs > 0 ? " (still held after waiting \(waitedMs) ms for it to hand the home over)" : ""
+            return "\(home) is in use by \(who)\(waited)"
         }
     }
 }

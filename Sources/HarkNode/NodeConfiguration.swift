@@ -49,5 +49,13 @@ public struct NodeConfiguration: Sendable {
     /// Where auto-fetched files go (default: `files/` in the home).
     public var autoFetchDirectory: String?
 
+    /// What runs this node, written into the home's lock file so that another process can say
+    /// what holds the home. A `.send` node hands the home over when a daemon asks (`handover`).
+    public var role: NodeRole = .daemon
+    /// How long to wait, ms, for a short-lived node (`hark send` without a daemon) that holds
+    /// the home's lock: it is asked to hand the home over, and the lock is retried every 100 ms
+    /// until this bound. 0: fail at once. A lock held by a daemon always fails at once.
+    public var lockWaitMs: Int64 = 0
+
     public init() {}
 }

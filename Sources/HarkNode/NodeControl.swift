@@ -16,16 +16,12 @@ typealias ControlChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 public let harkVersion = "0.1.0"
 
 extension Node {
-    /// Takes the home's daemon lock and binds the control socket with mode 0600.
-    /// - Throws: `NodeError.alreadyRunning` when another daemon holds the lock; `.bindFailed`.
+    /// Takes the home's lock (waiting for a short-lived node to hand the home over, up to
+    /// `configuration.lockWaitMs`) and binds the control socket with mode 0600.
+    /// - Throws: `NodeError.alreadyRunning` when another node holds the lock; `.bindFailed`.
     func bindControlSocket() async throws -> NIOAsyncChannel<ControlChannel, Never> {
-        let lockFD = open(home.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lockFD >= 0 else { throw NodeError.bindFailed(what: home.lockPath, why: String(cString: strerror(errno))) }
-        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-            close(lockFD)
-            throw NodeError.alreadyRunning(home: home.path)
-        }
-        // The lock stays held (fd left open) for the life of the process.
+        homeLock = try await takeHomeLock()
+        // The lock stays held until run() ends.
         let path = configuration.controlSocketPath ?? home.socketLinkPath
         guard path.utf8.count < 104 else {
             throw NodeError.bindFailed(what: path, why: "path too long for a Unix socket (max 103 bytes); set XDG_RUNTIME_DIR to put it there")
@@ -66,6 +62,43 @@ extension Node {
         }
     }
 
+    /// Takes the home's lock. Held by a short-lived node (`hark send`): asks it to hand the home
+    /// over (a `handover` request, every 500 ms) and retries every 100 ms, up to
+    /// `configuration.lockWaitMs`. Held by a daemon, or by an unknown holder: fails at once.
+    /// - Throws: `NodeError.alreadyRunning` (naming the holder), `.bindFailed`.
+    func takeHomeLock() async throws -> HomeLock {
+        let start = Node.monotonicMs()
+        var lastAsk: Int64 = -1_000
+        var logged = false
+        while true {
+            if let lock = try HomeLock.tryAcquire(path: home.lockPath, role: configuration.role) { return lock }
+            let holder = HomeLock.holder(path: home.lockPath)
+            let waited = Node.monotonicMs() - start
+            guard holder?.role == .send, waited < configuration.lockWaitMs else {
+                throw NodeError.alreadyRunning(home: home.path, holder: holder, waitedMs: waited)
+            }
+            if !logged, let holder {
+                logger.notice("waiting for the node of a hark send to hand the home over", metadata: [
+                    "pid": "\(holder.pid)", "wait.max.ms": "\(configuration.lockWaitMs)",
+                ])
+                logged = true
+            }
+            if Node.monotonicMs() - lastAsk >= 500 {
+                lastAsk = Node.monotonicMs()
+                Task.detached { self.askHandover() }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Sends one `handover` request to whatever node serves the home's control socket (bounded
+    /// by 500 ms; errors ignored: the lock is what counts).
+    nonisolated func askHandover() {
+        guard let client = try? ControlClient(socketPath: home.socketPath, timeoutMs: 500) else { return }
+        struct NoParams: Codable, Sendable {}
+        _ = try? client.call("handover", NoParams())
+    }
+
     nonisolated func acceptControl(_ server: NIOAsyncChannel<ControlChannel, Never>) async {
         do {
             try await server.executeThenClose { inbound in
@@ -92,6 +125,8 @@ extension Node {
     /// so a client can bound every wait and still tell a slow answer from a daemon that stopped
     /// (CONTROL.md "Timeouts and keepalive").
     nonisolated func serveControl(_ client: ControlChannel) async {
+        controlClients.add(1, ordering: .relaxed)
+        defer { controlClients.subtract(1, ordering: .relaxed) }
         do {
             try await client.executeThenClose { inbound, outbound in
                 // Since when (monotonic ms) a request or stream has been in progress; nil: idle.
@@ -130,7 +165,12 @@ extension Node {
                         try await self.streamFetch(head: head, line: bytes, channel: client.channel, outbound: outbound)
                         return
                     }
-                    if head.method == "share" || head.method == "files" {
+                    if ReadService.methods.contains(head.method) {
+                        // Off the actor: a slow read holds up nothing else (ReadService.swift).
+                        try await outbound.write(ByteBuffer(bytes: await self.answerRead(head: head, line: bytes)))
+                        continue
+                    }
+                    if head.method == "share" {
                         try await outbound.write(ByteBuffer(bytes: await self.dispatchFiles(head: head, line: bytes)))
                         continue
                     }
@@ -159,6 +199,7 @@ extension Node {
         do {
             switch head.method {
             case "status": return try ok(status())
+            case "handover": return try ok(try handOver())
             case "peers": return try ok(peers())
             case "group.create":
                 let p = try params(GroupCreateOptions.self, line)
@@ -245,13 +286,10 @@ extension Node {
         }
     }
 
-    /// `share` and `files`, which work outside the actor (hashing files, waiting for peers).
+    /// `share`, which works outside the actor (hashing files). (`files` is a read: ReadService.swift.)
     nonisolated func dispatchFiles(head: RequestHead, line: [UInt8]) async -> [UInt8] {
         do {
-            if head.method == "share" {
-                return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
-            }
-            return try ControlCoding.encodeLine(Response(id: head.id, result: try await listFiles(group: try params(FilesParams.self, line).group)))
+            return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
         } catch let body as ControlErrorBody {
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
         } catch {
@@ -310,6 +348,19 @@ extension Node {
         await unwatch(watcherID)
     }
 
+    /// `handover`: a daemon starting on this home asks the short-lived node of a `hark send` to
+    /// stop, so that it can take the home. The node answers, then stops as on cancellation:
+    /// requests in progress are answered, every client is closed (a `hark send` re-attaches to
+    /// the daemon), and the lock is released. A daemon refuses (`unavailable`).
+    func handOver() throws(ControlErrorBody) -> HandoverResult {
+        guard configuration.role == .send else {
+            throw ControlErrorBody(code: .unavailable, message: "a hark daemon does not hand its home over; stop it first")
+        }
+        logger.notice("handing the home over to a starting daemon")
+        requestStop()
+        return HandoverResult(stopping: true, pid: Int(getpid()))
+    }
+
     func currentPresence() -> [PresenceView] {
         lastPresence.values.sorted { $0.peerId < $1.peerId }
     }
@@ -320,6 +371,7 @@ extension Node {
                              groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
                              pid: Int(getpid()), staticPeers: configuration.staticPeers)
         s.udpPort = udpPort
+        s.role = configuration.role.rawValue
         s.presence = ownPresence.state == .away ? "away" : "online"
         var d = DatagramCountersView()
         d.sent = datagramCounters.sent

@@ -181,12 +181,8 @@ extension Node {
 
     // MARK: control: files
 
-    /// `files`: asks every peer that shares the groups which offers it holds (≤ 400 ms), then lists.
-    nonisolated func listFiles(group ref: String?) async throws -> [FileOfferView] {
-        if try await queryAllOffers(group: ref) { try? await Task.sleep(for: .milliseconds(400)) }
-        return try await offerViews(group: ref)
-    }
-
+    /// `files` first: asks every peer that shares the groups which offers it holds; true when a
+    /// query went out (the caller then waits 400 ms for answers, ReadService.swift).
     func queryAllOffers(group ref: String?) throws -> Bool {
         let groups = try ref.map { [try resolveGroup($0)] } ?? store.allGroups()
         var sent = false

@@ -26,6 +26,11 @@ struct DaemonCommand: AsyncParsableCommand {
             Control socket: under $XDG_RUNTIME_DIR/hark/ when that is set (control.sock in the \
             home is then a link to it), else control.sock in the home.
 
+            One node per home: a daemon started while a `hark send` without a daemon runs its \
+            short-lived node asks that node to hand the home over, waits for it (at most 15 s), \
+            and takes over; the send goes on through the daemon. A home held by another daemon \
+            exits 75, and the message names what holds it, with its process ID.
+
             Config file: daemon options may be set in $XDG_CONFIG_HOME/hark/config.toml (else \
             ~/.config/hark/config.toml; or --config FILE), one key per option: port, listen, \
             peers (an array), discovery, auto_fetch_max, auto_fetch_dir, log_level, log_format, \
@@ -46,7 +51,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 70: "an internal error",
                 71: "a port or the control socket cannot be bound",
                 74: "the store cannot be opened",
-                75: "another daemon runs on this home",
+                75: "another daemon runs on this home, or a hark send's node did not hand the home over within 15 s",
                 77: "a key file readable by others, a wrong passphrase, or encrypted keys and no way to ask for the passphrase",
                 78: "no identity (run hark init), or a config file that cannot be used",
             ], daemon: false)
@@ -73,6 +78,10 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where auto-fetched files go (default: files/ in the home).", valueName: "dir"),
             completion: .directory)
     var autoFetchDir: String?
+
+    /// How long, ms, a starting daemon waits for the short-lived node of a `hark send` to hand
+    /// the home over.
+    static let lockWaitMs: Int64 = 15_000
 
     func validate() throws {
         if let port { guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") } }
@@ -143,6 +152,8 @@ struct DaemonCommand: AsyncParsableCommand {
         config.autoFetchMaxBytes = settings.autoFetchMax ?? 0
         config.autoFetchDirectory = settings.autoFetchDir
         config.controlSocketPath = home.daemonSocketPath()
+        // A `hark send` without a daemon may hold the home: it is asked to hand it over.
+        config.lockWaitMs = Self.lockWaitMs
         config.onReady = { port in
             ServiceManager.notify("READY=1\nSTATUS=listening on TCP port \(port)\nMAINPID=\(getpid())")
         }

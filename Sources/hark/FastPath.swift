@@ -37,6 +37,8 @@ enum FastPath {
             }
             return nil
         }
+        // The short-lived node of another send (no daemon): the normal path waits for delivery.
+        if home.lockHolder?.role == .send { return nil }
         do {
             guard !text.isEmpty else { throw fail("message text is empty", Exit.dataError) }
             guard text.utf8.count <= ControlLimits.maxTextByteCount else {

@@ -24,7 +24,8 @@ struct Hark: AsyncParsableCommand {
               identity.pub, profile.json: the peer ID and the display name
               hark.sqlite: the store (with -wal and -shm)
               control.sock: the daemon's control socket, or a link to it under $XDG_RUNTIME_DIR/hark
-              daemon.lock: held while a daemon runs; port: the TCP port the daemon listens on next time
+              daemon.lock: held while a node runs (a daemon, or a hark send without one), naming its pid and role
+              port: the TCP port the daemon listens on next time
               files/: where auto-fetched files go; DIR/.hark-partial/: a fetch in progress, resumable
               $XDG_CONFIG_HOME/hark/config.toml (else ~/.config/hark/config.toml): daemon options
 
@@ -35,6 +36,7 @@ struct Hark: AsyncParsableCommand {
               XDG_RUNTIME_DIR: where the daemon puts its control socket
               NOTIFY_SOCKET, JOURNAL_STREAM: set by systemd; the daemon reports readiness and logs for the journal
               HARK_TEXT, HARK_GROUP, HARK_SENDER and the other HARK_* variables: set for watch --exec commands (see hark watch)
+              HARK_TEST_READ_DELAY_MS: a test hook: the daemon makes every read (log, export, group list…) wait that many ms inside the read; leave it unset
 
             Examples:
               hark init --name alice && hark daemon &

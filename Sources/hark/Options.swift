@@ -85,12 +85,12 @@ private final class BlockingResult<T>: @unchecked Sendable { var value: T? }
 
 /// Runs a control call, mapping daemon errors to exit codes.
 func call<P: Codable & Sendable, R: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P, as: R.Type) throws -> R {
-    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError { throw exitCode(for: e) }
+    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
 }
 
 /// Runs a control call whose result is not needed, mapping daemon errors to exit codes.
 func call<P: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P) throws {
-    do { try client.call(method, params) } catch let e as ControlClient.ClientError { throw exitCode(for: e) }
+    do { try client.call(method, params) } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
 }
 
 /// Maps an error while reading a stream (watch, log --follow, fetch): a daemon that stopped
@@ -101,7 +101,7 @@ func streamError(_ error: any Error, _ what: String) -> ExitCode {
 }
 
 /// Prints what went wrong on the control socket and gives the exit code for it.
-private func exitCode(for e: ControlClient.ClientError) -> ExitCode {
+func controlExitCode(for e: ControlClient.ClientError) -> ExitCode {
     switch e {
     case let .remote(body): return fail(body.message, Exit.code(for: body.code))
     case .daemonNotRunning, .notAnswering: return fail(e.description, Exit.unavailable)

@@ -38,12 +38,14 @@ enum WaitQuorum: Equatable, ExpressibleByArgument {
 
 /// Polls `receipts` until the state is reached or the deadline passes.
 /// - Returns: the last result and whether the state was reached.
+/// - Throws: `ControlClient.ClientError` as it comes (the caller maps it to an exit code, or
+///   re-attaches when the connection was lost).
 func waitForReceipts(client: ControlClient, group: String, message: String, state: WaitState, quorum: WaitQuorum,
                      timeoutMs: Int64) throws -> (ReceiptsResult, Bool) {
     let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
     var pollMs: useconds_t = 20_000
     while true {
-        let r = try call(client, "receipts", ReceiptsParams(group: group, message: message), as: ReceiptsResult.self)
+        let r = try client.call("receipts", ReceiptsParams(group: group, message: message), as: ReceiptsResult.self)
         let reached: Bool
         switch state {
         case .settled: reached = r.settled

@@ -24,7 +24,12 @@ struct SendCommand: AsyncParsableCommand {
             --of any unless told otherwise) or at --timeout (default 10s). If no member was reached \
             the message stays queued in the store and goes out the next time a node runs on this \
             home: exit 75. A daemon that is there but does not answer within --timeout (else 5 s) \
-            gives exit 69, and no short-lived node is started.
+            gives exit 69, and no short-lived node is started. Parallel sends without a daemon \
+            share the first one's node (it stays while they use it, at most 30 s more); a send \
+            whose node goes away (it ended, or a starting `hark daemon` took the home over) \
+            re-attaches within 10 s and finishes there. The exit code follows the store: 0 for a \
+            committed message (delivered as asked), 75 for one stored and queued, never 74 for a \
+            committed message.
 
             Examples:
               echo "backup done" | hark send ops
@@ -64,8 +69,12 @@ struct SendCommand: AsyncParsableCommand {
         let boundMs = timeout.flatMap(Duration.parse).map { Int(max(1, $0)) } ?? ControlClient.defaultTimeoutMs
         do {
             let client = try ControlClient(socketPath: home.socketPath, timeoutMs: boundMs)
-            try deliver(message, via: client, defaultTimeoutMs: 30_000, short: false)
-            return
+            // The node there may be another send's short-lived node: then this send waits as
+            // one without a daemon does, and survives that node's end (below).
+            if home.lockHolder?.role != .send {
+                try deliver(message, via: client, defaultTimeoutMs: 30_000)
+                return
+            }
         } catch let e as ControlClient.ClientError {
             switch e {
             case .daemonNotRunning: break
@@ -73,15 +82,68 @@ struct SendCommand: AsyncParsableCommand {
             default: throw fail(e.description, Exit.unavailable)
             }
         }
-        // No daemon: run a node in this process for as long as it takes.
+        // No daemon: run a node in this process (or borrow the one another send runs) for as
+        // long as it takes, re-attaching when the node in use goes away.
         let node = try await ShortLivedNode.start(home: home, peers: peers, passphraseFile: passphraseFile)
         do {
-            try deliver(message, via: node.client, defaultTimeoutMs: 10_000, short: true)
+            try await deliverShortLived(message, via: node)
         } catch {
             await node.stop()
             throw error
         }
         await node.stop()
+    }
+
+    /// Sends through a short-lived node and waits (`--wait`, else delivered to any member). When
+    /// the node in use goes away (a borrowed node that ended, or one handed over to a starting
+    /// daemon), re-attaches (`ShortLivedNode.reattach`) and goes on: a `send` that got no
+    /// answer was not run (a node answers every request it read before it closes) and is sent
+    /// again; a wait goes on until its deadline. Exit: 0 committed and the wait reached; 75
+    /// committed and queued; never 74 for a committed message.
+    func deliverShortLived(_ message: String, via node: ShortLivedNode) async throws {
+        var view: MessageView?
+        var lost = 0
+        while view == nil {
+            do {
+                view = try node.client.call("send", SendParams(group: group, text: message), as: MessageView.self)
+            } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 5 {
+                lost += 1
+                try await node.reattach()
+            } catch let e as ControlClient.ClientError {
+                throw controlExitCode(for: e)
+            }
+        }
+        guard let view else { return }
+        if json { try printJSON(view) }
+        let state = wait ?? .delivered
+        let quorum = wait == nil ? WaitQuorum.any : of
+        let timeoutMs = timeout.flatMap(Duration.parse) ?? 10_000
+        let deadline = ControlClient.monotonicMs() + timeoutMs
+        var outcome: (ReceiptsResult, Bool)?
+        while outcome == nil {
+            do {
+                outcome = try waitForReceipts(client: node.client, group: view.group, message: view.id, state: state, quorum: quorum,
+                                              timeoutMs: max(0, deadline - ControlClient.monotonicMs()))
+            } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 20 {
+                // Committed already: find a node again and keep waiting (the store has the
+                // message; whichever node serves the home sends it out).
+                lost += 1
+                do { try await node.reattach() } catch {
+                    throw fail("message \(view.id.prefix(8)) is queued (the node went away and none could be reached again); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
+                }
+            } catch let e as ControlClient.ClientError {
+                throw controlExitCode(for: e)
+            }
+        }
+        guard let (result, reached) = outcome, !reached else { return }
+        throw fail("message \(view.id.prefix(8)) is queued (\(Self.shortfall(result, state)) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
+    }
+
+    /// "delivered to 1 of 3 members", or why a message is not settled.
+    static func shortfall(_ result: ReceiptsResult, _ state: WaitState) -> String {
+        let have = result.members.filter { state == .read ? $0.state == "read" : $0.state != "pending" }.count
+        return state == .settled ? "not every member has written an event after it yet"
+            : "\(state.rawValue) to \(have) of \(result.members.count) members"
     }
 
     func readText() throws -> String {
@@ -102,24 +164,19 @@ struct SendCommand: AsyncParsableCommand {
         return message
     }
 
-    /// Sends, prints, and waits as asked. `short`: the node lives only for this command.
-    func deliver(_ message: String, via client: ControlClient, defaultTimeoutMs: Int64, short: Bool) throws {
+    /// Sends through a daemon, prints, and waits as asked.
+    func deliver(_ message: String, via client: ControlClient, defaultTimeoutMs: Int64) throws {
         let view = try call(client, "send", SendParams(group: group, text: message), as: MessageView.self)
         if json { try printJSON(view) }
-        let state = wait ?? (short ? .delivered : nil)
-        guard let state else { return }
-        let quorum = wait == nil ? WaitQuorum.any : of
+        guard let state = wait else { return }
         let timeoutMs = timeout.flatMap(Duration.parse) ?? defaultTimeoutMs
-        let (result, reached) = try waitForReceipts(client: client, group: view.group, message: view.id, state: state,
-                                                    quorum: quorum, timeoutMs: timeoutMs)
+        let result: ReceiptsResult, reached: Bool
+        do {
+            (result, reached) = try waitForReceipts(client: client, group: view.group, message: view.id, state: state,
+                                                    quorum: of, timeoutMs: timeoutMs)
+        } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
         if reached { return }
-        let have = result.members.filter { state == .read ? $0.state == "read" : $0.state != "pending" }.count
-        let what = state == .settled ? "not every member has written an event after it yet"
-            : "\(state.rawValue) to \(have) of \(result.members.count) members"
-        if short {
-            throw fail("message \(view.id.prefix(8)) is queued (\(what) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
-        }
-        throw fail("message \(view.id.prefix(8)) was not \(state.rawValue) in time (\(what) after \(timeoutMs) ms); it stays stored and keeps going out", Exit.tempFail)
+        throw fail("message \(view.id.prefix(8)) was not \(state.rawValue) in time (\(Self.shortfall(result, state)) after \(timeoutMs) ms); it stays stored and keeps going out", Exit.tempFail)
     }
 }
 
