@@ -37,7 +37,8 @@ public final class Store: Sendable {
 
     /// As `init(path:)`; `catchUpReadModel: false` (tests) leaves events stored before the read
     /// model existed unindexed until `catchUpReadModel()`.
-    init(path: String, catchUpReadModel catchUp: Bool) throws(StoreError) {
+    /// `migratingUpTo` (tests) stops the schema at that migration, as an older release wrote it.
+    init(path: String, catchUpReadModel catchUp: Bool, migratingUpTo lastMigration: String? = nil) throws(StoreError) {
         self.path = path
         self.isReadOnly = false
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
@@ -61,7 +62,9 @@ public final class Store: Sendable {
                 throw .database("cannot chmod 0600 \(file): \(String(cString: strerror(errno)))")
             }
         }
-        do { try StoreSchema.migrator.migrate(pool) } catch {
+        do {
+            if let lastMigration { try StoreSchema.migrator.migrate(pool, upTo: lastMigration) } else { try StoreSchema.migrator.migrate(pool) }
+        } catch {
             throw .database("cannot migrate \(path): \(error)")
         }
         // A store written before the read model existed: build it once (docs/HISTORY.md).
