@@ -51,7 +51,13 @@ public final class Store: Sendable {
         // transactions, but never corrupts the database (SQLite, "WAL mode" §"Performance
         // Considerations"). Events lost that way come back from peers by sync. 4–5× faster
         // inserts than FULL on this kind of machine.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The writer keeps up to 32 MiB of pages (SQLite's default is 2 MiB): a batch of
+            // events touches pages all over the ID indexes, which then come from this cache and
+            // not from read calls. Readers keep the default.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -32768") }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
