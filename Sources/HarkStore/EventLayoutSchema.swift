@@ -77,5 +77,9 @@ enum EventLayoutSchema {
                 CREATE INDEX rm_message_deleted ON rm_message(group_id, author_ix, seq) WHERE deleted = 1;
                 """)
         }
+        m.registerMigration("event-file-offer-index") { db in
+            // The FILE_OFFER events of a group without reading its history (`fileOffers(group:)`).
+            try db.execute(sql: "CREATE INDEX event_file_offer ON event(group_id, lamport, id) WHERE \(Store.fileOfferKindSQL)")
+        }
     }
 }

@@ -90,6 +90,22 @@ extension Store {
         }
     }
 
+    /// The kind term of the partial index `event_file_offer` (FILE_OFFER = 9): a literal, so
+    /// SQLite can use the index.
+    static let fileOfferKindSQL = "kind = 9"
+
+    /// The group's FILE_OFFER events in total order (lamport, id), read through the partial index
+    /// `event_file_offer`: O(offers + log n), whatever the size of the history.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func fileOffers(group: EventID) throws(StoreError) -> [Event] {
+        try read("read file offers of \(group)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, signed FROM event INDEXED BY event_file_offer
+                WHERE group_id = ? AND \(Self.fileOfferKindSQL) ORDER BY lamport, id
+                """, arguments: [group.data]).map { row in try row.event() }
+        }
+    }
+
     /// How many events of the group are stored (including its genesis). - Throws: `StoreError.database`.
     public func eventCount(group: EventID) throws(StoreError) -> Int {
         try read("count events of \(group)") { db in

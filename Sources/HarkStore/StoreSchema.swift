@@ -45,6 +45,8 @@ import GRDB
 ///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
 /// -- events-in-arrival-order: event and rm_message become rowid tables with a unique index on
 /// -- id (`EventLayoutSchema`); columns and other indexes unchanged.
+/// -- event-file-offer-index:
+///   INDEX event_file_offer (group_id, lamport, id) WHERE kind = FILE_OFFER
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
