@@ -21,8 +21,20 @@ import GRDB
 /// transaction (foreign keys are checked at its end: `event_parent` and `head` reference
 /// `event(id)`, which the unique index satisfies).
 enum EventLayoutSchema {
+    static let rewriteMigration = "events-in-arrival-order"
+
+    /// How many stored events the rewrite migration will copy: 0 when it ran already or the
+    /// store is new. - Throws: GRDB errors.
+    static func eventsToRewrite(_ db: any DatabaseWriter) throws -> Int {
+        try db.read { db in
+            guard try db.tableExists("event"), try db.tableExists("grdb_migrations"),
+                  try !StoreSchema.migrator.appliedIdentifiers(db).contains(rewriteMigration) else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
+        }
+    }
+
     static func register(_ m: inout DatabaseMigrator) {
-        m.registerMigration("events-in-arrival-order") { db in
+        m.registerMigration(rewriteMigration) { db in
             try db.execute(sql: """
                 CREATE TABLE event_by_arrival (
                     id BLOB NOT NULL UNIQUE,
