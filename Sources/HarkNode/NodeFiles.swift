@@ -45,10 +45,12 @@ extension Node {
         return OfferRecord(event: e, group: group, offer: o, manifestID: id)
     }
 
+    /// The opened FILE_OFFER events of `groups`, in total order: an indexed read of the offers,
+    /// not of the history. - Throws: `StoreError`.
     func offers(groups: [Store.GroupRecord]) throws -> [OfferRecord] {
         var out: [OfferRecord] = []
         for g in groups {
-            for e in try store.events(group: g.id) where e.kind == .fileOffer {
+            for e in try store.fileOffers(group: g.id) {
                 if let o = Self.openOffer(e, group: g) { out.append(o) }
             }
         }

@@ -90,6 +90,22 @@ extension Store {
         }
     }
 
+    /// The kind term of the partial index `event_file_offer` (FILE_OFFER = 9): a literal, so
+    /// SQLite can use the index.
+    static let fileOfferKindSQL = "kind = 9"
+
+    /// The group's FILE_OFFER events in total order (lamport, id), read through the partial index
+    /// `event_file_offer`: O(offers + log n), whatever the size of the history.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func fileOffers(group: EventID) throws(StoreError) -> [Event] {
+        try read("read file offers of \(group)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, signed FROM event INDEXED BY event_file_offer
+                WHERE group_id = ? AND \(Self.fileOfferKindSQL) ORDER BY lamport, id
+                """, arguments: [group.data]).map { row in try row.event() }
+        }
+    }
+
     /// How many events of the group are stored (including its genesis). - Throws: `StoreError.database`.
     public func eventCount(group: EventID) throws(StoreError) -> Int {
         try read("count events of \(group)") { db in
@@ -148,28 +164,45 @@ extension Store {
             let dropHead = try db.cachedStatement(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?")
             let addHead = try db.cachedStatement(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)")
             func held(_ id: EventID) throws -> Bool { try Int.fetchOne(exists, arguments: [id.data]) != nil }
+            // Heads change once per batch, not once per event: the batch's new events that no
+            // other new event names as a parent become heads; parents stored before the batch
+            // stop being heads. A parent stored earlier in this batch needs no look-up.
+            var stored: [EventID: EventID] = [:]        // new event → its group
+            var parentsBefore: Set<GroupedID> = []      // parents held before this batch
+            var named: Set<EventID> = []                // new events some new event names as parent
             var out: [Bool] = []
             out.reserveCapacity(rows.count)
             for (event, seq, lamport, signed) in rows {
-                if try held(event.id) { out.append(false); continue }
+                if try stored[event.id] != nil || held(event.id) { out.append(false); continue }
                 let parents = event.allParents
-                let missing = try parents.filter { try !held($0) }
-                guard missing.isEmpty else { throw StoreError.missingParents(missing) }
                 let group = event.effectiveGroupID
+                var missing: [EventID] = []
+                for p in parents where stored[p] == nil {
+                    if try held(p) { parentsBefore.insert(GroupedID(group: group, id: p)) } else { missing.append(p) }
+                }
+                guard missing.isEmpty else { throw StoreError.missingParents(missing) }
                 let (vv, parentWall) = try readModel.vector(for: event)
                 let wallMax = ReadModelWriter.plausibility(wallMs: event.wallMs, ancestorWall: parentWall, receivedMs: receivedMs).wallMax
                 try insertEvent.execute(arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
                                                     event.wallMs, event.kind.rawValue, signed, receivedMs, Data(vv.encoded), wallMax])
                 for p in parents {
                     try insertParent.execute(arguments: [event.id.data, p.data])
-                    try dropHead.execute(arguments: [group.data, p.data])
+                    if stored[p] != nil { named.insert(p) }
                 }
-                try addHead.execute(arguments: [group.data, event.id.data])
+                stored[event.id] = group
                 try readModel.index(event, vv: vv, parentWall: parentWall, receivedMs: receivedMs, plaintext: nil)
                 out.append(true)
             }
+            for p in parentsBefore { try dropHead.execute(arguments: [p.group.data, p.id.data]) }
+            for (id, group) in stored where !named.contains(id) { try addHead.execute(arguments: [group.data, id.data]) }
             try readModel.flush()
             return out
         }
     }
+}
+
+/// An event ID with its group (a row key of `head`).
+private struct GroupedID: Hashable {
+    let group: EventID
+    let id: EventID
 }

@@ -43,6 +43,10 @@ import GRDB
 /// -- peer-local: what this node's user decided about a key (never sent to peers).
 /// peer_local(peer_key BLOB PK /*32 B*/, alias TEXT NULL /* a local name */, alias_key TEXT UNIQUE NULL /* nameKey(alias) */,
 ///            blocked_ms INT NULL /* when the user blocked the key; NULL: not blocked */)
+/// -- events-in-arrival-order: event and rm_message become rowid tables with a unique index on
+/// -- id (`EventLayoutSchema`); columns and other indexes unchanged.
+/// -- event-file-offer-index:
+///   INDEX event_file_offer (group_id, lamport, id) WHERE kind = FILE_OFFER
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -218,6 +222,7 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        EventLayoutSchema.register(&m)
         return m
     }
 }

@@ -45,15 +45,20 @@ private func replicate(count: Int, root: String) async throws {
     // Write the group straight into A's store: genesis, then `count` messages in a chain.
     let clock = ContinuousClock()
     let t0 = clock.now
-    let store = try Store(path: homeA.storePath)
-    try writeChainedHistory(into: store, author: alice.signing, name: "bench", count: count)
+    do {   // closed before the nodes start: its page cache is not theirs
+        let store = try Store(path: homeA.storePath)
+        try writeChainedHistory(into: store, author: alice.signing, name: "bench", count: count)
+    }
     let built = clock.now - t0
+    resetPeakResident()
+    let rssBefore = residentBytes()
 
     var configA = NodeConfiguration(); configA.listenHost = "127.0.0.1"; configA.discoveryEnabled = false
     let nodeA = try Node(home: homeA, configuration: configA, logger: logger)
     let taskA = Task { try await nodeA.run() }
     let a = try await waitForControl(homeA)
     _ = try a.call("log.ids", GroupRefParams(group: "bench"), as: [String].self)   // warm A's graph
+    let rssServing = residentBytes()
     let token = try a.call("group.invite", GroupRefParams(group: "bench"), as: InviteResult.self).token
     let status = try a.call("status", NoParams(), as: StatusResult.self)
     let verifyBefore = measureVerifyRate()
@@ -65,6 +70,7 @@ private func replicate(count: Int, root: String) async throws {
     let b = try await waitForControl(homeB)
     let start = clock.now
     let cpuStart = processCPUSeconds()
+    let ioStart = processIO()
     nonisolated(unsafe) let client = b   // used by one Dispatch thread at a time
     _ = try await offThePool { try client.call("group.join", GroupJoinParams(token: token), as: GroupView.self) }
     let target = count + 2   // genesis + messages + B's join
@@ -80,6 +86,8 @@ private func replicate(count: Int, root: String) async throws {
     }
     let elapsed = clock.now - start
     let cpu = processCPUSeconds() - cpuStart
+    let rssAfter = residentBytes(), rssPeak = peakResidentBytes()
+    let ioEnd = processIO()
     taskA.cancel(); taskB.cancel()
     _ = try? await taskA.value; _ = try? await taskB.value
 
@@ -101,7 +109,40 @@ private func replicate(count: Int, root: String) async throws {
                  seconds - (firstBatch.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)))
     print(String(format: "sync.cpu         %.1f µs CPU per event (both nodes)   = %.0f events/s on %d idle cores   ratio %.2f",
                  cpu / Double(max(1, held)) * 1e6, cores * Double(held) / cpu, Int(cores), cores * Double(held) / cpu / verifyRate))
+    print(String(format: "sync.io          %.0f bytes written and %.0f read per event by both nodes (write and read calls: SQLite files, WAL, sockets)",
+                 Double(ioEnd.written - ioStart.written) / Double(max(1, held)), Double(ioEnd.read - ioStart.read) / Double(max(1, held))))
+    // Both nodes share this process: A's growth is what loading the group to serve it costs,
+    // the growth over the sync what B's intake (and both sessions) cost.
+    let mb = { (b: Int) in Double(b) / 1_048_576 }
+    print(String(format: "sync.rss         before the nodes %.0f MB; serving node A ready +%.0f MB; after the sync (A and B) %.0f MB (+%.0f MB over the sync); peak %.0f MB",
+                 mb(rssBefore), mb(rssServing - rssBefore), mb(rssAfter), mb(rssAfter - rssServing), mb(rssPeak)))
     if held < target { print("sync.replicate   INCOMPLETE: B holds \(held) of \(target) events after 600 s") }
+}
+
+/// Bytes this process passed to write and read calls so far (`wchar`, `rchar` of /proc/self/io).
+func processIO() -> (written: Int, read: Int) {
+    guard let s = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return (0, 0) }
+    var written = 0, read = 0
+    for line in s.split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        guard parts.count == 2, let v = Int(parts[1]) else { continue }
+        if parts[0] == "wchar:" { written = v } else if parts[0] == "rchar:" { read = v }
+    }
+    return (written, read)
+}
+
+/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs`, value 5).
+func resetPeakResident() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+/// This process's peak RSS since start or `resetPeakResident()` (VmHWM), bytes; 0 if unknown.
+func peakResidentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+    }
+    return 0
 }
 
 /// Runs blocking work (a control call) on a Dispatch thread, off Swift's cooperative pool.

@@ -24,6 +24,27 @@ import Testing
         #expect(a.description == a.hex && a.hex.count == 64 && a.shortHex == "00000000")
     }
 
+    /// IDs held as words keep their bytes, order bytewise, and are equal (and hash alike) exactly
+    /// when their bytes are.
+    @Test func wordsKeepBytesOrderAndEquality() throws {
+        var rng = SystemRandomNumberGenerator()
+        var ids: [EventID] = []
+        for i in 0..<400 {
+            var bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            // Many share a prefix, so later words decide the order too.
+            if i % 3 == 0, let first = ids.first { bytes = Array(first.bytes.prefix(i % 32)) + bytes.suffix(32 - i % 32) }
+            let id = try EventID(bytes: bytes)
+            #expect(id.bytes == bytes)
+            ids.append(id)
+        }
+        for (a, b) in zip(ids, ids.shuffled(using: &rng)) {
+            #expect((a < b) == a.bytes.lexicographicallyPrecedes(b.bytes))
+            #expect((a == b) == (a.bytes == b.bytes))
+        }
+        #expect(Set(ids + ids).count == Set(ids.map(\.bytes)).count)
+        #expect(ids.sorted().map(\.bytes) == ids.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     @Test func wrongSizesAndBadHexAreRejected() {
         #expect(throws: EventError.invalidLength(field: "event ID", expected: 32, actual: 31)) {
             try EventID(bytes: [UInt8](repeating: 0, count: 31))

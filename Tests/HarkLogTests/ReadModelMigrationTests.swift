@@ -50,4 +50,41 @@ import Testing
         for e in s.valid { r.held[e.id] = e; r.received[e.id] = 5 }
         try ReadModelPropertyTests.check(r, group: s.genesis.id, seed: 7, step: 0)
     }
+
+    /// A store whose `event` and `rm_message` tables are keyed by the event ID (up to migration
+    /// "peer-local") is rewritten into rowid tables in arrival order: every event, message row
+    /// and index survives, and the read model still equals the fold.
+    @Test func idKeyedLayoutIsRewrittenInArrivalOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hark-rm-mig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try Scenario(seed: 11, steps: 60, reads: true)
+        let path = dir.appendingPathComponent("keyed.sqlite").path
+        func tableSQL(_ store: Store, _ name: String) throws -> String {
+            try store.read("schema") { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [name]) ?? "" }
+        }
+        do {
+            let old = try Store(path: path, catchUpReadModel: true, migratingUpTo: "peer-local")
+            try old.saveGroup(Store.GroupRecord(id: s.genesis.id, name: "lab", key: Fixture.groupKey, createdMs: 0, joinedMs: 0))
+            try old.insert(batch: s.valid, receivedMs: 5)
+            #expect(try tableSQL(old, "event").contains("WITHOUT ROWID"))
+            #expect(try tableSQL(old, "rm_message").contains("WITHOUT ROWID"))
+        }
+        let store = try Store(path: path)
+        #expect(try !tableSQL(store, "event").contains("WITHOUT ROWID"))
+        #expect(try !tableSQL(store, "rm_message").contains("WITHOUT ROWID"))
+        for index in ["event_by_order", "event_by_author", "event_unindexed", "event_by_rare_kind",
+                      "rm_message_by_order", "rm_message_by_author", "rm_message_deleted"] {
+            #expect(try !tableSQL(store, index).isEmpty, "index \(index) after the rewrite")
+        }
+        #expect(try store.unindexedEventCount() == 0)
+        for e in s.valid { #expect(try store.event(e.id)?.id == e.id) }
+        #expect(try store.eventCount(group: s.genesis.id) == s.valid.count)
+        let r = try ReadModelPropertyTests.StoreReplica(store: store)
+        for e in s.valid { r.held[e.id] = e; r.received[e.id] = 5 }
+        try ReadModelPropertyTests.check(r, group: s.genesis.id, seed: 11, step: 0)
+        // An event stored twice is still refused by the unique ID index.
+        #expect(try store.insert(s.valid[0], receivedMs: 6) == false)
+        #expect(throws: (any Error).self) { try store.executeRaw("INSERT INTO event SELECT * FROM event LIMIT 1") }
+    }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import HarkProto
 import HarkCrypto
 import HarkLog
 @testable import HarkStore
@@ -121,5 +123,33 @@ import Testing
         let heads = try store.heads(group: g.id)
         #expect(heads.count == 4)
         #expect(Set(heads) == Set(try keys.map { try #require(try store.latest(author: $0.publicKey, group: g.id)).id }))
+    }
+
+    /// `fileOffers(group:)` returns exactly the group's FILE_OFFER events in total order, and
+    /// reads them through the partial index, not by scanning the group's events.
+    @Test func fileOffersComeFromTheirIndex() throws {
+        let g = try Build.genesis()
+        try store.insert(g, receivedMs: 0)
+        var previous = g
+        var offers: [Event] = []
+        for i in 0..<30 {
+            let kind: Hark_V1_EventKind = i % 7 == 3 ? .fileOffer : .message
+            let e = try EventAuthor.make(kind: kind, groupID: g.id, author: Keys.alice, seq: previous.seq + 1,
+                                         selfParent: previous, parents: [], wallMs: 2_000, body: SecureRandom.bytes(48))
+            try store.insert(e, receivedMs: 0)
+            if kind == .fileOffer { offers.append(e) }
+            previous = e
+        }
+        let other = try Build.genesis(Keys.bob)
+        try store.insert(other, receivedMs: 0)
+        #expect(offers.count == 4)
+        #expect(try store.fileOffers(group: g.id) == offers)
+        #expect(try store.fileOffers(group: other.id).isEmpty)
+        let plan = try store.read("plan") { db in
+            try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT id, signed FROM event WHERE group_id = ? AND \(Store.fileOfferKindSQL) ORDER BY lamport, id
+                """, arguments: [g.id.data]).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("event_file_offer"), "plan: \(plan)")
     }
 }

@@ -51,4 +51,49 @@ import Testing
             #expect(try store.latest(author: key.publicKey, group: g.id) == latest[a])
         }
     }
+
+    /// The same in random batches (`insert(batch:)` updates heads once per batch): after every
+    /// batch, the heads are exactly the stored events without a stored child; an event repeated
+    /// inside a batch or stored before is reported as held.
+    @Test(arguments: 0..<8)
+    func batchedHeadsMatchTheGraph(round: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let keys = [Keys.alice, Keys.bob, Keys.carol]
+        let g = try Build.genesis()
+        var events = [g]
+        var latest: [Int: Event] = [0: g]
+        for _ in 0..<Int.random(in: 5...60, using: &rng) {
+            let a = Int.random(in: 0..<3, using: &rng)
+            var parents = (0..<Int.random(in: 0...3, using: &rng)).map { _ in events.randomElement(using: &rng)! }
+            if latest[a] == nil && parents.isEmpty { parents = [g] }
+            let e = try Build.message(keys[a], group: g, after: latest[a], parents: parents)
+            events.append(e)
+            latest[a] = e
+        }
+        let dir = try TempDir()
+        let store = try Store(path: dir.dbPath)
+        var pending = events.shuffled(using: &rng)
+        var stored: Set<EventID> = []
+        while !pending.isEmpty {
+            // A causal batch: repeatedly take some event whose parents are stored or in the batch.
+            var batch: [Event] = []
+            var inBatch = stored
+            for _ in 0..<Int.random(in: 1...8, using: &rng) {
+                guard let i = pending.firstIndex(where: { $0.allParents.allSatisfy(inBatch.contains) }) else { break }
+                let e = pending.remove(at: i)
+                batch.append(e)
+                inBatch.insert(e.id)
+            }
+            let repeated = batch.randomElement(using: &rng)!
+            let old = stored.randomElement(using: &rng)
+            let sent = batch + [repeated] + (old.flatMap { id in events.first { $0.id == id } }.map { [$0] } ?? [])
+            let result = try store.insert(batch: sent, receivedMs: 0)
+            #expect(result == batch.map { _ in true } + [false] + (old == nil ? [] : [false]))
+            stored.formUnion(batch.map(\.id))
+            let held = events.filter { stored.contains($0.id) }
+            let withChildren = Set(held.flatMap(\.allParents))
+            #expect(try store.heads(group: g.id) == held.map(\.id).filter { !withChildren.contains($0) }.sorted())
+        }
+        #expect(try store.events(group: g.id, limit: nil, afterLamport: nil) == events.sorted(by: EventOrder.precedes))
+    }
 }
