@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // BoringSSL's SHA-256 (SHA-NI), AES-256-GCM (AES-NI, VAES) and ChaCha20-Poly1305 for bulk file data.
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // C behind one door: CSodium is imported only by HarkCrypto, CAvahi only by HarkDiscovery.
@@ -38,7 +40,7 @@ let package = Package(
         // ncursesw, imported only by HarkTerminal (its CursesScreen.swift draws; the rest is pure).
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
 
-        .target(name: "HarkCrypto", dependencies: ["CSodium"]),
+        .target(name: "HarkCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HarkNoise", dependencies: ["HarkCrypto"]),
         .target(name: "HarkProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "HarkLog", dependencies: [
