@@ -5,13 +5,17 @@ import PackageDescription
 ///
 /// Module order (each sees only those before it):
 /// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
-/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → CNcurses → HarkTerminal → hark
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → CNcurses → HarkTerminal → hark-node;
+/// HarkControl → hark (the small client that execs hark-node)
 /// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
     name: "hark",
     platforms: [.macOS(.v15)],   // Synchronization.Mutex; Linux is the target
     products: [
+        // `hark` is the small client people run; it execs `hark-node` (the node and the full
+        // command tree, installed beside it) for everything but a send to a running daemon.
         .executable(name: "hark", targets: ["hark"]),
+        .executable(name: "hark-node", targets: ["hark-node"]),
         .executable(name: "hark-bench", targets: ["hark-bench"]),
         // Libraries only for the out-of-tree fuzz package (Fuzz/Package.swift); nothing in this
         // package uses them.
@@ -88,16 +92,18 @@ let package = Package(
         ]),
         // The terminal chat: pure editor, key decoder, width and layout types, and one ncurses screen.
         .target(name: "HarkTerminal", dependencies: ["CNcurses"]),
-        .executableTarget(name: "hark", dependencies: [
+        .executableTarget(name: "hark-node", dependencies: [
             "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             // The daemon's config file (config.toml).
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        ], path: "Sources/hark"),
+        .executableTarget(name: "hark", dependencies: ["HarkControl"], path: "Sources/hark-client"),
         .executableTarget(name: "hark-bench", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.

@@ -18,19 +18,7 @@ enum Exit {
     static let noPermission = ExitCode(77) // EX_NOPERM
     static let config = ExitCode(78)       // EX_CONFIG
 
-    static func code(for error: ControlErrorCode) -> ExitCode {
-        switch error {
-        case .invalidArgument, .invalidToken, .alreadyExists: return dataError
-        case .notFound: return noUser
-        case .ambiguous: return usage
-        case .storage: return ioError
-        case .badRequest, .unknownMethod, .internal: return software
-        case .badManifest: return dataError
-        case .targetExists: return cantCreate
-        case .unavailable: return tempFail
-        case .ioError: return ioError
-        }
-    }
+    static func code(for error: ControlErrorCode) -> ExitCode { ExitCode(error.exitStatus) }
 
     static func code(for error: HomeError) -> ExitCode {
         switch error {
