@@ -73,6 +73,7 @@ demo: deps
 RELEASE_FLAGS := -c release --static-swift-stdlib
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product hark
+	$(SWIFT) build $(RELEASE_FLAGS) --product hark-node
 	$(SWIFT) build $(RELEASE_FLAGS) --product hark-bench
 	scripts/bench.sh
 
@@ -91,10 +92,12 @@ fuzz-build:
 fuzz-seeds: fuzz-build
 	HARK_FUZZ_WRITE_SEEDS=Fuzz/corpus $(FUZZ_SCRATCH)/debug/hark-fuzz
 
-## install: release binary, man pages, shell completions and the systemd user unit under
-## $(DESTDIR)$(PREFIX); the unit's ExecStart points at $(PREFIX)/bin/hark. The binary links the Swift
-## runtime and Foundation statically (libsodium, libavahi-client, libsqlite3 stay system libraries):
-## a CLI call starts faster, and the binary needs no Swift toolchain on the target
+## install: release binaries (hark, the small client, and hark-node beside it, which hark execs
+## for everything but a send to a running daemon), man pages, shell completions and the systemd
+## units under $(DESTDIR)$(PREFIX); the units' ExecStart points at $(PREFIX)/bin/hark-node. The
+## binaries link the Swift runtime and Foundation statically (libsodium, libavahi-client,
+## libsqlite3 stay system libraries): a CLI call starts faster, and no Swift toolchain is needed
+## on the target
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR := $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
@@ -103,9 +106,11 @@ USERUNITDIR := $(PREFIX)/lib/systemd/user
 SYSUNITDIR := $(PREFIX)/lib/systemd/system
 install:
 	$(SWIFT) build $(RELEASE_FLAGS) --product hark
+	$(SWIFT) build $(RELEASE_FLAGS) --product hark-node
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSUNITDIR)
 	install -m 0755 .build/release/hark $(DESTDIR)$(PREFIX)/bin/hark
+	install -m 0755 .build/release/hark-node $(DESTDIR)$(PREFIX)/bin/hark-node
 	install -m 0644 man/*.1 $(DESTDIR)$(MAN1DIR)/
 	install -m 0644 completions/hark.bash $(DESTDIR)$(BASHCOMPDIR)/hark
 	install -m 0644 completions/_hark $(DESTDIR)$(ZSHCOMPDIR)/_hark
@@ -115,7 +120,7 @@ install:
 	chmod 0644 $(DESTDIR)$(USERUNITDIR)/hark.service $(DESTDIR)$(SYSUNITDIR)/hark@.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(wildcard man/*.1)))
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/bin/hark-node $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(wildcard man/*.1)))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hark $(DESTDIR)$(ZSHCOMPDIR)/_hark $(DESTDIR)$(FISHCOMPDIR)/hark.fish
 	rm -f $(DESTDIR)$(USERUNITDIR)/hark.service $(DESTDIR)$(SYSUNITDIR)/hark@.service
 

@@ -5,13 +5,17 @@ import PackageDescription
 ///
 /// Module order (each sees only those before it):
 /// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
-/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → HarkDoctor, CNcurses → HarkTerminal → hark
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → HarkDoctor, CNcurses → HarkTerminal → hark-node;
+/// HarkControl → hark (the small client that execs hark-node)
 /// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
     name: "hark",
     platforms: [.macOS(.v15)],   // Synchronization.Mutex; Linux is the target
     products: [
+        // `hark` is the small client people run; it execs `hark-node` (the node and the full
+        // command tree, installed beside it) for everything but a send to a running daemon.
         .executable(name: "hark", targets: ["hark"]),
+        .executable(name: "hark-node", targets: ["hark-node"]),
         .executable(name: "hark-bench", targets: ["hark-bench"]),
         // Libraries only for the out-of-tree fuzz package (Fuzz/Package.swift); nothing in this
         // package uses them.
@@ -30,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // BoringSSL's SHA-256 (SHA-NI), AES-256-GCM (AES-NI, VAES) and ChaCha20-Poly1305 for bulk file data.
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // C behind one door: CSodium is imported only by HarkCrypto, CAvahi only by HarkDiscovery.
@@ -38,7 +44,7 @@ let package = Package(
         // ncursesw, imported only by HarkTerminal (its CursesScreen.swift draws; the rest is pure).
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
 
-        .target(name: "HarkCrypto", dependencies: ["CSodium"]),
+        .target(name: "HarkCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HarkNoise", dependencies: ["HarkCrypto"]),
         .target(name: "HarkProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "HarkLog", dependencies: [
@@ -88,16 +94,18 @@ let package = Package(
         .target(name: "HarkDoctor", dependencies: ["HarkNode", "HarkControl", "HarkDiscovery"]),
         // The terminal chat: pure editor, key decoder, width and layout types, and one ncurses screen.
         .target(name: "HarkTerminal", dependencies: ["CNcurses"]),
-        .executableTarget(name: "hark", dependencies: [
+        .executableTarget(name: "hark-node", dependencies: [
             "HarkNode", "HarkControl", "HarkCrypto", "HarkDiscovery", "HarkTerminal", "HarkDoctor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             // The daemon's config file (config.toml).
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        ], path: "Sources/hark"),
+        .executableTarget(name: "hark", dependencies: ["HarkControl"], path: "Sources/hark-client"),
         .executableTarget(name: "hark-bench", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.

@@ -125,6 +125,7 @@ man -
 sum -
 notify-send -
 protoc -
+syncthing syncthing
 '
 
 if [ "${1:-}" = --list ]; then echo "$TABLE" | awk 'NF && $2 != "-" { print $1 }'; exit 0; fi

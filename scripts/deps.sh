@@ -6,7 +6,7 @@
 # No package may start a daemon in the root namespace (mDNS must never reach eth0), so a
 # policy-rc.d that denies service starts is in place while apt runs. Idempotent.
 set -euo pipefail
-PKGS="libsodium-dev libavahi-client-dev libsqlite3-dev libncurses-dev pkg-config avahi-daemon avahi-utils dbus iproute2 iptables nftables tcpdump iputils-ping python3 python3-venv python3-pip python3-cryptography procps mount mawk hyperfine faketime openssh-server openssh-client socat passwd systemd tmux"
+PKGS="libsodium-dev libavahi-client-dev libsqlite3-dev libncurses-dev pkg-config avahi-daemon avahi-utils dbus iproute2 iptables nftables tcpdump iputils-ping python3 python3-venv python3-pip python3-cryptography procps mount mawk hyperfine faketime openssh-server openssh-client socat passwd systemd tmux syncthing"
 missing=()
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

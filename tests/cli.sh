@@ -140,6 +140,19 @@ env HARK_HOME="$B" "$HARK" log ops --json | python3 -c '
 import json, sys
 texts = [json.loads(l)["text"] for l in sys.stdin]
 sys.exit(0 if texts == ["first", "second; rm -rf / $(id)", "third"] else 1)' && ok "texts arrive byte for byte, stdin's trailing newline dropped" || not_ok "texts differ"
+
+# `hark` is a small client: it sends `hark send GROUP TEXT` to a running daemon itself and execs
+# hark-node (installed beside it) for everything else, with the same exit codes.
+mkdir -p "$T/client"; cp "$HARK" "$T/client/hark"
+env HARK_HOME="$A" "$HARK" group create clientg >/dev/null
+expect 0 "the hark client alone (no hark-node beside it) sends to a running daemon" env HARK_HOME="$A" "$T/client/hark" send clientg "client only"
+[ "$(env HARK_HOME="$A" "$HARK" log clientg --json | python3 -c 'import json,sys; print([json.loads(l)["text"] for l in sys.stdin])')" = "['client only']" ] \
+  && ok "…and the message is stored once" || not_ok "client send: $(env HARK_HOME="$A" "$HARK" log clientg 2>&1)"
+expect 67 "…a daemon's refusal keeps its exit code (unknown group, 67)" env HARK_HOME="$A" "$T/client/hark" send nosuchgroup "x"
+expect 69 "…any other command without hark-node beside it exits 69" env HARK_HOME="$A" "$T/client/hark" status
+grep -q "cannot run .*hark-node" "$T/err" && ok "…and names hark-node" || not_ok "no hark-node: $(cat "$T/err")"
+[ "$(cat "/proc/${PIDS[0]}/comm" 2>/dev/null)" = hark ] && ok "the daemon hark exec'd as hark-node still shows as hark (same PID, comm)" \
+  || not_ok "daemon process: pid ${PIDS[0]} comm $(cat "/proc/${PIDS[0]}/comm" 2>&1)"
 env HARK_HOME="$A" "$HARK" send ops $'evil \e[2J\u202e text' >/dev/null
 wait_until 5 sh -c "HARK_HOME='$B' '$HARK' log ops | grep -q evil"
 env HARK_HOME="$B" "$HARK" log ops | grep evil | grep -q $'\e' && not_ok "escape sequence reached the terminal" || ok "control and bidi characters are neutralised in text output"

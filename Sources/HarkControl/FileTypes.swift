@@ -167,9 +167,11 @@ public struct FileCountersView: Codable, Sendable, Equatable {
     /// file is still the offered one, PROTOCOL.md §10.4).
     public var chunksServed = 0
     public var bytesServed: UInt64 = 0
-    /// Chunks served with their slices sealed with AES-256-GCM, and with XChaCha20-Poly1305 (§11.2).
+    /// Chunks served with their slices sealed with AES-256-GCM, with XChaCha20-Poly1305, and
+    /// with ChaCha20-Poly1305 (§11.2).
     public var chunksServedAesGcm = 0
     public var chunksServedXchacha = 0
+    public var chunksServedChacha20 = 0
     /// Chunks served after re-hashing them, because their source was recorded without an
     /// identity (device, inode, ctime) by an older hark.
     public var chunksRehashed = 0

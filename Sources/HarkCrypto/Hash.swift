@@ -1,6 +1,12 @@
 internal import CSodium
+internal import Crypto
+import struct Foundation.Data
 
-/// SHA-256 (FIPS 180-4) via `crypto_hash_sha256`; the hash of Noise rev 34 §12.5.
+/// SHA-256 (FIPS 180-4); the hash of Noise rev 34 §12.5 and of file chunks and Merkle trees
+/// (PROTOCOL.md §10.3). Arrays go through libsodium's `crypto_hash_sha256`; memory and the
+/// streaming `Hasher` through swift-crypto (BoringSSL, which uses the SHA-NI instructions where the
+/// CPU has them: about 1.5 GB/s per core against libsodium's 0.4 GB/s here). Both give the same
+/// digest. Stateless functions are thread-safe.
 public enum SHA256 {
     public static let byteCount = 32
     public static let blockByteCount = 64
@@ -10,6 +16,27 @@ public enum SHA256 {
         var out = [UInt8](repeating: 0, count: byteCount)
         _ = crypto_hash_sha256(&out, data, UInt64(data.count))
         return out
+    }
+
+    /// The 32-byte digest of bytes in memory (a chunk buffer: no copy into an array first).
+    public static func hash(_ data: UnsafeRawBufferPointer) -> [UInt8] {
+        Array(Crypto.SHA256.hash(data: data))
+    }
+
+    /// Streaming SHA-256: the same digest as `hash` of the concatenated updates. One owner at a
+    /// time (not thread-safe); `finalize` once.
+    public final class Hasher {
+        private var state = Crypto.SHA256()
+
+        public init() {}
+
+        public func update(_ data: UnsafeRawBufferPointer) {
+            guard !data.isEmpty else { return }
+            state.update(data: data)
+        }
+
+        /// The 32-byte digest.
+        public func finalize() -> [UInt8] { Array(state.finalize()) }
     }
 }
 

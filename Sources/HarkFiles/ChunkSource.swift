@@ -121,7 +121,7 @@ public struct ChunkSource: Sendable {
         guard before.size == source.size, before.size == e.size else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
         // Unchanged identity: the bytes are the hashed ones. Otherwise (touched, chmod'ed, copied
         // back, or recorded without an identity) the chunk is served only if it still hashes right.
-        let hasher = source.identity != nil && source.matches(before) ? nil : MerkleTree.chunkHasher()
+        let hasher = source.identity != nil && source.matches(before) ? nil : e.chunkHasher()
         // A hole reads as zeros: nothing to read.
         let hole = isHole(file.raw, offset: e.chunkOffset(chunk), length: length)
         var offset = e.chunkOffset(chunk)
@@ -142,7 +142,7 @@ public struct ChunkSource: Sendable {
         let after = try fileStatus(file.raw, path: source.path)
         if source.matches(after) { return .identity }
         // Changed while it was read: hash what was read.
-        let late = MerkleTree.chunkHasher()
+        let late = e.chunkHasher()
         for region in regions { late.update(UnsafeRawBufferPointer(region)) }
         guard after.size == source.size, late.finalize() == e.chunkHash(chunk) else { throw .sourceChanged(SafePath.displaySafe(source.path)) }
         return .rehashed

@@ -41,20 +41,24 @@ public struct ManifestEntry: Sendable, Equatable {
     public let chunkHashes: [UInt8]
     /// 32-byte file root (`MerkleTree.fileRoot`).
     public let root: [UInt8]
+    /// The hash of `chunkHashes` and `root`: the manifest's (one per manifest).
+    public let hashAlgorithm: FileHashAlgorithm
 
     /// Makes an entry and computes its root. Validates like decoding does.
     /// - Throws: `FileError` (unsafe path, bad chunk size, mode, sizes).
-    public init(path: [String], size: UInt64, mode: UInt32, chunkSize: Int, chunkHashes: [UInt8]) throws(FileError) {
+    public init(path: [String], size: UInt64, mode: UInt32, chunkSize: Int, chunkHashes: [UInt8],
+                hashAlgorithm: FileHashAlgorithm) throws(FileError) {
         try Self.check(index: 0, path: path, size: size, mode: mode, chunkSize: chunkSize, hashBytes: chunkHashes.count)
         self.path = path
         self.size = size
         self.mode = mode
         self.chunkSize = chunkSize
         self.chunkHashes = chunkHashes
-        root = MerkleTree.fileRoot(size: size, chunkSize: chunkSize, flatHashes: chunkHashes)
+        self.hashAlgorithm = hashAlgorithm
+        root = MerkleTree.fileRoot(size: size, chunkSize: chunkSize, flatHashes: chunkHashes, hashAlgorithm)
     }
 
-    init(decoded e: Hark_V1_FileEntry, index: Int) throws(FileError) {
+    init(decoded e: Hark_V1_FileEntry, index: Int, hashAlgorithm: FileHashAlgorithm) throws(FileError) {
         guard e.unknownFields.data.isEmpty else { throw .malformed("entry \(index) has unknown fields") }
         guard UInt64(e.chunkSize) <= UInt64(Int.max), ChunkSizing.isValid(Int(e.chunkSize)) else {
             throw .invalidChunkSize(entry: index, chunkSize: e.chunkSize)
@@ -67,8 +71,9 @@ public struct ManifestEntry: Sendable, Equatable {
         chunkSize = Int(e.chunkSize)
         chunkHashes = [UInt8](e.chunkHashes)
         root = [UInt8](e.root)
+        self.hashAlgorithm = hashAlgorithm
         guard root.count == FileLimits.hashBytes,
-              root == MerkleTree.fileRoot(size: size, chunkSize: chunkSize, flatHashes: chunkHashes) else {
+              root == MerkleTree.fileRoot(size: size, chunkSize: chunkSize, flatHashes: chunkHashes, hashAlgorithm) else {
             throw .rootMismatch(entry: index)
         }
     }
@@ -98,6 +103,15 @@ public struct ManifestEntry: Sendable, Equatable {
     public func chunkLength(_ index: Int) -> Int {
         ChunkSizing.chunkLength(index: index, fileSize: size, chunkSize: chunkSize)
     }
+
+    /// `MerkleTree.chunkHash` of `chunk` under this entry's hash algorithm.
+    public func hash(chunk: UnsafeRawBufferPointer) -> [UInt8] { MerkleTree.chunkHash(chunk, hashAlgorithm) }
+
+    /// `hash(chunk:)` of an array.
+    public func hash(chunk: [UInt8]) -> [UInt8] { MerkleTree.chunkHash(chunk, hashAlgorithm) }
+
+    /// A streaming `hash(chunk:)`.
+    public func chunkHasher() -> ChunkHasher { ChunkHasher(hashAlgorithm) }
 
     /// Byte offset of chunk `index` in the file.
     public func chunkOffset(_ index: Int) -> UInt64 { UInt64(index) * UInt64(chunkSize) }
@@ -132,12 +146,19 @@ public struct Manifest: Sendable, Equatable {
     public let id: ManifestID
     /// Where each chunk of each entry sits in the manifest-wide chunk numbering.
     public let layout: ChunkLayout
+    /// The hash of every entry's chunk hashes and root (`FileManifest.hash_algorithm`).
+    public let hashAlgorithm: FileHashAlgorithm
 
-    /// Makes and encodes a manifest from entries (deterministic field order).
-    /// - Throws: `FileError` as `init(decoding:)` does for the same content.
+    /// Makes and encodes a manifest from entries (deterministic field order). A BLAKE2b-256
+    /// manifest encodes without the hash-algorithm field, exactly as before the field existed.
+    /// - Throws: `FileError` as `init(decoding:)` does for the same content; `.malformed` when
+    ///   the entries' hash algorithms differ.
     public init(entries: [ManifestEntry]) throws(FileError) {
+        let algorithm = entries.first?.hashAlgorithm ?? FileHashAlgorithm.current
+        guard entries.allSatisfy({ $0.hashAlgorithm == algorithm }) else { throw .malformed("entries with different hash algorithms") }
         var m = Hark_V1_FileManifest()
         m.format = FileLimits.format
+        m.hashAlgorithm = Hark_V1_HashAlgorithm(rawValue: algorithm.rawValue) ?? .blake2B256
         m.entries = entries.map(\.proto)
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
@@ -157,6 +178,9 @@ public struct Manifest: Sendable, Equatable {
         do { m = try Hark_V1_FileManifest(serializedBytes: bytes) } catch { throw .malformed("\(error)") }
         guard m.unknownFields.data.isEmpty else { throw .malformed("unknown fields") }
         guard m.format == FileLimits.format else { throw .unsupportedFormat(m.format) }
+        guard let algorithm = FileHashAlgorithm(rawValue: m.hashAlgorithm.rawValue) else {
+            throw .malformed("unknown hash algorithm \(m.hashAlgorithm.rawValue)")
+        }
         guard !m.entries.isEmpty else { throw .emptyManifest }
         guard m.entries.count <= FileLimits.maxEntries else { throw .tooManyEntries(m.entries.count) }
         var entries: [ManifestEntry] = []
@@ -168,7 +192,7 @@ public struct Manifest: Sendable, Equatable {
             // Cheap checks first so a huge forged manifest fails before the hashing.
             totalChunks += e.chunkHashes.count / FileLimits.hashBytes
             guard totalChunks <= FileLimits.maxTotalChunks else { throw .tooManyChunks(totalChunks) }
-            let entry = try ManifestEntry(decoded: e, index: i)
+            let entry = try ManifestEntry(decoded: e, index: i, hashAlgorithm: algorithm)
             // Byte-wise keys: Swift String equality is canonical equivalence, and every name is
             // NFC already, so the two agree here.
             let key = entry.relativePath
@@ -183,6 +207,7 @@ public struct Manifest: Sendable, Equatable {
             entries.append(entry)
         }
         self.entries = entries
+        hashAlgorithm = algorithm
         encoded = bytes
         id = ManifestID(hashing: bytes)
         layout = ChunkLayout(files: entries.map { (size: $0.size, chunkSize: $0.chunkSize) })

@@ -53,8 +53,9 @@ public enum ManifestBuilder {
     ///   `.unsafeName` (an argument's own name cannot travel), `.duplicatePath` (two arguments with
     ///   one name), `.normalizationTwins` (two names in a folder equal after NFC), `.tooManyEntries`, `.tooManyChunks`, `.fileTooLarge`, `.emptyManifest`
     ///   (nothing to offer), `.sourceChanged`, `.io`.
-    public static func build(paths: [String]) throws(FileError) -> Result {
-        var walker = Walker()
+    /// - Parameter algorithm: the hash of the chunks and roots (PROTOCOL.md §10.3).
+    public static func build(paths: [String], algorithm: FileHashAlgorithm = .current) throws(FileError) -> Result {
+        var walker = Walker(algorithm: algorithm)
         for p in paths { try walker.addArgument(p) }
         let manifest = try Manifest(entries: walker.entries)
         return Result(manifest: manifest, sources: walker.sources, skipped: walker.skipped, stats: walker.stats)
@@ -64,6 +65,7 @@ public enum ManifestBuilder {
     static let maxVisited = 1_000_000
 
     struct Walker {
+        let algorithm: FileHashAlgorithm
         var entries: [ManifestEntry] = []
         var sources: [SourceFile] = []
         var skipped: [Skipped] = []
@@ -71,6 +73,8 @@ public enum ManifestBuilder {
         var zeroHashes: [Int: [UInt8]] = [:]
         var visited = 0
         var totalChunks = 0
+
+        init(algorithm: FileHashAlgorithm) { self.algorithm = algorithm }
 
         mutating func addArgument(_ path: String) throws(FileError) {
             guard let status = try statAt(AT_FDCWD, path, path: path) else { throw ioError("stat", path, ENOENT) }
@@ -205,7 +209,7 @@ public enum ManifestBuilder {
                 guard n == length else { throw .sourceChanged(SafePath.displaySafe(path)) }
                 stats.bytesRead += UInt64(n)
                 stats.chunksHashed += 1
-                hashes += MerkleTree.chunkHash(length == buffer.count ? buffer : Array(buffer[0..<length]))
+                hashes += buffer.withUnsafeBytes { MerkleTree.chunkHash(UnsafeRawBufferPointer(rebasing: $0[0..<length]), algorithm) }
             }
             let after = try fileStatus(file.raw, path: path)
             guard after.size == before.size, after.mtimeSeconds == before.mtimeSeconds,
@@ -213,14 +217,14 @@ public enum ManifestBuilder {
                 throw .sourceChanged(SafePath.displaySafe(path))
             }
             entries.append(try ManifestEntry(path: components, size: before.size, mode: UInt32(before.mode) & 0o777,
-                                             chunkSize: chunkSize, chunkHashes: hashes))
+                                             chunkSize: chunkSize, chunkHashes: hashes, hashAlgorithm: algorithm))
             sources.append(SourceFile(path: path, size: before.size, mtimeSeconds: before.mtimeSeconds,
                                       mtimeNanoseconds: before.mtimeNanoseconds, identity: before.identity))
         }
 
         mutating func zeroHash(_ length: Int) -> [UInt8] {
             if let h = zeroHashes[length] { return h }
-            let h = MerkleTree.chunkHash([UInt8](repeating: 0, count: length))
+            let h = MerkleTree.chunkHash([UInt8](repeating: 0, count: length), algorithm)
             stats.chunksHashed += 1
             zeroHashes[length] = h
             return h

@@ -1,7 +1,14 @@
 import HarkCrypto
 
-/// The hashes of the file format (PROTOCOL.md §10.3). Every hash is BLAKE2b-256 with its own
-/// personalisation and, for tree nodes, an RFC 6962 §2.1 style type byte:
+/// The hashes of the file format (PROTOCOL.md §10.3), under the manifest's `FileHashAlgorithm`.
+/// SHA-256 (what new manifests use):
+///
+///     chunk hash  = SHA-256(chunk bytes)
+///     leaf        = SHA-256(0x00 ‖ chunk hash)
+///     node        = SHA-256(0x01 ‖ left ‖ right)
+///     file root   = SHA-256(0x02 ‖ LE64 size ‖ LE32 chunk size ‖ tree root)
+///
+/// BLAKE2b-256 (manifests without a hash algorithm), with its own personalisation per use:
 ///
 ///     chunk hash  = BLAKE2b-256(person "hark.chunk.v1", chunk bytes)
 ///     leaf        = BLAKE2b-256(person "hark.leaf.v1",  0x00 ‖ chunk hash)
@@ -20,80 +27,92 @@ public enum MerkleTree {
     /// Tree root of zero chunks: 32 zero bytes.
     public static let emptyTreeRoot = [UInt8](repeating: 0, count: hashBytes)
 
-    /// BLAKE2b-256(person "hark.chunk.v1", `chunk`): the per-chunk hash a manifest lists.
-    public static func chunkHash(_ chunk: [UInt8]) -> [UInt8] {
-        BLAKE2b.hash(chunk, personal: FileDomain.chunkPersonal)
+    /// The per-chunk hash a manifest lists: SHA-256(`chunk`), or BLAKE2b-256(person
+    /// "hark.chunk.v1", `chunk`).
+    public static func chunkHash(_ chunk: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
+        chunk.withUnsafeBytes { chunkHash($0, algorithm) }
     }
 
     /// `chunkHash` of a chunk in memory.
-    public static func chunkHash(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
-        BLAKE2b.hash(chunk, personal: FileDomain.chunkPersonal)
+    public static func chunkHash(_ chunk: UnsafeRawBufferPointer, _ algorithm: FileHashAlgorithm) -> [UInt8] {
+        switch algorithm {
+        case .blake2b256: return BLAKE2b.hash(chunk, personal: FileDomain.chunkPersonal)
+        case .sha256: return SHA256.hash(chunk)
+        }
     }
 
     /// A streaming `chunkHash`, for a chunk read in pieces.
-    public static func chunkHasher() -> BLAKE2b.Hasher {
-        BLAKE2b.Hasher(personal: FileDomain.chunkPersonal)
+    public static func chunkHasher(_ algorithm: FileHashAlgorithm) -> ChunkHasher {
+        ChunkHasher(algorithm)
     }
 
-    /// BLAKE2b-256(person "hark.leaf.v1", 0x00 ‖ `chunkHash`).
-    public static func leaf(_ chunkHash: [UInt8]) -> [UInt8] {
+    /// H(0x00 ‖ `chunkHash`) (BLAKE2b: person "hark.leaf.v1").
+    public static func leaf(_ chunkHash: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
         precondition(chunkHash.count == hashBytes)
-        return BLAKE2b.hash([FileDomain.leafPrefix] + chunkHash, personal: FileDomain.leafPersonal)
+        return hash([FileDomain.leafPrefix] + chunkHash, FileDomain.leafPersonal, algorithm)
     }
 
-    /// BLAKE2b-256(person "hark.node.v1", 0x01 ‖ `left` ‖ `right`).
-    public static func node(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+    /// H(0x01 ‖ `left` ‖ `right`) (BLAKE2b: person "hark.node.v1").
+    public static func node(_ left: [UInt8], _ right: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
         precondition(left.count == hashBytes && right.count == hashBytes)
         var input = [UInt8]()
         input.reserveCapacity(1 + 2 * hashBytes)
         input.append(FileDomain.nodePrefix)
         input += left
         input += right
-        return BLAKE2b.hash(input, personal: FileDomain.nodePersonal)
+        return hash(input, FileDomain.nodePersonal, algorithm)
     }
 
     /// The tree root over `chunkHashes` (each 32 bytes), in order.
-    public static func treeRoot(_ chunkHashes: [[UInt8]]) -> [UInt8] {
+    public static func treeRoot(_ chunkHashes: [[UInt8]], _ algorithm: FileHashAlgorithm) -> [UInt8] {
         guard !chunkHashes.isEmpty else { return emptyTreeRoot }
-        var level = chunkHashes.map(leaf)
-        while level.count > 1 { level = nextLevel(level) }   // halves every step
+        var level = chunkHashes.map { leaf($0, algorithm) }
+        while level.count > 1 { level = nextLevel(level, algorithm) }   // halves every step
         return level[0]
     }
 
     /// The tree root over a flat buffer of n × 32 bytes of chunk hashes.
-    public static func treeRoot(flatHashes: [UInt8]) -> [UInt8] {
+    public static func treeRoot(flatHashes: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
         precondition(flatHashes.count % hashBytes == 0)
-        return treeRoot(split(flatHashes))
+        return treeRoot(split(flatHashes), algorithm)
     }
 
-    /// BLAKE2b-256(person "hark.file.v1", 0x02 ‖ LE64 `size` ‖ LE32 `chunkSize` ‖ `treeRoot`).
-    public static func fileRoot(size: UInt64, chunkSize: Int, treeRoot: [UInt8]) -> [UInt8] {
+    /// H(0x02 ‖ LE64 `size` ‖ LE32 `chunkSize` ‖ `treeRoot`) (BLAKE2b: person "hark.file.v1").
+    public static func fileRoot(size: UInt64, chunkSize: Int, treeRoot: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
         precondition(treeRoot.count == hashBytes && chunkSize > 0 && chunkSize <= Int(UInt32.max))
         var input: [UInt8] = [FileDomain.filePrefix]
         input += littleEndian(size, bytes: 8)
         input += littleEndian(UInt64(chunkSize), bytes: 4)
         input += treeRoot
-        return BLAKE2b.hash(input, personal: FileDomain.filePersonal)
+        return hash(input, FileDomain.filePersonal, algorithm)
     }
 
     /// The file root of a file of `size` bytes cut into `chunkSize` chunks whose hashes are
     /// `flatHashes` (n × 32 bytes).
-    public static func fileRoot(size: UInt64, chunkSize: Int, flatHashes: [UInt8]) -> [UInt8] {
-        fileRoot(size: size, chunkSize: chunkSize, treeRoot: treeRoot(flatHashes: flatHashes))
+    public static func fileRoot(size: UInt64, chunkSize: Int, flatHashes: [UInt8], _ algorithm: FileHashAlgorithm) -> [UInt8] {
+        fileRoot(size: size, chunkSize: chunkSize, treeRoot: treeRoot(flatHashes: flatHashes, algorithm), algorithm)
+    }
+
+    /// One tree hash: SHA-256(`input`), or BLAKE2b-256 personalised with `personal`.
+    static func hash(_ input: [UInt8], _ personal: String, _ algorithm: FileHashAlgorithm) -> [UInt8] {
+        switch algorithm {
+        case .blake2b256: return BLAKE2b.hash(input, personal: personal)
+        case .sha256: return SHA256.hash(input)
+        }
     }
 
     /// The audit path of chunk `index` among `chunkHashes` (RFC 6962 §2.1.1): the sibling
     /// hashes from the leaf up, skipping levels where the node is promoted. About log2(n) × 32
     /// bytes; O(n) hashing to build.
-    public static func inclusionProof(index: Int, chunkHashes: [[UInt8]]) -> [[UInt8]] {
+    public static func inclusionProof(index: Int, chunkHashes: [[UInt8]], _ algorithm: FileHashAlgorithm) -> [[UInt8]] {
         precondition(index >= 0 && index < chunkHashes.count)
-        var level = chunkHashes.map(leaf)
+        var level = chunkHashes.map { leaf($0, algorithm) }
         var i = index
         var proof: [[UInt8]] = []
         while level.count > 1 {
             let sibling = i ^ 1
             if sibling < level.count { proof.append(level[sibling]) }
-            level = nextLevel(level)
+            level = nextLevel(level, algorithm)
             i /= 2
         }
         return proof
@@ -101,20 +120,21 @@ public enum MerkleTree {
 
     /// True when `proof` proves that `chunkHash` is chunk `index` of `count` chunks under
     /// `treeRoot`.
-    public static func verifyInclusion(chunkHash: [UInt8], index: Int, count: Int, proof: [[UInt8]], treeRoot: [UInt8]) -> Bool {
+    public static func verifyInclusion(chunkHash: [UInt8], index: Int, count: Int, proof: [[UInt8]], treeRoot: [UInt8],
+                                       _ algorithm: FileHashAlgorithm) -> Bool {
         guard index >= 0, index < count, chunkHash.count == hashBytes,
               proof.allSatisfy({ $0.count == hashBytes }) else { return false }
-        var node = leaf(chunkHash)
+        var node = leaf(chunkHash, algorithm)
         var i = index
         var width = count
         var used = 0
         while width > 1 {   // halves every step
             if i & 1 == 1 {
                 guard used < proof.count else { return false }
-                node = MerkleTree.node(proof[used], node); used += 1
+                node = MerkleTree.node(proof[used], node, algorithm); used += 1
             } else if i + 1 < width {
                 guard used < proof.count else { return false }
-                node = MerkleTree.node(node, proof[used]); used += 1
+                node = MerkleTree.node(node, proof[used], algorithm); used += 1
             }   // else: the last node of an odd level is promoted
             i /= 2
             width = (width + 1) / 2
@@ -122,12 +142,12 @@ public enum MerkleTree {
         return used == proof.count && node == treeRoot
     }
 
-    static func nextLevel(_ level: [[UInt8]]) -> [[UInt8]] {
+    static func nextLevel(_ level: [[UInt8]], _ algorithm: FileHashAlgorithm) -> [[UInt8]] {
         var next: [[UInt8]] = []
         next.reserveCapacity((level.count + 1) / 2)
         var i = 0
         while i + 1 < level.count {
-            next.append(node(level[i], level[i + 1]))
+            next.append(node(level[i], level[i + 1], algorithm))
             i += 2
         }
         if i < level.count { next.append(level[i]) }   // odd node promoted

@@ -251,7 +251,7 @@ public final class StagedFile {
             stats.chunksHashed += 1
             stats.bytesHashed += UInt64(n)
             let data = n == buffer.count ? buffer : Array(buffer[0..<n])
-            if n == length, MerkleTree.chunkHash(data) == entry.chunkHash(i) {
+            if n == length, entry.hash(chunk: data) == entry.chunkHash(i) {
                 fresh.insert(i)
                 continue
             }
@@ -286,7 +286,7 @@ public final class StagedFile {
         if have.contains(index) { return false }
         let buffer = ChunkBuffer(count: data.count)
         data.withUnsafeBytes { buffer.bytes.copyMemory(from: $0) }
-        return try write(chunk: index, hashed: HashedChunk(hashing: buffer))
+        return try write(chunk: index, hashed: HashedChunk(hashing: buffer, entry.hashAlgorithm))
     }
 
     /// Writes chunk `index` from a `HashedChunk` (hashed by the caller, on any thread) after
@@ -340,7 +340,7 @@ public final class StagedFile {
         stats.bytesReadForVerification += UInt64(n)
         stats.chunksHashed += 1
         stats.bytesHashed += UInt64(n)
-        guard n == length, MerkleTree.chunkHash(data) == entry.chunkHash(index) else {
+        guard n == length, entry.hash(chunk: data) == entry.chunkHash(index) else {
             try dropDamaged(chunk: index)
             return nil
         }
@@ -395,7 +395,7 @@ public final class StagedFile {
     public func commit() throws(FileError) -> String {
         precondition(!isCommitted, "commit twice")
         guard have.isFull else { throw .incomplete(entry: entryIndex, missing: missingCount) }
-        guard MerkleTree.fileRoot(size: entry.size, chunkSize: entry.chunkSize, flatHashes: entry.chunkHashes) == entry.root else {
+        guard MerkleTree.fileRoot(size: entry.size, chunkSize: entry.chunkSize, flatHashes: entry.chunkHashes, entry.hashAlgorithm) == entry.root else {
             throw .rootMismatch(entry: entryIndex)
         }
         // Re-hash when asked, or when something other than this object wrote to the part file
@@ -435,7 +435,7 @@ public final class StagedFile {
 
     private func zeroHash(length: Int) -> [UInt8] {
         if let h = zeroHashes[length] { return h }
-        let h = MerkleTree.chunkHash([UInt8](repeating: 0, count: length))
+        let h = entry.hash(chunk: [UInt8](repeating: 0, count: length))
         zeroHashes[length] = h
         return h
     }
@@ -449,7 +449,7 @@ public final class StagedFile {
             stats.chunksHashed += 1
             stats.bytesHashed += UInt64(n)
             let data = n == buffer.count ? buffer : Array(buffer[0..<n])
-            guard n == length, MerkleTree.chunkHash(data) == entry.chunkHash(i) else {
+            guard n == length, entry.hash(chunk: data) == entry.chunkHash(i) else {
                 // Restore the invariant "a range holds only its chunk's bytes or zeros".
                 try dropDamaged(chunk: i)
                 throw .chunkHashMismatch(entry: entryIndex, chunk: i)

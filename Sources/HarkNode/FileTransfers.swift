@@ -31,13 +31,36 @@ enum FileWireLimits {
 
 /// The file key and the sealing of file bytes (PROTOCOL.md §11.2). Every slice of a manifest or
 /// chunk is sealed under a key only group members can derive (XChaCha20-Poly1305, or for chunk
-/// slices AES-256-GCM where both ends have it), with a random nonce and associated data that
-/// binds it to its manifest, chunk and offset.
+/// slices AES-256-GCM or ChaCha20-Poly1305 where both ends offer it), with a random nonce or
+/// salt and associated data that binds it to its manifest, chunk and offset.
 enum FileCrypto {
-    /// Whether this node offers AES-256-GCM for chunk slices: when the CPU has it, unless the
-    /// test hook HARK_TEST_BULK_CIPHER=xchacha turns it off (§11.7).
-    static let offerAES256GCM: Bool =
-        BulkAEAD.aes256GCMAvailable && ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"] != "xchacha"
+    /// Whether this node offers AES-256-GCM for chunk slices: when the CPU has AES-NI and
+    /// PCLMUL, unless the test hook HARK_TEST_BULK_CIPHER (`xchacha` or `chacha20`) turns it off (§11.7).
+    static let offerAES256GCM: Bool = {
+        let hook = ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"]
+        return BulkAEAD.aes256GCMAvailable && hook != "xchacha" && hook != "chacha20"
+    }()
+    /// Whether this node offers ChaCha20-Poly1305 for chunk slices: always, unless the test hook
+    /// HARK_TEST_BULK_CIPHER=xchacha turns it off (§11.7).
+    static let offerChaCha20Poly1305: Bool = ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"] != "xchacha"
+
+    /// The cipher a server seals with for an asker that offered `aes256GCM` and `chacha20Poly1305`
+    /// (§11.2): AES-256-GCM where both offer it, else ChaCha20-Poly1305 where both offer it,
+    /// else XChaCha20-Poly1305, which every node opens.
+    static func cipher(askerOffersAES256GCM aes: Bool, chaCha20Poly1305 chacha: Bool) -> BulkCipher {
+        if aes && offerAES256GCM { return .aes256GCM }
+        if chacha && offerChaCha20Poly1305 { return .chacha20Poly1305 }
+        return .xchacha20Poly1305
+    }
+
+    /// The wire value of `cipher` in `ChunkData.cipher`.
+    static func wire(_ cipher: BulkCipher) -> Hark_V1_BulkCipher {
+        switch cipher {
+        case .xchacha20Poly1305: return .xchacha20Poly1305
+        case .aes256GCM: return .aes256Gcm
+        case .chacha20Poly1305: return .chacha20Poly1305
+        }
+    }
 
     static func key(groupKey: [UInt8], manifestID: [UInt8]) -> [UInt8] {
         BLAKE2b.hash(manifestID, key: groupKey, personal: "hark.filekey.v1")
@@ -191,7 +214,7 @@ final class FileTransfers: Sendable {
             d.manifestID = Data(m.id.bytes)
             d.chunk = UInt32(item.chunk)
             d.offset = UInt32(i * slice)
-            d.cipher = item.cipher == .aes256GCM ? .aes256Gcm : .xchacha20Poly1305
+            d.cipher = FileCrypto.wire(item.cipher)
             d.nonce = Data(nonces[i])
             d.sealedLength = UInt32(plain + tag)
             var f = Hark_V1_Frame()
@@ -312,7 +335,11 @@ final class FileTransfers: Sendable {
             counters.withLock { c in
                 c.chunksServed += 1
                 c.bytesServed += UInt64(length)
-                if item.cipher == .aes256GCM { c.chunksServedAesGcm += 1 } else { c.chunksServedXchacha += 1 }
+                switch item.cipher {
+                case .aes256GCM: c.chunksServedAesGcm += 1
+                case .chacha20Poly1305: c.chunksServedChacha20 += 1
+                case .xchacha20Poly1305: c.chunksServedXchacha += 1
+                }
                 if rehashed { c.chunksRehashed += 1 }
                 if item.servable.partial != nil { c.chunksServedPartial += 1 }
             }
@@ -485,10 +512,10 @@ actor FetchJob {
     /// low-priority bulk thread; nil when a slice does not open under the file key. Each slice
     /// is hashed right after it is opened, while it is still in the CPU's cache.
     static func openAndHash(_ pieces: [SealedPiece], length: Int, chunk: Int, manifestID: ManifestID,
-                            fileKey: [UInt8]) -> HashedChunk? {
+                            fileKey: [UInt8], hashAlgorithm: FileHashAlgorithm) -> HashedChunk? {
         FileTransfers.lowerThreadPriority()
         let buffer = ChunkBuffer(count: length)
-        let hasher = MerkleTree.chunkHasher()
+        let hasher = MerkleTree.chunkHasher(hashAlgorithm)
         for p in pieces {
             let ad = FileCrypto.chunkAD(manifestID.bytes, chunk: UInt32(chunk), offset: UInt32(p.offset))
             let region = buffer.region(p.offset, p.sealed.readableBytes - BulkAEAD.tagByteCount)
@@ -615,6 +642,7 @@ actor FetchJob {
         switch d.cipher {
         case .xchacha20Poly1305: cipher = .xchacha20Poly1305
         case .aes256Gcm where FileCrypto.offerAES256GCM: cipher = .aes256GCM
+        case .chacha20Poly1305 where FileCrypto.offerChaCha20Poly1305: cipher = .chacha20Poly1305
         default:
             markCorrupt(session.id, chunk: chunk, why: "slice sealed with a cipher not offered (\(d.cipher))")
             return
@@ -638,8 +666,10 @@ actor FetchJob {
         assembling[chunk] = nil
         let sessionID = session.id
         let (pieces, length, id, key, pool) = (a.slices, a.length, manifestID, fileKey, transfers.bulkPool)
+        let algorithm = manifest.hashAlgorithm
         Task { [writer] in
-            let hashed = try? await pool.runIfActive { Self.openAndHash(pieces, length: length, chunk: chunk, manifestID: id, fileKey: key) }
+            let hashed = try? await pool.runIfActive { Self.openAndHash(pieces, length: length, chunk: chunk, manifestID: id, fileKey: key,
+                                                                              hashAlgorithm: algorithm) }
             guard let hashed else {
                 await self.written(chunk, by: sessionID, .corrupt("a slice does not decrypt under the file key"))
                 return
@@ -690,6 +720,7 @@ actor FetchJob {
             q.manifestID = Data(manifestID.bytes)
             q.chunk = UInt32(r.chunk)
             q.aes256Gcm = FileCrypto.offerAES256GCM
+            q.chacha20Poly1305 = FileCrypto.offerChaCha20Poly1305
             q.groupID = Data(group.bytes)
             var f = Hark_V1_Frame()
             f.chunkRequest = q

@@ -1,3 +1,5 @@
+import HarkControl
+
 /// How a node runs. Value type.
 public struct NodeConfiguration: Sendable {
     /// Address to accept peer connections on. `"::"` accepts IPv4 and IPv6 where the host has IPv6,

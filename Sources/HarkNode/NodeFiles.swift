@@ -174,7 +174,7 @@ extension Node {
             e.size = 0
             e.mode = p.mode ?? 0o644
             e.chunkSize = UInt32(FileLimits.minChunkSize)
-            e.root = Data(MerkleTree.fileRoot(size: 0, chunkSize: FileLimits.minChunkSize, flatHashes: []))
+            e.root = Data(MerkleTree.fileRoot(size: 0, chunkSize: FileLimits.minChunkSize, flatHashes: [], .blake2b256))
             m.entries.append(e)
         }
         let bytes: [UInt8] = try m.serializedBytes()
@@ -537,7 +537,7 @@ extension Node {
     func receiveChunkRequest(_ r: Hark_V1_ChunkRequest, from s: PeerSession) throws {
         let id = try manifestID(r.manifestID, "chunk request")
         var refuse: Hark_V1_RefuseReason?
-        let cipher: BulkCipher = r.aes256Gcm && FileCrypto.offerAES256GCM ? .aes256GCM : .xchacha20Poly1305
+        let cipher = FileCrypto.cipher(askerOffersAES256GCM: r.aes256Gcm, chaCha20Poly1305: r.chacha20Poly1305)
         if let sv = try servable(id, askedIn: r.groupID, by: s) {
             guard Int(r.chunk) < sv.manifest.chunkCount else { throw ProtocolViolation("chunk \(r.chunk) of \(sv.manifest.chunkCount)") }
             if !files.serve(chunk: Int(r.chunk), servable: sv, cipher: cipher, to: s) { refuse = .busy }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import HarkControl
 import HarkCrypto
 
 /// A node's home directory: its keys, its store and its control socket.
@@ -34,16 +35,7 @@ public struct NodeHome: Sendable {
     /// The home to use: `explicit` (`--home`), else `$HARK_HOME`, else `$XDG_DATA_HOME/hark`,
     /// else `~/.local/share/hark`.
     public static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> NodeHome {
-        if let explicit, !explicit.isEmpty { return NodeHome(path: absolute(explicit)) }
-        if let env = environment["HARK_HOME"], !env.isEmpty { return NodeHome(path: absolute(env)) }
-        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return NodeHome(path: absolute(xdg) + "/hark") }
-        let home = environment["HOME"] ?? "/root"
-        return NodeHome(path: home + "/.local/share/hark")
-    }
-
-    private static func absolute(_ p: String) -> String {
-        if p.hasPrefix("/") { return p }
-        return FileManager.default.currentDirectoryPath + "/" + p
+        NodeHome(path: HomeLocation.resolve(explicit: explicit, environment: environment))
     }
 
     public var identityPath: String { path + "/identity.key" }
@@ -56,13 +48,7 @@ public struct NodeHome: Sendable {
     /// Where clients find the control socket: `control.sock` in the home, or, when that is a
     /// symbolic link (the daemon put the socket under `$XDG_RUNTIME_DIR`), the link's target, so
     /// the path handed to connect(2) stays short. Not cached: it changes when a daemon starts.
-    public var socketPath: String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink(socketLinkPath, &buf, buf.count - 1)
-        guard n > 0 else { return socketLinkPath }
-        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return target.hasPrefix("/") ? target : socketLinkPath
-    }
+    public var socketPath: String { HomeLocation.socketPath(home: path) }
     /// `control.sock` in the home: the socket itself, or a link to it.
     public var socketLinkPath: String { path + "/control.sock" }
     /// Where a daemon started with `environment` binds its control socket:
@@ -89,7 +75,7 @@ public struct NodeHome: Sendable {
         chmod(tmp, 0o600)
         rename(tmp, path + "/port")
     }
-    public var lockPath: String { path + "/daemon.lock" }
+    public var lockPath: String { HomeLocation.lockPath(home: path) }
 
     public var isInitialized: Bool { access(identityPath, F_OK) == 0 }
 

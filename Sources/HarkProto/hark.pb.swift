@@ -284,6 +284,9 @@ public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterab
 
   /// only to an asker that offered it
   case aes256Gcm // = 2
+
+  /// only to an asker that offered it
+  case chacha20Poly1305 // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -295,6 +298,7 @@ public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterab
     case 0: self = .unspecified
     case 1: self = .xchacha20Poly1305
     case 2: self = .aes256Gcm
+    case 3: self = .chacha20Poly1305
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -304,6 +308,7 @@ public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterab
     case .unspecified: return 0
     case .xchacha20Poly1305: return 1
     case .aes256Gcm: return 2
+    case .chacha20Poly1305: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -313,6 +318,7 @@ public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterab
     .unspecified,
     .xchacha20Poly1305,
     .aes256Gcm,
+    .chacha20Poly1305,
   ]
 
 }
@@ -399,6 +405,43 @@ public nonisolated enum Hark_V1_PresenceState: SwiftProtobuf.Enum, Swift.CaseIte
     .unspecified,
     .online,
     .away,
+  ]
+
+}
+
+/// The hash of a manifest's chunk hashes, Merkle trees and file roots (PROTOCOL.md §10.3).
+public nonisolated enum Hark_V1_HashAlgorithm: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// also every manifest written without the field
+  case blake2B256 // = 0
+  case sha256 // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .blake2B256
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .blake2B256
+    case 1: self = .sha256
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .blake2B256: return 0
+    case .sha256: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_HashAlgorithm] = [
+    .blake2B256,
+    .sha256,
   ]
 
 }
@@ -1225,6 +1268,9 @@ public nonisolated struct Hark_V1_ChunkRequest: Sendable {
 
   public var groupID: Data = Data()
 
+  /// the asker can open ChaCha20-Poly1305 slices (PROTOCOL.md §11.2)
+  public var chacha20Poly1305: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1246,7 +1292,7 @@ public nonisolated struct Hark_V1_ChunkData: Sendable {
 
   public var cipher: Hark_V1_BulkCipher = .unspecified
 
-  /// XChaCha20-Poly1305: the 24-byte nonce; AES-256-GCM: the 16-byte key salt
+  /// XChaCha20-Poly1305: the 24-byte nonce; the others: the 16-byte key salt
   public var nonce: Data = Data()
 
   /// 17 … 262160: ciphertext of 1 … 256 KiB ‖ 16-byte tag
@@ -1561,6 +1607,9 @@ public nonisolated struct Hark_V1_FileManifest: Sendable {
   /// regular files only; paths unique; no file is another's directory
   public var entries: [Hark_V1_FileEntry] = []
 
+  /// of chunk_hashes and root; absent (0): BLAKE2b-256
+  public var hashAlgorithm: Hark_V1_HashAlgorithm = .blake2B256
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1584,7 +1633,7 @@ public nonisolated struct Hark_V1_FileEntry: Sendable {
   /// bytes, a power of two in [2^16, 2^26]
   public var chunkSize: UInt32 = 0
 
-  /// ceil(size / chunk_size) × 32 B: BLAKE2b-256(person "hark.chunk.v1", chunk)
+  /// ceil(size / chunk_size) × 32 B: the chunk hashes (PROTOCOL.md §10.3)
   public var chunkHashes: Data = Data()
 
   /// 32 B file root (PROTOCOL.md §10.3)
@@ -1693,7 +1742,7 @@ nonisolated extension Hark_V1_MemberAction: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Hark_V1_BulkCipher: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0BULK_CIPHER_UNSPECIFIED\0\u{1}BULK_CIPHER_XCHACHA20_POLY1305\0\u{1}BULK_CIPHER_AES256_GCM\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0BULK_CIPHER_UNSPECIFIED\0\u{1}BULK_CIPHER_XCHACHA20_POLY1305\0\u{1}BULK_CIPHER_AES256_GCM\0\u{1}BULK_CIPHER_CHACHA20_POLY1305\0")
 }
 
 nonisolated extension Hark_V1_RefuseReason: SwiftProtobuf._ProtoNameProviding {
@@ -1702,6 +1751,10 @@ nonisolated extension Hark_V1_RefuseReason: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Hark_V1_PresenceState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PRESENCE_STATE_UNSPECIFIED\0\u{1}PRESENCE_STATE_ONLINE\0\u{1}PRESENCE_STATE_AWAY\0")
+}
+
+nonisolated extension Hark_V1_HashAlgorithm: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HASH_ALGORITHM_BLAKE2B_256\0\u{1}HASH_ALGORITHM_SHA256\0")
 }
 
 nonisolated extension Hark_V1_EventHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -3252,7 +3305,7 @@ nonisolated extension Hark_V1_ManifestData: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChunkRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}aes256gcm\0\u{3}group_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}manifest_id\0\u{1}chunk\0\u{1}aes256gcm\0\u{3}group_id\0\u{1}chacha20poly1305\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3264,6 +3317,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.chunk) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.aes256Gcm) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.chacha20Poly1305) }()
       default: break
       }
     }
@@ -3282,6 +3336,9 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
     if !self.groupID.isEmpty {
       try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 4)
     }
+    if self.chacha20Poly1305 != false {
+      try visitor.visitSingularBoolField(value: self.chacha20Poly1305, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3290,6 +3347,7 @@ nonisolated extension Hark_V1_ChunkRequest: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.chunk != rhs.chunk {return false}
     if lhs.aes256Gcm != rhs.aes256Gcm {return false}
     if lhs.groupID != rhs.groupID {return false}
+    if lhs.chacha20Poly1305 != rhs.chacha20Poly1305 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3960,7 +4018,7 @@ nonisolated extension Hark_V1_HeadHint: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Hark_V1_FileManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FileManifest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}entries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}entries\0\u{3}hash_algorithm\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3970,6 +4028,7 @@ nonisolated extension Hark_V1_FileManifest: SwiftProtobuf.Message, SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.format) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.hashAlgorithm) }()
       default: break
       }
     }
@@ -3982,12 +4041,16 @@ nonisolated extension Hark_V1_FileManifest: SwiftProtobuf.Message, SwiftProtobuf
     if !self.entries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 2)
     }
+    if self.hashAlgorithm != .blake2B256 {
+      try visitor.visitSingularEnumField(value: self.hashAlgorithm, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_FileManifest, rhs: Hark_V1_FileManifest) -> Bool {
     if lhs.format != rhs.format {return false}
     if lhs.entries != rhs.entries {return false}
+    if lhs.hashAlgorithm != rhs.hashAlgorithm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -78,7 +78,7 @@ struct Hark: AsyncParsableCommand {
             if fd > 0 { dup2(fd, 0); close(fd) }
         }
         signal(SIGPIPE, SIG_IGN)
-        if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
+        showAsHark()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -89,5 +89,15 @@ struct Hark: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The small `hark` client runs this executable (`hark-node`) in its own place: name the
+    /// process `hark` again (its comm, as ps, top, pidof and /proc/PID/comm show it), since it
+    /// is the `hark` the user started. Best effort.
+    static func showAsHark() {
+        let fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = write(fd, "hark", 4)
+        close(fd)
     }
 }

@@ -102,10 +102,5 @@ func streamError(_ error: any Error, _ what: String) -> ExitCode {
 
 /// Prints what went wrong on the control socket and gives the exit code for it.
 func controlExitCode(for e: ControlClient.ClientError) -> ExitCode {
-    switch e {
-    case let .remote(body): return fail(body.message, Exit.code(for: body.code))
-    case .daemonNotRunning, .notAnswering: return fail(e.description, Exit.unavailable)
-    case .permissionDenied: return fail(e.description, Exit.noPermission)
-    default: return fail(e.description, Exit.ioError)
-    }
+    fail(e.message, ExitCode(e.exitStatus))
 }

@@ -1,4 +1,4 @@
-import HarkCrypto
+@testable import HarkCrypto
 import Testing
 
 @Suite("Bulk AEAD for chunk slices (PROTOCOL.md §11.2)")
@@ -7,7 +7,7 @@ struct BulkAEADTests {
     static let ad = Array("hark.c".utf8) + [UInt8](repeating: 0xab, count: 32) + [5, 0, 0, 0, 0, 0, 4, 0]
 
     static var ciphers: [BulkCipher] {
-        BulkAEAD.aes256GCMAvailable ? BulkCipher.allCases : [.xchacha20Poly1305]
+        BulkAEAD.aes256GCMAvailable ? BulkCipher.allCases : [.xchacha20Poly1305, .chacha20Poly1305]
     }
 
     @Test("seal in place, then open into other memory and in place, for each cipher this CPU has", arguments: ciphers)
@@ -51,25 +51,51 @@ struct BulkAEADTests {
         #expect(!opens(buffer, nonce: otherNonce))
         var otherKey = Self.fileKey; otherKey[31] ^= 1
         #expect(!opens(buffer, key: otherKey))
-        let other: BulkCipher = cipher == .aes256GCM ? .xchacha20Poly1305 : .aes256GCM
-        if Self.ciphers.contains(other) {
-            #expect(!opens(buffer, cipher: other, nonce: [UInt8](repeating: 0, count: other.nonceByteCount)))
+        for other in Self.ciphers where other != cipher {
+            // With the same salt, too, where the other cipher takes one.
+            let n = other.nonceByteCount == nonce.count ? nonce : [UInt8](repeating: 0, count: other.nonceByteCount)
+            #expect(!opens(buffer, cipher: other, nonce: n), "opened as \(other)")
         }
     }
 
-    @Test("AES-256-GCM slice: known answer from an independent implementation (Python hashlib + OpenSSL)")
-    func aesKnownAnswer() throws {
-        try #require(BulkAEAD.aes256GCMAvailable)
-        // slice key = BLAKE2b-256(key = file key 00…1f, salt 64…73, person "hark.aesgcm.v1")
-        //           = 398a0b3f50886c8cd9de6d25ff5fb1a605bf7dad85b987365890b38a7c054381
-        // AES-256-GCM(slice key, nonce 0^12, AD, "hark bulk slice") below.
+    /// bulk_ref.py (next to this file), with Python hashlib and cryptography (OpenSSL):
+    /// slice key = BLAKE2b-256(key = file key 00…1f, salt 64…73, person "hark.aesgcm.v1" /
+    /// "hark.chacha.v1"); attachment = AEAD(slice key, nonce 0^12, AD, "hark bulk slice").
+    static let knownAnswers: [(BulkCipher, String, String)] = [
+        (.aes256GCM, "398a0b3f50886c8cd9de6d25ff5fb1a605bf7dad85b987365890b38a7c054381",
+         "5d520c01b6c068bd4cca2614cd152e316854de11413ac32c1a822c1eef4e97"),
+        (.chacha20Poly1305, "082ef66eb71064b0a1f65a11538a07408acb281d661597b614cf49098792b4ec",
+         "8414ab96ae235956872c3f0c2ce42f1fd5a579157134672500e15048555598"),
+    ]
+
+    @Test("AES-256-GCM and ChaCha20-Poly1305 slices: known answers from an independent implementation (Python hashlib + cryptography)",
+          arguments: [0, 1])
+    func knownAnswer(index: Int) throws {
+        let (cipher, sliceKey, attachment) = Self.knownAnswers[index]
+        try #require(Self.ciphers.contains(cipher))
         let salt = [UInt8](100..<116)
-        let sealed = try Hex.decode("5d520c01b6c068bd4cca2614cd152e316854de11413ac32c1a822c1eef4e97")
+        #expect(Hex.encode(BulkAEAD.sliceKey(cipher, fileKey: Self.fileKey, salt: salt)) == sliceKey)
+        let sealed = try Hex.decode(attachment)
         var out = [UInt8](repeating: 0, count: sealed.count - 16)
         try sealed.withUnsafeBytes { s in
-            try out.withUnsafeMutableBytes { try BulkAEAD.open(s, cipher: .aes256GCM, key: Self.fileKey, nonce: salt, associatedData: Self.ad, into: $0) }
+            try out.withUnsafeMutableBytes { try BulkAEAD.open(s, cipher: cipher, key: Self.fileKey, nonce: salt, associatedData: Self.ad, into: $0) }
         }
         #expect(String(decoding: out, as: UTF8.self) == "hark bulk slice")
+    }
+
+    @Test("a 256 KiB slice round-trips through every cipher, and SHA-256 of memory equals SHA-256 of an array")
+    func fullSlice() throws {
+        let plain = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 9) }
+        for cipher in Self.ciphers {
+            var buffer = plain + [UInt8](repeating: 0, count: 16)
+            let nonce = try buffer.withUnsafeMutableBytes { try BulkAEAD.seal(inPlace: $0, cipher: cipher, key: Self.fileKey, associatedData: Self.ad) }
+            try buffer.withUnsafeMutableBytes { raw in
+                try BulkAEAD.open(UnsafeRawBufferPointer(raw), cipher: cipher, key: Self.fileKey, nonce: nonce, associatedData: Self.ad,
+                                  into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<plain.count]))
+            }
+            #expect(Array(buffer.prefix(plain.count)) == plain, "\(cipher)")
+        }
+        #expect(plain.withUnsafeBytes { SHA256.hash($0) } == SHA256.hash(plain))
     }
 
     @Test("wrong sizes are refused with what was wrong")

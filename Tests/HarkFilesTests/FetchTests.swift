@@ -263,13 +263,14 @@ import Glibc
     /// A manifest with one entry at `path`, bypassing validation (as a malicious peer would craft it).
     func craftedManifest(path: [String]) throws -> [UInt8] {
         let content: [UInt8] = [1, 2, 3]
-        let h = MerkleTree.chunkHash(content)
+        let h = MerkleTree.chunkHash(content, .sha256)
         var m = Hark_V1_FileManifest()
         m.format = 1
+        m.hashAlgorithm = .sha256
         m.entries = [Hark_V1_FileEntry.with {
             $0.path = path; $0.size = 3; $0.mode = 0o644; $0.chunkSize = 65536
             $0.chunkHashes = Data(h)
-            $0.root = Data(MerkleTree.fileRoot(size: 3, chunkSize: 65536, flatHashes: h))
+            $0.root = Data(MerkleTree.fileRoot(size: 3, chunkSize: 65536, flatHashes: h, .sha256))
         }]
         return try m.serializedBytes()
     }
@@ -437,7 +438,7 @@ import Glibc
         func hashed(_ bytes: [UInt8]) -> HashedChunk {
             let b = ChunkBuffer(count: bytes.count)
             bytes.withUnsafeBytes { b.bytes.copyMemory(from: $0) }
-            return HashedChunk(hashing: b)
+            return HashedChunk(hashing: b, m.hashAlgorithm)
         }
         var wrong = chunkBytes(content, m.entries[0], 1)
         wrong[9] ^= 1
