@@ -55,6 +55,13 @@ import Glibc
         #expect(try c.call("slow", NoParams(), as: [String: Int].self) == ["n": 5])
     }
 
+    @Test func aClosedConnectionIsItsOwnError() {
+        do { _ = try client(extra: ["closed": []]).call("closed", NoParams(), as: [String: Int].self); Issue.record("no error") } catch {
+            guard case ControlClient.ClientError.connectionClosed = error else { Issue.record("unexpected \(error)"); return }
+            #expect((error as? ControlClient.ClientError)?.isConnectionLost == true)
+        }
+    }
+
     @Test func protocolErrors() {
         func why(_ method: String, _ lines: [String]) -> String? {
             do { _ = try client(extra: [method: lines]).call(method, NoParams(), as: [String: Int].self); return nil } catch {
@@ -62,7 +69,6 @@ import Glibc
                 return why
             }
         }
-        #expect(why("closed", []) == "daemon closed the connection")
         #expect(why("garbage", ["not json"]) == "unreadable response line")
         #expect(why("wrong", [#"{"id":ID,"result":"text"}"#])?.hasPrefix("response does not match Dictionary<String, Int>") == true)
     }
