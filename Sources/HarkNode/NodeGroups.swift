@@ -36,6 +36,7 @@ extension Node {
         let counts = (try? store.historyCounts(group: g.id)) ?? Store.HistoryCounts(events: 0, messages: 0)
         var view = GroupView(id: g.id.hex, name: g.name, events: counts.events, members: members, createdMs: g.createdMs)
         view.unread = try? store.unreadCount(group: g.id, reader: identity.signing.publicKey)
+        view.mentions = try? store.unreadMentionCount(group: g.id, member: identity.signing.publicKey)
         let index = membershipIndex(for: g.id)
         if index.hasRoles, let m = currentMembership(of: g.id) {
             if !m.isMember(identity.signing.publicKey) { view.state = "removed" }
@@ -82,6 +83,10 @@ extension Node {
                             authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
                             kind: kind, text: text)
         applyTrust(&v, author: e.author)
+        if case let .text(t)? = content.content {
+            historyReader(group: group.id).addConversationFields(&v, replyTo: TextFields.replyTo(t), mentions: TextFields.mentions(t),
+                                                                 group: group.id)
+        }
         return v
     }
 
@@ -225,7 +230,7 @@ extension Node {
         return groupView(record)
     }
 
-    func sendMessage(group ref: String, text: String) throws -> MessageView {
+    func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws -> MessageView {
         let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
         let n = text.utf8.count
         guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
@@ -235,6 +240,8 @@ extension Node {
         var content = Hark_V1_Content()
         var t = Hark_V1_Text()
         t.text = text
+        if let replyTo { t.replyTo = Data(try resolveReplyTarget(replyTo, in: g).bytes) }
+        if resolveMentions { t.mentions = mentionedKeys(in: text, group: g.id).map { Data($0.bytes) } }
         content.text = t
         try prepareSenderChain(group: g)
         let e = try author(kind: .message, content: content, group: g)

@@ -218,6 +218,7 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        ConversationSchema.register(&m)
         return m
     }
 }
