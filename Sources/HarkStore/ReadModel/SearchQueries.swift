@@ -79,3 +79,33 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// What the search index holds for `group`: message ID → indexed text. O(index entries of
+    /// the group). For consistency checks (the read-model property test). - Throws: `StoreError`.
+    func searchIndexEntries(group: EventID) throws(StoreError) -> [EventID: String] {
+        try read("read search index") { db in
+            var out: [EventID: String] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.id, s.text FROM rm_search_doc d JOIN rm_search s ON s.rowid = d.rowid WHERE d.group_id = ?
+                """, arguments: [group.data]) {
+                out[try row.eventID("id", "rm_search_doc")] = try row.text("text", "rm_search")
+            }
+            return out
+        }
+    }
+
+    /// Takes a store back to before migration `rm-replies-mentions-search` (its tables and
+    /// columns dropped, the migration unrecorded), keeping the rest of the read model, so a test
+    /// can check what the migration builds from existing rows. Test support only.
+    static func dropConversationSchemaForTesting(path: String) throws {
+        let pool = try DatabasePool(path: path)
+        try pool.write { db in
+            try db.execute(sql: """
+                DROP TABLE rm_search; DROP TABLE rm_search_doc; DROP TABLE rm_mention;
+                ALTER TABLE rm_message DROP COLUMN reply_to; ALTER TABLE rm_message DROP COLUMN mentions;
+                DELETE FROM grdb_migrations WHERE identifier = 'rm-replies-mentions-search';
+                """)
+        }
+    }
+}
