@@ -37,6 +37,7 @@ test: deps
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/conversation.sh
 	tests/lab/flood.sh
 
 unit-test:
@@ -54,6 +55,7 @@ lab-test: build
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/conversation.sh
 	tests/lab/flood.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
