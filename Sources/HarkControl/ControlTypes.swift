@@ -143,7 +143,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var lamport: UInt64
     /// Author's clock when written, ms since the Unix epoch. Display only.
     public var wallMs: Int64
-    /// `"message"` or `"join"`.
+    /// `"message"`, `"join"`, or `"file_offer"` (`log` with `files`).
     public var kind: String
     public var text: String
     /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7).
@@ -176,6 +176,8 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var mentions: [String] = []
     /// This node's identity is among `mentions`.
     public var mentionsMe: Bool = false
+    /// For kind `file_offer` (`log` with `files`): the offer, its size and its state here.
+    public var file: FileOfferView?
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
                 lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
                 implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {
@@ -278,8 +280,10 @@ public struct LogParams: Codable, Sendable {
     public var before: String?
     /// Only messages after this one (ID or prefix); not with `before`.
     public var after: String?
-    public init(group: String, limit: Int?, before: String? = nil, after: String? = nil) {
-        self.group = group; self.limit = limit; self.before = before; self.after = after
+    /// Also list the group's file offers that fall within the page (kind `file_offer`; default false).
+    public var files: Bool?
+    public init(group: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool? = nil) {
+        self.group = group; self.limit = limit; self.before = before; self.after = after; self.files = files
     }
 }
 

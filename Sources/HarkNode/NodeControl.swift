@@ -187,7 +187,7 @@ extension Node {
                 return try ok(try search(p))
             case "log":
                 let p = try params(LogParams.self, line)
-                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after))
+                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after, files: p.files ?? false))
             case "edit":
                 let p = try params(EditParams.self, line)
                 return try ok(try edit(group: p.group, message: p.message, text: p.text))

@@ -107,3 +107,37 @@ extension Node {
         }
     }
 }
+
+/// File offers among the messages of a `log` page (`LogParams.files`).
+extension Node {
+    /// `page` with the group's file offers that fall within it merged in total order: between
+    /// the page's first and last message, and beyond either end when the page reaches that end
+    /// of the history (or of its anchor). Offers do not count toward `limit`. O(log n + offers).
+    /// - Throws: `StoreError`.
+    func withFileOffers(_ page: [MessageView], group g: Store.GroupRecord, anchor: HistoryReader.Anchor, limit: Int?) throws -> [MessageView] {
+        func order(_ m: MessageView) -> EventOrder? { (try? EventID(hex: m.id)).map { EventOrder(lamport: m.lamport, id: $0) } }
+        let full = limit.map { page.count >= $0 } ?? false
+        var after: EventOrder?, before: EventOrder?
+        switch anchor {
+        case .latest: after = full ? page.first.flatMap(order) : nil
+        case let .before(o): before = o; after = full ? page.first.flatMap(order) : nil
+        case let .after(o): after = o; before = full ? page.last.flatMap(order) : nil
+        }
+        if full, limit == 0 { return page }
+        let offers = try store.fileOfferEvents(group: g.id, after: after, before: before)
+        guard !offers.isEmpty else { return page }
+        var lines = page
+        for e in offers {
+            guard let o = Self.openOffer(e, group: g) else { continue }
+            let f = offerView(o)
+            let author = PeerID(e.author)
+            var v = MessageView(id: e.id.hex, group: g.id.hex, author: author.description, authorName: displayName(of: e.author),
+                                authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
+                                kind: "file_offer", text: f.text ?? "")
+            applyTrust(&v, author: e.author)
+            v.file = f
+            lines.append(v)
+        }
+        return lines.sorted { a, b in (a.lamport, a.id) < (b.lamport, b.id) }
+    }
+}

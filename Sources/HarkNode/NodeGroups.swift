@@ -254,7 +254,7 @@ extension Node {
 
     /// A page of the group's visible messages in total order (docs/HISTORY.md): the last `limit`
     /// (nil: all), or those just before or just after a message. O(page + log n).
-    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil) throws -> [MessageView] {
+    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws -> [MessageView] {
         let g = try resolveGroup(ref)
         if before != nil, after != nil {
             throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")
@@ -265,7 +265,8 @@ extension Node {
         } else {
             anchor = .latest
         }
-        return try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
+        let page = try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
+        return files ? try withFileOffers(page, group: g, anchor: anchor, limit: limit) : page
     }
 
     /// Finds one of the group's visible messages (not deleted) by full hex ID or unique prefix

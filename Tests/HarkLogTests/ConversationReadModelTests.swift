@@ -139,3 +139,24 @@ import Testing
         #expect(try store.search(newest.text!, group: s.genesis.id, limit: 100).map(\.id).contains(newest.id))
     }
 }
+
+/// File offers between two positions of a group's order (what `log` merges into a page).
+@Suite struct FileOfferQueryTests {
+    @Test func offersInARange() throws {
+        let c = try ConversationReadModelTests.Chat()
+        var offer = Hark_V1_Content()
+        offer.fileOffer.manifestID = Data(repeating: 3, count: 32)
+        offer.fileOffer.manifestLength = 100
+        offer.fileOffer.totalSize = 5
+        offer.fileOffer.entryCount = 1
+        offer.fileOffer.names = ["a.txt"]
+        let m1 = try c.post(.message, Fixture.text("before"), by: Fixture.alice)
+        let f = try c.post(.fileOffer, offer, by: Fixture.bob)
+        let m2 = try c.post(.message, Fixture.text("after"), by: Fixture.alice)
+        #expect(try c.store.fileOfferEvents(group: c.genesis.id, after: nil, before: nil).map(\.id) == [f.id])
+        #expect(try c.store.fileOfferEvents(group: c.genesis.id, after: m1.order, before: m2.order).map(\.id) == [f.id])
+        #expect(try c.store.fileOfferEvents(group: c.genesis.id, after: m2.order, before: nil).isEmpty)
+        #expect(try c.store.fileOfferEvents(group: c.genesis.id, after: nil, before: m1.order).isEmpty)
+        #expect(try c.store.fileOfferEvents(group: c.genesis.id, after: nil, before: nil, limit: 0).isEmpty)
+    }
+}

@@ -88,6 +88,20 @@ grep -qF "bob|@caroline and @alice: standup" "$HOOKED" && grep -qF "alice|@carol
 grep -qF '"mentions_me":true' "$LAB_RUN_DIR/h3/mentions.log" && ! grep -qF "no one in particular" "$LAB_RUN_DIR/h3/mentions.log" \
   && ok "watch --mentions --json streams only the mentions" || not_ok "watch: $(cat "$LAB_RUN_DIR/h3/mentions.log")"
 
+say "a file offer is a line of the log with name, size and state"
+head -c 300000 /dev/urandom >"$WORK/h1/report.bin"
+fid=$(hark_on h1 share "$WORK/h1/report.bin" -g ops -m "the Q3 report" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["file_id"])')
+offer_line() { hark_on "$1" log ops --limit 3 2>/dev/null | grep -F "[file] report.bin"; }
+wait_until 20 sh -c "$(declare -f hark_on offer_line); LAB=$LAB WORK=$WORK HARK=$HARK offer_line h2 | grep -qF 'offered'" \
+  && offer_line h2 | grep -qF "293.0 KiB" && offer_line h2 | grep -qF "hark fetch ${fid:0:12}: the Q3 report" \
+  && ok "bob's log shows the offer in place: name, size, state offered, fetch command, note" || not_ok "bob's log: $(hark_on h2 log ops --limit 3)"
+offer_line h1 | grep -qF ", mine" && ok "alice's log shows it as hers" || not_ok "alice: $(offer_line h1)"
+hark_on h2 log ops --limit 3 --json | grep -F '"kind":"file_offer"' | grep -qF "\"file_id\":\"$fid\"" && ok "log --json gives kind file_offer with the offer" \
+  || not_ok "json: $(hark_on h2 log ops --limit 3 --json)"
+mkdir -p "$WORK/h2/got"
+hark_on h2 fetch "${fid:0:12}" -o "$WORK/h2/got" --json >/dev/null 2>&1 && cmp -s "$WORK/h1/report.bin" "$WORK/h2/got/report.bin" \
+  && offer_line h2 | grep -qF ", complete" && ok "after the fetch bob's log shows the offer complete" || not_ok "after fetch: $(offer_line h2)"
+
 say "search: edited text is found, replaced and deleted text is not"
 flaky=$(hark_on h1 send ops "the nightly build is flaky" --json --wait delivered --timeout 20s | sent_id)
 secret=$(hark_on h1 send ops "launch codes are zebra" --json --wait delivered --timeout 20s | sent_id)
