@@ -84,8 +84,13 @@ extension Node {
                             kind: kind, text: text)
         applyTrust(&v, author: e.author)
         if case let .text(t)? = content.content {
-            historyReader(group: group.id).addConversationFields(&v, replyTo: TextFields.replyTo(t), mentions: TextFields.mentions(t),
-                                                                 group: group.id)
+            let mentions = TextFields.mentions(t)
+            v.mentions = mentions.map { PeerID($0).description }
+            v.mentionsMe = mentions.contains(identity.signing.publicKey)
+            // Only a reply needs the read model (its quote); plain messages stay O(1) here.
+            if let replyTo = TextFields.replyTo(t) {
+                historyReader(group: group.id).addConversationFields(&v, replyTo: replyTo, mentions: mentions, group: group.id)
+            }
         }
         return v
     }
