@@ -40,6 +40,7 @@ test: deps
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/conversation.sh
 	tests/lab/flood.sh
 
 ## lint: swift-format lint with .swift-format (force unwraps, try!, import order; not layout)
@@ -61,6 +62,7 @@ lab-test: build
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/conversation.sh
 	tests/lab/flood.sh
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)

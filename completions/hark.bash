@@ -173,13 +173,13 @@ _hark() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|id|daemon|status|peers|peer|group|send|log|edit|delete|react|read|watch|chat|presence|share|files|fetch|audit|export|import|doctor|verify|pair|key|help)
+    init|id|daemon|status|peers|peer|group|send|log|search|edit|delete|react|read|watch|chat|presence|share|files|fetch|audit|export|import|doctor|verify|pair|key|help)
         # Offer subcommand argument completions
         "_hark_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init id daemon status peers peer group send log edit delete react read watch chat presence share files fetch audit export import doctor verify pair key help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init id daemon status peers peer group send log search edit delete react read watch chat presence share files fetch audit export import doctor verify pair key help' -- "${cur}"))
         ;;
     esac
 }
@@ -673,13 +673,16 @@ _hark_send() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=(--peer)
-    non_repeating_options=(--home --wait --of --timeout --passphrase-file)
+    non_repeating_options=(--home --reply --wait --of --timeout --passphrase-file)
     __hark_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
     '--home')
         __hark_add_completions -d
+        return
+        ;;
+    '--reply')
         return
         ;;
     '--wait')
@@ -738,6 +741,28 @@ _hark_log() {
     case "${positional_number}" in
     1)
         __hark_add_completions -W "$(__hark_custom_complete ---completion log -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_search() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --limit -l --before)
+    __hark_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    '--limit'|'-l')
+        return
+        ;;
+    '--before')
         return
         ;;
     esac
@@ -841,7 +866,7 @@ _hark_read() {
 
 _hark_watch() {
     repeating_flags=()
-    non_repeating_flags=(--json --include-own --version -h --help)
+    non_repeating_flags=(--json --include-own --mentions --version -h --help)
     repeating_options=()
     non_repeating_options=(--home --exec --exec-timeout)
     __hark_offer_flags_options 1

@@ -11,6 +11,9 @@ into the store with the daemon stopped), then measured:
              when this hark has no --before)
   list       `hark group list`, median (ms), and its first run after the start ("1st": what the
              daemon loads lazily is paid there)
+  search     `hark search ops WORDS --limit 20`, median (ms), for three queries: "message" (every
+             message matches: the newest 20), "topic37" (1% of them) and the number of the middle
+             message (one); "n/a" when this hark has no search
   start      daemon start until `hark status` answers (ms)
   rss0       daemon VmRSS after start (MB)
   send       `hark send ops x` wall time, median of the timed sends, and the first one (ms)
@@ -19,7 +22,7 @@ into the store with the daemon stopped), then measured:
 Every step is bounded by HISTORY_TIMEOUT seconds (default 60; the sends together by
 HISTORY_SEND_TIMEOUT, default 300); a step that runs over prints "timeout" and the run moves on
 (a daemon left busy by a read that ran over is restarted first). Ratios are against the first size's row; goals at 1M:
-log <= 30 ms and <= 1.5x, start <= 1 s, RSS <= 150 MB, send <= 1.2x.
+log <= 30 ms and <= 1.5x, start <= 1 s, RSS <= 150 MB, send <= 1.2x, each search <= 50 ms.
 """
 import argparse
 import os
@@ -175,6 +178,8 @@ def main():
         b.stop_daemon()
         _, helptext = b.run(b.hark_cmd("log", "--help"))
         has_before = "--before" in helptext
+        _, toplevel = b.run(b.hark_cmd("--help"))
+        has_search = any(l.split()[:1] == ["search"] for l in toplevel.splitlines())
         held = 0   # messages in the group
         for size in sorted(sizes):
             if size > held:
@@ -195,12 +200,17 @@ def main():
             row["start"] = b.start_daemon()
             if row["start"] == "timeout":
                 row.update(rss0="timeout", log="timeout", before="timeout", list="timeout", send="timeout", rss1="timeout",
-                           log1="timeout", before1="timeout", list1="timeout", send1="timeout")
+                           log1="timeout", before1="timeout", list1="timeout", send1="timeout",
+                           search="timeout", search1pct="timeout", searchone="timeout",
+                           search1="timeout", search1pct1="timeout", searchone1="timeout")
             else:
                 row["rss0"] = b.rss_mb()
                 reads = [("log", ["log", "ops", "--limit", "20"]),
                          ("before", ["log", "ops", "--limit", "20", "--before", middle] if has_before and middle else None),
-                         ("list", ["group", "list"])]
+                         ("list", ["group", "list"]),
+                         ("search", ["search", "ops", "message", "--limit", "20"] if has_search else None),
+                         ("search1pct", ["search", "ops", "topic37", "--limit", "20"] if has_search else None),
+                         ("searchone", ["search", "ops", str(max(1, size // 2)), "--limit", "20"] if has_search else None)]
                 for key, args in reads:
                     if args is None:
                         row[key] = row[key + "1"] = "n/a"
@@ -219,6 +229,8 @@ def main():
                 size, fmt(row["log"], " ms"), fmt(row["before"], " ms"), fmt(row["list"], " ms"), fmt(row["list1"], " ms"),
                 fmt(row["start"], " ms"), fmt(row["rss0"], " MB"), fmt(row["rss1"], " MB"), fmt(row["send"], " ms"),
                 fmt(row["send1"], " ms")), flush=True)
+            print("history.search %-8d all %8s  1%% %8s  one %8s" % (
+                size, fmt(row["search"], " ms"), fmt(row["search1pct"], " ms"), fmt(row["searchone"], " ms")), flush=True)
     finally:
         b.stop_daemon()
         shutil.rmtree(work, ignore_errors=True)
@@ -227,7 +239,8 @@ def main():
           "1st = the first call after the daemon started; bound %d s a step)" % (runs, sends, timeout))
     cols = [("log", "log --limit 20", " ms"), ("before", "--before mid", " ms"), ("list", "group list", " ms"),
             ("list1", "list, 1st", " ms"), ("start", "start", " ms"), ("rss0", "RSS start", " MB"), ("rss1", "RSS +sends", " MB"),
-            ("send", "send", " ms"), ("send1", "send, 1st", " ms")]
+            ("send", "send", " ms"), ("send1", "send, 1st", " ms"),
+            ("search", "search all", " ms"), ("search1pct", "search 1%", " ms"), ("searchone", "search one", " ms")]
     print("%10s" % "messages" + "".join("%16s" % c[1] for c in cols))
     base = rows[0] if rows else {}
     for r in rows:
@@ -248,6 +261,9 @@ def main():
             fmt(top["start"]), ok(num(top["start"]) <= 1000),
             fmt(max(num(top["rss0"]), num(top["rss1"]))), ok(max(num(top["rss0"]), num(top["rss1"])) <= 150),
             ratio(top["send"], base["send"]), ok(num(top["send"]) <= 1.2 * num(base["send"]))))
+        worst = max(num(top["search"]), num(top["search1pct"]), num(top["searchone"]))
+        print("goal at %d: search %s / %s / %s ms (all / 1%% / one match) <= 50: %s" % (
+            top["size"], fmt(top["search"]), fmt(top["search1pct"]), fmt(top["searchone"]), ok(worst <= 50)))
 
 
 if __name__ == "__main__":

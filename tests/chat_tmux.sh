@@ -180,6 +180,15 @@ print(max(cols(l.rstrip('\n')) for l in sys.stdin))")
 [ "$wide" -le 40 ] && ok "no row is wider than 40 columns" || not_ok "a row is $wide columns wide"
 TM resize-window -t chat -x 80 -y 20
 
+# Replies: /reply ID TEXT, and the one-line quote above a reply.
+q=$(HARK_HOME=$B "$HARK" send ops "question from bob" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+check "a message from bob arrives" wait_until 10 on_screen "question from bob"
+typed "/reply ${q:0:8} answer from alice"; keys Enter
+replied() { HARK_HOME=$B "$HARK" log ops --json --limit 5 | python3 -c "
+import json,sys; sys.exit(0 if any(m['text'] == 'answer from alice' and m.get('reply_to') == '$q' for m in map(json.loads, sys.stdin)) else 1)"; }
+check "/reply sends a reply that bob's node holds with its reply_to" wait_until 10 replied
+check "…and chat shows it under a one-line quote of bob's message" wait_until 5 on_screen "↪ bob: question from bob"
+
 # The daemon restarts: chat reconnects and sends again.
 kill "$PIDA"; wait "$PIDA" 2>/dev/null
 check "a stopped daemon shows in the status bar" wait_until 10 on_screen "reconnecting"

@@ -129,6 +129,8 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var roles: [String: String]?
     /// Messages of others after this node's read marker (deleted ones not counted; docs/HISTORY.md).
     public var unread: Int?
+    /// Of those, the messages that mention this node's identity (`Text.mentions`).
+    public var mentions: Int?
     public init(id: String, name: String, events: Int, members: [String], createdMs: Int64, state: String = "member") {
         self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
         self.state = state
@@ -152,7 +154,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     public var lamport: UInt64
     /// Author's clock when written, ms since the Unix epoch. Display only.
     public var wallMs: Int64
-    /// `"message"` or `"join"`.
+    /// `"message"`, `"join"`, or `"file_offer"` (`log` with `files`).
     public var kind: String
     public var text: String
     /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7).
@@ -176,6 +178,17 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// Trust: the author's key is verified here; the author's name was first seen with another key.
     public var authorVerified: Bool = false
     public var authorNameConflict: Bool = false
+    /// The message this one answers (`Text.reply_to`, PROTOCOL.md §4.7.7), 64 hex digits; absent
+    /// when it is not a reply.
+    public var replyTo: String?
+    /// With `replyTo`: the answered message as this node shows it now.
+    public var reply: ReplyQuote?
+    /// Peer IDs of the members the message mentions (`Text.mentions`, PROTOCOL.md §4.7.8).
+    public var mentions: [String] = []
+    /// This node's identity is among `mentions`.
+    public var mentionsMe: Bool = false
+    /// For kind `file_offer` (`log` with `files`): the offer, its size and its state here.
+    public var file: FileOfferView?
     public init(id: String, group: String, author: String, authorName: String, authorFingerprint: String, seq: UInt64,
                 lamport: UInt64, wallMs: Int64, kind: String, text: String, settled: Bool = false,
                 implausibleTime: Bool = false, authorEquivocated: Bool = false, edited: Bool = false) {
@@ -183,6 +196,19 @@ public struct MessageView: Codable, Sendable, Equatable {
         self.authorFingerprint = authorFingerprint; self.seq = seq; self.lamport = lamport; self.wallMs = wallMs
         self.kind = kind; self.text = text; self.settled = settled; self.implausibleTime = implausibleTime
         self.authorEquivocated = authorEquivocated; self.edited = edited
+    }
+}
+
+/// The message a reply answers, as shown beside the reply (one line in `log` and `chat`).
+public struct ReplyQuote: Codable, Sendable, Equatable {
+    /// `"message"` (author and text given), `"deleted"`, `"unreadable"` (held, but no key for its
+    /// body here) or `"missing"` (not held here, yet: it shows once it arrives).
+    public var state: String
+    /// With `"message"`: the answered message's author's display name and shown text.
+    public var authorName: String?
+    public var text: String?
+    public init(state: String, authorName: String? = nil, text: String? = nil) {
+        self.state = state; self.authorName = authorName; self.text = text
     }
 }
 
@@ -231,7 +257,30 @@ public struct GroupJoinParams: Codable, Sendable { public var token: String; pub
 public struct SendParams: Codable, Sendable {
     public var group: String
     public var text: String
-    public init(group: String, text: String) { self.group = group; self.text = text }
+    /// The message this one answers: a unique ID prefix (≥ 8 hex digits) of a visible message
+    /// of the group, or a full ID (64 hex digits) of one not held here yet.
+    public var replyTo: String?
+    /// Resolve `@name` words of the text to member keys (`Text.mentions`); default true.
+    public var mentions: Bool?
+    public init(group: String, text: String, replyTo: String? = nil, mentions: Bool? = nil) {
+        self.group = group; self.text = text; self.replyTo = replyTo; self.mentions = mentions
+    }
+}
+
+/// `search` parameters: full-text search over the readable messages (docs/CONTROL.md).
+public struct SearchParams: Codable, Sendable {
+    /// Group name or ID; absent: every group.
+    public var group: String?
+    /// Words, all required; a word ending in `*` matches as a prefix.
+    public var query: String
+    /// At most this many matches, the newest (default 20).
+    public var limit: Int?
+    /// Only matches before this message (ID or unique prefix of ≥ 8 hex digits, in `group`, or
+    /// a full ID).
+    public var before: String?
+    public init(group: String?, query: String, limit: Int? = nil, before: String? = nil) {
+        self.group = group; self.query = query; self.limit = limit; self.before = before
+    }
 }
 /// `log` parameters. `limit` keeps the last N messages.
 public struct LogParams: Codable, Sendable {
@@ -242,8 +291,10 @@ public struct LogParams: Codable, Sendable {
     public var before: String?
     /// Only messages after this one (ID or prefix); not with `before`.
     public var after: String?
-    public init(group: String, limit: Int?, before: String? = nil, after: String? = nil) {
-        self.group = group; self.limit = limit; self.before = before; self.after = after
+    /// Also list the group's file offers that fall within the page (kind `file_offer`; default false).
+    public var files: Bool?
+    public init(group: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool? = nil) {
+        self.group = group; self.limit = limit; self.before = before; self.after = after; self.files = files
     }
 }
 

@@ -13,6 +13,8 @@ public enum EventLimits {
     public static let hashBytes = 32
     /// Largest reaction emoji: 32 bytes of UTF-8.
     public static let maxEmojiBytes = 32
+    /// Most members one message may mention (`Text.mentions`, PROTOCOL.md §4.7.8); later entries are ignored.
+    public static let maxMentions = 64
     /// Size of an event signature: 64 bytes.
     public static let signatureBytes = 64
     /// Largest `SignedEvent` encoding accepted by `Event(decodingBytes:)`: header + signature +

@@ -63,6 +63,12 @@ public struct GroupState: Sendable, Equatable {
         public internal(set) var deleted: Bool
         /// The reactions present, sorted (`Reaction.<`). Empty when deleted.
         public internal(set) var reactions: [Reaction]
+        /// The message this one answers (`Text.reply_to`, PROTOCOL.md §4.7.7): nil when absent,
+        /// not 32 B, or when deleted. It need not be held here.
+        public internal(set) var replyTo: EventID? = nil
+        /// The members it addresses (`Text.mentions`, PROTOCOL.md §4.7.8): the 32 B entries
+        /// that are keys, first occurrence kept, at most `EventLimits.maxMentions`; empty when deleted.
+        public internal(set) var mentions: [SigningPublicKey] = []
     }
 
     /// Messages in total order.
@@ -141,10 +147,17 @@ public struct GroupState: Sendable, Equatable {
             switch (e.kind, input.content?.content) {
             case (.message, let c):
                 var text: String?
-                if case let .text(t)? = c { text = t.text }
+                var message = Message(id: e.id, author: e.author, order: e.order, wallMs: e.wallMs, text: nil,
+                                      originalText: nil, lastEdit: nil, deleted: false, reactions: [])
+                if case let .text(t)? = c {
+                    text = t.text
+                    message.replyTo = TextFields.replyTo(t)
+                    message.mentions = TextFields.mentions(t)
+                }
+                message.text = text
+                message.originalText = text
                 index[e.id] = messages.count
-                messages.append(Message(id: e.id, author: e.author, order: e.order, wallMs: e.wallMs, text: text,
-                                        originalText: text, lastEdit: nil, deleted: false, reactions: []))
+                messages.append(message)
             case let (.edit, .edit(edit)?):
                 // EDIT validity does not look at the body (it may be purged), so its target rule is
                 // applied here: the author's own MESSAGE among the edit's ancestors, else inert.
@@ -175,6 +188,8 @@ public struct GroupState: Sendable, Equatable {
                 messages[i].text = nil
                 messages[i].originalText = nil
                 messages[i].reactions = []
+                messages[i].replyTo = nil
+                messages[i].mentions = []
                 purgeable.insert(id)
                 purgeable.formUnion(editsOf[id] ?? [])
                 continue

@@ -222,10 +222,13 @@ extension Node {
             case "group.list": return try ok(try store.allGroups().map(groupView))
             case "send":
                 let p = try params(SendParams.self, line)
-                return try ok(try sendMessage(group: p.group, text: p.text))
+                return try ok(try sendMessage(group: p.group, text: p.text, replyTo: p.replyTo, resolveMentions: p.mentions ?? true))
+            case "search":
+                let p = try params(SearchParams.self, line)
+                return try ok(try search(p))
             case "log":
                 let p = try params(LogParams.self, line)
-                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after))
+                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after, files: p.files ?? false))
             case "edit":
                 let p = try params(EditParams.self, line)
                 return try ok(try edit(group: p.group, message: p.message, text: p.text))

@@ -36,6 +36,7 @@ extension Node {
         let counts = (try? store.historyCounts(group: g.id)) ?? Store.HistoryCounts(events: 0, messages: 0)
         var view = GroupView(id: g.id.hex, name: g.name, events: counts.events, members: members, createdMs: g.createdMs)
         view.unread = try? store.unreadCount(group: g.id, reader: identity.signing.publicKey)
+        view.mentions = try? store.unreadMentionCount(group: g.id, member: identity.signing.publicKey)
         let index = membershipIndex(for: g.id)
         if index.hasRoles, let m = currentMembership(of: g.id) {
             if !m.isMember(identity.signing.publicKey) { view.state = "removed" }
@@ -82,6 +83,15 @@ extension Node {
                             authorFingerprint: author.shortFingerprint, seq: e.seq, lamport: e.lamport, wallMs: e.wallMs,
                             kind: kind, text: text)
         applyTrust(&v, author: e.author)
+        if case let .text(t)? = content.content {
+            let mentions = TextFields.mentions(t)
+            v.mentions = mentions.map { PeerID($0).description }
+            v.mentionsMe = mentions.contains(identity.signing.publicKey)
+            // Only a reply needs the read model (its quote); plain messages stay O(1) here.
+            if let replyTo = TextFields.replyTo(t) {
+                historyReader(group: group.id).addConversationFields(&v, replyTo: replyTo, mentions: mentions, group: group.id)
+            }
+        }
         return v
     }
 
@@ -225,7 +235,7 @@ extension Node {
         return groupView(record)
     }
 
-    func sendMessage(group ref: String, text: String) throws -> MessageView {
+    func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws -> MessageView {
         let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
         let n = text.utf8.count
         guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
@@ -235,6 +245,8 @@ extension Node {
         var content = Hark_V1_Content()
         var t = Hark_V1_Text()
         t.text = text
+        if let replyTo { t.replyTo = Data(try resolveReplyTarget(replyTo, in: g).bytes) }
+        if resolveMentions { t.mentions = mentionedKeys(in: text, group: g.id).map { Data($0.bytes) } }
         content.text = t
         try prepareSenderChain(group: g)
         let e = try author(kind: .message, content: content, group: g)
@@ -247,7 +259,7 @@ extension Node {
 
     /// A page of the group's visible messages in total order (docs/HISTORY.md): the last `limit`
     /// (nil: all), or those just before or just after a message. O(page + log n).
-    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil) throws -> [MessageView] {
+    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws -> [MessageView] {
         let g = try resolveGroup(ref)
         if before != nil, after != nil {
             throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")
@@ -258,7 +270,8 @@ extension Node {
         } else {
             anchor = .latest
         }
-        return try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
+        let page = try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
+        return files ? try withFileOffers(page, group: g, anchor: anchor, limit: limit) : page
     }
 
     /// Finds one of the group's visible messages (not deleted) by full hex ID or unique prefix

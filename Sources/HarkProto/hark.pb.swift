@@ -623,6 +623,12 @@ public nonisolated struct Hark_V1_Text: Sendable {
 
   public var text: String = String()
 
+  /// optional: 32 B ID of the MESSAGE this one answers (PROTOCOL.md §4.7.7; display only)
+  public var replyTo: Data = Data()
+
+  /// 32 B identity keys of the members it addresses, ≤ 64 (PROTOCOL.md §4.7.8)
+  public var mentions: [Data] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2082,7 +2088,7 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Text"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{3}reply_to\0\u{1}mentions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2091,6 +2097,8 @@ nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._Messag
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.replyTo) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.mentions) }()
       default: break
       }
     }
@@ -2100,11 +2108,19 @@ nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if !self.text.isEmpty {
       try visitor.visitSingularStringField(value: self.text, fieldNumber: 1)
     }
+    if !self.replyTo.isEmpty {
+      try visitor.visitSingularBytesField(value: self.replyTo, fieldNumber: 2)
+    }
+    if !self.mentions.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.mentions, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_Text, rhs: Hark_V1_Text) -> Bool {
     if lhs.text != rhs.text {return false}
+    if lhs.replyTo != rhs.replyTo {return false}
+    if lhs.mentions != rhs.mentions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

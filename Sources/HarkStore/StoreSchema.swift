@@ -223,6 +223,7 @@ enum StoreSchema {
                 """)
         }
         EventLayoutSchema.register(&m)
+        ConversationSchema.register(&m)
         return m
     }
 }

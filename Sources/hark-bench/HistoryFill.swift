@@ -220,7 +220,8 @@ struct HistoryFiller {
                 }
                 var c = Hark_V1_Content()
                 var t = Hark_V1_Text()
-                t.text = "history message \(done + i + 1)"
+                // "topicK" (K = n mod 100) gives search a word held by 1% of the messages.
+                t.text = "history message \(done + i + 1) topic\((done + i + 1) % 100)"
                 c.text = t
                 // Node.senderKeyBody: the next message key; the used key is gone from the chain.
                 let next = chain!.chain.nextMessageKey()

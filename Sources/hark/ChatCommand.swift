@@ -149,12 +149,13 @@ final class ChatApp {
         if text.hasPrefix("/me ") { action = true; text.removeFirst(4) }
         var body = TerminalText.neutralised(text, keepNewlines: true)
         if m.unreadable { body = "(no key for this message reached this node yet)" }
+        if let q = m.reply { body = ConversationText.quote(q) + "\n" + body }
         if !m.reactions.isEmpty { body += "  " + m.reactions.map { "\(TerminalText.neutralised($0.emoji))\($0.count > 1 ? "\($0.count)" : "")" }.joined(separator: " ") }
         var author = mine ? "you" : TerminalText.neutralised(m.authorName)
         if m.authorNameConflict || m.authorEquivocated { author = "⚠" + author }
         if showIDs { author = "\(m.id.prefix(8)) " + author }
         return ChatEntry(id: m.id, time: shortTime(m.wallMs), author: author, colour: colour(of: m.author), text: body,
-                         mine: mine, action: action, mention: !mine && mentionsMe(m.text), ticks: mine ? ticks(m) : "",
+                         mine: mine, action: action, mention: !mine && (m.mentionsMe || mentionsMe(m.text)), ticks: mine ? ticks(m) : "",
                          edited: m.edited)
     }
 
@@ -218,14 +219,20 @@ final class ChatApp {
             if m.group != groupID {
                 if m.author != me.peerId {
                     elsewhere[m.group, default: 0] += 1
-                    if mentionsMe(m.text) { needsBell = true }
+                    if m.mentionsMe || mentionsMe(m.text) { needsBell = true }
                 }
                 return
             }
             typers.removeValue(forKey: TerminalText.neutralised(m.authorName))
             let isNew = views[m.id] == nil
             add(m, unread: m.author != me.peerId)
-            if isNew, m.author != me.peerId, mentionsMe(m.text) { needsBell = true }
+            // Replies shown before the message they answer arrived now quote it.
+            for (id, var v) in views where v.replyTo == m.id && v.reply?.state != "message" {
+                v.reply = ReplyQuote(state: "message", authorName: m.authorName, text: m.text)
+                views[id] = v
+                refresh(id)
+            }
+            if isNew, m.author != me.peerId, m.mentionsMe || mentionsMe(m.text) { needsBell = true }
         case let .typing(t):
             guard t.group == groupID, t.peerId != me.peerId else { return }
             let key = TerminalText.neutralised(t.displayName)

@@ -52,9 +52,9 @@ extension ChatApp {
         return true
     }
 
-    func send(_ text: String, to group: String) {
+    func send(_ text: String, to group: String, replyTo: String? = nil) {
         do {
-            let m = try client.call("send", SendParams(group: group, text: text), as: MessageView.self)
+            let m = try client.call("send", SendParams(group: group, text: text, replyTo: replyTo), as: MessageView.self)
             transcript.clearMarker()
             if m.group == groupID { add(m, unread: false) }
         } catch {
@@ -73,7 +73,8 @@ extension ChatApp {
             case "/quit", "/exit": return false
             case "/help":
                 for line in ["/msg @PEER [TEXT]  /join GROUP|TOKEN  /me ACTION", "/share PATH…  /files  /fetch FILE-ID [DIR]",
-                             "/who  /away [TEXT]  /back  /ids  /clear", "/edit ID TEXT  /delete ID  /react ID EMOJI  /quit",
+                             "/who  /away [TEXT]  /back  /ids  /clear", "/reply ID TEXT  /edit ID TEXT  /delete ID  /react ID EMOJI  /quit",
+                             "@name mentions a member (Tab completes names)",
                              "PageUp/PageDown scroll; Ctrl-J new line; Up/Down history"] { notice(line) }
             case "/me":
                 guard let action = tail else { notice("usage: /me ACTION"); return true }
@@ -141,6 +142,9 @@ extension ChatApp {
             case "/back":
                 _ = try client.call("presence.set", PresenceSetParams(state: "online", statusText: ""), as: PresenceView.self)
                 notice("— you are online —")
+            case "/reply":
+                guard let id = arg1, let t = rest else { notice("usage: /reply ID TEXT (/ids shows IDs)"); return true }
+                send(t, to: groupID, replyTo: id)
             case "/edit":
                 guard let id = arg1, let t = rest else { notice("usage: /edit ID TEXT (/ids shows IDs)"); return true }
                 let m = try client.call("edit", EditParams(group: groupID, message: id, text: t), as: MessageView.self)

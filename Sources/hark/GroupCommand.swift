@@ -134,7 +134,8 @@ struct GroupCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the groups this node is a member of.",
-        discussion: ExitDoc.text(reading: true))
+        discussion: "Each line ends with the messages of others not read yet (N unread) and, of those, how many mention you (M @you).\n\n"
+            + ExitDoc.text(reading: true))
         @OptionGroup var options: HomeOptions
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
@@ -143,7 +144,8 @@ struct GroupCommand: ParsableCommand {
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
                 let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
-                let unread = (g.unread ?? 0) > 0 ? "  \(g.unread ?? 0) unread" : ""
+                var unread = (g.unread ?? 0) > 0 ? "  \(g.unread ?? 0) unread" : ""
+                if (g.mentions ?? 0) > 0 { unread += "  \(g.mentions ?? 0) @you" }
                 printOut("\(terminalSafe(g.name))  \(g.id.prefix(12))  \(g.kind)  \(members)  \(g.events) events\(unread)")
             }
         }

@@ -15,7 +15,7 @@ struct Hark: AsyncParsableCommand {
             that every member replicates.
 
             Start a node with `hark daemon`; the other subcommands talk to it over a Unix socket \
-            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, \
+            in the node's home (--home, $HARK_HOME, or $XDG_DATA_HOME/hark). Without a daemon, log, search, \
             group list, group members, peers, files, export and audit read the store directly.
 
             Files:
@@ -61,7 +61,7 @@ struct Hark: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IdCommand.self, DaemonCommand.self, StatusCommand.self, PeersCommand.self, PeerCommand.self,
-            GroupCommand.self, SendCommand.self, LogCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
+            GroupCommand.self, SendCommand.self, LogCommand.self, SearchCommand.self, EditCommand.self, DeleteCommand.self, ReactCommand.self,
             ReadCommand.self, WatchCommand.self, ChatCommand.self, PresenceCommand.self,
             ShareCommand.self, FilesCommand.self, FetchCommand.self,
             AuditCommand.self, ExportCommand.self, ImportCommand.self, DoctorCommand.self,

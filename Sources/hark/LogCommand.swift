@@ -11,8 +11,15 @@ struct LogCommand: ParsableCommand {
             holds the same events; the time shown is the author's clock and is for display only.
             With --json, one object per line with id, group, author, author_name, \
             author_fingerprint, seq, lamport, wall_ms, kind, text, settled, implausible_time, \
-            author_equivocated, edited, reactions and, for your own messages, receipts {members, \
-            delivered, read} (docs/CONTROL.md). Your own messages end with · sent, ✓ N/M delivered, \
+            author_equivocated, edited, reactions, mentions, mentions_me, for a reply reply_to and \
+            reply {state, author_name, text}, and, for your own messages, receipts {members, \
+            delivered, read} (docs/CONTROL.md). A reply is shown under a one-line quote of the \
+            message it answers (↪ author: text, or ↪ deleted message, or ↪ a message not here yet \
+            until it arrives). A message that mentions you ends with « mentions you.
+            A file offer is a line of its own in its place: [file] names, size and its state here \
+            (offered, fetching, partial, complete, mine) with the fetch command; with --json it has \
+            kind "file_offer" and a file object as hark files --json prints. Offers do not count \
+            toward --limit. Your own messages end with · sent, ✓ N/M delivered, \
             ✓ delivered (to every member) or ✓✓ read (by every member). Each text line starts with \
             the message's short ID, which edit, delete, react, --before and --after accept.
             Every read is a page of the group's read model (docs/HISTORY.md): --limit N, with \
@@ -59,7 +66,7 @@ struct LogCommand: ParsableCommand {
             let live = try connect(options)
             struct Following: Codable, Sendable { var following: Bool }
             _ = try call(live, "log.follow", GroupRefParams(group: group), as: Following.self)
-            let history = try call(client, "log", LogParams(group: group, limit: limit ?? (after == nil ? 20 : nil), after: after),
+            let history = try call(client, "log", LogParams(group: group, limit: limit ?? (after == nil ? 20 : nil), after: after, files: true),
                                    as: [MessageView].self)
             var shown = Set(history.map(\.id))
             for m in history { try show(m) }
@@ -72,16 +79,26 @@ struct LogCommand: ParsableCommand {
             }
             throw fail("the daemon closed the stream (it stopped or restarted)", Exit.unavailable)
         }
-        for m in try call(client, "log", LogParams(group: group, limit: limit, before: before, after: after), as: [MessageView].self) {
+        for m in try call(client, "log", LogParams(group: group, limit: limit, before: before, after: after, files: true), as: [MessageView].self) {
             try show(m)
         }
     }
 
-    func show(_ m: MessageView) throws {
+    func show(_ m: MessageView) throws { try Self.show(m, json: json) }
+
+    /// Prints one message as log does; `prefix` starts the line (search names the group there).
+    static func show(_ m: MessageView, json: Bool, prefix: String = "") throws {
         if json { try printJSON(m); return }
-        var line = "\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(authorLabel(m))"
+        var line = "\(prefix)\(m.id.prefix(8))  \(formatTime(ms: m.wallMs))\(m.implausibleTime ? "?" : " ") \(authorLabel(m))"
         if m.authorEquivocated { line += " [forked]" }
         line += "  "
+        if let f = m.file {
+            let names = f.names.map { terminalSafe($0) }.joined(separator: ", ")
+            line += "[file] \(names)\(f.files > f.names.count ? " (\(f.files) files)" : "") \(formatBytes(f.size)), \(f.state) — hark fetch \(f.fileId.prefix(12))"
+            if let note = f.text, !note.isEmpty { line += ": " + terminalSafe(note) }
+            printOut(line)
+            return
+        }
         // Continuation lines of a multi-line message start under its first line's text.
         let indent = "\n" + String(repeating: " ", count: TerminalText.width(of: line))
         line += m.unreadable ? "[cannot decrypt: no key for it here]"
@@ -91,6 +108,9 @@ struct LogCommand: ParsableCommand {
             line += r.read == r.members ? "  ✓✓ read" : r.delivered == r.members ? "  ✓ delivered" : r.delivered > 0 ? "  ✓ \(r.delivered)/\(r.members)" : "  · sent"
         }
         if !m.reactions.isEmpty { line += "  " + m.reactions.map { "\(terminalSafe($0.emoji))\($0.count > 1 ? "×\($0.count)" : "")" }.joined(separator: " ") }
+        if m.mentionsMe { line += ConversationText.mentionMark }
+        // A reply: the answered message as a one-line quote, above, under the text column.
+        if let q = m.reply { line = String(indent.dropFirst()) + ConversationText.quote(q) + "\n" + line }
         printOut(line)
     }
 }

@@ -31,17 +31,29 @@ struct SendCommand: AsyncParsableCommand {
             committed message (delivered as asked), 75 for one stored and queued, never 74 for a \
             committed message.
 
+            --reply ID answers a message: ID is its short ID from `hark log` (8+ hex digits), or \
+            the full 64-digit ID of a message not here yet (the quote shows once it arrives). \
+            log and chat show the answered message as a one-line quote.
+
+            @name in the text mentions a member: every current member whose display name, name \
+            at joining, or local alias (peer alias) follows an @ is named in the message by key, \
+            so the mention still reaches them after a rename. It is highlighted for them in log \
+            and chat, counted in group list, and streamed by watch --mentions.
+
             Examples:
               echo "backup done" | hark send ops
+              hark send ops --reply 3fa1c2d9 "done, @bob can deploy"
               hark send ops "deploy starts" --wait read --of 2 --timeout 5m
               hark send @bob "just between us"
-            """ + "\n\n" + ExitDoc.text([65: "empty, too long or non-UTF-8 text, or posting in a channel as a plain member", 67: "no such group", 75: "the message is stored but did not reach the --wait state in time, or it is queued (no daemon, no member reached)"])
+            """ + "\n\n" + ExitDoc.text([65: "empty, too long or non-UTF-8 text, or posting in a channel as a plain member", 67: "no such group, or no message --reply names", 75: "the message is stored but did not reach the --wait state in time, or it is queued (no daemon, no member reached)"])
     )
 
     @OptionGroup var options: HomeOptions
     @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
     @Argument(help: "Message text (default: read standard input).") var text: String?
     @Flag(name: .long, help: "Print the message sent as one JSON object.") var json = false
+    @Option(name: .long, help: ArgumentHelp("Answer this message (short ID from `hark log`, or a full ID).", valueName: "ID"))
+    var reply: String?
     @Option(name: .long, help: "Wait until the message is delivered, read or settled.") var wait: WaitState?
     @Option(name: .long, help: ArgumentHelp("With --wait: how many members, all, any or N.", valueName: "all|any|N"))
     var of: WaitQuorum = .all
@@ -54,6 +66,9 @@ struct SendCommand: AsyncParsableCommand {
     var passphraseFile: String?
 
     func validate() throws {
+        if let reply, !(reply.count >= 8 && reply.count <= 64 && reply.allSatisfy(\.isHexDigit)) {
+            throw ValidationError("--reply \(reply): expected a message ID of 8 to 64 hex digits (see `hark log`)")
+        }
         if let timeout, Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
         for p in peers where Node.parseHostPort(p) == nil {
             throw ValidationError("--peer \(p): expected HOST:PORT or [V6]:PORT with a port of 1 to 65535")
@@ -105,7 +120,7 @@ struct SendCommand: AsyncParsableCommand {
         var lost = 0
         while view == nil {
             do {
-                view = try node.client.call("send", SendParams(group: group, text: message), as: MessageView.self)
+                view = try node.client.call("send", SendParams(group: group, text: message, replyTo: reply), as: MessageView.self)
             } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 5 {
                 lost += 1
                 try await node.reattach()
@@ -166,7 +181,7 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Sends through a daemon, prints, and waits as asked.
     func deliver(_ message: String, via client: ControlClient, defaultTimeoutMs: Int64) throws {
-        let view = try call(client, "send", SendParams(group: group, text: message), as: MessageView.self)
+        let view = try call(client, "send", SendParams(group: group, text: message, replyTo: reply), as: MessageView.self)
         if json { try printJSON(view) }
         guard let state = wait else { return }
         let timeoutMs = timeout.flatMap(Duration.parse) ?? defaultTimeoutMs

@@ -24,6 +24,9 @@ struct WatchCommand: ParsableCommand {
             run as a command. CMD's failures are reported on stderr and do not stop the watch; \
             CMD runs with standard input closed and times out after --exec-timeout.
 
+            With --mentions, only messages that mention you (@name, resolved to your key when they \
+            were sent, so a later rename does not matter) are streamed and passed to --exec.
+
             Environment:
               HARK_EVENT: "message"
               HARK_GROUP, HARK_GROUP_ID: the group's name and ID
@@ -31,10 +34,13 @@ struct WatchCommand: ParsableCommand {
               HARK_TEXT: the message text
               HARK_SENDER, HARK_SENDER_ID, HARK_SENDER_FINGERPRINT: the author's display name, peer ID and short fingerprint
               HARK_WALL_MS: the author's clock when it was written, ms since the Unix epoch
+              HARK_REPLY_TO: for a reply, the event ID (hex) of the message it answers; else empty
+              HARK_MENTIONS_ME: "1" when the message mentions you, else "0"
 
             Examples:
               hark watch ops --exec 'notify-send "$HARK_SENDER" "$HARK_TEXT"'
               hark watch --json | jq -c 'select(.event == "message") | .data.text'
+              hark watch --mentions --exec 'notify-send "$HARK_SENDER mentioned you" "$HARK_TEXT"'
             """ + "\n\n" + ExitDoc.text([67: "no such group", 69: "no daemon runs for the home, or it stopped"])
     )
 
@@ -43,6 +49,7 @@ struct WatchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per event (NDJSON).") var json = false
     @Option(name: .long, help: ArgumentHelp("Run this shell command once per new message.", valueName: "cmd")) var exec: String?
     @Flag(name: .long, help: "With --exec: also run it for messages this node sent.") var includeOwn = false
+    @Flag(name: .long, help: "Stream only messages that mention you.") var mentions = false
     @Option(name: .long, help: ArgumentHelp("With --exec: kill CMD after this long (e.g. 30s).", valueName: "duration"))
     var execTimeout: String = "60s"
 
@@ -61,6 +68,9 @@ struct WatchCommand: ParsableCommand {
         _ = try call(live, "watch", WatchParams(group: group), as: Watching.self)
         let timeoutMs = Duration.parse(execTimeout) ?? 60_000
         while let event = try nextEvent(live) {
+            if mentions {
+                guard case let .message(m) = event, m.kind == "message", m.mentionsMe else { continue }
+            }
             if let exec {
                 if case let .message(m) = event, m.kind == "message", includeOwn || m.author != me {
                     runHook(exec, message: m, groupName: groupNames[m.group], timeoutMs: timeoutMs)
@@ -83,7 +93,9 @@ struct WatchCommand: ParsableCommand {
         func g(_ id: String) -> String { terminalSafe(groupNames[id] ?? String(id.prefix(12))) }
         switch e {
         case let .message(m):
-            return "\(formatTime(ms: m.wallMs)) [\(g(m.group))] \(authorLabel(m)): \(terminalSafe(m.text, keepNewlines: true))"
+            let quote = m.reply.map { " (\(ConversationText.quote($0)))" } ?? ""
+            return "\(formatTime(ms: m.wallMs)) [\(g(m.group))] \(authorLabel(m))\(quote): \(terminalSafe(m.text, keepNewlines: true))"
+                + (m.mentionsMe ? ConversationText.mentionMark : "")
         case let .edit(c):
             return "[\(g(c.group))] \(terminalSafe(c.authorName)) edited \(c.message.prefix(8)): \(terminalSafe(c.text ?? ""))"
         case let .delete(c):
@@ -118,6 +130,8 @@ struct WatchCommand: ParsableCommand {
         env["HARK_TEXT"] = m.text
         env["HARK_SENDER"] = m.authorName
         env["HARK_SENDER_ID"] = m.author
+        env["HARK_REPLY_TO"] = m.replyTo ?? ""
+        env["HARK_MENTIONS_ME"] = m.mentionsMe ? "1" : "0"
         env["HARK_SENDER_FINGERPRINT"] = m.authorFingerprint
         env["HARK_WALL_MS"] = String(m.wallMs)
         // A C environment string ends at NUL: drop NULs rather than cut the text short.

@@ -83,7 +83,15 @@ struct Scenario {
             var event: Hark_V1_SignedEvent
             var bad: String?
             switch r {
-            case 0..<35: event = try make(.message, Fixture.text("m\(step)")).signedEvent
+            case 0..<25: event = try make(.message, Fixture.text("m\(step)")).signedEvent
+            case 25..<35:
+                // A reply and mentions (PROTOCOL.md §4.7.7–8), some malformed, chosen by step so
+                // the random stream is the same as without them.
+                let replyTo = step % 4 == 0 ? Data(repeating: 9, count: 31)
+                    : messages.isEmpty ? Data(repeating: UInt8(step % 256), count: 32) : Data(messages[step % messages.count].id.bytes)
+                var mentions = [Data(Self.keys[step % Self.keys.count].publicKey.bytes), Data(Self.keys[(step + 1) % Self.keys.count].publicKey.bytes)]
+                if step % 3 == 0 { mentions += [Data(repeating: 1, count: 5), mentions[0]] }
+                event = try make(.message, Fixture.text("m\(step) reply", replyTo: replyTo, mentions: mentions)).signedEvent
             case 35..<50 where !own.isEmpty:
                 event = try make(.edit, Fixture.edit(own.randomElement(using: &rng)!, "e\(step)")).signedEvent
             case 50..<58 where !own.isEmpty:

@@ -17,6 +17,14 @@ enum Fixture {
         return c
     }
 
+    /// A MESSAGE content with `reply_to` and `mentions` as given (raw bytes: may be malformed).
+    static func text(_ s: String, replyTo: Data, mentions: [Data]) -> Hark_V1_Content {
+        var c = text(s)
+        c.text.replyTo = replyTo
+        c.text.mentions = mentions
+        return c
+    }
+
     static func genesis(by key: SigningKeyPair = alice, name: String = "lab") throws -> Event {
         var c = Hark_V1_Content()
         c.genesis.name = name

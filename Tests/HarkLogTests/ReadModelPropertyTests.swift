@@ -3,7 +3,7 @@ import HarkTestSupport
 import HarkCrypto
 import HarkLog
 import HarkProto
-import HarkStore
+@testable import HarkStore
 import PropertyBased
 import Testing
 
@@ -45,7 +45,13 @@ import Testing
             #expect(row.reactions == m.reactions, "\(at): reactions on \(m.id.shortHex)")
             #expect(row.author == m.author && row.order == m.order && row.wallMs == m.wallMs, "\(at): header of \(m.id.shortHex)")
             #expect(row.implausibleTime == state.implausibleTime.contains(m.id), "\(at): time flag of \(m.id.shortHex)")
+            #expect(row.replyTo == m.replyTo, "\(at): reply of \(m.id.shortHex)")
+            #expect(row.mentions == m.mentions, "\(at): mentions of \(m.id.shortHex)")
         }
+        // The search index holds exactly the shown texts of the visible messages.
+        var shown: [EventID: String] = [:]
+        for m in state.messages where !m.deleted { if let t = m.text, !t.isEmpty { shown[m.id] = t } }
+        #expect(try r.store.searchIndexEntries(group: group) == shown, "\(at): search index")
         #expect(try r.store.equivocators(group: group) == state.equivocators, "\(at): equivocators")
         #expect(try r.store.settledWatermark(group: group, members: members) == state.settledWatermark, "\(at): watermark")
         #expect(try Set(r.store.joinedAuthors(group: group)) == members, "\(at): joined authors")

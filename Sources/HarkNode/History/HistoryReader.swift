@@ -96,7 +96,39 @@ public struct HistoryReader: Sendable {
             }
             v.reactions = Dictionary(grouping: m.reactions, by: \.emoji).map { ReactionView(emoji: $0.key, count: $0.value.count) }
                 .sorted { $0.emoji < $1.emoji }
+            addConversationFields(&v, replyTo: m.replyTo, mentions: m.mentions, group: group)
             return v
         }
+    }
+
+    /// Sets `replyTo`, `reply` (the answered message as it is shown now), `mentions` and
+    /// `mentionsMe` of a view. One indexed read per reply.
+    public func addConversationFields(_ v: inout MessageView, replyTo: EventID?, mentions: [SigningPublicKey], group: EventID) {
+        v.mentions = mentions.map { PeerID($0).description }
+        v.mentionsMe = mentions.contains(me)
+        guard let replyTo else { return }
+        v.replyTo = replyTo.hex
+        v.reply = quote(of: replyTo, group: group)
+    }
+
+    /// The answered message `id` as a reply shows it (PROTOCOL.md §4.7.7).
+    public func quote(of id: EventID, group: EventID) -> ReplyQuote {
+        guard let m = try? store.historyMessage(id), m.group == group else { return ReplyQuote(state: "missing") }
+        if m.deleted { return ReplyQuote(state: "deleted") }
+        guard let text = m.text else { return ReplyQuote(state: "unreadable") }
+        return ReplyQuote(state: "message", authorName: author(m.author).name, text: text)
+    }
+
+    /// The newest messages matching `query` (`Store.search`), in total order, as `log` shows them.
+    /// - Parameter members: each group's current members (settled watermark, receipts).
+    /// - Throws: `StoreError`.
+    public func search(_ query: String, group: EventID?, limit: Int, before: EventID?,
+                       members: (EventID) -> Set<SigningPublicKey>) throws -> [MessageView] {
+        let rows = try store.search(query, group: group, limit: limit, before: before)
+        var viewsByID: [EventID: MessageView] = [:]
+        for (g, ms) in Dictionary(grouping: rows, by: \.group) {
+            for (m, v) in zip(ms, try views(ms, group: g, members: members(g))) { viewsByID[m.id] = v }
+        }
+        return rows.compactMap { viewsByID[$0.id] }
     }
 }

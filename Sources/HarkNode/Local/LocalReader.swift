@@ -8,13 +8,13 @@ import Logging
 /// (`Node(readingHome:)`): the same JSON types and the same views as through the control socket
 /// (docs/CONTROL.md), with no peer connected and peers as last stored.
 ///
-/// Methods: `group.list`, `peers`, `files`, `export`, `audit` (and `verify`), `log`. Anything
+/// Methods: `group.list`, `peers`, `files`, `export`, `audit` (and `verify`), `log`, `search`. Anything
 /// that writes needs the daemon or the short-lived node.
 /// Thread-safety: `Sendable`; requests run on the node's actor, one at a time.
 public final class LocalReader: Sendable {
     /// The methods answered here.
     /// (`status` answers too, for the identity fields: no port is bound and no peer connected.)
-    public static let methods: Set<String> = ["group.list", "peers", "files", "export", "audit", "verify", "log", "status"]
+    public static let methods: Set<String> = ["group.list", "peers", "files", "export", "audit", "verify", "log", "search", "status"]
 
     let node: Node
 

@@ -33,6 +33,10 @@ extension Store {
         public let reactions: [GroupState.Reaction]
         /// As `GroupState.implausibleTime.contains(id)`.
         public let implausibleTime: Bool
+        /// As `GroupState.Message.replyTo`: the message this one answers (may not be held here).
+        public var replyTo: EventID? = nil
+        /// As `GroupState.Message.mentions`: the keys it addresses.
+        public var mentions: [SigningPublicKey] = []
         public var edited: Bool { lastEdit != nil }
     }
 
@@ -47,7 +51,7 @@ extension Store {
 
     static let messageColumns = """
         id, group_id, author, author_ix, seq, lamport, wall_ms, received_ms, text, original_text, last_edit, deleted,
-        implausible, reactions
+        implausible, reactions, reply_to, mentions
         """
 
     /// One page of a group's messages, in total order (lamport, ID) ascending.
@@ -313,9 +317,12 @@ extension Row {
         let reactions = ReactionCoding.decode(rawReactions ?? [])
         let rawImplausible = try int64("implausible", t)
         let implausible = rawImplausible != 0
-        return Store.HistoryMessage(id: id, group: group, author: author, authorIndex: authorIndex, seq: seq,
-                                    order: EventOrder(lamport: lamport, id: id), wallMs: wallMs, receivedMs: receivedMs,
-                                    text: text, originalText: originalText, lastEdit: lastEdit, deleted: deleted,
-                                    reactions: reactions, implausibleTime: implausible)
+        var m = Store.HistoryMessage(id: id, group: group, author: author, authorIndex: authorIndex, seq: seq,
+                                     order: EventOrder(lamport: lamport, id: id), wallMs: wallMs, receivedMs: receivedMs,
+                                     text: text, originalText: originalText, lastEdit: lastEdit, deleted: deleted,
+                                     reactions: reactions, implausibleTime: implausible)
+        m.replyTo = try optionalBlob("reply_to", t).flatMap { try? EventID(bytes: $0) }
+        m.mentions = TextFields.decode(try optionalBlob("mentions", t) ?? [])
+        return m
     }
 }

@@ -231,7 +231,8 @@ final class ReadModelWriter {
         case .message:
             let content = try self.content(event, g: g, plaintext: plaintext)
             var text: String?
-            if case let .text(t)? = content?.content { text = t.text }
+            var fields = TextFieldsRow()
+            if case let .text(t)? = content?.content { text = t.text; fields = TextFieldsRow(t) }
             var author = try self.author(event.author, in: g)
             author.messages += 1
             update(author, in: g)
@@ -239,10 +240,13 @@ final class ReadModelWriter {
             let implausible = time.implausible
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO rm_message (id, group_id, author, author_ix, seq, lamport, wall_ms, received_ms, ordinal,
-                    text, original_text, last_edit, deleted, readable, implausible, reactions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, ?, x'')
+                    text, original_text, last_edit, deleted, readable, implausible, reactions, reply_to, mentions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, ?, x'', ?, ?)
                 """).execute(arguments: [event.id.data, g.id.data, Data(event.author.bytes), author.ix, seq, lamport, event.wallMs,
-                                 receivedMs, author.messages, text, text, content != nil ? 1 : 0, implausible ? 1 : 0])
+                                 receivedMs, author.messages, text, text, content != nil ? 1 : 0, implausible ? 1 : 0,
+                                 fields.replyTo, fields.mentionsBlob])
+            try setMentions(event.id, group: g.id, authorIx: author.ix, seq: seq, fields.mentions)
+            try syncSearch(event.id, group: g.id, lamport: lamport, text: text)
             // The row as inserted is already right unless an op on it arrived first (non-causal targets).
             if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM rm_op WHERE target = ? LIMIT 1"), arguments: [event.id.data]) != nil {
                 try recompute(event.id)
@@ -280,9 +284,15 @@ final class ReadModelWriter {
         switch event.kind {
         case .message:
             var text: String?
-            if case let .text(t)? = content.content { text = t.text }
-            try db.execute(sql: "UPDATE rm_message SET original_text = ?, readable = 1 WHERE id = ? AND deleted = 0",
-                           arguments: [text, event.id.data])
+            var fields = TextFieldsRow()
+            if case let .text(t)? = content.content { text = t.text; fields = TextFieldsRow(t) }
+            try db.execute(sql: """
+                UPDATE rm_message SET original_text = ?, readable = 1, reply_to = ?, mentions = ? WHERE id = ? AND deleted = 0
+                """, arguments: [text, fields.replyTo, fields.mentionsBlob, event.id.data])
+            if let row = try Row.fetchOne(db, sql: "SELECT author_ix, seq, deleted FROM rm_message WHERE id = ?", arguments: [event.id.data]),
+               (row["deleted"] as Int64) == 0 {
+                try setMentions(event.id, group: g.id, authorIx: row["author_ix"], seq: row["seq"], fields.mentions)
+            }
             try recompute(event.id)
         default:
             try apply(event, content: content)
@@ -366,9 +376,9 @@ final class ReadModelWriter {
     /// message's body, its edits' bodies and their plaintexts are purged here.
     func recompute(_ id: EventID) throws {
         guard let m = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT author, lamport, original_text, deleted FROM rm_message WHERE id = ?
+            SELECT author, lamport, original_text, deleted, group_id FROM rm_message WHERE id = ?
             """), arguments: [id.data]) else { return }
-        let author: Data = m["author"], lamport: Int64 = m["lamport"]
+        let author: Data = m["author"], lamport: Int64 = m["lamport"], groupID: Data = m["group_id"]
         let deleted = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT 1 FROM rm_op WHERE target = ? AND kind = ? AND author = ? AND (lamport > ? OR (lamport = ? AND id > ?)) LIMIT 1
             """), arguments: [id.data, Hark_V1_EventKind.delete.rawValue, author, lamport, lamport, id.data]) != nil
@@ -382,8 +392,11 @@ final class ReadModelWriter {
                 if let e = try? EventID(bytes: [UInt8](raw)) { try purge(e) }
             }
             try db.execute(sql: """
-                UPDATE rm_message SET deleted = 1, text = NULL, original_text = NULL, last_edit = NULL, reactions = x'' WHERE id = ?
+                UPDATE rm_message SET deleted = 1, text = NULL, original_text = NULL, last_edit = NULL, reactions = x'',
+                    reply_to = NULL, mentions = NULL WHERE id = ?
                 """, arguments: [id.data])
+            try db.execute(sql: "DELETE FROM rm_mention WHERE message = ?", arguments: [id.data])
+            try removeFromSearch(id)
             return
         }
         let edit = try Row.fetchOne(db.cachedStatement(sql: """
@@ -409,13 +422,17 @@ final class ReadModelWriter {
         let text: String? = edit.map { $0["text"] as String? } ?? original
         try db.cachedStatement(sql: "UPDATE rm_message SET text = ?, last_edit = ?, reactions = ? WHERE id = ?")
             .execute(arguments: [text, editID, ReactionCoding.encode(live.sorted()), id.data])
+        if let g = try? EventID(bytes: [UInt8](groupID)) { try syncSearch(id, group: g, lamport: lamport, text: text) }
     }
 
     /// An event's content is no longer held (its body was purged or its plaintext dropped by the
     /// caller): the fold no longer sees it, so neither does the read model.
     func contentGone(_ id: EventID) throws {
         if try Int.fetchOne(db, sql: "SELECT 1 FROM rm_message WHERE id = ?", arguments: [id.data]) != nil {
-            try db.execute(sql: "UPDATE rm_message SET original_text = NULL, readable = 0 WHERE id = ?", arguments: [id.data])
+            try db.execute(sql: """
+                UPDATE rm_message SET original_text = NULL, readable = 0, reply_to = NULL, mentions = NULL WHERE id = ?
+                """, arguments: [id.data])
+            try db.execute(sql: "DELETE FROM rm_mention WHERE message = ?", arguments: [id.data])
             try recompute(id)
             return
         }
