@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a node runs. Value type.
 public struct NodeConfiguration: Sendable {
     /// Address to accept peer connections on. `"::"` accepts IPv4 and IPv6 where the host has IPv6,
@@ -48,6 +50,10 @@ public struct NodeConfiguration: Sendable {
     public var autoFetchMaxBytes: UInt64 = 0
     /// Where auto-fetched files go (default: `files/` in the home).
     public var autoFetchDirectory: String?
+    /// Spread new events by epidemic broadcast (PROTOCOL.md §6.4) to peers that speak it. False
+    /// makes the node speak only §6.2 flooding, as a node before §6.4 did: the test hook
+    /// `HARK_TEST_PROTOCOL=flood` (§11.7) sets it, so the lab can mix both kinds of node.
+    public var epidemicBroadcast: Bool = ProcessInfo.processInfo.environment["HARK_TEST_PROTOCOL"] != "flood"
 
     public init() {}
 }
