@@ -107,6 +107,7 @@ public actor Node {
     var pendingAcks: [UInt64: [EventID: Int64]] = [:]
     /// Picks the lazy peers an event is announced to.
     var broadcastRNG = SystemRandomNumberGenerator()
+    var broadcastCounters = BroadcastCounters()
 
     // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
     var pairings: [PeerID: Pairing] = [:]
@@ -240,6 +241,7 @@ public actor Node {
     func shutdown(listener: NIOAsyncChannel<InboundConnection, Never>,
                   control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
         stopped = true
+        if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastCounters)"]) }
         discovery?.stop()
         for (_, s) in sessions { s.close() }
         for (_, f) in followers { f.continuation.finish() }

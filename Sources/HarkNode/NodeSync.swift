@@ -359,8 +359,9 @@ extension Node {
     }
 
     /// Queues the new ones among `events` (decoded and signed) for delivery, then delivers what
-    /// is ready. One store look-up for the whole frame. A §6.4 push (`push`) that brings nothing
-    /// new is a duplicate: its link leaves the broadcast tree.
+    /// is ready. One store look-up for the whole frame. A §6.4 push (`push`) that brings an event
+    /// already held or waiting is a duplicate: its link leaves the broadcast tree (what is new in
+    /// it is still delivered).
     func admit(_ events: [Event], groupID: Data, push: Bool = false, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](groupID), from: session)
         for event in events {
@@ -373,16 +374,15 @@ extension Node {
         // No local copy of the graph: one alive during delivery would make its inserts copy it.
         let unseen = events.filter { waiting[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
         let unknown = Set(try store.unknown(unseen.map(\.id)))
-        guard !unknown.isEmpty else {
-            if push { broadcastDuplicate(group: group, from: session) }
-            return
-        }
+        let duplicate = push && unknown.count < events.count
+        if duplicate { broadcastDuplicate(group: group, from: session) }
+        guard !unknown.isEmpty else { return }
         for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
             guard waiting.count < SyncLimits.maxPendingPerGroup else { throw ProtocolViolation("too many events without parents") }
             waiting[e.id] = e
         }
         pending[group] = waiting
-        try deliverPending(group: group, from: session, pushed: push)
+        try deliverPending(group: group, from: session, pushed: push && !duplicate)
     }
 
     /// Delivers every pending event whose parents are all held, in (lamport, ID) order; a valid

@@ -126,9 +126,9 @@ struct BroadcastMesh {
         #expect(b.eager == [1] && b.lazy == [2])
         let actions = b.delivered([Self.id(7)], from: 1, pushed: true, nowMs: 1000, rng: &rng)
         #expect(actions.isEmpty)   // the source does not get its own event back, 2 is lazy
-        #expect(b.tick(nowMs: 1050).isEmpty)   // batched for announceDelayMs
-        #expect(b.tick(nowMs: 1100) == [.announce([Self.id(7)], to: 2)])
-        #expect(b.tick(nowMs: 1200).isEmpty)
+        #expect(b.tick(nowMs: 1150).isEmpty)   // batched for announceDelayMs
+        #expect(b.tick(nowMs: 1200) == [.announce([Self.id(7)], to: 2)])
+        #expect(b.tick(nowMs: 1300).isEmpty)
     }
 
     @Test func announcementsAreBatchedPerPeer() {
@@ -137,8 +137,8 @@ struct BroadcastMesh {
         b.addPeer(1)
         _ = b.duplicate(from: 1)
         for i in 0..<5 { _ = b.delivered([Self.id(i)], from: nil, pushed: false, nowMs: Int64(10 * i), rng: &rng) }
-        #expect(b.nextDeadlineMs == 100)
-        #expect(b.tick(nowMs: 100) == [.announce((0..<5).map(Self.id), to: 1)])
+        #expect(b.nextDeadlineMs == 200)
+        #expect(b.tick(nowMs: 200) == [.announce((0..<5).map(Self.id), to: 1)])
     }
 
     @Test func aPrunedPeerThatPushesAgainIsEagerAgain() {
@@ -159,12 +159,12 @@ struct BroadcastMesh {
         b.announced([x, Self.id(10)], from: 2, nowMs: 0, isHeld: { $0 == Self.id(10) })
         b.announced([x], from: 3, nowMs: 50, isHeld: { _ in false })
         #expect(b.awaitedCount == 1)
-        #expect(b.nextDeadlineMs == 400)
-        #expect(b.tick(nowMs: 399).isEmpty)
-        #expect(b.tick(nowMs: 400) == [.graft([x], to: 2)])
+        #expect(b.nextDeadlineMs == 1000)
+        #expect(b.tick(nowMs: 999).isEmpty)
+        #expect(b.tick(nowMs: 1000) == [.graft([x], to: 2)])
         #expect(b.eager.contains(2))   // the graft put the link back in the tree
-        #expect(b.tick(nowMs: 649).isEmpty)
-        #expect(b.tick(nowMs: 650) == [.graft([x], to: 3)])
+        #expect(b.tick(nowMs: 1499).isEmpty)
+        #expect(b.tick(nowMs: 1500) == [.graft([x], to: 3)])
         #expect(b.awaitedCount == 0)   // no announcer left: reconciliation's job now
     }
 
@@ -192,11 +192,19 @@ struct BroadcastMesh {
         var b = EpidemicBroadcast<Int>()
         var rng = SplitMix64(state: 7)
         for p in 1...30 { b.addPeer(p); _ = b.duplicate(from: p) }
-        _ = b.delivered([Self.id(1)], from: 5, pushed: false, alsoAnnounceTo: [17, 5], nowMs: 0, rng: &rng)
-        let announced = b.tick(nowMs: 100).compactMap { a -> Int? in if case let .announce(_, to) = a { return to } else { return nil } }
-        #expect(announced.count <= 5 && announced.count >= 4)
-        #expect(announced.contains(17))
-        #expect(!announced.contains(5))   // never back to the source
+        func announced(at ms: Int64) -> [Int] {
+            b.tick(nowMs: ms).compactMap { a -> Int? in if case let .announce(_, to) = a { return to } else { return nil } }
+        }
+        _ = b.delivered([Self.id(1)], from: 6, pushed: false, alsoAnnounceTo: [17], nowMs: 0, rng: &rng)
+        let first = announced(at: 200)
+        #expect(first.count <= 5 && first.count >= 4)
+        #expect(first.contains(17))
+        #expect(!first.contains(6))   // the fanout never picks the source
+        // The author is told even when it is the source: that acknowledges its push.
+        _ = b.delivered([Self.id(2)], from: 5, pushed: true, alsoAnnounceTo: [5], nowMs: 300, rng: &rng)
+        let second = announced(at: 500)
+        #expect(second.contains(5))
+        #expect(second.count <= 5)
     }
 
     @Test func removingAPeerForgetsItsQueueAndAnnouncements() {
@@ -265,7 +273,7 @@ struct BroadcastMesh {
         #expect(!mesh.held[5].contains(x))
         mesh.drop = { _ in false }
         let grafts = mesh.sent[.graft, default: 0]
-        mesh.run(ms: 1500)
+        mesh.run(ms: 3000)
         #expect(mesh.held[5].contains(x))
         #expect(mesh.sent[.graft, default: 0] > grafts)   // it came through a graft
         #expect(mesh.deliveries[5].filter { $0 == x }.count == 1)

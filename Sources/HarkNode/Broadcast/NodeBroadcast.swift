@@ -15,6 +15,16 @@ enum BroadcastLimits {
     static let tickMs = 25
 }
 
+/// What the node's epidemic broadcast sent since it started (logged when the node stops).
+struct BroadcastCounters: CustomStringConvertible {
+    var pushFrames = 0, pushedEvents = 0, announceFrames = 0, announcedIDs = 0
+    var grafts = 0, prunes = 0, duplicates = 0, acks = 0
+    var description: String {
+        "push frames \(pushFrames) (events \(pushedEvents)), IHave \(announceFrames) (IDs \(announcedIDs)), "
+            + "Graft \(grafts), Prune \(prunes), duplicate pushes received \(duplicates), Heads acknowledgements \(acks)"
+    }
+}
+
 /// The node's side of epidemic broadcast (§6.4): one `EpidemicBroadcast` per group over the
 /// channels whose peer speaks it, the frames it asks for, and coalesced `Heads`
 /// acknowledgements. Channels to peers that do not speak it get §6.2 live push as before.
@@ -67,13 +77,16 @@ extension Node {
     /// A §6.4 push from `session` brought nothing new: that link leaves the tree.
     func broadcastDuplicate(group: EventID, from session: PeerSession) {
         guard usesBroadcast(session), let actions = broadcasts[group]?.duplicate(from: session.id) else { return }
+        broadcastCounters.duplicates += 1
         perform(actions, group: group, events: [])
     }
 
-    /// After delivering events that arrived on `session`: acknowledge with our heads, once per
-    /// burst (§6.4), or at once to a node that runs §6.2 only.
+    /// After delivering events that arrived on `session`: acknowledge with our heads — once per
+    /// burst to a peer that speaks §6.2 only, at once if this node does (`HARK_TEST_PROTOCOL=flood`);
+    /// not at all on a §6.4 link, where the `IHave` to the events' authors does it (§6.4).
     func acknowledge(group: EventID, on session: PeerSession) {
         guard configuration.epidemicBroadcast else { sendHeads(group: group, to: session); return }
+        guard !usesBroadcast(session) else { return }
         if pendingAcks[session.id]?[group] == nil { pendingAcks[session.id, default: [:]][group] = Node.monoMs() }
     }
 
@@ -136,7 +149,10 @@ extension Node {
         for (sessionID, groups) in pendingAcks {
             for (group, since) in groups where since + BroadcastLimits.ackDelayMs <= now {
                 pendingAcks[sessionID]?.removeValue(forKey: group)
-                if let s = sessions[sessionID], isShared(group, with: s) { sendHeads(group: group, to: s) }
+                if let s = sessions[sessionID], isShared(group, with: s) {
+                    sendHeads(group: group, to: s)
+                    broadcastCounters.acks += 1
+                }
             }
             if pendingAcks[sessionID]?.isEmpty ?? false { pendingAcks.removeValue(forKey: sessionID) }
         }
@@ -158,6 +174,8 @@ extension Node {
                     out += (try? store.events(missing)) ?? []
                 }
                 send(out, group: group, to: s, push: true)
+                broadcastCounters.pushFrames += 1
+                broadcastCounters.pushedEvents += out.count
             case let .announce(ids, to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
                 var f = Hark_V1_IHave()
@@ -166,6 +184,8 @@ extension Node {
                 var frame = Hark_V1_Frame()
                 frame.ihave = f
                 s.send(frame)
+                broadcastCounters.announceFrames += 1
+                broadcastCounters.announcedIDs += ids.count
             case let .graft(ids, to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
                 var f = Hark_V1_Graft()
@@ -174,6 +194,7 @@ extension Node {
                 var frame = Hark_V1_Frame()
                 frame.graft = f
                 s.send(frame)
+                broadcastCounters.grafts += 1
             case let .prune(to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
                 var f = Hark_V1_Prune()
@@ -181,6 +202,7 @@ extension Node {
                 var frame = Hark_V1_Frame()
                 frame.prune = f
                 s.send(frame)
+                broadcastCounters.prunes += 1
             }
         }
     }

@@ -13,9 +13,9 @@ import HarkLog
 /// repaired within about one timeout.
 ///
 /// Lazy announcements go to at most `lazyFanout` lazy peers per event (picked at random, as
-/// gossipsub's `D_lazy`), plus the peers named in `alsoAnnounceTo` (the event's author, so that
-/// delivery receipts stay direct, §4.8), so an event costs O(members) frames whatever the size
-/// of the group. Reconciliation (§6.3) stays the safety net for anything this misses.
+/// gossipsub's `D_lazy`), plus the peers named in `alsoAnnounceTo` that do not get the push (the
+/// event's author, so that delivery receipts stay direct, §4.8: this also acknowledges a push from
+/// the author), so an event costs O(members) frames whatever the size of the group. Reconciliation (§6.3) stays the safety net for anything this misses.
 ///
 /// A pure state machine: time (milliseconds on any monotonic clock) and randomness are passed
 /// in, and it returns what to send; the caller owns the channels, the store and the events, and
@@ -25,13 +25,13 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     /// Timers and bounds. Defaults are for a LAN (round trips of a few ms, a loaded machine).
     public struct Configuration: Sendable, Equatable {
         /// Wait for an announced event's eager push before grafting (ms).
-        public var graftTimeoutMs: Int64 = 400
+        public var graftTimeoutMs: Int64 = 1000
         /// Wait before asking the next announcer when a graft brought nothing (ms).
-        public var regraftTimeoutMs: Int64 = 250
+        public var regraftTimeoutMs: Int64 = 500
         /// Lazy peers announced to per event, besides `alsoAnnounceTo`.
         public var lazyFanout = 4
         /// How long an announcement may wait to be batched with later ones (ms).
-        public var announceDelayMs: Int64 = 100
+        public var announceDelayMs: Int64 = 200
         /// IDs in one announcement or graft (the §6.4 frame limit).
         public var maxIDsPerFrame = 1024
         /// Announced events awaited at once; announcements beyond it are ignored
@@ -115,7 +115,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     /// Events newly delivered here, in the order to send them: written here (`source` nil), or
     /// received from `source` (a push when `pushed`, else a sync or graft answer).
     /// - Parameters:
-    ///   - alsoAnnounceTo: lazy peers that get the IDs whatever the fanout (not `source`).
+    ///   - alsoAnnounceTo: peers that get the IDs whatever the fanout, unless they get the push
+    ///     (so `source` may be one).
     ///   - rng: picks the lazy peers.
     /// - Returns: pushes to the eager peers but `source`; announcements are queued (see `tick`).
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, alsoAnnounceTo: Set<Peer> = [],
@@ -127,10 +128,9 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         var actions: [Action] = []
         for p in eager.sorted() where p != source { actions.append(.push(ids, to: p)) }
         let candidates = lazy.filter { $0 != source }.sorted()
-        guard !candidates.isEmpty else { return actions }
         var targets = Set(candidates.count <= configuration.lazyFanout
             ? candidates : Array(candidates.shuffled(using: &rng).prefix(configuration.lazyFanout)))
-        targets.formUnion(alsoAnnounceTo.intersection(lazy).subtracting(source.map { [$0] } ?? []))
+        targets.formUnion(alsoAnnounceTo.filter { lazy.contains($0) || ($0 == source && peers.contains($0)) })
         for p in targets.sorted() {
             var q = queued[p] ?? Queue(sinceMs: nowMs, ids: [])
             q.ids.append(contentsOf: ids)
