@@ -242,6 +242,7 @@ public actor Node {
                   control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
         stopped = true
         if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastCounters)"]) }
+        logger.info("frames sent", metadata: ["frames/bytes": "\(FrameTraffic.shared.summary)"])
         discovery?.stop()
         for (_, s) in sessions { s.close() }
         for (_, f) in followers { f.continuation.finish() }

@@ -257,6 +257,7 @@ extension Node {
                                 // them, in the same write and without a copy.
                                 var out = channel.allocator.buffer(capacity: 0)
                                 try records.seal(item.frame, into: &out)
+                                FrameTraffic.shared.record(item.frame, bytes: out.readableBytes)
                                 if let attachment = item.attachment {
                                     try writeAttachmentHeader(byteCount: attachment.readableBytes, into: &out)
                                     try await outbound.write(contentsOf: [out, attachment])

@@ -443,13 +443,20 @@ extension Node {
         eventsDelivered(delivered, group: group, except: session, pushed: pushed)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }
-        // Ask for parents we still lack.
+        // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
+        // down the tree in time (a graft, §6.4): they are usually on their way.
         if let session {
             var absent: [EventID] = []
             for e in waiting.values {
                 for p in e.allParents where waiting[p] == nil && !rejected.contains(p) { absent.append(p) }
             }
-            requestEvents(try store.unknown(absent), group: group, from: session)
+            let missing = try store.unknown(absent)
+            if pushed, usesBroadcast(session), broadcasts[group]?.peers.contains(session.id) ?? false {
+                let set = Set(missing)
+                broadcasts[group]?.announced(missing, from: session.id, nowMs: Node.monoMs(), isHeld: { !set.contains($0) })
+            } else {
+                requestEvents(missing, group: group, from: session)
+            }
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }

@@ -183,7 +183,7 @@ run_size() {
   RESULTS+=("$line")
   for h in "${hosts[@]}"; do stop_daemon "$h" || true; done
   # what h1's broadcast sent (logged as it stops; absent on a flooding node)
-  grep -h "broadcast counters" "$WORK/h1.daemon.log" 2>/dev/null | tail -1 | sed 's/^/  h1: /'
+  grep -h "broadcast counters\|frames sent" "$WORK/h1.daemon.log" 2>/dev/null | tail -2 | sed 's/^/  h1: /'
   "$LAB" down >/dev/null 2>&1 || true
 }
 
