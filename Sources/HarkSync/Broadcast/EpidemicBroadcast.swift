@@ -7,11 +7,9 @@ import HarkLog
 /// are pushed to it whole) or **lazy** (it gets only their IDs, batched, in `IHave` frames). A
 /// peer starts eager. An event pushed by a peer that already held it is a duplicate: that link
 /// leaves the tree (`Prune`, both ends make it lazy). An ID announced for an event that does not
-/// arrive in time is asked for with `Graft` from the first peer that announced it, which puts
-/// that link back in the tree; the next announcer is asked `regraftTimeoutMs` later if that fails
-/// too. "In time" is `graftTimeoutMs`, or twice the tree's recent lag if that is longer: how long
-/// pushes came after the first announcement of their event (at most `maxGraftTimeoutMs`), so that
-/// a loaded node, whose pushes are merely late, does not graft links the tree then prunes again. The eager links thus converge on a spanning tree, and a lost push is
+/// arrive within `graftTimeoutMs` is asked for with `Graft` from the first peer that announced
+/// it, which puts that link back in the tree; the next announcer is asked `regraftTimeoutMs`
+/// later if that fails too. The eager links thus converge on a spanning tree, and a lost push is
 /// repaired within about one timeout.
 ///
 /// Lazy announcements go to at most `lazyFanout` lazy peers per event (picked at random, as
@@ -30,8 +28,6 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         public var graftTimeoutMs: Int64 = 1000
         /// Wait before asking the next announcer when a graft brought nothing (ms).
         public var regraftTimeoutMs: Int64 = 500
-        /// The graft timer never waits longer than this, however late pushes come (ms).
-        public var maxGraftTimeoutMs: Int64 = 8000
         /// Lazy peers announced to per event, besides `alsoAnnounceTo`.
         public var lazyFanout = 4
         /// How long an announcement may wait to be batched with later ones (ms).
@@ -62,8 +58,6 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     private struct Awaited: Sendable {
         var announcers: [Peer]
         var deadlineMs: Int64
-        /// When the event was first announced.
-        var firstMs: Int64
     }
 
     private struct Queue: Sendable {
@@ -77,16 +71,6 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     /// Peers that get IDs only.
     public private(set) var lazy: Set<Peer> = []
     private var awaited: [EventID: Awaited] = [:]
-    /// Events grafted from every announcer and not received yet: when first announced.
-    private var givenUp: [EventID: Int64] = [:]
-    /// How late pushes have come after the first announcement of their event, recently (ms):
-    /// the largest recent delay, shrinking by 1/16 with every push that was not late.
-    public private(set) var treeLagMs: Int64 = 0
-
-    /// The current graft timeout (ms).
-    public var graftTimeoutMs: Int64 {
-        Swift.min(configuration.maxGraftTimeoutMs, Swift.max(configuration.graftTimeoutMs, 2 * treeLagMs))
-    }
     private var queued: [Peer: Queue] = [:]
 
     public init(configuration: Configuration = Configuration()) {
@@ -138,13 +122,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, alsoAnnounceTo: Set<Peer> = [],
                                    nowMs: Int64, rng: inout some RandomNumberGenerator) -> [Action] {
         guard !ids.isEmpty else { return [] }
-        for id in ids {
-            let first = awaited.removeValue(forKey: id)?.firstMs ?? givenUp.removeValue(forKey: id)
-            if pushed {
-                let late = first.map { Swift.max(0, nowMs - $0) } ?? 0
-                treeLagMs = Swift.max(late, treeLagMs - treeLagMs / 16)
-            }
-        }
+        for id in ids { awaited.removeValue(forKey: id) }
         // A peer that pushes to us holds us eager: keep the link symmetric.
         if pushed, let source, lazy.remove(source) != nil { eager.insert(source) }
         var actions: [Action] = []
@@ -179,7 +157,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
                     awaited[id] = a
                 }
             } else if awaited.count < configuration.maxMissing {
-                awaited[id] = Awaited(announcers: [peer], deadlineMs: nowMs + graftTimeoutMs, firstMs: nowMs)
+                awaited[id] = Awaited(announcers: [peer], deadlineMs: nowMs + configuration.graftTimeoutMs)
             }
         }
     }
@@ -207,15 +185,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
             let peer = a.announcers.removeFirst()
             grafts[peer, default: []].append(id)
             a.deadlineMs = nowMs + configuration.regraftTimeoutMs
-            if a.announcers.isEmpty {
-                awaited[id] = nil
-                if givenUp.count < configuration.maxMissing { givenUp[id] = a.firstMs }
-            } else {
-                awaited[id] = a
-            }
+            awaited[id] = a.announcers.isEmpty ? nil : a
         }
-        // What never came is reconciliation's job; forget it after a while.
-        givenUp = givenUp.filter { nowMs - $0.value < 30_000 }
         var actions: [Action] = []
         for (peer, ids) in grafts.sorted(by: { $0.key < $1.key }) {
             lazy.remove(peer)
