@@ -137,15 +137,15 @@ run_size() {
   local idle_ms=$((ti1 - ti0)) idle_b=$((b1 - b0)) idle_c=$((c1 - c0))
 
   # the load
-  local total=$((base + n * SENDS)) ts tc t_conv
+  local total=$((base + n * SENDS)) ts t_end t_conv
   b0=$(wire_bytes "$n"); c0=$(cpu_ticks "${hosts[@]}"); ts=$(now_ms)
   send_all load "${hosts[@]}" && ok "$n: all $((n * SENDS)) sends succeeded" || not_ok "$n: some sends failed"
   if wait_until $((60 + 4 * n)) count_all "$total" "${hosts[@]}"; then
-    tc=$(now_ms); t_conv=$((tc - ts)); ok "$n: every node holds all $total events"
-  else tc=$(now_ms); t_conv=-1; not_ok "$n: not every node holds $total events"; fi
+    t_end=$(now_ms); t_conv=$((t_end - ts)); ok "$n: every node holds all $total events"
+  else t_end=$(now_ms); t_conv=-1; not_ok "$n: not every node holds $total events"; fi
   sleep 1   # trailing acknowledgements and announcements belong to the load
-  b1=$(wire_bytes "$n"); c1=$(cpu_ticks "${hosts[@]}"); tc=$(now_ms)
-  local dt=$((tc - ts)) deliveries=$((n * SENDS * (n - 1)))
+  b1=$(wire_bytes "$n"); c1=$(cpu_ticks "${hosts[@]}"); t_end=$(now_ms)
+  local dt=$((t_end - ts)) deliveries=$((n * SENDS * (n - 1)))
   local bytes=$(( (b1 - b0) - idle_b * dt / idle_ms )) ticks=$(( (c1 - c0) - idle_c * dt / idle_ms ))
   local bpe cpe
   bpe=$(awk -v b="$bytes" -v d="$deliveries" 'BEGIN { printf "%.2f", b / d / 1000 }')
