@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BIN_DEBUG := .build/debug/hark
 
-.PHONY: all build deps test unit-test lint lab-test demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
+.PHONY: all build deps test unit-test lint lab-test scale demo bench fuzz fuzz-build fuzz-seeds install uninstall proto man completions clean
 
 all: build
 
@@ -42,6 +42,7 @@ test: deps
 	tests/lab/groups.sh
 	tests/lab/conversation.sh
 	tests/lab/flood.sh
+	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
 
 ## lint: swift-format lint with .swift-format (force unwraps, try!, import order; not layout)
 lint:
@@ -64,6 +65,17 @@ lab-test: build
 	tests/lab/groups.sh
 	tests/lab/conversation.sh
 	tests/lab/flood.sh
+	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
+
+## scale: one group of 5, 10, 20 and 50 members on one lab LAN (root): bytes on the wire and daemon
+## CPU per delivered event, connection, group, load and heal times, lost/duplicated/order checks
+## (SCALE_SIZES to choose the sizes, SCALE_SENDS messages per member; tests/lab/scale.sh), with the
+## release build (CPU figures of a debug build mean little)
+SCALE_SIZES ?= 5 10 20 50
+scale: deps
+	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product hark-node
+	HARK_BIN=$(CURDIR)/.build/release/hark tests/lab/scale.sh $(SCALE_SIZES)
 
 ## demo: two hosts in network namespaces find each other through Avahi and chat (root)
 demo: deps

@@ -3,7 +3,7 @@
 # (mDNS/DNS-SD through real avahi-daemons, TCP/UDP between hosts). Debian 12, root.
 #
 #   lab.sh deps                   apt-get the tools (no daemon is ever started in the root ns)
-#   lab.sh up N                   (re)create hosts h1..hN (1..20) on one bridge
+#   lab.sh up N                   (re)create hosts h1..hN (1..60) on one bridge
 #   lab.sh up-solo                (re)create one host h0 with only lo (avahi on lo)
 #   lab.sh exec HOST CMD...       run CMD on HOST (its netns, its D-Bus, its avahi socket);
 #                                 fine to background: `lab.sh exec h1 hark daemon &`
@@ -213,7 +213,7 @@ begin_run() {
 cmd_up() {
   need_root; check_tools
   local n=${1:-2}
-  [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 20 ] || die "usage: up N (1..20)"
+  [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 60 ] || die "usage: up N (1..60)"
   cmd_down quiet
   local t0=$EPOCHREALTIME
   begin_run

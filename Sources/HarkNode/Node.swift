@@ -106,6 +106,13 @@ public actor Node {
     /// Messages this node wrote recently, per group, and their last emitted receipt states.
     var recentOwnMessages: [EventID: [EventID]] = [:]
     var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
+    /// Per group: the epidemic broadcast tree over channels that speak it (Broadcast/NodeBroadcast.swift).
+    var broadcasts: [EventID: EpidemicBroadcast<UInt64>] = [:]
+    /// Per channel and group: a Heads acknowledgement is due; since when (ms, `monoMs`).
+    var pendingAcks: [UInt64: [EventID: Int64]] = [:]
+    /// Picks the lazy peers an event is announced to.
+    var broadcastRNG = SystemRandomNumberGenerator()
+    var broadcastCounters = BroadcastCounters()
 
     // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
     var pairings: [PeerID: Pairing] = [:]
@@ -222,6 +229,7 @@ public actor Node {
                 group.addTask { await self.receiveDatagrams(datagrams) }
             }
             group.addTask { await self.runHeartbeats() }
+            if configuration.epidemicBroadcast { group.addTask { await self.runBroadcastTimers() } }
             group.addTask { await self.watchLocalAddresses() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
@@ -274,6 +282,8 @@ public actor Node {
     func shutdown(listener: NIOAsyncChannel<InboundConnection, Never>,
                   control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
         stopped = true
+        if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastCounters)"]) }
+        logger.info("frames sent", metadata: ["frames/bytes": "\(FrameTraffic.shared.summary)"])
         discovery?.stop()
         for (_, s) in sessions { s.close() }
         for (_, f) in followers { f.continuation.finish() }

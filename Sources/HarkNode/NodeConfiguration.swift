@@ -1,3 +1,4 @@
+import Foundation
 import HarkControl
 
 /// How a node runs. Value type.
@@ -50,6 +51,10 @@ public struct NodeConfiguration: Sendable {
     public var autoFetchMaxBytes: UInt64 = 0
     /// Where auto-fetched files go (default: `files/` in the home).
     public var autoFetchDirectory: String?
+    /// Spread new events by epidemic broadcast (PROTOCOL.md §6.4) to peers that speak it. False
+    /// makes the node speak only §6.2 flooding, as a node before §6.4 did: the test hook
+    /// `HARK_TEST_PROTOCOL=flood` (§11.7) sets it, so the lab can mix both kinds of node.
+    public var epidemicBroadcast: Bool = ProcessInfo.processInfo.environment["HARK_TEST_PROTOCOL"] != "flood"
 
     /// What runs this node, written into the home's lock file so that another process can say
     /// what holds the home. A `.send` node hands the home over when a daemon asks (`handover`).

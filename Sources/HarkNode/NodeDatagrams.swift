@@ -211,13 +211,23 @@ extension Node {
 
     /// Tells every other channel sharing the group that this node now holds `event`.
     func hintHead(_ event: Event, group: EventID, except: PeerSession?) {
+        broadcastDatagram(headHint(event, group: group), group: group, except: except?.id)
+    }
+
+    /// Tells these channels (sharing the group) that this node now holds `event`.
+    func hintHead(_ event: Event, group: EventID, only channels: [UInt64]) {
+        let d = headHint(event, group: group)
+        for id in channels where sharedGroups[id]?.contains(group) ?? false { sendDatagram(d, to: id) }
+    }
+
+    private func headHint(_ event: Event, group: EventID) -> Hark_V1_Datagram {
         var hint = Hark_V1_HeadHint()
         hint.groupID = Data(group.bytes)
         hint.head = Data(event.id.bytes)
         hint.lamport = event.lamport
         var d = Hark_V1_Datagram()
         d.headHint = hint
-        broadcastDatagram(d, group: group, except: except?.id)
+        return d
     }
 
     /// Milliseconds on a monotonic clock (for the datagram and presence state machines).

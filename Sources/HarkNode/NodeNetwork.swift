@@ -190,7 +190,8 @@ extension Node {
         defer { if let admission { pendingHandshakes.release(admission) } }
         let local = LocalHello(identity: identity.signing, noiseStatic: identity.noiseStatic,
                                displayName: identity.displayName, instanceToken: instanceToken,
-                               listenPort: UInt16(clamping: await listenPort))
+                               listenPort: UInt16(clamping: await listenPort),
+                               features: configuration.epidemicBroadcast ? ProtocolFeatures.epidemicBroadcast : 0)
         let channel = connection.channel
         // The handshake deadline closes the channel; the pending read then ends.
         let timeoutMs = admission.map { max(0, $0.deadlineMs - Node.monotonicMs()) } ?? configuration.handshakeTimeoutMs
@@ -257,6 +258,7 @@ extension Node {
                                 // them, in the same write and without a copy.
                                 var out = channel.allocator.buffer(capacity: 0)
                                 try records.seal(item.frame, into: &out)
+                                FrameTraffic.shared.record(item.frame, bytes: out.readableBytes)
                                 if let attachment = item.attachment {
                                     try writeAttachmentHeader(byteCount: attachment.readableBytes, into: &out)
                                     try await outbound.write(contentsOf: [out, attachment])
@@ -409,6 +411,7 @@ extension Node {
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         let device = DeviceKey(peer: session.peerID, token: session.hello.instanceToken)
         if sessionByDevice[device] == session.id { sessionByDevice.removeValue(forKey: device) }
+        broadcastPeerRemoved(session, group: nil)
         sharedGroups.removeValue(forKey: session.id)
         offeredGroups.removeValue(forKey: session.id)
         unmatchedTags.removeValue(forKey: session.id)

@@ -29,9 +29,16 @@ extension Node {
 
     /// The peer holds `head` (a head hint): added to what it reported.
     func noteHolds(peer: SigningPublicKey, group: EventID, adding head: EventID) {
+        noteHolds(peer: peer, group: group, adding: [head])
+    }
+
+    /// The peer holds `ids` (an IHave, §6.4): added to what it reported, newest first, in one
+    /// store write.
+    func noteHolds(peer: SigningPublicKey, group: EventID, adding ids: [EventID]) {
         var current = holds(group: group)[peer] ?? []
-        guard !current.contains(head) else { return }
-        current.insert(head, at: 0)
+        let new = ids.filter { !current.contains($0) }
+        guard !new.isEmpty else { return }
+        current.insert(contentsOf: new.reversed(), at: 0)
         setHolds(peer: peer, group: group, heads: current)
     }
 

@@ -82,6 +82,9 @@ extension Node {
         case let .chunkRequest(r)?: try receiveChunkRequest(r, from: session)
         case let .chunkRefused(r)?: try receiveChunkRefused(r, from: session)
         case .chunkData?: break   // routed to FileTransfers by the reader
+        case let .ihave(f)?: try receiveIHave(f, from: session)
+        case let .graft(f)?: try receiveGraft(f, from: session)
+        case let .prune(f)?: try receivePrune(f, from: session)
         case nil: throw ProtocolViolation("empty or unknown frame")
         }
     }
@@ -118,6 +121,7 @@ extension Node {
         }
         awaitingMembership[session.id]?.remove(g.id)
         sharedGroups[session.id, default: []].insert(g.id)
+        broadcastPeerAdded(session, group: g.id)
         if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
         startReconciliation(group: g.id, with: session)
         // Fetches of this group's files that run (or wait for a holder) ask the new channel too.
@@ -144,6 +148,7 @@ extension Node {
                 groupBecameShared(record, on: session)
             } else if !member, sharedGroups[session.id]?.contains(group) ?? false {
                 sharedGroups[session.id]?.remove(group)
+                broadcastPeerRemoved(session, group: group)
                 reconciliations[session.id]?.removeValue(forKey: group)
                 awaitingMembership[session.id, default: []].insert(group)
                 logger.info("stopped sharing a group with a peer that is no longer a member",
@@ -185,7 +190,13 @@ extension Node {
         }
         let wanted = try store.unknown(all).filter { pending[group]?[$0] == nil && !rejected.contains($0) }
         setHolds(peer: session.peerID.key, group: group, heads: all)
-        requestEvents(wanted, group: group, from: session)
+        if usesBroadcast(session), broadcasts[group]?.peers.contains(session.id) ?? false {
+            // Likely on their way down the tree: asked for only if they do not come in time (§6.4).
+            let missing = Set(wanted)
+            broadcasts[group]?.announced(wanted, from: session.id, nowMs: Node.monoMs(), isHeld: { !missing.contains($0) })
+        } else {
+            requestEvents(wanted, group: group, from: session)
+        }
     }
 
     func requestEvents(_ ids: [EventID], group: EventID, from session: PeerSession) {
@@ -290,10 +301,12 @@ extension Node {
         }
     }
 
-    /// Sends events parents-first, packed into frames under the size limit.
-    func send(_ events: [Event], group: EventID, to session: PeerSession) {
+    /// Sends events parents-first, packed into frames under the size limit; `push` marks an
+    /// eager push of newly delivered events (§6.4).
+    func send(_ events: [Event], group: EventID, to session: PeerSession, push: Bool = false) {
         var batch = Hark_V1_Events()
         batch.groupID = Data(group.bytes)
+        batch.push = push
         var size = 0
         func flush() {
             guard !batch.events.isEmpty else { return }
@@ -325,17 +338,17 @@ extension Node {
                 throw ProtocolViolation("invalid event: \(error)")
             }
         }
-        try admit(decoded, groupID: frame.groupID, from: session)
+        try admit(decoded, groupID: frame.groupID, push: frame.push, from: session)
     }
 
     /// The events of one Events frame, decoded and signature-checked off the actor
     /// (`EventIntake`), or the first event that failed those checks.
     /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
-    func receiveEvents(groupID: Data, decoded: Result<[Event], EventError>, from session: PeerSession) throws {
+    func receiveEvents(groupID: Data, push: Bool = false, decoded: Result<[Event], EventError>, from session: PeerSession) throws {
         guard sessions[session.id] != nil else { return }
         do {
             switch decoded {
-            case let .success(events): try admit(events, groupID: groupID, from: session)
+            case let .success(events): try admit(events, groupID: groupID, push: push, from: session)
             case let .failure(error):
                 _ = try sharedGroup([UInt8](groupID), from: session)
                 throw ProtocolViolation("invalid event: \(error)")
@@ -346,8 +359,10 @@ extension Node {
     }
 
     /// Queues the new ones among `events` (decoded and signed) for delivery, then delivers what
-    /// is ready. One store look-up for the whole frame.
-    func admit(_ events: [Event], groupID: Data, from session: PeerSession) throws {
+    /// is ready. One store look-up for the whole frame. A §6.4 push (`push`) that brings an event
+    /// already held or waiting is a duplicate: its link leaves the broadcast tree (what is new in
+    /// it is still delivered).
+    func admit(_ events: [Event], groupID: Data, push: Bool = false, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](groupID), from: session)
         for event in events {
             guard (event.groupID ?? event.id) == group else {
@@ -359,18 +374,20 @@ extension Node {
         // No local copy of the graph: one alive during delivery would make its inserts copy it.
         let unseen = events.filter { waiting[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
         let unknown = Set(try store.unknown(unseen.map(\.id)))
+        let duplicate = push && unknown.count < events.count
+        if duplicate { broadcastDuplicate(group: group, from: session) }
         guard !unknown.isEmpty else { return }
         for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
             guard waiting.count < SyncLimits.maxPendingPerGroup else { throw ProtocolViolation("too many events without parents") }
             waiting[e.id] = e
         }
         pending[group] = waiting
-        try deliverPending(group: group, from: session)
+        try deliverPending(group: group, from: session, pushed: push && !duplicate)
     }
 
     /// Delivers every pending event whose parents are all held, in (lamport, ID) order; a valid
     /// event's parents have smaller Lamport timestamps, so one pass in that order suffices.
-    func deliverPending(group: EventID, from session: PeerSession?) throws {
+    func deliverPending(group: EventID, from session: PeerSession?, pushed: Bool = false) throws {
         guard var waiting = pending[group], !waiting.isEmpty else { return }
         guard let record = try store.group(id: group) else { return }
         _ = try graph(for: group)
@@ -423,16 +440,23 @@ extension Node {
         pending[group] = waiting
         try recordMembershipAncestry(of: delivered, group: group)
         if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record) }
-        eventsDelivered(delivered, group: group, except: session)
+        eventsDelivered(delivered, group: group, except: session, pushed: pushed)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
-        if let session, !delivered.isEmpty, sessions[session.id] != nil { sendHeads(group: group, to: session) }
-        // Ask for parents we still lack.
+        if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }
+        // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
+        // down the tree in time (a graft, §6.4): they are usually on their way.
         if let session {
             var absent: [EventID] = []
             for e in waiting.values {
                 for p in e.allParents where waiting[p] == nil && !rejected.contains(p) { absent.append(p) }
             }
-            requestEvents(try store.unknown(absent), group: group, from: session)
+            let missing = try store.unknown(absent)
+            if pushed, usesBroadcast(session), broadcasts[group]?.peers.contains(session.id) ?? false {
+                let set = Set(missing)
+                broadcasts[group]?.announced(missing, from: session.id, nowMs: Node.monoMs(), isHeld: { !set.contains($0) })
+            } else {
+                requestEvents(missing, group: group, from: session)
+            }
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
@@ -451,17 +475,22 @@ extension Node {
         eventsDelivered([event], group: group, except: except)
     }
 
-    /// New events of `group` are stored (in total order): push them to every other channel
-    /// sharing the group, packed into frames; hint the ones that are heads now; tell watchers
-    /// and followers.
-    func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?) {
+    /// New events of `group` are stored (in total order), from `except` (`pushed`: by a §6.4
+    /// push): spread them — by epidemic broadcast (§6.4), or else pushed to every other channel
+    /// sharing the group, packed into frames, with the ones that are heads now hinted (§6.2,
+    /// §8.5) — and tell watchers and followers.
+    func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool = false) {
         guard !events.isEmpty else { return }
-        for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
-            send(events, group: group, to: s)
-        }
-        // A hint per event would be one datagram per event and peer; the new heads suffice.
-        for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
-            hintHead(e, group: group, except: except)
+        if configuration.epidemicBroadcast {
+            broadcastDelivered(events, group: group, except: except, pushed: pushed)
+        } else {
+            for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
+                send(events, group: group, to: s)
+            }
+            // A hint per event would be one datagram per event and peer; the new heads suffice.
+            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
+                hintHead(e, group: group, except: except)
+            }
         }
         let watched = !watchers.isEmpty
         let followed = !followers.isEmpty

@@ -917,6 +917,9 @@ public nonisolated struct Hark_V1_HandshakePayload: Sendable {
   /// the TCP port the sender accepts connections on (0 = none)
   public var listenPort: UInt32 = 0
 
+  /// protocol features the sender speaks (PROTOCOL.md §3.1); bit 0: epidemic broadcast (§6.4)
+  public var features: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1058,6 +1061,31 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .chunkRefused(newValue)}
   }
 
+  /// Epidemic broadcast (PROTOCOL.md §6.4): only to a peer whose handshake set features bit 0.
+  public var ihave: Hark_V1_IHave {
+    get {
+      if case .ihave(let v)? = frame {return v}
+      return Hark_V1_IHave()
+    }
+    set {frame = .ihave(newValue)}
+  }
+
+  public var graft: Hark_V1_Graft {
+    get {
+      if case .graft(let v)? = frame {return v}
+      return Hark_V1_Graft()
+    }
+    set {frame = .graft(newValue)}
+  }
+
+  public var prune: Hark_V1_Prune {
+    get {
+      if case .prune(let v)? = frame {return v}
+      return Hark_V1_Prune()
+    }
+    set {frame = .prune(newValue)}
+  }
+
   public var redeemInvite: Hark_V1_RedeemInvite {
     get {
       if case .redeemInvite(let v)? = frame {return v}
@@ -1110,6 +1138,10 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case chunkRequest(Hark_V1_ChunkRequest)
     case chunkData(Hark_V1_ChunkData)
     case chunkRefused(Hark_V1_ChunkRefused)
+    /// Epidemic broadcast (PROTOCOL.md §6.4): only to a peer whose handshake set features bit 0.
+    case ihave(Hark_V1_IHave)
+    case graft(Hark_V1_Graft)
+    case prune(Hark_V1_Prune)
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
@@ -1449,6 +1481,52 @@ public nonisolated struct Hark_V1_Events: Sendable {
 
   /// parents before children
   public var events: [Hark_V1_SignedEvent] = []
+
+  /// an eager push of newly delivered events (§6.4), not an answer
+  public var push: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Epidemic broadcast (PROTOCOL.md §6.4). IHave: the sender holds these events (≤ 1024 IDs of 32 B).
+public nonisolated struct Hark_V1_IHave: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
+
+  public var ids: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Push these events (≤ 1024 IDs of 32 B), and push this group's new events to me from now on.
+public nonisolated struct Hark_V1_Graft: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
+
+  public var ids: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Stop pushing this group's events to me whole; announce them with IHave.
+public nonisolated struct Hark_V1_Prune: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2652,7 +2730,7 @@ nonisolated extension Hark_V1_Invite: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HandshakePayload"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}identity_key\0\u{3}identity_sig\0\u{3}display_name\0\u{3}instance_token\0\u{3}listen_port\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}identity_key\0\u{3}identity_sig\0\u{3}display_name\0\u{3}instance_token\0\u{3}listen_port\0\u{1}features\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2665,6 +2743,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.instanceToken) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.listenPort) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.features) }()
       default: break
       }
     }
@@ -2686,6 +2765,9 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
     if self.listenPort != 0 {
       try visitor.visitSingularUInt32Field(value: self.listenPort, fieldNumber: 5)
     }
+    if self.features != 0 {
+      try visitor.visitSingularUInt32Field(value: self.features, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2695,6 +2777,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
     if lhs.displayName != rhs.displayName {return false}
     if lhs.instanceToken != rhs.instanceToken {return false}
     if lhs.listenPort != rhs.listenPort {return false}
+    if lhs.features != rhs.features {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2702,7 +2785,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{3}file_query\0\u{1}have\0\u{3}get_manifest\0\u{3}manifest_data\0\u{3}chunk_request\0\u{3}chunk_data\0\u{3}chunk_refused\0\u{2}\u{e}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{3}file_query\0\u{1}have\0\u{3}get_manifest\0\u{3}manifest_data\0\u{3}chunk_request\0\u{3}chunk_data\0\u{3}chunk_refused\0\u{1}ihave\0\u{1}graft\0\u{1}prune\0\u{2}\u{b}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2918,6 +3001,45 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .chunkRefused(v)
         }
       }()
+      case 17: try {
+        var v: Hark_V1_IHave?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .ihave(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .ihave(v)
+        }
+      }()
+      case 18: try {
+        var v: Hark_V1_Graft?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .graft(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .graft(v)
+        }
+      }()
+      case 19: try {
+        var v: Hark_V1_Prune?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .prune(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .prune(v)
+        }
+      }()
       case 30: try {
         var v: Hark_V1_Pair?
         var hadOneofValue = false
@@ -3044,6 +3166,18 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .chunkRefused?: try {
       guard case .chunkRefused(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
+    case .ihave?: try {
+      guard case .ihave(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
+    case .graft?: try {
+      guard case .graft(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+    }()
+    case .prune?: try {
+      guard case .prune(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
     }()
     case .pair?: try {
       guard case .pair(let v)? = self.frame else { preconditionFailure() }
@@ -3700,7 +3834,7 @@ nonisolated extension Hark_V1_SyncReply: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Hark_V1_Events: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Events"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}events\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}events\0\u{1}push\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3710,6 +3844,7 @@ nonisolated extension Hark_V1_Events: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.push) }()
       default: break
       }
     }
@@ -3722,12 +3857,116 @@ nonisolated extension Hark_V1_Events: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.events.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 2)
     }
+    if self.push != false {
+      try visitor.visitSingularBoolField(value: self.push, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hark_V1_Events, rhs: Hark_V1_Events) -> Bool {
     if lhs.groupID != rhs.groupID {return false}
     if lhs.events != rhs.events {return false}
+    if lhs.push != rhs.push {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_IHave: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IHave"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.ids) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.ids.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.ids, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_IHave, rhs: Hark_V1_IHave) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.ids != rhs.ids {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Graft: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Graft"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.ids) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.ids.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.ids, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Graft, rhs: Hark_V1_Graft) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.ids != rhs.ids {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_Prune: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Prune"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.groupID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.groupID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_Prune, rhs: Hark_V1_Prune) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

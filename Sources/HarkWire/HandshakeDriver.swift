@@ -122,7 +122,7 @@ public struct HandshakeDriver: Sendable {
             let msg3 = try noiseCall { (n: inout NoiseHandshake) throws(NoiseError) in try n.writeMessage(payload: ours) }
             let hello = PeerHello(peerID: early.peerID, displayName: early.displayName, instanceToken: early.instanceToken,
                                   listenPort: early.listenPort, handshakeHash: noise.handshakeHash,
-                                  remoteStaticKey: early.remoteStaticKey)   // h is final only after msg3
+                                  remoteStaticKey: early.remoteStaticKey, features: early.features)   // h is final only after msg3
             state = .complete(hello)
             return .sendAndComplete(msg3, hello)
         }

@@ -34,6 +34,7 @@ public enum HandshakePayloadCodec {
         payload.displayName = hello.displayName
         payload.instanceToken = Data(hello.instanceToken)
         payload.listenPort = UInt32(hello.listenPort)
+        payload.features = hello.features
         let bytes: [UInt8]
         do { bytes = try payload.serializedBytes() }
         catch { throw .invalidLocalHello("payload does not serialize: \(error)") }
@@ -74,6 +75,7 @@ public enum HandshakePayloadCodec {
             throw .invalidIdentitySignature
         }
         return PeerHello(peerID: PeerID(key), displayName: payload.displayName, instanceToken: Array(payload.instanceToken),
-                         listenPort: port, handshakeHash: handshakeHash, remoteStaticKey: remoteStaticKey)
+                         listenPort: port, handshakeHash: handshakeHash, remoteStaticKey: remoteStaticKey,
+                         features: payload.features)
     }
 }

@@ -16,9 +16,13 @@ public struct LocalHello: Sendable {
     /// For tests of peers that lie: when set, these bytes are sent instead of the real identity
     /// signature. Leave nil in production.
     public var identitySignatureOverride: [UInt8]?
+    /// Protocol features this node speaks (`HandshakePayload.features`, PROTOCOL.md §3.1).
+    public var features: UInt32
 
     public init(identity: SigningKeyPair, noiseStatic: AgreementKeyPair, displayName: String,
-                instanceToken: [UInt8], listenPort: UInt16, identitySignatureOverride: [UInt8]? = nil) {
+                instanceToken: [UInt8], listenPort: UInt16, identitySignatureOverride: [UInt8]? = nil,
+                features: UInt32 = 0) {
+        self.features = features
         self.identity = identity
         self.noiseStatic = noiseStatic
         self.displayName = displayName
@@ -42,4 +46,16 @@ public struct PeerHello: Sendable, Equatable {
     public let handshakeHash: [UInt8]
     /// The peer's Noise static public key (32 bytes) as received in the handshake.
     public let remoteStaticKey: [UInt8]
+    /// Protocol features the peer speaks (PROTOCOL.md §3.1); unknown bits are ignored.
+    public var features: UInt32 = 0
+
+    /// Whether the peer speaks epidemic broadcast (PROTOCOL.md §6.4).
+    public var speaksEpidemicBroadcast: Bool { features & ProtocolFeatures.epidemicBroadcast != 0 }
+}
+
+/// Bits of `HandshakePayload.features` (PROTOCOL.md §3.1). A node sets the bits of the features
+/// it speaks and ignores bits it does not know.
+public enum ProtocolFeatures {
+    /// Bit 0: epidemic broadcast — `IHave`, `Graft`, `Prune` frames and `Events.push` (§6.4).
+    public static let epidemicBroadcast: UInt32 = 1 << 0
 }

@@ -58,7 +58,7 @@ enum EventIntake {
 struct InboundFrames {
     private enum Work: Sendable {
         case frame(Hark_V1_Frame)
-        case events(groupID: Data, decoded: Task<Result<[Event], EventError>, Never>)
+        case events(groupID: Data, push: Bool, decoded: Task<Result<[Event], EventError>, Never>)
     }
 
     private let work: AsyncStream<Work>.Continuation
@@ -80,7 +80,8 @@ struct InboundFrames {
                 do {
                     switch item {
                     case let .frame(frame): try await node.handle(frame, from: session)
-                    case let .events(groupID, decoded): try await node.receiveEvents(groupID: groupID, decoded: await decoded.value, from: session)
+                    case let .events(groupID, push, decoded):
+                        try await node.receiveEvents(groupID: groupID, push: push, decoded: await decoded.value, from: session)
                     }
                 } catch {
                     node.logger.warning("dropping peer connection", metadata: [
@@ -104,7 +105,7 @@ struct InboundFrames {
         let item: Work
         if case let .events(events)? = frame.frame {
             let signed = events.events
-            item = .events(groupID: events.groupID, decoded: Task { await EventIntake.decode(signed) })
+            item = .events(groupID: events.groupID, push: events.push, decoded: Task { await EventIntake.decode(signed) })
         } else {
             item = .frame(frame)
         }

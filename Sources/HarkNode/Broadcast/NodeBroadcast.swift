@@ -1,0 +1,209 @@
+import Foundation
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkSync
+import HarkWire
+
+/// Limits and timers of epidemic broadcast on the node (docs/PROTOCOL.md §6.4).
+enum BroadcastLimits {
+    /// IDs in one IHave or Graft frame.
+    static let maxIDsPerFrame = 1024
+    /// A channel's Heads acknowledgement waits this long for more deliveries of the same burst (ms).
+    static let ackDelayMs: Int64 = 150
+    /// How often the node looks for due grafts, announcements and acknowledgements (ms).
+    static let tickMs = 25
+}
+
+/// What the node's epidemic broadcast sent since it started (logged when the node stops).
+struct BroadcastCounters: CustomStringConvertible {
+    var pushFrames = 0, pushedEvents = 0, announceFrames = 0, announcedIDs = 0
+    var grafts = 0, prunes = 0, duplicates = 0, acks = 0
+    var description: String {
+        "push frames \(pushFrames) (events \(pushedEvents)), IHave \(announceFrames) (IDs \(announcedIDs)), "
+            + "Graft \(grafts), Prune \(prunes), duplicate pushes received \(duplicates), Heads acknowledgements \(acks)"
+    }
+}
+
+/// The node's side of epidemic broadcast (§6.4): one `EpidemicBroadcast` per group over the
+/// channels whose peer speaks it, the frames it asks for, and coalesced `Heads`
+/// acknowledgements. Channels to peers that do not speak it get §6.2 live push as before.
+/// Runs on the node's actor.
+extension Node {
+    /// Whether `session` gets §6.4 (both ends speak it) rather than §6.2 flooding.
+    func usesBroadcast(_ session: PeerSession) -> Bool {
+        configuration.epidemicBroadcast && session.hello.speaksEpidemicBroadcast
+    }
+
+    /// The group became shared on `session`: its link starts eager.
+    func broadcastPeerAdded(_ session: PeerSession, group: EventID) {
+        guard usesBroadcast(session) else { return }
+        broadcasts[group, default: EpidemicBroadcast()].addPeer(session.id)
+    }
+
+    /// The group is no longer shared on `session` (or the channel closed: `group` nil).
+    func broadcastPeerRemoved(_ session: PeerSession, group: EventID?) {
+        if let group {
+            broadcasts[group]?.removePeer(session.id)
+            pendingAcks[session.id]?.removeValue(forKey: group)
+        } else {
+            for g in broadcasts.keys { broadcasts[g]?.removePeer(session.id) }
+            pendingAcks.removeValue(forKey: session.id)
+        }
+    }
+
+    /// New events of `group` were stored (in total order): push them on the tree, announce them
+    /// to lazy peers (the authors' channels among them), flood them to peers that only speak
+    /// §6.2 and hint them there (§8.5).
+    func broadcastDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool) {
+        var legacy: [PeerSession] = []
+        for s in sessions.values where s.id != except?.id && isShared(group, with: s) && !usesBroadcast(s) {
+            legacy.append(s)
+        }
+        for s in legacy { send(events, group: group, to: s) }
+        if !legacy.isEmpty {
+            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
+                hintHead(e, group: group, only: legacy.map(\.id))
+            }
+        }
+        guard broadcasts[group] != nil else { return }
+        let authors = Set(events.map(\.author))
+        let authorChannels = Set(sessions.values.filter { authors.contains($0.peerID.key) }.map(\.id))
+        let actions = broadcasts[group]!.delivered(events.map(\.id), from: except?.id, pushed: pushed,
+                                                   alsoAnnounceTo: authorChannels, nowMs: Node.monoMs(), rng: &broadcastRNG)
+        perform(actions, group: group, events: events)
+    }
+
+    /// A §6.4 push from `session` brought nothing new: that link leaves the tree.
+    func broadcastDuplicate(group: EventID, from session: PeerSession) {
+        guard usesBroadcast(session), let actions = broadcasts[group]?.duplicate(from: session.id) else { return }
+        broadcastCounters.duplicates += 1
+        perform(actions, group: group, events: [])
+    }
+
+    /// After delivering events that arrived on `session`: acknowledge with our heads — once per
+    /// burst to a peer that speaks §6.2 only, at once if this node does (`HARK_TEST_PROTOCOL=flood`);
+    /// not at all on a §6.4 link, where the `IHave` to the events' authors does it (§6.4).
+    func acknowledge(group: EventID, on session: PeerSession) {
+        guard configuration.epidemicBroadcast else { sendHeads(group: group, to: session); return }
+        guard !usesBroadcast(session) else { return }
+        if pendingAcks[session.id]?[group] == nil { pendingAcks[session.id, default: [:]][group] = Node.monoMs() }
+    }
+
+    // MARK: frames
+
+    func receiveIHave(_ frame: Hark_V1_IHave, from session: PeerSession) throws {
+        guard usesBroadcast(session) else { throw ProtocolViolation("IHave from a peer that did not offer epidemic broadcast") }
+        let group = try sharedGroup([UInt8](frame.groupID), from: session)
+        let ids = try broadcastIDs(frame.ids, what: "IHave")
+        guard !ids.isEmpty else { return }
+        // The peer's node says it holds these: a direct report, as a head hint (§4.8).
+        noteHolds(peer: session.peerID.key, group: group, adding: ids)
+        let waiting = pending[group] ?? [:]
+        let graph = graphs[group]
+        let unknown = Set((try? store.unknown(ids.filter { waiting[$0] == nil && !(graph?.contains($0) ?? false) })) ?? [])
+        broadcasts[group]?.announced(ids, from: session.id, nowMs: Node.monoMs(),
+                                     isHeld: { !unknown.contains($0) || self.rejected.contains($0) })
+    }
+
+    func receiveGraft(_ frame: Hark_V1_Graft, from session: PeerSession) throws {
+        guard usesBroadcast(session) else { throw ProtocolViolation("Graft from a peer that did not offer epidemic broadcast") }
+        let group = try sharedGroup([UInt8](frame.groupID), from: session)
+        let ids = try broadcastIDs(frame.ids, what: "Graft")
+        guard let actions = broadcasts[group]?.grafted(ids, from: session.id) else { return }
+        perform(actions, group: group, events: [])
+    }
+
+    func receivePrune(_ frame: Hark_V1_Prune, from session: PeerSession) throws {
+        guard usesBroadcast(session) else { throw ProtocolViolation("Prune from a peer that did not offer epidemic broadcast") }
+        let group = try sharedGroup([UInt8](frame.groupID), from: session)
+        broadcasts[group]?.pruned(by: session.id)
+    }
+
+    private func broadcastIDs(_ raw: [Data], what: String) throws -> [EventID] {
+        guard raw.count <= BroadcastLimits.maxIDsPerFrame else { throw ProtocolViolation("\(what) with \(raw.count) IDs") }
+        return try raw.map { (d: Data) throws -> EventID in
+            guard let id = try? EventID(bytes: [UInt8](d)) else { throw ProtocolViolation("\(what) ID of \(d.count) bytes") }
+            return id
+        }
+    }
+
+    // MARK: timers
+
+    /// Runs until cancelled: due grafts, batched announcements and coalesced acknowledgements.
+    nonisolated func runBroadcastTimers() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(BroadcastLimits.tickMs))
+            if Task.isCancelled { break }
+            await broadcastTick()
+        }
+    }
+
+    func broadcastTick() {
+        let now = Node.monoMs()
+        for group in Array(broadcasts.keys) {
+            guard let due = broadcasts[group]?.nextDeadlineMs, due <= now else { continue }
+            let actions = broadcasts[group]!.tick(nowMs: now)
+            perform(actions, group: group, events: [])
+        }
+        for (sessionID, groups) in pendingAcks {
+            for (group, since) in groups where since + BroadcastLimits.ackDelayMs <= now {
+                pendingAcks[sessionID]?.removeValue(forKey: group)
+                if let s = sessions[sessionID], isShared(group, with: s) {
+                    sendHeads(group: group, to: s)
+                    broadcastCounters.acks += 1
+                }
+            }
+            if pendingAcks[sessionID]?.isEmpty ?? false { pendingAcks.removeValue(forKey: sessionID) }
+        }
+    }
+
+    /// Sends what the state machine asked for. `events` holds the events at hand; others are read
+    /// from the store (a graft may ask for any held event).
+    private func perform(_ actions: [EpidemicBroadcast<UInt64>.Action], group: EventID, events: [Event]) {
+        guard !actions.isEmpty else { return }
+        let groupID = Data(group.bytes)
+        for action in actions {
+            switch action {
+            case let .push(ids, to):
+                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                let atHand = Dictionary(events.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                var out = ids.compactMap { atHand[$0] }
+                if out.count < ids.count {
+                    let missing = ids.filter { atHand[$0] == nil && (graphs[group]?.contains($0) ?? false) }
+                    out += (try? store.events(missing)) ?? []
+                }
+                send(out, group: group, to: s, push: true)
+                broadcastCounters.pushFrames += 1
+                broadcastCounters.pushedEvents += out.count
+            case let .announce(ids, to):
+                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                var f = Hark_V1_IHave()
+                f.groupID = groupID
+                f.ids = ids.map { Data($0.bytes) }
+                var frame = Hark_V1_Frame()
+                frame.ihave = f
+                s.send(frame)
+                broadcastCounters.announceFrames += 1
+                broadcastCounters.announcedIDs += ids.count
+            case let .graft(ids, to):
+                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                var f = Hark_V1_Graft()
+                f.groupID = groupID
+                f.ids = ids.map { Data($0.bytes) }
+                var frame = Hark_V1_Frame()
+                frame.graft = f
+                s.send(frame)
+                broadcastCounters.grafts += 1
+            case let .prune(to):
+                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                var f = Hark_V1_Prune()
+                f.groupID = groupID
+                var frame = Hark_V1_Frame()
+                frame.prune = f
+                s.send(frame)
+                broadcastCounters.prunes += 1
+            }
+        }
+    }
+}

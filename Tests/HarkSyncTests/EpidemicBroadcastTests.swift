@@ -1,0 +1,281 @@
+import HarkLog
+import HarkSync
+import Testing
+
+/// A deterministic generator (SplitMix64) so that lazy picks repeat from run to run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A full mesh of `EpidemicBroadcast` state machines with a simulated network (latency, drops,
+/// time in ms) — the channels, not the protocol, are faked.
+struct BroadcastMesh {
+    enum Kind: Equatable { case push, announce, graft, prune }
+    struct Message { let at: Int64; let from: Int; let to: Int; let kind: Kind; let ids: [EventID] }
+
+    var nodes: [EpidemicBroadcast<Int>]
+    var held: [Set<EventID>]
+    var deliveries: [[EventID]]   // per node, in delivery order (duplicates would show here)
+    var inFlight: [Message] = []
+    var now: Int64 = 0
+    var latencyMs: Int64 = 2
+    var rng = SplitMix64(state: 42)
+    /// Frames sent, per kind.
+    var sent: [Kind: Int] = [:]
+    /// Decides whether a message is lost on the wire.
+    var drop: (Message) -> Bool = { _ in false }
+
+    init(size: Int, configuration: EpidemicBroadcast<Int>.Configuration = .init()) {
+        nodes = (0..<size).map { _ in EpidemicBroadcast(configuration: configuration) }
+        for i in 0..<size { for j in 0..<size where j != i { nodes[i].addPeer(j) } }
+        held = Array(repeating: [], count: size)
+        deliveries = Array(repeating: [], count: size)
+    }
+
+    mutating func send(_ actions: [EpidemicBroadcast<Int>.Action], from node: Int) {
+        for a in actions {
+            let m: Message
+            switch a {
+            case let .push(ids, to): m = Message(at: now + latencyMs, from: node, to: to, kind: .push, ids: ids.filter { held[node].contains($0) })
+            case let .announce(ids, to): m = Message(at: now + latencyMs, from: node, to: to, kind: .announce, ids: ids)
+            case let .graft(ids, to): m = Message(at: now + latencyMs, from: node, to: to, kind: .graft, ids: ids)
+            case let .prune(to): m = Message(at: now + latencyMs, from: node, to: to, kind: .prune, ids: [])
+            }
+            sent[m.kind, default: 0] += 1
+            if !drop(m) { inFlight.append(m) }
+        }
+    }
+
+    mutating func write(_ id: EventID, at node: Int) {
+        held[node].insert(id)
+        deliveries[node].append(id)
+        let actions = nodes[node].delivered([id], from: nil, pushed: false, nowMs: now, rng: &rng)
+        send(actions, from: node)
+    }
+
+    mutating func receive(_ m: Message) {
+        let n = m.to
+        switch m.kind {
+        case .push:
+            let new = m.ids.filter { !held[n].contains($0) }
+            if new.isEmpty {
+                send(nodes[n].duplicate(from: m.from), from: n)
+            } else {
+                for id in new { held[n].insert(id); deliveries[n].append(id) }
+                send(nodes[n].delivered(new, from: m.from, pushed: true, nowMs: now, rng: &rng), from: n)
+            }
+        case .announce:
+            let h = held[n]
+            nodes[n].announced(m.ids, from: m.from, nowMs: now, isHeld: { h.contains($0) })
+        case .graft:
+            send(nodes[n].grafted(m.ids, from: m.from), from: n)
+        case .prune:
+            nodes[n].pruned(by: m.from)
+        }
+    }
+
+    /// Runs the network for `ms` milliseconds in 1 ms steps.
+    mutating func run(ms: Int64) {
+        let end = now + ms
+        while now < end {
+            now += 1
+            let due = inFlight.filter { $0.at <= now }
+            inFlight.removeAll { $0.at <= now }
+            for m in due { receive(m) }
+            for i in nodes.indices { send(nodes[i].tick(nowMs: now), from: i) }
+        }
+    }
+
+    /// Undirected links both ends keep eager.
+    var treeEdges: Int {
+        var n = 0
+        for i in nodes.indices { for j in nodes[i].eager where j > i && nodes[j].eager.contains(i) { n += 1 } }
+        return n
+    }
+}
+
+@Suite struct EpidemicBroadcastTests {
+    static func id(_ i: Int) -> EventID {
+        var b = [UInt8](repeating: 0xE0, count: 32)
+        withUnsafeBytes(of: UInt64(i).littleEndian) { for (k, x) in $0.enumerated() { b[k] = x } }
+        return try! EventID(bytes: b)
+    }
+
+    @Test func newPeersStartEagerAndOwnEventsArePushedToAll() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        for p in 1...3 { b.addPeer(p) }
+        let actions = b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
+        #expect(actions == [.push([Self.id(1)], to: 1), .push([Self.id(1)], to: 2), .push([Self.id(1)], to: 3)])
+        #expect(b.tick(nowMs: 1000).isEmpty)   // nobody is lazy: nothing to announce
+    }
+
+    @Test func aDuplicatePushPrunesTheLinkAndLaterEventsAreOnlyAnnouncedThere() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        #expect(b.duplicate(from: 2) == [.prune(to: 2)])
+        #expect(b.duplicate(from: 2).isEmpty)   // once
+        #expect(b.eager == [1] && b.lazy == [2])
+        let actions = b.delivered([Self.id(7)], from: 1, pushed: true, nowMs: 1000, rng: &rng)
+        #expect(actions.isEmpty)   // the source does not get its own event back, 2 is lazy
+        #expect(b.tick(nowMs: 1150).isEmpty)   // batched for announceDelayMs
+        #expect(b.tick(nowMs: 1200) == [.announce([Self.id(7)], to: 2)])
+        #expect(b.tick(nowMs: 1300).isEmpty)
+    }
+
+    @Test func announcementsAreBatchedPerPeer() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1)
+        _ = b.duplicate(from: 1)
+        for i in 0..<5 { _ = b.delivered([Self.id(i)], from: nil, pushed: false, nowMs: Int64(10 * i), rng: &rng) }
+        #expect(b.nextDeadlineMs == 200)
+        #expect(b.tick(nowMs: 200) == [.announce((0..<5).map(Self.id), to: 1)])
+    }
+
+    @Test func aPrunedPeerThatPushesAgainIsEagerAgain() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        b.pruned(by: 1)
+        #expect(b.lazy == [1])
+        _ = b.delivered([Self.id(1)], from: 1, pushed: true, nowMs: 0, rng: &rng)
+        #expect(b.eager == [1, 2])
+    }
+
+    @Test func anAnnouncedEventThatDoesNotArriveIsGraftedFromTheAnnouncerThenTheNext() {
+        var b = EpidemicBroadcast<Int>()
+        b.addPeer(1); b.addPeer(2); b.addPeer(3)
+        _ = b.duplicate(from: 2); _ = b.duplicate(from: 3)
+        let x = Self.id(9)
+        b.announced([x, Self.id(10)], from: 2, nowMs: 0, isHeld: { $0 == Self.id(10) })
+        b.announced([x], from: 3, nowMs: 50, isHeld: { _ in false })
+        #expect(b.awaitedCount == 1)
+        #expect(b.nextDeadlineMs == 1000)
+        #expect(b.tick(nowMs: 999).isEmpty)
+        #expect(b.tick(nowMs: 1000) == [.graft([x], to: 2)])
+        #expect(b.eager.contains(2))   // the graft put the link back in the tree
+        #expect(b.tick(nowMs: 1499).isEmpty)
+        #expect(b.tick(nowMs: 1500) == [.graft([x], to: 3)])
+        #expect(b.awaitedCount == 0)   // no announcer left: reconciliation's job now
+    }
+
+    @Test func anEventThatArrivesInTimeCancelsTheGraft() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        _ = b.duplicate(from: 2)
+        b.announced([Self.id(3)], from: 2, nowMs: 0, isHeld: { _ in false })
+        _ = b.delivered([Self.id(3)], from: 1, pushed: true, nowMs: 100, rng: &rng)
+        let actions = b.tick(nowMs: 1000)
+        #expect(!actions.contains { if case .graft = $0 { return true } else { return false } })
+    }
+
+    @Test func aGraftJoinsTheTreeAndAsksForThePush() {
+        var b = EpidemicBroadcast<Int>()
+        b.addPeer(1)
+        _ = b.duplicate(from: 1)
+        #expect(b.grafted([Self.id(4)], from: 1) == [.push([Self.id(4)], to: 1)])
+        #expect(b.eager == [1])
+        #expect(b.grafted([Self.id(4)], from: 99).isEmpty)   // not a peer of this group
+    }
+
+    @Test func lazyAnnouncementsAreBoundedByTheFanoutPlusTheAuthor() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 7)
+        for p in 1...30 { b.addPeer(p); _ = b.duplicate(from: p) }
+        func announced(at ms: Int64) -> [Int] {
+            b.tick(nowMs: ms).compactMap { a -> Int? in if case let .announce(_, to) = a { return to } else { return nil } }
+        }
+        _ = b.delivered([Self.id(1)], from: 6, pushed: false, alsoAnnounceTo: [17], nowMs: 0, rng: &rng)
+        let first = announced(at: 200)
+        #expect(first.count <= 5 && first.count >= 4)
+        #expect(first.contains(17))
+        #expect(!first.contains(6))   // the fanout never picks the source
+        // The author is told even when it is the source: that acknowledges its push.
+        _ = b.delivered([Self.id(2)], from: 5, pushed: true, alsoAnnounceTo: [5], nowMs: 300, rng: &rng)
+        let second = announced(at: 500)
+        #expect(second.contains(5))
+        #expect(second.count <= 5)
+    }
+
+    @Test func removingAPeerForgetsItsQueueAndAnnouncements() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        _ = b.duplicate(from: 2)
+        _ = b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
+        b.announced([Self.id(2)], from: 2, nowMs: 0, isHeld: { _ in false })
+        b.removePeer(2)
+        #expect(b.peers == [1])
+        #expect(b.awaitedCount == 0)
+        #expect(b.tick(nowMs: 10_000).isEmpty)
+    }
+
+    @Test func theTreeFormsFromASingleSourceAndEveryoneGetsEveryEventOnce() {
+        var mesh = BroadcastMesh(size: 12)
+        for i in 0..<40 {
+            mesh.write(Self.id(i), at: 0)
+            mesh.run(ms: 20)
+        }
+        mesh.run(ms: 2000)
+        for n in 0..<12 {
+            #expect(mesh.held[n].count == 40)
+            #expect(mesh.deliveries[n].count == 40)   // no event delivered twice
+        }
+        // Pruning leaves a spanning tree: n − 1 links both ends keep eager.
+        #expect(mesh.treeEdges == 11)
+        // Once formed, an event costs n − 1 pushes, not n(n − 1).
+        let before = mesh.sent[.push, default: 0]
+        mesh.write(Self.id(1000), at: 0)
+        mesh.run(ms: 2000)
+        #expect(mesh.sent[.push, default: 0] - before == 11)
+        #expect(mesh.held.allSatisfy { $0.contains(Self.id(1000)) })
+    }
+
+    @Test func manySendersStillReachEveryoneExactlyOnce() {
+        var mesh = BroadcastMesh(size: 10)
+        for i in 0..<100 {
+            mesh.write(Self.id(i), at: i % 10)
+            mesh.run(ms: 5)
+        }
+        mesh.run(ms: 3000)
+        for n in 0..<10 {
+            #expect(mesh.held[n].count == 100)
+            #expect(mesh.deliveries[n].count == 100)
+        }
+        #expect(mesh.treeEdges >= 9)   // connected: at least a spanning tree
+        #expect(mesh.nodes.allSatisfy { $0.awaitedCount == 0 })
+    }
+
+    @Test func aLostEagerPushIsRepairedThroughAnnouncementAndGraft() {
+        var mesh = BroadcastMesh(size: 8)
+        for i in 0..<30 {
+            mesh.write(Self.id(i), at: 0)
+            mesh.run(ms: 20)
+        }
+        mesh.run(ms: 1000)
+        #expect(mesh.treeEdges == 7)
+        // Every push to node 5 is now lost: only IHave → Graft → push (which gets through once
+        // the drop rule ends) can bring it the next event.
+        mesh.drop = { m in m.kind == .push && m.to == 5 }
+        let x = Self.id(500)
+        mesh.write(x, at: 0)
+        mesh.run(ms: 50)
+        #expect(!mesh.held[5].contains(x))
+        mesh.drop = { _ in false }
+        let grafts = mesh.sent[.graft, default: 0]
+        mesh.run(ms: 3000)
+        #expect(mesh.held[5].contains(x))
+        #expect(mesh.sent[.graft, default: 0] > grafts)   // it came through a graft
+        #expect(mesh.deliveries[5].filter { $0 == x }.count == 1)
+    }
+}
