@@ -27,7 +27,9 @@ struct Scenario {
     private var latest: [Int: Event] = [:]
 
     /// - Parameter reads: also write READ markers (about one step in eight; the read model's tests).
-    init(seed: UInt64, steps: Int, reads: Bool = false) throws {
+    /// - Parameter replies: some messages carry reply_to and mentions (false: none do, as in a
+    ///   history written before those fields; the random stream is the same either way).
+    init(seed: UInt64, steps: Int, reads: Bool = false, replies: Bool = true) throws {
         var rng = SeededRNG(seed: seed)
         genesis = try Fixture.genesis()
         publish(genesis, author: 0)
@@ -84,6 +86,8 @@ struct Scenario {
             var bad: String?
             switch r {
             case 0..<25: event = try make(.message, Fixture.text("m\(step)")).signedEvent
+            case 25..<35 where !replies:
+                event = try make(.message, Fixture.text("m\(step) reply")).signedEvent
             case 25..<35:
                 // A reply and mentions (PROTOCOL.md §4.7.7–8), some malformed, chosen by step so
                 // the random stream is the same as without them.

@@ -1,5 +1,4 @@
 import GRDB
-import HarkProto
 
 /// Read-model tables for replies, mentions and full-text search (docs/HISTORY.md
 /// §"Replies, mentions and search"), added to a store that has the read model.
@@ -12,7 +11,6 @@ import HarkProto
 ///            PK (member, group_id, message))       -- one row per (mentioned key, visible message)
 /// rm_search_doc(rowid INTEGER PK /* lamport << 20 | slot */, id BLOB UNIQUE, group_id BLOB)
 /// rm_search USING fts5(text)        -- rowid = rm_search_doc.rowid; the shown text of each visible, readable message
-///   INDEX event_file_offers ON event(group_id, lamport, id) WHERE kind = FILE_OFFER  -- offers among log pages
 /// ```
 ///
 /// A search rowid orders by lamport (the high bits), so a page of matches in reverse total order
@@ -41,7 +39,6 @@ enum ConversationSchema {
                     group_id BLOB NOT NULL
                 );
                 CREATE VIRTUAL TABLE rm_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-                CREATE INDEX event_file_offers ON event(group_id, lamport, id) WHERE kind = \(Hark_V1_EventKind.fileOffer.rawValue);
                 INSERT INTO rm_search_doc (rowid, id, group_id)
                     SELECT (lamport << \(slotBits)) + slot, id, group_id FROM (
                         SELECT lamport, id, group_id, ROW_NUMBER() OVER (PARTITION BY lamport ORDER BY group_id, id) - 1 AS slot

@@ -102,7 +102,7 @@ extension Store {
         let pool = try DatabasePool(path: path)
         try pool.write { db in
             try db.execute(sql: """
-                DROP TABLE rm_search; DROP TABLE rm_search_doc; DROP TABLE rm_mention; DROP INDEX event_file_offers;
+                DROP TABLE rm_search; DROP TABLE rm_search_doc; DROP TABLE rm_mention;
                 ALTER TABLE rm_message DROP COLUMN reply_to; ALTER TABLE rm_message DROP COLUMN mentions;
                 DELETE FROM grdb_migrations WHERE identifier = 'rm-replies-mentions-search';
                 """)
