@@ -146,7 +146,7 @@ proto:
 man:
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
 	rm -f man/*.1
-	cp .build/plugins/GenerateManual/outputs/hark/*.1 man/
+	cp .build/plugins/GenerateManual/outputs/hark-node/*.1 man/
 	rm -f man/hark.help.1
 	scripts/man-tidy.sh man/*.1
 

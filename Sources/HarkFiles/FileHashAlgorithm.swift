@@ -36,9 +36,9 @@ public final class ChunkHasher {
     }
 
     public func update(_ data: UnsafeRawBufferPointer) {
-        if let sha { sha.update(data) } else { blake!.update(data) }
+        if let sha { sha.update(data) } else { blake?.update(data) }
     }
 
     /// The 32-byte chunk hash.
-    public func finalize() -> [UInt8] { sha?.finalize() ?? blake!.finalize() }
+    public func finalize() -> [UInt8] { sha?.finalize() ?? blake?.finalize() ?? [] }  // one of the two is always set (init)
 }

@@ -1,7 +1,8 @@
+import HarkControl
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HarkControl
 
 /// The home's exclusive lock (`daemon.lock`, flock(2)): one node per home at a time. The file
 /// names its holder in one line, `PID ROLE\n` (ROLE `daemon` or `send`, under 64 bytes), written

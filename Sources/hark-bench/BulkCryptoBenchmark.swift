@@ -47,6 +47,8 @@ func runBulkCryptoBenchmark() {
         }
     }
     let key = SymmetricKey(data: fileKey)
+    // swift-format-ignore: NeverUseForceTry
+    // A 12-byte nonce is always a valid ChaChaPoly.Nonce.
     let nonce = try! Crypto.ChaChaPoly.Nonce(data: HarkCrypto.ChaChaPoly.nonce(counter: 7))
     for size in [100, 65535 - 16, 256 * 1024] {
         var record = [UInt8](repeating: 0x5a, count: size + 16)

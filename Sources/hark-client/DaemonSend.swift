@@ -1,7 +1,8 @@
+import HarkControl
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HarkControl
 
 /// `hark send GROUP TEXT` with a daemon up, without loading the node or an argument parser.
 ///

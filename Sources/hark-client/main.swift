@@ -1,7 +1,8 @@
+import HarkControl
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HarkControl
 
 // `hark`: the command people run. A small executable (the control client and the Swift runtime,
 // not the node) so that the commands scripts call in loops start fast. It answers the plain

@@ -33,14 +33,14 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         guard (1...2).contains(arguments.count) else { throw ValidationError("expected [GROUP] QUERY: one or two arguments (quote a query of several words)") }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
-        if arguments.last!.split(whereSeparator: \.isWhitespace).isEmpty { throw ValidationError("the query has no words") }
+        if (arguments.last ?? "").split(whereSeparator: \.isWhitespace).isEmpty { throw ValidationError("the query has no words") }
     }
 
     func run() throws {
         TerminalText.useUTF8Locale()
         let client = try connectReading(options)
         let group = arguments.count == 2 ? arguments[0] : nil
-        let found = try call(client, "search", SearchParams(group: group, query: arguments.last!, limit: limit, before: before),
+        let found = try call(client, "search", SearchParams(group: group, query: arguments.last ?? "", limit: limit, before: before),
                              as: [MessageView].self)
         if json { for m in found { try printJSON(m) }; return }
         // Across groups, each line says which group it is from.

@@ -1,5 +1,5 @@
-@testable import HarkCrypto
 import Testing
+@testable import HarkCrypto
 
 @Suite("Bulk AEAD for chunk slices (PROTOCOL.md §11.2)")
 struct BulkAEADTests {

@@ -2,8 +2,8 @@ import Foundation
 import HarkCrypto
 import HarkLog
 import HarkProto
-@testable import HarkStore
 import Testing
+@testable import HarkStore
 
 /// Replies, mentions and full-text search in the read model (docs/HISTORY.md §"Replies,
 /// mentions and search"), on real SQLite files with real sealed bodies.

@@ -1,10 +1,10 @@
 import Foundation
 import HarkControl
 import HarkCrypto
-@testable import HarkNode
 import HarkLog
 import HarkStore
 import Testing
+@testable import HarkNode
 
 /// Replies, mentions and search through the node (docs/CONTROL.md `send`, `search`).
 @Suite struct ConversationNodeTests {

@@ -1,10 +1,11 @@
+import Foundation
+import HarkControl
+import Testing
+@testable import HarkNode
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import HarkControl
-@testable import HarkNode
-import Testing
 
 /// The home's lock (HomeLock.swift), the hand-over to a starting daemon, and reads served off the
 /// node's actor (ReadService.swift). Real files, real sockets on 127.0.0.1, real SQLite.

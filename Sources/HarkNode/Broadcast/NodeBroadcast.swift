@@ -69,8 +69,9 @@ extension Node {
         guard broadcasts[group] != nil else { return }
         let authors = Set(events.map(\.author))
         let authorChannels = Set(sessions.values.filter { authors.contains($0.peerID.key) }.map(\.id))
-        let actions = broadcasts[group]!.delivered(events.map(\.id), from: except?.id, pushed: pushed,
-                                                   alsoAnnounceTo: authorChannels, nowMs: Node.monoMs(), rng: &broadcastRNG)
+        // In place (optional chaining on the subscript), so the state is not copied per event.
+        let actions = broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
+                                                   alsoAnnounceTo: authorChannels, nowMs: Node.monoMs(), rng: &broadcastRNG) ?? []
         perform(actions, group: group, events: events)
     }
 
@@ -143,7 +144,7 @@ extension Node {
         let now = Node.monoMs()
         for group in Array(broadcasts.keys) {
             guard let due = broadcasts[group]?.nextDeadlineMs, due <= now else { continue }
-            let actions = broadcasts[group]!.tick(nowMs: now)
+            let actions = broadcasts[group]?.tick(nowMs: now) ?? []
             perform(actions, group: group, events: [])
         }
         for (sessionID, groups) in pendingAcks {

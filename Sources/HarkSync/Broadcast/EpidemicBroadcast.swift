@@ -201,9 +201,9 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     }
 }
 
-fileprivate extension Array {
+extension Array {
     /// Consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [[Element]] {
+    fileprivate func chunked(_ size: Int) -> [[Element]] {
         stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
