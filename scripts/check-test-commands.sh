@@ -34,9 +34,11 @@ bash bash
 cat coreutils
 chmod coreutils
 cmp diffutils
+comm coreutils
 cp coreutils
 cut coreutils
 date coreutils
+getconf libc-bin
 dbus-daemon dbus
 dd coreutils
 df coreutils
