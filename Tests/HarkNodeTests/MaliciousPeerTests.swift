@@ -214,7 +214,7 @@ import Testing
         let s = try RawPeerSocket(port: n.port)
         s.writeMessage(try driver.start()!)
         while !driver.isComplete {
-            guard let m = await s.nextMessage() else { throw TestPeerError("closed during handshake") }
+            guard let m = await s.nextHandshakeMessage() else { throw TestPeerError("closed during handshake (or no answer in 30 s)") }
             switch try driver.receive(m) {
             case let .send(out): s.writeMessage(out)
             case let .sendAndComplete(out, _): s.writeMessage(out)

@@ -120,6 +120,21 @@ final class RawPeerSocket: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Sets how long a read waits (SO_RCVTIMEO), ms. 5,000 after `init`.
+    func setReceiveTimeout(ms: Int) {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Reads the node's handshake messages: a node under test answers within its handshake
+    /// deadline (10 s), later on a loaded machine (the whole suite runs at once on few cores),
+    /// so the wait is 30 s; the 5 s bound for later reads is restored after.
+    func nextHandshakeMessage() async -> [UInt8]? {
+        setReceiveTimeout(ms: 30_000)
+        defer { setReceiveTimeout(ms: 5_000) }
+        return await nextMessage()
+    }
+
     func write(_ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
@@ -190,7 +205,7 @@ func memberChannel(to n: RunningNode, groupKey: [UInt8], identity: SigningKeyPai
     s.writeMessage(try driver.start()!)
     var hello: PeerHello?
     while hello == nil {
-        guard let m = await s.nextMessage() else { throw TestPeerError("closed during handshake") }
+        guard let m = await s.nextHandshakeMessage() else { throw TestPeerError("closed during handshake (or no answer in 30 s)") }
         switch try driver.receive(m) {
         case let .send(out): s.writeMessage(out)
         case let .sendAndComplete(out, h): s.writeMessage(out); hello = h
