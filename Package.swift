@@ -112,7 +112,7 @@ let package = Package(
         .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
-        ]),
+        ], exclude: ["bulk_ref.py"]),
         .testTarget(name: "HarkNoiseTests", dependencies: ["HarkNoise", "HarkCrypto"],
                     resources: [.copy("Interop")]),
         .testTarget(name: "HarkLogTests", dependencies: ["HarkTestSupport", 
