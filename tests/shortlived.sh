@@ -146,7 +146,8 @@ wait $SPID; code=$?
 bob_has_takeover() { [ "$(count_in_log "$B" takeover)" = 1 ]; }
 wait_until 10 bob_has_takeover && ok "…bob holds the message once" || not_ok "bob holds 'takeover' $(count_in_log "$B" takeover) times"
 [ "$(count_in_log "$A" takeover)" = 1 ] && ok "…alice stored it once" || not_ok "alice stored 'takeover' $(count_in_log "$A" takeover) times"
-expect 75 "a second daemon on a home a daemon holds exits 75" h "$A" daemon --no-discovery --listen 127.0.0.1
+# Bounded: a daemon that wrongly starts must not hang the suite.
+expect 75 "a second daemon on a home a daemon holds exits 75" timeout 30 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1
 contains "a hark daemon (pid $APID)" "$T/err" && ok "…and names the daemon and its pid" || not_ok "lock message: $(cat "$T/err")"
 
 echo "$PASSED passed, $FAILED failed"

@@ -211,8 +211,20 @@ public actor Node {
     /// Runs the node until the task is cancelled (SIGINT/SIGTERM in `hark daemon`).
     /// - Throws: `NodeError.bindFailed` when the peer port or the control socket cannot be bound.
     public func run() async throws {
-        let listener = try await bindPeerListener()
+        // The home's lock first (a daemon waits there for a send's short-lived node to hand the
+        // home over), then the peer port, which that node holds until it has stopped.
         let control = try await bindControlSocket()
+        let listener: NIOAsyncChannel<InboundConnection, Never>
+        do {
+            listener = try await bindPeerListener()
+        } catch {
+            try? await control.channel.close()
+            unlink(home.socketLinkPath)
+            if home.socketPath != home.socketLinkPath { unlink(home.socketPath) }
+            homeLock?.release()
+            homeLock = nil
+            throw error
+        }
         let datagrams = await bindDatagramSocket()
         logger.info("node started", metadata: [
             "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "udp.port": "\(udpPort)", "control.socket": "\(home.socketPath)",
