@@ -3,7 +3,7 @@
 # with its own D-Bus and avahi-daemon bound only to the lab interface) find each other through
 # Avahi and chat over a Noise channel. Tears everything down at the end. Run as root.
 set -euo pipefail
-export LAB_NAME=harkdemo LAB_NET=10.96.0
+export LAB_NAME=${LAB_NAME:-harkdemo} LAB_NET=${LAB_NET:-10.96.0}
 source "$(dirname "$0")/../tests/lab/lib.sh"
 trap lab_cleanup EXIT
 

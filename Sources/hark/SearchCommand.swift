@@ -24,7 +24,7 @@ struct SearchCommand: ParsableCommand {
     )
 
     @OptionGroup var options: HomeOptions
-    @Argument(help: ArgumentHelp("[GROUP] QUERY: an optional group name or ID, then the words to find.", valueName: "group-and-query"))
+    @Argument(help: ArgumentHelp("[GROUP] QUERY: an optional group name or ID, then the words to find.", valueName: "[group] query"))
     var arguments: [String]
     @Flag(name: .long, help: "Print one JSON object per message (NDJSON).") var json = false
     @Option(name: .shortAndLong, help: "Show at most the newest N matches (default 20).") var limit: Int?

@@ -45,7 +45,7 @@ struct SendCommand: AsyncParsableCommand {
               hark send ops --reply 3fa1c2d9 "done, @bob can deploy"
               hark send ops "deploy starts" --wait read --of 2 --timeout 5m
               hark send @bob "just between us"
-            """ + "\n\n" + ExitDoc.text([65: "empty, too long or non-UTF-8 text, or posting in a channel as a plain member", 67: "no such group, or no message --reply names", 75: "the message is stored but did not reach the --wait state in time, or it is queued (no daemon, no member reached)"])
+            """ + "\n\n" + ExitDoc.text([65: "empty, too long or non-UTF-8 text, or posting in a channel as a plain member", 67: "no such group, or no message --reply names", 69: "a daemon is there but does not answer within --timeout (else 5 s); with no daemon at all, send starts a short-lived node", 75: "the message is stored but did not reach the --wait state in time, or it is queued (no daemon, no member reached)"])
     )
 
     @OptionGroup var options: HomeOptions
