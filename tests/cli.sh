@@ -410,7 +410,12 @@ wait "$SFOLLOW"; code=$?
 kill -CONT "$SPID"
 expect 0 "after SIGCONT the daemon answers again" env HARK_HOME="$S" timeout 30 "$HARK" status
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
-expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$C" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
+# A home of its own (the lock comes before the port: on C, whose daemon holds that port, the
+# answer is 75, the home in use).
+env HARK_HOME="$T/porttaken" "$HARK" init --name porttaken >/dev/null 2>&1
+expect 71 "a daemon whose port is taken exits 71" env HARK_HOME="$T/porttaken" timeout 30 "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
+expect 75 "…and a second daemon on a home in use exits 75 before it tries the port" env HARK_HOME="$C" timeout 30 "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$PORT"
+contains "in use by a hark daemon" "$T/err" && ok "…and says what holds the home" || not_ok "home-in-use message: $(cat "$T/err")"
 expect 64 "--listen that is not an address is a usage error" env HARK_HOME="$T/x" "$HARK" daemon --listen 999.1.1.1
 # Reads without a daemon: the store opened read-only prints what the daemon printed.
 READS=("group list" "group list --json" "group members ops" "export ops" "audit" "audit --json" "log ops" "log ops --json --limit 3" "files --json" "peers --json")
