@@ -130,7 +130,10 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         let candidates = lazy.filter { $0 != source }.sorted()
         var targets = Set(candidates.count <= configuration.lazyFanout
             ? candidates : Array(candidates.shuffled(using: &rng).prefix(configuration.lazyFanout)))
-        targets.formUnion(alsoAnnounceTo.filter { lazy.contains($0) || ($0 == source && peers.contains($0)) })
+        // The author always hears that this node holds the events (its delivery receipts, §4.8),
+        // whatever the link: an eager author may get only a push it already holds, which it
+        // treats as a duplicate.
+        targets.formUnion(alsoAnnounceTo.filter { peers.contains($0) })
         for p in targets.sorted() {
             var q = queued[p] ?? Queue(sinceMs: nowMs, ids: [])
             q.ids.append(contentsOf: ids)
