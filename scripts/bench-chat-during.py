@@ -10,46 +10,12 @@ nothing else running, then messages for as long as B's `hark fetch` of the file 
 Bounded: at most 5 s per message, at most 300 messages and 180 s per phase. Every process
 started here is ended here, by its PID. Prints one line.
 """
-import argparse, json, os, socket, subprocess, sys, threading, time
+import argparse, json, os, socket, subprocess, sys, time
+from bench_arrivals import Arrivals, text_of
 
 PER_MESSAGE_S = 5.0
 PHASE_S = 180.0
 GAP_S = 0.02
-
-
-class Arrivals:
-    def __init__(self, fd):
-        self.times, self.cond, self.fd = {}, threading.Condition(), fd
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        buf = b""
-        while True:
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                return
-            now = time.perf_counter_ns()
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            with self.cond:
-                for line in lines:
-                    try:
-                        text = json.loads(line).get("text")
-                    except ValueError:
-                        continue
-                    if text is not None:
-                        self.times.setdefault(text, now)
-                self.cond.notify_all()
-
-    def wait(self, key, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while key not in self.times:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            return self.times[key]
 
 
 def pct(xs, p):
@@ -74,7 +40,7 @@ def main():
         follow = subprocess.Popen([args.hark, "log", args.group, "--follow", "--json"], env=env_b,
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         procs.append(follow)
-        arrivals = Arrivals(follow.stdout.fileno())
+        arrivals = Arrivals(follow.stdout.fileno(), text_of)
         ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ctl.connect(os.path.join(args.home_a, "control.sock"))
         rfile = ctl.makefile("rb")

@@ -14,45 +14,12 @@ Baseline, same run, same loop: the same hops with the messenger taken out, three
 Bounded: COUNT messages (default 1000) plus 20 warm-up, at most 5 s each, at most 180 s a loop.
 Only loopback; every process started here is ended here, by its PID.
 """
-import argparse, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time
+from bench_arrivals import Arrivals, text_of
 
 WARMUP = 20
 PER_MESSAGE_S = 5.0
 LOOP_S = 180.0
-
-
-class Arrivals:
-    """Stamps lines read from a pipe; `wait(key)` blocks until `key` arrived."""
-
-    def __init__(self, fd, key_of):
-        self.times, self.cond, self.fd, self.key_of = {}, threading.Condition(), fd, key_of
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        buf = b""
-        while True:
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                return
-            now = time.perf_counter_ns()
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            with self.cond:
-                for line in lines:
-                    key = self.key_of(line)
-                    if key is not None:
-                        self.times.setdefault(key, now)
-                self.cond.notify_all()
-
-    def wait(self, key, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while key not in self.times:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            return self.times[key]
 
 
 def closed_loop(name, count, send, arrivals):
@@ -128,12 +95,6 @@ def main():
         wait_until("B did not connect to A", 20,
                    lambda: json.loads(h("b", "status", "--json"))["connected_peers"] >= 1)
         follow = spawn([hark, "log", "bench", "--follow", "--json"], home("b"), stdout=subprocess.PIPE)
-
-        def text_of(line):
-            try:
-                return json.loads(line).get("text")
-            except ValueError:
-                return None
 
         arrivals = Arrivals(follow.stdout.fileno(), text_of)
         ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -191,7 +191,8 @@ PY=$(type -P python3 || true)
 if [ -n "$PY" ]; then
   for m in $(python_modules); do
     [[ $PY_SKIP == *" $m "* ]] && continue
-    "$PY" -c "import $m" 2>/dev/null || badmods+=("$m")
+    # the project's own modules (scripts/bench_arrivals.py, …) import from beside their users
+    PYTHONPATH="$ROOT/scripts:$ROOT/tests" "$PY" -c "import $m" 2>/dev/null || badmods+=("$m")
   done
 fi
 
