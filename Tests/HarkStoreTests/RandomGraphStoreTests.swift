@@ -7,14 +7,16 @@ import Testing
 /// Random DAGs inserted in random causal orders: the stored heads must be exactly the events
 /// without children, and reads must return the whole graph in total order.
 @Suite struct RandomGraphStoreTests {
-    @Test(arguments: 0..<8)
-    func headsAndOrderMatchTheGraph(round: Int) throws {
-        var rng = SystemRandomNumberGenerator()
+    /// A random DAG by three authors after a genesis: each event names its author's previous
+    /// event and 0–3 random earlier events as parents. Returns the keys, the genesis, every event
+    /// (genesis first) and each author's latest event (index into `keys`).
+    static func randomGraph(events count: ClosedRange<Int>, rng: inout some RandomNumberGenerator) throws
+        -> (keys: [SigningKeyPair], genesis: Event, events: [Event], latest: [Int: Event]) {
         let keys = [Keys.alice, Keys.bob, Keys.carol]
         let g = try Build.genesis()
         var events = [g]
         var latest: [Int: Event] = [0: g]
-        for _ in 0..<Int.random(in: 5...40, using: &rng) {
+        for _ in 0..<Int.random(in: count, using: &rng) {
             let a = Int.random(in: 0..<3, using: &rng)
             var parents = (0..<Int.random(in: 0...3, using: &rng)).map { _ in events.randomElement(using: &rng)! }
             if latest[a] == nil && parents.isEmpty { parents = [g] }
@@ -22,6 +24,13 @@ import Testing
             events.append(e)
             latest[a] = e
         }
+        return (keys, g, events, latest)
+    }
+
+    @Test(arguments: 0..<8)
+    func headsAndOrderMatchTheGraph(round: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let (keys, g, events, latest) = try Self.randomGraph(events: 5...40, rng: &rng)
 
         let dir = try TempDir()
         let store = try Store(path: dir.dbPath)
@@ -58,18 +67,7 @@ import Testing
     @Test(arguments: 0..<8)
     func batchedHeadsMatchTheGraph(round: Int) throws {
         var rng = SystemRandomNumberGenerator()
-        let keys = [Keys.alice, Keys.bob, Keys.carol]
-        let g = try Build.genesis()
-        var events = [g]
-        var latest: [Int: Event] = [0: g]
-        for _ in 0..<Int.random(in: 5...60, using: &rng) {
-            let a = Int.random(in: 0..<3, using: &rng)
-            var parents = (0..<Int.random(in: 0...3, using: &rng)).map { _ in events.randomElement(using: &rng)! }
-            if latest[a] == nil && parents.isEmpty { parents = [g] }
-            let e = try Build.message(keys[a], group: g, after: latest[a], parents: parents)
-            events.append(e)
-            latest[a] = e
-        }
+        let (_, g, events, _) = try Self.randomGraph(events: 5...60, rng: &rng)
         let dir = try TempDir()
         let store = try Store(path: dir.dbPath)
         var pending = events.shuffled(using: &rng)
