@@ -164,11 +164,12 @@ extension Node {
     private func perform(_ actions: [EpidemicBroadcast<UInt64>.Action], group: EventID, events: [Event]) {
         guard !actions.isEmpty else { return }
         let groupID = Data(group.bytes)
+        // Once per call, not per eager peer.
+        let atHand = Dictionary(events.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for action in actions {
             switch action {
             case let .push(ids, to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
-                let atHand = Dictionary(events.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
                 var out = ids.compactMap { atHand[$0] }
                 if out.count < ids.count {
                     let missing = ids.filter { atHand[$0] == nil && (graphs[group]?.contains($0) ?? false) }
@@ -179,30 +180,16 @@ extension Node {
                 broadcastCounters.pushedEvents += out.count
             case let .announce(ids, to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
-                var f = Hark_V1_IHave()
-                f.groupID = groupID
-                f.ids = ids.map { Data($0.bytes) }
-                var frame = Hark_V1_Frame()
-                frame.ihave = f
-                s.send(frame)
+                s.send(.with { $0.ihave = .with { $0.groupID = groupID; $0.ids = ids.map { Data($0.bytes) } } })
                 broadcastCounters.announceFrames += 1
                 broadcastCounters.announcedIDs += ids.count
             case let .graft(ids, to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
-                var f = Hark_V1_Graft()
-                f.groupID = groupID
-                f.ids = ids.map { Data($0.bytes) }
-                var frame = Hark_V1_Frame()
-                frame.graft = f
-                s.send(frame)
+                s.send(.with { $0.graft = .with { $0.groupID = groupID; $0.ids = ids.map { Data($0.bytes) } } })
                 broadcastCounters.grafts += 1
             case let .prune(to):
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
-                var f = Hark_V1_Prune()
-                f.groupID = groupID
-                var frame = Hark_V1_Frame()
-                frame.prune = f
-                s.send(frame)
+                s.send(.with { $0.prune = .with { $0.groupID = groupID } })
                 broadcastCounters.prunes += 1
             }
         }
