@@ -98,12 +98,7 @@ extension Store {
     /// `event_file_offer`: O(offers + log n), whatever the size of the history.
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func fileOffers(group: EventID) throws(StoreError) -> [Event] {
-        try read("read file offers of \(group)") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, signed FROM event INDEXED BY event_file_offer
-                WHERE group_id = ? AND \(Self.fileOfferKindSQL) ORDER BY lamport, id
-                """, arguments: [group.data]).map { row in try row.event() }
-        }
+        try fileOfferEvents(group: group, after: nil, before: nil, limit: Int.max)
     }
 
     /// How many events of the group are stored (including its genesis). - Throws: `StoreError.database`.

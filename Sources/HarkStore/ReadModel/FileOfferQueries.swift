@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import HarkLog
-import HarkProto
 
 extension Store {
     /// The group's FILE_OFFER events strictly between two positions of the total order (nil: no
@@ -16,7 +15,7 @@ extension Store {
         return try read("read file offers") { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, signed FROM event INDEXED BY event_file_offer
-                WHERE group_id = ? AND kind = \(Hark_V1_EventKind.fileOffer.rawValue) AND (lamport, id) > (?, ?) AND (lamport, id) < (?, ?)
+                WHERE group_id = ? AND \(Self.fileOfferKindSQL) AND (lamport, id) > (?, ?) AND (lamport, id) < (?, ?)
                 ORDER BY lamport, id LIMIT ?
                 """, arguments: [group.data, lo.0, lo.1, hi.0, hi.1, limit])
                 .map { row throws(StoreError) in try row.event() }
