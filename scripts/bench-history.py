@@ -20,7 +20,8 @@ into the store with the daemon stopped), then measured:
   rss1       daemon VmRSS after HISTORY_SENDS more sends (MB)
 
 Every step is bounded by HISTORY_TIMEOUT seconds (default 60; the sends together by
-HISTORY_SEND_TIMEOUT, default 300); a step that runs over prints "timeout" and the run moves on
+HISTORY_SEND_TIMEOUT, default 300; a fill by 1 s per 200 messages, 5,000 s at 1M, which a
+loaded 2-core machine needs with the search index); a step that runs over prints "timeout" and the run moves on
 (a daemon left busy by a read that ran over is restarted first). Ratios are against the first size's row; goals at 1M:
 log <= 30 ms and <= 1.5x, start <= 1 s, RSS <= 150 MB, send <= 1.2x, each search <= 50 ms.
 """
@@ -188,7 +189,7 @@ def main():
                 t0 = time.monotonic()
                 p = subprocess.run([b.bench, "fill", "--home=" + b.env["HARK_HOME"], "--group=ops",
                                     "--messages=%d" % (size - held), "--mark=%d" % mark],
-                                   env=b.env, capture_output=True, text=True, timeout=max(timeout, size / 1000))
+                                   env=b.env, capture_output=True, text=True, timeout=max(timeout, size / 200))
                 if p.returncode != 0:
                     raise RuntimeError("hark-bench fill exited %d: %s" % (p.returncode, p.stderr.strip()))
                 middle = next((l.split()[1] for l in p.stdout.splitlines() if l.startswith("mark ")), None)
