@@ -24,7 +24,7 @@ import Glibc
 /// can check that a slow read takes nothing else down. Unset in normal use.
 enum ReadService {
     /// The methods answered off the actor.
-    static let methods: Set<String> = ["group.list", "log", "log.ids", "log.graph", "export", "audit", "verify", "receipts", "files"]
+    static let methods: Set<String> = ["group.list", "log", "log.ids", "log.graph", "export", "audit", "verify", "receipts", "files", "search"]
 
     /// The test hook's delay, ms (0: none).
     static let testDelayMs: Int = {
