@@ -150,6 +150,16 @@ final class FileTransfers: Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
+    /// One event-loop thread at nice +10 for the fetch writers' disk work (pwrite, fdatasync,
+    /// bitmap writes): every `FetchWriter` runs its jobs there instead of on Swift's cooperative
+    /// pool, whose threads (one per core) also run the node's actor, so a fast transfer's writes
+    /// do not delay chat. Process-wide; lives as long as the process.
+    static let writeLoop: any EventLoop = {
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        loop.execute { FileTransfers.lowerThreadPriority() }
+        return loop
+    }()
+
     /// Lowers the calling thread's priority: on Linux, setpriority(PRIO_PROCESS, 0) sets the nice
     /// value of the calling thread only (setpriority(2), NOTES). Idempotent.
     static func lowerThreadPriority() {
@@ -348,8 +358,12 @@ final class FileTransfers: Sendable {
 }
 
 /// Owns the target folder and the staged files of one fetch; verifies and writes chunks.
-/// An actor so that hashing and writing run beside the network (never on a channel reader).
+/// An actor so that hashing and writing run beside the network (never on a channel reader), on
+/// a low-priority thread of its own (`FileTransfers.writeLoop`).
 actor FetchWriter {
+    /// Runs on `FileTransfers.writeLoop` (low priority, off the cooperative pool).
+    nonisolated var unownedExecutor: UnownedSerialExecutor { FileTransfers.writeLoop.executor.asUnownedSerialExecutor() }
+
     let manifest: Manifest
     private let target: FetchTarget
     private var staged: [StagedFile]
