@@ -28,6 +28,9 @@ public actor Node {
     /// 8 random bytes, new each start; in the TXT record and the handshake, so a node recognises itself.
     let instanceToken: [UInt8] = SecureRandom.bytes(8)
     let eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
+    /// The tasks serving accepted peer connections and control clients (AcceptedConnections.swift).
+    let inboundPeers = AcceptedConnections()
+    let controlClientTasks = AcceptedConnections()
 
     var listenPort: Int = 0
     var nextSessionID: UInt64 = 1
@@ -214,11 +217,11 @@ public actor Node {
         // The home's lock first (a daemon waits there for a send's short-lived node to hand the
         // home over), then the peer port, which that node holds until it has stopped.
         let control = try await bindControlSocket()
-        let listener: NIOAsyncChannel<InboundConnection, Never>
+        let listener: any Channel
         do {
             listener = try await bindPeerListener()
         } catch {
-            try? await control.channel.close()
+            try? await control.close()
             unlink(home.socketLinkPath)
             if home.socketPath != home.socketLinkPath { unlink(home.socketPath) }
             homeLock?.release()
@@ -230,12 +233,6 @@ public actor Node {
             "peer.id": "\(peerID)", "tcp.port": "\(listenPort)", "udp.port": "\(udpPort)", "control.socket": "\(home.socketPath)",
         ])
         configuration.onReady?(listenPort)
-        // The accept loops are not children of this task: cancelling run() must not cancel a
-        // loop that still has accepted connections buffered, because dropping one unfinished
-        // kills the process (NIOAsyncWriter traps in deinit). They end when `shutdown` closes
-        // their listeners, after handing out (and closing) every buffered connection.
-        let acceptingPeers = Task { await self.acceptPeers(listener) }
-        let acceptingControl = Task { await self.acceptControl(control) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let datagrams {
                 group.addTask { await self.receiveDatagrams(datagrams) }
@@ -271,8 +268,6 @@ public actor Node {
             group.cancelAll()
             await self.shutdown(listener: listener, control: control)
         }
-        await acceptingPeers.value
-        await acceptingControl.value
         // Every control client is answered and closed: the home is free for the next node.
         homeLock?.release()
         homeLock = nil
@@ -291,8 +286,9 @@ public actor Node {
 
     func setDiscoveryStatus(_ s: DiscoveryStatus) { discoveryStatus = s }
 
-    func shutdown(listener: NIOAsyncChannel<InboundConnection, Never>,
-                  control: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
+    /// Closes the listeners, then ends every connection they accepted (each task closes its own
+    /// channel) and waits for those tasks.
+    func shutdown(listener: any Channel, control: any Channel) async {
         stopped = true
         if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastCounters)"]) }
         logger.info("frames sent", metadata: ["frames/bytes": "\(FrameTraffic.shared.summary)"])
@@ -303,11 +299,13 @@ public actor Node {
         for (_, w) in watchers { w.continuation.finish() }
         watchers.removeAll()
         try? await udp?.close()
-        try? await listener.channel.close()
-        try? await control.channel.close()
+        try? await listener.close()
+        try? await control.close()
         let socket = home.socketPath
         unlink(home.socketLinkPath)
         if socket != home.socketLinkPath { unlink(socket) }
+        await inboundPeers.closeAndWait()
+        await controlClientTasks.closeAndWait()
     }
 }
 

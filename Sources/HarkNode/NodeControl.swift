@@ -17,9 +17,10 @@ public let harkVersion = "0.1.0"
 
 extension Node {
     /// Takes the home's lock (waiting for a short-lived node to hand the home over, up to
-    /// `configuration.lockWaitMs`) and binds the control socket with mode 0600.
+    /// `configuration.lockWaitMs`) and binds the control socket with mode 0600. Each client is
+    /// served by a task of `controlClientTasks`, started as soon as its channel is set up.
     /// - Throws: `NodeError.alreadyRunning` when another node holds the lock; `.bindFailed`.
-    func bindControlSocket() async throws -> NIOAsyncChannel<ControlChannel, Never> {
+    func bindControlSocket() async throws -> any Channel {
         homeLock = try await takeHomeLock()
         // The lock stays held until run() ends.
         let path = configuration.controlSocketPath ?? home.socketLinkPath
@@ -38,21 +39,24 @@ extension Node {
         }
         let oldMask = umask(0o177)
         defer { umask(oldMask) }
+        let clients = controlClientTasks
         do {
             let server = try await ServerBootstrap(group: eventLoopGroup)
                 // A client may send its request and shut down its side (`echo … | socat`): keep
                 // answering until the response is written.
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .bind(unixDomainSocketPath: path) { child in
+                .childChannelInitializer { child in
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(NewlineDelimitedDecoder()))
-                        return try ControlChannel(wrappingChannelSynchronously: child)
+                        let client = try ControlChannel(wrappingChannelSynchronously: child)
+                        clients.start { await self.serveControlClient(client) }
                     }
                 }
+                .bind(unixDomainSocketPath: path).get()
             chmod(path, 0o600)
             if path != home.socketLinkPath, symlink(path, home.socketLinkPath) != 0 {
                 let why = String(cString: strerror(errno))
-                try? await server.channel.close()
+                try? await server.close()
                 unlink(path)
                 throw NodeError.bindFailed(what: home.socketLinkPath, why: "cannot link it to \(path): \(why)")
             }
@@ -99,24 +103,14 @@ extension Node {
         _ = try? client.call("handover", NoParams())
     }
 
-    nonisolated func acceptControl(_ server: NIOAsyncChannel<ControlChannel, Never>) async {
-        do {
-            try await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await client in inbound {
-                        if await self.stopped {
-                            try? await client.executeThenClose { _, _ in }   // closed, never dropped
-                            continue
-                        }
-                        group.addTask { await self.serveControl(client) }
-                    }
-                    // The control socket is closed (the node stops): end the clients still served.
-                    group.cancelAll()
-                }
-            }
-        } catch {
-            if !Task.isCancelled { logger.error("control socket failed", metadata: ["error": "\(error)"]) }
+    /// Serves one accepted control client; one accepted while the node stops is closed unanswered.
+    nonisolated func serveControlClient(_ client: ControlChannel) async {
+        let stopping = await stopped
+        if Task.isCancelled || stopping {
+            try? await client.executeThenClose { _, _ in }
+            return
         }
+        await serveControl(client)
     }
 
     /// Serves one control connection. Once a request has been in progress, or a stream open, for

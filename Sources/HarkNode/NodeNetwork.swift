@@ -57,7 +57,7 @@ extension Node {
     }
 
     /// Child channel setup of the listener, on the child's event loop: admission first; a refused
-    /// connection is set up without reading (autoRead off) and closed by `acceptPeers`.
+    /// connection is set up without reading (autoRead off) and closed by `serveInbound`.
     nonisolated static func makeInboundChannel(_ channel: any Channel, pending: PendingHandshakes) -> EventLoopFuture<InboundConnection> {
         let ticket = pending.admit(channel, source: admissionSource(channel.remoteAddress), nowMs: Node.monotonicMs())
         if ticket == nil { try? channel.syncOptions?.setOption(.autoRead, value: false) }
@@ -72,12 +72,22 @@ extension Node {
     /// Milliseconds of a monotonic clock (uptime): handshake admission, probe and other deadlines.
     nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
-    func bindPeerListener() async throws -> NIOAsyncChannel<InboundConnection, Never> {
+    /// Binds the peer port. Each accepted connection is served by a task of `inboundPeers`,
+    /// started as soon as its child channel is set up.
+    /// - Throws: `NodeError.bindFailed` when no port of the configured or preferred ones is free.
+    func bindPeerListener() async throws -> any Channel {
+        let pending = pendingHandshakes
+        let accepted = inboundPeers
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
+            .childChannelInitializer { child in
+                Node.makeInboundChannel(child, pending: pending).map { connection in
+                    accepted.start { await self.serveInbound(connection) }
+                }
+            }
         var hosts = [configuration.listenHost]
         if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
         // An explicit port is bound or fails; otherwise the preferred ports are tried in order
@@ -91,11 +101,8 @@ extension Node {
         for port in ports {
             for host in hosts {
                 do {
-                    let pending = pendingHandshakes
-                    let server = try await bootstrap.bind(host: host, port: port) { child in
-                        Node.makeInboundChannel(child, pending: pending)
-                    }
-                    listenPort = server.channel.localAddress?.port ?? 0
+                    let server = try await bootstrap.bind(host: host, port: port).get()
+                    listenPort = server.localAddress?.port ?? 0
                     if port == 0 && !configuration.preferredPorts.isEmpty {
                         logger.warning("the preferred TCP ports are taken; listening on a free one", metadata: [
                             "tcp.port": "\(listenPort)", "tcp.preferred": "\(configuration.preferredPorts.map(String.init).joined(separator: ","))",
@@ -112,37 +119,23 @@ extension Node {
                                    why: lastError.map { "\($0)" } ?? "unknown error")
     }
 
-    nonisolated func acceptPeers(_ server: NIOAsyncChannel<InboundConnection, Never>) async {
-        do {
-            try await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await accepted in inbound {
-                        let connection = accepted.channel
-                        let remote = connection.channel.remoteAddress.map(Self.describe) ?? "?"
-                        if await self.stopped {
-                            // Handed out after the node began to stop: closed, never dropped.
-                            if let ticket = accepted.ticket { self.pendingHandshakes.release(ticket) }
-                            try? await connection.executeThenClose { _, _ in }
-                            continue
-                        }
-                        guard let ticket = accepted.ticket else {
-                            // Over the per-source cap of unauthenticated connections: closed unread.
-                            self.logger.debug("too many handshakes from one source; closing", metadata: ["peer.address": "\(remote)"])
-                            try? await connection.executeThenClose { _, _ in }
-                            continue
-                        }
-                        group.addTask {
-                            await self.runConnection(connection, role: .responder, remote: remote, source: "inbound",
-                                                     admission: ticket)
-                        }
-                    }
-                    // The listener is closed (the node stops): end the connections still running.
-                    group.cancelAll()
-                }
-            }
-        } catch {
-            if !Task.isCancelled { logger.error("peer listener failed", metadata: ["error": "\(error)"]) }
+    /// Serves one accepted connection to its close: refused ones (over the per-source cap of
+    /// unauthenticated connections, or accepted while the node stops) are closed unread.
+    nonisolated func serveInbound(_ accepted: InboundConnection) async {
+        let connection = accepted.channel
+        let remote = connection.channel.remoteAddress.map(Self.describe) ?? "?"
+        guard let ticket = accepted.ticket else {
+            logger.debug("too many handshakes from one source; closing", metadata: ["peer.address": "\(remote)"])
+            try? await connection.executeThenClose { _, _ in }
+            return
         }
+        let stopping = await stopped
+        if Task.isCancelled || stopping {
+            pendingHandshakes.release(ticket)
+            try? await connection.executeThenClose { _, _ in }
+            return
+        }
+        await runConnection(connection, role: .responder, remote: remote, source: "inbound", admission: ticket)
     }
 
     nonisolated static func describe(_ address: SocketAddress) -> String {
