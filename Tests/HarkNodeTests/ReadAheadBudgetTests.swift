@@ -1,6 +1,6 @@
-@testable import HarkNode
 import Synchronization
 import Testing
+@testable import HarkNode
 
 @Suite struct ReadAheadBudgetTests {
     @Test func chunksAreBoundedByCountAndBytesButOneAlwaysFits() {
