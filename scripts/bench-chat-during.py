@@ -5,17 +5,62 @@ Used by scripts/bench-files.sh with its two daemons on 127.0.0.1 (A offers the f
 it; chat goes A -> B, the file's direction). The driver writes each `send` request straight to
 A's control socket and stamps the moment B's `hark log GROUP --follow --json` prints the line
 (closed loop, one message in flight, as scripts/bench-follow.py). First IDLE messages with
-nothing else running, then messages for as long as B's `hark fetch` of the file runs.
+nothing else running, then messages while B fetches the file, fetch after fetch (each copy
+removed), until BUSY messages are in: one fetch of 1 GiB gives too few for a p99.
 
-Bounded: at most 5 s per message, at most 300 messages and 180 s per phase. Every process
-started here is ended here, by its PID. Prints one line.
+Where a chat frame can wait behind file data in the kernel: with --port (A's peer port), the
+bytes queued on the channel's TCP socket at A (Send-Q: written, not yet acknowledged) and at B
+(Recv-Q: arrived, not yet read by the node) are sampled every 5 ms during the fetches from
+/proc/net/tcp and /proc/net/tcp6, and their p50/p99 printed.
+
+Bounded: at most 5 s per message, at most 300 messages and 180 s per phase, at most 10 fetches.
+Every process started here is ended here, by its PID. Prints two lines.
 """
-import argparse, json, os, socket, subprocess, sys, time
+import argparse, json, os, socket, subprocess, sys, threading, time
 from bench_arrivals import Arrivals, text_of
 
 PER_MESSAGE_S = 5.0
 PHASE_S = 180.0
 GAP_S = 0.02
+MAX_FETCHES = 10
+
+
+class QueueSampler:
+    """Samples the TCP queues of the channel to `port` on loopback every 5 ms, until stopped:
+    tx_queue of the socket whose local port is `port` (the sender's Send-Q) and rx_queue of the
+    socket whose remote port is `port` (the receiver's Recv-Q), in bytes."""
+
+    def __init__(self, port):
+        self.port, self.send, self.recv, self.stop = port, [], [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.wait(0.005):
+            tx = rx = None
+            for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+                try:
+                    lines = open(name).read().splitlines()[1:]
+                except OSError:
+                    continue
+                for line in lines:
+                    f = line.split()
+                    if f[3] != "01":  # ESTABLISHED
+                        continue
+                    local, remote = int(f[1].rsplit(":", 1)[1], 16), int(f[2].rsplit(":", 1)[1], 16)
+                    t, r = (int(x, 16) for x in f[4].split(":"))
+                    if local == self.port:
+                        tx = max(tx or 0, t)
+                    elif remote == self.port:
+                        rx = max(rx or 0, r)
+            if tx is not None:
+                self.send.append(tx)
+            if rx is not None:
+                self.recv.append(rx)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
 
 
 def pct(xs, p):
@@ -33,6 +78,8 @@ def main():
     ap.add_argument("--file-id", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--idle", type=int, default=100)
+    ap.add_argument("--busy", type=int, default=200, help="messages during fetches (the fetch is repeated until in)")
+    ap.add_argument("--port", type=int, help="A's peer port: sample the channel's kernel queues")
     args = ap.parse_args()
     env_b = dict(os.environ, HARK_HOME=args.home_b)
     procs = []
@@ -66,22 +113,34 @@ def main():
         idle = []
         while len(idle) < args.idle and time.monotonic() - start < PHASE_S:
             idle.append(one("idle"))
-        fetch = subprocess.Popen([args.hark, "fetch", args.file_id, "-o", args.out], env=env_b,
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        procs.append(fetch)
+        sampler = QueueSampler(args.port) if args.port else None
         start = time.monotonic()
-        busy = []
-        while fetch.poll() is None and len(busy) < 300 and time.monotonic() - start < PHASE_S:
-            busy.append(one("busy"))
-        took = time.monotonic() - start
-        rc = fetch.wait(timeout=PHASE_S)
-        if rc != 0:
-            sys.exit(f"bench-chat-during: hark fetch exited {rc}")
+        busy, fetches, took = [], 0, 0.0
+        while len(busy) < args.busy and fetches < MAX_FETCHES and time.monotonic() - start < PHASE_S:
+            for name in os.listdir(args.out):
+                os.remove(os.path.join(args.out, name))
+            fetch = subprocess.Popen([args.hark, "fetch", args.file_id, "-o", args.out], env=env_b,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            procs.append(fetch)
+            fetches += 1
+            t0 = time.monotonic()
+            while fetch.poll() is None and len(busy) < 300 and time.monotonic() - start < PHASE_S:
+                busy.append(one("busy"))
+            took += time.monotonic() - t0
+            rc = fetch.wait(timeout=PHASE_S)
+            if rc != 0:
+                sys.exit(f"bench-chat-during: hark fetch exited {rc}")
+        if sampler:
+            sampler.finish()
         if len(busy) < 5:
-            sys.exit(f"bench-chat-during: only {len(busy)} messages during the {took:.2f} s fetch (a larger BENCH_FILE_MIB helps)")
+            sys.exit(f"bench-chat-during: only {len(busy)} messages during {fetches} fetches of {took:.2f} s (a larger BENCH_FILE_MIB helps)")
         i50, i99, b50, b99 = pct(idle, 50), pct(idle, 99), pct(busy, 50), pct(busy, 99)
         print("  chat during fetch p50 %6.2f ms  p99 %6.2f ms   idle p50 %6.2f ms  p99 %6.2f ms   ratio p50 %.2f  p99 %.2f (goal <= 2)"
-              "   (%d messages during the %.2f s fetch, %d idle)" % (b50, b99, i50, i99, b50 / i50, b99 / i99, len(busy), took, len(idle)))
+              "   (%d messages during %d fetches, %.2f s in all, %d idle)" % (b50, b99, i50, i99, b50 / i50, b99 / i99, len(busy), fetches, took, len(idle)))
+        if sampler and sampler.send and sampler.recv:
+            kib = lambda xs, p: pct(xs, p) / 1024
+            print("  kernel queues on the channel during the fetches: sender Send-Q p50 %.0f KiB p99 %.0f KiB, receiver Recv-Q p50 %.0f KiB p99 %.0f KiB   (%d samples)"
+                  % (kib(sampler.send, 50), kib(sampler.send, 99), kib(sampler.recv, 50), kib(sampler.recv, 99), len(sampler.send)))
     finally:
         for p in reversed(procs):
             if p.poll() is None:

@@ -132,7 +132,7 @@ PY
 # chat A -> B while B fetches the file from A, against idle
 mkdir -p "$F/chat"
 python3 scripts/bench-chat-during.py --hark "$HARK" --home-a "$WORK/fa" --home-b "$WORK/fb" --group files \
-  --file-id "$FID" --out "$F/chat"
+  --file-id "$FID" --out "$F/chat" --port "$APORT"
 
 # the same file between two Syncthing instances on 127.0.0.1 (discovery, relays, reporting off)
 if [ "${BENCH_SYNCTHING:-1}" = 1 ]; then

@@ -295,28 +295,58 @@ final class FileTransfers: Sendable {
         q?.continuation.finish()
     }
 
-    /// One channel's server: reads, checks, seals and queues one chunk at a time, waiting
-    /// for the channel's bulk queue to drain before the next (back-pressure).
+    /// Chunks a channel's server holds prepared ahead of the socket: up to 3 (two being read and
+    /// sealed on the two bulk threads while a third waits for room in the channel's bulk queue),
+    /// and at most 16 MiB of them (a larger chunk is prepared alone).
+    static let readAheadChunks = 3
+    static let readAheadBytes = 16 << 20
+
+    /// A chunk read, checked and sealed, or why it is not served.
+    typealias Prepared = Result<(slices: [SealedSlice], rehashed: Bool), FileError>
+
+    /// One channel's server, a two-stage pipeline. The first stage takes the requests in order
+    /// and starts reading, checking and sealing each on a low-priority bulk thread, up to
+    /// `readAheadChunks` / `readAheadBytes` ahead, so that both bulk threads seal while the
+    /// socket sends. The second stage queues the sealed slices on the channel in request order,
+    /// waiting for its bulk queue to drain below `FileWireLimits.bulkQueueBytes` before each
+    /// (back-pressure), and answers a chunk it cannot serve with a ChunkRefused.
     private func runServer(_ stream: AsyncStream<ServeItem>, session: PeerSession) async {
-        for await item in stream {
-            servers.withLock { s in s[session.id]?.queued -= 1 }
-            if session.isClosed { break }
-            if hooks.serveDelayMs > 0 { try? await Task.sleep(for: .milliseconds(hooks.serveDelayMs)) }
+        let budget = ReadAheadBudget(maxChunks: Self.readAheadChunks, maxBytes: Self.readAheadBytes)
+        let (prepared, preparing) = AsyncStream.makeStream(of: (item: ServeItem, bytes: Int, result: Task<Prepared, Never>).self)
+        let readAhead = Task { [self] in
+            defer { preparing.finish() }
+            for await item in stream {
+                servers.withLock { s in s[session.id]?.queued -= 1 }
+                if session.isClosed { break }
+                let bytes = item.servable.manifest.layout.length(of: item.chunk)
+                guard await budget.acquire(bytes) else { break }
+                if hooks.serveDelayMs > 0 { try? await Task.sleep(for: .milliseconds(hooks.serveDelayMs)) }
+                let corrupt = hooks.corruptServedChunks
+                // A chunk of a fetch in progress is read back from its part file (verified before it
+                // was written); nil when it is not there (any more): refused as not held.
+                var partialBytes: [UInt8]?
+                if let writer = item.servable.partial {
+                    partialBytes = await writer.readVerified(global: item.chunk)
+                }
+                let pool = bulkPool
+                let result = Task<Prepared, Never> { [partialBytes] in
+                    if item.servable.partial != nil, partialBytes == nil { return .failure(.sourceChanged("not held")) }
+                    return (try? await pool.runIfActive { Self.prepareChunk(item, partialBytes: partialBytes, corrupt: corrupt) })
+                        ?? .failure(.sourceChanged("server stopping"))
+                }
+                preparing.yield((item, bytes, result))
+            }
+        }
+        defer {
+            budget.close()
+            readAhead.cancel()
+        }
+        for await (item, bytes, result) in prepared {
+            // The chunk leaves the budget once its slices are queued (or it is refused).
+            defer { budget.release(bytes) }
+            let prepared = await result.value
+            if session.isClosed { return }
             let m = item.servable.manifest
-            let corrupt = hooks.corruptServedChunks
-            // A chunk of a fetch in progress is read back from its part file (verified before it
-            // was written); nil when it is not there (any more): refused as not held.
-            var partialBytes: [UInt8]?
-            if let writer = item.servable.partial {
-                partialBytes = await writer.readVerified(global: item.chunk)
-            }
-            let prepared: Result<(slices: [SealedSlice], rehashed: Bool), FileError>
-            if item.servable.partial != nil, partialBytes == nil {
-                prepared = .failure(.sourceChanged("not held"))
-            } else {
-                prepared = (try? await bulkPool.runIfActive { [partialBytes] in Self.prepareChunk(item, partialBytes: partialBytes, corrupt: corrupt) })
-                    ?? .failure(.sourceChanged("server stopping"))
-            }
             let frames: [SealedSlice]
             let rehashed: Bool
             switch prepared {

@@ -41,6 +41,15 @@ extension Node {
     /// buffer bounds how long a message waits behind a transfer (256 KiB is ~2 ms at 150 MB/s).
     nonisolated static let peerSendBufferBytes: SocketOptionValue = 256 * 1024
 
+    /// The kernel receive buffer of a peer channel, bytes (Linux doubles it for its own
+    /// bookkeeping). Left to autotuning, it grows to `tcp_rmem`'s maximum (32 MiB here), and
+    /// whenever the receiving node reads more slowly than the sender sends, file data piles up
+    /// there ahead of any chat frame: during a 1 GiB fetch on loopback the receiver's Recv-Q
+    /// reached 1.7–2.7 MiB (p99; 256 KiB set: 460 KiB, at the same fetch speed). Bounded, the
+    /// backlog stays in the sender's bulk queue, which chat frames jump. Set on the listener
+    /// (accepted sockets inherit it, window scaling included) and before connecting.
+    nonisolated static let peerReceiveBufferBytes: SocketOptionValue = 256 * 1024
+
     /// The admission key of a peer address: an IPv4 address, or the /64 of an IPv6 one (one
     /// host commonly holds a whole /64), IPv4-mapped IPv6 as IPv4.
     nonisolated static func admissionSource(_ address: SocketAddress?) -> String {
@@ -83,6 +92,7 @@ extension Node {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
+            .serverChannelOption(.socketOption(.so_rcvbuf), value: Self.peerReceiveBufferBytes)
             .childChannelInitializer { child in
                 Node.makeInboundChannel(child, pending: pending).map { connection in
                     accepted.start { await self.serveInbound(connection) }
@@ -163,6 +173,7 @@ extension Node {
             .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_sndbuf), value: Self.peerSendBufferBytes)
+            .channelOption(.socketOption(.so_rcvbuf), value: Self.peerReceiveBufferBytes)
         let connection: PeerChannel
         do {
             connection = try await bootstrap.connect(to: address) { Node.makePeerChannel($0, role: .initiator) }
