@@ -333,7 +333,9 @@ func joinByCode(_ client: ControlClient, name: String, admin: String?, timeoutMs
         case "refused": throw fail("request refused: \(why)", Exit.dataError)
         case "not_found": throw fail(why, Exit.noUser)
         case "ambiguous": throw fail(why, Exit.usage)
-        case "rate_limited": throw fail("request refused: \(why)", Exit.tempFail)
+        case "rate_limited":
+            let wait = v.retryAfterMs.map { " (try again in \(($0 + 999) / 1000) s)" } ?? ""
+            throw fail("request refused: \(why)\(wait)", Exit.tempFail)
         case "failed": throw fail(why, Exit.tempFail)
         default: break
         }

@@ -101,6 +101,14 @@ done
 [ $limited -ge 2 ] && [ $((limited + notfound)) = 8 ] && grep -q "too many" "$WORK/err$first_limited" \
   && ok "8 requests in a row: $notfound answered (67), $limited refused as too many (75)" \
   || not_ok "rate limit: $notfound answered, $limited limited: $(cat "$WORK/err8")"
+wait_s=$(sed -n 's/.*try again in \([0-9]*\) s.*/\1/p' "$WORK/err8")
+if [ -n "$wait_s" ] && [ "$wait_s" -le 13 ]; then
+  sleep $((wait_s + 1))
+  hark_on h2 group join nosuch@alice --timeout 10s >/dev/null 2>"$WORK/err"; rc=$?
+  [ $rc = 67 ] && ok "after the $wait_s s the admin named, bob's next request is answered again (67)" || not_ok "after the wait: exit $rc: $(cat "$WORK/err")"
+else
+  not_ok "the refusal names no wait of at most 13 s: $(cat "$WORK/err8")"
+fi
 hark_on h3 group join nosuch@alice --timeout 10s >/dev/null 2>"$WORK/err"; rc=$?
 [ $rc = 67 ] && ok "another peer is not limited by bob's requests (67)" || not_ok "carol: exit $rc: $(cat "$WORK/err")"
 
