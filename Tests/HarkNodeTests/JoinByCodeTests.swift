@@ -1,7 +1,7 @@
 import HarkCrypto
 import HarkLog
-@testable import HarkNode
 import Testing
+@testable import HarkNode
 
 /// The pure parts of joining by code (PROTOCOL.md §9.7): the per-peer rate limit, the admin's
 /// request book, and the requester's choice of admin.
