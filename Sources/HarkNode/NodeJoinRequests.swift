@@ -195,13 +195,16 @@ extension Node {
             guard let session = sessionFor(id) else {
                 throw ControlErrorBody(code: .notFound, message: "no open channel to \(adminName) (\(id.fingerprint)); both nodes must be running and connected")
             }
+            guard session.hello.speaksJoinByCode else {
+                throw ControlErrorBody(code: .notFound, message: "the hark of \(adminName) (\(id.fingerprint)) does not take join requests; ask for an invite token")
+            }
             outgoingJoins[name] = o
             ask(name, session: session)
             return outgoingView(outgoingJoins[name] ?? o)
         }
         var q = Hark_V1_JoinQuery()
         q.groupName = name
-        for s in sessions.values {
+        for s in sessions.values where s.hello.speaksJoinByCode {
             o.queried[s.id] = s.peerID
             sendJoinFrame({ $0.joinQuery = q }, on: s)
         }

@@ -82,7 +82,7 @@ struct GroupCommand: ParsableCommand {
                 """ + "\n\n" + ExitDoc.text([
                     64: "a usage error, or several nodes offer a group of that name (the candidates are listed; name one with NAME@ADMIN)",
                     65: "the invite or the request is refused (expired, used up, for another peer, refused by the admin) or malformed",
-                    67: "no connected node administers a group of that name, or the admin named is unknown or not connected",
+                    67: "no connected node administers a group of that name, or the admin named is unknown, not connected or takes no join requests",
                     75: "no admin answered in time, the admin was asked too often (try again later), the channel closed, or this node has not seen itself added yet",
                     76: "two admins accepted the invite at once and its last use went to another peer",
                 ])
