@@ -40,6 +40,7 @@ test: deps
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/join-code.sh
 	tests/lab/conversation.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
@@ -63,6 +64,7 @@ lab-test: build
 	tests/lab/names.sh
 	tests/lab/files.sh
 	tests/lab/groups.sh
+	tests/lab/join-code.sh
 	tests/lab/conversation.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6

@@ -434,13 +434,13 @@ _hark_group() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    create|invite|join|accept|invites|list|members|remove|role|leave)
+    create|invite|join|requests|approve|refuse|accept|invites|list|members|remove|role|leave)
         # Offer subcommand argument completions
         "_hark_group_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'create invite join accept invites list members remove role leave' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'create invite join requests approve refuse accept invites list members remove role leave' -- "${cur}"))
         ;;
     esac
 }
@@ -509,6 +509,78 @@ _hark_group_join() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    esac
+}
+
+_hark_group_requests() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group requests -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_group_approve() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group approve -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_hark_group_refuse() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __hark_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __hark_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __hark_add_completions -W "$(__hark_custom_complete ---completion group refuse -- positional@0 "${COMP_CWORD}" "$(__hark_cursor_index_in_current_word)")"
         return
         ;;
     esac

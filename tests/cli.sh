@@ -99,10 +99,13 @@ expect 64 "daemon with a malformed --peer is a usage error" env HARK_HOME="$T/x"
 expect 67 "send to an unknown group exits 67" env HARK_HOME="$A" "$HARK" send nosuchgroup hi
 expect 0 "group create" env HARK_HOME="$A" "$HARK" group create ops
 expect 65 "join with a garbage token exits 65" env HARK_HOME="$B" "$HARK" group join hark1notatoken
-expect 65 "join with a token that is not hark's exits 65" env HARK_HOME="$B" "$HARK" group join hello
+expect 65 "join with a token that is not hark's exits 65" env HARK_HOME="$B" "$HARK" group join "$(printf 'notatoken%.0s' $(seq 10))"
+grep -q "not a hark invite token" "$T/err" && ok "…and says it is not a hark invite token" || not_ok "message: $(cat "$T/err")"
+expect 67 "join by a name no connected node administers exits 67" env HARK_HOME="$B" "$HARK" group join nosuchgroup --timeout 10s
 TOKEN=$(env HARK_HOME="$A" "$HARK" group invite ops)
 expect 0 "join with the invite token" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
 expect 65 "joining the same group again exits 65" env HARK_HOME="$B" "$HARK" group join "$TOKEN"
+expect 65 "joining a group by name when already a member exits 65" env HARK_HOME="$B" "$HARK" group join ops@alice
 expect 65 "group remove of this node itself is refused" env HARK_HOME="$A" "$HARK" group remove ops alice
 grep -q "group leave ops" "$T/err" && ok "…and points to group leave" || not_ok "self-remove message: $(cat "$T/err")"
 Y="$T/y"; env HARK_HOME="$Y" "$HARK" init --name yves >/dev/null

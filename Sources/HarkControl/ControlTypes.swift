@@ -366,3 +366,71 @@ public struct GroupCreateOptions: Codable, Sendable {
     public var kind: String?
     public init(name: String, kind: String? = nil) { self.name = name; self.kind = kind }
 }
+
+/// `group.request` parameters: ask to join a group by name, without a token (docs/CONTROL.md).
+public struct JoinRequestParams: Codable, Sendable {
+    /// The group's name (1 to 64 bytes of UTF-8).
+    public var group: String
+    /// The admin to ask (peer ID, fingerprint prefix, alias or name); absent: every connected peer
+    /// is asked and exactly one must administer a group of that name.
+    public var admin: String?
+    public init(group: String, admin: String? = nil) { self.group = group; self.admin = admin }
+}
+
+/// `group.request` and `group.request.status` result: where a join by code stands.
+public struct JoinRequestView: Codable, Sendable, Equatable {
+    public var groupName: String
+    /// "querying", "asked", "code" (both screens show `code`; waiting for the admin),
+    /// "accepted" (an invite was handed over and is being redeemed: follow `group.join.status`
+    /// with `groupId`), "refused", "not_found", "ambiguous", "rate_limited", "failed".
+    public var state: String
+    /// The 6-digit code, "123 456", once known.
+    public var code: String?
+    public var adminId: String?
+    public var adminName: String?
+    public var adminFingerprint: String?
+    /// The group's ID (hex), once accepted.
+    public var groupId: String?
+    public var reason: String?
+    /// With "rate_limited": ms until the admin takes another request.
+    public var retryAfterMs: Int64?
+    public init(groupName: String, state: String, code: String? = nil, adminId: String? = nil, adminName: String? = nil,
+                adminFingerprint: String? = nil, groupId: String? = nil, reason: String? = nil, retryAfterMs: Int64? = nil) {
+        self.groupName = groupName; self.state = state; self.code = code; self.adminId = adminId; self.adminName = adminName
+        self.adminFingerprint = adminFingerprint; self.groupId = groupId; self.reason = reason; self.retryAfterMs = retryAfterMs
+    }
+}
+
+/// `group.requests` parameters: the group (name or ID), or absent for every group.
+public struct JoinRequestsParams: Codable, Sendable {
+    public var group: String?
+    public init(group: String? = nil) { self.group = group }
+}
+
+/// `group.requests` row (and `group.approve`/`group.refuse` result): a peer asking to join.
+public struct PendingJoinRequestView: Codable, Sendable, Equatable {
+    public var groupId: String
+    public var groupName: String
+    public var peerId: String
+    public var displayName: String
+    public var fingerprint: String
+    /// The code the requester's screen shows, "123 456"; absent until the requester revealed it.
+    public var code: String?
+    /// ms since the Unix epoch.
+    public var receivedMs: Int64
+    /// The requester's key is verified (`hark pair`).
+    public var verified: Bool
+    public init(groupId: String, groupName: String, peerId: String, displayName: String, fingerprint: String, code: String?,
+                receivedMs: Int64, verified: Bool) {
+        self.groupId = groupId; self.groupName = groupName; self.peerId = peerId; self.displayName = displayName
+        self.fingerprint = fingerprint; self.code = code; self.receivedMs = receivedMs; self.verified = verified
+    }
+}
+
+/// `group.approve`, `group.refuse` parameters.
+public struct JoinDecisionParams: Codable, Sendable {
+    public var group: String
+    /// The request's 6-digit code (spaces allowed), or the requester (peer ID, fingerprint prefix, alias or name).
+    public var request: String
+    public init(group: String, request: String) { self.group = group; self.request = request }
+}

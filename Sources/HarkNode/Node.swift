@@ -82,6 +82,11 @@ public actor Node {
     var redeemedAdds: [EventID: RedeemedAdd] = [:]
     /// Invites peers handed over a channel, oldest first (at most 64).
     var offeredInvites: [OfferedInvite] = []
+    /// Join by code (JoinByCode.swift, NodeJoinRequests.swift): requests this node holds as an
+    /// admin, the per-peer limit on them, and this node's own requests by group name.
+    var joinRequestBook = JoinRequestBook()
+    var joinLimiter = JoinRateLimiter()
+    var outgoingJoins: [String: OutgoingJoinRequest] = [:]
     /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
     var prekeyCache: [EventID: [UInt8]] = [:]
     /// Per group: each member's current prekey, recomputed only after a PREKEY or MEMBER event

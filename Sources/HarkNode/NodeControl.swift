@@ -213,6 +213,14 @@ extension Node {
             case "group.leave":
                 return try ok(try changeMember(group: try params(GroupRefParams.self, line).group, peer: nil, action: .leave, role: nil))
             case "group.join": return try ok(try join(token: try params(GroupJoinParams.self, line).token))
+            case "group.request":
+                let p = try params(JoinRequestParams.self, line)
+                return try ok(try requestJoin(group: p.group, admin: p.admin))
+            case "group.request.status": return try ok(try joinRequestStatus(group: try params(GroupRefParams.self, line).group))
+            case "group.requests": return try ok(try joinRequests(group: try params(JoinRequestsParams.self, line).group))
+            case "group.approve", "group.refuse":
+                let p = try params(JoinDecisionParams.self, line)
+                return try ok(try decideJoinRequest(group: p.group, request: p.request, approve: head.method == "group.approve"))
             case "group.list": return try ok(try store.allGroups().map(groupView))
             case "send":
                 let p = try params(SendParams.self, line)

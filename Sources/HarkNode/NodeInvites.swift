@@ -38,8 +38,12 @@ enum InviteLimits {
 extension Node {
     /// `group.invite`: a token for the group. Open groups (rules 0) get a version-1 token; groups
     /// with roles get a version-2 token signed by this node, which must be an admin or the owner.
+    /// With `forPeer`, a connected peer gets it over its channel too (`InviteOffer`), and a join
+    /// request from that peer (PROTOCOL.md §9.7) is answered with it at once; `offer` false (an
+    /// approved join request, which hands the token over itself) does neither.
     /// - Throws: `ControlErrorBody` `.invalidArgument` for limits, `.notFound` for an unknown peer.
-    func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil) throws -> InviteResult {
+    func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil,
+                offer: Bool = true) throws -> InviteResult {
         let g = try resolveGroup(ref)
         guard let genesis = try store.event(g.id) else {
             throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
@@ -76,6 +80,10 @@ extension Node {
                                    message: "\(g.name) is an open group (made before roles): its invites cannot be limited; create a new group")
         }
         let token = try InviteToken.encode(invite)
+        guard offer else { return InviteResult(token: token) }
+        if let target, invite.version == 2 {
+            joinRequestBook.remember(.init(group: g.id, peer: target, token: token, expiresMs: invite.expiresMs))
+        }
         // A peer connected now gets the invite over its channel too (`hark group accept`).
         if let target {
             var offer = Hark_V1_InviteOffer()

@@ -195,7 +195,8 @@ extension Node {
         let local = LocalHello(identity: identity.signing, noiseStatic: identity.noiseStatic,
                                displayName: identity.displayName, instanceToken: instanceToken,
                                listenPort: UInt16(clamping: await listenPort),
-                               features: configuration.epidemicBroadcast ? ProtocolFeatures.epidemicBroadcast : 0)
+                               features: (configuration.epidemicBroadcast ? ProtocolFeatures.epidemicBroadcast : 0)
+                                   | ProtocolFeatures.joinByCode)
         let channel = connection.channel
         // The handshake deadline closes the channel; the pending read then ends.
         let timeoutMs = admission.map { max(0, $0.deadlineMs - Node.monotonicMs()) } ?? configuration.handshakeTimeoutMs

@@ -1110,6 +1110,55 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .inviteOffer(newValue)}
   }
 
+  /// Join by code (PROTOCOL.md §9.7).
+  public var joinQuery: Hark_V1_JoinQuery {
+    get {
+      if case .joinQuery(let v)? = frame {return v}
+      return Hark_V1_JoinQuery()
+    }
+    set {frame = .joinQuery(newValue)}
+  }
+
+  public var joinQueryAnswer: Hark_V1_JoinQueryAnswer {
+    get {
+      if case .joinQueryAnswer(let v)? = frame {return v}
+      return Hark_V1_JoinQueryAnswer()
+    }
+    set {frame = .joinQueryAnswer(newValue)}
+  }
+
+  public var joinRequest: Hark_V1_JoinRequest {
+    get {
+      if case .joinRequest(let v)? = frame {return v}
+      return Hark_V1_JoinRequest()
+    }
+    set {frame = .joinRequest(newValue)}
+  }
+
+  public var joinChallenge: Hark_V1_JoinChallenge {
+    get {
+      if case .joinChallenge(let v)? = frame {return v}
+      return Hark_V1_JoinChallenge()
+    }
+    set {frame = .joinChallenge(newValue)}
+  }
+
+  public var joinReveal: Hark_V1_JoinReveal {
+    get {
+      if case .joinReveal(let v)? = frame {return v}
+      return Hark_V1_JoinReveal()
+    }
+    set {frame = .joinReveal(newValue)}
+  }
+
+  public var joinAnswer: Hark_V1_JoinAnswer {
+    get {
+      if case .joinAnswer(let v)? = frame {return v}
+      return Hark_V1_JoinAnswer()
+    }
+    set {frame = .joinAnswer(newValue)}
+  }
+
   /// Fields 30+ (trust): `hark pair` (PROTOCOL.md §3.3).
   public var pair: Hark_V1_Pair {
     get {
@@ -1145,6 +1194,13 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
+    /// Join by code (PROTOCOL.md §9.7).
+    case joinQuery(Hark_V1_JoinQuery)
+    case joinQueryAnswer(Hark_V1_JoinQueryAnswer)
+    case joinRequest(Hark_V1_JoinRequest)
+    case joinChallenge(Hark_V1_JoinChallenge)
+    case joinReveal(Hark_V1_JoinReveal)
+    case joinAnswer(Hark_V1_JoinAnswer)
     /// Fields 30+ (trust): `hark pair` (PROTOCOL.md §3.3).
     case pair(Hark_V1_Pair)
 
@@ -1799,6 +1855,108 @@ public nonisolated struct Hark_V1_InviteOffer: Sendable {
 
   /// ≤ 64 B, informational
   public var groupName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// requester -> any peer: "do you administer a group named group_name?" Answered by JoinQueryAnswer.
+public nonisolated struct Hark_V1_JoinQuery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The answer: admin = true when this node is an admin or the owner of a group of that name.
+public nonisolated struct Hark_V1_JoinQueryAnswer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var admin: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// requester -> admin: asks to join. commitment = BLAKE2b-256(person "hark.pair.c.v1",
+/// handshake hash ‖ requester nonce) (32 B); display_name ≤ 64 B, informational.
+public nonisolated struct Hark_V1_JoinRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var commitment: Data = Data()
+
+  public var displayName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// admin -> requester: the admin's 32 B random nonce (after the commitment arrived).
+public nonisolated struct Hark_V1_JoinChallenge: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var responderNonce: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// requester -> admin: the 32 B nonce committed to. Both sides now show the code.
+public nonisolated struct Hark_V1_JoinReveal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var initiatorNonce: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// admin -> requester: the decision. accepted: token is a hark1… invite token (≤ 4096 characters)
+/// for the group, version 2, for_key = the requester, uses 1. Refused: token empty, reason ≤ 200 B
+/// for the user; retry_after_ms > 0 when refused because the requester asked too often; no_group
+/// when this node administers no group of that name.
+public nonisolated struct Hark_V1_JoinAnswer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupName: String = String()
+
+  public var accepted: Bool = false
+
+  public var token: String = String()
+
+  public var reason: String = String()
+
+  public var retryAfterMs: Int64 = 0
+
+  public var noGroup: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2785,7 +2943,7 @@ nonisolated extension Hark_V1_HandshakePayload: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{3}file_query\0\u{1}have\0\u{3}get_manifest\0\u{3}manifest_data\0\u{3}chunk_request\0\u{3}chunk_data\0\u{3}chunk_refused\0\u{1}ihave\0\u{1}graft\0\u{1}prune\0\u{2}\u{b}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_offer\0\u{1}heads\0\u{1}needs\0\u{1}events\0\u{1}close\0\u{1}ping\0\u{3}sync_request\0\u{3}sync_reply\0\u{3}datagram_key\0\u{3}file_query\0\u{1}have\0\u{3}get_manifest\0\u{3}manifest_data\0\u{3}chunk_request\0\u{3}chunk_data\0\u{3}chunk_refused\0\u{1}ihave\0\u{1}graft\0\u{1}prune\0\u{2}\u{b}pair\0\u{4}\u{a}redeem_invite\0\u{3}redeem_answer\0\u{3}invite_offer\0\u{4}n\u{d}join_query\0\u{3}join_query_answer\0\u{3}join_request\0\u{3}join_challenge\0\u{3}join_reveal\0\u{3}join_answer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3092,6 +3250,84 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.frame = .inviteOffer(v)
         }
       }()
+      case 920: try {
+        var v: Hark_V1_JoinQuery?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinQuery(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinQuery(v)
+        }
+      }()
+      case 921: try {
+        var v: Hark_V1_JoinQueryAnswer?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinQueryAnswer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinQueryAnswer(v)
+        }
+      }()
+      case 922: try {
+        var v: Hark_V1_JoinRequest?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinRequest(v)
+        }
+      }()
+      case 923: try {
+        var v: Hark_V1_JoinChallenge?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinChallenge(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinChallenge(v)
+        }
+      }()
+      case 924: try {
+        var v: Hark_V1_JoinReveal?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinReveal(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinReveal(v)
+        }
+      }()
+      case 925: try {
+        var v: Hark_V1_JoinAnswer?
+        var hadOneofValue = false
+        if let current = self.frame {
+          hadOneofValue = true
+          if case .joinAnswer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.frame = .joinAnswer(v)
+        }
+      }()
       default: break
       }
     }
@@ -3194,6 +3430,30 @@ nonisolated extension Hark_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .inviteOffer?: try {
       guard case .inviteOffer(let v)? = self.frame else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+    }()
+    case .joinQuery?: try {
+      guard case .joinQuery(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 920)
+    }()
+    case .joinQueryAnswer?: try {
+      guard case .joinQueryAnswer(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 921)
+    }()
+    case .joinRequest?: try {
+      guard case .joinRequest(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 922)
+    }()
+    case .joinChallenge?: try {
+      guard case .joinChallenge(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 923)
+    }()
+    case .joinReveal?: try {
+      guard case .joinReveal(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 924)
+    }()
+    case .joinAnswer?: try {
+      guard case .joinAnswer(let v)? = self.frame else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 925)
     }()
     case nil: break
     }
@@ -4516,6 +4776,236 @@ nonisolated extension Hark_V1_InviteOffer: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Hark_V1_InviteOffer, rhs: Hark_V1_InviteOffer) -> Bool {
     if lhs.token != rhs.token {return false}
     if lhs.groupName != rhs.groupName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinQuery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinQuery, rhs: Hark_V1_JoinQuery) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinQueryAnswer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinQueryAnswer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0\u{1}admin\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.admin) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    if self.admin != false {
+      try visitor.visitSingularBoolField(value: self.admin, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinQueryAnswer, rhs: Hark_V1_JoinQueryAnswer) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.admin != rhs.admin {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0\u{1}commitment\0\u{3}display_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.commitment) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    if !self.commitment.isEmpty {
+      try visitor.visitSingularBytesField(value: self.commitment, fieldNumber: 2)
+    }
+    if !self.displayName.isEmpty {
+      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinRequest, rhs: Hark_V1_JoinRequest) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.commitment != rhs.commitment {return false}
+    if lhs.displayName != rhs.displayName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinChallenge: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinChallenge"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0\u{3}responder_nonce\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.responderNonce) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    if !self.responderNonce.isEmpty {
+      try visitor.visitSingularBytesField(value: self.responderNonce, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinChallenge, rhs: Hark_V1_JoinChallenge) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.responderNonce != rhs.responderNonce {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinReveal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinReveal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0\u{3}initiator_nonce\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.initiatorNonce) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    if !self.initiatorNonce.isEmpty {
+      try visitor.visitSingularBytesField(value: self.initiatorNonce, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinReveal, rhs: Hark_V1_JoinReveal) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.initiatorNonce != rhs.initiatorNonce {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_JoinAnswer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinAnswer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_name\0\u{1}accepted\0\u{1}token\0\u{1}reason\0\u{3}retry_after_ms\0\u{3}no_group\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupName) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.accepted) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.token) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.retryAfterMs) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.noGroup) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupName.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupName, fieldNumber: 1)
+    }
+    if self.accepted != false {
+      try visitor.visitSingularBoolField(value: self.accepted, fieldNumber: 2)
+    }
+    if !self.token.isEmpty {
+      try visitor.visitSingularStringField(value: self.token, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    if self.retryAfterMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.retryAfterMs, fieldNumber: 5)
+    }
+    if self.noGroup != false {
+      try visitor.visitSingularBoolField(value: self.noGroup, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_JoinAnswer, rhs: Hark_V1_JoinAnswer) -> Bool {
+    if lhs.groupName != rhs.groupName {return false}
+    if lhs.accepted != rhs.accepted {return false}
+    if lhs.token != rhs.token {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
+    if lhs.noGroup != rhs.noGroup {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

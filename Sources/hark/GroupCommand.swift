@@ -15,7 +15,7 @@ struct GroupCommand: ParsableCommand {
             channel only the owner and admins post. Membership is part of the signed history, so \
             every member's node agrees on it (docs/PROTOCOL.md §9).
             """ + "\n\n" + ExitDoc.text(daemon: false),
-        subcommands: [Create.self, Invite.self, Join.self, Accept.self, Invites.self, List.self, Members.self,
+        subcommands: [Create.self, Invite.self, Join.self, Requests.self, Approve.self, Refuse.self, Accept.self, Invites.self, List.self, Members.self,
                       Remove.self, Role.self, Leave.self]
     )
 
@@ -67,31 +67,119 @@ struct GroupCommand: ParsableCommand {
 
     struct Join: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Join a group with an invite token.",
+            abstract: "Join a group with an invite token, or by name with a code an admin approves.",
             discussion: """
-                For groups with roles the invite is redeemed with an admin over an encrypted channel; \
-                this waits up to --timeout for one to answer and for this node to see itself added. \
-                Exit 0 when added, 65 when the invite is refused (expired, used up, for another peer), \
-                75 when no admin answered in time (the daemon keeps trying while the invite is valid) \
-                or this node has not seen itself added yet, 76 when two admins accepted the invite at \
-                once and its last use went to another peer (ask for a new invite).
-                """ + "\n\n" + ExitDoc.text([65: "the invite is refused (expired, used up, for another peer) or malformed", 75: "no admin answered in time, or this node has not seen itself added yet", 76: "two admins accepted the invite at once and its last use went to another peer"])
+                With a token: for groups with roles the invite is redeemed with an admin over an \
+                encrypted channel; this waits up to --timeout (default 20s) for one to answer and for \
+                this node to see itself added.
+
+                By name (NAME@ADMIN, or NAME when exactly one connected node administers a group of \
+                that name): the admin is asked over the encrypted channel, and both screens show the \
+                same 6-digit code. Compare it with the admin's `hark group requests`; the admin approves \
+                with `hark group approve NAME CODE` (a request from a peer the admin made a --for invite \
+                for is approved at once). This waits up to --timeout (default 120s). The part after the \
+                last @ names the admin (peer ID, fingerprint prefix, alias or name).
+                """ + "\n\n" + ExitDoc.text([
+                    64: "a usage error, or several nodes offer a group of that name (the candidates are listed; name one with NAME@ADMIN)",
+                    65: "the invite or the request is refused (expired, used up, for another peer, refused by the admin) or malformed",
+                    67: "no connected node administers a group of that name, or the admin named is unknown, not connected or takes no join requests",
+                    75: "no admin answered in time, the admin was asked too often (try again later), the channel closed, or this node has not seen itself added yet",
+                    76: "two admins accepted the invite at once and its last use went to another peer",
+                ])
         )
         @OptionGroup var options: HomeOptions
-        @Argument(help: "The token printed by `hark group invite` (or - to read it from stdin).") var token: String
-        @Option(name: .long, help: ArgumentHelp("How long to wait for an admin (default 20s).", valueName: "duration")) var timeout: String = "20s"
+        @Argument(help: ArgumentHelp("The token printed by `hark group invite` (or - to read it from stdin), or a group name: NAME or NAME@ADMIN.",
+                                     valueName: "token-or-name"))
+        var token: String
+        @Option(name: .long, help: ArgumentHelp("How long to wait (default 20s with a token, 120s by name).", valueName: "duration"))
+        var timeout: String?
         @Flag(name: .long, help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            if Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+            if let timeout, Duration.parse(timeout) == nil { throw ValidationError("--timeout \(timeout) is not a duration like 500ms, 30s, 2m") }
+        }
+
+        /// "-", text starting with "hark1", or text whose name part (before the last @) is longer
+        /// than a group name (64 bytes) is taken as a token; anything else is a group name.
+        static func isToken(_ text: String) -> Bool {
+            if text == "-" || text.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("hark1") { return true }
+            let name = text.lastIndex(of: "@").map { text[..<$0] } ?? Substring(text)
+            return name.utf8.count > 64
         }
 
         func run() throws {
-            var text = token
-            if token == "-" { text = readLine(strippingNewline: true) ?? "" }
             let client = try connect(options)
-            let g = try call(client, "group.join", GroupJoinParams(token: text), as: GroupView.self)
-            try waitForMembership(client, g, timeoutMs: Duration.parse(timeout) ?? 20_000, json: json)
+            if Self.isToken(token) {
+                var text = token
+                if token == "-" { text = readLine(strippingNewline: true) ?? "" }
+                let g = try call(client, "group.join", GroupJoinParams(token: text), as: GroupView.self)
+                try waitForMembership(client, g, timeoutMs: timeout.flatMap(Duration.parse) ?? 20_000, json: json)
+                return
+            }
+            var name = token
+            var admin: String?
+            if let at = token.lastIndex(of: "@"), at != token.startIndex {
+                name = String(token[..<at])
+                admin = String(token[token.index(after: at)...])
+                if admin?.isEmpty == true { throw ValidationError("name the admin after @, or leave out the @") }
+            }
+            try joinByCode(client, name: name, admin: admin, timeoutMs: timeout.flatMap(Duration.parse) ?? 120_000, json: json)
+        }
+    }
+
+    struct Requests: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List requests to join groups this node administers (`hark group join NAME`).",
+            discussion: """
+                Each request shows the 6-digit code the requester's screen shows; approve it with \
+                `hark group approve GROUP CODE` only if the codes match. A request whose code is not \
+                shown yet is still being set up.
+                """ + "\n\n" + ExitDoc.text([67: "no such group"]))
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID (default: every group).", completion: LiveCompletion.groups) var group: String?
+        @Flag(name: .long, help: "Print one JSON object per line.") var json = false
+
+        func run() throws {
+            let list = try call(try connect(options), "group.requests", JoinRequestsParams(group: group), as: [PendingJoinRequestView].self)
+            if json { for r in list { try printJSON(r) }; return }
+            if list.isEmpty { printOut("no requests"); return }
+            for r in list {
+                let who = "\(terminalSafe(r.displayName)) (\(r.fingerprint))\(r.verified ? " verified" : "")"
+                printOut("\(terminalSafe(r.groupName))  \(r.code ?? "(no code yet)")  \(who)  \(formatTime(ms: r.receivedMs))")
+            }
+        }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a request to join: the requester gets an invite for it alone and is added.",
+            discussion: "Give the code both screens show (compare it first), or the requester. A code no request shows approves nothing."
+                + "\n\n" + ExitDoc.text([65: "no request shows that code; nothing was approved", 67: "no such group, or the peer has no request"]))
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
+        @Argument(help: ArgumentHelp("The 6-digit code, or the requester (peer ID, fingerprint prefix, alias or name).", valueName: "code-or-peer"))
+        var request: String
+        @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let r = try call(try connect(options), "group.approve", JoinDecisionParams(group: group, request: request), as: PendingJoinRequestView.self)
+            if json { try printJSON(r) } else { printOut("approved \(terminalSafe(r.displayName)) (\(r.fingerprint)) for \(terminalSafe(r.groupName))") }
+        }
+    }
+
+    struct Refuse: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse a request to join; the requester is told and nothing is kept.",
+            discussion: ExitDoc.text([65: "no request shows that code; nothing was refused", 67: "no such group, or the peer has no request"]))
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
+        @Argument(help: ArgumentHelp("The 6-digit code, or the requester (peer ID, fingerprint prefix, alias or name).", valueName: "code-or-peer"))
+        var request: String
+        @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let r = try call(try connect(options), "group.refuse", JoinDecisionParams(group: group, request: request), as: PendingJoinRequestView.self)
+            if json { try printJSON(r) } else { printOut("refused \(terminalSafe(r.displayName)) (\(r.fingerprint)) for \(terminalSafe(r.groupName))") }
         }
     }
 
@@ -222,10 +310,48 @@ struct GroupCommand: ParsableCommand {
     }
 }
 
-/// After `group.join`/`group.accept`: waits until an admin added this node, or refused.
-func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64, json: Bool) throws {
-    var status = JoinStatus(group: g.id, name: g.name, state: g.state, reason: nil)
+/// `hark group join NAME[@ADMIN]`: asks, prints the code once known, waits for the admin's
+/// decision and then for this node to see itself added, all within `timeoutMs`.
+func joinByCode(_ client: ControlClient, name: String, admin: String?, timeoutMs: Int64, json: Bool) throws {
     let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+    var v = try call(client, "group.request", JoinRequestParams(group: name, admin: admin), as: JoinRequestView.self)
+    var shown = false
+    while true {
+        if let code = v.code, !shown {
+            shown = true
+            let who = "\(terminalSafe(v.adminName ?? "the admin")) (\(v.adminFingerprint ?? "?"))"
+            let line = "code \(code): check that \(who) shows the same code in `hark group requests`; waiting for approval"
+            if json { printError(line) } else { printOut(line) }
+        }
+        let why = terminalSafe(v.reason ?? "no reason given")
+        switch v.state {
+        case "accepted":
+            guard let id = v.groupId else { throw fail("approved, but no group ID came back", Exit.software) }
+            let g = GroupView(id: id, name: name, events: 0, members: [], createdMs: 0, state: "pending")
+            let left = max(1, Int64(deadline.timeIntervalSinceNow * 1000))
+            return try waitForMembership(client, g, timeoutMs: left, json: json, deadline: deadline)
+        case "refused": throw fail("request refused: \(why)", Exit.dataError)
+        case "not_found": throw fail(why, Exit.noUser)
+        case "ambiguous": throw fail(why, Exit.usage)
+        case "rate_limited":
+            let wait = v.retryAfterMs.map { " (try again in \(($0 + 999) / 1000) s)" } ?? ""
+            throw fail("request refused: \(why)\(wait)", Exit.tempFail)
+        case "failed": throw fail(why, Exit.tempFail)
+        default: break
+        }
+        if Date() >= deadline {
+            let what = v.state == "code" ? "the admin did not decide" : "no admin answered"
+            throw fail("\(what) within \(timeoutMs) ms; an approval that comes later still joins while this node runs", Exit.tempFail)
+        }
+        usleep(100_000)
+        v = try call(client, "group.request.status", GroupRefParams(group: name), as: JoinRequestView.self)
+    }
+}
+
+/// After `group.join`/`group.accept`: waits until an admin added this node, or refused.
+func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64, json: Bool, deadline: Date? = nil) throws {
+    var status = JoinStatus(group: g.id, name: g.name, state: g.state, reason: nil)
+    let deadline = deadline ?? Date().addingTimeInterval(Double(timeoutMs) / 1000)
     while status.state == "pending" || status.state == "accepted" {
         if Date() >= deadline {
             if status.state == "accepted" {

@@ -1,0 +1,53 @@
+import HarkCrypto
+
+/// Per-peer token bucket for join-by-code frames (PROTOCOL.md §9.7, docs/SECURITY.md "Joining
+/// by code"). Each `JoinQuery` or `JoinRequest` from a peer takes one token; a peer holds at most
+/// `capacity` tokens and gets one back every `refillMs`. Pure state machine with time passed in
+/// (monotonic ms); not thread-safe (owned by the node actor).
+struct JoinRateLimiter: Sendable {
+    /// Most frames in a burst.
+    let capacity: Int
+    /// One token comes back every this many ms.
+    let refillMs: Int64
+    /// Most peers tracked; beyond it the peer with the fullest bucket (the least recent) is dropped.
+    let maxPeers: Int
+
+    private struct Bucket: Sendable {
+        var tokens: Double
+        var atMs: Int64
+    }
+    private var buckets: [SigningPublicKey: Bucket] = [:]
+
+    init(capacity: Int = 5, refillMs: Int64 = 12_000, maxPeers: Int = 1024) {
+        precondition(capacity >= 1 && refillMs >= 1 && maxPeers >= 1)
+        self.capacity = capacity; self.refillMs = refillMs; self.maxPeers = maxPeers
+    }
+
+    /// Takes a token for `peer` at `nowMs`.
+    /// - Returns: nil when allowed, else the ms until the next token.
+    mutating func take(_ peer: SigningPublicKey, nowMs: Int64) -> Int64? {
+        var b = level(peer, nowMs: nowMs)
+        guard b.tokens >= 1 else {
+            buckets[peer] = b
+            return max(1, Int64(((1 - b.tokens) * Double(refillMs)).rounded(.up)))
+        }
+        b.tokens -= 1
+        if buckets[peer] == nil, buckets.count >= maxPeers,
+           let oldest = buckets.min(by: { $0.value.atMs < $1.value.atMs })?.key {
+            buckets.removeValue(forKey: oldest)
+        }
+        buckets[peer] = b
+        return nil
+    }
+
+    /// Tokens `peer` holds at `nowMs` (for tests and status).
+    func tokens(_ peer: SigningPublicKey, nowMs: Int64) -> Double { level(peer, nowMs: nowMs).tokens }
+
+    private func level(_ peer: SigningPublicKey, nowMs: Int64) -> Bucket {
+        guard var b = buckets[peer] else { return Bucket(tokens: Double(capacity), atMs: nowMs) }
+        let elapsed = max(0, nowMs - b.atMs)
+        b.tokens = min(Double(capacity), b.tokens + Double(elapsed) / Double(refillMs))
+        b.atMs = max(b.atMs, nowMs)
+        return b
+    }
+}
