@@ -41,6 +41,7 @@ test: deps
 	tests/lab/files.sh
 	tests/lab/groups.sh
 	tests/lab/conversation.sh
+	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
 
@@ -64,6 +65,7 @@ lab-test: build
 	tests/lab/files.sh
 	tests/lab/groups.sh
 	tests/lab/conversation.sh
+	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
 
