@@ -43,4 +43,26 @@ import Testing
             #expect(try await !kinds("quiet").contains("history_key"))
         }
     }
+
+    /// An ADD without the newcomer's prekey (added by key, before it redeemed anything): the
+    /// share waits until its PREKEY arrives, then goes out and opens the past.
+    @Test func aShareWaitsForTheNewcomersPrekey() async throws {
+        let a = try await RunningNode.start("alice")
+        let b = try await RunningNode.start("bob", staticPeers: ["127.0.0.1:\(a.port)"])
+        try await withNodes([a, b]) {
+            #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
+            let team = try await a.node.createGroup(name: "team")
+            for i in 1...4 { _ = try await a.node.sendMessage(group: "team", text: "before \(i)") }
+            let bobKey = await b.node.identity.signing.publicKey
+            try await a.node.addMember(group: "team", key: bobKey)
+            let id = try EventID(hex: team.id)
+            #expect(try await a.node.store.pendingHistoryShares(group: id) == [bobKey], "owed, no prekey known yet")
+            // Bob redeems an invite: he is a member already, sees his ADD and publishes his PREKEY.
+            _ = try await b.node.join(token: try await a.node.invite(group: "team").token)
+            #expect(await eventually(15) { (try? await a.node.store.pendingHistoryShares(group: id))?.isEmpty ?? false })
+            #expect(await eventually(15) {
+                ((try? await b.node.log(group: "team", limit: nil)) ?? []).filter { !$0.unreadable }.map(\.text) == (1...4).map { "before \($0)" }
+            })
+        }
+    }
 }
