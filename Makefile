@@ -42,6 +42,7 @@ test: deps
 	tests/lab/groups.sh
 	tests/lab/join-code.sh
 	tests/lab/conversation.sh
+	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
 
@@ -66,6 +67,7 @@ lab-test: build
 	tests/lab/groups.sh
 	tests/lab/join-code.sh
 	tests/lab/conversation.sh
+	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
 

@@ -449,13 +449,17 @@ _hark_group_create() {
     repeating_flags=()
     non_repeating_flags=(--channel --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--home)
+    non_repeating_options=(--home --history)
     __hark_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--home')
         __hark_add_completions -d
+        return
+        ;;
+    '--history')
+        __hark_add_completions -W 'shared'$'\n''joined'
         return
         ;;
     esac

@@ -48,7 +48,7 @@ function __hark_parse_tokens -S
             __hark_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'create'
-                __hark_parse_subcommand 1 'home=' 'channel' 'json' 'version' 'h/help'
+                __hark_parse_subcommand 1 'home=' 'channel' 'history=' 'json' 'version' 'h/help'
             case 'invite'
                 __hark_parse_subcommand 1 'home=' 'for=' 'expires=' 'uses=' 'version' 'h/help'
             case 'join'
@@ -279,6 +279,7 @@ complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark grou
 complete -c 'hark' -n '__hark_should_offer_completions_for_positional "hark group" -eq 1' -fa 'leave' -d 'Leave a group (the owner cannot).'
 complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" home' -l 'home' -d 'The node\'s home directory (default: $HARK_HOME, else $XDG_DATA_HOME/hark).' -rfa '(__hark_complete_directories)'
 complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" channel' -l 'channel' -d 'Make a channel: only the owner and admins post.'
+complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" history' -l 'history' -d 'What a new member reads: shared (the history its adder holds; default) or joined (from when it is added). Fixed for the group\'s life.' -rfka 'shared joined'
 complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" json' -l 'json' -d 'Print one JSON object.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" version' -l 'version' -d 'Show the version.'
 complete -c 'hark' -n '__hark_should_offer_completions_for_flags_or_options "hark group create" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -11,6 +11,7 @@ HARK=.build/release/hark
 "$BENCH" sync
 "$BENCH" replicate --events="${BENCH_EVENTS:-100000}"
 "$BENCH" removal
+"$BENCH" history-share
 
 # hark send wall time with a daemon up, against a static "hello" Swift binary (goal <= 3x), and
 # their CPU time (user + system), which a busy machine disturbs less. `hark` is the small client

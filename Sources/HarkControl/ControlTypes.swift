@@ -131,6 +131,9 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var unread: Int?
     /// Of those, the messages that mention this node's identity (`Text.mentions`).
     public var mentions: Int?
+    /// In groups with roles: "shared" (a new member reads the history its adder held) or
+    /// "joined" (from its ADD on), fixed in the genesis (PROTOCOL.md §9.8).
+    public var history: String?
     public init(id: String, name: String, events: Int, members: [String], createdMs: Int64, state: String = "member") {
         self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
         self.state = state
@@ -364,7 +367,9 @@ public struct GroupCreateOptions: Codable, Sendable {
     public var name: String
     /// "group" (default) or "channel".
     public var kind: String?
-    public init(name: String, kind: String? = nil) { self.name = name; self.kind = kind }
+    /// "shared" (default) or "joined": what a new member reads of the past (PROTOCOL.md §9.8).
+    public var history: String?
+    public init(name: String, kind: String? = nil, history: String? = nil) { self.name = name; self.kind = kind; self.history = history }
 }
 
 /// `group.request` parameters: ask to join a group by name, without a token (docs/CONTROL.md).

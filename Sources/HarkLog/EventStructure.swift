@@ -11,7 +11,7 @@ struct EventStructure {
     /// - Throws: `EventError` naming the first rule broken.
     init(header: Hark_V1_EventHeader, body: [UInt8]) throws(EventError) {
         switch header.kind {
-        case .genesis, .message, .join, .edit, .delete, .reaction, .equivocationProof, .read, .member, .prekey, .senderKey, .fileOffer: break
+        case .genesis, .message, .join, .edit, .delete, .reaction, .equivocationProof, .read, .member, .prekey, .senderKey, .historyKey, .fileOffer: break
         case .unspecified, .UNRECOGNIZED:
             throw .unknownKind(header.kind.rawValue)
         }

@@ -129,6 +129,8 @@ extension EventValidator {
     /// - DELETE: the target is a MESSAGE by the same author among the ancestors.
     /// - REACTION: emoji ≤ 32 B; emoji or removes non-empty; the target is a MESSAGE among the
     ///   ancestors; each `removes` ID is a REACTION by the same author among the ancestors.
+    /// - HISTORY_KEY: only in a group with roles whose genesis says shared history, by an admin or
+    ///   the owner, with the sizes of `HistoryShare.checkStructure` (PROTOCOL.md §9.8).
     /// - EQUIVOCATION_PROOF: the (cleartext) body is a serialized `EquivocationProof` that
     ///   `EquivocationProof.verify` accepts, for this event's group.
     ///
@@ -175,7 +177,7 @@ extension EventValidator {
         }
         switch event.kind {
         case .message, .edit, .fileOffer: return   // validity independent of the (purgeable) body
-        case .delete, .reaction, .member, .prekey, .senderKey: guard event.body != nil else { throw .missingBody }
+        case .delete, .reaction, .member, .prekey, .senderKey, .historyKey: guard event.body != nil else { throw .missingBody }
         default:
             guard event.body != nil else {
                 if event.header.bodyHash.isEmpty { return }   // GENESIS/JOIN without content
@@ -203,6 +205,15 @@ extension EventValidator {
             for b in sk.boxes where b.recipient.count != 32 || b.prekey.count != 32 || b.sealed.count != 80 {
                 throw .malformed("sender key box of \(b.recipient.count)/\(b.prekey.count)/\(b.sealed.count) bytes (32/32/80 expected)")
             }
+        case let (.historyKey, .historyKey(hk)?):
+            // PROTOCOL.md §9.8: only in a shared-history group, and only by an admin or the owner.
+            guard let index = context.membershipIndex, index.hasRoles, index.history == .shared, let membership else {
+                throw .notAuthorized("history keys exist only in groups with shared history")
+            }
+            guard (membership.role(of: event.author) ?? .member) >= .admin else {
+                throw .notAuthorized("only admins share history keys")
+            }
+            try HistoryShare.checkStructure(hk)
         case let (.member, .member(m)?):
             guard (try? SigningPublicKey(bytes: [UInt8](m.target))) != nil else {
                 throw .invalidLength(field: "member.target", expected: 32, actual: m.target.count)

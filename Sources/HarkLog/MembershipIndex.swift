@@ -12,6 +12,8 @@ public final class MembershipIndex: Sendable {
     /// `Genesis.rules`: 0 open, 2 roles.
     public let rules: UInt32
     public let conversation: Hark_V1_ConversationKind
+    /// `Genesis.history`: what a new member reads of the past (PROTOCOL.md §9.8).
+    public let history: Hark_V1_HistoryVisibility
     private let memberContent: @Sendable (EventID) -> Hark_V1_Member?
     private let caches = Mutex(Caches())
 
@@ -21,10 +23,11 @@ public final class MembershipIndex: Sendable {
     }
 
     /// - Parameter memberContent: the decoded `Member` of a held MEMBER event, nil if unreadable.
-    public init(rules: UInt32, conversation: Hark_V1_ConversationKind,
+    public init(rules: UInt32, conversation: Hark_V1_ConversationKind, history: Hark_V1_HistoryVisibility = .joined,
                 memberContent: @escaping @Sendable (EventID) -> Hark_V1_Member?) {
         self.rules = rules
         self.conversation = conversation
+        self.history = history
         self.memberContent = memberContent
     }
 

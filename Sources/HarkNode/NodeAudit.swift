@@ -20,6 +20,7 @@ extension Hark_V1_EventKind {
         case .member: return "member"
         case .prekey: return "prekey"
         case .senderKey: return "sender_key"
+        case .historyKey: return "history_key"
         case .fileOffer: return "file_offer"
         case .unspecified, .UNRECOGNIZED: return "unknown"
         }

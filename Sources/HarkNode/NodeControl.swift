@@ -197,7 +197,7 @@ extension Node {
             case "peers": return try ok(peers())
             case "group.create":
                 let p = try params(GroupCreateOptions.self, line)
-                return try ok(try createGroup(name: p.name, kind: p.kind))
+                return try ok(try createGroup(name: p.name, kind: p.kind, history: p.history))
             case "group.invite":
                 let p = try params(GroupInviteParams.self, line)
                 return try ok(try invite(group: p.group, forPeer: p.forPeer, expiresMs: p.expiresMs, uses: p.uses))

@@ -22,15 +22,17 @@ extension Node {
         if let i = membershipIndexes[group] { return i }
         var rules: UInt32 = 0
         var conversation = Hark_V1_ConversationKind.group
+        var history = Hark_V1_HistoryVisibility.joined
         let record = try? store.group(id: group)
         if let record, let genesis = try? store.event(group), let c = try? BodyCipher.open(genesis, groupKey: record.key),
            case let .genesis(g)? = c.content {
             rules = g.rules
             conversation = g.conversation
+            history = g.history
         }
         let store = self.store
         let key = record?.key ?? []
-        let index = MembershipIndex(rules: rules, conversation: conversation) { id in
+        let index = MembershipIndex(rules: rules, conversation: conversation, history: history) { id in
             guard let e = try? store.event(id), let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content else { return nil }
             return m
         }

@@ -55,6 +55,7 @@ extension Node {
                 }
             default: view.kind = "group"
             }
+            view.history = index.history == .shared ? "shared" : "joined"
         }
         return view
     }
@@ -135,7 +136,8 @@ extension Node {
 
     // MARK: control operations
 
-    func createGroup(name: String, kind: String? = nil) throws -> GroupView {
+    /// `history`: "shared" or "joined" (PROTOCOL.md §9.8); nil: shared, except joined for direct conversations.
+    func createGroup(name: String, kind: String? = nil, history: String? = nil) throws -> GroupView {
         try Self.validateGroupName(name)
         let conversation: Hark_V1_ConversationKind
         switch kind ?? "group" {
@@ -143,6 +145,12 @@ extension Node {
         case "channel": conversation = .channel
         case "direct": conversation = .direct
         default: throw ControlErrorBody(code: .invalidArgument, message: "group kind must be group or channel, not \(kind ?? "")")
+        }
+        let visibility: Hark_V1_HistoryVisibility
+        switch history ?? (conversation == .direct ? "joined" : "shared") {
+        case "shared": visibility = .shared
+        case "joined": visibility = .joined
+        default: throw ControlErrorBody(code: .invalidArgument, message: "history must be shared or joined, not \(history ?? "")")
         }
         if let existing = try store.groups(named: name).first {
             throw ControlErrorBody(code: .alreadyExists,
@@ -155,6 +163,7 @@ extension Node {
         g.creatorDisplayName = identity.displayName
         g.rules = 2
         g.conversation = conversation
+        g.history = visibility
         genesisContent.genesis = g
         let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
         let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,

@@ -19,6 +19,7 @@ extension Node {
             try joinIfAdded(group: group, record: record)
             checkRedeemedAdds(group: group)
         }
+        shareHistoryAfterDelivery(delivered, record: record)
     }
 
     /// Writes an EQUIVOCATION_PROOF event for each fork this node sees first-hand and has not

@@ -97,6 +97,7 @@ extension Node {
         defer { secureZero(&ck0) }
         let recipients = view.members.compactMap { m in view.prekeys[m].map { (m, $0) } }
         let pending = view.members.filter { view.prekeys[$0] == nil }
+        keepHistoryChain(author: identity.signing.publicKey, epoch: epoch, index: 0, chainKey: ck0, group: record.id)
         try writeSenderKey(epoch: epoch, chainStart: ck0, to: recipients, group: record)
         try store.saveOutChain(Store.OutChain(epoch: epoch, chain: SenderChain(chainKey: ck0), createdMs: now, view: view.hash, sent: 0,
                                               startKey: pending.isEmpty ? nil : ck0, pending: pending), group: record.id)
@@ -168,12 +169,15 @@ extension Node {
                       let box = sk.boxes.first(where: { [UInt8]($0.recipient) == me.bytes && [UInt8]($0.prekey) == prekey.publicKey }),
                       var ck0 = try? SealedBox.open([UInt8](box.sealed), keyPair: prekey), ck0.count == 32 else { continue }
                 defer { secureZero(&ck0) }
+                keepHistoryChain(author: e.author, epoch: sk.epoch, index: 0, chainKey: ck0, group: record.id)
                 if (try? store.inChain(group: record.id, author: e.author, epoch: sk.epoch)) ?? nil == nil {
                     try? store.saveInChain(SenderChain(chainKey: ck0), group: record.id, author: e.author, epoch: sk.epoch)
                     // Messages of this chain that arrived before its key (a member added before its
                     // prekey was known gets the key afterwards): open them now.
                     decryptWaiting(author: e.author, epoch: sk.epoch, record: record)
                 }
+            case .historyKey:
+                receiveHistoryKey(e, record: record)
             case .message, .edit:
                 decrypt([e], record: record)
             default:
@@ -195,20 +199,43 @@ extension Node {
         if !waiting.isEmpty { decrypt(waiting, record: record) }
     }
 
-    /// Decrypts sender-key bodies with the stored chains, keeping plaintexts.
+    /// Decrypts sender-key bodies with the stored chains, keeping plaintexts (one transaction for
+    /// all of them). A message whose key the chain no longer holds (used, or before the chain's
+    /// start here) is tried with the chain kept for shared history (§9.8), which stays unchanged.
     func decrypt(_ events: [Event], record: Store.GroupRecord) {
+        var chains: [ChainRef: SenderChain] = [:]
+        var changed: Set<ChainRef> = []
+        var plaintexts: [(id: EventID, content: [UInt8])] = []
         for e in events {
-            guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body),
-                  var chain = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil,
-                  var mk = chain.messageKey(at: index) else {
+            guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body) else { continue }
+            let ref = ChainRef(author: e.author, epoch: epoch)
+            if chains[ref] == nil, let stored = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil {
+                chains[ref] = stored
+            }
+            var mk: [UInt8]
+            if let key = chains[ref]?.messageKey(at: index) {
+                mk = key
+                changed.insert(ref)
+            } else if let kept = (try? store.historyChain(group: record.id, author: e.author, epoch: epoch)) ?? nil, kept.index <= index {
+                var from = SenderChain(chainKey: kept.chainKey, nextIndex: kept.index)
+                guard let key = from.messageKey(at: index) else { continue }
+                mk = key
+            } else {
                 logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(e.id)"])
                 continue
             }
             defer { secureZero(&mk) }
-            try? store.saveInChain(chain, group: record.id, author: e.author, epoch: epoch)
             guard let content = try? SenderKeyBody.open(body, messageKey: mk, group: record.id, author: e.author, seq: e.seq),
                   let bytes: [UInt8] = try? content.serializedBytes() else { continue }
-            try? store.savePlaintext(e.id, content: bytes)
+            plaintexts.append((id: e.id, content: bytes))
+        }
+        for ref in changed {
+            if let chain = chains[ref] { try? store.saveInChain(chain, group: record.id, author: ref.author, epoch: ref.epoch) }
+        }
+        if !plaintexts.isEmpty {
+            do { try store.savePlaintexts(plaintexts) } catch {
+                logger.error("cannot keep decrypted messages", metadata: ["group.id": "\(record.id)", "error": "\(error)"])
+            }
         }
     }
 

@@ -84,7 +84,7 @@ extension Node {
                                             memberFingerprint: t.shortFingerprint, change: change)))
         case .fileOffer?:
             if let o = Self.openOffer(e, group: record) { emit(.fileOffer(offerView(o))) }
-        case .prekey?, .senderKey?, nil:
+        case .prekey?, .senderKey?, .historyKey?, nil:
             return
         }
     }

@@ -65,6 +65,9 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
   /// a new sender chain, sealed to each member's prekey (Content.sender_key; §9.4)
   case senderKey // = 14
 
+  /// past sender chains, sealed to one new member's prekey (Content.history_key; §9.8)
+  case historyKey // = 15
+
   /// offers files to the group: names a manifest by ID (Content.file_offer, PROTOCOL.md §11)
   case fileOffer // = 9
   case UNRECOGNIZED(Int)
@@ -88,6 +91,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 12: self = .member
     case 13: self = .prekey
     case 14: self = .senderKey
+    case 15: self = .historyKey
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -107,6 +111,7 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .member: return 12
     case .prekey: return 13
     case .senderKey: return 14
+    case .historyKey: return 15
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -125,7 +130,46 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .member,
     .prekey,
     .senderKey,
+    .historyKey,
     .fileOffer,
+  ]
+
+}
+
+public nonisolated enum Hark_V1_HistoryVisibility: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// a new member reads what is sent after its ADD (also every group made before this field)
+  case joined // = 0
+
+  /// an admin who adds a member seals the past sender chains it holds to it (HISTORY_KEY)
+  case shared // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .joined
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .joined
+    case 1: self = .shared
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .joined: return 0
+    case .shared: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hark_V1_HistoryVisibility] = [
+    .joined,
+    .shared,
   ]
 
 }
@@ -597,6 +641,14 @@ public nonisolated struct Hark_V1_Content: Sendable {
     set {content = .fileOffer(newValue)}
   }
 
+  public var historyKey: Hark_V1_HistoryKey {
+    get {
+      if case .historyKey(let v)? = content {return v}
+      return Hark_V1_HistoryKey()
+    }
+    set {content = .historyKey(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Content: Equatable, Sendable {
@@ -610,6 +662,7 @@ public nonisolated struct Hark_V1_Content: Sendable {
     case prekey(Hark_V1_Prekey)
     case senderKey(Hark_V1_SenderKey)
     case fileOffer(Hark_V1_FileOffer)
+    case historyKey(Hark_V1_HistoryKey)
 
   }
 
@@ -649,6 +702,9 @@ public nonisolated struct Hark_V1_Genesis: Sendable {
   public var rules: UInt32 = 0
 
   public var conversation: Hark_V1_ConversationKind = .group
+
+  /// what a new member reads of the past (PROTOCOL.md §9.8); fixed for the group's life
+  public var history: Hark_V1_HistoryVisibility = .joined
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -729,6 +785,62 @@ public nonisolated struct Hark_V1_SealedChainKey: Sendable {
 
   /// crypto_box_seal(ck_0 (32 B), prekey): 80 B
   public var sealed: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// HISTORY_KEY (kind 15; PROTOCOL.md §9.8): the past sender chains the author holds, for one new member.
+public nonisolated struct Hark_V1_HistoryKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B identity key of the new member
+  public var recipient: Data = Data()
+
+  /// 32 B the prekey sealed to
+  public var prekey: Data = Data()
+
+  /// crypto_box_seal(serialized HistoryChains, prekey): 48 B + the plaintext, ≤ 48 000 B
+  public var sealed: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The plaintext of HistoryKey.sealed.
+public nonisolated struct Hark_V1_HistoryChains: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ≤ 512
+  public var chains: [Hark_V1_HistoryChain] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Hark_V1_HistoryChain: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 B the chain's author
+  public var author: Data = Data()
+
+  /// its epoch (SenderKey.epoch), ≥ 1
+  public var epoch: UInt32 = 0
+
+  /// the index of chain_key: the earliest the sharer holds
+  public var index: UInt32 = 0
+
+  /// 32 B ck_index
+  public var chainKey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1968,7 +2080,11 @@ public nonisolated struct Hark_V1_JoinAnswer: Sendable {
 fileprivate nonisolated let _protobuf_package = "hark.v1"
 
 nonisolated extension Hark_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0\u{1}EVENT_KIND_FILE_OFFER\0\u{2}\u{3}EVENT_KIND_MEMBER\0\u{1}EVENT_KIND_PREKEY\0\u{1}EVENT_KIND_SENDER_KEY\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_GENESIS\0\u{1}EVENT_KIND_MESSAGE\0\u{1}EVENT_KIND_JOIN\0\u{1}EVENT_KIND_EDIT\0\u{1}EVENT_KIND_DELETE\0\u{1}EVENT_KIND_REACTION\0\u{1}EVENT_KIND_EQUIVOCATION_PROOF\0\u{1}EVENT_KIND_READ\0\u{1}EVENT_KIND_FILE_OFFER\0\u{2}\u{3}EVENT_KIND_MEMBER\0\u{1}EVENT_KIND_PREKEY\0\u{1}EVENT_KIND_SENDER_KEY\0\u{1}EVENT_KIND_HISTORY_KEY\0")
+}
+
+nonisolated extension Hark_V1_HistoryVisibility: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HISTORY_VISIBILITY_JOINED\0\u{1}HISTORY_VISIBILITY_SHARED\0")
 }
 
 nonisolated extension Hark_V1_ConversationKind: SwiftProtobuf._ProtoNameProviding {
@@ -2121,7 +2237,7 @@ nonisolated extension Hark_V1_SignedEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0\u{3}file_offer\0\u{2}\u{d}member\0\u{1}prekey\0\u{3}sender_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}genesis\0\u{1}join\0\u{1}edit\0\u{1}delete\0\u{1}reaction\0\u{3}file_offer\0\u{2}\u{d}member\0\u{1}prekey\0\u{3}sender_key\0\u{4}n\u{d}history_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2259,6 +2375,19 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.content = .senderKey(v)
         }
       }()
+      case 900: try {
+        var v: Hark_V1_HistoryKey?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .historyKey(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .historyKey(v)
+        }
+      }()
       default: break
       }
     }
@@ -2309,6 +2438,10 @@ nonisolated extension Hark_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Mes
     case .senderKey?: try {
       guard case .senderKey(let v)? = self.content else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+    }()
+    case .historyKey?: try {
+      guard case .historyKey(let v)? = self.content else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 900)
     }()
     case nil: break
     }
@@ -2364,7 +2497,7 @@ nonisolated extension Hark_V1_Text: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Genesis"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}creator_display_name\0\u{1}rules\0\u{1}conversation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}creator_display_name\0\u{1}rules\0\u{1}conversation\0\u{2}@\u{e}history\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2376,6 +2509,7 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeSingularStringField(value: &self.creatorDisplayName) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.rules) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.conversation) }()
+      case 900: try { try decoder.decodeSingularEnumField(value: &self.history) }()
       default: break
       }
     }
@@ -2394,6 +2528,9 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.conversation != .group {
       try visitor.visitSingularEnumField(value: self.conversation, fieldNumber: 4)
     }
+    if self.history != .joined {
+      try visitor.visitSingularEnumField(value: self.history, fieldNumber: 900)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2402,6 +2539,7 @@ nonisolated extension Hark_V1_Genesis: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.creatorDisplayName != rhs.creatorDisplayName {return false}
     if lhs.rules != rhs.rules {return false}
     if lhs.conversation != rhs.conversation {return false}
+    if lhs.history != rhs.history {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2567,6 +2705,121 @@ nonisolated extension Hark_V1_SealedChainKey: SwiftProtobuf.Message, SwiftProtob
     if lhs.recipient != rhs.recipient {return false}
     if lhs.prekey != rhs.prekey {return false}
     if lhs.sealed != rhs.sealed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_HistoryKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoryKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}prekey\0\u{1}sealed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recipient) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.prekey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.sealed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipient.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recipient, fieldNumber: 1)
+    }
+    if !self.prekey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.prekey, fieldNumber: 2)
+    }
+    if !self.sealed.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sealed, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_HistoryKey, rhs: Hark_V1_HistoryKey) -> Bool {
+    if lhs.recipient != rhs.recipient {return false}
+    if lhs.prekey != rhs.prekey {return false}
+    if lhs.sealed != rhs.sealed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_HistoryChains: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoryChains"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}chains\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.chains) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.chains.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.chains, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_HistoryChains, rhs: Hark_V1_HistoryChains) -> Bool {
+    if lhs.chains != rhs.chains {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hark_V1_HistoryChain: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoryChain"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}author\0\u{1}epoch\0\u{1}index\0\u{3}chain_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.author) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.epoch) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.chainKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.author.isEmpty {
+      try visitor.visitSingularBytesField(value: self.author, fieldNumber: 1)
+    }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.epoch, fieldNumber: 2)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 3)
+    }
+    if !self.chainKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chainKey, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hark_V1_HistoryChain, rhs: Hark_V1_HistoryChain) -> Bool {
+    if lhs.author != rhs.author {return false}
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.chainKey != rhs.chainKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -224,6 +224,26 @@ enum StoreSchema {
         }
         EventLayoutSchema.register(&m)
         ConversationSchema.register(&m)
+        m.registerMigration("shared-history-keys") { db in
+            // Shared history (PROTOCOL.md §9.8): in groups whose genesis says shared history, the
+            // earliest chain key held of each sender chain (to seal to new members), and the
+            // members this node added whose history share waits for their prekey.
+            try db.execute(sql: """
+                CREATE TABLE chain_history (
+                    group_id BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    first_index INTEGER NOT NULL,
+                    chain_key BLOB NOT NULL,
+                    PRIMARY KEY (group_id, author, epoch)
+                ) WITHOUT ROWID;
+                CREATE TABLE history_share_pending (
+                    group_id BLOB NOT NULL,
+                    member BLOB NOT NULL,
+                    PRIMARY KEY (group_id, member)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -25,12 +25,22 @@ struct GroupCommand: ParsableCommand {
         @OptionGroup var options: HomeOptions
         @Argument(help: "Group name (1 to 64 bytes).") var name: String
         @Flag(name: .long, help: "Make a channel: only the owner and admins post.") var channel = false
+        @Option(name: .long, help: ArgumentHelp("What a new member reads: shared (the history its adder holds; default) or joined (from when it is added). Fixed for the group's life.",
+                                                 valueName: "shared|joined"),
+                completion: .list(["shared", "joined"]))
+        var history: String?
         @Flag(name: .long, help: "Print one JSON object.") var json = false
 
+        func validate() throws {
+            if let history, history != "shared", history != "joined" { throw ValidationError("--history must be shared or joined, not \(history)") }
+        }
+
         func run() throws {
-            let g = try call(try connect(options), "group.create", GroupCreateOptions(name: name, kind: channel ? "channel" : "group"),
+            let g = try call(try connect(options), "group.create", GroupCreateOptions(name: name, kind: channel ? "channel" : "group", history: history),
                              as: GroupView.self)
-            if json { try printJSON(g) } else { printOut("created \(g.kind) \(terminalSafe(g.name)) (\(g.id.prefix(12)))") }
+            if json { try printJSON(g) } else {
+                printOut("created \(g.kind) \(terminalSafe(g.name)) (\(g.id.prefix(12))), \(g.history ?? "joined") history")
+            }
         }
     }
 

@@ -14,10 +14,11 @@ final class RolesWorld: @unchecked Sendable {
     var latest: [SigningPublicKey: Event] = [:]
     private(set) var index: MembershipIndex!
 
-    init(conversation: Hark_V1_ConversationKind = .group, owner: SigningKeyPair = Fixture.alice, genesis given: Event? = nil) throws {
+    init(conversation: Hark_V1_ConversationKind = .group, history: Hark_V1_HistoryVisibility = .joined, owner: SigningKeyPair = Fixture.alice,
+         genesis given: Event? = nil) throws {
         self.conversation = conversation
         let box = ContentBox()
-        index = MembershipIndex(rules: 2, conversation: conversation) { box.members[$0] }
+        index = MembershipIndex(rules: 2, conversation: conversation, history: history) { box.members[$0] }
         self.box = box
         if let given {
             try deliver(given)
@@ -28,6 +29,7 @@ final class RolesWorld: @unchecked Sendable {
         c.genesis.name = "roles"
         c.genesis.rules = 2
         c.genesis.conversation = conversation
+        c.genesis.history = history
         let body = try BodyCipher.seal(c, groupKey: key, groupID: nil, author: owner.publicKey, seq: 1)
         let g = try EventAuthor.make(kind: .genesis, groupID: nil, author: owner, seq: 1, selfParent: nil, parents: [],
                                      wallMs: 1_000, body: body)
