@@ -35,7 +35,4 @@ struct HoldsWriteBehind {
         }
         return out
     }
-
-    /// Forget `group` (it was left or deleted).
-    mutating func drop(group: EventID) { dirty.removeValue(forKey: group) }
 }
