@@ -111,6 +111,8 @@ public actor Node {
     var watchers: [Int: Watcher] = [:]
     /// Per group and peer: the heads the peer reported holding (cache of the store's peer_holds).
     var reportedHeads: [EventID: [SigningPublicKey: [EventID]]] = [:]
+    /// Which of those changed and wait to be written to the store (NodeReceipts.swift).
+    var holdsWriteBehind = HoldsWriteBehind()
     /// Messages this node wrote recently, per group, and their last emitted receipt states.
     var recentOwnMessages: [EventID: [EventID]] = [:]
     var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
@@ -243,7 +245,8 @@ public actor Node {
                 group.addTask { await self.receiveDatagrams(datagrams) }
             }
             group.addTask { await self.runHeartbeats() }
-            if configuration.epidemicBroadcast { group.addTask { await self.runBroadcastTimers() } }
+            // Also writes reported heads behind (HoldsWriteBehind), so it runs without §6.4 too.
+            group.addTask { await self.runBroadcastTimers() }
             group.addTask { await self.watchLocalAddresses() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
@@ -295,6 +298,7 @@ public actor Node {
     /// channel) and waits for those tasks.
     func shutdown(listener: any Channel, control: any Channel) async {
         stopped = true
+        flushHolds(nowMs: nil)
         if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastCounters)"]) }
         logger.info("frames sent", metadata: ["frames/bytes": "\(FrameTraffic.shared.summary)"])
         discovery?.stop()

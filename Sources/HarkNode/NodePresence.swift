@@ -64,6 +64,15 @@ extension Node {
         guard p.state == .online || p.state == .away, p.statusText.utf8.count <= 64 else { return }
         if let last = heartbeats[session.id], p.seq <= last.seq { return }   // older, reordered
         heartbeats[session.id] = Heartbeat(state: p.state, statusText: p.statusText, seq: p.seq)
+        // Heard again after a silence no healthy channel has (heartbeats every 2 s, pings every
+        // 5 s): the path was cut, and TCP may sit in retransmission backoff for seconds more
+        // after it healed. Probe the channel: a stuck one is closed within 1 s and redialled,
+        // and reconciliation (§6.3) catches up at once (PROTOCOL.md §3.2, "Probe").
+        let silentMs = Int64(session.silence.components.seconds * 1000
+                             + session.silence.components.attoseconds / 1_000_000_000_000_000)
+        if silentMs > PresenceJudge.silenceBeforeProbeMs {
+            probe(session, reason: "peer heard again after \(silentMs) ms of silence")
+        }
         session.heard()
         peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
         judgePresence(of: session.peerID)

@@ -23,8 +23,22 @@ extension Node {
         guard all[peer].map(Set.init) != Set(kept) else { return }
         all[peer] = kept
         reportedHeads[group] = all
-        try? store.saveReportedHeads(peer: peer, group: group, heads: kept, atMs: Node.nowMs())
-        receiptsMayHaveChanged(group: group)
+        // Written within `HoldsWriteBehind.delayMs`, batched with the peer's next reports.
+        holdsWriteBehind.changed(peer: peer, group: group, nowMs: Node.monoMs())
+    }
+
+    /// Writes the reports that changed (those waiting `HoldsWriteBehind.delayMs` at `nowMs`, or
+    /// all when nil) to the store, then tells watchers of receipts that may have changed.
+    func flushHolds(nowMs: Int64?) {
+        guard !holdsWriteBehind.isEmpty else { return }
+        for (group, peers) in holdsWriteBehind.due(nowMs: nowMs) {
+            guard let all = reportedHeads[group] else { continue }
+            for peer in peers {
+                guard let heads = all[peer] else { continue }
+                try? store.saveReportedHeads(peer: peer, group: group, heads: heads, atMs: Node.nowMs())
+            }
+            receiptsMayHaveChanged(group: group)
+        }
     }
 
     /// The peer holds `head` (a head hint): added to what it reported.
@@ -45,6 +59,7 @@ extension Node {
     /// Receipt states of one message for every member but its author, from the members'
     /// frontiers in the read model (docs/HISTORY.md §"Receipts"): O(members), no graph walk.
     func receiptStates(of message: EventID, group: EventID) throws -> [SigningPublicKey: ReceiptState] {
+        flushHolds(nowMs: nil)
         guard let m = try store.historyMessage(message) else { return [:] }
         return try store.receiptFrontiers(group: group, members: historyMembers(group)).states(of: m)
     }

@@ -12,6 +12,9 @@ import HarkProto
 enum PresenceJudge {
     /// Interval between heartbeats, ms.
     static let heartbeatIntervalMs: Int64 = 2_000
+    /// A heartbeat after longer than this without a word on the channel (ms) probes it
+    /// (`ChannelProbe`): two heartbeats missed and half a second to spare.
+    static let silenceBeforeProbeMs: Int64 = 2 * heartbeatIntervalMs + 500
     /// Silence after which a channel no longer counts as a sign of life, ms.
     static let offlineAfterMs: Int64 = 7_000
 

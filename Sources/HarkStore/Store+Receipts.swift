@@ -26,10 +26,10 @@ extension Store {
     public func saveReportedHeads(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws(StoreError) {
         let blob = EventID.blob(heads.prefix(Self.maxReportedHeads).sorted())
         try write("save reported heads") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO peer_holds (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT (peer_key, group_id) DO UPDATE SET heads = excluded.heads, updated_ms = excluded.updated_ms
-                """, arguments: [Data(peer.bytes), group.data, blob, atMs])
+                """).execute(arguments: [Data(peer.bytes), group.data, blob, atMs])
             try ReadModelWriter(db: db).refreshHolds(peer: peer, group: group)
         }
     }

@@ -163,9 +163,53 @@ struct BroadcastMesh {
         #expect(b.tick(nowMs: 999).isEmpty)
         #expect(b.tick(nowMs: 1000) == [.graft([x], to: 2)])
         #expect(b.eager.contains(2))   // the graft put the link back in the tree
-        #expect(b.tick(nowMs: 1499).isEmpty)
-        #expect(b.tick(nowMs: 1500) == [.graft([x], to: 3)])
-        #expect(b.awaitedCount == 0)   // no announcer left: reconciliation's job now
+        // The next announcer only a full timeout later: the first graft's answer may be on its way.
+        #expect(b.tick(nowMs: 1999).isEmpty)
+        #expect(b.tick(nowMs: 2000) == [.graft([x], to: 3)])
+        #expect(b.awaitedCount == 1)   // no announcer left, but a late push still counts as a lag sample
+        #expect(b.tick(nowMs: 3000).isEmpty)
+        #expect(b.awaitedCount == 0)   // reconciliation's job now
+    }
+
+    @Test func latePushesLengthenTheGraftTimeout() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        _ = b.duplicate(from: 2)
+        #expect(b.graftTimeoutMs == 1000)
+        // Pushes on the tree come 1.5 s after lazy announcements (a saturated machine).
+        for i in 0..<40 {
+            let t = Int64(i) * 100
+            b.announced([Self.id(i)], from: 2, nowMs: t, isHeld: { _ in false })
+            _ = b.delivered([Self.id(i)], from: 1, pushed: true, nowMs: t + 1500, rng: &rng)
+        }
+        #expect(b.pushLagMs > 1300 && b.pushLagMs <= 1500)
+        #expect(b.graftTimeoutMs == 2 * b.pushLagMs)
+        b.announced([Self.id(100)], from: 2, nowMs: 10_000, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 11_000).filter { if case .graft = $0 { true } else { false } }.isEmpty)
+        #expect(b.tick(nowMs: 10_000 + b.graftTimeoutMs) == [.graft([Self.id(100)], to: 2)])
+        // Bounded: reconciliation covers longer delays.
+        for i in 200..<400 {
+            let t = Int64(i) * 100
+            b.announced([Self.id(i)], from: 2, nowMs: t, isHeld: { _ in false })
+            _ = b.delivered([Self.id(i)], from: 1, pushed: true, nowMs: t + 60_000, rng: &rng)
+        }
+        #expect(b.graftTimeoutMs == b.configuration.maxGraftTimeoutMs)
+    }
+
+    @Test func aGraftAnswerIsNotALagSampleButALatePushIs() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        _ = b.duplicate(from: 2)
+        b.announced([Self.id(1)], from: 2, nowMs: 0, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 1000) == [.graft([Self.id(1)], to: 2)])
+        _ = b.delivered([Self.id(1)], from: 2, pushed: true, nowMs: 1100, rng: &rng)   // the answer
+        #expect(b.pushLagMs == 0)
+        b.announced([Self.id(2)], from: 2, nowMs: 2000, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 3000) == [.graft([Self.id(2)], to: 2)])
+        _ = b.delivered([Self.id(2)], from: 1, pushed: true, nowMs: 3800, rng: &rng)   // the tree's push, late
+        #expect(b.pushLagMs == 1800 / 8)
     }
 
     @Test func anEventThatArrivesInTimeCancelsTheGraft() {

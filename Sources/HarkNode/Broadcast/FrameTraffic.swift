@@ -8,13 +8,46 @@ final class FrameTraffic: Sendable {
     static let shared = FrameTraffic()
     private let counts = Mutex<[String: (frames: Int, bytes: Int)]>([:])
 
+    /// Counts one sealed frame: a constant name per type and one lock, nothing that describes the
+    /// frame's content (the writer calls this for every frame).
     func record(_ frame: Hark_V1_Frame, bytes: Int) {
-        let name = frame.frame.map { "\($0)".split(separator: "(").first.map(String.init) ?? "?" } ?? "empty"
+        let name = Self.name(frame.frame)
         counts.withLock { c in
             var e = c[name] ?? (0, 0)
             e.frames += 1
             e.bytes += bytes
             c[name] = e
+        }
+    }
+
+    /// The field name of the frame's type (types added later count as "other").
+    static func name(_ frame: Hark_V1_Frame.OneOf_Frame?) -> String {
+        switch frame {
+        case nil: "empty"
+        case .groupOffer: "groupOffer"
+        case .heads: "heads"
+        case .needs: "needs"
+        case .events: "events"
+        case .close: "close"
+        case .ping: "ping"
+        case .syncRequest: "syncRequest"
+        case .syncReply: "syncReply"
+        case .datagramKey: "datagramKey"
+        case .fileQuery: "fileQuery"
+        case .have: "have"
+        case .getManifest: "getManifest"
+        case .manifestData: "manifestData"
+        case .chunkRequest: "chunkRequest"
+        case .chunkData: "chunkData"
+        case .chunkRefused: "chunkRefused"
+        case .ihave: "ihave"
+        case .graft: "graft"
+        case .prune: "prune"
+        case .redeemInvite: "redeemInvite"
+        case .redeemAnswer: "redeemAnswer"
+        case .inviteOffer: "inviteOffer"
+        case .pair: "pair"
+        default: "other"
         }
     }
 

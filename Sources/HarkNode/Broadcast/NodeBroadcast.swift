@@ -131,7 +131,8 @@ extension Node {
 
     // MARK: timers
 
-    /// Runs until cancelled: due grafts, batched announcements and coalesced acknowledgements.
+    /// Runs until cancelled: due grafts, batched announcements, coalesced acknowledgements and
+    /// reported heads written behind (`HoldsWriteBehind`).
     nonisolated func runBroadcastTimers() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(BroadcastLimits.tickMs))
@@ -142,6 +143,7 @@ extension Node {
 
     func broadcastTick() {
         let now = Node.monoMs()
+        flushHolds(nowMs: now)
         for group in Array(broadcasts.keys) {
             guard let due = broadcasts[group]?.nextDeadlineMs, due <= now else { continue }
             let actions = broadcasts[group]?.tick(nowMs: now) ?? []

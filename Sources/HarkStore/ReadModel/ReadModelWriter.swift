@@ -469,19 +469,21 @@ final class ReadModelWriter {
     }
 
     /// Recomputes `peer_holds.vv` for one peer and group: the max of its held heads' vectors.
+    /// Cached statements: it runs for every report a peer sends (up to 64 heads each).
     func refreshHolds(peer: SigningPublicKey, group: EventID) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT heads FROM peer_holds WHERE peer_key = ? AND group_id = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT heads FROM peer_holds WHERE peer_key = ? AND group_id = ?"),
                                          arguments: [Data(peer.bytes), group.data]) else { return }
         let heads = try row.eventIDs("heads", "peer_holds")
         var vv = VersionVector()
+        let vectorOf = try db.cachedStatement(sql: "SELECT vv FROM event WHERE id = ?")
         for h in heads {
             if let hit = vectorCache[h] { vv.formMax(hit.0); continue }
-            if let raw = try Data.fetchOne(db, sql: "SELECT vv FROM event WHERE id = ?", arguments: [h.data]) {
+            if let raw = try Data.fetchOne(vectorOf, arguments: [h.data]) {
                 vv.formMax(VersionVector(decoding: [UInt8](raw)))
             }
         }
-        try db.execute(sql: "UPDATE peer_holds SET vv = ? WHERE peer_key = ? AND group_id = ?",
-                       arguments: [Data(vv.encoded), Data(peer.bytes), group.data])
+        try db.cachedStatement(sql: "UPDATE peer_holds SET vv = ? WHERE peer_key = ? AND group_id = ?")
+            .execute(arguments: [Data(vv.encoded), Data(peer.bytes), group.data])
         groups[group]?.reported = nil
     }
 }

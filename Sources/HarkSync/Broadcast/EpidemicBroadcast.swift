@@ -8,9 +8,15 @@ import HarkLog
 /// peer starts eager. An event pushed by a peer that already held it is a duplicate: that link
 /// leaves the tree (`Prune`, both ends make it lazy). An ID announced for an event that does not
 /// arrive within `graftTimeoutMs` is asked for with `Graft` from the first peer that announced
-/// it, which puts that link back in the tree; the next announcer is asked `regraftTimeoutMs`
-/// later if that fails too. The eager links thus converge on a spanning tree, and a lost push is
-/// repaired within about one timeout.
+/// it, which puts that link back in the tree; the next announcer is asked one timeout later if
+/// that fails too. The eager links thus converge on a spanning tree, and a lost push is repaired
+/// within about one timeout.
+///
+/// The timeout adapts to how late pushes come: a push that arrives after its announcement is a
+/// sample of that lag (ms), and the timeout is the larger of `graftTimeoutMs` and twice the
+/// lag's moving average (at most `maxGraftTimeoutMs`). On a loaded machine pushes come seconds
+/// late; a fixed timer would then graft links the tree prunes again, each costing a duplicate
+/// push.
 ///
 /// Lazy announcements go to at most `lazyFanout` lazy peers per event (picked at random, as
 /// gossipsub's `D_lazy`), plus the peers named in `alsoAnnounceTo` that do not get the push (the
@@ -24,10 +30,10 @@ import HarkLog
 public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendable {
     /// Timers and bounds. Defaults are for a LAN (round trips of a few ms, a loaded machine).
     public struct Configuration: Sendable, Equatable {
-        /// Wait for an announced event's eager push before grafting (ms).
+        /// Wait for an announced event's eager push before grafting, at least (ms).
         public var graftTimeoutMs: Int64 = 1000
-        /// Wait before asking the next announcer when a graft brought nothing (ms).
-        public var regraftTimeoutMs: Int64 = 500
+        /// The adaptive timeout's ceiling (ms); reconciliation (§6.3) covers what takes longer.
+        public var maxGraftTimeoutMs: Int64 = 8000
         /// Lazy peers announced to per event, besides `alsoAnnounceTo`.
         public var lazyFanout = 4
         /// How long an announcement may wait to be batched with later ones (ms).
@@ -58,6 +64,10 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     private struct Awaited: Sendable {
         var announcers: [Peer]
         var deadlineMs: Int64
+        /// When it was first announced (ms).
+        var sinceMs: Int64
+        /// The announcers a graft for it was sent to, in order.
+        var asked: [Peer] = []
     }
 
     private struct Queue: Sendable {
@@ -72,6 +82,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public private(set) var lazy: Set<Peer> = []
     private var awaited: [EventID: Awaited] = [:]
     private var queued: [Peer: Queue] = [:]
+    /// Moving average (weight 1/8) of how long after its first announcement a push arrived (ms).
+    public private(set) var pushLagMs: Int64 = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -83,16 +95,23 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     /// Events announced but neither received nor given up on.
     public var awaitedCount: Int { awaited.count }
 
-    /// The earliest time `tick` has something to do, if any (ms).
+    /// How long an announced event may take to come by push before it is grafted (ms):
+    /// `graftTimeoutMs`, or twice the push lag if more, at most `maxGraftTimeoutMs`.
+    public var graftTimeoutMs: Int64 {
+        Swift.min(configuration.maxGraftTimeoutMs, Swift.max(configuration.graftTimeoutMs, 2 * pushLagMs))
+    }
+
+    /// The earliest time `tick` has something to do, if any (ms). O(awaited + queued); plain
+    /// loops (a key path here is instantiated at run time on every call, which cost more than
+    /// the rest of the node's idle work).
     public var nextDeadlineMs: Int64? {
-        let a = awaited.values.lazy.map(\.deadlineMs).min()
-        let q = queued.values.lazy.map { $0.sinceMs + configuration.announceDelayMs }.min()
-        switch (a, q) {
-        case let (x?, y?): return Swift.min(x, y)
-        case let (x?, nil): return x
-        case let (nil, y?): return y
-        case (nil, nil): return nil
+        var earliest: Int64?
+        for a in awaited.values where earliest.map({ a.deadlineMs < $0 }) ?? true { earliest = a.deadlineMs }
+        for q in queued.values {
+            let due = q.sinceMs + configuration.announceDelayMs
+            if earliest.map({ due < $0 }) ?? true { earliest = due }
         }
+        return earliest
     }
 
     /// A channel to `peer` now shares the group: it starts eager (the tree forms by pruning).
@@ -122,7 +141,14 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, alsoAnnounceTo: Set<Peer> = [],
                                    nowMs: Int64, rng: inout some RandomNumberGenerator) -> [Action] {
         guard !ids.isEmpty else { return [] }
-        for id in ids { awaited.removeValue(forKey: id) }
+        for id in ids {
+            guard let a = awaited.removeValue(forKey: id) else { continue }
+            // A push that beat the graft timer, or came in spite of a graft to another link: a
+            // sample of how late pushes are. (A graft's answer is not one: it was asked for.)
+            if pushed, let source, !a.asked.contains(source) {
+                pushLagMs += (Swift.max(0, nowMs - a.sinceMs) - pushLagMs) / 8
+            }
+        }
         // A peer that pushes to us holds us eager: keep the link symmetric.
         if pushed, let source, lazy.remove(source) != nil { eager.insert(source) }
         var actions: [Action] = []
@@ -160,7 +186,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
                     awaited[id] = a
                 }
             } else if awaited.count < configuration.maxMissing {
-                awaited[id] = Awaited(announcers: [peer], deadlineMs: nowMs + configuration.graftTimeoutMs)
+                awaited[id] = Awaited(announcers: [peer], deadlineMs: nowMs + graftTimeoutMs, sinceMs: nowMs)
             }
         }
     }
@@ -181,14 +207,20 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     }
 
     /// Due work at `nowMs`: grafts for announced events that did not arrive in time (the link
-    /// to the announcer joins the tree), and announcements that waited `announceDelayMs`.
+    /// to the announcer joins the tree), and announcements that waited `announceDelayMs`. An
+    /// event is asked of one announcer at a time: the next is asked only a full timeout later,
+    /// and the event stays awaited (without further grafts) a last timeout after the last
+    /// announcer was asked, so a late push still counts as a lag sample.
     public mutating func tick(nowMs: Int64) -> [Action] {
         var grafts: [Peer: [EventID]] = [:]
+        let timeout = graftTimeoutMs
         for (id, var a) in awaited where a.deadlineMs <= nowMs {
+            guard !a.announcers.isEmpty else { awaited[id] = nil; continue }
             let peer = a.announcers.removeFirst()
             grafts[peer, default: []].append(id)
-            a.deadlineMs = nowMs + configuration.regraftTimeoutMs
-            awaited[id] = a.announcers.isEmpty ? nil : a
+            a.deadlineMs = nowMs + timeout
+            a.asked.append(peer)
+            awaited[id] = a
         }
         var actions: [Action] = []
         for (peer, ids) in grafts.sorted(by: { $0.key < $1.key }) {
