@@ -86,6 +86,7 @@ private func replicate(count: Int, root: String) async throws {
     let b = try await waitForControl(homeB)
     let start = clock.now
     let cpuStart = processCPUSeconds()
+    let schedStart = processSchedule()
     let ioStart = processIO()
     nonisolated(unsafe) let client = b   // used by one Dispatch thread at a time
     _ = try await offThePool { try client.call("group.join", GroupJoinParams(token: token), as: GroupView.self) }
@@ -102,6 +103,7 @@ private func replicate(count: Int, root: String) async throws {
     }
     let elapsed = clock.now - start
     let cpu = processCPUSeconds() - cpuStart
+    let schedEnd = processSchedule()
     let rssAfter = residentBytes(), rssPeak = peakResidentBytes()
     let ioEnd = processIO()
     taskA.cancel(); taskB.cancel()
@@ -129,6 +131,10 @@ private func replicate(count: Int, root: String) async throws {
     print(String(format: "sync.cpu         %.1f µs CPU per event (both nodes)   = %.0f events/s on %d idle cores   ed25519 verify %.1f µs CPU (%.0f /s per core)   ratio %.2f (goal >= 0.75)",
                  cpu / Double(max(1, held)) * 1e6, cores * Double(held) / cpu, Int(cores), 1e6 / verifyCPURate, verifyCPURate,
                  cores * Double(held) / cpu / verifyCPURate))
+    // Time runnable but not running is the machine's other work; the rest of the wall time
+    // that no thread ran is the sync waiting on itself (latency, serialisation).
+    print(String(format: "sync.sched       threads ran %.2f s and waited %.2f s for a CPU (other work on the box) over %.2f s; cores busy on average %.2f",
+                 schedEnd.ran - schedStart.ran, schedEnd.waited - schedStart.waited, seconds, (schedEnd.ran - schedStart.ran) / seconds))
     print(String(format: "sync.io          %.0f bytes written and %.0f read per event by both nodes (write and read calls: SQLite files, WAL, sockets)",
                  Double(ioEnd.written - ioStart.written) / Double(max(1, held)), Double(ioEnd.read - ioStart.read) / Double(max(1, held))))
     // Both nodes share this process: A's growth is what loading the group to serve it costs,
@@ -149,6 +155,22 @@ func processIO() -> (written: Int, read: Int) {
         if parts[0] == "wchar:" { written = v } else if parts[0] == "rchar:" { read = v }
     }
     return (written, read)
+}
+
+/// Seconds this process's threads ran on a CPU and waited runnable for one, summed over its
+/// threads (`/proc/self/task/*/schedstat`: ns on CPU, ns waiting on a run queue); threads that
+/// ended are not counted.
+func processSchedule() -> (ran: Double, waited: Double) {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return (0, 0) }
+    var ran = 0.0, waited = 0.0
+    for t in tasks {
+        guard let s = try? String(contentsOfFile: "/proc/self/task/\(t)/schedstat", encoding: .utf8) else { continue }
+        let f = s.split(separator: " ")
+        guard f.count >= 2, let r = Double(f[0]), let w = Double(f[1]) else { continue }
+        ran += r * 1e-9
+        waited += w * 1e-9
+    }
+    return (ran, waited)
 }
 
 /// Resets this process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs`, value 5).
