@@ -46,10 +46,10 @@ enum RedeemLimits {
 extension Node {
     /// The ADDs in `group` that redeem `inviteID` for `target`, delivered here.
     func redeemingAdds(group: EventID, inviteID: [UInt8], target: SigningPublicKey) -> [EventID] {
-        guard let graph = graphs[group] else { return [] }
+        guard let view = membershipView(group: group) else { return [] }
         let index = membershipIndex(for: group)
-        return graph.membershipEvents(before: graph.heads).filter { id in
-            guard graph.entry(id)?.kind == .member, let m = index.member(id) else { return false }
+        return view.events.filter { id in
+            guard view.entry(id)?.kind == .member, let m = index.member(id) else { return false }
             return m.action == .add && [UInt8](m.inviteID) == inviteID && [UInt8](m.target) == target.bytes
         }
     }
@@ -59,7 +59,7 @@ extension Node {
     /// logged, with the peer that got the use, and the loser is told (RedeemAnswer refused).
     func checkRedeemedAdds(group: EventID) {
         let watched = redeemedAdds.filter { $0.value.group == group && $0.value.lostReason == nil }
-        guard !watched.isEmpty, let membership = currentMembership(of: group), let graph = graphs[group] else { return }
+        guard !watched.isEmpty, let membership = currentMembership(of: group), let graph = membershipView(group: group) else { return }
         for (add, r) in watched where graph.entry(add) != nil {
             guard RedeemedAddOutcome.judge(add, inviteID: r.inviteID, uses: r.uses, in: membership) == .lostRace else { continue }
             let index = membershipIndex(for: group)
@@ -76,6 +76,15 @@ extension Node {
             redeemedAdds[add]?.lostReason = RedeemLimits.lostReason
             for s in sessions.values where s.peerID == r.peer { sendLostRedeem(add, to: s) }
         }
+    }
+
+    /// Every membership event of the group delivered here, and a look-up of delivered events:
+    /// from the graph when it is loaded, else from the store (`TipHistory`), so a node that
+    /// validated from the store (`StoreHistory`) sees the same.
+    func membershipView(group: EventID) -> (events: [EventID], entry: (EventID) -> CausalGraph.Entry?)? {
+        if let graph = graphs[group] { return (graph.membershipEvents(before: graph.heads), { graph.entry($0) }) }
+        guard let tip = try? tipHistory(group: group) else { return nil }
+        return (tip.membership, { tip.entry($0) })
     }
 
     /// Tells `session` (the redeemer) that the ADD `add` lost; see ``checkRedeemedAdds(group:)``.

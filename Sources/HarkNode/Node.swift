@@ -68,6 +68,8 @@ public actor Node {
     var authorNames: [SigningPublicKey: String] = [:]
     /// Per channel and group: the Algorithm 2 reconciliation state.
     var reconciliations: [UInt64: [EventID: ReconciliationSession]] = [:]
+    /// Per channel: the task that sends its sync answers from the store (Sync/SyncAnswers.swift).
+    var syncAnswerers: [UInt64: SyncAnswerer] = [:]
     /// Forks for which this node already wrote an equivocation proof.
     var provenForks: Set<CausalGraph.Fork> = []
     /// Per group: the in-memory causal graph (NodeGraphs.swift).

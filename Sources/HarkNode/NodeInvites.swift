@@ -323,9 +323,13 @@ extension Node {
     /// our display name) once.
     func joinIfAdded(group: EventID, record: Store.GroupRecord) throws {
         guard let m = currentMembership(of: group), m.isMember(identity.signing.publicKey),
-              m.role(of: identity.signing.publicKey) != .owner,
-              let graph = graphs[group],
-              !graph.unorderedEntries.contains(where: { $0.author == identity.signing.publicKey && $0.kind == .join }) else { return }
+              m.role(of: identity.signing.publicKey) != .owner else { return }
+        // Our JOIN, from the graph when it is loaded, else from the store's author index (an
+        // error counts as joined: never a second JOIN).
+        let me = identity.signing.publicKey
+        let joined = graphs[group].map { $0.unorderedEntries.contains { $0.author == me && $0.kind == .join } }
+            ?? ((try? store.events(group: group, author: me, kinds: [.join]))?.isEmpty != true)
+        guard !joined else { return }
         var c = Hark_V1_Content()
         var j = Hark_V1_Join()
         j.displayName = identity.displayName

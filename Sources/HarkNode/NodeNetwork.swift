@@ -422,6 +422,7 @@ extension Node {
         unmatchedTags.removeValue(forKey: session.id)
         awaitingMembership.removeValue(forKey: session.id)
         reconciliations.removeValue(forKey: session.id)
+        syncAnswerers.removeValue(forKey: session.id)?.cancel()
         datagramPeers.removeValue(forKey: session.id)
         heartbeats.removeValue(forKey: session.id)
         pairings = pairings.filter { $0.value.sessionID != session.id }

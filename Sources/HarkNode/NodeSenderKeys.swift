@@ -188,13 +188,12 @@ extension Node {
 
     /// Opens the stored MESSAGE/EDIT events of `author`'s chain `epoch` that have no plaintext yet.
     func decryptWaiting(author: SigningPublicKey, epoch: UInt32, record: Store.GroupRecord) {
-        guard let graph = try? graph(for: record.id) else { return }
-        let ids = graph.unorderedEntries.filter { $0.author == author && ($0.kind == .message || $0.kind == .edit) }
-            .sorted { $0.lamport < $1.lamport }.map(\.id)
-        let waiting = ids.compactMap { id -> Event? in
-            guard ((try? store.plaintext(id)) ?? nil) == nil, let e = try? store.event(id), let b = e.body,
-                  SenderKeyBody.position(b)?.epoch == epoch else { return nil }
-            return e
+        // From the store's author index, not the group's graph (an author's events by seq are
+        // in lamport order).
+        guard let events = try? store.events(group: record.id, author: author, kinds: [.message, .edit]) else { return }
+        let waiting = events.filter { e in
+            guard ((try? store.plaintext(e.id)) ?? nil) == nil, let b = e.body, SenderKeyBody.position(b)?.epoch == epoch else { return false }
+            return true
         }
         if !waiting.isEmpty { decrypt(waiting, record: record) }
     }

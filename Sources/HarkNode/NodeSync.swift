@@ -224,6 +224,20 @@ extension Node {
         let group = try sharedGroup([UInt8](needs.groupID), from: session)
         guard needs.ids.count <= SyncLimits.maxNeeds else { throw ProtocolViolation("needs for \(needs.ids.count) events") }
         var rs = reconciliation(group: group, session: session)
+        let asked: (ids: [EventID], perID: Int)
+        do { asked = try rs.accept(needs: needs) } catch { throw ProtocolViolation("bad needs: \(error)") }
+        // From the store (the peer's known events as a version vector), without the graph.
+        if let frontier = try store.syncFrontier(group: group, knownBy: rs.peerKnownIDs) {
+            let lacking = Set(try store.unknown(asked.ids))
+            var out: Set<EventID> = []
+            for id in asked.ids where !lacking.contains(id) && out.count < ReconciliationLimits.maxEventsPerNeedsAnswer {
+                out.insert(id)
+                let room = min(asked.perID, ReconciliationLimits.maxEventsPerNeedsAnswer - out.count)
+                out.formUnion(try store.nearestUnknownAncestors(of: [id], limit: room, frontier: frontier, skip: out))
+            }
+            try answerFromStore(SyncAnswerJob(group: group, events: .ids(Array(out)), session: rs), on: session)
+            return
+        }
         let answer: ReconciliationSession.Answer
         do { answer = try rs.answer(needs: needs, graph: try graph(for: group)) } catch {
             throw ProtocolViolation("bad needs: \(error)")
@@ -244,7 +258,22 @@ extension Node {
         do {
             var rs = ReconciliationSession(group: group)
             let stored = try store.syncHeads(peer: session.peerID.key, group: group)
-            let request = rs.start(graph: try graph(for: group), storedHeads: stored)
+            let request: Hark_V1_SyncRequest
+            let absent = Set(try store.unknown(stored))
+            let since = ReconciliationSession.since(stored.filter { !absent.contains($0) })
+            if let frontier = try store.syncFrontier(group: group, knownBy: since) {
+                // The Bloom filter of what we added since `since`, from the store a page at a time.
+                var bloom = BloomFilter(capacity: frontier.unknownCount)
+                var scan = try store.syncScan(frontier)
+                while !scan.finished {
+                    for e in try store.nextSyncPage(&scan, maxEvents: 8192, withSigned: false, isNegative: { _ in true }) {
+                        bloom.insert(e.id)
+                    }
+                }
+                request = rs.start(heads: try store.heads(group: group), since: since, bloom: bloom)
+            } else {
+                request = rs.start(graph: try graph(for: group), storedHeads: stored)
+            }
             reconciliations[session.id, default: [:]][group] = rs
             var frame = Hark_V1_Frame()
             frame.syncRequest = request
@@ -257,13 +286,32 @@ extension Node {
     func receiveSyncRequest(_ request: Hark_V1_SyncRequest, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](request.groupID), from: session)
         var rs = reconciliation(group: group, session: session)
+        let bloom: BloomFilter
+        do { bloom = try rs.accept(request: request) } catch { throw ProtocolViolation("bad sync request: \(error)") }
+        setHolds(peer: session.peerID.key, group: group, heads: request.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
+        // From the store, streamed off the actor (SyncAnswerer), without the graph.
+        if let frontier = try store.syncFrontier(group: group, knownBy: rs.peerKnownIDs) {
+            reconciliations[session.id, default: [:]][group] = rs
+            try answerFromStore(SyncAnswerJob(group: group, events: .scan(try store.syncScan(frontier), bloom), session: rs), on: session)
+            return
+        }
         let answer: ReconciliationSession.Answer
         do { answer = try rs.answer(request: request, graph: try graph(for: group)) } catch {
             throw ProtocolViolation("bad sync request: \(error)")
         }
         reconciliations[session.id, default: [:]][group] = rs
-        setHolds(peer: session.peerID.key, group: group, heads: request.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
         try send(answer, group: group, to: session)
+    }
+
+    /// Queues an answer computed from the store on the channel's `SyncAnswerer`.
+    /// - Throws: `ProtocolViolation` when the peer has `SyncAnswerer.maxQueuedAnswers` waiting.
+    func answerFromStore(_ job: SyncAnswerJob, on session: PeerSession) throws {
+        let answerer: SyncAnswerer
+        if let a = syncAnswerers[session.id] { answerer = a } else {
+            answerer = SyncAnswerer(store: store, session: session)
+            syncAnswerers[session.id] = answerer
+        }
+        guard answerer.submit(job) else { throw ProtocolViolation("more than \(SyncAnswerer.maxQueuedAnswers) sync answers waiting") }
     }
 
     /// Events first (parents before children), then the SyncReply with our heads. The events
@@ -284,9 +332,15 @@ extension Node {
         let group = try sharedGroup([UInt8](reply.groupID), from: session)
         var rs = reconciliation(group: group, session: session)
         var waiting: [EventID: [EventID]] = [:]
-        for (id, e) in pending[group] ?? [:] { waiting[id] = e.allParents }
+        var asked: [EventID] = reply.heads.compactMap { try? EventID(bytes: [UInt8]($0)) }
+        for (id, e) in pending[group] ?? [:] {
+            waiting[id] = e.allParents
+            asked.append(contentsOf: e.allParents)
+        }
+        // What the session asks about, looked up in the store at once (not in the graph).
+        let lacking = Set(try store.unknown(asked))
         let step: ReconciliationSession.Step
-        do { step = try rs.receive(reply: reply, graph: try graph(for: group), waiting: waiting) } catch {
+        do { step = try rs.receive(reply: reply, isHeld: { !lacking.contains($0) }, waiting: waiting) } catch {
             throw ProtocolViolation("bad sync reply: \(error)")
         }
         reconciliations[session.id, default: [:]][group] = rs
@@ -396,23 +450,32 @@ extension Node {
     func deliverPending(group: EventID, from session: PeerSession?, pushed: Bool = false) throws {
         guard var waiting = pending[group], !waiting.isEmpty else { return }
         guard let record = try store.group(id: group) else { return }
-        _ = try graph(for: group)
+        // A few events (a push) are validated from the store when the graph is not loaded, so a
+        // node that serves history never loads it; a bulk delivery loads it.
+        var fromStore = try storeHistory(for: Array(waiting.values), group: group)
+        if fromStore == nil { _ = try graph(for: group) }
         var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
         var violation: ProtocolViolation?
         for event in waiting.values.inTotalOrder() {
             // No local copy of the graph may outlive this check: the insert below mutates the
             // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
-            let ready = graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
+            let ready = fromStore.map { h in event.allParents.allSatisfy { h.contains($0) } }
+                ?? graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
             guard ready else { continue }
             // What the rules read of each parent comes from the graph: no parent is read back.
             var parents: [EventID: EventValidator.ParentFacts] = [:]
             for p in event.allParents {
-                if let e = graphs[group]?.entry(p) {
+                if let e = fromStore?.entry(p) ?? graphs[group]?.entry(p) {
                     parents[p] = EventValidator.ParentFacts(author: e.author, seq: e.seq, lamport: e.lamport, group: group)
                 }
             }
             do {
-                try validateInGroup(event, parents: parents, group: group, key: record.key)
+                if let h = fromStore {
+                    try EventValidator.validate(event, parentFacts: parents,
+                                                context: StoreContext(history: h, groupKey: record.key, membershipIndex: membershipIndex(for: group)))
+                } else {
+                    try validateInGroup(event, parents: parents, group: group, key: record.key)
+                }
             } catch {
                 waiting.removeValue(forKey: event.id)
                 // A missing body can be a stripped copy of a valid event (anyone can strip one):
@@ -429,7 +492,9 @@ extension Node {
             if event.kind == .member { noteMemberContent(event, key: record.key) }
             if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
             // In place: a copy of the graph here would cost O(n) per event.
-            if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
+            if fromStore != nil {
+                fromStore?.add(event)
+            } else if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             accepted.append(event)
             waiting.removeValue(forKey: event.id)
         }
@@ -444,7 +509,13 @@ extension Node {
             }
         }
         pending[group] = waiting
-        try recordMembershipAncestry(of: delivered, group: group)
+        if let h = fromStore {
+            var ancestry: [EventID: [EventID]] = [:]
+            for e in delivered where CausalGraph.isMembershipKind(e.kind) { ancestry[e.id] = h.membershipEvents(before: e.allParents) }
+            try store.saveMembershipAncestors(ancestry, group: group)
+        } else {
+            try recordMembershipAncestry(of: delivered, group: group)
+        }
         if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record) }
         eventsDelivered(delivered, group: group, except: session, pushed: pushed)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
@@ -466,6 +537,24 @@ extension Node {
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
+    }
+
+    /// Most events a delivery validates from the store (`StoreHistory`) instead of loading the graph.
+    static let maxStoreValidatedEvents = 64
+
+    /// A `StoreHistory` to validate `events` with, or nil when the graph must be used: it is
+    /// loaded already, there are more than `maxStoreValidatedEvents`, an author of the group
+    /// equivocated, or one of `events` would fork its author's chain (the
+    /// graph reports forks, and the node proves them).
+    func storeHistory(for events: [Event], group: EventID) throws -> StoreHistory? {
+        guard graphs[group] == nil, events.count <= Self.maxStoreValidatedEvents else { return nil }
+        var seqs: Set<String> = []
+        for e in events {
+            guard seqs.insert("\(e.author)/\(e.seq)").inserted, !(try store.holdsEvent(author: e.author, seq: e.seq, group: group)) else {
+                return nil
+            }
+        }
+        return try StoreHistory.load(store: store, group: group)
     }
 
     /// Validates against the group's current graph; the context (and its copy of the graph) ends

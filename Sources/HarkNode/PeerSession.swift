@@ -47,10 +47,20 @@ final class PeerSession: Sendable {
         var closed = false
         var writer: CheckedContinuation<Outgoing?, Never>?
         var drainWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var controlWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
-        /// The next frame to write (control first) and the bulk waiters it releases.
+        /// The next frame to write (control first) and the waiters it releases.
         mutating func pop() -> (Outgoing?, [CheckedContinuation<Void, Never>]) {
-            if let f = control.popFirst() { return (Outgoing(frame: f, attachment: nil), []) }
+            if let f = control.popFirst() {
+                guard !controlWaiters.isEmpty else { return (Outgoing(frame: f, attachment: nil), []) }
+                var released: [CheckedContinuation<Void, Never>] = []
+                let n = control.count
+                controlWaiters.removeAll { w in
+                    if n <= w.limit { released.append(w.continuation); return true }
+                    return false
+                }
+                return (Outgoing(frame: f, attachment: nil), released)
+            }
             guard let b = bulk.popFirst() else { return (nil, []) }
             bulkBytes -= b.bytes
             var released: [CheckedContinuation<Void, Never>] = []
@@ -142,6 +152,20 @@ final class PeerSession: Sendable {
         }
     }
 
+    /// Returns once at most `limit` control frames wait to be written (or the session closed):
+    /// a producer of many frames (a sync answer) paces itself with it and stays far below
+    /// `maxQueuedFrames`.
+    func waitForControl(below limit: Int) async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            let ready = outbox.withLock { s -> Bool in
+                if s.closed || s.control.count <= limit { return true }
+                s.controlWaiters.append((limit, cont))
+                return false
+            }
+            if ready { cont.resume() }
+        }
+    }
+
     var isClosed: Bool { outbox.withLock { $0.closed } }
 
     /// Notes that a record arrived (any frame, pings included).
@@ -174,8 +198,9 @@ final class PeerSession: Sendable {
             s.bulkBytes = 0
             let w = s.writer
             s.writer = nil
-            let d = s.drainWaiters.map(\.continuation)
+            let d = s.drainWaiters.map(\.continuation) + s.controlWaiters.map(\.continuation)
             s.drainWaiters = []
+            s.controlWaiters = []
             return (w, d)
         }
         writer?.resume(returning: nil)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HarkCrypto
 import HarkLog
+import HarkProto
 
 extension Store {
     /// Stores `event` (validated by the caller) and updates its group's heads in the same
@@ -71,6 +72,19 @@ extension Store {
                 SELECT id, signed FROM event WHERE group_id = ? AND author = ?
                 ORDER BY seq DESC, id ASC LIMIT 1
                 """, arguments: [group.data, Data(author.bytes)])?.event()
+        }
+    }
+
+    /// The author's stored events of the given kinds in the group, by seq, read through the
+    /// author index: O(the author's events), not the group's.
+    /// - Throws: `StoreError.corrupt`, `.database`.
+    public func events(group: EventID, author: SigningPublicKey, kinds: [Hark_V1_EventKind]) throws(StoreError) -> [Event] {
+        let list = kinds.map { String($0.rawValue) }.joined(separator: ",")
+        return try read("read events of an author in \(group)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, signed FROM event INDEXED BY event_by_author
+                WHERE group_id = ? AND author = ? AND kind IN (\(list)) ORDER BY seq, id
+                """, arguments: [group.data, Data(author.bytes)]).map { row in try row.event() }
         }
     }
 

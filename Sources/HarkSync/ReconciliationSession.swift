@@ -75,13 +75,25 @@ public struct ReconciliationSession: Sendable {
     /// that is not an ancestor-or-self of `since`.
     /// - Parameter salt: the Bloom salt; nil = fresh random (tests inject one).
     public mutating func start(graph: CausalGraph, storedHeads: [EventID], salt: [UInt8]? = nil) -> Hark_V1_SyncRequest {
-        let since = Array(Set(storedHeads.filter(graph.contains)).sorted().prefix(ReconciliationLimits.maxHeads))
-        let added = graph.events(notReachableFrom: since)
+        let since = Self.since(storedHeads.filter(graph.contains))
+        return start(heads: graph.heads, since: since, bloom: BloomFilter(graph.events(notReachableFrom: since), salt: salt))
+    }
+
+    /// The `since` of a SyncRequest: the stored heads of the last complete sync that we hold,
+    /// deduplicated, sorted, at most `maxHeads`.
+    public static func since(_ heldStoredHeads: [EventID]) -> [EventID] {
+        Array(Set(heldStoredHeads).sorted().prefix(ReconciliationLimits.maxHeads))
+    }
+
+    /// `start(graph:storedHeads:salt:)` on values the caller computed (from its store): our
+    /// heads (sorted by ID), `since` (from `since(_:)`) and a Bloom filter of every event we
+    /// hold that is not an ancestor-or-self of `since`.
+    public mutating func start(heads: [EventID], since: [EventID], bloom: BloomFilter) -> Hark_V1_SyncRequest {
         var request = Hark_V1_SyncRequest()
         request.groupID = Data(group.bytes)
-        request.heads = Self.capped(graph.heads).map { Data($0.bytes) }
+        request.heads = Self.capped(heads).map { Data($0.bytes) }
         request.since = since.map { Data($0.bytes) }
-        request.bloom = BloomFilter(added, salt: salt).proto
+        request.bloom = bloom.proto
         phase = .awaitingReply
         rounds = 1
         asked = []
@@ -102,6 +114,14 @@ public struct ReconciliationSession: Sendable {
     /// - Throws: `SyncError` for a malformed reply or one we did not ask for.
     public mutating func receive(reply: Hark_V1_SyncReply, graph: CausalGraph,
                                  waiting: [EventID: [EventID]] = [:]) throws(SyncError) -> Step {
+        try receive(reply: reply, isHeld: graph.contains, waiting: waiting)
+    }
+
+    /// `receive(reply:graph:waiting:)` with `isHeld` answering whether an event is delivered
+    /// here (from the caller's store): it is asked about the reply's heads and the parents of
+    /// `waiting` events only.
+    public mutating func receive(reply: Hark_V1_SyncReply, isHeld: (EventID) -> Bool,
+                                 waiting: [EventID: [EventID]] = [:]) throws(SyncError) -> Step {
         try checkGroup(reply.groupID)
         let heads = try Self.ids(reply.heads, field: "heads", limit: ReconciliationLimits.maxHeads)
         guard outstandingReplies > 0 else { throw .unexpectedReply }
@@ -114,11 +134,11 @@ public struct ReconciliationSession: Sendable {
         // first IDs we neither hold nor wait on.
         var headGaps: Set<EventID> = []
         var seen: Set<EventID> = []
-        var stack = heads.filter { !graph.contains($0) }
+        var stack = heads.filter { !isHeld($0) }
         while let x = stack.popLast() {
             guard seen.insert(x).inserted else { continue }
             if let ps = waiting[x] {
-                stack.append(contentsOf: ps.filter { !graph.contains($0) })
+                stack.append(contentsOf: ps.filter { !isHeld($0) })
             } else {
                 headGaps.insert(x)
             }
@@ -137,7 +157,7 @@ public struct ReconciliationSession: Sendable {
         // Also ask (once) for other waiting events' missing parents: the peer may well hold them.
         var others: Set<EventID> = []
         for ps in waiting.values {
-            for p in ps where !graph.contains(p) && waiting[p] == nil && !asked.contains(p) && !headGaps.contains(p) {
+            for p in ps where !isHeld(p) && waiting[p] == nil && !asked.contains(p) && !headGaps.contains(p) {
                 others.insert(p)
             }
         }
@@ -166,13 +186,7 @@ public struct ReconciliationSession: Sendable {
     /// total order; then our heads.
     /// - Throws: `SyncError` for a malformed request; nothing is changed then.
     public mutating func answer(request: Hark_V1_SyncRequest, graph: CausalGraph) throws(SyncError) -> Answer {
-        try checkGroup(request.groupID)
-        let heads = try Self.ids(request.heads, field: "heads", limit: ReconciliationLimits.maxHeads)
-        let since = try Self.ids(request.since, field: "since", limit: ReconciliationLimits.maxHeads)
-        guard request.hasBloom else { throw .missingBloomFilter }
-        let bloom = try BloomFilter(validating: request.bloom)
-        peerKnown = Array(Set(heads + since))
-        knownCache = nil
+        let bloom = try accept(request: request)
         let known = knownSet(graph)
         let negatives = graph.allInOrder.filter { !known.contains($0) && !bloom.mightContain($0) }
         return Answer(events: graph.descendantsOrSelf(of: negatives), reply: makeReply(graph))
@@ -185,9 +199,7 @@ public struct ReconciliationSession: Sendable {
     /// ignored.
     /// - Throws: `SyncError` for a malformed frame.
     public mutating func answer(needs: Hark_V1_Needs, graph: CausalGraph) throws(SyncError) -> Answer {
-        try checkGroup(needs.groupID)
-        let ids = try Self.ids(needs.ids, field: "needs", limit: ReconciliationLimits.maxNeedsIDs)
-        let perID = Int(min(needs.maxAncestors, UInt32(ReconciliationLimits.maxAncestorsPerID)))
+        let (ids, perID) = try accept(needs: needs)
         let known = knownSet(graph)
         var out: Set<EventID> = []
         for id in ids where graph.contains(id) && out.count < ReconciliationLimits.maxEventsPerNeedsAnswer {
@@ -196,6 +208,44 @@ public struct ReconciliationSession: Sendable {
             out.formUnion(graph.nearestAncestors(of: [id], limit: room, stop: known, skip: out))
         }
         return Answer(events: graph.sortInOrder(Array(out)), reply: makeReply(graph))
+    }
+
+    // MARK: responder from a store
+
+    /// Checks the peer's SyncRequest and records its heads and `since` (`peerKnown`), for an
+    /// answer computed from the caller's store instead of a graph: the same events as
+    /// `answer(request:graph:)` (those not ancestors-or-self of `peerKnown` that the returned
+    /// filter does not hold, and their descendants, in total order), then `reply(heads:)`.
+    /// - Throws: `SyncError` for a malformed request; nothing is changed then.
+    public mutating func accept(request: Hark_V1_SyncRequest) throws(SyncError) -> BloomFilter {
+        try checkGroup(request.groupID)
+        let heads = try Self.ids(request.heads, field: "heads", limit: ReconciliationLimits.maxHeads)
+        let since = try Self.ids(request.since, field: "since", limit: ReconciliationLimits.maxHeads)
+        guard request.hasBloom else { throw .missingBloomFilter }
+        let bloom = try BloomFilter(validating: request.bloom)
+        peerKnown = Array(Set(heads + since))
+        knownCache = nil
+        return bloom
+    }
+
+    /// Checks a Needs frame: the asked IDs and how many ancestors of each to add (≤ 1024).
+    /// - Throws: `SyncError` for a malformed frame.
+    public func accept(needs: Hark_V1_Needs) throws(SyncError) -> (ids: [EventID], perID: Int) {
+        try checkGroup(needs.groupID)
+        let ids = try Self.ids(needs.ids, field: "needs", limit: ReconciliationLimits.maxNeedsIDs)
+        return (ids, Int(min(needs.maxAncestors, UInt32(ReconciliationLimits.maxAncestorsPerID))))
+    }
+
+    /// The peer's heads and `since` from its latest SyncRequest: their ancestors-or-self are
+    /// known to it.
+    public var peerKnownIDs: [EventID] { peerKnown }
+
+    /// The SyncReply that ends an answer: our heads (sorted by ID; at most `maxHeads` sent).
+    public func reply(heads: [EventID]) -> Hark_V1_SyncReply {
+        var r = Hark_V1_SyncReply()
+        r.groupID = Data(group.bytes)
+        r.heads = Self.capped(heads).map { Data($0.bytes) }
+        return r
     }
 
     // MARK: helpers

@@ -174,7 +174,8 @@ extension Node {
                 guard let s = sessions[to], isShared(group, with: s) else { continue }
                 var out = ids.compactMap { atHand[$0] }
                 if out.count < ids.count {
-                    let missing = ids.filter { atHand[$0] == nil && (graphs[group]?.contains($0) ?? false) }
+                    // Read from the store (it skips IDs not held), whether the graph is loaded or not.
+                    let missing = ids.filter { atHand[$0] == nil }
                     out += (try? store.events(missing)) ?? []
                 }
                 send(out, group: group, to: s, push: true)

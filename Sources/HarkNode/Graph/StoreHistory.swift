@@ -1,0 +1,107 @@
+import HarkCrypto
+import HarkLog
+import HarkProto
+import HarkStore
+
+/// A group's delivered events for validating a few arriving events without the group's
+/// `CausalGraph` in memory: the stored events (read through the store's version vectors,
+/// docs/HISTORY.md §"Receipts") plus the events accepted earlier in the same delivery and not
+/// stored yet (`accepted`). Answers as the graph would (PROTOCOL.md §4.3, §9) as long as no
+/// author of the group forked: `load` returns nil otherwise, and the node validates against the
+/// graph instead.
+///
+/// Cost: a few index reads per question, O(authors) for an ancestry question; memory O(accepted
+/// + the group's rare-kind events). Value type; reads the store (thread-safe); one delivery.
+struct StoreHistory: CausalHistory {
+    let store: Store
+    let group: EventID
+    /// Per accused author: the valid EQUIVOCATION_PROOF events against them.
+    let proofs: [SigningPublicKey: [EventID]]
+    /// The group's stored membership events (GENESIS, JOIN, MEMBER).
+    let membership: [Event]
+    /// Per stored membership event whose ancestry was recorded: the membership events among its
+    /// strict ancestors.
+    let ancestry: [EventID: [EventID]]
+    /// Events accepted in this delivery, not stored yet.
+    private(set) var accepted: [EventID: Event] = [:]
+
+    /// Nil when the store cannot answer exactly: an author of the group equivocated, or events
+    /// are not indexed yet. - Throws: `StoreError`.
+    static func load(store: Store, group: EventID) throws -> StoreHistory? {
+        guard try store.syncFrontier(group: group, knownBy: []) != nil else { return nil }
+        var proofs: [SigningPublicKey: [EventID]] = [:]
+        var membership: [Event] = []
+        for e in try store.rareKindEvents(group: group) {
+            if CausalGraph.isMembershipKind(e.kind) { membership.append(e) }
+            if e.kind == .equivocationProof, let accusation = try? EquivocationProof.accusation(in: e) {
+                proofs[accusation.author, default: []].append(e.id)
+            }
+        }
+        return StoreHistory(store: store, group: group, proofs: proofs, membership: membership,
+                            ancestry: try store.membershipAncestors(group: group))
+    }
+
+    /// Adds an event accepted in this delivery (validated; stored later in one transaction).
+    mutating func add(_ event: Event) { accepted[event.id] = event }
+
+    func contains(_ id: EventID) -> Bool {
+        accepted[id] != nil || ((try? store.graphRow(id, group: group)) ?? nil) != nil
+    }
+
+    func entry(_ id: EventID) -> CausalGraph.Entry? {
+        if let e = accepted[id] {
+            return CausalGraph.Entry(id: id, parents: e.allParents, lamport: e.lamport, author: e.author, seq: e.seq, kind: e.kind)
+        }
+        guard let row = (try? store.graphRow(id, group: group)) ?? nil else { return nil }
+        return CausalGraph.Entry(id: id, parents: row.parents, lamport: row.lamport, author: row.author, seq: row.seq,
+                                 kind: Hark_V1_EventKind(rawValue: row.kind) ?? .unspecified)
+    }
+
+    /// The accepted events among `ids` and their ancestors, and the stored events where that
+    /// walk leaves the accepted ones.
+    private func split(_ ids: [EventID]) -> (accepted: Set<EventID>, stored: [EventID]) {
+        var seen: Set<EventID> = []
+        var stored: [EventID] = []
+        var stack = ids
+        while let x = stack.popLast() {
+            guard seen.insert(x).inserted else { continue }
+            if let e = accepted[x] { stack.append(contentsOf: e.allParents) } else { stored.append(x) }
+        }
+        return (seen.subtracting(stored), stored)
+    }
+
+    func isAncestorOrSelf(_ ancestor: EventID, of ids: [EventID]) -> Bool {
+        let (inDelivery, stored) = split(ids)
+        if inDelivery.contains(ancestor) || stored.contains(ancestor) { return true }
+        guard accepted[ancestor] == nil, let a = entry(ancestor),
+              let frontier = (try? store.syncFrontier(group: group, knownBy: stored)) ?? nil else { return false }
+        return frontier.isKnown(author: a.author, seq: a.seq)
+    }
+
+    func equivocationProofs(against author: SigningPublicKey) -> [EventID] { proofs[author] ?? [] }
+
+    func membershipEvents(before ids: [EventID]) -> [EventID] {
+        let (inDelivery, stored) = split(ids)
+        var out = inDelivery.filter { accepted[$0].map { CausalGraph.isMembershipKind($0.kind) } ?? false }
+        if let frontier = (try? store.syncFrontier(group: group, knownBy: stored)) ?? nil {
+            for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { out.insert(m.id) }
+        }
+        return out.sorted()
+    }
+
+    func membershipAncestors(of id: EventID) -> [EventID] {
+        if accepted[id] == nil, let recorded = ancestry[id] { return recorded }
+        return membershipEvents(before: entry(id)?.parents ?? [])
+    }
+}
+
+/// A `GroupContext` over a `StoreHistory`.
+struct StoreContext: GroupContext {
+    let history: StoreHistory
+    let groupKey: [UInt8]
+    let membershipIndex: MembershipIndex?
+
+    func content(of event: Event) throws(EventError) -> Hark_V1_Content {
+        try BodyCipher.open(event, groupKey: groupKey)
+    }
+}

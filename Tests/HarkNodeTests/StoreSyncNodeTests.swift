@@ -1,0 +1,33 @@
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkLog
+import Testing
+
+@testable import HarkNode
+
+/// A node answers syncs from its store (`SyncAnswerer`, `Store.nextSyncPage`) and validates the
+/// few events a peer pushes from the store (`StoreHistory`): serving a history never loads the
+/// group's causal graph, and the replicas still agree.
+@Suite(.serialized) struct StoreSyncNodeTests {
+    @Test func newMemberGetsTheHistoryFromTheStoreWithoutTheServersGraph() async throws {
+        let a = try await RunningNode.start("alice")
+        let b = try await RunningNode.start("bob", staticPeers: ["127.0.0.1:\(a.port)"])
+        try await withNodes([a, b]) {
+            #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
+            let group = try await a.node.createGroup(name: "ops")
+            for i in 0..<300 { _ = try await a.node.sendMessage(group: "ops", text: "line \(i)") }
+            let token = try await a.node.invite(group: "ops").token
+            _ = try await b.node.join(token: token)
+            #expect(await eventually(30) { (try? await b.node.log(group: "ops", limit: nil))?.count == 300 })
+            let logA = try await a.node.log(group: "ops", limit: nil).map(\.id)
+            #expect(try await b.node.log(group: "ops", limit: nil).map(\.id) == logA)
+
+            // Bob's message reaches alice, validated from her store.
+            let sent = try await b.node.sendMessage(group: "ops", text: "thanks")
+            #expect(await eventually(10) { (try? await a.node.log(group: "ops", limit: nil))?.contains { $0.id == sent.id } ?? false })
+            let id = try EventID(hex: group.id)
+            #expect(await a.node.graphs[id] == nil)
+        }
+    }
+}
