@@ -185,9 +185,15 @@ struct OutgoingJoinRequest: Sendable {
     /// (`JoinCodeLimits.queryWindowMs`) passed at monotonic `nowMonoMs`. Sets `notFound`,
     /// `ambiguous` or `rateLimited` when no single admin is found; `names` gives display names
     /// for the candidate list.
+    /// Whether `peer` answered the query (or refused it as rate-limited) on any channel asked.
+    func hasAnswer(from peer: PeerID) -> Bool {
+        queried.contains { $0.value == peer && (answers[$0.key] != nil || limitedBy[$0.key] != nil) }
+    }
+
     mutating func decide(nowMonoMs: Int64, names: [PeerID: String]) -> (session: UInt64, peer: PeerID)? {
         guard state == .querying else { return nil }
-        let allAnswered = queried.keys.allSatisfy { answers[$0] != nil || limitedBy[$0] != nil }
+        // Counted per peer: a peer asked on two channels has answered once either channel has.
+        let allAnswered = Set(queried.values).allSatisfy { hasAnswer(from: $0) }
         guard allAnswered || nowMonoMs - startedMonoMs >= JoinCodeLimits.queryWindowMs else { return nil }
         // One peer may be connected by two channels: count peers, not channels.
         var yes: [PeerID: UInt64] = [:]

@@ -17,6 +17,8 @@ struct JoinRateLimiter: Sendable {
         var atMs: Int64
     }
     private var buckets: [SigningPublicKey: Bucket] = [:]
+    /// Per peer: the group name of its last `JoinQuery` that took a token, and when (ms).
+    private var lastQuery: [SigningPublicKey: (name: String, atMs: Int64)] = [:]
 
     init(capacity: Int = 5, refillMs: Int64 = 12_000, maxPeers: Int = 1024) {
         precondition(capacity >= 1 && refillMs >= 1 && maxPeers >= 1)
@@ -37,6 +39,21 @@ struct JoinRateLimiter: Sendable {
             buckets.removeValue(forKey: oldest)
         }
         buckets[peer] = b
+        return nil
+    }
+
+    /// Takes a token for a `JoinQuery` of `name` from `peer` at `nowMs`, except for a query that
+    /// repeats the peer's last charged one within `repeatWindowMs` (a requester asks again on its
+    /// other channel to the same node when the first closed unanswered): that one is free.
+    /// - Returns: nil when allowed, else the ms until the next token.
+    mutating func takeQuery(_ peer: SigningPublicKey, name: String, nowMs: Int64, repeatWindowMs: Int64) -> Int64? {
+        if let last = lastQuery[peer], last.name == name, nowMs - last.atMs < repeatWindowMs { return nil }
+        if let wait = take(peer, nowMs: nowMs) { return wait }
+        if lastQuery[peer] == nil, lastQuery.count >= maxPeers,
+           let oldest = lastQuery.min(by: { $0.value.atMs < $1.value.atMs })?.key {
+            lastQuery.removeValue(forKey: oldest)
+        }
+        lastQuery[peer] = (name, nowMs)
         return nil
     }
 

@@ -53,7 +53,8 @@ extension Node {
     /// (docs/SECURITY.md "Joining by code" states what that tells a stranger); rate-limited per peer.
     func receiveJoinQuery(_ q: Hark_V1_JoinQuery, from session: PeerSession) throws {
         let name = try joinGroupName(q.groupName)
-        if let wait = joinLimiter.take(session.peerID.key, nowMs: Node.monoMs()) {
+        if let wait = joinLimiter.takeQuery(session.peerID.key, name: name, nowMs: Node.monoMs(),
+                                            repeatWindowMs: JoinCodeLimits.queryWindowMs) {
             return answerJoin(name, accepted: false, reason: "too many join requests from this node; try again later",
                               retryAfterMs: wait, on: session)
         }
@@ -238,12 +239,25 @@ extension Node {
     func advanceJoin(_ name: String) {
         guard var o = outgoingJoins[name] else { return }
         if o.state == .querying {
+            // A queried channel that closed unanswered (two nodes that dial each other at once
+            // keep one channel of the two, PROTOCOL.md §3.2): ask the same peer again on its open channel.
+            var q = Hark_V1_JoinQuery()
+            q.groupName = name
+            for (id, peer) in o.queried where sessions[id] == nil && !o.hasAnswer(from: peer) {
+                for s in sessions.values where s.peerID == peer && s.hello.speaksJoinByCode && o.queried[s.id] == nil {
+                    o.queried[s.id] = peer
+                    sendJoinFrame({ $0.joinQuery = q }, on: s)
+                }
+            }
             var names: [PeerID: String] = [:]
             for s in sessions.values { names[s.peerID] = s.hello.displayName }
             let choice = o.decide(nowMonoMs: Node.monoMs(), names: names)
             outgoingJoins[name] = o
             if let choice {
-                guard let session = sessions[choice.session] else {
+                // The channel that answered may have closed since: any open one to that peer will do.
+                let open = sessions[choice.session]
+                    ?? sessions.values.first { $0.peerID == choice.peer && $0.hello.speaksJoinByCode }
+                guard let session = open else {
                     o.state = .failed
                     o.reason = "the channel to the admin closed"
                     outgoingJoins[name] = o

@@ -20,6 +20,16 @@ import Testing
         #expect(l.take(bob, nowMs: 6_000) == nil)
     }
 
+    @Test func aQueryRepeatedWithinTheWindowIsFree() {
+        var l = JoinRateLimiter(capacity: 2, refillMs: 10_000)
+        #expect(l.takeQuery(alice, name: "ops", nowMs: 0, repeatWindowMs: 3_000) == nil)
+        #expect(l.takeQuery(alice, name: "ops", nowMs: 2_999, repeatWindowMs: 3_000) == nil)   // free
+        #expect(l.tokens(alice, nowMs: 2_999) < 1.4)                                           // one taken, not two
+        #expect(l.takeQuery(alice, name: "dev", nowMs: 3_000, repeatWindowMs: 3_000) == nil)   // another name pays
+        #expect(l.takeQuery(alice, name: "dev", nowMs: 3_001, repeatWindowMs: 3_000) == nil)   // its repeat is free
+        #expect(l.takeQuery(alice, name: "ops", nowMs: 3_002, repeatWindowMs: 3_000) != nil)   // no token left
+    }
+
     @Test func tokensComeBackWithTimeUpToCapacity() {
         var l = JoinRateLimiter(capacity: 2, refillMs: 1_000)
         #expect(l.take(alice, nowMs: 0) == nil)
@@ -156,6 +166,20 @@ import Testing
         o.queried = [4: PeerID(alice), 3: PeerID(alice)]
         o.answers = [3: true, 4: true]
         #expect(o.decide(nowMonoMs: 10, names: [:])?.session == 3)
+    }
+
+    @Test func aPeerReaskedOnItsOtherChannelCountsOnceAnswered() {
+        // Bob's first channel closed unanswered; the query went again on his second one.
+        var o = OutgoingJoinRequest(groupName: "ops", nonce: SecureRandom.bytes(32), nowMonoMs: 0)
+        o.queried = [1: PeerID(alice), 2: PeerID(bob), 3: PeerID(bob)]
+        o.answers = [1: true]
+        #expect(!o.hasAnswer(from: PeerID(bob)))
+        #expect(o.decide(nowMonoMs: 10, names: [:]) == nil)
+        #expect(o.state == .querying)
+        o.answers[3] = true
+        #expect(o.hasAnswer(from: PeerID(bob)))
+        #expect(o.decide(nowMonoMs: 20, names: [:]) == nil)
+        #expect(o.state == .ambiguous)
     }
 
     @Test func silenceUntilTheWindowEndsIsNotFound() {
