@@ -23,6 +23,9 @@ stop_pid() { kill "$1" 2>/dev/null; local n=100; while kill -0 "$1" 2>/dev/null 
 count_in_log() { h "$1" log g --json 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if l.strip() and json.loads(l)["text"] == sys.argv[1]))' "$2"; }
 
 h "$A" init --name alice >/dev/null && h "$B" init --name bob >/dev/null
+# Alice's remembered port (the home's `port` file) is a free one, not the default 7411 that another
+# hark on this machine may hold: her daemon, the send's node and the daemon taking over all prefer it.
+python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' >"$A/port"
 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 2>"$T/a0.log" & APID=$!; PIDS+=($APID)
 wait_until 10 h "$A" status >/dev/null 2>&1 || not_ok "daemon a did not start"
 APORT=$(h "$A" status --json | json_field tcp_port)
