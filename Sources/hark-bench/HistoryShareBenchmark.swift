@@ -26,27 +26,6 @@ func runHistoryShareBenchmark() {
     }
 }
 
-private final class ShareReplica {
-    var graph = CausalGraph()
-    var byID: [EventID: Event] = [:]
-    let key: [UInt8]
-    let index = MembershipIndex(rules: 2, conversation: .group, history: .shared) { _ in nil }
-
-    init(key: [UInt8]) { self.key = key }
-
-    @discardableResult
-    func receive(_ bytes: [UInt8]) throws -> Event {
-        let e = try Event(decodingBytes: bytes)
-        var parents: [EventID: Event] = [:]
-        for p in e.allParents { parents[p] = byID[p] }
-        try EventValidator.validate(e, parents: parents, context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
-        try graph.insert(e)
-        byID[e.id] = e
-        if e.kind == .member, case let .member(m)? = try BodyCipher.open(e, groupKey: key).content { index.record(e.id, member: m) }
-        return e
-    }
-}
-
 private struct ShareMember {
     let signing = SigningKeyPair.generate()
     let prekey = AgreementKeyPair.generate()
@@ -59,7 +38,7 @@ private struct ShareMember {
 private func historyShare(members n: Int, messages total: Int) throws {
     let clock = ContinuousClock()
     let key = BodyCipher.newGroupKey()
-    let replica = ShareReplica(key: key)
+    let replica = ValidatingReplica(key: key, history: .shared)
     var people = (0...n).map { _ in ShareMember() }   // people[n] is the newcomer
     var group: EventID!
     var kept: [HistoryShare.Chain] = []   // the owner's earliest key of each chain

@@ -25,29 +25,6 @@ func runRemovalBenchmark() {
     }
 }
 
-/// One replica: receives serialized events, decodes, validates (membership rules) and inserts them.
-private final class RemovalReplica {
-    var graph = CausalGraph()
-    var byID: [EventID: Event] = [:]
-    let key: [UInt8]
-    // MEMBER contents are recorded as they arrive (as the node does when storing one).
-    let index = MembershipIndex(rules: 2, conversation: .group) { _ in nil }
-
-    init(key: [UInt8]) { self.key = key }
-
-    @discardableResult
-    func receive(_ bytes: [UInt8]) throws -> Event {
-        let e = try Event(decodingBytes: bytes)
-        var parents: [EventID: Event] = [:]
-        for p in e.allParents { parents[p] = byID[p] }
-        try EventValidator.validate(e, parents: parents, context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
-        try graph.insert(e)
-        byID[e.id] = e
-        if e.kind == .member, case let .member(m)? = try BodyCipher.open(e, groupKey: key).content { index.record(e.id, member: m) }
-        return e
-    }
-}
-
 private struct RemovalMember {
     let signing = SigningKeyPair.generate()
     let prekey = AgreementKeyPair.generate()
@@ -67,7 +44,7 @@ private struct Written {
 private func removal(members n: Int) throws {
     let clock = ContinuousClock()
     let key = BodyCipher.newGroupKey()
-    let replica = RemovalReplica(key: key)
+    let replica = ValidatingReplica(key: key, history: .joined)
     var people = (0..<n).map { _ in RemovalMember() }
     var prekeys: [SigningPublicKey: [UInt8]] = [:]
     var group: EventID!
