@@ -61,6 +61,29 @@ else: print(0)'; }
 members_all() { local h n=$1; shift; for h in "$@"; do [ "$(members_of "$h")" -ge "$n" ] || return 1; done; }
 ids_of() { hark_on "$1" log scale --ids 2>/dev/null; }
 count_all() { local h n=$1; shift; for h in "$@"; do [ "$(ids_of "$h" | wc -l)" -ge "$n" ] || return 1; done; }
+# explain_divergence HOSTS... : after a failed check, what each node holds against the union of
+# all (IDs in `log --ids`, texts in `log --json`) and where its order first departs from h1's
+explain_divergence() {
+  local h d="$WORK/divergence"; mkdir -p "$d"
+  for h in "$@"; do ids_of "$h" >"$d/$h.ids"; hark_on "$h" log scale --json >"$d/$h.json" 2>"$d/$h.err"; done
+  python3 - "$d" "$@" <<'PY' >&2
+import json, sys, os
+d, hosts = sys.argv[1], sys.argv[2:]
+ids = {h: open(os.path.join(d, h + ".ids")).read().split() for h in hosts}
+union = set().union(*ids.values())
+ref = ids[hosts[0]]
+for h in hosts:
+    mine = ids[h]
+    texts = sum(1 for l in open(os.path.join(d, h + ".json")) if l.strip())
+    err = open(os.path.join(d, h + ".err")).read().strip().splitlines()[-1:] or [""]
+    first = next((i for i, (a, b) in enumerate(zip(mine, ref)) if a != b), None)
+    if first is None and len(mine) != len(ref): first = min(len(mine), len(ref))
+    missing = sorted(union - set(mine))
+    print("  %s: %d IDs (union %d), %d messages, missing %s, order departs from %s at %s%s"
+          % (h, len(mine), len(union), texts, [m[:12] for m in missing[:4]], hosts[0],
+             "-" if first is None else first, ("; log: " + err[0]) if err[0] else ""))
+PY
+}
 same_order() {
   local h first; first=$(ids_of "$1")
   for h in "$@"; do [ "$(ids_of "$h")" = "$first" ] || return 1; done
@@ -156,9 +179,9 @@ run_size() {
     [ "$all" -lt $((n * SENDS)) ] && lost=$((lost + n * SENDS - all))
     dup=$((dup + all - distinct))
   done
-  [ $lost = 0 ] && ok "$n: 0 lost" || not_ok "$n: $lost lost"
+  [ $lost = 0 ] && ok "$n: 0 lost" || { not_ok "$n: $lost lost"; explain_divergence "${hosts[@]}"; }
   [ $dup = 0 ] && ok "$n: 0 duplicated" || not_ok "$n: $dup duplicated"
-  wait_until 20 same_order "${hosts[@]}" && ok "$n: one order on every node" || not_ok "$n: orders differ"
+  wait_until 20 same_order "${hosts[@]}" && ok "$n: one order on every node" || { not_ok "$n: orders differ"; explain_divergence "${hosts[@]}"; }
 
   # partition: h1..h(n/2) cut off, both sides send, heal
   local half=$((n / 2)) side_a side_b t_heal
@@ -173,7 +196,7 @@ run_size() {
   for h in "${side_a[@]}"; do "$LAB" heal "$h" >&2; done
   if wait_until $((60 + 2 * n)) count_all "$after" "${hosts[@]}" && wait_until 30 same_order "${hosts[@]}"; then
     t_heal=$(( $(now_ms) - t0 )); ok "$n: after the heal every node holds all $after events in one order"
-  else t_heal=-1; not_ok "$n: no convergence after the heal"; fi
+  else t_heal=-1; not_ok "$n: no convergence after the heal"; explain_divergence "${hosts[@]}"; fi
 
   local line
   line=$(printf '%3d members: %6s kB/event on the wire, %6s ms CPU/event, all connected %5.1f s, group formed %5.1f s, load converged %5.1f s after the first send, heal converged %5.1f s, %d lost, %d duplicated (%d events, %d deliveries)' \
