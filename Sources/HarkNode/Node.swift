@@ -58,6 +58,8 @@ public actor Node {
     var dialing: Set<String> = []
     /// Discovered services by instance token (hex), with the address to dial.
     var sightings: [String: ServiceSighting] = [:]
+    /// This host's addresses as last polled; wakes redial loops when one appears.
+    nonisolated let addressWatch = AddressWatch()
     var discovery: AvahiDiscovery?
     var stopped = false
     /// The home's lock, held from `bindControlSocket` until `run()` ends (HomeLock.swift).

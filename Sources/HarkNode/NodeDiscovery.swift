@@ -68,7 +68,8 @@ extension Node {
     }
 
     /// Dials a discovered service, trying its addresses in order (IPv4 first), and redials with
-    /// backoff while it is still advertised and no channel is open. `fresh`: just sighted, so
+    /// backoff while it is still advertised and no channel is open (the back-off ends early when a
+    /// local address appears, `AddressWatch`). `fresh`: just sighted, so
     /// wait 250 ms for its other addresses first; a redial after a closed channel starts at once.
     func dialSighting(token: String, fresh: Bool = true) async {
         // Avahi resolves each address family separately: give the others a moment so IPv4 is
@@ -79,6 +80,7 @@ extension Node {
             guard !stopped, let sighting = sightings[token] else { return }
             if let t = try? Hex.decode(token), hasSession(instanceToken: t) { return }
             let ordered = sighting.addresses.sorted { !$0.isIPv6 && $1.isIPv6 }
+            let epoch = addressWatch.epoch
             var connected = false
             for a in ordered {
                 guard let address = Self.socketAddress(a, port: Int(sighting.port)) else { continue }
@@ -86,7 +88,8 @@ extension Node {
                 if await dial(address, label: label, source: "avahi") { connected = true; break }
             }
             if connected { delayMs = configuration.redialInitialMs } else { delayMs = min(delayMs * 2, 10_000) }
-            try? await Task.sleep(for: .milliseconds(delayMs))
+            // A local address that appears (a link back up) ends the back-off: dial at once.
+            if await addressWatch.sleep(ms: delayMs, since: epoch) { delayMs = configuration.redialInitialMs }
         }
     }
 

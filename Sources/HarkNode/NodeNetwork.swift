@@ -451,6 +451,7 @@ extension Node {
     nonisolated func keepDialling(staticPeer spec: String, source: String = "static") async {
         var delayMs = configuration.redialInitialMs
         while !Task.isCancelled {
+            let epoch = addressWatch.epoch
             if let address = Self.resolve(spec) {
                 if await dial(address, label: spec, source: source) {
                     delayMs = configuration.redialInitialMs
@@ -461,7 +462,8 @@ extension Node {
                 logger.warning("cannot resolve static peer", metadata: ["peer.address": "\(spec)"])
                 delayMs = 30_000
             }
-            try? await Task.sleep(for: .milliseconds(delayMs))
+            // A local address that appears (a link back up) ends the back-off: dial at once.
+            if await addressWatch.sleep(ms: delayMs, since: epoch) { delayMs = configuration.redialInitialMs }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HarkCrypto
 import HarkDiscovery
 import HarkProto
 import HarkWire
@@ -52,13 +53,23 @@ extension Node {
         }
     }
 
-    /// Before a second channel from one device is judged: when the open one runs to another
-    /// address, probe it and wait (at most `answerWithinMs` + 100 ms) for the verdict, so a
-    /// channel left dead by an address change gives way to the new one.
+    /// Before a second channel from one device is judged: probe the open one and wait (at most
+    /// `answerWithinMs` + 100 ms) for the verdict, so a channel left dead by a cut path or an
+    /// address change gives way to the new one. Probed when the open channel runs to another
+    /// address, or to the same one but has been silent for more than
+    /// `PresenceJudge.silenceBeforeProbeMs` (a host whose cable was pulled and plugged back keeps
+    /// its IPv4 address and dials again, while this end's channel still waits in TCP
+    /// retransmission back-off). Two fresh channels of a simultaneous dial are left to the
+    /// duplicate rule alone.
     nonisolated func settleMovedDuplicate(hello: PeerHello, remoteIP: String?) async {
-        guard let remoteIP = remoteIP.map(LocalAddresses.normalized),
-              let existing = await existingMovedSession(hello: hello, remoteIP: remoteIP) else { return }
-        await probe(existing, reason: "the device connected again from another address")
+        let remoteIP = remoteIP.map(LocalAddresses.normalized)
+        guard let existing = await existingSession(hello: hello) else { return }
+        let moved = existing.remoteIP != nil && remoteIP != nil && existing.remoteIP != remoteIP
+        let silentMs = Int64(existing.silence.components.seconds * 1000
+                             + existing.silence.components.attoseconds / 1_000_000_000_000_000)
+        guard moved || silentMs > PresenceJudge.silenceBeforeProbeMs else { return }
+        await probe(existing, reason: moved ? "the device connected again from another address"
+                                            : "the device connected again after \(silentMs) ms of silence")
         let deadline = Self.monotonicMs() + ChannelProbe.answerWithinMs + 100
         while Self.monotonicMs() < deadline {   // bounded by the deadline
             if existing.isClosed || existing.probeVerdict(nowMs: Self.monotonicMs()) == .idle { return }
@@ -66,17 +77,20 @@ extension Node {
         }
     }
 
-    func existingMovedSession(hello: PeerHello, remoteIP: String) -> PeerSession? {
+    /// The open channel to the device that `hello` names, if any.
+    func existingSession(hello: PeerHello) -> PeerSession? {
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
-        guard let id = sessionByDevice[device], let s = sessions[id], !s.isClosed, let ip = s.remoteIP, ip != remoteIP else { return nil }
+        guard let id = sessionByDevice[device], let s = sessions[id], !s.isClosed else { return nil }
         return s
     }
 
-    /// Every `LocalAddresses.pollIntervalMs`: closes channels whose local address is gone.
+    /// Every `LocalAddresses.pollIntervalMs`: closes channels whose local address is gone, and
+    /// wakes the redial loops when an address appears (`AddressWatch`).
     nonisolated func watchLocalAddresses() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(LocalAddresses.pollIntervalMs))
             guard let held = LocalAddresses.held() else { continue }
+            if addressWatch.update(held: held) { await redialStranded() }
             await closeStranded(held: held)
         }
     }
@@ -86,7 +100,36 @@ extension Node {
         for id in LocalAddresses.stranded(channels: channels, held: held) {
             guard let s = sessions[id], !s.isClosed else { continue }
             logger.info("local address of the channel is gone; closing it", metadata: ["peer.id": "\(s.peerID)"])
+            let token = Hex.encode(s.hello.instanceToken)
+            if let sighting = sightings[token] { addressWatch.rememberStranded(token: token, sighting: sighting) }
             s.close()
+        }
+    }
+
+    /// A local address appeared (a link came back): dials the discovered services whose channels
+    /// were closed when it went, once each (IPv4 first; up to 3 rounds 500 ms apart while the link
+    /// settles), without waiting for discovery to find them again. A service that does not answer
+    /// is left to discovery.
+    func redialStranded() {
+        let stranded = addressWatch.takeStranded()
+        guard !stranded.isEmpty else { return }
+        logger.info("a local address appeared; dialling the peers its loss cut off", metadata: ["peers": "\(stranded.count)"])
+        for (token, sighting) in stranded {
+            Task { await self.dialStranded(token: token, sighting: sighting) }
+        }
+    }
+
+    nonisolated func dialStranded(token: String, sighting: ServiceSighting) async {
+        guard let t = try? Hex.decode(token) else { return }
+        let ordered = sighting.addresses.sorted { !$0.isIPv6 && $1.isIPv6 }
+        for round in 0..<3 {
+            if round > 0 { try? await Task.sleep(for: .milliseconds(500)) }
+            for a in ordered {
+                guard await !stopped, await !hasSession(instanceToken: t) else { return }
+                guard let address = Self.socketAddress(a, port: Int(sighting.port)) else { continue }
+                let label = a.isIPv6 ? "[\(a.ip)%\(a.scopeID)]:\(sighting.port)" : "\(a.ip):\(sighting.port)"
+                if await dial(address, label: label, source: "avahi") { return }
+            }
         }
     }
 }

@@ -186,6 +186,7 @@ run_size() {
   # partition: h1..h(n/2) cut off, both sides send, heal
   local half=$((n / 2)) side_a side_b t_heal
   side_a=("${hosts[@]:0:half}"); side_b=("${hosts[@]:half}")
+  echo "# $(date +%T) cutting ${side_a[*]}" >&2
   for h in "${side_a[@]}"; do "$LAB" partition "$h" >&2; done
   sleep 2
   SENDS=2 INTERVAL_MS=50 send_all cut "${hosts[@]}" || not_ok "$n: a send during the partition failed"
@@ -193,6 +194,7 @@ run_size() {
   wait_until 30 count_all "$before" "${side_a[@]}" || true
   sleep 3
   t0=$(now_ms)
+  echo "# $(date +%T) healing" >&2
   for h in "${side_a[@]}"; do "$LAB" heal "$h" >&2; done
   if wait_until $((60 + 2 * n)) count_all "$after" "${hosts[@]}" && wait_until 30 same_order "${hosts[@]}"; then
     t_heal=$(( $(now_ms) - t0 )); ok "$n: after the heal every node holds all $after events in one order"
