@@ -23,6 +23,9 @@ struct BroadcastMesh {
     var nodes: [EpidemicBroadcast<Int>]
     var held: [Set<EventID>]
     var deliveries: [[EventID]]   // per node, in delivery order (duplicates would show here)
+    var author: [EventID: Int] = [:]
+    /// Pushes that brought only events already held, per receiving node.
+    var duplicates = 0
     var inFlight: [Message] = []
     var now: Int64 = 0
     var latencyMs: Int64 = 2
@@ -56,6 +59,7 @@ struct BroadcastMesh {
     mutating func write(_ id: EventID, at node: Int) {
         held[node].insert(id)
         deliveries[node].append(id)
+        author[id] = node
         let actions = nodes[node].delivered([id], from: nil, pushed: false, nowMs: now, rng: &rng)
         send(actions, from: node)
     }
@@ -66,10 +70,12 @@ struct BroadcastMesh {
         case .push:
             let new = m.ids.filter { !held[n].contains($0) }
             if new.isEmpty {
+                duplicates += 1
                 send(nodes[n].duplicate(from: m.from), from: n)
             } else {
                 for id in new { held[n].insert(id); deliveries[n].append(id) }
-                send(nodes[n].delivered(new, from: m.from, pushed: true, nowMs: now, rng: &rng), from: n)
+                let byAuthor = new.allSatisfy { author[$0] == m.from }
+                send(nodes[n].delivered(new, from: m.from, pushed: true, authoredBySource: byAuthor, nowMs: now, rng: &rng), from: n)
             }
         case .announce:
             let h = held[n]
@@ -131,12 +137,34 @@ struct BroadcastMesh {
         #expect(b.tick(nowMs: 1300).isEmpty)
     }
 
+    @Test func ownEventsArePushedToLazyPeersToo() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        _ = b.duplicate(from: 2)
+        #expect(b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
+            == [.push([Self.id(1)], to: 1), .push([Self.id(1)], to: 2)])
+        #expect(b.tick(nowMs: 1000).isEmpty)   // pushed to all: nothing to announce
+        #expect(b.lazy == [2])   // and the link stays as it was for relays
+    }
+
+    @Test func anAuthorsPushOfItsOwnEventLeavesTheLinkAsItIs() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        b.pruned(by: 1)
+        _ = b.delivered([Self.id(1)], from: 1, pushed: true, authoredBySource: true, nowMs: 0, rng: &rng)
+        #expect(b.lazy == [1], "the author pushes to every peer: not a sign that it holds this link eager")
+        _ = b.delivered([Self.id(2)], from: 1, pushed: true, authoredBySource: false, nowMs: 10, rng: &rng)
+        #expect(b.eager == [1, 2], "a relay is")
+    }
+
     @Test func announcementsAreBatchedPerPeer() {
         var b = EpidemicBroadcast<Int>()
         var rng = SplitMix64(state: 1)
-        b.addPeer(1)
+        b.addPeer(1); b.addPeer(2)
         _ = b.duplicate(from: 1)
-        for i in 0..<5 { _ = b.delivered([Self.id(i)], from: nil, pushed: false, nowMs: Int64(10 * i), rng: &rng) }
+        for i in 0..<5 { _ = b.delivered([Self.id(i)], from: 2, pushed: true, nowMs: Int64(10 * i), rng: &rng) }
         #expect(b.nextDeadlineMs == 200)
         #expect(b.tick(nowMs: 200) == [.announce((0..<5).map(Self.id), to: 1)])
     }
@@ -296,8 +324,45 @@ struct BroadcastMesh {
             #expect(mesh.held[n].count == 100)
             #expect(mesh.deliveries[n].count == 100)
         }
-        #expect(mesh.treeEdges >= 9)   // connected: at least a spanning tree
+        // Every member reaches every other directly: each author's tree is a star, and no relay
+        // link is left in any tree.
+        #expect(mesh.treeEdges == 0)
         #expect(mesh.nodes.allSatisfy { $0.awaitedCount == 0 })
+    }
+
+    @Test func withEveryoneSendingEachEventCrossesOneLinkPerMember() {
+        var mesh = BroadcastMesh(size: 10)
+        // Warm-up: the first events flood, and the duplicates prune the relays.
+        for i in 0..<50 {
+            mesh.write(Self.id(i), at: i % 10)
+            mesh.run(ms: 5)
+        }
+        mesh.run(ms: 2000)
+        let pushes = mesh.sent[.push, default: 0], duplicates = mesh.duplicates, grafts = mesh.sent[.graft, default: 0]
+        for i in 50..<250 {
+            mesh.write(Self.id(i), at: i % 10)
+            mesh.run(ms: 5)
+        }
+        mesh.run(ms: 3000)
+        for n in 0..<10 { #expect(mesh.held[n].count == 250 && mesh.deliveries[n].count == 250) }
+        // 200 events, each pushed by its author to the 9 others and relayed by no one.
+        #expect(mesh.sent[.push, default: 0] - pushes == 200 * 9)
+        #expect(mesh.duplicates == duplicates)
+        #expect(mesh.sent[.graft, default: 0] == grafts)
+    }
+
+    @Test func aMemberTheAuthorCannotReachGetsItsEventsRelayed() {
+        var mesh = BroadcastMesh(size: 6)
+        // No channel between 0 and 5 (a firewall): 5 hears of 0's events only through the others.
+        mesh.nodes[0].removePeer(5); mesh.nodes[5].removePeer(0)
+        for i in 0..<40 {
+            mesh.write(Self.id(i), at: 0)
+            mesh.run(ms: 20)
+        }
+        mesh.run(ms: 5000)
+        #expect(mesh.held[5].count == 40)
+        #expect(mesh.deliveries[5].count == 40)
+        #expect(mesh.nodes[5].eager.count >= 1, "a relay to 5 stays in the tree")
     }
 
     @Test func aLostEagerPushIsRepairedThroughAnnouncementAndGraft() {

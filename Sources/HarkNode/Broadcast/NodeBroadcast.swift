@@ -70,8 +70,10 @@ extension Node {
         let authors = Set(events.map(\.author))
         let authorChannels = Set(sessions.values.filter { authors.contains($0.peerID.key) }.map(\.id))
         // In place (optional chaining on the subscript), so the state is not copied per event.
+        let authoredBySource = except.map { s in events.allSatisfy { $0.author == s.peerID.key } } ?? false
         let actions = broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
-                                                   alsoAnnounceTo: authorChannels, nowMs: Node.monoMs(), rng: &broadcastRNG) ?? []
+                                                   authoredBySource: authoredBySource, alsoAnnounceTo: authorChannels,
+                                                   nowMs: Node.monoMs(), rng: &broadcastRNG) ?? []
         perform(actions, group: group, events: events)
     }
 

@@ -3,10 +3,16 @@ import HarkLog
 /// Plumtree epidemic broadcast for one group (Leitão, Pereira, Rodrigues, "Epidemic Broadcast
 /// Trees", SRDS 2007): docs/PROTOCOL.md §6.4.
 ///
-/// Every peer on a channel that shares the group and speaks §6.4 is either **eager** (new events
-/// are pushed to it whole) or **lazy** (it gets only their IDs, batched, in `IHave` frames). A
-/// peer starts eager. An event pushed by a peer that already held it is a duplicate: that link
-/// leaves the tree (`Prune`, both ends make it lazy). An ID announced for an event that does not
+/// Every peer on a channel that shares the group and speaks §6.4 is either **eager** (events it
+/// relays are pushed to it whole) or **lazy** (it gets only their IDs, batched, in `IHave`
+/// frames). A peer starts eager. A node's own new events are pushed to every peer, eager or lazy:
+/// each event's tree is rooted at its author, and on a LAN where every member has a channel to
+/// every other that tree is a star — one hop, one copy per member, nothing to relay. (One shared
+/// tree for all authors would put most members several relays away from most authors; on a
+/// loaded machine each relay adds queueing delay, announcements then overtake pushes, and the
+/// grafts they cause keep re-adding links the tree prunes again.) An event pushed by a peer that
+/// already held it is a duplicate: that link leaves the tree (`Prune`, both ends make it lazy),
+/// so relays die out wherever authors reach members directly and remain where they do not. An ID announced for an event that does not
 /// arrive within `graftTimeoutMs` is asked for with `Graft` from the first peer that announced
 /// it, which puts that link back in the tree; the next announcer is asked one timeout later if
 /// that fails too. The eager links thus converge on a spanning tree, and a lost push is repaired
@@ -134,11 +140,16 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     /// Events newly delivered here, in the order to send them: written here (`source` nil), or
     /// received from `source` (a push when `pushed`, else a sync or graft answer).
     /// - Parameters:
+    ///   - authoredBySource: every one of `ids` was written by `source` itself. Its push says
+    ///     nothing about the tree between the two (an author pushes its own events to every peer),
+    ///     so it leaves the link's state as it is.
     ///   - alsoAnnounceTo: peers that get the IDs whatever the fanout, unless they get the push
     ///     (so `source` may be one).
     ///   - rng: picks the lazy peers.
-    /// - Returns: pushes to the eager peers but `source`; announcements are queued (see `tick`).
-    public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, alsoAnnounceTo: Set<Peer> = [],
+    /// - Returns: pushes (own events to every peer; received ones to the eager peers but
+    ///   `source`); announcements are queued (see `tick`).
+    public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, authoredBySource: Bool = false,
+                                   alsoAnnounceTo: Set<Peer> = [],
                                    nowMs: Int64, rng: inout some RandomNumberGenerator) -> [Action] {
         guard !ids.isEmpty else { return [] }
         for id in ids {
@@ -149,9 +160,11 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
                 pushLagMs += (Swift.max(0, nowMs - a.sinceMs) - pushLagMs) / 8
             }
         }
-        // A peer that pushes to us holds us eager: keep the link symmetric.
-        if pushed, let source, lazy.remove(source) != nil { eager.insert(source) }
+        // A peer that relays to us holds us eager: keep the link symmetric.
+        if pushed, !authoredBySource, let source, lazy.remove(source) != nil { eager.insert(source) }
         var actions: [Action] = []
+        // Written here: the root of its own tree, pushed to every peer.
+        if source == nil { return peers.sorted().map { .push(ids, to: $0) } }
         for p in eager.sorted() where p != source { actions.append(.push(ids, to: p)) }
         let candidates = lazy.filter { $0 != source }.sorted()
         var targets = Set(candidates.count <= configuration.lazyFanout
