@@ -116,6 +116,9 @@ for i in range(n):
     f.write((json.dumps({"id": i, "method": "send", "params": {"group": "scale", "text": "%s %04d" % (prefix, i)}}) + "\n").encode())
     f.flush()
     r = json.loads(f.readline())
+    for _ in range(100):   # keepalive lines while a slow request runs (CONTROL.md "Timeouts and keepalive")
+        if r.get("event") != "keepalive": break
+        r = json.loads(f.readline())
     if "result" not in r: sys.exit("send failed: %r" % r)
     time.sleep(gap)
 PY
