@@ -161,12 +161,24 @@ final class FileTransfers: Sendable {
     }()
 
     /// Lowers the calling thread's priority: on Linux, setpriority(PRIO_PROCESS, 0) sets the nice
-    /// value of the calling thread only (setpriority(2), NOTES). Idempotent.
+    /// value of the calling thread only (setpriority(2), NOTES). Idempotent; the system call runs
+    /// once per thread (a thread-specific flag remembers it), not once per chunk.
     static func lowerThreadPriority() {
         #if os(Linux)
+        guard pthread_getspecific(loweredKey) == nil else { return }
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        _ = pthread_setspecific(loweredKey, UnsafeRawPointer(bitPattern: 1))
         #endif
     }
+
+    #if os(Linux)
+    /// Set (non-nil) on a thread once `lowerThreadPriority` lowered it.
+    private static let loweredKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create")
+        return key
+    }()
+    #endif
 
     /// Reads a chunk (checking that its source is still the offered file, §10.4) and seals its
     /// slices in place, on a low-priority thread. The chunk is read into one buffer laid out as

@@ -442,7 +442,11 @@ extension Node {
     /// manifest ID, but each group has its own file key: the slices are sealed under the key of
     /// the group the asker fetches in, which must be shared with `s` and hold an offer of `id`.
     func servable(_ id: ManifestID, askedIn raw: Data, by s: PeerSession) throws -> Servable? {
-        guard let base = servable(id), let group = try fileGroup(id, askedIn: raw, recorded: base.group, by: s) else { return nil }
+        guard let base = servable(id) else { return nil }
+        // Asked in the group the file is recorded in (every chunk request of a usual fetch):
+        // `fileGroup`'s answer without its store read, once per chunk otherwise.
+        if raw.isEmpty || raw.elementsEqual(base.group.bytes) { return isShared(base.group, with: s) ? base : nil }
+        guard let group = try fileGroup(id, askedIn: raw, recorded: base.group, by: s) else { return nil }
         if group.id == base.group { return base }
         return Servable(group: group.id, manifest: base.manifest, source: base.source,
                         fileKey: FileCrypto.key(groupKey: group.key, manifestID: id.bytes))

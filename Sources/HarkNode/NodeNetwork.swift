@@ -27,9 +27,13 @@ extension Node {
             // and cut most 64 KiB Noise records across two reads. One slice more queued keeps the
             // socket busy while the next frame is sealed; more would delay a chat frame (queued
             // before the next slice, but behind what NIO holds) for no gain in throughput.
+            // Reads of up to 1 MiB: during a fetch the receive buffer (256 KiB set, 512 KiB as
+            // Linux counts it) holds more than 256 KiB at most reads, and each read is a wake-up
+            // of the event loop and of the channel's reader task; a read takes what is there,
+            // so a chat frame is never held back by it.
             try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 320 << 10))
             try channel.syncOptions?.setOption(.recvAllocator,
-                                               value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
+                                               value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1 << 20))
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamUnitDecoder(
                 handshakeMessageCount: HandshakeDriver.peerMessageCount(role: role))))
             return try PeerChannel(wrappingChannelSynchronously: channel)
@@ -40,6 +44,11 @@ extension Node {
     /// in the node (PROTOCOL.md §11.5), but not bytes already handed to the kernel: a small send
     /// buffer bounds how long a message waits behind a transfer (256 KiB is ~2 ms at 150 MB/s).
     nonisolated static let peerSendBufferBytes: SocketOptionValue = 256 * 1024
+
+    /// Attachment bytes the writer puts in one write at most (two 256 KiB slices and their
+    /// tags): fewer hand-offs to the event loop during a transfer, while a chat frame queued
+    /// meanwhile waits behind at most this much more than one slice.
+    nonisolated static let bulkWriteBytes = 2 * (256 * 1024 + 16)
 
     /// The kernel receive buffer of a peer channel, bytes (Linux doubles it for its own
     /// bookkeeping). Left to autotuning, it grows to `tcp_rmem`'s maximum (32 MiB here), and
@@ -266,7 +275,20 @@ extension Node {
                                 FrameTraffic.shared.record(item.frame, bytes: out.readableBytes)
                                 if let attachment = item.attachment {
                                     try writeAttachmentHeader(byteCount: attachment.readableBytes, into: &out)
-                                    try await outbound.write(contentsOf: [out, attachment])
+                                    // Slices queued already join this write, up to
+                                    // `bulkWriteBytes` and only while no control frame waits:
+                                    // one hand-off to the event loop and one writev for them.
+                                    var parts = [out, attachment]
+                                    var bytes = attachment.readableBytes
+                                    while let more = session.nextBulk(fitting: Node.bulkWriteBytes - bytes), let a = more.attachment {
+                                        var header = channel.allocator.buffer(capacity: 0)
+                                        try records.seal(more.frame, into: &header)
+                                        FrameTraffic.shared.record(more.frame, bytes: header.readableBytes)
+                                        try writeAttachmentHeader(byteCount: a.readableBytes, into: &header)
+                                        parts += [header, a]
+                                        bytes += a.readableBytes
+                                    }
+                                    try await outbound.write(contentsOf: parts)
                                 } else {
                                     try await outbound.write(out)
                                 }

@@ -61,7 +61,14 @@ final class PeerSession: Sendable {
                 }
                 return (Outgoing(frame: f, attachment: nil), released)
             }
-            guard let b = bulk.popFirst() else { return (nil, []) }
+            return popBulk(fitting: Int.max)
+        }
+
+        /// The next bulk item if no control frame waits and its attachment is at most `limit`
+        /// bytes, and the waiters it releases.
+        mutating func popBulk(fitting limit: Int) -> (Outgoing?, [CheckedContinuation<Void, Never>]) {
+            guard control.isEmpty, let first = bulk.first, first.bytes <= limit else { return (nil, []) }
+            let b = bulk.removeFirst()
             bulkBytes -= b.bytes
             var released: [CheckedContinuation<Void, Never>] = []
             drainWaiters.removeAll { w in
@@ -138,6 +145,15 @@ final class PeerSession: Sendable {
             case .parked: break
             }
         }
+    }
+
+    /// The next queued bulk frame whose attachment is at most `limit` bytes, without waiting;
+    /// nil when a control frame waits (it goes first), the bulk queue is empty or its next
+    /// attachment is larger. The writer adds such frames to the write of the one before.
+    func nextBulk(fitting limit: Int) -> Outgoing? {
+        let (item, released) = outbox.withLock { $0.popBulk(fitting: limit) }
+        for r in released { r.resume() }
+        return item
     }
 
     /// Returns once the bulk queue holds at most `limit` bytes (or the session closed).
