@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import HarkControl
+import HarkControlNIO
 import HarkCrypto
 import HarkStore
 import Logging
