@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module order (each sees only those before it):
 /// CSodium → HarkCrypto → HarkNoise, HarkProto → HarkLog, HarkWire, HarkDatagram → HarkSync,
-/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkNode → HarkDoctor, CNcurses → HarkTerminal → hark-node;
+/// HarkStore → CAvahi → HarkDiscovery → HarkControl → HarkControlNIO → HarkNode → HarkDoctor, CNcurses → HarkTerminal → hark-node;
 /// HarkControl → hark (the small client that execs hark-node)
 /// (Fuzz/ is a separate package that builds the decoders with -sanitize=fuzzer.)
 let package = Package(
@@ -78,13 +78,17 @@ let package = Package(
             "CAvahi",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "HarkControl", dependencies: [
+        // The control protocol's types, JSON coding and blocking client: what the small `hark`
+        // links, so no NIO (its start-up cost is paid by every `hark send`).
+        .target(name: "HarkControl"),
+        // The daemon's side of the control socket on NIO: line framing.
+        .target(name: "HarkControlNIO", dependencies: [
+            "HarkControl",
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "HarkNode", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkProto", "HarkLog", "HarkWire", "HarkStore", "HarkDiscovery", "HarkControl",
-            "HarkSync", "HarkDatagram", "HarkFiles",
+            "HarkControlNIO", "HarkSync", "HarkDatagram", "HarkFiles",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -101,7 +105,21 @@ let package = Package(
             // The daemon's config file (config.toml).
             .product(name: "TOMLKit", package: "TOMLKit"),
         ], path: "Sources/hark"),
-        .executableTarget(name: "hark", dependencies: ["HarkControl"], path: "Sources/hark-client"),
+        // A static executable on Linux (glibc and the Swift runtime inside): no dynamic loader, no
+        // shared libraries to map, no symbol lookups or relocations at start, so a `hark send`
+        // starts in about the time of a Swift hello linked with -static-stdlib. Not a static PIE:
+        // glibc's static-PIE start-up refuses the DT_RUNPATH that SwiftPM adds to every executable.
+        // The three libraries are what FoundationEssentials needs when the build does not pass
+        // --static-swift-stdlib (the shared library brings them then). The linker's warnings that
+        // dlopen and getpwuid_r in a static executable need glibc's shared libraries at run time
+        // are about code the client never reaches (it reads $HOME itself; strace shows no dlopen).
+        .executableTarget(name: "hark", dependencies: ["HarkControl"], path: "Sources/hark-client",
+                          linkerSettings: [
+                              .unsafeFlags(["-static-executable"], .when(platforms: [.linux])),
+                              .linkedLibrary("_FoundationCollections", .when(platforms: [.linux])),
+                              .linkedLibrary("_FoundationCShims", .when(platforms: [.linux])),
+                              .linkedLibrary("swiftSynchronization", .when(platforms: [.linux])),
+                          ]),
         .executableTarget(name: "hark-bench", dependencies: [
             "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",
             .product(name: "Logging", package: "swift-log"),
@@ -145,7 +163,7 @@ let package = Package(
         .testTarget(name: "HarkDoctorTests", dependencies: ["HarkDoctor", "HarkControl", "HarkDiscovery"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HarkControlTests", dependencies: [
-            "HarkControl",
+            "HarkControl", "HarkControlNIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

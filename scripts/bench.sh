@@ -15,7 +15,9 @@ HARK=.build/release/hark
 
 # hark send wall time with a daemon up, against a static "hello" Swift binary (goal <= 3x), and
 # their CPU time (user + system), which a busy machine disturbs less. `hark` is the small client
-# (it answers a send itself, and execs hark-node for everything else).
+# (a static executable that answers a send itself, and execs hark-node for everything else).
+# The second line is the daemon's part of that wall time: the same `send` request written to the
+# control socket by one long-lived process, connect to answer.
 WORK=$(mktemp -d /tmp/hark-bench.XXXXXX)
 cleanup() {
   for p in ${DPID:-}; do kill "$p" 2>/dev/null; done
@@ -39,9 +41,29 @@ r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 hello = next(v for k, v in r.items() if k.endswith("/hello"))
 send = next(v for k, v in r.items() if " send " in k)
 cpu = lambda x: x["user"] + x["system"]
-print("hark.send        %6.2f ms   static hello  %6.2f ms   ratio %.1f   CPU %.2f ms vs %.2f ms, ratio %.1f   (mean of %d runs each, daemon up)"
+print("hark.send        %6.2f ms   static hello  %6.2f ms   ratio %.1f   CPU %.2f ms vs %.2f ms, ratio %.1f   (mean of %d runs each, daemon up; median %.2f vs %.2f ms, ratio %.1f)"
       % (send["mean"] * 1e3, hello["mean"] * 1e3, send["mean"] / hello["mean"], cpu(send) * 1e3, cpu(hello) * 1e3,
-         cpu(send) / cpu(hello), len(send["times"])))
+         cpu(send) / cpu(hello), len(send["times"]), send["median"] * 1e3, hello["median"] * 1e3, send["median"] / hello["median"]))
+PY
+python3 - "$HARK_HOME/control.sock" <<'PY'
+import socket, statistics, sys, time
+times = []
+for i in range(200):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    t0 = time.perf_counter()
+    s.connect(sys.argv[1])
+    s.sendall(b'{"id":1,"method":"send","params":{"group":"bench","text":"benchmark-request %d"}}\n' % i)
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk: sys.exit("the daemon closed the connection")
+        line += chunk
+    times.append(time.perf_counter() - t0)
+    s.close()
+    if b'"error"' in line: sys.exit("the daemon refused the send: %s" % line[:200])
+print("hark.send.daemon %6.2f ms   connect to answer of one send request on the control socket (median of %d)"
+      % (statistics.median(times) * 1e3, len(times)))
 PY
 kill "$DPID" 2>/dev/null || true; wait "$DPID" 2>/dev/null || true; DPID=
 

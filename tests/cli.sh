@@ -154,6 +154,15 @@ expect 0 "the hark client alone (no hark-node beside it) sends to a running daem
 expect 67 "…a daemon's refusal keeps its exit code (unknown group, 67)" env HARK_HOME="$A" "$T/client/hark" send nosuchgroup "x"
 expect 69 "…any other command without hark-node beside it exits 69" env HARK_HOME="$A" "$T/client/hark" status
 grep -q "cannot run .*hark-node" "$T/err" && ok "…and names hark-node" || not_ok "no hark-node: $(cat "$T/err")"
+# Its start-up is what every `hark send` pays: a static executable (no program interpreter, so no
+# shared libraries to load and relocate) without NIO (Package.swift; scripts/bench.sh measures it).
+python3 - "$HARK" <<'PY' && ok "the hark client is a static executable without NIO" || not_ok "the hark client links dynamically or links NIO"
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+phoff, = struct.unpack_from("<Q", b, 0x20); phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+interp = any(struct.unpack_from("<I", b, phoff + i * phentsize)[0] == 3 for i in range(phnum))   # PT_INTERP
+sys.exit(1 if interp or b"NIOPosix" in b or b"NIOCore" in b else 0)
+PY
 [ "$(cat "/proc/${PIDS[0]}/comm" 2>/dev/null)" = hark ] && ok "the daemon hark exec'd as hark-node still shows as hark (same PID, comm)" \
   || not_ok "daemon process: pid ${PIDS[0]} comm $(cat "/proc/${PIDS[0]}/comm" 2>&1)"
 env HARK_HOME="$A" "$HARK" send ops $'evil \e[2J\u202e text' >/dev/null

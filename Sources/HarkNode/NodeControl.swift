@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import HarkControl
+import HarkControlNIO
 import HarkCrypto
 import HarkStore
 import Logging
@@ -40,8 +41,12 @@ extension Node {
         let oldMask = umask(0o177)
         defer { umask(oldMask) }
         let clients = controlClientTasks
+        // One event loop accepts and serves every control connection: an accepted channel
+        // handed to another loop costs a thread wake-up before its first read, on the path of
+        // every CLI call. The loop only moves bytes; requests run in tasks.
+        let loop = eventLoopGroup.next()
         do {
-            let server = try await ServerBootstrap(group: eventLoopGroup)
+            let server = try await ServerBootstrap(group: loop, childGroup: loop)
                 // A client may send its request and shut down its side (`echo … | socat`): keep
                 // answering until the response is written.
                 .childChannelOption(.allowRemoteHalfClosure, value: true)

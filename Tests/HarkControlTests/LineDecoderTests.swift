@@ -1,4 +1,5 @@
 import HarkControl
+import HarkControlNIO
 import NIOCore
 import NIOEmbedded
 import Testing

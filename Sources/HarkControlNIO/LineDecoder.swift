@@ -1,3 +1,4 @@
+import HarkControl
 import NIOCore
 
 /// Splits a byte stream into lines at `\n` (a trailing `\r` is dropped) for the control socket.
