@@ -26,7 +26,8 @@ PY_SCAN=${CHECK_COMMANDS_PY_SCAN:-"tests/*.py scripts/*.py"}
 
 # COMMAND PACKAGE — PACKAGE is a Debian package, "prerequisite" (Swift toolchain, make, git: what a
 # fresh clone needs before `make`), or "-" for a word that looks like a command in the scan but is
-# not called (prose in a message, a target name, a stand-in the test makes itself).
+# not called (prose in a message, a target name, a stand-in the test makes itself, a Python
+# builtin such as zip in an inline script).
 TABLE='
 awk mawk
 basename coreutils
@@ -125,6 +126,7 @@ idle -
 last -
 man -
 sum -
+zip -
 notify-send -
 protoc -
 syncthing syncthing
