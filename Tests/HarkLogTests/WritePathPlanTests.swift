@@ -43,7 +43,8 @@ import Testing
     static func scans(_ sql: String, in store: Store) throws -> [String] {
         let skip = ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "--"]
         if skip.contains(where: { sql.uppercased().hasPrefix($0) }) { return [] }
-        return try store.pool.read { db in
+        // On the writer's connection: it sees the schema as the write path does.
+        return try store.pool.writeWithoutTransaction { db in
             // The plan does not depend on the values: parameters stay unbound (NULL).
             let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
             statement.setUncheckedArguments(StatementArguments())
