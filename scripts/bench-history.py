@@ -17,7 +17,18 @@ into the store with the daemon stopped), then measured:
   start      daemon start until `hark status` answers (ms)
   rss0       daemon VmRSS after start (MB)
   send       `hark send ops x` wall time, median of the timed sends, and the first one (ms)
+  send cpu   the daemon's CPU time (user + system, /proc/PID/stat) over the timed sends, per send
+             (ms): what a send costs the daemon whatever the load of the machine
   rss1       daemon VmRSS after HISTORY_SENDS more sends (MB)
+
+With HISTORY_HOMES="1000000=/path/to/home ..." a size is not filled: a copy of that home (one
+group `ops` filled by `hark-bench fill` to about that size earlier, the daemon stopped) is measured
+instead, and later sizes grow that copy. The middle message for --before is read from its store.
+
+With HISTORY_INTERLEAVE=N (N rounds), the home is also copied at each size before its sends, and
+the sends are then measured again in N rounds that visit every size in turn (HISTORY_SENDS / N
+sends per size and round, a fresh daemon each time), so a change in the machine's load hits every
+size alike; the medians over the rounds are printed as a second table with their ratios.
 
 Every step is bounded by HISTORY_TIMEOUT seconds (default 60; the sends together by
 HISTORY_SEND_TIMEOUT, default 300; a fill by 1 s per 200 messages, 5,000 s at 1M, which a
@@ -27,6 +38,7 @@ log <= 30 ms and <= 1.5x, start <= 1 s, RSS <= 150 MB, send <= 1.2x, each search
 """
 import argparse
 import os
+import sqlite3
 import shutil
 import signal
 import statistics
@@ -131,10 +143,21 @@ class Bench:
             pass
         return "n/a"
 
+    def cpu_s(self):
+        """The daemon's CPU time so far (user + system, s), or None."""
+        try:
+            with open("/proc/%d/stat" % self.daemon.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
     def sends_ms(self, count):
-        """Sends `count` messages one by one within the bound; returns (median ms, how many were sent)."""
+        """Sends `count` messages one by one within the bound; returns (median ms, how many were
+        sent). `self.send_cpu` is the daemon's CPU time per send over them (ms)."""
         times = []
         deadline = time.monotonic() + self.send_timeout
+        cpu0 = self.cpu_s()
         for i in range(count):
             left = deadline - time.monotonic()
             if left <= 0:
@@ -143,7 +166,9 @@ class Bench:
             if dt is None:
                 break
             times.append(dt * 1e3)
+        cpu1 = self.cpu_s()
         self.first = times[0] if times else "timeout"
+        self.send_cpu = (cpu1 - cpu0) * 1e3 / len(times) if times and cpu0 is not None and cpu1 is not None else "n/a"
         return (statistics.median(times) if times else "timeout"), len(times)
 
 
@@ -168,9 +193,13 @@ def main():
     timeout = env_int("HISTORY_TIMEOUT", 60)
     runs = env_int("HISTORY_RUNS", 5)
     sends = env_int("HISTORY_SENDS", 1000)
+    interleave = env_int("HISTORY_INTERLEAVE", 0)
+    homes = dict((int(k), v) for k, v in (item.split("=", 1) for item in os.environ.get("HISTORY_HOMES", "").split()))
     work = tempfile.mkdtemp(prefix="hark-bench-history.")
     b = Bench(os.path.abspath(a.hark), os.path.abspath(a.bench), work, timeout, runs, sends)
     rows = []
+    copies = {}   # size -> a copy of the home at that size, before its sends (HISTORY_INTERLEAVE)
+    rounds = {}   # size -> [(send median ms, daemon CPU ms per send)] over the interleaved rounds
     try:
         b.run(b.hark_cmd("init", "--name", "bench"))
         if b.start_daemon() == "timeout":
@@ -183,6 +212,17 @@ def main():
         has_search = any(l.split()[:1] == ["search"] for l in toplevel.splitlines())
         held = 0   # messages in the group
         for size in sorted(sizes):
+            if size in homes:
+                # A home filled earlier: measured on a copy (its sends change the copy only).
+                reused = os.path.join(work, "home-given-%d" % size)
+                shutil.copytree(homes[size], reused, symlinks=True, ignore=shutil.ignore_patterns("control.sock", "*.lock"))
+                b.env["HARK_HOME"] = reused
+                with sqlite3.connect("file:%s?mode=ro" % os.path.join(reused, "hark.sqlite"), uri=True) as db:
+                    count = db.execute("SELECT messages FROM rm_group").fetchone()[0]
+                    middle = db.execute("SELECT hex(id) FROM rm_message ORDER BY group_id, lamport, id LIMIT 1 OFFSET ?",
+                                        (count // 2,)).fetchone()[0].lower()
+                print("history.home     %s: %d messages (a copy)" % (homes[size], count), flush=True)
+                held = size
             if size > held:
                 # The middle message of the group at this size lies in this fill (sizes grow ×10).
                 mark = max(1, size // 2 - held)
@@ -201,6 +241,7 @@ def main():
             row["start"] = b.start_daemon()
             if row["start"] == "timeout":
                 row.update(rss0="timeout", log="timeout", before="timeout", list="timeout", send="timeout", rss1="timeout",
+                           sendcpu="timeout",
                            log1="timeout", before1="timeout", list1="timeout", send1="timeout",
                            search="timeout", search1pct="timeout", searchone="timeout",
                            search1="timeout", search1pct1="timeout", searchone1="timeout")
@@ -220,18 +261,36 @@ def main():
                     row[key + "1"] = b.first
                     if row[key] == "timeout":
                         b.restart_daemon()
+                if interleave > 0:
+                    b.stop_daemon()
+                    copies[size] = os.path.join(work, "home-%d" % size)
+                    shutil.copytree(b.env["HARK_HOME"], copies[size], symlinks=True)
+                    b.restart_daemon()
                 row["send"], sent = b.sends_ms(sends)
+                row["sendcpu"] = b.send_cpu
                 row["send1"] = b.first
                 row["rss1"] = b.rss_mb() if sent == sends else "timeout"
                 held += sent
             b.stop_daemon()
             rows.append(row)
-            print("history.size %-8d log %8s  before %8s  list %8s (1st %8s)  start %8s  rss %7s -> %7s  send %7s (1st %8s)" % (
+            print("history.size %-8d log %8s  before %8s  list %8s (1st %8s)  start %8s  rss %7s -> %7s  send %7s (1st %8s, cpu %8s)" % (
                 size, fmt(row["log"], " ms"), fmt(row["before"], " ms"), fmt(row["list"], " ms"), fmt(row["list1"], " ms"),
                 fmt(row["start"], " ms"), fmt(row["rss0"], " MB"), fmt(row["rss1"], " MB"), fmt(row["send"], " ms"),
-                fmt(row["send1"], " ms")), flush=True)
+                fmt(row["send1"], " ms"), fmt(row["sendcpu"], " ms")), flush=True)
             print("history.search %-8d all %8s  1%% %8s  one %8s" % (
                 size, fmt(row["search"], " ms"), fmt(row["search1pct"], " ms"), fmt(row["searchone"], " ms")), flush=True)
+        # Interleaved rounds: every size in turn, each round, on its own copy of the home.
+        per_round = max(1, sends // interleave) if interleave > 0 else 0
+        for r in range(interleave):
+            for size in sorted(copies):
+                b.env["HARK_HOME"] = copies[size]
+                if b.start_daemon() == "timeout":
+                    raise RuntimeError("the daemon did not answer within %d s (interleaved round)" % timeout)
+                ms, sent = b.sends_ms(per_round)
+                b.stop_daemon()
+                rounds.setdefault(size, []).append((ms, b.send_cpu))
+                print("history.round %d size %-8d send %7s  cpu %8s  (%d sends)" % (
+                    r + 1, size, fmt(ms, " ms"), fmt(b.send_cpu, " ms"), sent), flush=True)
     finally:
         b.stop_daemon()
         shutil.rmtree(work, ignore_errors=True)
@@ -240,7 +299,7 @@ def main():
           "1st = the first call after the daemon started; bound %d s a step)" % (runs, sends, timeout))
     cols = [("log", "log --limit 20", " ms"), ("before", "--before mid", " ms"), ("list", "group list", " ms"),
             ("list1", "list, 1st", " ms"), ("start", "start", " ms"), ("rss0", "RSS start", " MB"), ("rss1", "RSS +sends", " MB"),
-            ("send", "send", " ms"), ("send1", "send, 1st", " ms"),
+            ("send", "send", " ms"), ("send1", "send, 1st", " ms"), ("sendcpu", "send CPU", " ms"),
             ("search", "search all", " ms"), ("search1pct", "search 1%", " ms"), ("searchone", "search one", " ms")]
     print("%10s" % "messages" + "".join("%16s" % c[1] for c in cols))
     base = rows[0] if rows else {}
@@ -265,6 +324,19 @@ def main():
         worst = max(num(top["search"]), num(top["search1pct"]), num(top["searchone"]))
         print("goal at %d: search %s / %s / %s ms (all / 1%% / one match) <= 50: %s" % (
             top["size"], fmt(top["search"]), fmt(top["search1pct"]), fmt(top["searchone"]), ok(worst <= 50)))
+    if rounds:
+        def med(vals):
+            nums = [v for v in vals if not isinstance(v, str)]
+            return statistics.median(nums) if nums else "n/a"
+        print("\nsends interleaved (%d rounds of %d sends per size; medians over the rounds)" % (interleave, per_round))
+        print("%10s%16s%16s" % ("messages", "send", "send CPU"))
+        first = min(rounds)
+        base_send, base_cpu = med([m for m, _ in rounds[first]]), med([c for _, c in rounds[first]])
+        for size in sorted(rounds):
+            ms, cpu = med([m for m, _ in rounds[size]]), med([c for _, c in rounds[size]])
+            print("%10d%16s%16s" % (size, fmt(ms, " ms"), fmt(cpu, " ms")))
+            if size != first:
+                print("%10s%16s%16s" % ("÷ %d" % first, ratio(ms, base_send), ratio(cpu, base_cpu)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 # the sends of one size HISTORY_SEND_TIMEOUT s, default 300).
 #   HISTORY_SIZES="1000 10000"  sizes to measure (default "1000 10000 100000 1000000")
 #   HISTORY_RUNS=5              runs per read (median)
-#   HISTORY_SENDS=1000          sends per size (timed one by one; median)
+#   HISTORY_SENDS=1000          sends per size (timed one by one; median; daemon CPU per send beside it)
+#   HISTORY_INTERLEAVE=3        also measure the sends again in 3 rounds that visit every size in turn
+#   HISTORY_HOMES="1000000=DIR" measure a copy of a home filled earlier at that size instead of filling it
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -129,21 +129,24 @@ extension Node {
     /// Stores a validated event and adds it to its group's graph when that is loaded (it is not
     /// loaded for this). A membership event must be one this node wrote on top of every head,
     /// or the graph must be loaded: its membership ancestry is recorded with it.
+    /// `writes` are stored in the same transaction (`Store.DeliveryWrites`), with the membership
+    /// ancestry when the graph is not loaded.
     /// - Returns: false if it was already held. Reports a fork (equivocation) when one appears.
     @discardableResult
-    func persist(_ event: Event) throws -> Bool {
+    func persist(_ event: Event, with writes: Store.DeliveryWrites = Store.DeliveryWrites()) throws -> Bool {
         let group = event.effectiveGroupID
+        var writes = writes
         // Before the insert: the membership events an event on top of all heads descends from.
-        let earlierMembership = graphs[group] == nil && CausalGraph.isMembershipKind(event.kind) && !event.isGenesis
-            ? try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }.map(\.id) : []
-        guard try store.insert(event, receivedMs: Node.nowMs()) else { return false }
+        if graphs[group] == nil, CausalGraph.isMembershipKind(event.kind) {
+            let earlier = event.isGenesis ? [] : try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }.map(\.id)
+            writes.membershipAncestry = (group, [event.id: earlier])
+        }
+        guard try store.insert(batch: [event], receivedMs: Node.nowMs(), with: writes)[0] else { return false }
         if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
         if graphs[group] != nil {
             // Mutate in place: a copy of the graph here would cost O(n) per event.
             if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             try recordMembershipAncestry(of: [event], group: group)
-        } else if CausalGraph.isMembershipKind(event.kind) {
-            try store.saveMembershipAncestors([event.id: earlierMembership], group: group)
         }
         return true
     }

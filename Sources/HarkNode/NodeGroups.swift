@@ -106,8 +106,14 @@ extension Node {
         let headIDs = try store.heads(group: group.id).filter { $0 != latest?.id }
         let parents = try store.events(headIDs)
         let sealedWithSenderKey = usesSenderKeys(kind, group: group.id)
+        // Stored with the event in one transaction: the advanced chain and the plaintext.
+        var writes = Store.DeliveryWrites()
         let body = try content.map { c -> [UInt8] in
-            if sealedWithSenderKey { return try senderKeyBody(c, group: group.id, seq: seq) }
+            if sealedWithSenderKey {
+                let (body, chain) = try senderKeyBody(c, group: group.id, seq: seq)
+                writes.outChain = (group.id, chain)
+                return body
+            }
             return try BodyCipher.seal(c, groupKey: group.key, groupID: group.id, author: identity.signing.publicKey, seq: seq)
         }
         let event = try EventAuthor.make(kind: kind, groupID: group.id, author: identity.signing, seq: seq,
@@ -125,10 +131,10 @@ extension Node {
                 }
             }
         }
-        try persist(event)
         if sealedWithSenderKey, let content, let bytes: [UInt8] = try? content.serializedBytes() {
-            try store.savePlaintext(event.id, content: bytes)
+            writes.plaintexts[event.id] = bytes
         }
+        try persist(event, with: writes)
         eventDelivered(event, group: group.id, except: nil)
         try afterDelivery(group: group.id, record: group, delivered: [event])
         return event

@@ -139,22 +139,26 @@ extension Node {
         _ = try author(kind: .senderKey, content: c, group: record)
     }
 
-    /// The body of this node's next MESSAGE or EDIT: sealed with the next key of its chain.
-    func senderKeyBody(_ content: Hark_V1_Content, group: EventID, seq: UInt64) throws -> [UInt8] {
+    /// The body of this node's next MESSAGE or EDIT, sealed with the next key of its chain, and
+    /// the chain without that key: the caller stores it in the transaction that stores the
+    /// event (`Store.DeliveryWrites.outChain`), so the used key is gone from the stored chain
+    /// once the event is stored, and a failed write leaves both unchanged.
+    func senderKeyBody(_ content: Hark_V1_Content, group: EventID, seq: UInt64) throws -> (body: [UInt8], chain: Store.OutChain) {
         guard var out = try store.outChain(group: group) else {
             throw ControlErrorBody(code: .internal, message: "no sender chain for the group")
         }
         var (index, mk) = out.chain.nextMessageKey()
         defer { secureZero(&mk) }
         out.sent += 1
-        try store.saveOutChain(out, group: group)   // the used key is gone from the stored chain
-        return try SenderKeyBody.seal(content, messageKey: mk, group: group, author: identity.signing.publicKey, seq: seq,
-                                      epoch: out.epoch, index: index)
+        let body = try SenderKeyBody.seal(content, messageKey: mk, group: group, author: identity.signing.publicKey, seq: seq,
+                                          epoch: out.epoch, index: index)
+        return (body, out)
     }
 
     /// After events were stored: open SENDER_KEY boxes sealed to us, and decrypt MESSAGE/EDIT
     /// bodies with the authors' chains, keeping the plaintext (the message keys are then gone).
-    func receiveSenderKeyEvents(_ events: [Event], record: Store.GroupRecord) {
+    /// `opened`: bodies already opened and stored with their events (`storeDelivered`).
+    func receiveSenderKeyEvents(_ events: [Event], record: Store.GroupRecord, opened: Set<EventID> = []) {
         guard membershipIndex(for: record.id).hasRoles else { return }
         let me = identity.signing.publicKey
         if events.contains(where: { $0.kind == .prekey || $0.kind == .member }) {
@@ -179,7 +183,7 @@ extension Node {
             case .historyKey:
                 receiveHistoryKey(e, record: record)
             case .message, .edit:
-                decrypt([e], record: record)
+                if !opened.contains(e.id) { decrypt([e], record: record) }
             default:
                 continue
             }
@@ -187,54 +191,37 @@ extension Node {
     }
 
     /// Opens the stored MESSAGE/EDIT events of `author`'s chain `epoch` that have no plaintext yet.
+    /// Walks the author's events newest first (`Store.newestEvents`, pages of 256) and stops at
+    /// the first body sealed on an earlier epoch: an author starts its chains in increasing
+    /// epochs as its seq grows (PROTOCOL.md §9.4), so the walk costs the events of this chain and
+    /// the later ones (about 100 a chain), not the author's history. An author that reused an
+    /// older epoch only keeps its own late messages unread here.
     func decryptWaiting(author: SigningPublicKey, epoch: UInt32, record: Store.GroupRecord) {
-        // From the store's author index, not the group's graph (an author's events by seq are
-        // in lamport order).
-        guard let events = try? store.events(group: record.id, author: author, kinds: [.message, .edit]) else { return }
-        let waiting = events.filter { e in
-            guard ((try? store.plaintext(e.id)) ?? nil) == nil, let b = e.body, SenderKeyBody.position(b)?.epoch == epoch else { return false }
-            return true
+        var waiting: [Event] = []
+        var before: UInt64?
+        walk: while true {
+            guard let page = try? store.newestEvents(group: record.id, author: author, kinds: [.message, .edit], beforeSeq: before,
+                                                     limit: 256), let last = page.last else { break }
+            for (e, kept) in page {
+                guard let b = e.body, let position = SenderKeyBody.position(b) else { continue }
+                if position.epoch < epoch { break walk }
+                if position.epoch == epoch, !kept { waiting.append(e) }
+            }
+            before = last.event.seq
         }
-        if !waiting.isEmpty { decrypt(waiting, record: record) }
+        if !waiting.isEmpty { decrypt(waiting.reversed(), record: record) }
     }
 
-    /// Decrypts sender-key bodies with the stored chains, keeping plaintexts (one transaction for
-    /// all of them). A message whose key the chain no longer holds (used, or before the chain's
-    /// start here) is tried with the chain kept for shared history (§9.8), which stays unchanged.
+    /// Decrypts sender-key bodies of stored events with the stored chains, keeping the plaintexts
+    /// and the advanced chains in one transaction (`SenderKeyOpening`).
     func decrypt(_ events: [Event], record: Store.GroupRecord) {
-        var chains: [ChainRef: SenderChain] = [:]
-        var changed: Set<ChainRef> = []
-        var plaintexts: [(id: EventID, content: [UInt8])] = []
-        for e in events {
-            guard let body = e.body, let (epoch, index) = SenderKeyBody.position(body) else { continue }
-            let ref = ChainRef(author: e.author, epoch: epoch)
-            if chains[ref] == nil, let stored = (try? store.inChain(group: record.id, author: e.author, epoch: epoch)) ?? nil {
-                chains[ref] = stored
-            }
-            var mk: [UInt8]
-            if let key = chains[ref]?.messageKey(at: index) {
-                mk = key
-                changed.insert(ref)
-            } else if let kept = (try? store.historyChain(group: record.id, author: e.author, epoch: epoch)) ?? nil, kept.index <= index {
-                var from = SenderChain(chainKey: kept.chainKey, nextIndex: kept.index)
-                guard let key = from.messageKey(at: index) else { continue }
-                mk = key
-            } else {
-                logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(e.id)"])
-                continue
-            }
-            defer { secureZero(&mk) }
-            guard let content = try? SenderKeyBody.open(body, messageKey: mk, group: record.id, author: e.author, seq: e.seq),
-                  let bytes: [UInt8] = try? content.serializedBytes() else { continue }
-            plaintexts.append((id: e.id, content: bytes))
+        var writes = Store.DeliveryWrites()
+        let opening = SenderKeyOpening(events, group: record.id, store: store, into: &writes)
+        for id in opening.unopened {
+            logger.debug("cannot decrypt a message (no chain key for it here)", metadata: ["event.id": "\(id)"])
         }
-        for ref in changed {
-            if let chain = chains[ref] { try? store.saveInChain(chain, group: record.id, author: ref.author, epoch: ref.epoch) }
-        }
-        if !plaintexts.isEmpty {
-            do { try store.savePlaintexts(plaintexts) } catch {
-                logger.error("cannot keep decrypted messages", metadata: ["group.id": "\(record.id)", "error": "\(error)"])
-            }
+        do { try store.save(writes) } catch {
+            logger.error("cannot keep decrypted messages", metadata: ["group.id": "\(record.id)", "error": "\(error)"])
         }
     }
 

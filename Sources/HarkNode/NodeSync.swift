@@ -500,23 +500,13 @@ extension Node {
         }
         var delivered: [Event] = []
         if !accepted.isEmpty {
-            do {
-                let stored = try store.insert(batch: accepted, receivedMs: Node.nowMs())
-                delivered = zip(accepted, stored).filter { $0.1 }.map(\.0)
-            } catch {
+            // One transaction: events, plaintexts, chains, membership ancestry (NodeDelivery).
+            do { delivered = try storeDelivered(accepted, record: record, history: fromStore) } catch {
                 graphs[group] = nil   // reload from the store on next use
                 throw error
             }
         }
         pending[group] = waiting
-        if let h = fromStore {
-            var ancestry: [EventID: [EventID]] = [:]
-            for e in delivered where CausalGraph.isMembershipKind(e.kind) { ancestry[e.id] = h.membershipEvents(before: e.allParents) }
-            try store.saveMembershipAncestors(ancestry, group: group)
-        } else {
-            try recordMembershipAncestry(of: delivered, group: group)
-        }
-        if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record) }
         eventsDelivered(delivered, group: group, except: session, pushed: pushed)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }

@@ -153,8 +153,10 @@ extension Store {
     /// - Returns: for each event, whether it was newly stored.
     /// - Throws: `StoreError.missingParents` (nothing is written) if some parent is neither stored
     ///   nor earlier in `events`; `.unrepresentable`; `.database`.
+    /// - Parameter writes: what the node writes with these events, in the same transaction
+    ///   (plaintexts, sender-chain states, membership ancestry: `DeliveryWrites`).
     @discardableResult
-    public func insert(batch events: [Event], receivedMs: Int64) throws(StoreError) -> [Bool] {
+    public func insert(batch events: [Event], receivedMs: Int64, with writes: DeliveryWrites = DeliveryWrites()) throws(StoreError) -> [Bool] {
         var rows: [(Event, Int64, Int64, Data)] = []
         rows.reserveCapacity(events.count)
         for e in events {
@@ -169,6 +171,8 @@ extension Store {
                 """)
             // The read model is kept in this same transaction (docs/HISTORY.md).
             let readModel = ReadModelWriter(db: db)
+            // First, so that a delete in this batch purges a plaintext it brings.
+            try writes.writeRows(db)
             let insertParent = try db.cachedStatement(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)")
             let dropHead = try db.cachedStatement(sql: "DELETE FROM head WHERE group_id = ? AND event_id = ?")
             let addHead = try db.cachedStatement(sql: "INSERT INTO head (group_id, event_id) VALUES (?, ?)")
@@ -199,11 +203,12 @@ extension Store {
                     if stored[p] != nil { named.insert(p) }
                 }
                 stored[event.id] = group
-                try readModel.index(event, vv: vv, parentWall: parentWall, receivedMs: receivedMs, plaintext: nil)
+                try readModel.index(event, vv: vv, parentWall: parentWall, receivedMs: receivedMs, plaintext: writes.plaintexts[event.id])
                 out.append(true)
             }
             for p in parentsBefore { try dropHead.execute(arguments: [p.group.data, p.id.data]) }
             for (id, group) in stored where !named.contains(id) { try addHead.execute(arguments: [group.data, id.data]) }
+            try writes.showPlaintexts(readModel, except: stored)
             try readModel.flush()
             return out
         }

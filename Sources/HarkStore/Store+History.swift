@@ -70,13 +70,16 @@ extension Store {
     /// `id` (replacing any earlier record). - Throws: `StoreError.database`.
     public func saveMembershipAncestors(_ ancestry: [EventID: [EventID]], group: EventID) throws(StoreError) {
         guard !ancestry.isEmpty else { return }
-        try write("record membership ancestry in \(group)") { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO membership_ancestry (event_id, group_id, ancestors) VALUES (?, ?, ?)
-                """)
-            for (id, ancestors) in ancestry {
-                try statement.execute(arguments: [id.data, group.data, EventID.blob(ancestors.sorted())])
-            }
+        try write("record membership ancestry in \(group)") { db in try Self.saveMembershipAncestors(db, ancestry, group: group) }
+    }
+
+    /// `saveMembershipAncestors` inside the caller's transaction.
+    static func saveMembershipAncestors(_ db: Database, _ ancestry: [EventID: [EventID]], group: EventID) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO membership_ancestry (event_id, group_id, ancestors) VALUES (?, ?, ?)
+            """)
+        for (id, ancestors) in ancestry {
+            try statement.execute(arguments: [id.data, group.data, EventID.blob(ancestors.sorted())])
         }
     }
 }

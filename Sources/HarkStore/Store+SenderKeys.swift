@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HarkCrypto
 import HarkLog
+import HarkProto
 
 /// Sender-key state (PROTOCOL.md §9.4). Chain keys are secrets: the store file is 0600.
 extension Store {
@@ -47,16 +48,19 @@ extension Store {
     }
 
     public func saveOutChain(_ c: OutChain, group: EventID) throws(StoreError) {
-        try write("save sender chain") { db in
-            try db.execute(sql: """
-                INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent, start_key, pending)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, chain_key = excluded.chain_key,
-                    next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent,
-                    start_key = excluded.start_key, pending = excluded.pending
-                """, arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
-                                 Data(c.view), c.sent, c.startKey.map { Data($0) }, Data(c.pending.flatMap(\.bytes))])
-        }
+        try write("save sender chain") { db in try Self.saveOutChain(db, c, group: group) }
+    }
+
+    /// `saveOutChain` inside the caller's transaction.
+    static func saveOutChain(_ db: Database, _ c: OutChain, group: EventID) throws {
+        try db.execute(sql: """
+            INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent, start_key, pending)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, chain_key = excluded.chain_key,
+                next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent,
+                start_key = excluded.start_key, pending = excluded.pending
+            """, arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
+                             Data(c.view), c.sent, c.startKey.map { Data($0) }, Data(c.pending.flatMap(\.bytes))])
     }
 
     /// Another member's chain for `epoch`, as far as this node used it.
@@ -77,18 +81,21 @@ extension Store {
     }
 
     public func saveInChain(_ c: SenderChain, group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) {
+        try write("save member chain") { db in try Self.saveInChain(db, c, group: group, author: author, epoch: epoch) }
+    }
+
+    /// `saveInChain` inside the caller's transaction.
+    static func saveInChain(_ db: Database, _ c: SenderChain, group: EventID, author: SigningPublicKey, epoch: UInt32) throws {
         var blob: [UInt8] = []
         for (idx, key) in c.skipped.sorted(by: { $0.key < $1.key }) {
             withUnsafeBytes(of: idx.littleEndian) { blob += $0 }
             blob += key
         }
-        try write("save member chain") { db in
-            try db.execute(sql: """
-                INSERT INTO chain_in (group_id, author, epoch, chain_key, next_index, skipped) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (group_id, author, epoch) DO UPDATE SET chain_key = excluded.chain_key,
-                    next_index = excluded.next_index, skipped = excluded.skipped
-                """, arguments: [group.data, Data(author.bytes), Int64(epoch), Data(c.chainKey), Int64(c.nextIndex), Data(blob)])
-        }
+        try db.execute(sql: """
+            INSERT INTO chain_in (group_id, author, epoch, chain_key, next_index, skipped) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (group_id, author, epoch) DO UPDATE SET chain_key = excluded.chain_key,
+                next_index = excluded.next_index, skipped = excluded.skipped
+            """, arguments: [group.data, Data(author.bytes), Int64(epoch), Data(c.chainKey), Int64(c.nextIndex), Data(blob)])
     }
 
     /// Keeps the decrypted Content (serialized) of a sender-key body.
@@ -103,16 +110,21 @@ extension Store {
     /// - Throws: `StoreError.database` (nothing is written).
     public func savePlaintexts(_ items: [(id: EventID, content: [UInt8])]) throws(StoreError) {
         try write("save \(items.count) plaintexts") { db in
-            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)")
-            let indexed = try db.cachedStatement(sql: "SELECT id, signed FROM event WHERE id = ? AND vv IS NOT NULL")
             let writer = ReadModelWriter(db: db)
-            for item in items {
-                try statement.execute(arguments: [item.id.data, Data(item.content)])
-                if let row = try Row.fetchOne(indexed, arguments: [item.id.data]) {
-                    try writer.plaintextSaved(try row.event(), content: item.content)
-                }
-            }
+            try Self.savePlaintexts(db, items, writer: writer)
             try writer.flush()
+        }
+    }
+
+    /// `savePlaintexts` inside the caller's transaction, with its read-model writer (the caller flushes it).
+    static func savePlaintexts(_ db: Database, _ items: [(id: EventID, content: [UInt8])], writer: ReadModelWriter) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO plaintext (event_id, content) VALUES (?, ?)")
+        let indexed = try db.cachedStatement(sql: "SELECT id, signed FROM event WHERE id = ? AND vv IS NOT NULL")
+        for item in items {
+            try statement.execute(arguments: [item.id.data, Data(item.content)])
+            if let row = try Row.fetchOne(indexed, arguments: [item.id.data]) {
+                try writer.plaintextSaved(try row.event(), content: item.content)
+            }
         }
     }
 
@@ -143,6 +155,28 @@ extension Store {
             let writer = ReadModelWriter(db: db)
             try writer.contentGone(id)
             try writer.flush()
+        }
+    }
+}
+
+extension Store {
+    /// One page of an author's stored events of `kinds` in the group, newest first (seq
+    /// descending), each with whether a plaintext is kept for it: read through the author index,
+    /// O(limit · log n) whatever the size of the history.
+    /// - Parameter beforeSeq: only events with a lower seq (nil: from the newest).
+    /// - Throws: `StoreError.corrupt`, `.unrepresentable`, `.database`.
+    public func newestEvents(group: EventID, author: SigningPublicKey, kinds: [Hark_V1_EventKind], beforeSeq: UInt64?,
+                             limit: Int) throws(StoreError) -> [(event: Event, hasPlaintext: Bool)] {
+        let list = kinds.map { String($0.rawValue) }.joined(separator: ",")
+        let before: Int64 = try beforeSeq.map { s throws(StoreError) in try storable(s, "beforeSeq") } ?? Int64.max
+        return try read("read newest events of an author in \(group)") { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT e.id, e.signed, EXISTS (SELECT 1 FROM plaintext p WHERE p.event_id = e.id) AS kept
+                FROM event e INDEXED BY event_by_author
+                WHERE e.group_id = ? AND e.author = ? AND e.seq < ? AND e.kind IN (\(list)) ORDER BY e.seq DESC LIMIT ?
+                """), arguments: [group.data, Data(author.bytes), before, max(0, limit)]).map { row in
+                (try row.event(), (row["kept"] as Int64) != 0)
+            }
         }
     }
 }

@@ -289,9 +289,13 @@ final class ReadModelWriter {
             try db.execute(sql: """
                 UPDATE rm_message SET original_text = ?, readable = 1, reply_to = ?, mentions = ? WHERE id = ? AND deleted = 0
                 """, arguments: [text, fields.replyTo, fields.mentionsBlob, event.id.data])
-            if let row = try Row.fetchOne(db, sql: "SELECT author_ix, seq, deleted FROM rm_message WHERE id = ?", arguments: [event.id.data]),
-               (row["deleted"] as Int64) == 0 {
-                try setMentions(event.id, group: g.id, authorIx: row["author_ix"], seq: row["seq"], fields.mentions)
+            if let row = try Row.fetchOne(db, sql: "SELECT author_ix, seq, deleted FROM rm_message WHERE id = ?", arguments: [event.id.data]) {
+                if (row["deleted"] as Int64) == 0 {
+                    try setMentions(event.id, group: g.id, authorIx: row["author_ix"], seq: row["seq"], fields.mentions)
+                } else {
+                    // Deleted before its body could be opened here: the plaintext is purged as the body was.
+                    try db.execute(sql: "DELETE FROM plaintext WHERE event_id = ?", arguments: [event.id.data])
+                }
             }
             try recompute(event.id)
         default:
