@@ -85,7 +85,8 @@ import Testing
         #expect(try store.heldSeqs(author: Keys.bob.publicKey, Set(chain.suffix(4).map(\.seq)), group: g.id).isEmpty)
         let sparse: Set<UInt64> = [chain[0].seq, chain[3].seq, 1_000, 5_000]
         #expect(try store.heldSeqs(author: Keys.bob.publicKey, sparse, group: g.id) == [chain[0].seq, chain[3].seq])
-        #expect(try store.heldSeqs(author: Keys.alice.publicKey, dense, group: g.id).isEmpty)
+        #expect(try store.heldSeqs(author: g.author, dense, group: g.id) == Set([g.seq]).intersection(dense))   // the genesis only
+        #expect(try store.heldSeqs(author: SigningKeyPair.generate().publicKey, dense, group: g.id).isEmpty)
         #expect(try store.heldSeqs(author: Keys.bob.publicKey, [], group: g.id).isEmpty)
     }
 }
