@@ -108,8 +108,8 @@ private func prepareServingHome(_ home: NodeHome, count: Int, cache: String?) th
     let clock = ContinuousClock()
     let t0 = clock.now
     let fm = FileManager.default
-    let cached = cache.map { $0 + "/a-\(count)" }
-    if let cached, fm.fileExists(atPath: cached) {
+    let cached = cache.map { ($0, $0 + "/a-\(count)") }
+    if let (_, cached) = cached, fm.fileExists(atPath: cached) {
         try fm.copyItem(atPath: cached, toPath: home.path)
         return clock.now - t0
     }
@@ -118,8 +118,8 @@ private func prepareServingHome(_ home: NodeHome, count: Int, cache: String?) th
         let store = try Store(path: home.storePath)
         try writeChainedHistory(into: store, author: alice.signing, name: "bench", count: count)
     }
-    if let cached {
-        try? fm.createDirectory(atPath: cache!, withIntermediateDirectories: true)
+    if let (dir, cached) = cached {
+        try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try fm.copyItem(atPath: home.path, toPath: cached)
     }
     return clock.now - t0
