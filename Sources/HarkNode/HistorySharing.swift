@@ -116,17 +116,19 @@ extension Node {
     }
 
     /// Opens the stored MESSAGE/EDIT events of the chains in `chains` that have no plaintext yet:
-    /// one pass over the group's graph.
+    /// read per author through the store's author index (O(those authors' events)), not from the
+    /// group's graph, so a new member given shared history does not load it.
     func decryptWaiting(chains: Set<ChainRef>, record: Store.GroupRecord) {
-        guard !chains.isEmpty, let graph = try? graph(for: record.id) else { return }
-        let authors = Set(chains.map(\.author))
-        let waiting = graph.unorderedEntries.filter { ($0.kind == .message || $0.kind == .edit) && authors.contains($0.author) }
-            .sorted { $0.lamport < $1.lamport }
-            .compactMap { entry -> Event? in
-                guard ((try? store.plaintext(entry.id)) ?? nil) == nil, let e = try? store.event(entry.id), let b = e.body,
-                      let (epoch, _) = SenderKeyBody.position(b), chains.contains(ChainRef(author: e.author, epoch: epoch)) else { return nil }
-                return e
+        guard !chains.isEmpty else { return }
+        var waiting: [Event] = []
+        for author in Set(chains.map(\.author)) {
+            guard let events = try? store.events(group: record.id, author: author, kinds: [.message, .edit]) else { continue }
+            waiting += events.filter { e in
+                guard ((try? store.plaintext(e.id)) ?? nil) == nil, let b = e.body, let (epoch, _) = SenderKeyBody.position(b) else { return false }
+                return chains.contains(ChainRef(author: e.author, epoch: epoch))
             }
+        }
+        waiting.sort { $0.lamport < $1.lamport }
         if !waiting.isEmpty { decrypt(waiting, record: record) }
     }
 }

@@ -28,16 +28,32 @@ extension Hark_V1_EventKind {
 }
 
 extension Node {
-    /// Every event ID of the group in total order (`hark log --ids`).
+    /// Every event ID of the group in total order (`hark log --ids`): read from the store's
+    /// order index a page at a time (`Store.nextSyncPage` over every event), without loading
+    /// the group's graph, which would then stay loaded and take every later delivery. From the
+    /// graph only when it is loaded already or an author forked (the store has no frontier).
     func eventIDs(group ref: String) throws -> [String] {
         let g = try resolveGroup(ref)
+        if graphs[g.id] == nil, let frontier = try store.syncFrontier(group: g.id, knownBy: []) {
+            var scan = try store.syncScan(frontier)
+            var out: [String] = []
+            while !scan.finished {
+                out += try store.nextSyncPage(&scan, maxEvents: 8192, withSigned: false) { _ in true }.map(\.id.hex)
+            }
+            return out
+        }
         return try graph(for: g.id).allInOrder.map(\.hex)
     }
 
-    /// The group's events with their parents, in total order (`hark log --graph`).
+    /// The group's events with their parents, in total order (`hark log --graph`): from the
+    /// loaded graph, or from one built for this answer and dropped after it (it is not kept, so
+    /// deliveries keep validating from the store).
     func graphRows(group ref: String) throws -> [GraphRow] {
         let g = try resolveGroup(ref)
-        let graph = try graph(for: g.id)
+        var graph = graphs[g.id] ?? CausalGraph()
+        if graphs[g.id] == nil {
+            for e in try store.events(group: g.id, limit: nil, afterLamport: nil) { try graph.insert(e) }   // parents first
+        }
         return graph.allInOrder.compactMap { id in
             guard let e = graph.entry(id) else { return nil }
             return GraphRow(id: id.hex, lamport: e.lamport, author: PeerID(e.author).description,

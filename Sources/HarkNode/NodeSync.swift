@@ -430,28 +430,39 @@ extension Node {
             }
             if rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
         }
-        var waiting = pending[group] ?? [:]
         // No local copy of the graph: one alive during delivery would make its inserts copy it.
-        let unseen = events.filter { waiting[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
+        let unseen = events.filter { pending[group]?[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
         let unknown = Set(try store.unknown(unseen.map(\.id)))
         let duplicate = push && unknown.count < events.count
         if duplicate { broadcastDuplicate(group: group, from: session) }
         guard !unknown.isEmpty else { return }
+        // Taken out of `pending` while it changes: a second reference would make the first
+        // insert copy the whole dictionary (every waiting event).
+        var waiting = pending.removeValue(forKey: group) ?? [:]
         for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
-            guard waiting.count < SyncLimits.maxPendingPerGroup else { throw ProtocolViolation("too many events without parents") }
+            guard waiting.count < SyncLimits.maxPendingPerGroup else {
+                pending[group] = waiting
+                throw ProtocolViolation("too many events without parents")
+            }
             waiting[e.id] = e
         }
         pending[group] = waiting
+        waiting = [:]   // one reference left, for `deliverPending` to take
         try deliverPending(group: group, from: session, pushed: push && !duplicate)
     }
 
     /// Delivers every pending event whose parents are all held, in (lamport, ID) order; a valid
     /// event's parents have smaller Lamport timestamps, so one pass in that order suffices.
     func deliverPending(group: EventID, from session: PeerSession?, pushed: Bool = false) throws {
-        guard var waiting = pending[group], !waiting.isEmpty else { return }
-        guard let record = try store.group(id: group) else { return }
-        // A few events (a push) are validated from the store when the graph is not loaded, so a
-        // node that serves history never loads it; a bulk delivery loads it.
+        // Taken out of `pending` until the accepted events are stored (put back on every way
+        // out before that): a second reference would make each removal below copy the whole
+        // dictionary.
+        guard var waiting = pending.removeValue(forKey: group) else { return }
+        var putBack = false
+        defer { if !putBack { pending[group] = waiting } }
+        guard !waiting.isEmpty, let record = try store.group(id: group) else { return }
+        // Validated from the store when the graph is not loaded (a push, or a new member's
+        // first sync): memory does not grow with the history.
         var fromStore = try storeHistory(for: Array(waiting.values), group: group)
         if fromStore == nil { _ = try graph(for: group) }
         var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
@@ -503,10 +514,12 @@ extension Node {
             // One transaction: events, plaintexts, chains, membership ancestry (NodeDelivery).
             do { delivered = try storeDelivered(accepted, record: record, history: fromStore) } catch {
                 graphs[group] = nil   // reload from the store on next use
+                for e in accepted { waiting[e.id] = e }   // still waiting: put back with the rest
                 throw error
             }
         }
         pending[group] = waiting
+        putBack = true
         eventsDelivered(delivered, group: group, except: session, pushed: pushed)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }
@@ -529,20 +542,18 @@ extension Node {
         if let violation { throw violation }
     }
 
-    /// Most events a delivery validates from the store (`StoreHistory`) instead of loading the graph.
-    static let maxStoreValidatedEvents = 64
-
     /// A `StoreHistory` to validate `events` with, or nil when the graph must be used: it is
-    /// loaded already, there are more than `maxStoreValidatedEvents`, an author of the group
-    /// equivocated, or one of `events` would fork its author's chain (the
-    /// graph reports forks, and the node proves them).
+    /// loaded already, an author of the group equivocated, or one of `events` would fork its
+    /// author's chain (the graph reports forks, and the node proves them). The fork check is one
+    /// index range per author of `events` (`Store.heldSeqs`).
     func storeHistory(for events: [Event], group: EventID) throws -> StoreHistory? {
-        guard graphs[group] == nil, events.count <= Self.maxStoreValidatedEvents else { return nil }
-        var seqs: Set<String> = []
+        guard graphs[group] == nil else { return nil }
+        var seqs: [SigningPublicKey: Set<UInt64>] = [:]
         for e in events {
-            guard seqs.insert("\(e.author)/\(e.seq)").inserted, !(try store.holdsEvent(author: e.author, seq: e.seq, group: group)) else {
-                return nil
-            }
+            guard seqs[e.author, default: []].insert(e.seq).inserted else { return nil }
+        }
+        for (author, s) in seqs {
+            if !(try store.heldSeqs(author: author, s, group: group)).isEmpty { return nil }
         }
         return try StoreHistory.load(store: store, group: group)
     }
@@ -572,8 +583,10 @@ extension Node {
             for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
                 send(events, group: group, to: s)
             }
-            // A hint per event would be one datagram per event and peer; the new heads suffice.
-            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
+            // A hint per event would be one datagram per event and peer; the new heads suffice
+            // (without the graph: the events no other of `events` names as a parent).
+            let named: Set<EventID> = events.count > 1 && graphs[group] == nil ? Set(events.lazy.flatMap(\.allParents)) : []
+            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? !named.contains(e.id)) {
                 hintHead(e, group: group, except: except)
             }
         }

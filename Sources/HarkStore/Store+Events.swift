@@ -165,8 +165,10 @@ extension Store {
         return try write("insert \(events.count) events") { db in
             // Cached statements: SQLite compiles each once per connection, not once per event.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
+            // OR IGNORE: an event stored already changes no row (the unique ID index finds it),
+            // so new events need no look-up of their own before the insert.
             let insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms, vv, wall_max)
+                INSERT OR IGNORE INTO event (id, group_id, author, seq, lamport, wall_ms, kind, signed, received_ms, vv, wall_max)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             // The read model is kept in this same transaction (docs/HISTORY.md).
@@ -186,7 +188,7 @@ extension Store {
             var out: [Bool] = []
             out.reserveCapacity(rows.count)
             for (event, seq, lamport, signed) in rows {
-                if try stored[event.id] != nil || held(event.id) { out.append(false); continue }
+                if stored[event.id] != nil { out.append(false); continue }
                 let parents = event.allParents
                 let group = event.effectiveGroupID
                 var missing: [EventID] = []
@@ -198,6 +200,7 @@ extension Store {
                 let wallMax = ReadModelWriter.plausibility(wallMs: event.wallMs, ancestorWall: parentWall, receivedMs: receivedMs).wallMax
                 try insertEvent.execute(arguments: [event.id.data, group.data, Data(event.author.bytes), seq, lamport,
                                                     event.wallMs, event.kind.rawValue, signed, receivedMs, Data(vv.encoded), wallMax])
+                guard db.changesCount > 0 else { out.append(false); continue }   // held already
                 for p in parents {
                     try insertParent.execute(arguments: [event.id.data, p.data])
                     if stored[p] != nil { named.insert(p) }

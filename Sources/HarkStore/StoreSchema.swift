@@ -13,7 +13,7 @@ import GRDB
 ///   INDEX event_by_order  (group_id, lamport, id)     -- total order scans
 ///   INDEX event_by_author (group_id, author, seq)     -- latest(author:group:)
 /// event_parent(event_id BLOB, parent_id BLOB, PK (event_id, parent_id))  -- self-parent + others
-///   INDEX event_parent_by_parent (parent_id)          -- children lookups
+///   INDEX event_parent_by_parent (parent_id)          -- dropped by drop-event-parent-by-parent
 /// head(group_id BLOB, event_id BLOB, PK (group_id, event_id))  -- events without stored children
 /// grp(id BLOB PK, name TEXT, group_key BLOB /*32 B, secret*/, created_ms INT, joined_ms INT)
 ///   INDEX grp_by_name (name)
@@ -47,6 +47,9 @@ import GRDB
 /// -- id (`EventLayoutSchema`); columns and other indexes unchanged.
 /// -- event-file-offer-index:
 ///   INDEX event_file_offer (group_id, lamport, id) WHERE kind = FILE_OFFER
+/// -- rm-mention-and-remove-indexes:
+///   INDEX rm_mention_by_message (message); INDEX rm_remove_by_remover (remover)
+/// -- drop-event-parent-by-parent: no index on event_parent(parent_id) (`EventParentSchema`).
 /// ```
 /// Times are ms since the Unix epoch. seq and lamport are stored as signed 64-bit integers.
 enum StoreSchema {
@@ -255,6 +258,7 @@ enum StoreSchema {
                 CREATE INDEX rm_remove_by_remover ON rm_remove(remover);
                 """)
         }
+        EventParentSchema.register(&m)
         return m
     }
 }

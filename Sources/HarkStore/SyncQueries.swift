@@ -230,4 +230,29 @@ extension Store {
                 """), arguments: [group.data, Data(author.bytes), Int64(clamping: seq)]) != nil
         }
     }
+
+    /// Those of `seqs` at which the group holds an event of `author`: events that would fork
+    /// the author's chain. One index range over `seqs.min()...seqs.max()` (through
+    /// `event_by_author`), or one seek per seq when that range is over 4× wider than `seqs`. - Throws: `StoreError.database`.
+    public func heldSeqs(author: SigningPublicKey, _ seqs: Set<UInt64>, group: EventID) throws(StoreError) -> Set<UInt64> {
+        guard let low = seqs.min(), let high = seqs.max() else { return [] }
+        // Sparse seqs (a range much wider than the set): one seek each instead of the range.
+        if high - low > UInt64(4 * seqs.count) {
+            var held: Set<UInt64> = []
+            for seq in seqs {
+                if try holdsEvent(author: author, seq: seq, group: group) { held.insert(seq) }
+            }
+            return held
+        }
+        return try read("look up an author's seqs") { db in
+            var held: Set<UInt64> = []
+            let rows = try Int64.fetchCursor(db.cachedStatement(sql: """
+                SELECT seq FROM event INDEXED BY event_by_author WHERE group_id = ? AND author = ? AND seq BETWEEN ? AND ?
+                """), arguments: [group.data, Data(author.bytes), Int64(clamping: low), Int64(clamping: high)])
+            while let seq = try rows.next() {
+                if seq >= 0, seqs.contains(UInt64(seq)) { held.insert(UInt64(seq)) }
+            }
+            return held
+        }
+    }
 }

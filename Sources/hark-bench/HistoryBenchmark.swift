@@ -137,7 +137,7 @@ private func measureHistory(root: String, count: Int, sends: Int) async throws {
                  count, seconds(started) * 1000, mb(rssStart), mb(rss0)))
     print(String(format: "history.send     %8d events: first send %.1f ms   mean of next %d %.2f ms   RSS %.0f MB after the first, %.0f MB after all",
                  count, seconds(first) * 1000, sends, mean * 1000, mb(rssFirst), mb(rssSends)))
-    print(String(format: "history.graph    %8d events: whole causal graph (what sync loads) built in %.2f s   RSS %.0f MB after",
+    print(String(format: "history.graph    %8d events: whole causal graph (what a fork or log --graph loads) built in %.2f s   RSS %.0f MB after",
                  count, seconds(graphLoad), mb(rssGraph)))
 }
 

@@ -78,7 +78,7 @@ import Testing
                     try store.deletePlaintext(m.id)
                 }
             }
-            #expect(sql.contains { $0.hasPrefix("INSERT INTO event ") }, "seed \(seed): the trace saw the inserts")
+            #expect(sql.contains { $0.hasPrefix("INSERT OR IGNORE INTO event ") }, "seed \(seed): the trace saw the inserts")
             for statement in sql {
                 let found = try Self.scans(statement, in: store)
                 #expect(found.isEmpty, "seed \(seed): \(statement) scans \(found)")

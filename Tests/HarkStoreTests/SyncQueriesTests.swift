@@ -69,4 +69,24 @@ import Testing
         try store.insert(batch: [b], receivedMs: 0)
         #expect(try store.syncFrontier(group: g.id, knownBy: [a.id]) == nil)
     }
+
+    /// `heldSeqs` finds exactly the seqs of an author that are stored, in a dense range (one
+    /// index range) and in a sparse one (one seek each), and no other author's.
+    @Test func heldSeqsAreTheStoredOnes() throws {
+        let g = try Build.genesis()
+        var chain: [Event] = []
+        for _ in 0..<10 { chain.append(try Build.message(Keys.bob, group: g, after: chain.last, parents: chain.isEmpty ? [g] : [])) }
+        let dir = try TempDir()
+        let store = try Store(path: dir.dbPath)
+        try store.insert(batch: [g] + chain.prefix(6), receivedMs: 0)
+        let stored = Set(chain.prefix(6).map(\.seq))
+        let dense = Set(chain.map(\.seq))
+        #expect(try store.heldSeqs(author: Keys.bob.publicKey, dense, group: g.id) == stored)
+        #expect(try store.heldSeqs(author: Keys.bob.publicKey, Set(chain.suffix(4).map(\.seq)), group: g.id).isEmpty)
+        let sparse: Set<UInt64> = [chain[0].seq, chain[3].seq, 1_000, 5_000]
+        #expect(try store.heldSeqs(author: Keys.bob.publicKey, sparse, group: g.id) == [chain[0].seq, chain[3].seq])
+        #expect(try store.heldSeqs(author: g.author, dense, group: g.id) == Set([g.seq]).intersection(dense))   // the genesis only
+        #expect(try store.heldSeqs(author: SigningKeyPair.generate().publicKey, dense, group: g.id).isEmpty)
+        #expect(try store.heldSeqs(author: Keys.bob.publicKey, [], group: g.id).isEmpty)
+    }
 }

@@ -10,6 +10,11 @@ import HarkStore
 /// author of the group forked: `load` returns nil otherwise, and the node validates against the
 /// graph instead.
 ///
+/// Serves bulk intake too (a new member's first sync): the membership events before an
+/// accepted event are kept per accepted event as it is added (`Reach`, shared along a chain), so
+/// a membership question costs O(parents) plus one store look-up per distinct set of stored
+/// events the delivery starts from, not a walk over the delivery.
+///
 /// Cost: a few index reads per question, O(authors) for an ancestry question; memory O(accepted
 /// + the group's rare-kind events). Value type; reads the store (thread-safe); one delivery.
 struct StoreHistory: CausalHistory {
@@ -24,6 +29,18 @@ struct StoreHistory: CausalHistory {
     let ancestry: [EventID: [EventID]]
     /// Events accepted in this delivery, not stored yet.
     private(set) var accepted: [EventID: Event] = [:]
+    /// Per accepted event: what lies before it, ancestors-or-self (see `Reach`).
+    private var reach: [EventID: Reach] = [:]
+    /// Membership events known to stored events, per set of stored events (`membershipEvents`).
+    private let storedMembership = StoredMembershipCache()
+
+    /// The ancestors-or-self of an accepted event, summarised: the membership events among the
+    /// accepted ones, and the stored events where its ancestry leaves the delivery. Along a chain
+    /// both sets are the parent's (copy-on-write: not copied).
+    private struct Reach {
+        var membership: Set<EventID> = []
+        var stored: Set<EventID> = []
+    }
 
     /// Nil when the store cannot answer exactly: an author of the group equivocated, or events
     /// are not indexed yet. - Throws: `StoreError`.
@@ -42,7 +59,26 @@ struct StoreHistory: CausalHistory {
     }
 
     /// Adds an event accepted in this delivery (validated; stored later in one transaction).
-    mutating func add(_ event: Event) { accepted[event.id] = event }
+    mutating func add(_ event: Event) {
+        accepted[event.id] = event
+        var r = Reach()
+        var first = true
+        for p in event.allParents {
+            if let pr = reach[p] {
+                if first {
+                    r = pr
+                } else {
+                    r.membership.formUnion(pr.membership)
+                    r.stored.formUnion(pr.stored)
+                }
+            } else {
+                r.stored.insert(p)
+            }
+            first = false
+        }
+        if CausalGraph.isMembershipKind(event.kind) { r.membership.insert(event.id) }
+        reach[event.id] = r
+    }
 
     func contains(_ id: EventID) -> Bool {
         accepted[id] != nil || ((try? store.graphRow(id, group: group)) ?? nil) != nil
@@ -81,17 +117,44 @@ struct StoreHistory: CausalHistory {
     func equivocationProofs(against author: SigningPublicKey) -> [EventID] { proofs[author] ?? [] }
 
     func membershipEvents(before ids: [EventID]) -> [EventID] {
-        let (inDelivery, stored) = split(ids)
-        var out = inDelivery.filter { accepted[$0].map { CausalGraph.isMembershipKind($0.kind) } ?? false }
-        if let frontier = (try? store.syncFrontier(group: group, knownBy: stored)) ?? nil {
-            for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { out.insert(m.id) }
+        var out: Set<EventID> = []
+        var stored: Set<EventID> = []
+        for id in ids {
+            if let r = reach[id] {
+                out.formUnion(r.membership)
+                stored.formUnion(r.stored)
+            } else {
+                stored.insert(id)
+            }
         }
+        out.formUnion(storedMembership.value(stored) {
+            var known: [EventID] = []
+            if let frontier = (try? store.syncFrontier(group: group, knownBy: Array(stored))) ?? nil {
+                for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { known.append(m.id) }
+            }
+            return known
+        })
         return out.sorted()
     }
 
     func membershipAncestors(of id: EventID) -> [EventID] {
         if accepted[id] == nil, let recorded = ancestry[id] { return recorded }
         return membershipEvents(before: entry(id)?.parents ?? [])
+    }
+}
+
+/// `StoreHistory.membershipEvents`' answers for sets of stored events, kept for one delivery
+/// (at most `limit` sets). Not thread-safe: one delivery on the node's actor.
+private final class StoredMembershipCache {
+    static let limit = 64
+    private var entries: [Set<EventID>: [EventID]] = [:]
+
+    func value(_ key: Set<EventID>, _ compute: () -> [EventID]) -> [EventID] {
+        if let hit = entries[key] { return hit }
+        let v = compute()
+        if entries.count >= Self.limit { entries.removeAll() }
+        entries[key] = v
+        return v
     }
 }
 
