@@ -99,6 +99,15 @@ struct BroadcastMesh {
         }
     }
 
+    /// Writes the events numbered `range` in turn, event i authored by node i mod the mesh's size,
+    /// and runs the network `gapMs` ms after each.
+    mutating func writeInTurn(_ range: Range<Int>, gapMs: Int64 = 5) {
+        for i in range {
+            write(EpidemicBroadcastTests.id(i), at: i % nodes.count)
+            run(ms: gapMs)
+        }
+    }
+
     /// Undirected links both ends keep eager.
     var treeEdges: Int {
         var n = 0
@@ -315,10 +324,7 @@ struct BroadcastMesh {
 
     @Test func manySendersStillReachEveryoneExactlyOnce() {
         var mesh = BroadcastMesh(size: 10)
-        for i in 0..<100 {
-            mesh.write(Self.id(i), at: i % 10)
-            mesh.run(ms: 5)
-        }
+        mesh.writeInTurn(0..<100)
         mesh.run(ms: 3000)
         for n in 0..<10 {
             #expect(mesh.held[n].count == 100)
@@ -333,16 +339,10 @@ struct BroadcastMesh {
     @Test func withEveryoneSendingEachEventCrossesOneLinkPerMember() {
         var mesh = BroadcastMesh(size: 10)
         // Warm-up: the first events flood, and the duplicates prune the relays.
-        for i in 0..<50 {
-            mesh.write(Self.id(i), at: i % 10)
-            mesh.run(ms: 5)
-        }
+        mesh.writeInTurn(0..<50)
         mesh.run(ms: 2000)
         let pushes = mesh.sent[.push, default: 0], duplicates = mesh.duplicates, grafts = mesh.sent[.graft, default: 0]
-        for i in 50..<250 {
-            mesh.write(Self.id(i), at: i % 10)
-            mesh.run(ms: 5)
-        }
+        mesh.writeInTurn(50..<250)
         mesh.run(ms: 3000)
         for n in 0..<10 { #expect(mesh.held[n].count == 250 && mesh.deliveries[n].count == 250) }
         // 200 events, each pushed by its author to the 9 others and relayed by no one.
