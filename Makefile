@@ -45,6 +45,7 @@ test: deps
 	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
+	@echo "make test: every suite passed"
 
 ## lint: swift-format lint with .swift-format (force unwraps, try!, import order; not layout)
 lint:
@@ -70,6 +71,7 @@ lab-test: build
 	tests/lab/history-share.sh
 	tests/lab/flood.sh
 	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
+	@echo "make lab-test: every lab suite passed"
 
 ## scale: one group of 5, 10, 20 and 50 members on one lab LAN (root): bytes on the wire and daemon
 ## CPU per delivered event, connection, group, load and heal times, lost/duplicated/order checks

@@ -19,7 +19,7 @@ import Testing
             events: s.valid.map { ($0, receivedMs: 5) }, plaintexts: [:])
         let store = try Store(path: path)
         #expect(try store.unindexedEventCount() == 0)
-        let r = try ReadModelPropertyTests.StoreReplica(store: store)
+        let r = ReadModelPropertyTests.StoreReplica(store: store)
         for e in s.valid { r.held[e.id] = e; r.received[e.id] = 5 }
         try ReadModelPropertyTests.check(r, group: s.genesis.id, seed: 42, step: 0)
         #expect(try store.messages(group: s.genesis.id, limit: 1000, includeDeleted: true).count
@@ -46,7 +46,7 @@ import Testing
         #expect(try store.catchUpReadModel(chunkSize: 7) { reports.append(($0, $1)) } == s.valid.count)
         #expect(reports.count == (s.valid.count + 6) / 7)
         #expect(reports.last.map { $0.0 == $0.1 } == true)
-        let r = try ReadModelPropertyTests.StoreReplica(store: store)
+        let r = ReadModelPropertyTests.StoreReplica(store: store)
         for e in s.valid { r.held[e.id] = e; r.received[e.id] = 5 }
         try ReadModelPropertyTests.check(r, group: s.genesis.id, seed: 7, step: 0)
     }
@@ -101,7 +101,7 @@ import Testing
         #expect(try store.unindexedEventCount() == 0)
         for e in s.valid { #expect(try store.event(e.id)?.id == e.id) }
         #expect(try store.eventCount(group: s.genesis.id) == s.valid.count)
-        let r = try ReadModelPropertyTests.StoreReplica(store: store)
+        let r = ReadModelPropertyTests.StoreReplica(store: store)
         for e in s.valid { r.held[e.id] = e; r.received[e.id] = 5 }
         try ReadModelPropertyTests.check(r, group: s.genesis.id, seed: 11, step: 0)
         // An event stored twice is still refused by the unique ID index.

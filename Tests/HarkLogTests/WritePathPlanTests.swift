@@ -25,7 +25,7 @@ import Testing
             var sql: [String] = []
         }
         let box = Box()
-        try store.pool.writeWithoutTransaction { db in
+        store.pool.writeWithoutTransaction { db in
             db.trace(options: .statement) { event in
                 guard case let .statement(s) = event else { return }
                 box.lock.lock()
@@ -33,7 +33,7 @@ import Testing
                 box.lock.unlock()
             }
         }
-        defer { try? store.pool.writeWithoutTransaction { db in db.trace(options: []) } }
+        defer { store.pool.writeWithoutTransaction { db in db.trace(options: []) } }
         try body()
         var seen: Set<String> = []
         return box.sql.filter { seen.insert($0).inserted }
