@@ -93,6 +93,30 @@ import Testing
         #expect(try c.store.search("elsewhere", group: nil, limit: 5).map(\.id) == [elsewhere.id])
     }
 
+    /// Concurrent messages share a lamport: each gets its own search slot, whether they are
+    /// stored in one batch or in separate transactions, and in any order.
+    @Test func messagesSharingALamportAreAllSearchable() throws {
+        let c = try Chat()
+        let twin = { (key: SigningKeyPair, text: String) in
+            try Fixture.event(.message, Fixture.text(text), by: key, group: c.genesis.id, selfParent: nil, parents: [c.genesis])
+        }
+        let a = try twin(Fixture.bob, "kettle one"), b = try twin(Fixture.carol, "kettle two")
+        let dave = try SigningKeyPair(seed: [UInt8](repeating: 4, count: 32))
+        let erin = try SigningKeyPair(seed: [UInt8](repeating: 5, count: 32))
+        let d = try twin(dave, "kettle three")
+        #expect(a.lamport == b.lamport && b.lamport == d.lamport)
+        #expect(try c.store.insert(batch: [b, a], receivedMs: 5) == [true, true])
+        #expect(try c.store.insert(d, receivedMs: 6))
+        // A later lamport first, then one more at the shared lamport in its own transaction.
+        c.heads = [a, b, d]
+        let later = try c.post(.message, Fixture.text("kettle later"), by: Fixture.alice)
+        #expect(later.lamport > a.lamport)
+        let e = try twin(erin, "kettle four")
+        #expect(try c.store.insert(e, receivedMs: 7))
+        #expect(Set(try c.found("kettle")) == Set([a.id, b.id, d.id, e.id, later.id]))
+        #expect(try c.store.searchIndexEntries(group: c.genesis.id).count == 5)
+    }
+
     @Test func repliesAndMentionsAreKeptAndCounted() throws {
         let c = try Chat()
         let question = try c.post(.message, Fixture.text("who deploys?"), by: Fixture.alice)

@@ -32,9 +32,11 @@ extension ReadModelWriter {
     /// Makes the search index hold `text` for message `id` (nil: not at all). Unchanged text
     /// costs one lookup; a change deletes the old entry and inserts the new one under the same
     /// rowid. A message gets the next free slot of its lamport (`ConversationSchema`); if all
-    /// 2^20 slots of a lamport are taken it is not indexed.
-    func syncSearch(_ id: EventID, group: EventID, lamport: Int64, text: String?) throws {
-        let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM rm_search_doc WHERE id = ?"), arguments: [id.data])
+    /// 2^20 slots of a lamport are taken it is not indexed. `isNew`: the message was stored in this
+    /// transaction, so it has no entry yet (saves the look-up).
+    func syncSearch(_ id: EventID, group: EventID, lamport: Int64, text: String?, isNew: Bool = false) throws {
+        let existing = isNew ? nil
+            : try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM rm_search_doc WHERE id = ?"), arguments: [id.data])
         guard let text, !text.isEmpty else {
             if existing != nil { try removeFromSearch(id) }
             return
@@ -49,10 +51,14 @@ extension ReadModelWriter {
         guard lamport >= 0, lamport < (Int64(1) << (63 - ConversationSchema.slotBits)) else { return }
         let base = lamport << ConversationSchema.slotBits
         let top = base + (Int64(1) << ConversationSchema.slotBits) - 1
-        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(rowid) FROM rm_search_doc WHERE rowid BETWEEN ? AND ?"),
-                                      arguments: [base, top])
+        if searchTop == nil { searchTop = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(rowid) FROM rm_search_doc")) ?? -1 }
+        // In lamport order (a sync, a run of sends) every new lamport lies above all entries.
+        let last = base > (searchTop ?? -1) ? nil
+            : try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(rowid) FROM rm_search_doc WHERE rowid BETWEEN ? AND ?"),
+                                 arguments: [base, top])
         let rowid = last.map { $0 + 1 } ?? base
         guard rowid <= top else { return }
+        searchTop = max(searchTop ?? -1, rowid)
         try db.cachedStatement(sql: "INSERT INTO rm_search_doc (rowid, id, group_id) VALUES (?, ?, ?)")
             .execute(arguments: [rowid, id.data, group.data])
         try db.cachedStatement(sql: "INSERT INTO rm_search (rowid, text) VALUES (?, ?)").execute(arguments: [rowid, text])

@@ -18,6 +18,12 @@ final class ReadModelWriter {
     /// Vectors of recently indexed events (a catch-up reads parents from here, not SQLite).
     private var vectorCache: [EventID: (VersionVector, Int64)] = [:]
     static let vectorCacheLimit = 50_000
+    /// Whether `rm_op` holds any row (nil: not read yet in this transaction). While it holds
+    /// none, a new MESSAGE needs no look-up for ops that arrived before it.
+    private var opsStored: Bool?
+    /// The highest rowid of `rm_search_doc` as far as this writer knows (nil: not read yet): a
+    /// message whose lamport's slots all lie above it takes the first slot without a look-up.
+    var searchTop: Int64?
 
     init(db: Database) { self.db = db }
 
@@ -196,6 +202,9 @@ final class ReadModelWriter {
         vectorCache[event.id] = (vv, time.wallMax)
         var a = try author(event.author, in: g)
         let lamport = Int64(event.lamport), seq = Int64(event.seq)
+        // A second event at one seq (equivocation) is possible only at or below the author's
+        // highest indexed seq: whichever of the two is indexed second looks the first up.
+        let seqSeenBefore = seq <= a.maxSeq
         a.maxLamport = max(a.maxLamport, lamport)
         a.maxSeq = max(a.maxSeq, seq)
         a.vvAll.formMax(vv)
@@ -208,7 +217,7 @@ final class ReadModelWriter {
             default: break
             }
         }
-        if !a.equivocated, try Int.fetchOne(db.cachedStatement(sql: """
+        if !a.equivocated, seqSeenBefore, try Int.fetchOne(db.cachedStatement(sql: """
             SELECT 1 FROM event WHERE group_id = ? AND author = ? AND seq = ? AND id <> ? LIMIT 1
             """), arguments: [g.id.data, Data(event.author.bytes), seq, event.id.data]) != nil {
             a.equivocated = true
@@ -245,8 +254,11 @@ final class ReadModelWriter {
                 """).execute(arguments: [event.id.data, g.id.data, Data(event.author.bytes), author.ix, seq, lamport, event.wallMs,
                                  receivedMs, author.messages, text, text, content != nil ? 1 : 0, implausible ? 1 : 0,
                                  fields.replyTo, fields.mentionsBlob])
-            try setMentions(event.id, group: g.id, authorIx: author.ix, seq: seq, fields.mentions)
-            try syncSearch(event.id, group: g.id, lamport: lamport, text: text)
+            // A new message has no mention rows and no search entry yet.
+            if !fields.mentions.isEmpty { try setMentions(event.id, group: g.id, authorIx: author.ix, seq: seq, fields.mentions) }
+            try syncSearch(event.id, group: g.id, lamport: lamport, text: text, isNew: true)
+            // Ops (EDIT, DELETE, REACTION) can only have arrived first if any op is stored.
+            guard try anyOpsStored() else { break }
             // The row as inserted is already right unless an op on it arrived first (non-causal targets).
             if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM rm_op WHERE target = ? LIMIT 1"), arguments: [event.id.data]) != nil {
                 try recompute(event.id)
@@ -303,9 +315,18 @@ final class ReadModelWriter {
         }
     }
 
+    /// Whether `rm_op` holds a row: read once per writer (one B-tree descent), then kept by `apply`.
+    private func anyOpsStored() throws -> Bool {
+        if let known = opsStored { return known }
+        let stored = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rm_op)")) ?? true
+        opsStored = stored
+        return stored
+    }
+
     /// Records an EDIT, DELETE or REACTION whose content is known, and recomputes what it touches.
     private func apply(_ event: Event, content: Hark_V1_Content) throws {
         let g = try group(event.effectiveGroupID)
+        opsStored = true   // set before the insert: a failed statement leaves the answer conservative
         let insertOp = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO rm_op (id, group_id, target, kind, author, lamport, ancestor, text, emoji)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
