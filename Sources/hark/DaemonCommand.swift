@@ -126,14 +126,7 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        #if os(Linux)
-        // A file transfer allocates and frees buffers of a chunk (1 MiB and more) at a high rate.
-        // glibc's defaults serve those with mmap/munmap or give freed heap back at once, so every
-        // chunk's buffers fault in fresh zeroed pages (a large share of the CPU of a transfer).
-        // Keep them in the heap and keep up to 128 MiB of freed heap for reuse.
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 32 << 20)
-        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 128 << 20)
-        #endif
+        AllocatorPolicy.applyForNode()   // before the node's threads allocate
         let settings = try effectiveConfig()
         let level = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         let format = (settings.logFormat.flatMap(LogFormat.init(rawValue:)) ?? .auto).resolved()
@@ -201,9 +194,3 @@ enum LogLevelName: String, CaseIterable, ExpressibleByArgument {
 }
 
 extension LogFormat: ExpressibleByArgument {}
-
-#if os(Linux)
-/// glibc's mallopt(3) (malloc.h is not part of the Glibc module).
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif
