@@ -43,4 +43,19 @@ import Testing
         guard case let .failure(error) = result else { Issue.record("a forged signature was accepted"); return }
         #expect(error == .badSignature)
     }
+
+    /// Which waiting frames are delivered together: back-to-back Events frames of one group,
+    /// never a §6.4 push, never across another frame or group.
+    @Test func mergesBackToBackEventsFramesOfOneGroup() {
+        let none = Task<Result<[Event], EventError>, Never> { .success([]) }
+        let g1 = Data([1]), g2 = Data([2])
+        func events(_ g: Data, push: Bool = false) -> InboundFrames.Work { .events(groupID: g, push: push, decoded: none) }
+        let other = InboundFrames.Work.frame(Hark_V1_Frame())
+        #expect(InboundFrames.runs([]) == [])
+        #expect(InboundFrames.runs([events(g1), events(g1), events(g1)]) == [0..<3])
+        #expect(InboundFrames.runs([events(g1), events(g2), events(g2)]) == [0..<1, 1..<3])
+        #expect(InboundFrames.runs([events(g1), other, events(g1)]) == [0..<1, 1..<2, 2..<3])
+        #expect(InboundFrames.runs([events(g1), events(g1, push: true), events(g1)]) == [0..<1, 1..<2, 2..<3])
+        #expect(InboundFrames.runs([events(g1, push: true), events(g1, push: true)]) == [0..<1, 1..<2])
+    }
 }

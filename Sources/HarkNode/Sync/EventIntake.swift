@@ -1,6 +1,7 @@
 import Foundation
 import HarkLog
 import HarkProto
+import Synchronization
 
 /// Decodes the events of one Events frame and checks their Ed25519 signatures off the node's
 /// actor, on every core: the events are cut into one slice per core and the slices are decoded
@@ -53,46 +54,109 @@ enum EventIntake {
 /// and goes on reading; one consumer task delivers them. At most `depth` frames (≤ 1 MiB each)
 /// wait at a time; `submit` suspends the reader beyond that.
 ///
+/// Events frames of one group (not §6.4 pushes) that wait back to back are delivered together,
+/// up to `maxMergedFrames` frames and `maxMergedEvents` events: one store transaction for several
+/// frames, so a page the delivery touches is written once, not once per frame (a new member's
+/// first sync writes half the bytes per event). The consumer takes at most `maxMergedFrames` at a
+/// time, so with `depth` twice that the reader keeps reading, and signatures of the next frames
+/// are checked, while a merged delivery is stored.
+///
 /// Owned by the channel's reader task (not thread-safe: one reader submits). The consumer stops
 /// at the first frame the node refuses, and closes the session.
 struct InboundFrames {
-    private enum Work: Sendable {
+    enum Work: Sendable {
         case frame(Hark_V1_Frame)
         case events(groupID: Data, push: Bool, decoded: Task<Result<[Event], EventError>, Never>)
     }
 
-    private let work: AsyncStream<Work>.Continuation
+    /// Most frames the consumer takes, and merges, at a time.
+    static let maxMergedFrames = 4
+    /// Most events delivered in one merged call (four full frames of small events).
+    static let maxMergedEvents = 8_192
+
+    private let mailbox = Mailbox()
+    private let doorbell: AsyncStream<Void>.Continuation
     private var acknowledgements: AsyncStream<Void>.AsyncIterator
     private let consumer: Task<Void, Never>
     private var outstanding = 0
     private let depth: Int
 
     /// - Parameter depth: frames submitted and not yet handled before `submit` waits (≥ 1).
-    init(node: Node, session: PeerSession, depth: Int = 4) {
-        let (workStream, work) = AsyncStream<Work>.makeStream()
+    init(node: Node, session: PeerSession, depth: Int = 2 * InboundFrames.maxMergedFrames) {
+        let (rings, doorbell) = AsyncStream<Void>.makeStream()
         let (ackStream, acks) = AsyncStream<Void>.makeStream()
-        self.work = work
+        let mailbox = self.mailbox
+        self.doorbell = doorbell
         self.acknowledgements = ackStream.makeAsyncIterator()
         self.depth = max(1, depth)
         self.consumer = Task {
             defer { acks.finish() }
-            for await item in workStream {
-                do {
-                    switch item {
-                    case let .frame(frame): try await node.handle(frame, from: session)
-                    case let .events(groupID, push, decoded):
-                        try await node.receiveEvents(groupID: groupID, push: push, decoded: await decoded.value, from: session)
+            for await _ in rings {
+                let items = mailbox.take(max: Self.maxMergedFrames)
+                for run in Self.runs(items) {
+                    do {
+                        try await Self.deliver(items[run], node: node, session: session)
+                    } catch {
+                        node.logger.warning("dropping peer connection", metadata: [
+                            "peer.id": "\(session.peerID)", "reason": "\(error)",
+                        ])
+                        session.close()
+                        return
                     }
-                } catch {
-                    node.logger.warning("dropping peer connection", metadata: [
-                        "peer.id": "\(session.peerID)", "reason": "\(error)",
-                    ])
-                    session.close()
-                    return
+                    for _ in run { acks.yield() }
                 }
-                acks.yield()
             }
         }
+    }
+
+    /// `items` cut into what is delivered at once, in order: each run of back-to-back Events
+    /// frames of one group that are not §6.4 pushes, and every other frame alone. Pure.
+    static func runs(_ items: [Work]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var i = 0
+        while i < items.count {
+            var end = i + 1
+            if case let .events(groupID, false, _) = items[i] {
+                while end < items.count, case let .events(g, false, _) = items[end], g == groupID { end += 1 }
+            }
+            out.append(i..<end)
+            i = end
+        }
+        return out
+    }
+
+    /// Delivers one frame, or a run of Events frames of one group (not pushes) as one: their
+    /// events in order, up to `maxMergedEvents` a call; a frame whose events failed their checks
+    /// ends the run (what came before it is delivered first).
+    private static func deliver(_ run: ArraySlice<Work>, node: Node, session: PeerSession) async throws {
+        guard run.count > 1 else {
+            switch run.first {
+            case let .frame(frame)?: try await node.handle(frame, from: session)
+            case let .events(groupID, push, decoded)?:
+                try await node.receiveEvents(groupID: groupID, push: push, decoded: await decoded.value, from: session)
+            case nil: break
+            }
+            return
+        }
+        var merged: [Event] = []
+        var group = Data()
+        for item in run {
+            guard case let .events(groupID, _, decoded) = item else { continue }
+            group = groupID
+            switch await decoded.value {
+            case let .success(events):
+                if !merged.isEmpty, merged.count + events.count > maxMergedEvents {
+                    try await node.receiveEvents(groupID: groupID, decoded: .success(merged), from: session)
+                    merged = []
+                }
+                merged.append(contentsOf: events)
+            case let .failure(error):
+                if !merged.isEmpty { try await node.receiveEvents(groupID: groupID, decoded: .success(merged), from: session) }
+                try await node.receiveEvents(groupID: groupID, decoded: .failure(error), from: session)
+                return
+            }
+        }
+        if !merged.isEmpty { try await node.receiveEvents(groupID: group, decoded: .success(merged), from: session) }
     }
 
     /// Queues `frame`; an Events frame starts its signature checks at once, off the actor.
@@ -109,7 +173,8 @@ struct InboundFrames {
         } else {
             item = .frame(frame)
         }
-        work.yield(item)
+        mailbox.put(item)
+        doorbell.yield()
         outstanding += 1
         return true
     }
@@ -127,13 +192,30 @@ struct InboundFrames {
 
     /// Waits until every submitted frame was handled (or the consumer stopped).
     func finish() async {
-        work.finish()
+        doorbell.finish()
         await consumer.value
     }
 
     /// Drops frames not handled yet (the node is stopping or the channel broke).
     func cancel() {
-        work.finish()
+        doorbell.finish()
         consumer.cancel()
+    }
+}
+
+/// The frames submitted and not yet taken by the consumer, in order. Thread-safe (a mutex).
+private final class Mailbox: Sendable {
+    private let items = Mutex<[InboundFrames.Work]>([])
+
+    func put(_ item: InboundFrames.Work) { items.withLock { $0.append(item) } }
+
+    /// The oldest `max` frames waiting (fewer if fewer wait), oldest first.
+    func take(max: Int) -> [InboundFrames.Work] {
+        items.withLock { pending in
+            let n = Swift.min(max, pending.count)
+            let taken = Array(pending.prefix(n))
+            pending.removeFirst(n)
+            return taken
+        }
     }
 }
