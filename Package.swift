@@ -124,6 +124,7 @@ let package = Package(
             "HarkCrypto", "HarkNoise", "HarkSync", "HarkLog", "HarkProto", "HarkStore", "HarkNode", "HarkControl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),   // the store floor of `replicate`
         ]),
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.

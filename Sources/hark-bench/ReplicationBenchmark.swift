@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GRDB
 import HarkControl
 import HarkCrypto
 import HarkLog
@@ -26,6 +27,7 @@ import Logging
 /// With `HARK_BENCH_PERF_CTL=FIFO` it writes `enable` / `disable` to that FIFO around the sync
 /// (for `perf record --control=fifo:FIFO -D -1`).
 func runReplicationBenchmark() {
+    AllocatorPolicy.applyForNode()   // node B runs here, with the daemon's malloc settings
     let count = intArgument("--events", default: 100_000)
     let root = NSTemporaryDirectory() + "hark-bench-repl-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: root) }
@@ -42,6 +44,7 @@ func runReplicationBenchmark() {
 /// SIGTERM, its parent's exit, or 30 minutes.
 func runReplicationServe() {
     guard let path = stringArgument("--home") else { exit(64) }
+    AllocatorPolicy.applyForNode()   // as `hark daemon`
     let parent = getppid()
     var logger = Logger(label: "bench-a")
     logger.logLevel = ProcessInfo.processInfo.environment["BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
@@ -205,6 +208,12 @@ private func replicate(count: Int, root: String) async throws {
                  perEventB, Double(cores) * 1e6 / perEventB, cores, verifyMicros, Double(cores) * verifyCPURate, cores,
                  verifyMicros / perEventB))
     print(String(format: "sync.serving     serving node (A) %.1f µs CPU per event", cpuA / events * 1e6))
+    // The same rows stored by SQLite alone: what no intake on this schema can go below.
+    if let floor = try? measureStoreFloor(source: homeA.storePath, scratch: root + "/floor.sqlite") {
+        let bound = verifyMicros + floor
+        print(String(format: "sync.floor       SQLite alone stores these rows in %.1f µs CPU per event; verify + that = %.1f µs = %.0f events/s on %d cores; B reaches %.2f of it",
+                     floor, bound, Double(cores) * 1e6 / bound, cores, bound / perEventB))
+    }
     // Time runnable but not running is the machine's other work; the rest of the wall time
     // that no thread ran is the sync waiting on itself (latency, serialisation).
     print(String(format: "sync.sched       B's threads ran %.2f s and waited %.2f s for a CPU (other work on the box) over %.2f s; cores busy on average %.2f",
@@ -215,6 +224,42 @@ private func replicate(count: Int, root: String) async throws {
     print(String(format: "sync.rss         new member (B): before its node %.0f MB; after the sync %.0f MB (+%.0f MB); peak %.0f MB",
                  mb(rssBefore), mb(rssAfter), mb(rssAfter - rssBefore), mb(rssPeak)))
     if held < target { print("sync.replicate   INCOMPLETE: B holds \(held) of \(target) events after 600 s") }
+}
+
+/// CPU µs per event that SQLite alone takes to store the rows a new member writes for one
+/// event: `source`'s event, parent, read-model and search rows are copied into an empty store of
+/// the same schema (`Store` creates it at `scratch`), one `INSERT … SELECT` per table (rows in
+/// their stored order), all in one transaction, then checkpointed. No Swift runs per row, so this
+/// is SQLite's own cost on this machine: the floor under any intake on this schema.
+/// Thread CPU time (`CLOCK_THREAD_CPUTIME_ID`; SQLite works on the calling thread).
+/// - Throws: `StoreError`, GRDB's `DatabaseError`.
+private func measureStoreFloor(source: String, scratch: String) throws -> Double {
+    do { _ = try Store(path: scratch) }   // the schema, migrated; closed at once
+    var config = Configuration()
+    config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    let queue = try DatabaseQueue(path: scratch, configuration: config)
+    defer { try? queue.close() }
+    // Rowid tables in their stored order; `event_parent` is keyed by (child, parent).
+    let tables = ["event": " ORDER BY rowid", "event_parent": "", "rm_message": " ORDER BY rowid", "rm_search_doc": " ORDER BY rowid"]
+    var t0 = timespec(), t1 = timespec()
+    let events: Int = try queue.writeWithoutTransaction { db in
+        try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [source])
+        let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM src.event") ?? 0
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0)
+        try db.inTransaction {
+            for (t, order) in tables.sorted(by: { $0.key < $1.key }) {
+                try db.execute(sql: "INSERT INTO main.\(t) SELECT * FROM src.\(t)\(order)")
+            }
+            try db.execute(sql: "INSERT INTO main.rm_search (rowid, text) SELECT rowid, text FROM src.rm_search ORDER BY rowid")
+            return .commit
+        }
+        try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1)
+        try db.execute(sql: "DETACH DATABASE src")
+        return n
+    }
+    let seconds = Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9
+    return seconds / Double(max(1, events)) * 1e6
 }
 
 /// Bytes this process passed to write and read calls so far (`wchar`, `rchar` of /proc/self/io).
