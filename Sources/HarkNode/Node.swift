@@ -131,7 +131,7 @@ public actor Node {
     // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
     var pairings: [PeerID: Pairing] = [:]
     var trustState: TrustCache?
-    // File sharing (NodeFiles.swift, FileTransfers.swift).
+    // File sharing (Files/).
     /// Fetches in progress and per-channel chunk servers, outside this actor.
     let files: FileTransfers
     /// Inbound connections not authenticated yet, under their caps (HandshakeAdmission.swift).
