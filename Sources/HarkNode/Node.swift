@@ -80,7 +80,7 @@ public actor Node {
     var membershipIndexes: [EventID: MembershipIndex] = [:]
     /// Per session: groups whose key the peer proved but in which it is not a member (yet).
     var awaitingMembership: [UInt64: Set<EventID>] = [:]
-    /// Invites being redeemed, by group (NodeInvites.swift).
+    /// Invites being redeemed, by group (Invites/NodeInviteRedeeming.swift).
     var pendingJoins: [EventID: PendingJoin] = [:]
     /// ADDs this node wrote for redeemed invites, watched for a lost race (InviteRedemption.swift).
     var redeemedAdds: [EventID: RedeemedAdd] = [:]
@@ -131,7 +131,7 @@ public actor Node {
     // Trust (NodeTrust.swift): `hark pair` in progress per peer, and trust state cached from the store.
     var pairings: [PeerID: Pairing] = [:]
     var trustState: TrustCache?
-    // File sharing (NodeFiles.swift, FileTransfers.swift).
+    // File sharing (Files/).
     /// Fetches in progress and per-channel chunk servers, outside this actor.
     let files: FileTransfers
     /// Inbound connections not authenticated yet, under their caps (HandshakeAdmission.swift).

@@ -1,0 +1,77 @@
+// `status` and `peers`: the node's state and its known peers as control views. Reads actor
+// state; isolated to the actor.
+
+import Foundation
+import HarkControl
+import HarkCrypto
+import HarkStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The node's version, reported by `status`.
+public let harkVersion = "0.1.0"
+
+extension Node {
+    func currentPresence() -> [PresenceView] {
+        lastPresence.values.sorted { $0.peerId < $1.peerId }
+    }
+
+    func status() -> StatusResult {
+        var s = StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
+                             tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
+                             groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
+                             pid: Int(getpid()), staticPeers: configuration.staticPeers)
+        s.udpPort = udpPort
+        s.role = configuration.role.rawValue
+        s.presence = ownPresence.state == .away ? "away" : "online"
+        var d = DatagramCountersView()
+        d.sent = datagramCounters.sent
+        d.accepted = datagramCounters.accepted
+        d.replayed = datagramCounters.replayed
+        d.unknownKey = datagramCounters.unknownKey
+        d.authenticationFailed = datagramCounters.authenticationFailed
+        d.malformed = datagramCounters.malformed
+        s.datagrams = d
+        s.files = files.counters.withLock { $0 }
+        let me = identity.signing.publicKey
+        s.unread = ((try? store.allGroups()) ?? []).reduce(0) { $0 + ((try? store.unreadCount(group: $1.id, reader: me)) ?? 0) }
+        s.files.activeFetches = files.allJobs.count
+        return s
+    }
+
+    func peers() -> [PeerView] {
+        var out: [PeerView] = []
+        let forked = equivocators()
+        for (id, info) in peerInfo {
+            let session = sessions.values.first { $0.peerID == id }
+            out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
+                                connected: session != nil, address: session?.remoteAddress ?? info.address,
+                                direction: session?.direction.rawValue, source: session?.source ?? info.source,
+                                lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
+                                equivocated: forked.contains(id.key), listenPort: info.listenPort))
+            let presence = presenceView(of: id)
+            out[out.count - 1].presence = presence.state
+            out[out.count - 1].statusText = presence.statusText
+            out[out.count - 1].verified = isVerified(id.key)
+            out[out.count - 1].warning = trustWarning(for: id.key)
+            out[out.count - 1].alias = alias(of: id.key)
+            out[out.count - 1].blocked = isBlocked(id.key)
+        }
+        // Keys the user aliased or blocked stay listed while they are away.
+        let records = Dictionary(((try? store.peers()) ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for (key, local) in trustCache().local where peerInfo[PeerID(key)] == nil {
+            let id = PeerID(key)
+            let rec = records[key]
+            var v = PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: rec?.displayName ?? displayName(of: key),
+                             connected: false, address: rec?.lastAddress, direction: nil, source: nil, lastSeenMs: rec?.lastSeenMs ?? 0)
+            v.verified = isVerified(key)
+            v.warning = trustWarning(for: key)
+            v.alias = local.alias
+            v.blocked = local.blockedMs != nil
+            out.append(v)
+        }
+        return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
+    }
+}
