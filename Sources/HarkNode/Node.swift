@@ -170,6 +170,8 @@ public actor Node {
     public init(home: NodeHome, configuration: NodeConfiguration, logger: Logger, passphrase: [UInt8]? = nil) throws {
         self.home = home
         self.configuration = configuration
+        // Known from the start: `status` answers before `run` gets to discovery.
+        if !configuration.discoveryEnabled { discoveryStatus = DiscoveryStatus(state: "disabled") }
         self.logger = logger
         self.identity = try home.load(passphrase: passphrase)
         self.prekey = try home.loadOrCreatePrekey(for: identity)
@@ -254,8 +256,6 @@ public actor Node {
             group.addTask { await self.watchLocalAddresses() }
             if configuration.discoveryEnabled {
                 group.addTask { await self.runDiscovery() }
-            } else {
-                self.setDiscoveryStatus(DiscoveryStatus(state: "disabled"))
             }
             if configuration.dialKnownPeers {
                 for record in (try? store.peers()) ?? [] {
