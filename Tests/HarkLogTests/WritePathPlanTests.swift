@@ -51,7 +51,9 @@ import Testing
             let plan = try Row.fetchAll(statement)
             return plan.compactMap { row -> String? in
                 let detail: String = row["detail"]
-                guard detail.hasPrefix("SCAN "), !detail.contains("USING"), !detail.contains("VIRTUAL TABLE") else { return nil }
+                // `SCAN CONSTANT ROW`: a SELECT without FROM (`SELECT EXISTS (…)`), no table.
+                guard detail.hasPrefix("SCAN "), !detail.contains("USING"), !detail.contains("VIRTUAL TABLE"),
+                      detail != "SCAN CONSTANT ROW" else { return nil }
                 let table = detail.dropFirst(5).split(separator: " ").first.map(String.init) ?? detail
                 return Self.small.contains(table.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))) ? nil : detail
             }
