@@ -33,7 +33,7 @@ extension Store {
     /// The stored event, or nil. - Throws: `StoreError.corrupt` if its row does not decode; `.database`.
     public func event(_ id: EventID) throws(StoreError) -> Event? {
         try read("read event \(id)") { db in
-            try Row.fetchOne(db, sql: "SELECT id, signed FROM event WHERE id = ?", arguments: [id.data])?.event()
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, signed FROM event WHERE id = ?"), arguments: [id.data])?.event()
         }
     }
 
@@ -58,8 +58,7 @@ extension Store {
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func heads(group: EventID) throws(StoreError) -> [EventID] {
         try read("read heads of \(group)") { db in
-            try Row.fetchAll(db, sql: "SELECT event_id FROM head WHERE group_id = ? ORDER BY event_id",
-                             arguments: [group.data]).map { row in try row.eventID("event_id", "head") }
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT event_id FROM head WHERE group_id = ? ORDER BY event_id"), arguments: [group.data]).map { row in try row.eventID("event_id", "head") }
         }
     }
 
@@ -68,10 +67,10 @@ extension Store {
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func latest(author: SigningPublicKey, group: EventID) throws(StoreError) -> Event? {
         try read("read latest event of an author in \(group)") { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, signed FROM event WHERE group_id = ? AND author = ?
                 ORDER BY seq DESC, id ASC LIMIT 1
-                """, arguments: [group.data, Data(author.bytes)])?.event()
+                """), arguments: [group.data, Data(author.bytes)])?.event()
         }
     }
 
@@ -97,10 +96,10 @@ extension Store {
         let after: Int64 = try afterLamport.map { l throws(StoreError) in try storable(l, "afterLamport") } ?? 0
         let lim = limit.map { max(0, $0) } ?? -1   // SQLite: a negative LIMIT means none
         return try read("read events of \(group)") { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, signed FROM event WHERE group_id = ? AND lamport > ?
                 ORDER BY lamport, id LIMIT ?
-                """, arguments: [group.data, after, lim]).map { row in try row.event() }
+                """), arguments: [group.data, after, lim]).map { row in try row.event() }
         }
     }
 
@@ -118,7 +117,7 @@ extension Store {
     /// How many events of the group are stored (including its genesis). - Throws: `StoreError.database`.
     public func eventCount(group: EventID) throws(StoreError) -> Int {
         try read("count events of \(group)") { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE group_id = ?", arguments: [group.data]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM event WHERE group_id = ?"), arguments: [group.data]) ?? 0
         }
     }
 
@@ -130,6 +129,11 @@ extension Store {
 
     static func heldIDs(_ db: Database, _ ids: [EventID]) throws -> Set<EventID> {
         var held: Set<EventID> = []
+        // A few IDs (a live event and its parents): one cached look-up each, no statement to compile.
+        if ids.count <= 8 {
+            for id in ids where try exists(db, id) { held.insert(id) }
+            return held
+        }
         for chunk in chunks(ids) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             for row in try Row.fetchAll(db, sql: "SELECT id FROM event WHERE id IN (\(marks))",

@@ -29,18 +29,18 @@ extension Store {
     /// Inserts or replaces the group with `g.id`. - Throws: `StoreError.database`.
     public func saveGroup(_ g: GroupRecord) throws(StoreError) {
         try write("save group \(g.id)") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO grp (id, name, group_key, created_ms, joined_ms) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, group_key = excluded.group_key,
                     created_ms = excluded.created_ms, joined_ms = excluded.joined_ms
-                """, arguments: [g.id.data, g.name, Data(g.key), g.createdMs, g.joinedMs])
+                """).execute(arguments: [g.id.data, g.name, Data(g.key), g.createdMs, g.joinedMs])
         }
     }
 
     /// The group with this ID, or nil. - Throws: `StoreError.corrupt`, `.database`.
     public func group(id: EventID) throws(StoreError) -> GroupRecord? {
         try read("read group \(id)") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM grp WHERE id = ?", arguments: [id.data])?.groupRecord()
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM grp WHERE id = ?"), arguments: [id.data])?.groupRecord()
         }
     }
 
@@ -48,7 +48,7 @@ extension Store {
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func groups(named name: String) throws(StoreError) -> [GroupRecord] {
         try read("read groups named \(name)") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM grp WHERE name = ? ORDER BY id", arguments: [name])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM grp WHERE name = ? ORDER BY id"), arguments: [name])
                 .map { row in try row.groupRecord() }
         }
     }

@@ -28,10 +28,10 @@ extension Store {
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func rareKindEvents(group: EventID) throws(StoreError) -> [Event] {
         try read("read membership events of \(group)") { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, signed FROM event INDEXED BY event_by_rare_kind
                 WHERE group_id = ? AND \(Self.rareKindsSQL) ORDER BY lamport, id
-                """, arguments: [group.data]).map { row in try row.event() }
+                """), arguments: [group.data]).map { row in try row.event() }
         }
     }
 
@@ -58,7 +58,7 @@ extension Store {
     public func membershipAncestors(group: EventID) throws(StoreError) -> [EventID: [EventID]] {
         try read("read membership ancestry of \(group)") { db in
             var out: [EventID: [EventID]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT event_id, ancestors FROM membership_ancestry WHERE group_id = ?",
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT event_id, ancestors FROM membership_ancestry WHERE group_id = ?"),
                                         arguments: [group.data]) {
                 out[try row.eventID("event_id", "membership_ancestry")] = try row.eventIDs("ancestors", "membership_ancestry")
             }
@@ -95,7 +95,7 @@ extension Store {
         let low = try storable(floor, "floor")
         let found: [EventID] = try read("walk the ancestors of \(id)") { db in
             var out: [EventID] = []
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 WITH RECURSIVE walk(id) AS (
                     SELECT p.parent_id FROM event_parent p JOIN event e ON e.id = p.parent_id
                     WHERE p.event_id = ? AND e.lamport >= ?
@@ -104,7 +104,7 @@ extension Store {
                     JOIN event e ON e.id = p.parent_id WHERE e.lamport >= ?
                 )
                 SELECT e.id FROM walk w JOIN event e ON e.id = w.id WHERE e.kind IN (3, 12)
-                """, arguments: [id.data, low, low]) {
+                """), arguments: [id.data, low, low]) {
                 out.append(try row.eventID("id", "event"))
             }
             return out

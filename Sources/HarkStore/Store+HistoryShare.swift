@@ -14,11 +14,11 @@ extension Store {
     @discardableResult
     public func keepHistoryChain(_ chain: HistoryShare.Chain, group: EventID) throws(StoreError) -> Bool {
         try write("keep history chain") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO chain_history (group_id, author, epoch, first_index, chain_key) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (group_id, author, epoch) DO UPDATE SET first_index = excluded.first_index, chain_key = excluded.chain_key
                 WHERE excluded.first_index < chain_history.first_index
-                """, arguments: [group.data, Data(chain.author.bytes), Int64(chain.epoch), Int64(chain.index), Data(chain.chainKey)])
+                """).execute(arguments: [group.data, Data(chain.author.bytes), Int64(chain.epoch), Int64(chain.index), Data(chain.chainKey)])
             return db.changesCount > 0
         }
     }
@@ -26,9 +26,9 @@ extension Store {
     /// The kept chain of `author`'s `epoch`, nil if none.
     public func historyChain(group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) -> HistoryShare.Chain? {
         try read("read history chain") { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT first_index, chain_key FROM chain_history WHERE group_id = ? AND author = ? AND epoch = ?
-                """, arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
+                """), arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
             let key = try row.blob("chain_key", "chain_history")
             guard key.count == 32 else { throw StoreError.corrupt("chain_history key of \(key.count) bytes") }
             return HistoryShare.Chain(author: author, epoch: epoch, index: UInt32(truncatingIfNeeded: try row.int64("first_index", "chain_history")),
@@ -40,9 +40,9 @@ extension Store {
     public func historyChains(group: EventID) throws(StoreError) -> [HistoryShare.Chain] {
         try read("read history chains") { db in
             var out: [HistoryShare.Chain] = []
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT author, epoch, first_index, chain_key FROM chain_history WHERE group_id = ? ORDER BY author, epoch
-                """, arguments: [group.data]) {
+                """), arguments: [group.data]) {
                 let key = try row.blob("chain_key", "chain_history")
                 let author: SigningPublicKey
                 do { author = try SigningPublicKey(bytes: try row.blob("author", "chain_history")) } catch {
@@ -59,23 +59,20 @@ extension Store {
     /// Remembers that this node owes `member` a history share in `group` (it added it; its prekey is not known yet).
     public func addPendingHistoryShare(group: EventID, member: SigningPublicKey) throws(StoreError) {
         try write("add pending history share") { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO history_share_pending (group_id, member) VALUES (?, ?)",
-                           arguments: [group.data, Data(member.bytes)])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO history_share_pending (group_id, member) VALUES (?, ?)").execute(arguments: [group.data, Data(member.bytes)])
         }
     }
 
     /// The members this node still owes a history share in `group`.
     public func pendingHistoryShares(group: EventID) throws(StoreError) -> [SigningPublicKey] {
         try read("read pending history shares") { db in
-            try Data.fetchAll(db, sql: "SELECT member FROM history_share_pending WHERE group_id = ? ORDER BY member",
-                              arguments: [group.data]).compactMap { try? SigningPublicKey(bytes: [UInt8]($0)) }
+            try Data.fetchAll(db.cachedStatement(sql: "SELECT member FROM history_share_pending WHERE group_id = ? ORDER BY member"), arguments: [group.data]).compactMap { try? SigningPublicKey(bytes: [UInt8]($0)) }
         }
     }
 
     public func removePendingHistoryShare(group: EventID, member: SigningPublicKey) throws(StoreError) {
         try write("remove pending history share") { db in
-            try db.execute(sql: "DELETE FROM history_share_pending WHERE group_id = ? AND member = ?",
-                           arguments: [group.data, Data(member.bytes)])
+            try db.cachedStatement(sql: "DELETE FROM history_share_pending WHERE group_id = ? AND member = ?").execute(arguments: [group.data, Data(member.bytes)])
         }
     }
 }

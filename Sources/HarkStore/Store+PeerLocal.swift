@@ -35,14 +35,13 @@ extension Store {
         try write("set the alias of \(PeerID(key))") { db in
             if let alias {
                 let ak = Self.nameKey(alias)
-                try db.execute(sql: "UPDATE peer_local SET alias = NULL, alias_key = NULL WHERE alias_key = ? AND peer_key != ?",
-                               arguments: [ak, k])
-                try db.execute(sql: """
+                try db.cachedStatement(sql: "UPDATE peer_local SET alias = NULL, alias_key = NULL WHERE alias_key = ? AND peer_key != ?").execute(arguments: [ak, k])
+                try db.cachedStatement(sql: """
                     INSERT INTO peer_local (peer_key, alias, alias_key) VALUES (?, ?, ?)
                     ON CONFLICT(peer_key) DO UPDATE SET alias = excluded.alias, alias_key = excluded.alias_key
-                    """, arguments: [k, alias, ak])
+                    """).execute(arguments: [k, alias, ak])
             } else {
-                try db.execute(sql: "UPDATE peer_local SET alias = NULL, alias_key = NULL WHERE peer_key = ?", arguments: [k])
+                try db.cachedStatement(sql: "UPDATE peer_local SET alias = NULL, alias_key = NULL WHERE peer_key = ?").execute(arguments: [k])
             }
             try db.execute(sql: "DELETE FROM peer_local WHERE alias IS NULL AND blocked_ms IS NULL")
         }
@@ -52,10 +51,10 @@ extension Store {
     public func setBlocked(key: SigningPublicKey, atMs: Int64?) throws(StoreError) {
         let k = Data(key.bytes)
         try write("block \(PeerID(key))") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO peer_local (peer_key, blocked_ms) VALUES (?, ?)
                 ON CONFLICT(peer_key) DO UPDATE SET blocked_ms = excluded.blocked_ms
-                """, arguments: [k, atMs])
+                """).execute(arguments: [k, atMs])
             try db.execute(sql: "DELETE FROM peer_local WHERE alias IS NULL AND blocked_ms IS NULL")
         }
     }

@@ -32,13 +32,13 @@ extension Store {
     /// - Throws: `StoreError.database`.
     public func upsertPeer(key: SigningPublicKey, displayName: String, address: String?, seenMs: Int64) throws(StoreError) {
         try write("save peer \(PeerID(key))") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO peer (peer_key, display_name, last_address, last_seen_ms, first_seen_ms)
                 VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(peer_key) DO UPDATE SET display_name = excluded.display_name,
                     last_address = COALESCE(excluded.last_address, last_address),
                     last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)
-                """, arguments: [Data(key.bytes), displayName, address, seenMs, seenMs])
+                """).execute(arguments: [Data(key.bytes), displayName, address, seenMs, seenMs])
         }
     }
 

@@ -13,7 +13,7 @@ extension Store {
     public func reportedHeads(group: EventID) throws(StoreError) -> [SigningPublicKey: [EventID]] {
         try read("read reported heads") { db in
             var out: [SigningPublicKey: [EventID]] = [:]
-            let rows = try Row.fetchAll(db, sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?", arguments: [group.data])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?"), arguments: [group.data])
             for row in rows {
                 out[try row.signingKey("peer_key", "peer_holds")] = try row.eventIDs("heads", "peer_holds")
             }

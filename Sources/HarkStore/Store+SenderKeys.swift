@@ -29,7 +29,7 @@ extension Store {
 
     public func outChain(group: EventID) throws(StoreError) -> OutChain? {
         try read("read sender chain") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_out WHERE group_id = ?", arguments: [group.data]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM chain_out WHERE group_id = ?"), arguments: [group.data]) else { return nil }
             let ck = try row.blob("chain_key", "chain_out")
             let start = try row.optionalBlob("start_key", "chain_out")
             let pendingBlob = try row.blob("pending", "chain_out")
@@ -53,20 +53,20 @@ extension Store {
 
     /// `saveOutChain` inside the caller's transaction.
     static func saveOutChain(_ db: Database, _ c: OutChain, group: EventID) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO chain_out (group_id, epoch, chain_key, next_index, created_ms, view, sent, start_key, pending)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, chain_key = excluded.chain_key,
                 next_index = excluded.next_index, created_ms = excluded.created_ms, view = excluded.view, sent = excluded.sent,
                 start_key = excluded.start_key, pending = excluded.pending
-            """, arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
+            """).execute(arguments: [group.data, Int64(c.epoch), Data(c.chain.chainKey), Int64(c.chain.nextIndex), c.createdMs,
                              Data(c.view), c.sent, c.startKey.map { Data($0) }, Data(c.pending.flatMap(\.bytes))])
     }
 
     /// Another member's chain for `epoch`, as far as this node used it.
     public func inChain(group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) -> SenderChain? {
         try read("read member chain") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM chain_in WHERE group_id = ? AND author = ? AND epoch = ?",
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM chain_in WHERE group_id = ? AND author = ? AND epoch = ?"),
                                              arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
             let ck = try row.blob("chain_key", "chain_in")
             let b = try row.blob("skipped", "chain_in")
@@ -91,11 +91,11 @@ extension Store {
             withUnsafeBytes(of: idx.littleEndian) { blob += $0 }
             blob += key
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO chain_in (group_id, author, epoch, chain_key, next_index, skipped) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (group_id, author, epoch) DO UPDATE SET chain_key = excluded.chain_key,
                 next_index = excluded.next_index, skipped = excluded.skipped
-            """, arguments: [group.data, Data(author.bytes), Int64(epoch), Data(c.chainKey), Int64(c.nextIndex), Data(blob)])
+            """).execute(arguments: [group.data, Data(author.bytes), Int64(epoch), Data(c.chainKey), Int64(c.nextIndex), Data(blob)])
     }
 
     /// Keeps the decrypted Content (serialized) of a sender-key body.
@@ -130,7 +130,7 @@ extension Store {
 
     public func plaintext(_ id: EventID) throws(StoreError) -> [UInt8]? {
         try read("read plaintext") { db in
-            try Data.fetchOne(db, sql: "SELECT content FROM plaintext WHERE event_id = ?", arguments: [id.data]).map { [UInt8]($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT content FROM plaintext WHERE event_id = ?"), arguments: [id.data]).map { [UInt8]($0) }
         }
     }
 
@@ -138,9 +138,9 @@ extension Store {
     public func plaintexts(group: EventID) throws(StoreError) -> [EventID: [UInt8]] {
         try read("read plaintexts") { db in
             var out: [EventID: [UInt8]] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT p.event_id, p.content FROM plaintext p JOIN event e ON e.id = p.event_id WHERE e.group_id = ?
-                """, arguments: [group.data]) {
+                """), arguments: [group.data]) {
                 out[try row.eventID("event_id", "plaintext")] = try row.blob("content", "plaintext")
             }
             return out
@@ -150,7 +150,7 @@ extension Store {
     /// Drops a plaintext (a deleted message is purged everywhere, its plaintext too).
     public func deletePlaintext(_ id: EventID) throws(StoreError) {
         try write("delete plaintext") { db in
-            try db.execute(sql: "DELETE FROM plaintext WHERE event_id = ?", arguments: [id.data])
+            try db.cachedStatement(sql: "DELETE FROM plaintext WHERE event_id = ?").execute(arguments: [id.data])
             guard db.changesCount > 0 else { return }
             let writer = ReadModelWriter(db: db)
             try writer.contentGone(id)

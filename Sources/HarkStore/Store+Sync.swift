@@ -10,23 +10,21 @@ extension Store {
     /// again. Idempotent (the first reason is kept). - Throws: `StoreError.database`.
     public func markRejected(_ id: EventID, group: EventID, reason: String, atMs: Int64) throws(StoreError) {
         try write("mark \(id) rejected") { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO rejected (id, group_id, reason, rejected_ms) VALUES (?, ?, ?, ?)",
-                           arguments: [id.data, group.data, String(reason.prefix(500)), atMs])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO rejected (id, group_id, reason, rejected_ms) VALUES (?, ?, ?, ?)").execute(arguments: [id.data, group.data, String(reason.prefix(500)), atMs])
         }
     }
 
     /// Whether the event was rejected before. - Throws: `StoreError.database`.
     public func isRejected(_ id: EventID) throws(StoreError) -> Bool {
         try read("look up rejected \(id)") { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rejected WHERE id = ?)", arguments: [id.data]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rejected WHERE id = ?)"), arguments: [id.data]) ?? false
         }
     }
 
     /// Rejected events of a group with their reasons, oldest first.
     public func rejected(group: EventID) throws(StoreError) -> [(id: EventID, reason: String)] {
         try read("read rejected events of \(group)") { db in
-            try Row.fetchAll(db, sql: "SELECT id, reason FROM rejected WHERE group_id = ? ORDER BY rejected_ms, id",
-                             arguments: [group.data]).map { row in (try row.eventID("id", "rejected"), row["reason"] as String? ?? "") }
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, reason FROM rejected WHERE group_id = ? ORDER BY rejected_ms, id"), arguments: [group.data]).map { row in (try row.eventID("id", "rejected"), row["reason"] as String? ?? "") }
         }
     }
 
@@ -36,8 +34,7 @@ extension Store {
     /// - Throws: `StoreError.corrupt` for a damaged row; `.database`.
     public func syncHeads(peer: SigningPublicKey, group: EventID) throws(StoreError) -> [EventID] {
         try read("read sync heads") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT heads FROM sync_heads WHERE peer_key = ? AND group_id = ?",
-                                             arguments: [Data(peer.bytes), group.data]) else { return [] }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT heads FROM sync_heads WHERE peer_key = ? AND group_id = ?"), arguments: [Data(peer.bytes), group.data]) else { return [] }
             return try row.eventIDs("heads", "sync_heads")
         }
     }
@@ -46,10 +43,10 @@ extension Store {
     public func saveSyncHeads(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws(StoreError) {
         let blob = EventID.blob(heads.sorted().prefix(1024))
         try write("save sync heads") { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO sync_heads (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT (peer_key, group_id) DO UPDATE SET heads = excluded.heads, updated_ms = excluded.updated_ms
-                """, arguments: [Data(peer.bytes), group.data, blob, atMs])
+                """).execute(arguments: [Data(peer.bytes), group.data, blob, atMs])
         }
     }
 
@@ -65,7 +62,7 @@ extension Store {
         let bytes: Data
         do { bytes = try signed.serializedData() } catch { throw .corrupt("cannot re-encode \(id): \(error)") }
         try write("purge body of \(id)") { db in
-            try db.execute(sql: "UPDATE event SET signed = ? WHERE id = ?", arguments: [bytes, id.data])
+            try db.cachedStatement(sql: "UPDATE event SET signed = ? WHERE id = ?").execute(arguments: [bytes, id.data])
             let writer = ReadModelWriter(db: db)
             try writer.contentGone(id)
             try writer.flush()
@@ -79,7 +76,7 @@ extension Store {
     public func receivedTimes(group: EventID) throws(StoreError) -> [EventID: Int64] {
         try read("read receipt times of \(group)") { db in
             var out: [EventID: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, received_ms FROM event WHERE group_id = ?", arguments: [group.data]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, received_ms FROM event WHERE group_id = ?"), arguments: [group.data]) {
                 out[try row.eventID("id", "event")] = row["received_ms"] as Int64? ?? 0
             }
             return out

@@ -55,11 +55,11 @@ extension Store {
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func syncFrontier(group: EventID, knownBy ids: [EventID]) throws(StoreError) -> SyncFrontier? {
         try read("read the sync frontier of \(group)") { db -> SyncFrontier? in
-            if try Int.fetchOne(db, sql: "SELECT 1 FROM event WHERE group_id = ? AND vv IS NULL LIMIT 1",
+            if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event WHERE group_id = ? AND vv IS NULL LIMIT 1"),
                                 arguments: [group.data]) != nil { return nil }
             var ix: [Data: Int] = [:]
             var maxSeq: [Int: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT author, ix, max_seq, equivocated FROM rm_author WHERE group_id = ?",
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT author, ix, max_seq, equivocated FROM rm_author WHERE group_id = ?"),
                                         arguments: [group.data]) {
                 if (row["equivocated"] as Int64? ?? 1) != 0 { return nil }
                 let i: Int = row["ix"]

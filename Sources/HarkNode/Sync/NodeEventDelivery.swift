@@ -144,7 +144,7 @@ extension Node {
         }
         pending[group] = waiting
         putBack = true
-        eventsDelivered(delivered, group: group, except: session, pushed: pushed)
+        eventsDelivered(delivered, group: group, except: session, pushed: pushed, record: record)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }
         // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
@@ -199,7 +199,9 @@ extension Node {
     /// push): spread them — by epidemic broadcast (§6.4), or else pushed to every other channel
     /// sharing the group, packed into frames, with the ones that are heads now hinted (§6.2,
     /// §8.5) — and tell watchers and followers.
-    func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool = false) {
+    /// `record`: the group's record when the caller has it (saves a store read).
+    func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool = false,
+                         record known: Store.GroupRecord? = nil) {
         guard !events.isEmpty else { return }
         if configuration.epidemicBroadcast {
             broadcastDelivered(events, group: group, except: except, pushed: pushed)
@@ -217,7 +219,7 @@ extension Node {
         let watched = !watchers.isEmpty
         let followed = !followers.isEmpty
         let offers = except != nil && events.contains { $0.kind == .fileOffer }
-        guard watched || followed || offers, let record = try? store.group(id: group) else { return }
+        guard watched || followed || offers, let record = known ?? (try? store.group(id: group)) else { return }
         for event in events {
             if watched { emitWatchEvents(for: event, record: record) }
             if event.kind == .fileOffer, except != nil { maybeAutoFetch(event, group: record) }
