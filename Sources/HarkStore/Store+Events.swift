@@ -18,7 +18,7 @@ extension Store {
 
     /// True if the event is stored. - Throws: `StoreError.database`.
     public func contains(_ id: EventID) throws(StoreError) -> Bool {
-        try read("look up event \(id)") { db in try Self.exists(db, id) }
+        try readStatement("look up event \(id)") { db in try Self.exists(db, id) }
     }
 
     /// Those of `ids` that are not stored, deduplicated, in first-seen order: what to ask a
@@ -26,13 +26,13 @@ extension Store {
     public func unknown(_ ids: [EventID]) throws(StoreError) -> [EventID] {
         var seen: Set<EventID> = []
         let unique = ids.filter { seen.insert($0).inserted }
-        let held = try read("look up \(unique.count) events") { db in try Self.heldIDs(db, unique) }
+        let held = try readStatement("look up \(unique.count) events") { db in try Self.heldIDs(db, unique) }
         return unique.filter { !held.contains($0) }
     }
 
     /// The stored event, or nil. - Throws: `StoreError.corrupt` if its row does not decode; `.database`.
     public func event(_ id: EventID) throws(StoreError) -> Event? {
-        try read("read event \(id)") { db in
+        try readStatement("read event \(id)") { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT id, signed FROM event WHERE id = ?"), arguments: [id.data])?.event()
         }
     }

@@ -39,7 +39,7 @@ extension Store {
 
     /// The group with this ID, or nil. - Throws: `StoreError.corrupt`, `.database`.
     public func group(id: EventID) throws(StoreError) -> GroupRecord? {
-        try read("read group \(id)") { db in
+        try readStatement("read group \(id)") { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM grp WHERE id = ?"), arguments: [id.data])?.groupRecord()
         }
     }

@@ -27,7 +27,7 @@ extension Store {
     /// Cost: one index range, proportional to the events returned.
     /// - Throws: `StoreError.corrupt`, `.database`.
     public func rareKindEvents(group: EventID) throws(StoreError) -> [Event] {
-        try read("read membership events of \(group)") { db in
+        try readStatement("read membership events of \(group)") { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, signed FROM event INDEXED BY event_by_rare_kind
                 WHERE group_id = ? AND \(Self.rareKindsSQL) ORDER BY lamport, id
@@ -38,7 +38,7 @@ extension Store {
     /// What the causal graph keeps of a stored event of `group`, or nil if the group holds no
     /// such event. Two index reads. - Throws: `StoreError.corrupt`, `.database`.
     public func graphRow(_ id: EventID, group: EventID) throws(StoreError) -> GraphRow? {
-        try read("read graph entry \(id)") { db -> GraphRow? in
+        try readStatement("read graph entry \(id)") { db -> GraphRow? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT author, seq, lamport, kind FROM event WHERE id = ? AND group_id = ?
                 """), arguments: [id.data, group.data]) else { return nil }
@@ -56,7 +56,7 @@ extension Store {
     /// Per stored membership event of `group` whose ancestry was recorded: the membership events
     /// among its strict ancestors, sorted by ID. - Throws: `StoreError.corrupt`, `.database`.
     public func membershipAncestors(group: EventID) throws(StoreError) -> [EventID: [EventID]] {
-        try read("read membership ancestry of \(group)") { db in
+        try readStatement("read membership ancestry of \(group)") { db in
             var out: [EventID: [EventID]] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT event_id, ancestors FROM membership_ancestry WHERE group_id = ?"),
                                         arguments: [group.data]) {

@@ -65,7 +65,7 @@ extension Store {
 
     /// Another member's chain for `epoch`, as far as this node used it.
     public func inChain(group: EventID, author: SigningPublicKey, epoch: UInt32) throws(StoreError) -> SenderChain? {
-        try read("read member chain") { db in
+        try readStatement("read member chain") { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM chain_in WHERE group_id = ? AND author = ? AND epoch = ?"),
                                              arguments: [group.data, Data(author.bytes), Int64(epoch)]) else { return nil }
             let ck = try row.blob("chain_key", "chain_in")
@@ -129,7 +129,7 @@ extension Store {
     }
 
     public func plaintext(_ id: EventID) throws(StoreError) -> [UInt8]? {
-        try read("read plaintext") { db in
+        try readStatement("read plaintext") { db in
             try Data.fetchOne(db.cachedStatement(sql: "SELECT content FROM plaintext WHERE event_id = ?"), arguments: [id.data]).map { [UInt8]($0) }
         }
     }

@@ -122,6 +122,16 @@ public final class Store: Sendable {
         }
     }
 
+    /// Runs `body` on a reader connection without a transaction (GRDB `unsafeRead`): for a body
+    /// that runs one statement, or statements over rows that never change once written (an
+    /// event and its parents). Saves the BEGIN and COMMIT a `read` runs around it, which cost
+    /// more than a point look-up. Errors other than `StoreError` become `.database(what…)`.
+    func readStatement<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.unsafeRead(body) } catch let error as StoreError { throw error } catch {
+            throw .database("\(what()): \(error)")
+        }
+    }
+
     /// Runs `body` in a write transaction, rolled back if it throws.
     func write<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch let error as StoreError { throw error } catch {

@@ -224,7 +224,7 @@ extension Store {
     /// Whether the group holds an event of `author` with `seq` (one index seek): an event that
     /// would fork its author's chain. - Throws: `StoreError.database`.
     public func holdsEvent(author: SigningPublicKey, seq: UInt64, group: EventID) throws(StoreError) -> Bool {
-        try read("look up an author's seq") { db in
+        try readStatement("look up an author's seq") { db in
             try Int.fetchOne(db.cachedStatement(sql: """
                 SELECT 1 FROM event INDEXED BY event_by_author WHERE group_id = ? AND author = ? AND seq = ? LIMIT 1
                 """), arguments: [group.data, Data(author.bytes), Int64(clamping: seq)]) != nil
@@ -244,7 +244,7 @@ extension Store {
             }
             return held
         }
-        return try read("look up an author's seqs") { db in
+        return try readStatement("look up an author's seqs") { db in
             var held: Set<UInt64> = []
             let rows = try Int64.fetchCursor(db.cachedStatement(sql: """
                 SELECT seq FROM event INDEXED BY event_by_author WHERE group_id = ? AND author = ? AND seq BETWEEN ? AND ?
