@@ -200,11 +200,3 @@ extension Node {
         s.send(f)
     }
 }
-
-/// `test.offer_raw` params (test-only; HARK_TEST_RAW_OFFERS=1).
-struct RawOfferParams: Codable, Sendable {
-    var group: String?
-    /// Raw path components per entry (empty files).
-    var paths: [[String]]
-    var mode: UInt32?
-}
