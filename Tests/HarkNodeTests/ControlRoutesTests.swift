@@ -67,6 +67,14 @@ import Testing
                 }
             }
             #expect(refusal?.code == .unavailable)
+            // The test hook answers as an unknown method unless HARK_TEST_RAW_OFFERS=1.
+            let hook: ControlErrorBody? = await offload {
+                do { _ = try ControlClient(socketPath: path).call(ControlMethods.testOfferRaw, RawOfferParams(group: nil, paths: [["a"]])); return nil } catch {
+                    guard case let ControlClient.ClientError.remote(body) = error else { return nil }
+                    return body
+                }
+            }
+            #expect(hook == ControlErrorBody(code: .unknownMethod, message: "unknown method \"test.offer_raw\""))
             // A method without params answers a request that leaves `params` out.
             let bare = await n.node.dispatch(head: RequestHead(id: 3, method: ControlMethods.groupList.name),
                                              line: Array(#"{"id":3,"method":"group.list"}"#.utf8))
