@@ -151,20 +151,21 @@ public final class ControlClient {
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Sends one request and waits for its response.
-    /// - Throws: `ClientError.remote` when the daemon reports an error; other `ClientError`s on I/O failure.
-    public func call<P: Codable & Sendable, R: Codable & Sendable>(_ method: String, _ params: P, as: R.Type) throws -> R {
-        let line = try exchange(method, params)
+    /// Calls `method` with `params` and waits for its response (ControlMethods lists them).
+    /// - Throws: `ClientError.remote` when the daemon reports an error; `.protocolError` when the
+    ///   result does not decode as `R`; other `ClientError`s on I/O failure.
+    public func call<P, R>(_ method: ControlMethod<P, R>, _ params: P) throws -> R {
+        let line = try exchange(method.name, params)
         do { return try ControlCoding.decode(Response<R>.self, from: line).result } catch {
             throw ClientError.protocolError("response does not match \(R.self): \(error)")
         }
     }
 
-    /// Sends one request and waits for its successful response, without decoding the result
+    /// Calls `method` and waits for its successful response, without decoding the result
     /// (the `hark send` fast path prints nothing, so it skips building the result's decoder).
-    /// - Throws: as `call(_:_:as:)`.
-    public func call<P: Codable & Sendable>(_ method: String, _ params: P) throws {
-        _ = try exchange(method, params)
+    /// - Throws: as `call(_:_:)`, but never for a result that does not decode.
+    public func callIgnoringResult<P, R>(_ method: ControlMethod<P, R>, _ params: P) throws {
+        _ = try exchange(method.name, params)
     }
 
     /// Writes the request and returns the response line that answers it (not an error).

@@ -248,8 +248,6 @@ public struct ReactParams: Codable, Sendable {
     }
 }
 
-/// `group.create` parameters.
-public struct GroupCreateParams: Codable, Sendable { public var name: String; public init(name: String) { self.name = name } }
 /// Parameters that name one group: by name, by full hex ID, or by a unique hex ID prefix (≥ 8 digits).
 public struct GroupRefParams: Codable, Sendable { public var group: String; public init(group: String) { self.group = group } }
 /// `group.invite` result.

@@ -189,3 +189,14 @@ public struct FileCountersView: Codable, Sendable, Equatable {
     public var activeFetches = 0
     public init() {}
 }
+
+/// `test.offer_raw` params (a test hook, served only with HARK_TEST_RAW_OFFERS=1; PROTOCOL.md
+/// test hooks): offers a manifest of empty files with these raw names.
+public struct RawOfferParams: Codable, Sendable {
+    public var group: String?
+    /// Raw path components per entry (empty files).
+    public var paths: [[String]]
+    /// The mode bits of every entry (absent: 0644).
+    public var mode: UInt32?
+    public init(group: String?, paths: [[String]], mode: UInt32? = nil) { self.group = group; self.paths = paths; self.mode = mode }
+}

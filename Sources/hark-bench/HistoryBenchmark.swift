@@ -104,7 +104,7 @@ private func measureHistory(root: String, count: Int, sends: Int) async throws {
     let task = Task { try await node.run() }
     var client: ControlClient?
     while client == nil, clock.now - t0 < .seconds(60) {
-        if let c = try? ControlClient(socketPath: home.socketPath), (try? c.call("status", NoParams(), as: StatusResult.self)) != nil {
+        if let c = try? ControlClient(socketPath: home.socketPath), (try? c.call(ControlMethods.status, NoParams())) != nil {
             client = c
         } else {
             try await Task.sleep(for: .milliseconds(2))
@@ -114,11 +114,11 @@ private func measureHistory(root: String, count: Int, sends: Int) async throws {
     guard let c = client else { throw CocoaError(.fileNoSuchFile) }
     let rssStart = residentBytes()
     let t1 = clock.now
-    _ = try c.call("send", SendParams(group: "bench", text: "first"), as: MessageView.self)
+    _ = try c.call(ControlMethods.send, SendParams(group: "bench", text: "first"))
     let first = clock.now - t1
     let rssFirst = residentBytes()
     let t2 = clock.now
-    for i in 0..<sends { _ = try c.call("send", SendParams(group: "bench", text: "message \(i)"), as: MessageView.self) }
+    for i in 0..<sends { _ = try c.call(ControlMethods.send, SendParams(group: "bench", text: "message \(i)")) }
     let mean = seconds(clock.now - t2) / Double(max(1, sends))
     let rssSends = residentBytes()
     task.cancel()

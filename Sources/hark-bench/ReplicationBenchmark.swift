@@ -144,9 +144,9 @@ private func replicate(count: Int, root: String) async throws {
     try serving.run()
     defer { if serving.isRunning { serving.terminate() } }
     let a = try await waitForControl(homeA)
-    _ = try a.call("group.list", NoParams(), as: [GroupView].self)   // A answers from its store
-    let token = try a.call("group.invite", GroupRefParams(group: "bench"), as: InviteResult.self).token
-    let status = try a.call("status", NoParams(), as: StatusResult.self)
+    _ = try a.call(ControlMethods.groupList, NoParams())   // A answers from its store
+    let token = try a.call(ControlMethods.groupInvite, GroupInviteParams(group: "bench")).token
+    let status = try a.call(ControlMethods.status, NoParams())
     let verifyBefore = measureVerifyRateAllCores()
     resetPeakResident()
     let rssBefore = residentBytes()
@@ -163,14 +163,14 @@ private func replicate(count: Int, root: String) async throws {
     let schedStart = processSchedule()
     let ioStart = processIO()
     nonisolated(unsafe) let client = b   // used by one Dispatch thread at a time
-    _ = try await offThePool { try client.call("group.join", GroupJoinParams(token: token), as: GroupView.self) }
+    _ = try await offThePool { try client.call(ControlMethods.groupJoin, GroupJoinParams(token: token)) }
     let target = count + 2   // genesis + messages + B's join
     var held = 0
     var firstBatch: Duration?
     while clock.now - start < .seconds(600) {
         // A blocking control call would hold one of the cooperative threads the node runs on
         // until B answers: it waits on a Dispatch thread instead, as a CLI process would.
-        held = try await offThePool { try client.call("group.list", NoParams(), as: [GroupView].self).first?.events ?? 0 }
+        held = try await offThePool { try client.call(ControlMethods.groupList, NoParams()).first?.events ?? 0 }
         if firstBatch == nil, held > 2 { firstBatch = clock.now - start }
         if held >= target { break }
         try await Task.sleep(for: .milliseconds(100))

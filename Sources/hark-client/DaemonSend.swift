@@ -38,7 +38,7 @@ enum DaemonSend {
             return nil
         }
         do {
-            try client.call("send", SendParams(group: group, text: text))
+            try client.callIgnoringResult(ControlMethods.send, SendParams(group: group, text: text))
             return 0
         } catch let e as ControlClient.ClientError {
             return fail(e.message, e.exitStatus)

@@ -13,7 +13,7 @@ struct AuditCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per group.") var json = false
 
     func run() throws {
-        let reports = try call(try connectReading(options), "audit", VerifyParams(group: group), as: [VerifyReport].self)
+        let reports = try call(try connectReading(options), ControlMethods.audit, VerifyParams(group: group))
         var bad = false
         for r in reports {
             bad = bad || !r.problems.isEmpty
@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .long, help: "JSON lines (the only format; accepted for clarity).") var jsonl = false
 
     func run() throws {
-        for e in try call(try connectReading(options), "export", GroupRefParams(group: group), as: [ExportedEvent].self) { try printJSON(e) }
+        for e in try call(try connectReading(options), ControlMethods.export, GroupRefParams(group: group)) { try printJSON(e) }
     }
 }
 
@@ -75,7 +75,7 @@ struct ImportCommand: ParsableCommand {
         var start = 0
         while start < blobs.count {
             let batch = Array(blobs[start..<min(start + 500, blobs.count)])
-            let r = try call(client, "import", ImportParams(events: batch), as: ImportResult.self)
+            let r = try call(client, ControlMethods.import, ImportParams(events: batch))
             total.imported += r.imported; total.alreadyHeld += r.alreadyHeld; total.rejected += r.rejected
             total.reasons += r.reasons; total.missingParents = r.missingParents
             start += batch.count

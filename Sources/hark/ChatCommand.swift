@@ -98,9 +98,8 @@ final class ChatApp {
         self.historyLimit = historyLimit
         client = try connect(options)
         live = try connect(options)
-        me = try call(client, "status", NoParams(), as: StatusResult.self)
-        struct Watching: Codable, Sendable { var watching: Bool }
-        _ = try call(live, "watch", WatchParams(group: nil), as: Watching.self)
+        me = try call(client, ControlMethods.status, NoParams())
+        _ = try call(live, ControlMethods.watch, WatchParams(group: nil))
     }
 
     // MARK: conversations
@@ -108,11 +107,11 @@ final class ChatApp {
     /// Opens `ref` (group name, ID prefix or @PEER) as the conversation shown.
     /// - Throws: an `ExitCode` (67 for an unknown group) before the screen opens.
     func open(_ ref: String) throws {
-        let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
+        let groups = try call(client, ControlMethods.groupList, NoParams())
         for g in groups { groupNames[g.id] = g.name }
         var found = groups.first { $0.name == ref || $0.id == ref.lowercased() }
             ?? groups.first { ref.count >= 4 && $0.id.hasPrefix(ref.lowercased()) }
-        if found == nil, let m = try? client.call("log", LogParams(group: ref, limit: 1), as: [MessageView].self).first {
+        if found == nil, let m = try? client.call(ControlMethods.log, LogParams(group: ref, limit: 1)).first {
             found = groups.first { $0.id == m.group }
         }
         guard let g = found else { throw fail("unknown group \(terminalSafe(ref))", Exit.noUser) }
@@ -126,7 +125,7 @@ final class ChatApp {
         let rows = screen?.rows ?? Int(terminalRows())
         let unread = g.unread ?? 0
         let limit = historyLimit ?? min(1000, max(rows, unread + rows / 2))
-        let page = try call(client, "log", LogParams(group: g.id, limit: limit), as: [MessageView].self)
+        let page = try call(client, ControlMethods.log, LogParams(group: g.id, limit: limit))
         transcript.append(.notice("— \(terminalSafe(groupName)): /help for commands, PageUp for history —"))
         let unreadIDs = Set(page.filter { $0.author != me.peerId && $0.kind == "message" }.suffix(unread).map(\.id))
         for m in page { add(m, unread: unreadIDs.contains(m.id)) }
@@ -253,7 +252,7 @@ final class ChatApp {
             transcript.remove(c.message)
         case let .reaction(c):
             guard c.group == groupID, views[c.message] != nil,
-                  let fresh = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self),
+                  let fresh = try? client.call(ControlMethods.log, LogParams(group: groupID, limit: 200)),
                   let m = fresh.first(where: { $0.id == c.message }) else { return }
             views[c.message] = m
             refresh(c.message)
@@ -374,7 +373,7 @@ final class ChatApp {
         guard let oldest = transcript.oldestID else { historyExhausted = true; return }
         let pageSize = max(50, height * 2)
         do {
-            let page = try client.call("log", LogParams(group: groupID, limit: pageSize, before: oldest), as: [MessageView].self)
+            let page = try client.call(ControlMethods.log, LogParams(group: groupID, limit: pageSize, before: oldest))
             let fresh = page.filter { $0.kind == "message" && views[$0.id] == nil }
             if fresh.isEmpty { historyExhausted = true; transcript.prepend([.notice("— the start of the conversation —")]); return }
             for m in fresh { views[m.id] = m; if let r = m.receipts { receiptMembers[m.id] = r.members } }
@@ -389,14 +388,13 @@ final class ChatApp {
         guard disconnectedAt == nil, let through = transcript.newestSeen, through != lastReadThrough,
               Date().timeIntervalSince(lastReadAt) >= 1 else { return }
         lastReadAt = Date()
-        if (try? client.call("read", ReadParams(group: groupID, through: through), as: ReadResult.self)) != nil {
+        if (try? client.call(ControlMethods.read, ReadParams(group: groupID, through: through))) != nil {
             lastReadThrough = through
         }
     }
 
     func sendTyping(_ active: Bool) {
-        struct Sent: Codable, Sendable { var sent: Bool }
-        _ = try? client.call("typing", TypingParams(group: groupID, active: active), as: Sent.self)
+        _ = try? client.call(ControlMethods.typing, TypingParams(group: groupID, active: active))
         typingSentAt = active ? Date() : nil
     }
 
@@ -414,16 +412,15 @@ final class ChatApp {
         // A short bound: the screen does not freeze while a stopped daemon fails to answer.
         guard let c = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000),
               let l = try? ControlClient(socketPath: options.nodeHome.socketPath, timeoutMs: 1000) else { return }
-        struct Watching: Codable, Sendable { var watching: Bool }
-        guard (try? l.call("watch", WatchParams(group: nil), as: Watching.self)) != nil,
-              let status = try? c.call("status", NoParams(), as: StatusResult.self) else { return }
+        guard (try? l.call(ControlMethods.watch, WatchParams(group: nil))) != nil,
+              let status = try? c.call(ControlMethods.status, NoParams()) else { return }
         c.setTimeout(ms: ControlClient.defaultTimeoutMs)
         l.setTimeout(ms: ControlClient.defaultTimeoutMs)
         client = c; live = l; me = status
         disconnectedAt = nil
         notice("— reconnected —")
         // Catch up on what arrived while away.
-        if let page = try? client.call("log", LogParams(group: groupID, limit: 200), as: [MessageView].self) {
+        if let page = try? client.call(ControlMethods.log, LogParams(group: groupID, limit: 200)) {
             for m in page where views[m.id] == nil { add(m, unread: m.author != me.peerId) }
         }
     }

@@ -54,7 +54,7 @@ extension ChatApp {
 
     func send(_ text: String, to group: String, replyTo: String? = nil) {
         do {
-            let m = try client.call("send", SendParams(group: group, text: text, replyTo: replyTo), as: MessageView.self)
+            let m = try client.call(ControlMethods.send, SendParams(group: group, text: text, replyTo: replyTo))
             transcript.clearMarker()
             if m.group == groupID { add(m, unread: false) }
         } catch {
@@ -82,10 +82,10 @@ extension ChatApp {
             case "/msg":
                 guard let peer = arg1, peer.hasPrefix("@") else { notice("usage: /msg @PEER [TEXT]"); return true }
                 if let body = rest {
-                    let m = try client.call("send", SendParams(group: peer, text: body), as: MessageView.self)
+                    let m = try client.call(ControlMethods.send, SendParams(group: peer, text: body))
                     try switchTo(group: m.group)
                 } else {
-                    guard let m = try client.call("log", LogParams(group: peer, limit: 1), as: [MessageView].self).first else {
+                    guard let m = try client.call(ControlMethods.log, LogParams(group: peer, limit: 1)).first else {
                         notice("no conversation with \(TerminalText.neutralised(peer)) yet: /msg \(TerminalText.neutralised(peer)) TEXT starts one")
                         return true
                     }
@@ -94,10 +94,8 @@ extension ChatApp {
             case "/join":
                 guard let ref = arg1 else { notice("usage: /join GROUP or /join TOKEN"); return true }
                 if ref.hasPrefix("hark:") || ref.count > 80 {
-                    struct Joined: Codable, Sendable { var group: String? }
-                    let j = try client.call("group.join", GroupJoinParams(token: ref), as: Joined.self)
+                    _ = try client.call(ControlMethods.groupJoin, GroupJoinParams(token: ref))
                     notice("— invite accepted; the group appears once a member is reached —")
-                    if let g = j.group { try? switchTo(group: g) }
                 } else {
                     try switchTo(ref: ref)
                 }
@@ -107,11 +105,11 @@ extension ChatApp {
                     let s = NSString(string: String(p)).expandingTildeInPath
                     return s.hasPrefix("/") ? s : FileManager.default.currentDirectoryPath + "/" + s
                 }
-                let r = try client.call("share", ShareParams(paths: absolute, group: groupID, text: nil), as: ShareResult.self)
+                let r = try client.call(ControlMethods.share, ShareParams(paths: absolute, group: groupID, text: nil))
                 notice("— shared \(r.names.map { TerminalText.neutralised($0) }.joined(separator: ", ")) (\(formatBytes(r.size))), file \(r.fileId.prefix(12)) —")
                 for s in r.skipped { notice("  skipped \(TerminalText.neutralised(s.path)): \(TerminalText.neutralised(s.reason))") }
             case "/files":
-                let offers = try client.call("files", FilesParams(group: groupID), as: [FileOfferView].self)
+                let offers = try client.call(ControlMethods.files, FilesParams(group: groupID))
                 if offers.isEmpty { notice("no files offered here") }
                 for f in offers.suffix(20) {
                     notice("\(f.fileId.prefix(12))  \(f.names.map { TerminalText.neutralised($0) }.joined(separator: ", "))  \(formatBytes(f.size))  from \(TerminalText.neutralised(f.senderName))  \(f.state)")
@@ -127,7 +125,7 @@ extension ChatApp {
                 views = [:]
                 historyExhausted = false
             case "/who":
-                let peers = try client.call("peers", NoParams(), as: [PeerView].self)
+                let peers = try client.call(ControlMethods.peers, NoParams())
                 for member in members {
                     if member == me.peerId { notice("  you"); continue }
                     if let p = peers.first(where: { $0.peerId == member }) {
@@ -137,26 +135,25 @@ extension ChatApp {
                     }
                 }
             case "/away":
-                _ = try client.call("presence.set", PresenceSetParams(state: "away", statusText: tail), as: PresenceView.self)
+                _ = try client.call(ControlMethods.presenceSet, PresenceSetParams(state: "away", statusText: tail))
                 notice("— you are away —")
             case "/back":
-                _ = try client.call("presence.set", PresenceSetParams(state: "online", statusText: ""), as: PresenceView.self)
+                _ = try client.call(ControlMethods.presenceSet, PresenceSetParams(state: "online", statusText: ""))
                 notice("— you are online —")
             case "/reply":
                 guard let id = arg1, let t = rest else { notice("usage: /reply ID TEXT (/ids shows IDs)"); return true }
                 send(t, to: groupID, replyTo: id)
             case "/edit":
                 guard let id = arg1, let t = rest else { notice("usage: /edit ID TEXT (/ids shows IDs)"); return true }
-                let m = try client.call("edit", EditParams(group: groupID, message: id, text: t), as: MessageView.self)
+                let m = try client.call(ControlMethods.edit, EditParams(group: groupID, message: id, text: t))
                 if views[m.id] != nil { views[m.id] = m; refresh(m.id) }
             case "/delete":
                 guard let id = arg1 else { notice("usage: /delete ID (/ids shows IDs)"); return true }
-                struct Deleted: Codable, Sendable { var deleted: Bool }
-                _ = try client.call("delete", DeleteParams(group: groupID, message: id), as: Deleted.self)
+                _ = try client.call(ControlMethods.delete, DeleteParams(group: groupID, message: id))
                 if let full = views.keys.first(where: { $0.hasPrefix(id.lowercased()) }) { views[full] = nil; transcript.remove(full) }
             case "/react":
                 guard let id = arg1, let emoji = rest else { notice("usage: /react ID EMOJI (/ids shows IDs)"); return true }
-                let m = try client.call("react", ReactParams(group: groupID, message: id, emoji: emoji, remove: false), as: MessageView.self)
+                let m = try client.call(ControlMethods.react, ReactParams(group: groupID, message: id, emoji: emoji, remove: false))
                 if views[m.id] != nil { views[m.id] = m; refresh(m.id) }
             default:
                 notice("unknown command \(TerminalText.neutralised(parts[0])); /help lists them (// sends a line starting with /)")
@@ -171,7 +168,7 @@ extension ChatApp {
 
     /// Opens the conversation `ref` (name, ID prefix or @PEER) instead of the current one.
     func switchTo(ref: String) throws {
-        let groups = try client.call("group.list", NoParams(), as: [GroupView].self)
+        let groups = try client.call(ControlMethods.groupList, NoParams())
         for g in groups { groupNames[g.id] = g.name }
         guard let g = groups.first(where: { $0.name == ref || $0.id == ref.lowercased() })
                 ?? groups.first(where: { ref.count >= 4 && $0.id.hasPrefix(ref.lowercased()) }) else {
@@ -182,7 +179,7 @@ extension ChatApp {
     }
 
     func switchTo(group id: String) throws {
-        let groups = try client.call("group.list", NoParams(), as: [GroupView].self)
+        let groups = try client.call(ControlMethods.groupList, NoParams())
         for g in groups { groupNames[g.id] = g.name }
         guard let g = groups.first(where: { $0.id == id }) else { return }
         try switchTo(g)

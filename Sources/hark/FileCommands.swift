@@ -53,7 +53,7 @@ struct ShareCommand: ParsableCommand {
         let client = try connect(options)
         let files = paths.filter { !$0.hasPrefix("@") }
         let target = group ?? paths.first(where: { $0.hasPrefix("@") })
-        let r = try call(client, "share", ShareParams(paths: files.map(absolutePath), group: target, text: message), as: ShareResult.self)
+        let r = try call(client, ControlMethods.share, ShareParams(paths: files.map(absolutePath), group: target, text: message))
         for s in r.skipped { printError("hark: skipped \(terminalSafe(s.path)): \(s.reason)") }
         if json { try printJSON(r); return }
         printOut(r.fileId)
@@ -77,7 +77,7 @@ struct FilesCommand: ParsableCommand {
 
     func run() throws {
         let client = try connectReading(options)
-        let offers = try call(client, "files", FilesParams(group: group), as: [FileOfferView].self)
+        let offers = try call(client, ControlMethods.files, FilesParams(group: group))
         if json { for o in offers { try printJSON(o) }; return }
         if offers.isEmpty { printOut("no file offers"); return }
         for o in offers {
@@ -154,9 +154,8 @@ struct FetchCommand: ParsableCommand {
         let client = try connect(options)
         // Staging folders of earlier, interrupted fetches into this folder (FetchTarget).
         let partials = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.hark-partial")) ?? [])
-        let started = try call(client, "fetch", FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout),
-                                                            limitRate: limitRate.flatMap(ByteCount.parse)),
-                               as: FetchStarted.self)
+        let started = try call(client, ControlMethods.fetch, FetchParams(file: file, directory: dir, force: force, waitMs: Duration.parse(timeout),
+                                                            limitRate: limitRate.flatMap(ByteCount.parse)))
         if json { try printJSON(EventLine(event: "started", data: started)) }
         let held = started.chunks == 0 ? 0 : min(started.size, started.size / UInt64(started.chunks) * UInt64(started.chunksHeld))
         let bar = !json && isatty(2) == 1 ? ProgressBar(name: started.names.joined(separator: ", "), total: started.size, already: held) : nil

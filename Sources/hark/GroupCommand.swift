@@ -36,8 +36,7 @@ struct GroupCommand: ParsableCommand {
         }
 
         func run() throws {
-            let g = try call(try connect(options), "group.create", GroupCreateOptions(name: name, kind: channel ? "channel" : "group", history: history),
-                             as: GroupView.self)
+            let g = try call(try connect(options), ControlMethods.groupCreate, GroupCreateOptions(name: name, kind: channel ? "channel" : "group", history: history))
             if json { try printJSON(g) } else {
                 printOut("created \(g.kind) \(terminalSafe(g.name)) (\(g.id.prefix(12))), \(g.history ?? "joined") history")
             }
@@ -70,7 +69,7 @@ struct GroupCommand: ParsableCommand {
 
         func run() throws {
             let p = GroupInviteParams(group: group, forPeer: forPeer, expiresMs: expires.flatMap(Duration.parseLong), uses: uses)
-            let r = try call(try connect(options), "group.invite", p, as: InviteResult.self)
+            let r = try call(try connect(options), ControlMethods.groupInvite, p)
             printOut(r.token)
         }
     }
@@ -122,7 +121,7 @@ struct GroupCommand: ParsableCommand {
             if Self.isToken(token) {
                 var text = token
                 if token == "-" { text = readLine(strippingNewline: true) ?? "" }
-                let g = try call(client, "group.join", GroupJoinParams(token: text), as: GroupView.self)
+                let g = try call(client, ControlMethods.groupJoin, GroupJoinParams(token: text))
                 try waitForMembership(client, g, timeoutMs: timeout.flatMap(Duration.parse) ?? 20_000, json: json)
                 return
             }
@@ -150,7 +149,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
         func run() throws {
-            let list = try call(try connect(options), "group.requests", JoinRequestsParams(group: group), as: [PendingJoinRequestView].self)
+            let list = try call(try connect(options), ControlMethods.groupRequests, JoinRequestsParams(group: group))
             if json { for r in list { try printJSON(r) }; return }
             if list.isEmpty { printOut("no requests"); return }
             for r in list {
@@ -172,7 +171,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let r = try call(try connect(options), "group.approve", JoinDecisionParams(group: group, request: request), as: PendingJoinRequestView.self)
+            let r = try call(try connect(options), ControlMethods.groupApprove, JoinDecisionParams(group: group, request: request))
             if json { try printJSON(r) } else { printOut("approved \(terminalSafe(r.displayName)) (\(r.fingerprint)) for \(terminalSafe(r.groupName))") }
         }
     }
@@ -188,7 +187,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let r = try call(try connect(options), "group.refuse", JoinDecisionParams(group: group, request: request), as: PendingJoinRequestView.self)
+            let r = try call(try connect(options), ControlMethods.groupRefuse, JoinDecisionParams(group: group, request: request))
             if json { try printJSON(r) } else { printOut("refused \(terminalSafe(r.displayName)) (\(r.fingerprint)) for \(terminalSafe(r.groupName))") }
         }
     }
@@ -209,7 +208,7 @@ struct GroupCommand: ParsableCommand {
 
         func run() throws {
             let client = try connect(options)
-            let g = try call(client, "group.accept", GroupRefParams(group: group), as: GroupView.self)
+            let g = try call(client, ControlMethods.groupAccept, GroupRefParams(group: group))
             try waitForMembership(client, g, timeoutMs: Duration.parse(timeout) ?? 20_000, json: json)
         }
     }
@@ -221,7 +220,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
         func run() throws {
-            let list = try call(try connect(options), "group.invites", NoParams(), as: [OfferedInviteView].self)
+            let list = try call(try connect(options), ControlMethods.groupInvites, NoParams())
             if json { for i in list { try printJSON(i) }; return }
             if list.isEmpty { printOut("no invites"); return }
             for i in list {
@@ -238,7 +237,7 @@ struct GroupCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object per line.") var json = false
 
         func run() throws {
-            let groups = try call(try connectReading(options), "group.list", NoParams(), as: [GroupView].self)
+            let groups = try call(try connectReading(options), ControlMethods.groupList, NoParams())
             if json { for g in groups { try printJSON(g) }; return }
             for g in groups {
                 let members = g.members.count == 1 ? "1 member" : "\(g.members.count) members"
@@ -258,12 +257,12 @@ struct GroupCommand: ParsableCommand {
 
         func run() throws {
             let client = try connectReading(options)
-            let groups = try call(client, "group.list", NoParams(), as: [GroupView].self)
+            let groups = try call(client, ControlMethods.groupList, NoParams())
             guard let g = groups.first(where: { $0.name == group || $0.id.hasPrefix(group.lowercased()) }) else {
                 throw fail("no group named \"\(group)\" (see `hark group list`)", Exit.noUser)
             }
-            let peers = try call(client, "peers", NoParams(), as: [PeerView].self)
-            let me = try call(client, "status", NoParams(), as: StatusResult.self)
+            let peers = try call(client, ControlMethods.peers, NoParams())
+            let me = try call(client, ControlMethods.status, NoParams())
             struct Row: Codable { var peerId: String; var displayName: String; var fingerprint: String; var role: String; var presence: String }
             for id in g.members {
                 let p = peers.first { $0.peerId == id }
@@ -287,7 +286,7 @@ struct GroupCommand: ParsableCommand {
         @Argument(help: "The member: peer ID, fingerprint or display name.", completion: LiveCompletion.peers) var peer: String
 
         func run() throws {
-            _ = try call(try connect(options), "group.remove", GroupMemberParams(group: group, peer: peer), as: GroupView.self)
+            _ = try call(try connect(options), ControlMethods.groupRemove, GroupMemberParams(group: group, peer: peer))
         }
     }
 
@@ -304,7 +303,7 @@ struct GroupCommand: ParsableCommand {
         }
 
         func run() throws {
-            _ = try call(try connect(options), "group.role", GroupMemberParams(group: group, peer: peer, role: role), as: GroupView.self)
+            _ = try call(try connect(options), ControlMethods.groupRole, GroupMemberParams(group: group, peer: peer, role: role))
         }
     }
 
@@ -315,7 +314,7 @@ struct GroupCommand: ParsableCommand {
         @Argument(help: "Group name or ID.", completion: LiveCompletion.groups) var group: String
 
         func run() throws {
-            _ = try call(try connect(options), "group.leave", GroupRefParams(group: group), as: GroupView.self)
+            _ = try call(try connect(options), ControlMethods.groupLeave, GroupRefParams(group: group))
         }
     }
 }
@@ -324,7 +323,7 @@ struct GroupCommand: ParsableCommand {
 /// decision and then for this node to see itself added, all within `timeoutMs`.
 func joinByCode(_ client: ControlClient, name: String, admin: String?, timeoutMs: Int64, json: Bool) throws {
     let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-    var v = try call(client, "group.request", JoinRequestParams(group: name, admin: admin), as: JoinRequestView.self)
+    var v = try call(client, ControlMethods.groupRequest, JoinRequestParams(group: name, admin: admin))
     var shown = false
     while true {
         if let code = v.code, !shown {
@@ -354,7 +353,7 @@ func joinByCode(_ client: ControlClient, name: String, admin: String?, timeoutMs
             throw fail("\(what) within \(timeoutMs) ms; an approval that comes later still joins while this node runs", Exit.tempFail)
         }
         usleep(100_000)
-        v = try call(client, "group.request.status", GroupRefParams(group: name), as: JoinRequestView.self)
+        v = try call(client, ControlMethods.groupRequestStatus, GroupRefParams(group: name))
     }
 }
 
@@ -371,7 +370,7 @@ func waitForMembership(_ client: ControlClient, _ g: GroupView, timeoutMs: Int64
             throw fail("no admin of \(terminalSafe(g.name)) answered within \(timeoutMs) ms; the daemon keeps trying while the invite is valid", Exit.tempFail)
         }
         usleep(100_000)
-        status = try call(client, "group.join.status", GroupRefParams(group: g.id), as: JoinStatus.self)
+        status = try call(client, ControlMethods.groupJoinStatus, GroupRefParams(group: g.id))
     }
     if status.state == "refused" {
         throw fail("invite refused: \(terminalSafe(status.reason ?? "no reason given"))", Exit.dataError)

@@ -30,13 +30,13 @@ enum LiveCompletion {
 
     /// Group names (and `@peer` for direct conversations).
     static let groups = CompletionKind.custom { words, _, prefix in
-        guard let c = client(words), let gs = try? c.call("group.list", NoParams(), as: [GroupView].self) else { return [] }
+        guard let c = client(words), let gs = try? c.call(ControlMethods.groupList, NoParams()) else { return [] }
         return matching(gs.map(\.name), prefix)
     }
 
     /// Peer aliases and display names, and short fingerprints for names that several keys share.
     static let peers = CompletionKind.custom { words, _, prefix in
-        guard let c = client(words), let ps = try? c.call("peers", NoParams(), as: [PeerView].self) else { return [] }
+        guard let c = client(words), let ps = try? c.call(ControlMethods.peers, NoParams()) else { return [] }
         var names: [String] = []
         for p in ps where !p.blocked {
             if let a = p.alias { names.append(a) }
@@ -48,7 +48,7 @@ enum LiveCompletion {
 
     /// File IDs of the offers this node knows (12 hex digits, as `hark files` shows them).
     static let files = CompletionKind.custom { words, _, prefix in
-        guard let c = client(words, timeoutMs: 1000), let fs = try? c.call("files", FilesParams(group: nil), as: [FileOfferView].self) else { return [] }
+        guard let c = client(words, timeoutMs: 1000), let fs = try? c.call(ControlMethods.files, FilesParams(group: nil)) else { return [] }
         return matching(fs.map { String($0.fileId.prefix(12)) }, prefix)
     }
 }

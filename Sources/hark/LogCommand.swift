@@ -53,21 +53,19 @@ struct LogCommand: ParsableCommand {
         // The plain listing is a read: without a daemon it comes from the store (LocalReader).
         let client = try (ids || graph || follow) ? connect(options) : connectReading(options)
         if ids {
-            for id in try call(client, "log.ids", GroupRefParams(group: group), as: [String].self) { printOut(id) }
+            for id in try call(client, ControlMethods.logIds, GroupRefParams(group: group)) { printOut(id) }
             return
         }
         if graph {
-            let rows = try call(client, "log.graph", GroupRefParams(group: group), as: [GraphRow].self)
+            let rows = try call(client, ControlMethods.logGraph, GroupRefParams(group: group))
             if json { for r in rows { try printJSON(r) } } else { for line in GraphDrawing.lines(rows) { printOut(line) } }
             return
         }
         if follow {
             // Subscribe first so nothing falls between the history and the stream.
             let live = try connect(options)
-            struct Following: Codable, Sendable { var following: Bool }
-            _ = try call(live, "log.follow", GroupRefParams(group: group), as: Following.self)
-            let history = try call(client, "log", LogParams(group: group, limit: limit ?? (after == nil ? 20 : nil), after: after, files: true),
-                                   as: [MessageView].self)
+            _ = try call(live, ControlMethods.logFollow, GroupRefParams(group: group))
+            let history = try call(client, ControlMethods.log, LogParams(group: group, limit: limit ?? (after == nil ? 20 : nil), after: after, files: true))
             var shown = Set(history.map(\.id))
             for m in history { try show(m) }
             func next() throws -> EventLine<MessageView>? {
@@ -79,7 +77,7 @@ struct LogCommand: ParsableCommand {
             }
             throw fail("the daemon closed the stream (it stopped or restarted)", Exit.unavailable)
         }
-        for m in try call(client, "log", LogParams(group: group, limit: limit, before: before, after: after, files: true), as: [MessageView].self) {
+        for m in try call(client, ControlMethods.log, LogParams(group: group, limit: limit, before: before, after: after, files: true)) {
             try show(m)
         }
     }

@@ -17,7 +17,7 @@ struct EditCommand: ParsableCommand {
         var t = text ?? "-"
         if t == "-" { t = try readStdin(limit: ControlLimits.maxTextByteCount + 1); if t.hasSuffix("\n") { t.removeLast() } }
         guard !t.isEmpty else { throw fail("message text is empty", Exit.dataError) }
-        let m = try call(try connect(options), "edit", EditParams(group: group, message: message, text: t), as: MessageView.self)
+        let m = try call(try connect(options), ControlMethods.edit, EditParams(group: group, message: message, text: t))
         if json { try printJSON(m) }
     }
 }
@@ -33,8 +33,7 @@ struct DeleteCommand: ParsableCommand {
     @Argument(help: "Message ID (or a unique prefix of at least 8 hex digits).") var message: String
 
     func run() throws {
-        struct Deleted: Codable, Sendable { var deleted: Bool }
-        _ = try call(try connect(options), "delete", DeleteParams(group: group, message: message), as: Deleted.self)
+        _ = try call(try connect(options), ControlMethods.delete, DeleteParams(group: group, message: message))
     }
 }
 
@@ -52,8 +51,7 @@ struct ReactCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the message as one JSON object.") var json = false
 
     func run() throws {
-        let m = try call(try connect(options), "react", ReactParams(group: group, message: message, emoji: emoji, remove: remove),
-                         as: MessageView.self)
+        let m = try call(try connect(options), ControlMethods.react, ReactParams(group: group, message: message, emoji: emoji, remove: remove))
         if json { try printJSON(m) }
     }
 }

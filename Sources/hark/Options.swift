@@ -84,13 +84,8 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
 private final class BlockingResult<T>: @unchecked Sendable { var value: T? }
 
 /// Runs a control call, mapping daemon errors to exit codes.
-func call<P: Codable & Sendable, R: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P, as: R.Type) throws -> R {
-    do { return try client.call(method, params, as: R.self) } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
-}
-
-/// Runs a control call whose result is not needed, mapping daemon errors to exit codes.
-func call<P: Codable & Sendable>(_ client: ControlClient, _ method: String, _ params: P) throws {
-    do { try client.call(method, params) } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
+func call<P, R>(_ client: ControlClient, _ method: ControlMethod<P, R>, _ params: P) throws -> R {
+    do { return try client.call(method, params) } catch let e as ControlClient.ClientError { throw controlExitCode(for: e) }
 }
 
 /// Maps an error while reading a stream (watch, log --follow, fetch): a daemon that stopped

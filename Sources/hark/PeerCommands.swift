@@ -55,7 +55,7 @@ struct PeerAliasCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the peer as one JSON object.") var json = false
 
     func run() throws {
-        let v = try call(try connect(options), "peer.alias", PeerAliasParams(peer: key, alias: name), as: PeerView.self)
+        let v = try call(try connect(options), ControlMethods.peerAlias, PeerAliasParams(peer: key, alias: name))
         try report(v, name.isEmpty ? "has no alias" : "is now called \(terminalSafe(name)) on this node", json: json)
     }
 }
@@ -75,7 +75,7 @@ struct PeerForgetCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the forgotten peer as one JSON object.") var json = false
 
     func run() throws {
-        let v = try call(try connect(options), "peer.forget", PeerRefParams(peer: key), as: PeerView.self)
+        let v = try call(try connect(options), ControlMethods.peerForget, PeerRefParams(peer: key))
         try report(v, "forgotten", json: json)
     }
 }
@@ -96,7 +96,7 @@ struct PeerBlockCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the peer as one JSON object.") var json = false
 
     func run() throws {
-        let v = try call(try connect(options), "peer.block", PeerRefParams(peer: key), as: PeerView.self)
+        let v = try call(try connect(options), ControlMethods.peerBlock, PeerRefParams(peer: key))
         try report(v, "is blocked", json: json)
     }
 }
@@ -112,7 +112,7 @@ struct PeerUnblockCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the peer as one JSON object.") var json = false
 
     func run() throws {
-        let v = try call(try connect(options), "peer.unblock", PeerRefParams(peer: key), as: PeerView.self)
+        let v = try call(try connect(options), ControlMethods.peerUnblock, PeerRefParams(peer: key))
         try report(v, "is no longer blocked", json: json)
     }
 }

@@ -16,7 +16,7 @@ struct ReadCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the result as one JSON object.") var json = false
 
     func run() throws {
-        let r = try call(try connect(options), "read", GroupRefParams(group: group), as: ReadResult.self)
+        let r = try call(try connect(options), ControlMethods.read, ReadParams(group: group))
         if json { try printJSON(r) }
     }
 }
@@ -45,11 +45,11 @@ struct PresenceCommand: ParsableCommand {
     func run() throws {
         let client = try connect(options)
         guard let state else {
-            let s = try call(client, "status", NoParams(), as: StatusResult.self)
+            let s = try call(client, ControlMethods.status, NoParams())
             if json { try printJSON(s) } else { printOut(s.presence) }
             return
         }
-        let view = try call(client, "presence.set", PresenceSetParams(state: state, statusText: status), as: PresenceView.self)
+        let view = try call(client, ControlMethods.presenceSet, PresenceSetParams(state: state, statusText: status))
         if json { try printJSON(view) }
     }
 }

@@ -45,7 +45,7 @@ func waitForReceipts(client: ControlClient, group: String, message: String, stat
     let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
     var pollMs: useconds_t = 20_000
     while true {
-        let r = try client.call("receipts", ReceiptsParams(group: group, message: message), as: ReceiptsResult.self)
+        let r = try client.call(ControlMethods.receipts, ReceiptsParams(group: group, message: message))
         let reached: Bool
         switch state {
         case .settled: reached = r.settled

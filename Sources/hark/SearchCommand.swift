@@ -40,13 +40,12 @@ struct SearchCommand: ParsableCommand {
         TerminalText.useUTF8Locale()
         let client = try connectReading(options)
         let group = arguments.count == 2 ? arguments[0] : nil
-        let found = try call(client, "search", SearchParams(group: group, query: arguments.last ?? "", limit: limit, before: before),
-                             as: [MessageView].self)
+        let found = try call(client, ControlMethods.search, SearchParams(group: group, query: arguments.last ?? "", limit: limit, before: before))
         if json { for m in found { try printJSON(m) }; return }
         // Across groups, each line says which group it is from.
         var names: [String: String] = [:]
         if group == nil, Set(found.map(\.group)).count > 0 {
-            for g in try call(client, "group.list", NoParams(), as: [GroupView].self) { names[g.id] = g.name }
+            for g in try call(client, ControlMethods.groupList, NoParams()) { names[g.id] = g.name }
         }
         for m in found {
             try LogCommand.show(m, json: false, prefix: group == nil ? "\(terminalSafe(names[m.group] ?? String(m.group.prefix(12))))  " : "")

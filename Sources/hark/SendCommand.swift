@@ -120,7 +120,7 @@ struct SendCommand: AsyncParsableCommand {
         var lost = 0
         while view == nil {
             do {
-                view = try node.client.call("send", SendParams(group: group, text: message, replyTo: reply), as: MessageView.self)
+                view = try node.client.call(ControlMethods.send, SendParams(group: group, text: message, replyTo: reply))
             } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 5 {
                 lost += 1
                 try await node.reattach()
@@ -181,7 +181,7 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Sends through a daemon, prints, and waits as asked.
     func deliver(_ message: String, via client: ControlClient, defaultTimeoutMs: Int64) throws {
-        let view = try call(client, "send", SendParams(group: group, text: message, replyTo: reply), as: MessageView.self)
+        let view = try call(client, ControlMethods.send, SendParams(group: group, text: message, replyTo: reply))
         if json { try printJSON(view) }
         guard let state = wait else { return }
         let timeoutMs = timeout.flatMap(Duration.parse) ?? defaultTimeoutMs

@@ -10,7 +10,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let client = try connect(options)
-        let s = try call(client, "status", NoParams(), as: StatusResult.self)
+        let s = try call(client, ControlMethods.status, NoParams())
         if json { try printJSON(s); return }
         printOut("peer id:     \(s.peerId)")
         printOut("fingerprint: \(s.fingerprint)")
@@ -37,7 +37,7 @@ struct PeersCommand: ParsableCommand {
 
     func run() throws {
         let client = try connectReading(options)
-        let peers = try call(client, "peers", NoParams(), as: [PeerView].self)
+        let peers = try call(client, ControlMethods.peers, NoParams())
         if json { for p in peers { try printJSON(p) }; return }
         if peers.isEmpty { printOut("no peers seen yet"); return }
         for p in peers {

@@ -30,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let v = try call(try connect(options), "safety_number", PeerRefParams(peer: peer), as: SafetyNumberView.self)
+        let v = try call(try connect(options), ControlMethods.safetyNumber, PeerRefParams(peer: peer))
         if json { try printJSON(v); return }
         printOut("\(terminalSafe(v.displayName)) (\(shortFingerprint(v.fingerprint)))\(v.verified ? "  ✔ verified" : "  not verified")")
         printOut("peer id: \(v.peerId)")
@@ -91,7 +91,7 @@ struct PairCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(Double(Duration.parse(timeout) ?? 60_000) / 1000)
         var view: PairView
         if let peer {
-            view = try call(client, "pair.start", PeerRefParams(peer: peer), as: PairView.self)
+            view = try call(client, ControlMethods.pairStart, PeerRefParams(peer: peer))
         } else {
             view = try waitForIncoming(client, deadline: deadline)
         }
@@ -99,11 +99,11 @@ struct PairCommand: ParsableCommand {
         if view.code == nil { printError("hark: waiting for \(terminalSafe(view.displayName)) (\(shortFingerprint(view.fingerprint))) to answer…") }
         while view.code == nil && view.state != "failed" {
             guard Date() < deadline else {
-                _ = try? client.call("pair.reject", PeerRefParams(peer: ref), as: PairView.self)
+                _ = try? client.call(ControlMethods.pairReject, PeerRefParams(peer: ref))
                 throw fail("\(terminalSafe(view.displayName)) did not answer within \(timeout) (run `hark pair --accept` there)", Exit.tempFail)
             }
             usleep(100_000)
-            view = try call(client, "pair.status", PeerRefParams(peer: ref), as: PairView.self)
+            view = try call(client, ControlMethods.pairStatus, PeerRefParams(peer: ref))
         }
         if view.state == "failed" { throw fail("pairing failed: \(view.reason ?? "unknown reason")", Exit.dataError) }
         let shown = view.code ?? ""
@@ -121,15 +121,15 @@ struct PairCommand: ParsableCommand {
             confirmed = ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
         }
         guard confirmed else {
-            _ = try? client.call("pair.reject", PeerRefParams(peer: ref), as: PairView.self)
+            _ = try? client.call(ControlMethods.pairReject, PeerRefParams(peer: ref))
             throw fail("not verified: the codes were not confirmed; the other side is told", Exit.dataError)
         }
-        view = try call(client, "pair.confirm", PairConfirmParams(peer: ref, code: shown), as: PairView.self)
+        view = try call(client, ControlMethods.pairConfirm, PairConfirmParams(peer: ref, code: shown))
         // Give the other side a moment to confirm too, so both states can be reported.
         let settle = min(deadline, Date().addingTimeInterval(10))
         while !view.peerConfirmed && view.state != "failed" && Date() < settle {
             usleep(100_000)
-            guard let v = try? client.call("pair.status", PeerRefParams(peer: ref), as: PairView.self) else { break }
+            guard let v = try? client.call(ControlMethods.pairStatus, PeerRefParams(peer: ref)) else { break }
             view = v
         }
         if json { try printJSON(view); return }
@@ -141,7 +141,7 @@ struct PairCommand: ParsableCommand {
     func waitForIncoming(_ client: ControlClient, deadline: Date) throws -> PairView {
         var said = false
         while true {
-            let pending = try call(client, "pair.list", NoParams(), as: [PairView].self)
+            let pending = try call(client, ControlMethods.pairList, NoParams())
                 .filter { $0.role == "responder" && ($0.state == "compare" || $0.state == "waiting") }
             if pending.count > 1 {
                 let list = pending.map { "\(terminalSafe($0.displayName)) (\(shortFingerprint($0.fingerprint)))" }.joined(separator: ", ")

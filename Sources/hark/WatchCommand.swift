@@ -60,12 +60,11 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let client = try connect(options)
-        let me = try call(client, "status", NoParams(), as: StatusResult.self).peerId
+        let me = try call(client, ControlMethods.status, NoParams()).peerId
         var groupNames: [String: String] = [:]
-        for g in try call(client, "group.list", NoParams(), as: [GroupView].self) { groupNames[g.id] = g.name }
+        for g in try call(client, ControlMethods.groupList, NoParams()) { groupNames[g.id] = g.name }
         let live = try connect(options)
-        struct Watching: Codable, Sendable { var watching: Bool }
-        _ = try call(live, "watch", WatchParams(group: group), as: Watching.self)
+        _ = try call(live, ControlMethods.watch, WatchParams(group: group))
         let timeoutMs = Duration.parse(execTimeout) ?? 60_000
         while let event = try nextEvent(live) {
             if mentions {

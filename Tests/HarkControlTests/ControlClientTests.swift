@@ -30,15 +30,16 @@ import Glibc
     @Test func callsRoundTripWithIncreasingIDs() throws {
         let seen = LockedList()
         let c = client(seen: seen)
-        #expect(try c.call("echo", ["n": 1], as: [String: Int].self) == ["n": 1])
-        #expect(try c.call("echo", ["n": 2], as: [String: Int].self) == ["n": 2])
-        try c.call("echo", NoParams())
+        let echo = ControlMethod<[String: Int], [String: Int]>(name: "echo")
+        #expect(try c.call(echo, ["n": 1]) == ["n": 1])
+        #expect(try c.call(echo, ["n": 2]) == ["n": 2])
+        try c.callIgnoringResult(ControlMethod<NoParams, NoParams>(name: "echo"), NoParams())
         #expect(seen.items == ["1 echo", "2 echo", "3 echo"])
     }
 
     @Test func anErrorAnswerIsRemoteWithItsBody() {
         do {
-            _ = try client().call("fail", NoParams(), as: NoParams.self)
+            _ = try client().call(ControlMethod<NoParams, NoParams>(name: "fail"), NoParams())
             Issue.record("no error")
         } catch let ControlClient.ClientError.remote(body) {
             #expect(body == ControlErrorBody(code: .ambiguous, message: "two groups named x"))
@@ -52,11 +53,11 @@ import Glibc
         let c = client(extra: ["slow": [
             #"{"event":"keepalive"}"#, #"{"event":"message","data":{}}"#, #"{"id":99,"result":{"n":0}}"#, #"{"id":ID,"result":{"n":5}}"#,
         ]])
-        #expect(try c.call("slow", NoParams(), as: [String: Int].self) == ["n": 5])
+        #expect(try c.call(ControlMethod<NoParams, [String: Int]>(name: "slow"), NoParams()) == ["n": 5])
     }
 
     @Test func aClosedConnectionIsItsOwnError() {
-        do { _ = try client(extra: ["closed": []]).call("closed", NoParams(), as: [String: Int].self); Issue.record("no error") } catch {
+        do { _ = try client(extra: ["closed": []]).call(ControlMethod<NoParams, [String: Int]>(name: "closed"), NoParams()); Issue.record("no error") } catch {
             guard case ControlClient.ClientError.connectionClosed = error else { Issue.record("unexpected \(error)"); return }
             #expect((error as? ControlClient.ClientError)?.isConnectionLost == true)
         }
@@ -64,7 +65,7 @@ import Glibc
 
     @Test func protocolErrors() {
         func why(_ method: String, _ lines: [String]) -> String? {
-            do { _ = try client(extra: [method: lines]).call(method, NoParams(), as: [String: Int].self); return nil } catch {
+            do { _ = try client(extra: [method: lines]).call(ControlMethod<NoParams, [String: Int]>(name: method), NoParams()); return nil } catch {
                 guard case let ControlClient.ClientError.protocolError(why) = error else { return "unexpected \(error)" }
                 return why
             }
@@ -107,7 +108,7 @@ import Glibc
         }
         thread.start()
         let c = try ControlClient(socketPath: server.path, timeoutMs: 5000)
-        #expect(try c.call("status", NoParams(), as: [String: String].self) == ["method": "status"])
+        #expect(try c.call(ControlMethod<NoParams, [String: String]>(name: ControlMethods.status.name), NoParams()) == ["method": "status"])
     }
 
     @Test func aDaemonThatNeverAnswersIsBounded() throws {
@@ -117,7 +118,7 @@ import Glibc
         let c = try ControlClient(socketPath: server.path, timeoutMs: 5000)
         c.setTimeout(ms: 200)
         #expect {
-            _ = try c.call("status", NoParams(), as: NoParams.self)
+            _ = try c.call(ControlMethods.status, NoParams())
         } throws: { error in
             guard case let ControlClient.ClientError.notAnswering(p, ms) = error else { return false }
             return p == server.path && ms == 200

@@ -56,7 +56,7 @@ import Glibc
             let ended = await offload { () -> Bool in
                 for _ in 0..<300 {
                     if (try? ControlClient(socketPath: NodeHome(path: short.home.path).socketPath))
-                        .flatMap({ try? $0.call("status", [String: String](), as: StatusResult.self) })?.role == "daemon" { return true }
+                        .flatMap({ try? $0.call(ControlMethods.status, NoParams()) })?.role == "daemon" { return true }
                     usleep(50_000)
                 }
                 return false
@@ -72,11 +72,11 @@ import Glibc
     @Test func readsOffTheActorAnswerAsTheNodeDoes() async throws {
         let n = try await RunningNode.start("reads")
         try await withNodes([n]) {
-            let create = try ControlCoding.encodeLine(Request(id: 1, method: "group.create", params: GroupCreateOptions(name: "g")))
-            _ = await n.node.dispatch(head: RequestHead(id: 1, method: "group.create"), line: Array(create.dropLast()))
+            let create = try ControlCoding.encodeLine(Request(id: 1, method: ControlMethods.groupCreate.name, params: GroupCreateOptions(name: "g")))
+            _ = await n.node.dispatch(head: RequestHead(id: 1, method: ControlMethods.groupCreate.name), line: Array(create.dropLast()))
             for i in 0..<3 {
-                let line = try ControlCoding.encodeLine(Request(id: 2, method: "send", params: SendParams(group: "g", text: "m\(i)")))
-                _ = await n.node.dispatch(head: RequestHead(id: 2, method: "send"), line: Array(line.dropLast()))
+                let line = try ControlCoding.encodeLine(Request(id: 2, method: ControlMethods.send.name, params: SendParams(group: "g", text: "m\(i)")))
+                _ = await n.node.dispatch(head: RequestHead(id: 2, method: ControlMethods.send.name), line: Array(line.dropLast()))
             }
             for (method, params) in [("log", #"{"group":"g"}"#), ("group.list", "{}"), ("export", #"{"group":"g"}"#),
                                      ("log.ids", #"{"group":"g"}"#), ("audit", "{}")] {

@@ -40,12 +40,12 @@ import Testing
         let a = try await RunningNode.start("carol")
         try await withNodes([a]) {
             let client = try ControlClient(socketPath: a.home.path + "/control.sock")
-            let status = try client.call("status", NoParams(), as: StatusResult.self)
+            let status = try client.call(ControlMethods.status, NoParams())
             #expect(status.tcpPort == a.port)
             #expect(status.displayName == "carol")
             #expect(status.discovery.state == "disabled")
             #expect(throws: ControlClient.ClientError.self) {
-                try client.call("send", SendParams(group: "nope", text: "x"), as: MessageView.self)
+                try client.call(ControlMethods.send, SendParams(group: "nope", text: "x"))
             }
             // The control socket is private to the user.
             var st = stat()

@@ -24,12 +24,12 @@ enum DaemonCheck {
         }
         client.setTimeout(ms: 3000)
         let status: StatusResult
-        do { status = try client.call("status", NoParams(), as: StatusResult.self) } catch {
+        do { status = try client.call(ControlMethods.status, NoParams()) } catch {
             return (DoctorCheck(name: "daemon", status: .fail,
                                 finding: "the daemon's control socket does not answer status: \(error)",
                                 fix: "restart the daemon: stop it (kill its PID) and run hark daemon\(homeFlag)"), nil, nil)
         }
-        let peers = try? client.call("peers", NoParams(), as: [PeerView].self)
+        let peers = try? client.call(ControlMethods.peers, NoParams())
         let finding = "daemon pid \(status.pid) (hark \(status.version)) on TCP port \(status.tcpPort), "
             + "\(status.connectedPeers) peer\(status.connectedPeers == 1 ? "" : "s") connected"
         return (DoctorCheck(name: "daemon", status: .ok, finding: finding), status, peers)

@@ -107,8 +107,7 @@ extension Node {
     /// by 500 ms; errors ignored: the lock is what counts).
     nonisolated func askHandover() {
         guard let client = try? ControlClient(socketPath: home.socketPath, timeoutMs: 500) else { return }
-        struct NoParams: Codable, Sendable {}
-        _ = try? client.call("handover", NoParams())
+        _ = try? client.callIgnoringResult(ControlMethods.handover, NoParams())
     }
 
     /// Serves one accepted control client; one accepted while the node stops is closed unanswered.
@@ -159,29 +158,19 @@ extension Node {
                             id: nil, error: ControlErrorBody(code: .badRequest, message: "request is not a JSON object with id and method")))))
                         continue
                     }
-                    if head.method == "log.follow" {
-                        try await self.streamFollow(head: head, line: bytes, channel: client.channel, outbound: outbound)
+                    switch Node.controlRoutes[head.method] {
+                    case .stream(let serve)?:
+                        try await serve(self, head, bytes, client.channel, outbound)
                         return
-                    }
-                    if head.method == "fetch" {
-                        try await self.streamFetch(head: head, line: bytes, channel: client.channel, outbound: outbound)
-                        return
-                    }
-                    if ReadService.methods.contains(head.method) {
+                    case .read?:
                         // Off the actor: a slow read holds up nothing else (ReadService.swift).
                         try await outbound.write(ByteBuffer(bytes: await self.answerRead(head: head, line: bytes)))
-                        continue
+                    case .detached(let handler)?:
+                        try await outbound.write(ByteBuffer(bytes: await self.dispatchDetached(handler, head: head, line: bytes)))
+                    case .actor?, nil:
+                        // On the actor; an unknown name is answered `unknown_method` there.
+                        try await outbound.write(ByteBuffer(bytes: await self.dispatch(head: head, line: bytes)))
                     }
-                    if head.method == "share" {
-                        try await outbound.write(ByteBuffer(bytes: await self.dispatchFiles(head: head, line: bytes)))
-                        continue
-                    }
-                    if head.method == "watch" {
-                        try await self.streamWatch(head: head, line: bytes, channel: client.channel, outbound: outbound)
-                        return
-                    }
-                    let reply = await self.dispatch(head: head, line: bytes)
-                    try await outbound.write(ByteBuffer(bytes: reply))
                 }
             }
         } catch {

@@ -1,6 +1,6 @@
-// The control methods: `dispatch` maps each request line to its handler on the actor;
-// `share`, `log.follow` and `watch` run outside it (hashing files; streams of event lines).
-// No state of its own.
+// The control methods: `controlRoutes` registers one handler per `ControlMethods` descriptor;
+// `dispatch` runs the ones served on the actor; `share` and the streams (`log.follow`, `watch`,
+// here; `fetch`, NodeFetches.swift) run outside it (hashing files; event lines). No state of its own.
 
 import Foundation
 import HarkControl
@@ -9,138 +9,132 @@ import Logging
 import NIOCore
 
 extension Node {
-    /// Runs one request; returns the response line.
+    /// Every control method the node serves, by name: one typed registration per
+    /// `ControlMethods` descriptor (docs/CONTROL.md §Methods).
+    static let controlRoutes: [String: ControlRoute] = {
+        var t = ControlRouteTable()
+        t.actor(ControlMethods.status) { n, _ in n.status() }
+        t.actor(ControlMethods.handover) { n, _ in try n.handOver() }
+        t.actor(ControlMethods.peers) { n, _ in n.peers() }
+
+        // Groups.
+        t.actor(ControlMethods.groupCreate) { n, p in try n.createGroup(name: p.name, kind: p.kind, history: p.history) }
+        t.actor(ControlMethods.groupInvite) { n, p in try n.invite(group: p.group, forPeer: p.forPeer, expiresMs: p.expiresMs, uses: p.uses) }
+        t.actor(ControlMethods.groupJoinStatus) { n, p in try n.joinStatus(group: p.group) }
+        t.actor(ControlMethods.groupInvites) { n, _ in n.invitesOffered() }
+        t.actor(ControlMethods.groupAccept) { n, p in try n.acceptInvite(p.group) }
+        t.actor(ControlMethods.groupRemove) { n, p in try n.changeMember(group: p.group, peer: p.peer, action: .remove, role: nil) }
+        t.actor(ControlMethods.groupRole) { n, p in try n.changeMember(group: p.group, peer: p.peer, action: .role, role: p.role) }
+        t.actor(ControlMethods.groupLeave) { n, p in try n.changeMember(group: p.group, peer: nil, action: .leave, role: nil) }
+        t.actor(ControlMethods.groupJoin) { n, p in try n.join(token: p.token) }
+        t.actor(ControlMethods.groupRequest) { n, p in try n.requestJoin(group: p.group, admin: p.admin) }
+        t.actor(ControlMethods.groupRequestStatus) { n, p in try n.joinRequestStatus(group: p.group) }
+        t.actor(ControlMethods.groupRequests) { n, p in try n.joinRequests(group: p.group) }
+        t.actor(ControlMethods.groupApprove) { n, p in try n.decideJoinRequest(group: p.group, request: p.request, approve: true) }
+        t.actor(ControlMethods.groupRefuse) { n, p in try n.decideJoinRequest(group: p.group, request: p.request, approve: false) }
+        t.read(ControlMethods.groupList) { n, _ in try n.store.allGroups().map(n.groupView) }
+
+        // Messages and history.
+        t.actor(ControlMethods.send) { n, p in
+            try n.sendMessage(group: p.group, text: p.text, replyTo: p.replyTo, resolveMentions: p.mentions ?? true)
+        }
+        t.read(ControlMethods.search) { n, p in try n.search(p) }
+        t.read(ControlMethods.log) { n, p in try n.log(group: p.group, limit: p.limit, before: p.before, after: p.after, files: p.files ?? false) }
+        t.stream(ControlMethods.logFollow) { n, head, p, channel, outbound in
+            try await n.streamFollow(head: head, params: p, channel: channel, outbound: outbound)
+        }
+        t.read(ControlMethods.logIds) { n, p in try n.eventIDs(group: p.group) }
+        t.read(ControlMethods.logGraph) { n, p in try n.graphRows(group: p.group) }
+        t.actor(ControlMethods.edit) { n, p in try n.edit(group: p.group, message: p.message, text: p.text) }
+        t.actor(ControlMethods.delete) { n, p in
+            _ = try n.delete(group: p.group, message: p.message)
+            return DeleteResult(deleted: true)
+        }
+        t.actor(ControlMethods.react) { n, p in try n.react(group: p.group, message: p.message, emoji: p.emoji, remove: p.remove) }
+        t.read(ControlMethods.export) { n, p in try n.exportEvents(group: p.group) }
+        t.actor(ControlMethods.import) { n, p in try n.importEvents(p.events) }
+        t.read(ControlMethods.audit) { n, p in try n.verify(group: p.group) }
+        t.read(ControlMethods.verify) { n, p in try n.verify(group: p.group) }
+
+        // Presence, typing, read markers and receipts.
+        t.actor(ControlMethods.presenceSet) { n, p in try n.setPresence(state: p.state, statusText: p.statusText) }
+        t.actor(ControlMethods.typing) { n, p in
+            try n.sendTyping(group: p.group, active: p.active)
+            return TypingResult(sent: true)
+        }
+        t.actor(ControlMethods.read) { n, p in try n.markRead(group: p.group, through: p.through) }
+        t.read(ControlMethods.receipts) { n, p in try n.receipts(group: p.group, message: p.message) }
+        t.stream(ControlMethods.watch) { n, head, p, channel, outbound in
+            try await n.streamWatch(head: head, params: p, channel: channel, outbound: outbound)
+        }
+
+        // Trust (NodeTrust.swift) and the user's decisions about keys (NodePeerNames.swift).
+        t.actor(ControlMethods.safetyNumber) { n, p in try n.safetyNumber(peer: p.peer) }
+        t.actor(ControlMethods.pairStart) { n, p in try n.startPairing(peer: p.peer) }
+        t.actor(ControlMethods.pairStatus) { n, p in try n.pairingStatus(peer: p.peer) }
+        t.actor(ControlMethods.pairList) { n, _ in n.listPairings() }
+        t.actor(ControlMethods.pairConfirm) { n, p in try n.confirmPairing(peer: p.peer, code: p.code) }
+        t.actor(ControlMethods.pairReject) { n, p in try n.rejectPairing(peer: p.peer) }
+        t.actor(ControlMethods.peerAlias) { n, p in try n.setPeerAlias(peer: p.peer, alias: p.alias) }
+        t.actor(ControlMethods.peerBlock) { n, p in try n.setPeerBlocked(peer: p.peer, blocked: true) }
+        t.actor(ControlMethods.peerUnblock) { n, p in try n.setPeerBlocked(peer: p.peer, blocked: false) }
+        t.actor(ControlMethods.peerForget) { n, p in try n.forgetPeer(peer: p.peer) }
+
+        // Files. `share` hashes files off the actor; `files` asks the peers first (ReadService.swift).
+        t.detached(ControlMethods.share) { n, p in try await n.share(p) }
+        // No channel is open on a reader, so no peer is asked here: the stored offers as they are.
+        t.read(ControlMethods.files) { n, p in try n.offerViews(group: p.group) }
+        t.stream(ControlMethods.fetch) { n, head, p, channel, outbound in
+            try await n.streamFetch(head: head, params: p, channel: channel, outbound: outbound)
+        }
+        t.actor(ControlMethods.testOfferRaw) { n, p in try n.offerRaw(p) }
+        return t.routes
+    }()
+
+    /// Runs one request on the actor (an `actor` or `read` route); returns the response line.
+    /// Any other name, served elsewhere or unknown, is answered `unknown_method`.
     func dispatch(head: RequestHead, line: [UInt8]) -> [UInt8] {
-        func ok<R: Codable & Sendable>(_ r: R) throws -> [UInt8] { try ControlCoding.encodeLine(Response(id: head.id, result: r)) }
         do {
-            switch head.method {
-            case "status": return try ok(status())
-            case "handover": return try ok(try handOver())
-            case "peers": return try ok(peers())
-            case "group.create":
-                let p = try params(GroupCreateOptions.self, line)
-                return try ok(try createGroup(name: p.name, kind: p.kind, history: p.history))
-            case "group.invite":
-                let p = try params(GroupInviteParams.self, line)
-                return try ok(try invite(group: p.group, forPeer: p.forPeer, expiresMs: p.expiresMs, uses: p.uses))
-            case "group.join.status": return try ok(try joinStatus(group: try params(GroupRefParams.self, line).group))
-            case "group.invites": return try ok(invitesOffered())
-            case "group.accept": return try ok(try acceptInvite(try params(GroupRefParams.self, line).group))
-            case "group.remove":
-                let p = try params(GroupMemberParams.self, line)
-                return try ok(try changeMember(group: p.group, peer: p.peer, action: .remove, role: nil))
-            case "group.role":
-                let p = try params(GroupMemberParams.self, line)
-                return try ok(try changeMember(group: p.group, peer: p.peer, action: .role, role: p.role))
-            case "group.leave":
-                return try ok(try changeMember(group: try params(GroupRefParams.self, line).group, peer: nil, action: .leave, role: nil))
-            case "group.join": return try ok(try join(token: try params(GroupJoinParams.self, line).token))
-            case "group.request":
-                let p = try params(JoinRequestParams.self, line)
-                return try ok(try requestJoin(group: p.group, admin: p.admin))
-            case "group.request.status": return try ok(try joinRequestStatus(group: try params(GroupRefParams.self, line).group))
-            case "group.requests": return try ok(try joinRequests(group: try params(JoinRequestsParams.self, line).group))
-            case "group.approve", "group.refuse":
-                let p = try params(JoinDecisionParams.self, line)
-                return try ok(try decideJoinRequest(group: p.group, request: p.request, approve: head.method == "group.approve"))
-            case "group.list": return try ok(try store.allGroups().map(groupView))
-            case "send":
-                let p = try params(SendParams.self, line)
-                return try ok(try sendMessage(group: p.group, text: p.text, replyTo: p.replyTo, resolveMentions: p.mentions ?? true))
-            case "search":
-                let p = try params(SearchParams.self, line)
-                return try ok(try search(p))
-            case "log":
-                let p = try params(LogParams.self, line)
-                return try ok(try log(group: p.group, limit: p.limit, before: p.before, after: p.after, files: p.files ?? false))
-            case "edit":
-                let p = try params(EditParams.self, line)
-                return try ok(try edit(group: p.group, message: p.message, text: p.text))
-            case "delete":
-                let p = try params(DeleteParams.self, line)
-                _ = try delete(group: p.group, message: p.message)
-                struct Deleted: Codable, Sendable { var deleted: Bool }
-                return try ok(Deleted(deleted: true))
-            case "react":
-                let p = try params(ReactParams.self, line)
-                return try ok(try react(group: p.group, message: p.message, emoji: p.emoji, remove: p.remove))
-            case "log.ids": return try ok(try eventIDs(group: try params(GroupRefParams.self, line).group))
-            case "log.graph": return try ok(try graphRows(group: try params(GroupRefParams.self, line).group))
-            case "export": return try ok(try exportEvents(group: try params(GroupRefParams.self, line).group))
-            case "import": return try ok(try importEvents(try params(ImportParams.self, line).events))
-            // `verify` is the deprecated name of `audit` (kept for one release).
-            case "audit", "verify": return try ok(try verify(group: try params(VerifyParams.self, line).group))
-            case "presence.set":
-                let p = try params(PresenceSetParams.self, line)
-                return try ok(try setPresence(state: p.state, statusText: p.statusText))
-            case "typing":
-                let p = try params(TypingParams.self, line)
-                try sendTyping(group: p.group, active: p.active)
-                struct Sent: Codable, Sendable { var sent: Bool }
-                return try ok(Sent(sent: true))
-            case "read":
-                let p = try params(ReadParams.self, line)
-                return try ok(try markRead(group: p.group, through: p.through))
-            case "test.offer_raw": return try ok(try offerRaw(try params(RawOfferParams.self, line)))
-            case "receipts":
-                let p = try params(ReceiptsParams.self, line)
-                return try ok(try receipts(group: p.group, message: p.message))
-            // Trust (NodeTrust.swift).
-            case "safety_number": return try ok(try safetyNumber(peer: try params(PeerRefParams.self, line).peer))
-            case "pair.start": return try ok(try startPairing(peer: try params(PeerRefParams.self, line).peer))
-            case "pair.status": return try ok(try pairingStatus(peer: try params(PeerRefParams.self, line).peer))
-            case "pair.list": return try ok(listPairings())
-            case "pair.confirm":
-                let p = try params(PairConfirmParams.self, line)
-                return try ok(try confirmPairing(peer: p.peer, code: p.code))
-            // The user's decisions about keys (NodePeerNames.swift).
-            case "peer.alias":
-                let p = try params(PeerAliasParams.self, line)
-                return try ok(try setPeerAlias(peer: p.peer, alias: p.alias))
-            case "peer.block": return try ok(try setPeerBlocked(peer: try params(PeerRefParams.self, line).peer, blocked: true))
-            case "peer.unblock": return try ok(try setPeerBlocked(peer: try params(PeerRefParams.self, line).peer, blocked: false))
-            case "peer.forget": return try ok(try forgetPeer(peer: try params(PeerRefParams.self, line).peer))
-            case "pair.reject": return try ok(try rejectPairing(peer: try params(PeerRefParams.self, line).peer))
+            switch Node.controlRoutes[head.method] {
+            case .actor(let handler)?, .read(let handler)?:
+                return try handler(self, head, line)
             default:
                 throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(head.method)\"")
             }
-        } catch let body as ControlErrorBody {
-            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
         } catch {
-            logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
-            let code: ControlErrorCode = error is StoreError ? .storage : .internal
-            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+            return errorLine(head: head, error)
         }
     }
 
-    /// `share`, which works outside the actor (hashing files). (`files` is a read: ReadService.swift.)
-    nonisolated func dispatchFiles(head: RequestHead, line: [UInt8]) async -> [UInt8] {
-        do {
-            return try ControlCoding.encodeLine(Response(id: head.id, result: try await share(try params(ShareParams.self, line))))
-        } catch let body as ControlErrorBody {
+    /// Runs one request of a `detached` route off the actor; returns the response line.
+    nonisolated func dispatchDetached(_ handler: ControlRoute.DetachedHandler, head: RequestHead, line: [UInt8]) async -> [UInt8] {
+        do { return try await handler(self, head, line) } catch { return errorLine(head: head, error) }
+    }
+
+    /// The error line answering `head`: a `ControlErrorBody` as thrown; anything else logged and
+    /// answered `storage` (a `StoreError`) or `internal`.
+    nonisolated func errorLine(head: RequestHead, _ error: any Error) -> [UInt8] {
+        if let body = error as? ControlErrorBody {
             return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
-        } catch {
-            logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
-            let code: ControlErrorCode = error is StoreError ? .storage : .internal
-            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
         }
+        logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
+        let code: ControlErrorCode = error is StoreError ? .storage : .internal
+        return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
     }
 
     /// `log.follow`: the response (`{"following": true}`), then one event line per new message in
     /// the group, until the client closes or the daemon stops.
-    nonisolated func streamFollow(head: RequestHead, line: [UInt8], channel: any Channel,
+    nonisolated func streamFollow(head: RequestHead, params p: GroupRefParams, channel: any Channel,
                                   outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         let subscription: (Int, AsyncStream<MessageView>)
         do {
-            let p = try params(GroupRefParams.self, line)
             subscription = try await follow(group: p.group)
         } catch let body as ControlErrorBody {
             try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))))
             return
         }
         let (followerID, stream) = subscription
-        struct Following: Codable, Sendable { var following: Bool }
-        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: Following(following: true)))))
+        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: FollowResult(following: true)))))
         // A client closing its end (EOF closes the channel) ends the subscription.
         channel.closeFuture.whenComplete { _ in Task { await self.unfollow(followerID) } }
         for await view in stream {
@@ -151,19 +145,17 @@ extension Node {
 
     /// `watch`: the response (`{"watching": true}`), then one event line per thing that happens,
     /// until the client closes or the daemon stops.
-    nonisolated func streamWatch(head: RequestHead, line: [UInt8], channel: any Channel,
+    nonisolated func streamWatch(head: RequestHead, params p: WatchParams, channel: any Channel,
                                  outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         let subscription: (Int, AsyncStream<WatchEvent>)
         do {
-            let p = try params(WatchParams.self, line)
             subscription = try await watch(group: p.group)
         } catch {
             try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(ErrorResponse(id: head.id, error: error))))
             return
         }
         let (watcherID, stream) = subscription
-        struct Watching: Codable, Sendable { var watching: Bool }
-        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: Watching(watching: true)))))
+        try await outbound.write(ByteBuffer(bytes: try ControlCoding.encodeLine(Response(id: head.id, result: WatchResult(watching: true)))))
         channel.closeFuture.whenComplete { _ in Task { await self.unwatch(watcherID) } }
         // Who is online right now, so a watcher need not wait for a change.
         for view in await currentPresence() {

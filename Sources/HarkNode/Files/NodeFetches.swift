@@ -33,13 +33,12 @@ extension Node {
 
     /// `fetch`: the response once the manifest is here and the target is staged, then one
     /// `progress` event about 4 times a second, then `done` or `failed`.
-    nonisolated func streamFetch(head: RequestHead, line: [UInt8], channel: any Channel,
+    nonisolated func streamFetch(head: RequestHead, params p: FetchParams, channel: any Channel,
                                  outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: FetchEvent.self, bufferingPolicy: .bufferingNewest(64))
         let job: FetchJob
         let started: FetchStarted
         do {
-            let p = try params(FetchParams.self, line)
             (job, started) = try await prepareFetch(p, events: continuation)
         } catch {
             let body = error as? ControlErrorBody ?? ControlErrorBody(code: .internal, message: "\(error)")

@@ -151,7 +151,7 @@ extension Node {
     /// `test.offer_raw` (only with HARK_TEST_RAW_OFFERS=1): offers a manifest of empty files with
     /// the given raw path components, bypassing every name check, to test receivers.
     func offerRaw(_ p: RawOfferParams) throws -> ShareResult {
-        guard files.hooks.rawOffers else { throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"test.offer_raw\"") }
+        guard files.hooks.rawOffers else { throw ControlErrorBody(code: .unknownMethod, message: "unknown method \"\(ControlMethods.testOfferRaw.name)\"") }
         let g = try groupOrOnly(p.group)
         var m = Hark_V1_FileManifest()
         m.format = 1
@@ -199,12 +199,4 @@ extension Node {
         pendingFileQueries[id, default: []].insert(s.id)
         s.send(f)
     }
-}
-
-/// `test.offer_raw` params (test-only; HARK_TEST_RAW_OFFERS=1).
-struct RawOfferParams: Codable, Sendable {
-    var group: String?
-    /// Raw path components per entry (empty files).
-    var paths: [[String]]
-    var mode: UInt32?
 }

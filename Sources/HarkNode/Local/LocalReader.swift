@@ -14,7 +14,11 @@ import Logging
 public final class LocalReader: Sendable {
     /// The methods answered here.
     /// (`status` answers too, for the identity fields: no port is bound and no peer connected.)
-    public static let methods: Set<String> = ["group.list", "peers", "files", "export", "audit", "verify", "log", "search", "status"]
+    public static let methods: Set<String> = [
+        ControlMethods.groupList.name, ControlMethods.peers.name, ControlMethods.files.name, ControlMethods.export.name,
+        ControlMethods.audit.name, ControlMethods.verify.name, ControlMethods.log.name, ControlMethods.search.name,
+        ControlMethods.status.name,
+    ]
 
     let node: Node
 

@@ -6,21 +6,7 @@ import HarkStore
 extension Node {
     func answerLocally(head: RequestHead, line: [UInt8]) -> [UInt8] {
         loadKnownPeers()
-        switch head.method {
-        case "files":
-            // No channel is open here, so no peer is asked: the stored offers as they are.
-            do {
-                let offers = try offerViews(group: try params(FilesParams.self, line).group)
-                return try ControlCoding.encodeLine(Response(id: head.id, result: offers))
-            } catch let body as ControlErrorBody {
-                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
-            } catch {
-                let code: ControlErrorCode = error is StoreError ? .storage : .internal
-                return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
-            }
-        default:
-            return dispatch(head: head, line: line)
-        }
+        return dispatch(head: head, line: line)
     }
 
     /// Peers as last stored (names, addresses, last sighting): what `peers` shows without a

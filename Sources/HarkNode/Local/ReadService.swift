@@ -23,8 +23,11 @@ import Glibc
 /// makes every such read block its thread that long inside the reader before it reads, so tests
 /// can check that a slow read takes nothing else down. Unset in normal use.
 enum ReadService {
-    /// The methods answered off the actor.
-    static let methods: Set<String> = ["group.list", "log", "log.ids", "log.graph", "export", "audit", "verify", "receipts", "files", "search"]
+    /// The methods answered off the actor: those registered as reads (`Node.controlRoutes`).
+    static let methods: Set<String> = Set(Node.controlRoutes.compactMap { name, route in
+        if case .read = route { return name }
+        return nil
+    })
 
     /// The test hook's delay, ms (0: none).
     static let testDelayMs: Int = {
@@ -56,7 +59,8 @@ extension Node {
     /// response line. `files` first asks the peers which offers they hold (on the actor, no
     /// store scan), as the daemon always did.
     nonisolated func answerRead(head: RequestHead, line: [UInt8]) async -> [UInt8] {
-        if head.method == "files", let p = try? params(FilesParams.self, line) {
+        let isFiles = head.method == ControlMethods.files.name
+        if isFiles, let p = try? params(FilesParams.self, line) {
             if (try? await queryAllOffers(group: p.group)) == true { try? await Task.sleep(for: .milliseconds(400)) }
         }
         let reply: [UInt8] = await withTaskExecutorPreference(ReadThread()) {
@@ -68,7 +72,7 @@ extension Node {
             }
             return await reader.answerAsReader(head: head, line: line)
         }
-        guard head.method == "files", var views = try? ControlCoding.decode(Response<[FileOfferView]>.self, from: reply).result else {
+        guard isFiles, var views = try? ControlCoding.decode(Response<[FileOfferView]>.self, from: reply).result else {
             return reply
         }
         views = await liveFileState(views)
