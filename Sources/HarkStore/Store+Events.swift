@@ -166,7 +166,7 @@ extension Store {
         for e in events {
             rows.append((e, try storable(e.seq, "seq"), try storable(e.lamport, "lamport"), Data(e.serializedBytes())))
         }
-        return try write("insert \(events.count) events") { db in
+        let inserted: [Bool] = try write("insert \(events.count) events") { db in
             // Cached statements: SQLite compiles each once per connection, not once per event.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
             // OR IGNORE: an event stored already changes no row (the unique ID index finds it),
@@ -219,6 +219,12 @@ extension Store {
             try readModel.flush()
             return out
         }
+        // Committed: the next events' parents are these, read from memory.
+        for (e, isNew) in zip(events, inserted) where isNew {
+            graphRows.put(e.id, group: e.effectiveGroupID,
+                          GraphRow(parents: e.allParents.sorted(), lamport: e.lamport, author: e.author, seq: e.seq, kind: Int(e.kind.rawValue)))
+        }
+        return inserted
     }
 }
 

@@ -38,7 +38,8 @@ extension Store {
     /// What the causal graph keeps of a stored event of `group`, or nil if the group holds no
     /// such event. Two index reads. - Throws: `StoreError.corrupt`, `.database`.
     public func graphRow(_ id: EventID, group: EventID) throws(StoreError) -> GraphRow? {
-        try readStatement("read graph entry \(id)") { db -> GraphRow? in
+        if let cached = graphRows.row(id, group: group) { return cached }
+        let row = try readStatement("read graph entry \(id)") { db -> GraphRow? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT author, seq, lamport, kind FROM event WHERE id = ? AND group_id = ?
                 """), arguments: [id.data, group.data]) else { return nil }
@@ -51,6 +52,8 @@ extension Store {
             return GraphRow(parents: parents, lamport: UInt64(max(0, lamport)), author: try row.signingKey("author", "event"),
                             seq: UInt64(max(0, seq)), kind: kind)
         }
+        if let row { graphRows.put(id, group: group, row) }
+        return row
     }
 
     /// Per stored membership event of `group` whose ancestry was recorded: the membership events

@@ -27,6 +27,8 @@ public final class Store: Sendable {
     public let path: String
     /// True when opened with `init(readOnlyPath:)`.
     public let isReadOnly: Bool
+    /// Graph rows of recently stored or read events (`graphRow`).
+    let graphRows = GraphRowCache()
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// A new file gets mode 0600; an existing one is chmod-ed to 0600.

@@ -43,10 +43,21 @@ import Testing
                 let missing = early.allParents.filter { !stored.contains($0) }
                 #expect(throws: StoreError.missingParents(missing)) { try store.insert(early, receivedMs: 0) }
                 #expect(try !store.contains(early.id))
+                #expect(try store.graphRow(early.id, group: g.id) == nil, "a refused insert leaves no cached graph row")
             }
             let e = pending.remove(at: i)
             #expect(try store.insert(e, receivedMs: 0))
             stored.insert(e.id)
+        }
+
+        // Graph rows kept in memory as events were stored are the rows a fresh store reads.
+        let fresh = try Store(path: dir.dbPath)
+        let otherGroup = try EventID(bytes: [UInt8](repeating: 7, count: 32))
+        for e in events {
+            let row = try store.graphRow(e.id, group: g.id)
+            let read = try fresh.graphRow(e.id, group: g.id)
+            #expect(row != nil && row == read)
+            #expect(try store.graphRow(e.id, group: otherGroup) == nil, "another group's row is not served")
         }
 
         let withChildren = Set(events.flatMap(\.allParents))
