@@ -76,6 +76,8 @@ public actor Node {
     var provenForks: Set<CausalGraph.Fork> = []
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
+    /// What validation from the store reads of each group, kept while its history generation holds.
+    var historyBases: StoreHistory.Bases = [:]
     /// Per group: its membership rules and cached membership states (NodeGraphs.swift).
     var membershipIndexes: [EventID: MembershipIndex] = [:]
     /// Per session: groups whose key the peer proved but in which it is not a member (yet).

@@ -166,6 +166,8 @@ extension Store {
         for e in events {
             rows.append((e, try storable(e.seq, "seq"), try storable(e.lamport, "lamport"), Data(e.serializedBytes())))
         }
+        var historyChanged: Set<EventID> = []
+        if writes.membershipAncestry != nil { historyChanged.formUnion(events.map(\.effectiveGroupID)) }
         let inserted: [Bool] = try write("insert \(events.count) events") { db in
             // Cached statements: SQLite compiles each once per connection, not once per event.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
@@ -217,8 +219,11 @@ extension Store {
             for (id, group) in stored where !named.contains(id) { try addHead.execute(arguments: [group.data, id.data]) }
             try writes.showPlaintexts(readModel, except: stored)
             try readModel.flush()
+            historyChanged.formUnion(readModel.historyChanged)
             return out
         }
+        for (e, isNew) in zip(events, inserted) where isNew && Self.isRareKind(e.kind) { historyChanged.insert(e.effectiveGroupID) }
+        if !historyChanged.isEmpty { historyGenerations.bump(historyChanged) }
         // Committed: the next events' parents are these, read from memory.
         for (e, isNew) in zip(events, inserted) where isNew {
             graphRows.put(e.id, group: e.effectiveGroupID,

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HarkCrypto
 import HarkLog
+import HarkProto
 
 /// What validation asks of a group's history, answered from the store with index look-ups, so a
 /// node need not hold the whole history in memory to write an event (see `CausalHistory`).
@@ -10,6 +11,14 @@ extension Store {
     /// EQUIVOCATION_PROOF (7), MEMBER (12), PREKEY (13): one to a few per member, never one per
     /// message. Must stay the partial index's WHERE clause word for word.
     static let rareKindsSQL = "kind IN (1, 3, 7, 12, 13)"
+
+    /// Whether `kind` is one of `rareKindsSQL`'s.
+    static func isRareKind(_ kind: Hark_V1_EventKind) -> Bool {
+        switch kind.rawValue {
+        case 1, 3, 7, 12, 13: true
+        default: false
+        }
+    }
 
     /// What the causal graph keeps of a stored event (`CausalGraph.Entry` without its ID).
     public struct GraphRow: Sendable, Equatable {
@@ -73,6 +82,7 @@ extension Store {
     /// `id` (replacing any earlier record). - Throws: `StoreError.database`.
     public func saveMembershipAncestors(_ ancestry: [EventID: [EventID]], group: EventID) throws(StoreError) {
         guard !ancestry.isEmpty else { return }
+        defer { historyGenerations.bump([group]) }
         try write("record membership ancestry in \(group)") { db in try Self.saveMembershipAncestors(db, ancestry, group: group) }
     }
 

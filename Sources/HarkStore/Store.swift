@@ -29,6 +29,8 @@ public final class Store: Sendable {
     public let isReadOnly: Bool
     /// Graph rows of recently stored or read events (`graphRow`).
     let graphRows = GraphRowCache()
+    /// Per group, whether what validation loads of it may have changed (`historyGeneration`).
+    let historyGenerations = HistoryGenerations()
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// A new file gets mode 0600; an existing one is chmod-ed to 0600.

@@ -117,6 +117,39 @@ import Testing
         #expect(try c.store.searchIndexEntries(group: c.genesis.id).count == 5)
     }
 
+    /// The history generation changes with everything validation from the store loads of a
+    /// group (membership events, membership ancestry, equivocation flags, purged bodies) and with
+    /// nothing else, so a node may keep what it loaded while it holds.
+    @Test func historyGenerationFollowsWhatValidationLoads() throws {
+        let c = try Chat()
+        let g = c.genesis.id
+        var last = c.store.historyGeneration(group: g)
+        func changed() -> Bool {
+            let now = c.store.historyGeneration(group: g)
+            defer { last = now }
+            return now != last
+        }
+        let one = try c.post(.message, Fixture.text("one"), by: Fixture.bob)
+        let two = try c.post(.message, Fixture.text("two"), by: Fixture.alice)
+        #expect(!changed(), "messages leave it")
+        // A second event at bob's first seq: bob equivocated.
+        let twin = try Fixture.event(.message, Fixture.text("uno"), by: Fixture.bob, group: g, selfParent: nil, parents: [c.genesis])
+        #expect(twin.seq == one.seq && twin.id != one.id)
+        #expect(try c.store.insert(twin, receivedMs: 6))
+        #expect(changed(), "an equivocation changes it")
+        try c.post(.delete, Fixture.delete(two), by: Fixture.alice)
+        #expect(changed(), "a purged body changes it")
+        try c.store.saveMembershipAncestors([one.id: []], group: g)
+        #expect(changed(), "recorded membership ancestry changes it")
+        // A GENESIS (a membership event) of another group changes that group's, not this one's.
+        let other = try Fixture.genesis(by: Fixture.bob, name: "other")
+        let before = c.store.historyGeneration(group: other.id)
+        try c.store.saveGroup(Store.GroupRecord(id: other.id, name: "other", key: Fixture.groupKey, createdMs: 0, joinedMs: 0))
+        #expect(try c.store.insert(other, receivedMs: 7))
+        #expect(c.store.historyGeneration(group: other.id) != before)
+        #expect(!changed())
+    }
+
     @Test func repliesAndMentionsAreKeptAndCounted() throws {
         let c = try Chat()
         let question = try c.post(.message, Fixture.text("who deploys?"), by: Fixture.alice)

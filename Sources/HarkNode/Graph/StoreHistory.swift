@@ -42,9 +42,43 @@ struct StoreHistory: CausalHistory {
         var stored: Set<EventID> = []
     }
 
+    /// What `load` reads of the group before any event of a delivery: its equivocation proofs,
+    /// membership events and recorded membership ancestry. O(members) events; immutable.
+    struct Base: Sendable {
+        let proofs: [SigningPublicKey: [EventID]]
+        let membership: [Event]
+        let ancestry: [EventID: [EventID]]
+    }
+
+    /// Bases kept per group under the store's history generation (`Store.historyGeneration`);
+    /// nil: the store cannot answer for that group (see `load`). Owned by one node (its actor).
+    typealias Bases = [EventID: (generation: UInt64, base: Base?)]
+
     /// Nil when the store cannot answer exactly: an author of the group equivocated, or events
     /// are not indexed yet. - Throws: `StoreError`.
     static func load(store: Store, group: EventID) throws -> StoreHistory? {
+        var none: Bases = [:]
+        return try load(store: store, group: group, bases: &none)
+    }
+
+    /// As `load(store:group:)`, reusing the base kept in `bases` while the group's history
+    /// generation is unchanged (a live event then reads nothing here), else reading it again and
+    /// keeping it. The generation is read before the base, so a change while reading it shows as
+    /// a newer generation on the next call. - Throws: `StoreError`.
+    static func load(store: Store, group: EventID, bases: inout Bases) throws -> StoreHistory? {
+        let generation = store.historyGeneration(group: group)
+        let base: Base?
+        if let kept = bases[group], kept.generation == generation {
+            base = kept.base
+        } else {
+            base = try readBase(store: store, group: group)
+            bases[group] = (generation, base)
+        }
+        guard let base else { return nil }
+        return StoreHistory(store: store, group: group, proofs: base.proofs, membership: base.membership, ancestry: base.ancestry)
+    }
+
+    private static func readBase(store: Store, group: EventID) throws -> Base? {
         guard try store.syncFrontier(group: group, knownBy: []) != nil else { return nil }
         var proofs: [SigningPublicKey: [EventID]] = [:]
         var membership: [Event] = []
@@ -54,8 +88,7 @@ struct StoreHistory: CausalHistory {
                 proofs[accusation.author, default: []].append(e.id)
             }
         }
-        return StoreHistory(store: store, group: group, proofs: proofs, membership: membership,
-                            ancestry: try store.membershipAncestors(group: group))
+        return Base(proofs: proofs, membership: membership, ancestry: try store.membershipAncestors(group: group))
     }
 
     /// Adds an event accepted in this delivery (validated; stored later in one transaction).

@@ -179,7 +179,7 @@ extension Node {
         for (author, s) in seqs {
             if !(try store.heldSeqs(author: author, s, group: group)).isEmpty { return nil }
         }
-        return try StoreHistory.load(store: store, group: group)
+        return try StoreHistory.load(store: store, group: group, bases: &historyBases)
     }
 
     /// Validates against the group's current graph; the context (and its copy of the graph) ends

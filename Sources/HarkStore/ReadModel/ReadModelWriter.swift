@@ -24,6 +24,9 @@ final class ReadModelWriter {
     /// The highest rowid of `rm_search_doc` as far as this writer knows (nil: not read yet): a
     /// message whose lamport's slots all lie above it takes the first slot without a look-up.
     var searchTop: Int64?
+    /// Groups in which this writer flagged an equivocating author or purged a body: what
+    /// `StoreHistory` loads of them changed (`Store.historyGeneration`).
+    private(set) var historyChanged: Set<EventID> = []
 
     init(db: Database) { self.db = db }
 
@@ -221,6 +224,7 @@ final class ReadModelWriter {
             SELECT 1 FROM event WHERE group_id = ? AND author = ? AND seq = ? AND id <> ? LIMIT 1
             """), arguments: [g.id.data, Data(event.author.bytes), seq, event.id.data]) != nil {
             a.equivocated = true
+            historyChanged.insert(g.id)
         }
         g.events += 1
         update(a, in: g)
@@ -236,6 +240,7 @@ final class ReadModelWriter {
                 var accused = try author(accusation.author, in: g)
                 accused.equivocated = true
                 update(accused, in: g)
+                historyChanged.insert(g.id)
             }
         case .message:
             let content = try self.content(event, g: g, plaintext: plaintext)
@@ -479,6 +484,7 @@ final class ReadModelWriter {
         var signed = e.signedEvent
         signed.body = Data()
         try db.execute(sql: "UPDATE event SET signed = ? WHERE id = ?", arguments: [try signed.serializedData(), id.data])
+        historyChanged.insert(e.effectiveGroupID)
     }
 
     // MARK: reported heads

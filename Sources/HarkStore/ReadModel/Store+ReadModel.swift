@@ -27,6 +27,7 @@ extension Store {
     public func catchUpReadModel(chunkSize: Int = 5_000, progress: ((Int, Int) -> Void)? = nil) throws(StoreError) -> Int {
         let total = try unindexedEventCount()
         guard total > 0 else { return 0 }
+        defer { historyGenerations.bumpAll() }
         var done = 0
         var writerState: ReadModelWriter?
         while true {
