@@ -26,6 +26,7 @@ extension Store {
     public func unknown(_ ids: [EventID]) throws(StoreError) -> [EventID] {
         var seen: Set<EventID> = []
         let unique = ids.filter { seen.insert($0).inserted }
+        guard !unique.isEmpty else { return [] }
         let held = try readStatement("look up \(unique.count) events") { db in try Self.heldIDs(db, unique) }
         return unique.filter { !held.contains($0) }
     }
