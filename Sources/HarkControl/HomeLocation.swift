@@ -49,6 +49,7 @@ public enum HomeLocation {
         if path.hasPrefix("/") { return path }
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return path }
-        return String(cString: buf) + "/" + path
+        let end = buf.firstIndex(of: 0) ?? buf.count
+        return String(decoding: buf[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
     }
 }
