@@ -126,8 +126,8 @@ struct InboundFrames {
     }
 
     /// Delivers one frame, or a run of Events frames of one group (not pushes) as one: their
-    /// events in order, up to `maxMergedEvents` a call; a frame whose events failed their checks
-    /// ends the run (what came before it is delivered first).
+    /// events in order, up to `maxMergedEvents` a call. A frame whose events failed their checks
+    /// is handed over on its own, in its place (what came before it first), as without merging.
     private static func deliver(_ run: ArraySlice<Work>, node: Node, session: PeerSession) async throws {
         guard run.count > 1 else {
             switch run.first {
@@ -152,8 +152,8 @@ struct InboundFrames {
                 merged.append(contentsOf: events)
             case let .failure(error):
                 if !merged.isEmpty { try await node.receiveEvents(groupID: groupID, decoded: .success(merged), from: session) }
+                merged = []
                 try await node.receiveEvents(groupID: groupID, decoded: .failure(error), from: session)
-                return
             }
         }
         if !merged.isEmpty { try await node.receiveEvents(groupID: group, decoded: .success(merged), from: session) }
