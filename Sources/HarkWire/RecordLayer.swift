@@ -69,7 +69,7 @@ public struct RecordLayer: Sendable {
             out.writeInteger(UInt16(messageCount), endianness: .big)
             let at = out.writerIndex
             out.writeInteger(more ? Self.moreFlag : 0)
-            bytes.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+            _ = bytes.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
             out.writeRepeatingByte(0, count: 16)
             let from = at - out.readerIndex
             let result: Result<Void, NoiseError> = out.withUnsafeMutableReadableBytes { raw in

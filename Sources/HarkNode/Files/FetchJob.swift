@@ -130,9 +130,10 @@ actor FetchJob {
     /// and the first requests.
     func start() {
         Task { [self] in
-            while await !self.isFinished {
-                try? await Task.sleep(for: .milliseconds(await self.nextTickMs()))
-                await self.tick()
+            // The task runs on this actor (it inherits its isolation): no hop to reach it.
+            while !self.isFinished {
+                try? await Task.sleep(for: .milliseconds(self.nextTickMs()))
+                self.tick()
             }
         }
         pump()

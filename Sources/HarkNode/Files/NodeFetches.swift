@@ -140,7 +140,7 @@ extension Node {
             sendGetManifest(id, offset: 0, total: length, to: s)
             Task {
                 try? await Task.sleep(for: .milliseconds(FileWireLimits.manifestTimeoutMs))
-                await self.finishDownload(id, token: token, nil)
+                self.finishDownload(id, token: token, nil)   // the task runs on the node's actor
             }
         }
     }

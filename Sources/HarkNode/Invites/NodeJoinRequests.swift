@@ -214,7 +214,7 @@ extension Node {
         if outgoingJoins[name]?.state == .querying {
             Task {
                 try? await Task.sleep(for: .milliseconds(JoinCodeLimits.queryWindowMs + 50))
-                await self.advanceJoin(name)
+                self.advanceJoin(name)   // the task runs on the node's actor
             }
         }
         return outgoingView(outgoingJoins[name] ?? o)

@@ -60,7 +60,8 @@ enum LocalAddresses {
                 }
             default: continue
             }
-            out.insert(normalized(String(cString: buffer)))
+            let end = buffer.firstIndex(of: 0) ?? buffer.count
+            out.insert(normalized(String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)))
         }
         return out
     }
