@@ -37,7 +37,8 @@ import Testing
                 for name in ControlMethods.allNames {
                     do {
                         // A stream ends its connection after answering: one client per call.
-                        let client = try ControlClient(socketPath: path)
+                        // Bounded, and long enough for a parallel test run's stalls.
+                        let client = try ControlClient(socketPath: path, timeoutMs: 30_000)
                         _ = try client.call(ControlMethod<Int, NoParams>(name: name), 5)
                         if !noParams.contains(name) { failures.append("\(name): no error") }
                     } catch ControlClient.ClientError.remote(let body) {

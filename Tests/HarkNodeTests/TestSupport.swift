@@ -171,16 +171,18 @@ final class RawPeerSocket: @unchecked Sendable {
     func nextMessage() async -> [UInt8]? { await offload { self.readMessage() } }
 
     /// `isClosedByPeer` on a Dispatch thread.
-    func closedByPeer() async -> Bool { await offload { self.isClosedByPeer() } }
+    /// True when the node closed the connection within 20 s: every use expects it closed, and a
+    /// parallel test run can keep the node from running for several seconds.
+    func closedByPeer() async -> Bool { await closedByPeer(withinMs: 20_000) }
 
     /// True when the node closed the connection (EOF or reset) within `ms` milliseconds.
     func closedByPeer(withinMs ms: Int) async -> Bool {
-        var tv = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        return await closedByPeer()
+        setReceiveTimeout(ms: ms)
+        return await offload { self.isClosedByPeer() }
     }
 
-    /// True when the node closed the connection (EOF) within 5 s.
+    /// True when the node closed the connection (EOF or reset) before a read timed out
+    /// (SO_RCVTIMEO).
     func isClosedByPeer() -> Bool {
         var b = [UInt8](repeating: 0, count: 4096)
         while true {
