@@ -53,7 +53,9 @@ struct PairCommand: ParsableCommand {
             6-digit code, derived from the Noise handshake of their channel and two committed \
             nonces (docs/PROTOCOL.md §3.3); each user confirms that both screens show it, and \
             each node then marks the other's identity key verified (shown in `peers`, `log`, \
-            `chat`). A different code means someone sits between you: answer no.
+            `chat`). A different code means someone sits between you: answer no. When the \
+            channel closes before a code is shown (two nodes that dialled each other at once \
+            keep one channel), both sides start again on the channel that remains.
 
             On a terminal it asks "Do both screens show …? [y/N]". Scripts pass --yes (after \
             comparing by other means) or --code with the code read from the other screen. \
@@ -103,7 +105,18 @@ struct PairCommand: ParsableCommand {
                 throw fail("\(terminalSafe(view.displayName)) did not answer within \(timeout) (run `hark pair --accept` there)", Exit.tempFail)
             }
             usleep(100_000)
-            view = try call(client, ControlMethods.pairStatus, PeerRefParams(peer: ref))
+            do {
+                view = try client.call(ControlMethods.pairStatus, PeerRefParams(peer: ref))
+            } catch ControlClient.ClientError.remote(let e) where e.code == .notFound {
+                // The channel the pairing was bound to closed before a code was derived (two
+                // simultaneous dials settle on one channel, or the link was replaced). A code is
+                // bound to one channel's handshake hash, so start again on the channel now open.
+                if peer != nil {
+                    view = try call(client, ControlMethods.pairStart, PeerRefParams(peer: ref))
+                } else {
+                    view = try waitForIncoming(client, deadline: deadline, from: ref)
+                }
+            }
         }
         if view.state == "failed" { throw fail("pairing failed: \(view.reason ?? "unknown reason")", Exit.dataError) }
         let shown = view.code ?? ""
@@ -137,12 +150,13 @@ struct PairCommand: ParsableCommand {
                  + (view.peerConfirmed ? "; they confirmed too" : view.state == "failed" ? "; but they refused: \(view.reason ?? "")" : "; they have not confirmed yet"))
     }
 
-    /// Waits for a pairing the other side started; exactly one may be pending.
-    func waitForIncoming(_ client: ControlClient, deadline: Date) throws -> PairView {
+    /// Waits for a pairing the other side started; exactly one may be pending (or, with `from`,
+    /// the one from that peer ID).
+    func waitForIncoming(_ client: ControlClient, deadline: Date, from: String? = nil) throws -> PairView {
         var said = false
         while true {
             let pending = try call(client, ControlMethods.pairList, NoParams())
-                .filter { $0.role == "responder" && ($0.state == "compare" || $0.state == "waiting") }
+                .filter { $0.role == "responder" && ($0.state == "compare" || $0.state == "waiting") && (from == nil || $0.peerId == from) }
             if pending.count > 1 {
                 let list = pending.map { "\(terminalSafe($0.displayName)) (\(shortFingerprint($0.fingerprint)))" }.joined(separator: ", ")
                 throw fail("several pairings wait: \(list); name one: hark pair PEER", Exit.usage)
