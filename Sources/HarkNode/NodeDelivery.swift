@@ -20,7 +20,7 @@ extension Node {
         for e in accepted where CausalGraph.isMembershipKind(e.kind) {
             if let h = history {
                 ancestry[e.id] = h.membershipEvents(before: e.allParents)
-            } else if let graph = graphs[group] {
+            } else if let graph = logState.graphs[group] {
                 ancestry[e.id] = graph.membershipAncestors(of: e.id)
             }
         }

@@ -7,19 +7,19 @@ extension Node {
     /// The in-memory causal graph of a group, loaded from the store on first use (by sync and
     /// intake; writing an event does not load it) and kept in step by `persist`.
     func graph(for group: EventID) throws -> CausalGraph {
-        if let g = graphs[group] { return g }
+        if let g = logState.graphs[group] { return g }
         var g = CausalGraph()
         for e in try store.events(group: group, limit: nil, afterLamport: nil) {
             try g.insert(e)   // total order delivers parents first
         }
-        graphs[group] = g
+        logState.graphs[group] = g
         return g
     }
 
     /// The membership index of a group (PROTOCOL.md §9): its rules and conversation kind from the
     /// genesis, and MEMBER contents read from the store on demand.
     func membershipIndex(for group: EventID) -> MembershipIndex {
-        if let i = membershipIndexes[group] { return i }
+        if let i = logState.membershipIndexes[group] { return i }
         var rules: UInt32 = 0
         var conversation = Hark_V1_ConversationKind.group
         var history = Hark_V1_HistoryVisibility.joined
@@ -36,7 +36,7 @@ extension Node {
             guard let e = try? store.event(id), let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content else { return nil }
             return m
         }
-        if record != nil { membershipIndexes[group] = index }
+        if record != nil { logState.membershipIndexes[group] = index }
         return index
     }
 
@@ -45,7 +45,7 @@ extension Node {
     func currentMembership(of group: EventID) -> Membership? {
         let index = membershipIndex(for: group)
         guard index.hasRoles else { return nil }
-        if let graph = graphs[group] { return index.current(in: graph) }
+        if let graph = logState.graphs[group] { return index.current(in: graph) }
         guard let tip = try? tipHistory(group: group) else { return nil }
         return index.membership(frontier: tip.membership, in: tip)
     }
@@ -73,7 +73,7 @@ extension Node {
         var ancestry: [EventID: [EventID]] = [:]
         let floor = membership.filter { !$0.isGenesis }.map(\.lamport).min() ?? 1
         for e in missing {
-            if let graph = graphs[group] {
+            if let graph = logState.graphs[group] {
                 ancestry[e.id] = graph.membershipAncestors(of: e.id)
             } else {
                 ancestry[e.id] = e.isGenesis ? [] : try store.membershipAncestorsByWalking(e.id, group: group, floor: floor)
@@ -86,7 +86,7 @@ extension Node {
     /// Records the membership ancestry of newly stored membership events among `events`, from
     /// the loaded graph (which holds them already).
     func recordMembershipAncestry(of events: [Event], group: EventID) throws {
-        guard let graph = graphs[group] else { return }
+        guard let graph = logState.graphs[group] else { return }
         var ancestry: [EventID: [EventID]] = [:]
         for e in events where CausalGraph.isMembershipKind(e.kind) { ancestry[e.id] = graph.membershipAncestors(of: e.id) }
         try store.saveMembershipAncestors(ancestry, group: group)
@@ -100,7 +100,7 @@ extension Node {
     func mayReceive(_ group: EventID, peer: PeerID) -> Bool {
         guard let m = currentMembership(of: group) else { return true }
         if m.isMember(peer.key) { return true }
-        if let p = pendingJoins[group], p.state == "member", p.acceptedBy == peer, !m.isMember(identity.signing.publicKey) { return true }
+        if let p = inviteState.pendingJoins[group], p.state == "member", p.acceptedBy == peer, !m.isMember(identity.signing.publicKey) { return true }
         return false
     }
 
@@ -116,7 +116,7 @@ extension Node {
     /// `StoreError`.
     func validateOwn(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws {
         let index = membershipIndex(for: group)
-        if let graph = graphs[group] {
+        if let graph = logState.graphs[group] {
             try EventValidator.validate(event, parents: parents,
                                         context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
         } else {
@@ -137,15 +137,15 @@ extension Node {
         let group = event.effectiveGroupID
         var writes = writes
         // Before the insert: the membership events an event on top of all heads descends from.
-        if graphs[group] == nil, CausalGraph.isMembershipKind(event.kind) {
+        if logState.graphs[group] == nil, CausalGraph.isMembershipKind(event.kind) {
             let earlier = event.isGenesis ? [] : try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }.map(\.id)
             writes.membershipAncestry = (group, [event.id: earlier])
         }
         guard try store.insert(batch: [event], receivedMs: Node.nowMs(), with: writes)[0] else { return false }
-        if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
-        if graphs[group] != nil {
+        if event.kind == .member || event.kind == .prekey { logState.prekeyViews[group] = nil }
+        if logState.graphs[group] != nil {
             // Mutate in place: a copy of the graph here would cost O(n) per event.
-            if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
+            if let (_, fork) = try logState.graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             try recordMembershipAncestry(of: [event], group: group)
         }
         return true

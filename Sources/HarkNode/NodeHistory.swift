@@ -11,7 +11,7 @@ import Logging
 extension Node {
     /// Runs after new events of `group` were stored.
     func afterDelivery(group: EventID, record: Store.GroupRecord, delivered: [Event]) throws {
-        if let graph = graphs[group], graph.forks.contains(where: { !provenForks.contains($0) }) {
+        if let graph = logState.graphs[group], graph.forks.contains(where: { !logState.provenForks.contains($0) }) {
             try proveForks(group: group, record: record)
         }
         if delivered.contains(where: { CausalGraph.isMembershipKind($0.kind) }) {
@@ -25,9 +25,9 @@ extension Node {
     /// Writes an EQUIVOCATION_PROOF event for each fork this node sees first-hand and has not
     /// proven yet, unless a proof against that author is already in the group (PROTOCOL.md §4.6).
     func proveForks(group: EventID, record: Store.GroupRecord) throws {
-        guard let graph = graphs[group] else { return }
-        for fork in graph.forks where !provenForks.contains(fork) {
-            provenForks.insert(fork)
+        guard let graph = logState.graphs[group] else { return }
+        for fork in graph.forks where !logState.provenForks.contains(fork) {
+            logState.provenForks.insert(fork)
             if !graph.equivocationProofs(against: fork.author).isEmpty { continue }
             guard fork.author != identity.signing.publicKey,
                   let a = try store.event(fork.first), let b = try store.event(fork.second) else { continue }
@@ -54,7 +54,7 @@ extension Node {
     /// Reads pages of history from the read model, showing authors as this node knows them.
     func historyReader(group: EventID) -> HistoryReader {
         // Names given in GENESIS/JOIN contents, as the read model kept them.
-        for (key, name) in (try? store.authorNames(group: group)) ?? [:] where authorNames[key] == nil { authorNames[key] = name }
+        for (key, name) in (try? store.authorNames(group: group)) ?? [:] where trustBook.authorNames[key] == nil { trustBook.authorNames[key] = name }
         var infos: [SigningPublicKey: HistoryReader.AuthorInfo] = [:]
         for key in ((try? store.authors(group: group)) ?? []) + [identity.signing.publicKey] {
             infos[key] = authorInfo(key)

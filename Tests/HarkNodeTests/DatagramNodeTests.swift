@@ -10,6 +10,11 @@ import HarkStore
 import HarkWire
 import Testing
 
+extension Node {
+    /// The datagram counters, read from outside the actor.
+    var signalCounters: DatagramCounters { signalState.datagramCounters }
+}
+
 /// A UDP socket on 127.0.0.1 for a test peer. Receives time out after 3 s.
 final class TestUDPSocket: @unchecked Sendable {
     let fd: Int32
@@ -111,16 +116,16 @@ final class TestUDPSocket: @unchecked Sendable {
             var peer = try await connect(to: n, group: g)
             #expect(peer.nodeUDPPort != 0)
 
-            let start = await n.node.datagramCounters
+            let start = await n.node.signalCounters
             let p1 = try peer.sender.seal(presence(.away, "lunch", seq: 1), nowMs: 1)
             peer.udp.send(p1, to: peer.nodeUDPPort)
             #expect(await eventually(10) { await state(n, peer) == ("away", "lunch") })
             let p2 = try peer.sender.seal(presence(.online, "", seq: 2), nowMs: 2)
             peer.udp.send(p2, to: peer.nodeUDPPort)
             // Counted, not only shown: a stale "away" also shows as online under a slow run.
-            #expect(await eventually(10) { await n.node.datagramCounters.accepted == start.accepted + 2 })
+            #expect(await eventually(10) { await n.node.signalCounters.accepted == start.accepted + 2 })
             #expect(await state(n, peer).0 == "online")
-            let before = await n.node.datagramCounters
+            let before = await n.node.signalCounters
 
             // The same bytes again: refused by the replay window, before any state changes.
             peer.udp.send(p1, to: peer.nodeUDPPort)
@@ -135,11 +140,11 @@ final class TestUDPSocket: @unchecked Sendable {
             peer.udp.send([0xFF, 1, 2, 3], to: peer.nodeUDPPort)
 
             #expect(await eventually(10) {
-                let c = await n.node.datagramCounters
+                let c = await n.node.signalCounters
                 return c.replayed == before.replayed + 1 && c.authenticationFailed == before.authenticationFailed + 1
                     && c.unknownKey == before.unknownKey + 1 && c.malformed == before.malformed + 1
             })
-            #expect(await n.node.datagramCounters.accepted == before.accepted)
+            #expect(await n.node.signalCounters.accepted == before.accepted)
             #expect(await state(n, peer) == ("online", nil))
 
             // A new packet under the real key is still accepted after all that.

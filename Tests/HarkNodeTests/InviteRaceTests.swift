@@ -8,8 +8,9 @@ import Testing
 
 extension Node {
     /// Test hook: closes every channel (a partition, as long as nobody redials).
-    func closeAllChannels() { for s in sessions.values { s.close() } }
-    var channelCount: Int { sessions.count }
+    func closeAllChannels() { for s in peerTable.sessions { s.close() } }
+    var channelCount: Int { peerTable.count }
+    var lostRedeemedAdds: Int { inviteState.redeemedAdds.values.filter { $0.lostReason != nil }.count }
 }
 
 /// One invite (one use) redeemed at two admins that cannot see each other.
@@ -72,8 +73,8 @@ extension Node {
                 let status = try await loser.node.joinStatus(group: gid.hex)
                 #expect(status.reason?.contains("ask for a new invite") == true)
                 // The admin whose ADD lost has it no longer counted: it watched and flagged it.
-                let lostAtOwner = await owner.node.redeemedAdds.values.filter { $0.lostReason != nil }.count
-                let lostAtAdmin = await admin.node.redeemedAdds.values.filter { $0.lostReason != nil }.count
+                let lostAtOwner = await owner.node.lostRedeemedAdds
+                let lostAtAdmin = await admin.node.lostRedeemedAdds
                 let lostAtAdmins = lostAtOwner + lostAtAdmin
                 #expect(lostAtAdmins == 1)
             }

@@ -12,7 +12,7 @@ extension Node {
     /// group with `accepted` added disagree (empty: nowhere). Leaves no graph loaded.
     func storeHistoryDisagreements(group: EventID, accepted: [Event]) throws -> [String] {
         var graph = try self.graph(for: group)
-        graphs.removeAll()
+        logState.graphs.removeAll()
         guard var history = try StoreHistory.load(store: store, group: group) else { return ["no StoreHistory"] }
         for e in accepted {
             try graph.insert(e)

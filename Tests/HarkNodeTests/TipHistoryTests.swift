@@ -8,8 +8,9 @@ import Testing
 
 extension Node {
     /// Forgets every loaded graph, as after a restart.
-    func dropLoadedGraphs() { graphs.removeAll(); membershipIndexes.removeAll(); prekeyViews.removeAll() }
-    var loadedGraphCount: Int { graphs.count }
+    func dropLoadedGraphs() { logState.graphs.removeAll(); logState.membershipIndexes.removeAll(); logState.prekeyViews.removeAll() }
+    var loadedGraphCount: Int { logState.graphs.count }
+    func hasLoadedGraph(_ group: EventID) -> Bool { logState.graphs[group] != nil }
     func storedEvents(group: EventID) throws -> [Event] { try store.events(group: group) }
     func recordedAncestry(group: EventID) throws -> [EventID: [EventID]] { try store.membershipAncestors(group: group) }
     /// Stores a group and its events as an earlier release did (no membership ancestry).
@@ -44,7 +45,7 @@ extension Node {
         if tip.contains(try EventID(bytes: [UInt8](repeating: 7, count: 32))) { out.append("contains an unknown ID") }
         let index = membershipIndex(for: group)
         if currentMembership(of: group)?.roles != index.current(in: graph).roles { out.append("current membership") }
-        if !graphs.isEmpty { out.append("currentMembership loaded the graph") }
+        if !logState.graphs.isEmpty { out.append("currentMembership loaded the graph") }
         return out
     }
 }

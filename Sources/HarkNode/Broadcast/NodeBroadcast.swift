@@ -38,17 +38,17 @@ extension Node {
     /// The group became shared on `session`: its link starts eager.
     func broadcastPeerAdded(_ session: PeerSession, group: EventID) {
         guard usesBroadcast(session) else { return }
-        broadcasts[group, default: EpidemicBroadcast()].addPeer(session.id)
+        broadcastState.broadcasts[group, default: EpidemicBroadcast()].addPeer(session.id)
     }
 
     /// The group is no longer shared on `session` (or the channel closed: `group` nil).
     func broadcastPeerRemoved(_ session: PeerSession, group: EventID?) {
         if let group {
-            broadcasts[group]?.removePeer(session.id)
-            pendingAcks[session.id]?.removeValue(forKey: group)
+            broadcastState.broadcasts[group]?.removePeer(session.id)
+            peerTable.links[session.id]?.pendingAcks.removeValue(forKey: group)
         } else {
-            for g in broadcasts.keys { broadcasts[g]?.removePeer(session.id) }
-            pendingAcks.removeValue(forKey: session.id)
+            for g in broadcastState.broadcasts.keys { broadcastState.broadcasts[g]?.removePeer(session.id) }
+            peerTable.links[session.id]?.pendingAcks = [:]
         }
     }
 
@@ -57,30 +57,32 @@ extension Node {
     /// §6.2 and hint them there (§8.5).
     func broadcastDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool) {
         var legacy: [PeerSession] = []
-        for s in sessions.values where s.id != except?.id && isShared(group, with: s) && !usesBroadcast(s) {
+        for s in peerTable.sessions where s.id != except?.id && isShared(group, with: s) && !usesBroadcast(s) {
             legacy.append(s)
         }
         for s in legacy { send(events, group: group, to: s) }
         if !legacy.isEmpty {
-            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
+            for e in events where events.count == 1 || (logState.graphs[group].map { $0.children(e.id).isEmpty } ?? true) {
                 hintHead(e, group: group, only: legacy.map(\.id))
             }
         }
-        guard broadcasts[group] != nil else { return }
+        guard broadcastState.broadcasts[group] != nil else { return }
         let authors = Set(events.map(\.author))
-        let authorChannels = Set(sessions.values.filter { authors.contains($0.peerID.key) }.map(\.id))
+        let authorChannels = Set(peerTable.sessions.filter { authors.contains($0.peerID.key) }.map(\.id))
         // In place (optional chaining on the subscript), so the state is not copied per event.
         let authoredBySource = except.map { s in events.allSatisfy { $0.author == s.peerID.key } } ?? false
-        let actions = broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
+        // Picks the lazy peers the events are announced to (a local: `broadcastState` is being modified).
+        var rng = SystemRandomNumberGenerator()
+        let actions = broadcastState.broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
                                                    authoredBySource: authoredBySource, alsoAnnounceTo: authorChannels,
-                                                   nowMs: Node.monoMs(), rng: &broadcastRNG) ?? []
+                                                   nowMs: Node.monoMs(), rng: &rng) ?? []
         perform(actions, group: group, events: events)
     }
 
     /// A §6.4 push from `session` brought nothing new: that link leaves the tree.
     func broadcastDuplicate(group: EventID, from session: PeerSession) {
-        guard usesBroadcast(session), let actions = broadcasts[group]?.duplicate(from: session.id) else { return }
-        broadcastCounters.duplicates += 1
+        guard usesBroadcast(session), let actions = broadcastState.broadcasts[group]?.duplicate(from: session.id) else { return }
+        broadcastState.counters.duplicates += 1
         perform(actions, group: group, events: [])
     }
 
@@ -90,7 +92,7 @@ extension Node {
     func acknowledge(group: EventID, on session: PeerSession) {
         guard configuration.epidemicBroadcast else { sendHeads(group: group, to: session); return }
         guard !usesBroadcast(session) else { return }
-        if pendingAcks[session.id]?[group] == nil { pendingAcks[session.id, default: [:]][group] = Node.monoMs() }
+        if peerTable.links[session.id]?.pendingAcks[group] == nil { peerTable.links[session.id]?.pendingAcks[group] = Node.monoMs() }
     }
 
     // MARK: frames
@@ -102,25 +104,25 @@ extension Node {
         guard !ids.isEmpty else { return }
         // The peer's node says it holds these: a direct report, as a head hint (§4.8).
         noteHolds(peer: session.peerID.key, group: group, adding: ids)
-        let waiting = pending[group] ?? [:]
-        let graph = graphs[group]
+        let waiting = logState.pending[group] ?? [:]
+        let graph = logState.graphs[group]
         let unknown = Set((try? store.unknown(ids.filter { waiting[$0] == nil && !(graph?.contains($0) ?? false) })) ?? [])
-        broadcasts[group]?.announced(ids, from: session.id, nowMs: Node.monoMs(),
-                                     isHeld: { !unknown.contains($0) || self.rejected.contains($0) })
+        broadcastState.broadcasts[group]?.announced(ids, from: session.id, nowMs: Node.monoMs(),
+                                     isHeld: { !unknown.contains($0) || self.logState.rejected.contains($0) })
     }
 
     func receiveGraft(_ frame: Hark_V1_Graft, from session: PeerSession) throws {
         guard usesBroadcast(session) else { throw ProtocolViolation("Graft from a peer that did not offer epidemic broadcast") }
         let group = try sharedGroup([UInt8](frame.groupID), from: session)
         let ids = try broadcastIDs(frame.ids, what: "Graft")
-        guard let actions = broadcasts[group]?.grafted(ids, from: session.id) else { return }
+        guard let actions = broadcastState.broadcasts[group]?.grafted(ids, from: session.id) else { return }
         perform(actions, group: group, events: [])
     }
 
     func receivePrune(_ frame: Hark_V1_Prune, from session: PeerSession) throws {
         guard usesBroadcast(session) else { throw ProtocolViolation("Prune from a peer that did not offer epidemic broadcast") }
         let group = try sharedGroup([UInt8](frame.groupID), from: session)
-        broadcasts[group]?.pruned(by: session.id)
+        broadcastState.broadcasts[group]?.pruned(by: session.id)
     }
 
     private func broadcastIDs(_ raw: [Data], what: String) throws -> [EventID] {
@@ -146,20 +148,19 @@ extension Node {
     func broadcastTick() {
         let now = Node.monoMs()
         flushHolds(nowMs: now)
-        for group in Array(broadcasts.keys) {
-            guard let due = broadcasts[group]?.nextDeadlineMs, due <= now else { continue }
-            let actions = broadcasts[group]?.tick(nowMs: now) ?? []
+        for group in Array(broadcastState.broadcasts.keys) {
+            guard let due = broadcastState.broadcasts[group]?.nextDeadlineMs, due <= now else { continue }
+            let actions = broadcastState.broadcasts[group]?.tick(nowMs: now) ?? []
             perform(actions, group: group, events: [])
         }
-        for (sessionID, groups) in pendingAcks {
-            for (group, since) in groups where since + BroadcastLimits.ackDelayMs <= now {
-                pendingAcks[sessionID]?.removeValue(forKey: group)
-                if let s = sessions[sessionID], isShared(group, with: s) {
-                    sendHeads(group: group, to: s)
-                    broadcastCounters.acks += 1
+        for (sessionID, link) in peerTable.links where !link.pendingAcks.isEmpty {
+            for (group, since) in link.pendingAcks where since + BroadcastLimits.ackDelayMs <= now {
+                peerTable.links[sessionID]?.pendingAcks.removeValue(forKey: group)
+                if isShared(group, with: link.session) {
+                    sendHeads(group: group, to: link.session)
+                    broadcastState.counters.acks += 1
                 }
             }
-            if pendingAcks[sessionID]?.isEmpty ?? false { pendingAcks.removeValue(forKey: sessionID) }
         }
     }
 
@@ -173,7 +174,7 @@ extension Node {
         for action in actions {
             switch action {
             case let .push(ids, to):
-                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                guard let s = peerTable[to], isShared(group, with: s) else { continue }
                 var out = ids.compactMap { atHand[$0] }
                 if out.count < ids.count {
                     // Read from the store (it skips IDs not held), whether the graph is loaded or not.
@@ -181,21 +182,21 @@ extension Node {
                     out += (try? store.events(missing)) ?? []
                 }
                 send(out, group: group, to: s, push: true)
-                broadcastCounters.pushFrames += 1
-                broadcastCounters.pushedEvents += out.count
+                broadcastState.counters.pushFrames += 1
+                broadcastState.counters.pushedEvents += out.count
             case let .announce(ids, to):
-                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                guard let s = peerTable[to], isShared(group, with: s) else { continue }
                 s.send(.with { $0.ihave = .with { $0.groupID = groupID; $0.ids = ids.map { Data($0.bytes) } } })
-                broadcastCounters.announceFrames += 1
-                broadcastCounters.announcedIDs += ids.count
+                broadcastState.counters.announceFrames += 1
+                broadcastState.counters.announcedIDs += ids.count
             case let .graft(ids, to):
-                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                guard let s = peerTable[to], isShared(group, with: s) else { continue }
                 s.send(.with { $0.graft = .with { $0.groupID = groupID; $0.ids = ids.map { Data($0.bytes) } } })
-                broadcastCounters.grafts += 1
+                broadcastState.counters.grafts += 1
             case let .prune(to):
-                guard let s = sessions[to], isShared(group, with: s) else { continue }
+                guard let s = peerTable[to], isShared(group, with: s) else { continue }
                 s.send(.with { $0.prune = .with { $0.groupID = groupID } })
-                broadcastCounters.prunes += 1
+                broadcastState.counters.prunes += 1
             }
         }
     }

@@ -34,7 +34,7 @@ extension Node {
     /// graph only when it is loaded already or an author forked (the store has no frontier).
     func eventIDs(group ref: String) throws -> [String] {
         let g = try resolveGroup(ref)
-        if graphs[g.id] == nil, let frontier = try store.syncFrontier(group: g.id, knownBy: []) {
+        if logState.graphs[g.id] == nil, let frontier = try store.syncFrontier(group: g.id, knownBy: []) {
             var scan = try store.syncScan(frontier)
             var out: [String] = []
             while !scan.finished {
@@ -50,8 +50,8 @@ extension Node {
     /// deliveries keep validating from the store).
     func graphRows(group ref: String) throws -> [GraphRow] {
         let g = try resolveGroup(ref)
-        var graph = graphs[g.id] ?? CausalGraph()
-        if graphs[g.id] == nil {
+        var graph = logState.graphs[g.id] ?? CausalGraph()
+        if logState.graphs[g.id] == nil {
             for e in try store.events(group: g.id, limit: nil, afterLamport: nil) { try graph.insert(e) }   // parents first
         }
         return graph.allInOrder.compactMap { id in
@@ -89,13 +89,13 @@ extension Node {
             byGroup[group, default: []].append(e)
         }
         for (group, events) in byGroup {
-            var waiting = pending[group] ?? [:]
+            var waiting = logState.pending[group] ?? [:]
             for e in events { waiting[e.id] = e }
-            pending[group] = waiting
+            logState.pending[group] = waiting
             let before = try store.eventCount(group: group)
             do { try deliverPending(group: group, from: nil) } catch { reject("\(error)") }
             result.imported += try store.eventCount(group: group) - before
-            let still = Set(events.map(\.id)).intersection(pending[group]?.keys.map { $0 } ?? [])
+            let still = Set(events.map(\.id)).intersection(logState.pending[group]?.keys.map { $0 } ?? [])
             result.missingParents += still.count
         }
         return result

@@ -23,7 +23,7 @@ extension Node {
     /// served by a task of `controlClientTasks`, started as soon as its channel is set up.
     /// - Throws: `NodeError.alreadyRunning` when another node holds the lock; `.bindFailed`.
     func bindControlSocket() async throws -> any Channel {
-        homeLock = try await takeHomeLock()
+        lifecycle.homeLock = try await takeHomeLock()
         // The lock stays held until run() ends.
         let path = configuration.controlSocketPath ?? home.socketLinkPath
         guard path.utf8.count < 104 else {
@@ -112,7 +112,7 @@ extension Node {
 
     /// Serves one accepted control client; one accepted while the node stops is closed unanswered.
     nonisolated func serveControlClient(_ client: ControlChannel) async {
-        let stopping = await stopped
+        let stopping = await isStopping
         if Task.isCancelled || stopping {
             try? await client.executeThenClose { _, _ in }
             return
@@ -126,8 +126,8 @@ extension Node {
     /// so a client can bound every wait and still tell a slow answer from a daemon that stopped
     /// (CONTROL.md "Timeouts and keepalive").
     nonisolated func serveControl(_ client: ControlChannel) async {
-        controlClients.add(1, ordering: .relaxed)
-        defer { controlClients.subtract(1, ordering: .relaxed) }
+        runtime.controlClients.add(1, ordering: .relaxed)
+        defer { runtime.controlClients.subtract(1, ordering: .relaxed) }
         do {
             try await client.executeThenClose { inbound, outbound in
                 // Since when (monotonic ms) a request or stream has been in progress; nil: idle.

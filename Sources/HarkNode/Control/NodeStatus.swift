@@ -15,24 +15,24 @@ public let harkVersion = "0.1.0"
 
 extension Node {
     func currentPresence() -> [PresenceView] {
-        lastPresence.values.sorted { $0.peerId < $1.peerId }
+        signalState.lastPresence.values.sorted { $0.peerId < $1.peerId }
     }
 
     func status() -> StatusResult {
         var s = StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
-                             tcpPort: listenPort, discovery: discoveryStatus, connectedPeers: sessions.count,
+                             tcpPort: lifecycle.listenPort, discovery: discoveryState.status, connectedPeers: peerTable.count,
                              groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
                              pid: Int(getpid()), staticPeers: configuration.staticPeers)
-        s.udpPort = udpPort
+        s.udpPort = signalState.udpPort
         s.role = configuration.role.rawValue
-        s.presence = ownPresence.state == .away ? "away" : "online"
+        s.presence = signalState.ownPresence.state == .away ? "away" : "online"
         var d = DatagramCountersView()
-        d.sent = datagramCounters.sent
-        d.accepted = datagramCounters.accepted
-        d.replayed = datagramCounters.replayed
-        d.unknownKey = datagramCounters.unknownKey
-        d.authenticationFailed = datagramCounters.authenticationFailed
-        d.malformed = datagramCounters.malformed
+        d.sent = signalState.datagramCounters.sent
+        d.accepted = signalState.datagramCounters.accepted
+        d.replayed = signalState.datagramCounters.replayed
+        d.unknownKey = signalState.datagramCounters.unknownKey
+        d.authenticationFailed = signalState.datagramCounters.authenticationFailed
+        d.malformed = signalState.datagramCounters.malformed
         s.datagrams = d
         s.files = files.counters.withLock { $0 }
         let me = identity.signing.publicKey
@@ -44,8 +44,8 @@ extension Node {
     func peers() -> [PeerView] {
         var out: [PeerView] = []
         let forked = equivocators()
-        for (id, info) in peerInfo {
-            let session = sessions.values.first { $0.peerID == id }
+        for (id, info) in peerTable.info {
+            let session = peerTable.sessions.first { $0.peerID == id }
             out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
@@ -61,7 +61,7 @@ extension Node {
         }
         // Keys the user aliased or blocked stay listed while they are away.
         let records = Dictionary(((try? store.peers()) ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        for (key, local) in trustCache().local where peerInfo[PeerID(key)] == nil {
+        for (key, local) in trustCache().local where peerTable.info[PeerID(key)] == nil {
             let id = PeerID(key)
             let rec = records[key]
             var v = PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: rec?.displayName ?? displayName(of: key),

@@ -18,27 +18,27 @@ extension Node {
     func watch(group ref: String?) throws(ControlErrorBody) -> (Int, AsyncStream<WatchEvent>) {
         let group = try ref.map { (r: String) throws(ControlErrorBody) -> EventID in try resolveGroup(r).id }
         let (stream, continuation) = AsyncStream.makeStream(of: WatchEvent.self, bufferingPolicy: .bufferingNewest(10_000))
-        let id = nextFollowerID
-        nextFollowerID += 1
-        watchers[id] = Watcher(group: group, continuation: continuation)
+        let id = subscriberState.nextFollowerID
+        subscriberState.nextFollowerID += 1
+        subscriberState.watchers[id] = Watcher(group: group, continuation: continuation)
         return (id, stream)
     }
 
     func unwatch(_ id: Int) {
-        watchers.removeValue(forKey: id)?.continuation.finish()
+        subscriberState.watchers.removeValue(forKey: id)?.continuation.finish()
     }
 
     func emit(_ event: WatchEvent) {
-        guard !watchers.isEmpty else { return }
+        guard !subscriberState.watchers.isEmpty else { return }
         let group = event.group
-        for (_, w) in watchers where group == nil || w.group == nil || w.group?.hex == group {
+        for (_, w) in subscriberState.watchers where group == nil || w.group == nil || w.group?.hex == group {
             w.continuation.yield(event)
         }
     }
 
     /// Emits what a newly stored event means to watchers.
     func emitWatchEvents(for e: Event, record: Store.GroupRecord) {
-        guard watchers.values.contains(where: { $0.group == nil || $0.group == record.id }) else { return }
+        guard subscriberState.watchers.values.contains(where: { $0.group == nil || $0.group == record.id }) else { return }
         guard !isBlocked(e.author) else { return }
         let author = PeerID(e.author)
         let name = displayName(of: e.author)
@@ -56,11 +56,11 @@ extension Node {
         case .text?:
             if let view = messageView(e, group: record) { emit(.message(view)) }
         case let .genesis(g)?:
-            if authorNames[e.author] == nil { authorNames[e.author] = g.creatorDisplayName }
+            if trustBook.authorNames[e.author] == nil { trustBook.authorNames[e.author] = g.creatorDisplayName }
             emit(.membership(MembershipView(group: record.id.hex, member: author.description, memberName: displayName(of: e.author),
                                             memberFingerprint: author.shortFingerprint, change: "created")))
         case let .join(j)?:
-            if authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
+            if trustBook.authorNames[e.author] == nil { trustBook.authorNames[e.author] = j.displayName }
             emit(.membership(MembershipView(group: record.id.hex, member: author.description, memberName: displayName(of: e.author),
                                             memberFingerprint: author.shortFingerprint, change: "joined")))
         case let .edit(edit)?:

@@ -49,7 +49,7 @@ extension Node {
         var hosts = [configuration.listenHost]
         if configuration.listenHost == "::" { hosts.append("0.0.0.0") }
         for host in hosts {
-            for port in [listenPort, 0] {
+            for port in [lifecycle.listenPort, 0] {
                 do {
                     let channel = try await DatagramBootstrap(group: eventLoopGroup)
                         .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,9 +57,9 @@ extension Node {
                             ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(DatagramInbound(sink: sink)) }
                         }
                         .bind(host: host, port: port).get()
-                    udp = channel
-                    udpPort = channel.localAddress?.port ?? 0
-                    if case .v6? = channel.localAddress { udpIsIPv6 = true }
+                    signalState.udp = channel
+                    signalState.udpPort = channel.localAddress?.port ?? 0
+                    if case .v6? = channel.localAddress { signalState.udpIsIPv6 = true }
                     return stream
                 } catch {
                     logger.debug("cannot bind UDP", metadata: ["host": "\(host)", "port": "\(port)", "error": "\(error)"])
@@ -79,34 +79,34 @@ extension Node {
 
     /// A new channel: a fresh send key for this peer, announced over the channel.
     func openDatagrams(for session: PeerSession) {
-        guard udp != nil else { return }
+        guard signalState.udp != nil else { return }
         var peer = DatagramPeer(sender: DatagramSender(nowMs: Node.monoMs()))
-        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: udpPort)) {
+        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: signalState.udpPort)) {
             var frame = Hark_V1_Frame()
             frame.datagramKey = announcement
             session.send(frame)
         }
-        datagramPeers[session.id] = peer
+        peerTable.links[session.id]?.datagram = peer
     }
 
     /// The peer announced its send key (`Frame.datagram_key`).
     /// - Throws: `ProtocolViolation` for a malformed announcement.
     func receiveDatagramKey(_ key: Hark_V1_DatagramKey, from session: PeerSession) throws {
-        guard var peer = datagramPeers[session.id] else { return }   // no UDP here: ignore
+        guard var peer = peerTable.links[session.id]?.datagram else { return }   // no UDP here: ignore
         do { try peer.receiver.install(key, nowMs: Node.monoMs()) } catch {
             throw ProtocolViolation("bad datagram key: \(error)")
         }
         peer.address = key.udpPort == 0 ? nil : udpAddress(of: session, port: Int(key.udpPort))
-        datagramPeers[session.id] = peer
+        peerTable.links[session.id]?.datagram = peer
     }
 
     /// The peer's UDP address: the channel's remote IP with `port`, in the family of our socket.
     func udpAddress(of session: PeerSession, port: Int) -> SocketAddress? {
         guard let remote = session.remoteSocketAddress, let ip = remote.ipAddress else { return nil }
         switch remote {
-        case .v4 where udpIsIPv6: return try? SocketAddress(ipAddress: "::ffff:" + ip, port: port)
+        case .v4 where signalState.udpIsIPv6: return try? SocketAddress(ipAddress: "::ffff:" + ip, port: port)
         case .v4: return try? SocketAddress(ipAddress: ip, port: port)
-        case .v6 where !udpIsIPv6:
+        case .v6 where !signalState.udpIsIPv6:
             guard ip.hasPrefix("::ffff:") else { return nil }
             return try? SocketAddress(ipAddress: String(ip.dropFirst(7)), port: port)
         case .v6:
@@ -119,11 +119,11 @@ extension Node {
 
     /// Seals and sends one datagram to the peer of `sessionID`; announces a rotated key first.
     func sendDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) {
-        guard let udp, var peer = datagramPeers[sessionID], let address = peer.address,
-              let session = sessions[sessionID] else { return }
+        guard let udp = signalState.udp, var peer = peerTable.links[sessionID]?.datagram, let address = peer.address,
+              let session = peerTable[sessionID] else { return }
         let now = Node.monoMs()
         if peer.sender.rotateIfDue(nowMs: now) { logger.debug("datagram key rotated", metadata: ["peer.id": "\(session.peerID)"]) }
-        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: udpPort)) {
+        if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: signalState.udpPort)) {
             var frame = Hark_V1_Frame()
             frame.datagramKey = announcement
             session.send(frame)
@@ -133,8 +133,8 @@ extension Node {
             logger.error("cannot seal a datagram", metadata: ["error": "\(error)"])
             return
         }
-        datagramPeers[sessionID] = peer
-        datagramCounters.sent += 1
+        peerTable.links[sessionID]?.datagram = peer
+        signalState.datagramCounters.sent += 1
         var buffer = udp.allocator.buffer(capacity: packet.count)
         buffer.writeBytes(packet)
         udp.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
@@ -142,8 +142,8 @@ extension Node {
 
     /// Sends `datagram` on every channel that shares `group` (all channels when nil).
     func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
-        for id in sessions.keys where id != except {
-            if let group, !(sharedGroups[id]?.contains(group) ?? false) { continue }
+        for id in peerTable.ids where id != except {
+            if let group, !(peerTable.links[id]?.sharedGroups.contains(group) ?? false) { continue }
             sendDatagram(datagram, to: id)
         }
     }
@@ -151,37 +151,38 @@ extension Node {
     /// One datagram from the network. Authenticated (key_id, replay window, AEAD) before
     /// anything changes; anything else is counted and dropped.
     func receiveDatagram(_ packet: [UInt8], from address: SocketAddress) {
-        guard let keyID = DatagramHeader.keyID(of: packet) else { datagramCounters.malformed += 1; return }
+        guard let keyID = DatagramHeader.keyID(of: packet) else { signalState.datagramCounters.malformed += 1; return }
         let now = Node.monoMs()
         var sawKey = false
-        for (id, peer) in datagramPeers
-        where peer.receiver.currentKeyID == keyID || peer.receiver.previousKeyID(nowMs: now) == keyID {
+        for (id, link) in peerTable.links {
+            guard let peer = link.datagram,
+                  peer.receiver.currentKeyID == keyID || peer.receiver.previousKeyID(nowMs: now) == keyID else { continue }
             sawKey = true
             var receiver = peer.receiver
             let datagram: Hark_V1_Datagram
             do { datagram = try receiver.open(packet, nowMs: now) } catch {
                 // The window is only advanced by authentic packets, so an authentic but malformed
                 // one still consumed its counter: keep the receiver in that case.
-                if case .malformed = error { datagramPeers[id]?.receiver = receiver }
+                if case .malformed = error { peerTable.links[id]?.datagram?.receiver = receiver }
                 count(error)
                 if case .authenticationFailed = error { continue }   // maybe another peer's key_id
                 return
             }
-            datagramPeers[id]?.receiver = receiver
-            datagramCounters.accepted += 1
-            guard let session = sessions[id] else { return }
+            peerTable.links[id]?.datagram?.receiver = receiver
+            signalState.datagramCounters.accepted += 1
+            guard let session = peerTable[id] else { return }
             apply(datagram, from: session)
             return
         }
-        if !sawKey { datagramCounters.unknownKey += 1 }
+        if !sawKey { signalState.datagramCounters.unknownKey += 1 }
     }
 
     private func count(_ error: DatagramError) {
         switch error {
-        case .replayed, .tooOld: datagramCounters.replayed += 1
-        case .unknownKey: datagramCounters.unknownKey += 1
-        case .authenticationFailed: datagramCounters.authenticationFailed += 1
-        default: datagramCounters.malformed += 1
+        case .replayed, .tooOld: signalState.datagramCounters.replayed += 1
+        case .unknownKey: signalState.datagramCounters.unknownKey += 1
+        case .authenticationFailed: signalState.datagramCounters.authenticationFailed += 1
+        default: signalState.datagramCounters.malformed += 1
         }
     }
 
@@ -204,7 +205,7 @@ extension Node {
     func receiveHeadHint(_ head: EventID, group: EventID, from session: PeerSession) {
         noteHolds(peer: session.peerID.key, group: group, adding: head)
         let known = (try? store.contains(head)) ?? true
-        if !known, pending[group]?[head] == nil, !rejected.contains(head) {
+        if !known, logState.pending[group]?[head] == nil, !logState.rejected.contains(head) {
             requestEvents([head], group: group, from: session)
         }
     }
@@ -217,7 +218,7 @@ extension Node {
     /// Tells these channels (sharing the group) that this node now holds `event`.
     func hintHead(_ event: Event, group: EventID, only channels: [UInt64]) {
         let d = headHint(event, group: group)
-        for id in channels where sharedGroups[id]?.contains(group) ?? false { sendDatagram(d, to: id) }
+        for id in channels where peerTable.links[id]?.sharedGroups.contains(group) ?? false { sendDatagram(d, to: id) }
     }
 
     private func headHint(_ event: Event, group: EventID) -> Hark_V1_Datagram {

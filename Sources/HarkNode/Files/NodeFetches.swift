@@ -96,10 +96,10 @@ extension Node {
         }
         guard files.register(job) else { throw ControlErrorBody(code: .unavailable, message: "\(id.hex.prefix(12)) is being fetched already") }
         // Known holders now; everyone sharing the group is asked again (answers add peers).
-        for (sid, all) in fileHolders[id] ?? [:] where all {
-            if let s = sessions[sid] { await job.addPeer(s, holding: .all) }
+        for (sid, all) in fileShare.fileHolders[id] ?? [:] where all {
+            if let s = peerTable[sid] { await job.addPeer(s, holding: .all) }
         }
-        for s in sessions.values where isShared(group, with: s) { sendFileQuery(id, group: group, to: s) }
+        for s in peerTable.sessions where isShared(group, with: s) { sendFileQuery(id, group: group, to: s) }
         await job.start()
         let started = FetchStarted(fileId: id.hex, names: o.offer.names, size: manifest.totalBytes, files: manifest.entries.count,
                                    chunks: manifest.chunkCount, chunksHeld: held.setCount, directory: directory)
@@ -111,17 +111,17 @@ extension Node {
     func obtainManifest(_ o: OfferRecord) async throws -> [UInt8] {
         if let rec = try store.sharedFile(o.manifestID.bytes) { return rec.manifest }
         let id = o.manifestID
-        let candidates = sessions.values.filter { isShared(o.group.id, with: $0) }
+        let candidates = peerTable.sessions.filter { isShared(o.group.id, with: $0) }
         for s in candidates { sendFileQuery(id, group: o.group.id, to: s) }
-        for _ in 0..<30 where !(pendingFileQueries[id] ?? []).isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
-        let holders = fileHolders[id] ?? [:]
+        for _ in 0..<30 where !(fileShare.pendingFileQueries[id] ?? []).isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
+        let holders = fileShare.fileHolders[id] ?? [:]
         let ordered = candidates.sorted { a, b in
             func rank(_ s: PeerSession) -> Int { (s.peerID.key == o.event.author ? 0 : 2) + (holders[s.id] != nil ? 0 : 1) }
             return (rank(a), a.id) < (rank(b), b.id)
         }
         let key = FileCrypto.key(groupKey: o.group.key, manifestID: id.bytes)
         for s in ordered.prefix(8) {
-            guard sessions[s.id] != nil else { continue }
+            guard peerTable[s.id] != nil else { continue }
             if let bytes = await downloadManifest(id, group: o.group.id, length: Int(o.offer.manifestLength), key: key, from: s) {
                 if ManifestID(hashing: bytes) == id { return bytes }
                 logger.warning("a peer sent a manifest that does not match its ID", metadata: ["peer.id": "\(s.peerID)", "manifest.id": "\(id)"])
@@ -131,11 +131,11 @@ extension Node {
     }
 
     func downloadManifest(_ id: ManifestID, group: EventID, length: Int, key: [UInt8], from s: PeerSession) async -> [UInt8]? {
-        nextDownloadToken += 1
-        let token = nextDownloadToken
+        fileShare.nextDownloadToken += 1
+        let token = fileShare.nextDownloadToken
         return await withCheckedContinuation { (cont: CheckedContinuation<[UInt8]?, Never>) in
-            if let old = manifestDownloads.removeValue(forKey: id) { old.continuation.resume(returning: nil) }
-            manifestDownloads[id] = ManifestDownload(session: s.id, group: group, expected: length, key: key, data: [], token: token,
+            if let old = fileShare.manifestDownloads.removeValue(forKey: id) { old.continuation.resume(returning: nil) }
+            fileShare.manifestDownloads[id] = ManifestDownload(session: s.id, group: group, expected: length, key: key, data: [], token: token,
                                                      continuation: cont)
             sendGetManifest(id, offset: 0, total: length, to: s)
             Task {
@@ -148,7 +148,7 @@ extension Node {
     func sendGetManifest(_ id: ManifestID, offset: Int, total: Int, to s: PeerSession) {
         var g = Hark_V1_GetManifest()
         g.manifestID = Data(id.bytes)
-        if let group = manifestDownloads[id]?.group { g.groupID = Data(group.bytes) }
+        if let group = fileShare.manifestDownloads[id]?.group { g.groupID = Data(group.bytes) }
         g.offset = UInt64(offset)
         g.length = UInt32(min(FileWireLimits.manifestSliceBytes, total - offset))
         var f = Hark_V1_Frame()
@@ -157,8 +157,8 @@ extension Node {
     }
 
     func finishDownload(_ id: ManifestID, token: UInt64?, _ bytes: [UInt8]?) {
-        guard let d = manifestDownloads[id], token == nil || d.token == token else { return }
-        manifestDownloads.removeValue(forKey: id)
+        guard let d = fileShare.manifestDownloads[id], token == nil || d.token == token else { return }
+        fileShare.manifestDownloads.removeValue(forKey: id)
         d.continuation.resume(returning: bytes)
     }
 
@@ -181,14 +181,14 @@ extension Node {
             return
         }
         guard let g = try? store.group(id: group) else { return }
-        servables[manifest.id] = Servable(group: group, manifest: manifest, source: Self.chunkSource(manifest, sources),
+        fileShare.servables[manifest.id] = Servable(group: group, manifest: manifest, source: Self.chunkSource(manifest, sources),
                                           fileKey: FileCrypto.key(groupKey: g.key, manifestID: manifest.id.bytes))
         var h = Hark_V1_Have()
         h.manifestID = Data(manifest.id.bytes)
         h.all = true
         var f = Hark_V1_Frame()
         f.have = h
-        for s in sessions.values where isShared(group, with: s) { s.send(f) }
+        for s in peerTable.sessions where isShared(group, with: s) { s.send(f) }
     }
 
     /// Auto-fetch (`hark daemon --auto-fetch-max`): an offer by someone else under the limit is

@@ -20,13 +20,13 @@ extension Node {
 
     /// What this node serves of `id` (offered, or fetched completely), or nil.
     func servable(_ id: ManifestID) -> Servable? {
-        if let s = servables[id] { return s }
+        if let s = fileShare.servables[id] { return s }
         guard let rec = try? store.sharedFile(id.bytes), let json = rec.sources,
               let sources = try? JSONDecoder().decode([StoredSource].self, from: json),
               let manifest = try? Manifest(decoding: rec.manifest), let g = try? store.group(id: rec.group) else { return nil }
         let s = Servable(group: rec.group, manifest: manifest, source: Self.chunkSource(manifest, sources),
                          fileKey: FileCrypto.key(groupKey: g.key, manifestID: id.bytes))
-        servables[id] = s
+        fileShare.servables[id] = s
         return s
     }
 
@@ -47,11 +47,11 @@ extension Node {
 
     /// Whether group `g` holds an offer of manifest `id` (remembered once found).
     func offers(_ id: ManifestID, in g: EventID) -> Bool {
-        if offeredIn[id]?.contains(g) == true { return true }
+        if fileShare.offeredIn[id]?.contains(g) == true { return true }
         guard let rec = try? store.group(id: g), let found = try? offers(groups: [rec]).contains(where: { $0.manifestID == id }), found else {
             return false
         }
-        offeredIn[id, default: []].insert(g)
+        fileShare.offeredIn[id, default: []].insert(g)
         return true
     }
 
@@ -94,18 +94,18 @@ extension Node {
         h.bitmap = Data(bitmap.bytes)
         var f = Hark_V1_Frame()
         f.have = h
-        for s in sessions.values where isShared(group, with: s) { s.send(f) }
+        for s in peerTable.sessions where isShared(group, with: s) { s.send(f) }
     }
 
     func receiveHave(_ h: Hark_V1_Have, from s: PeerSession) throws {
         let id = try manifestID(h.manifestID, "have")
         guard !(h.all && !h.bitmap.isEmpty) else { throw ProtocolViolation("have with both all and a bitmap") }
-        pendingFileQueries[id]?.remove(s.id)
+        fileShare.pendingFileQueries[id]?.remove(s.id)
         guard h.all || !h.bitmap.isEmpty else {
-            fileHolders[id]?.removeValue(forKey: s.id)
+            fileShare.fileHolders[id]?.removeValue(forKey: s.id)
             return
         }
-        fileHolders[id, default: [:]][s.id] = h.all
+        fileShare.fileHolders[id, default: [:]][s.id] = h.all
         guard let job = files.job(id) else { return }
         if h.all {
             Task { await job.addPeer(s, holding: .all) }
@@ -138,7 +138,7 @@ extension Node {
 
     func receiveManifestData(_ m: Hark_V1_ManifestData, from s: PeerSession) throws {
         let id = try manifestID(m.manifestID, "manifest data")
-        guard var d = manifestDownloads[id], d.session == s.id else { return }
+        guard var d = fileShare.manifestDownloads[id], d.session == s.id else { return }
         guard m.totalLength != 0, m.totalLength == UInt64(d.expected), m.offset == UInt64(d.data.count),
               let plain = try? XChaChaPoly.openWithPrefixedNonce([UInt8](m.box), key: d.key,
                                                                  associatedData: FileCrypto.manifestAD(id.bytes, offset: m.offset)),
@@ -146,9 +146,9 @@ extension Node {
             finishDownload(id, token: d.token, nil)
             return
         }
-        manifestDownloads[id] = nil
+        fileShare.manifestDownloads[id] = nil
         d.data.append(contentsOf: plain)
-        manifestDownloads[id] = d
+        fileShare.manifestDownloads[id] = d
         if d.data.count == d.expected {
             finishDownload(id, token: d.token, d.data)
         } else {
@@ -190,7 +190,7 @@ extension Node {
     func receiveChunkRefused(_ r: Hark_V1_ChunkRefused, from s: PeerSession) throws {
         let id = try manifestID(r.manifestID, "chunk refused")
         // Its file changed or went away since the offer: no longer counted as a holder.
-        if r.reason == .sourceChanged { fileHolders[id]?.removeValue(forKey: s.id) }
+        if r.reason == .sourceChanged { fileShare.fileHolders[id]?.removeValue(forKey: s.id) }
         guard let job = files.job(id) else { return }
         let sid = s.id
         Task { await job.refused(sid, chunk: Int(r.chunk), reason: r.reason) }
@@ -199,9 +199,9 @@ extension Node {
     /// A channel closed: forget what it held, stop serving it, tell the fetches.
     func fileSessionClosed(_ s: PeerSession) {
         files.sessionClosed(s.id)
-        for id in fileHolders.keys { fileHolders[id]?.removeValue(forKey: s.id) }
-        for id in pendingFileQueries.keys { pendingFileQueries[id]?.remove(s.id) }
-        for (id, d) in manifestDownloads where d.session == s.id { finishDownload(id, token: d.token, nil) }
+        for id in fileShare.fileHolders.keys { fileShare.fileHolders[id]?.removeValue(forKey: s.id) }
+        for id in fileShare.pendingFileQueries.keys { fileShare.pendingFileQueries[id]?.remove(s.id) }
+        for (id, d) in fileShare.manifestDownloads where d.session == s.id { finishDownload(id, token: d.token, nil) }
         let sid = s.id
         for job in files.allJobs { Task { await job.removePeer(sid) } }
     }

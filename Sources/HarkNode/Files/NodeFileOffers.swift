@@ -61,7 +61,7 @@ extension Node {
 
     func offerView(_ o: OfferRecord) -> FileOfferView {
         let author = PeerID(o.event.author)
-        let holders = Set((fileHolders[o.manifestID] ?? [:]).filter { $0.value }.compactMap { sessions[$0.key]?.peerID }).count
+        let holders = Set((fileShare.fileHolders[o.manifestID] ?? [:]).filter { $0.value }.compactMap { peerTable[$0.key]?.peerID }).count
         let state: String
         if files.job(o.manifestID) != nil {
             state = "fetching"
@@ -118,7 +118,7 @@ extension Node {
         try store.saveSharedFile(.init(manifestID: id.bytes, group: g.id, manifest: manifestBytes, sources: json, updatedMs: Node.nowMs()))
         let key = FileCrypto.key(groupKey: g.key, manifestID: id.bytes)
         if let manifest, let sources {
-            servables[id] = Servable(group: g.id, manifest: manifest, source: Self.chunkSource(manifest, sources), fileKey: key)
+            fileShare.servables[id] = Servable(group: g.id, manifest: manifest, source: Self.chunkSource(manifest, sources), fileKey: key)
         }
         var names: [String] = []
         for path in rawNames ?? manifest?.entries.map(\.path) ?? [] {
@@ -176,7 +176,7 @@ extension Node {
         let groups = try ref.map { [try resolveGroup($0)] } ?? store.allGroups()
         var sent = false
         for o in try offers(groups: groups).suffix(256) {
-            for s in sessions.values where isShared(o.group.id, with: s) {
+            for s in peerTable.sessions where isShared(o.group.id, with: s) {
                 sendFileQuery(o.manifestID, group: o.group.id, to: s)
                 sent = true
             }
@@ -196,7 +196,7 @@ extension Node {
         q.groupID = Data(group.bytes)
         var f = Hark_V1_Frame()
         f.fileQuery = q
-        pendingFileQueries[id, default: []].insert(s.id)
+        fileShare.pendingFileQueries[id, default: []].insert(s.id)
         s.send(f)
     }
 }

@@ -45,7 +45,7 @@ extension Node {
         let name = "direct-" + Hex.encode(Array(BLAKE2b.hash(pair[0] + pair[1] + SecureRandom.bytes(8), personal: "hark.direct.v1").prefix(6)))
         let view = try createGroup(name: name, kind: "direct")
         let g = try resolveGroup(view.id)
-        let peerName = peerInfo[PeerID(key)]?.displayName ?? ""
+        let peerName = peerTable.info[PeerID(key)]?.displayName ?? ""
         try addMember(group: g.id.hex, key: key, displayName: peerName)
         // Handed over the channel now if the peer is connected, else when it connects.
         _ = try invite(group: g.id.hex, forPeer: PeerID(key).description, expiresMs: InviteLimits.maxExpiryMs, uses: 1)

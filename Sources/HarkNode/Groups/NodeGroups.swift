@@ -63,8 +63,8 @@ extension Node {
     /// The display name to show for an author: from JOIN/genesis content, channels, or the peer table.
     func displayName(of author: SigningPublicKey) -> String {
         if author == identity.signing.publicKey { return identity.displayName }
-        if let info = peerInfo[PeerID(author)] { return info.displayName }
-        if let name = authorNames[author] { return name }
+        if let info = peerTable.info[PeerID(author)] { return info.displayName }
+        if let name = trustBook.authorNames[author] { return name }
         return "unknown"
     }
 
@@ -76,7 +76,7 @@ extension Node {
         case let .text(t)?: kind = "message"; text = t.text
         case let .join(j)?:
             kind = "join"; text = ""
-            if authorNames[e.author] == nil { authorNames[e.author] = j.displayName }
+            if trustBook.authorNames[e.author] == nil { trustBook.authorNames[e.author] = j.displayName }
         default: return nil
         }
         let author = PeerID(e.author)
@@ -228,9 +228,9 @@ extension Node {
         guard (g.rules >= 2) == (invite.version == 2) else {
             throw ControlErrorBody(code: .invalidToken, message: InviteError.malformed("token version \(invite.version) does not fit the group").description)
         }
-        authorNames[genesis.author] = g.creatorDisplayName
+        trustBook.authorNames[genesis.author] = g.creatorDisplayName
         if g.rules >= 2 {
-            if let p = pendingJoins[genesis.id], p.state == "pending" {
+            if let p = inviteState.pendingJoins[genesis.id], p.state == "pending" {
                 return GroupView(id: genesis.id.hex, name: p.name, events: 0, members: [], createdMs: genesis.wallMs, state: "pending")
             }
             return try startRedeeming(invite, genesis: genesis, name: g.name)
@@ -239,7 +239,7 @@ extension Node {
         let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
         try persist(genesis)
-        authorNames[genesis.author] = g.creatorDisplayName
+        trustBook.authorNames[genesis.author] = g.creatorDisplayName
         var joinContent = Hark_V1_Content()
         var j = Hark_V1_Join()
         j.displayName = identity.displayName
@@ -376,7 +376,7 @@ extension Node {
     /// by a valid EQUIVOCATION_PROOF stored in any group (this node writes one for every fork it
     /// sees, so a restart does not need the whole graph to remember them).
     func equivocators() -> Set<SigningPublicKey> {
-        var out = Set(graphs.values.flatMap { $0.forks.map(\.author) })
+        var out = Set(logState.graphs.values.flatMap { $0.forks.map(\.author) })
         for g in (try? store.allGroups()) ?? [] {
             for e in (try? store.rareKindEvents(group: g.id)) ?? [] where e.kind == .equivocationProof {
                 if let accusation = try? EquivocationProof.accusation(in: e) { out.insert(accusation.author) }
@@ -388,13 +388,13 @@ extension Node {
     func follow(group ref: String) throws -> (Int, AsyncStream<MessageView>) {
         let g = try resolveGroup(ref)
         let (stream, continuation) = AsyncStream.makeStream(of: MessageView.self, bufferingPolicy: .bufferingNewest(10_000))
-        let id = nextFollowerID
-        nextFollowerID += 1
-        followers[id] = (g.id, continuation)
+        let id = subscriberState.nextFollowerID
+        subscriberState.nextFollowerID += 1
+        subscriberState.followers[id] = (g.id, continuation)
         return (id, stream)
     }
 
     func unfollow(_ id: Int) {
-        followers.removeValue(forKey: id)?.continuation.finish()
+        subscriberState.followers.removeValue(forKey: id)?.continuation.finish()
     }
 }

@@ -21,10 +21,10 @@ extension Node {
 
     /// Each member's latest prekey in the group (by its PREKEY events' order).
     func prekeys(group: EventID, key: [UInt8]) -> [SigningPublicKey: [UInt8]] {
-        if let cached = prekeyViews[group] { return cached }
+        if let cached = logState.prekeyViews[group] { return cached }
         // MEMBER and PREKEY events: from the graph when loaded, else from the store's index.
         let keyEvents: [CausalGraph.Entry]
-        if let graph = graphs[group] {
+        if let graph = logState.graphs[group] {
             keyEvents = graph.unorderedEntries.filter { $0.kind == .member || $0.kind == .prekey }
         } else {
             guard let tip = try? tipHistory(group: group) else { return [:] }
@@ -46,12 +46,12 @@ extension Node {
         for e in keyEvents where e.kind == .prekey {
             let order = EventOrder(lamport: e.lamport, id: e.id)
             if let b = best[e.author], b.0 > order { continue }
-            guard let pk = prekeyCache[e.id] ?? readPrekey(e.id, key: key) else { continue }
-            prekeyCache[e.id] = pk
+            guard let pk = logState.prekeyCache[e.id] ?? readPrekey(e.id, key: key) else { continue }
+            logState.prekeyCache[e.id] = pk
             best[e.author] = (order, pk)
         }
         let view = best.mapValues(\.1)
-        prekeyViews[group] = view
+        logState.prekeyViews[group] = view
         return view
     }
 

@@ -58,7 +58,7 @@ extension Node {
     /// wrote for redeemed invites. One that lost to another admin's ADD of the same invite is
     /// logged, with the peer that got the use, and the loser is told (RedeemAnswer refused).
     func checkRedeemedAdds(group: EventID) {
-        let watched = redeemedAdds.filter { $0.value.group == group && $0.value.lostReason == nil }
+        let watched = inviteState.redeemedAdds.filter { $0.value.group == group && $0.value.lostReason == nil }
         guard !watched.isEmpty, let membership = currentMembership(of: group), let graph = membershipView(group: group) else { return }
         for (add, r) in watched where graph.entry(add) != nil {
             guard RedeemedAddOutcome.judge(add, inviteID: r.inviteID, uses: r.uses, in: membership) == .lostRace else { continue }
@@ -73,8 +73,8 @@ extension Node {
                 "group.id": "\(group)", "peer.id": "\(r.peer)", "invite.id": "\(Hex.encode(r.inviteID))",
                 "add": "\(add)", "use.went.to": "\(winners.joined(separator: ", "))",
             ])
-            redeemedAdds[add]?.lostReason = RedeemLimits.lostReason
-            for s in sessions.values where s.peerID == r.peer { sendLostRedeem(add, to: s) }
+            inviteState.redeemedAdds[add]?.lostReason = RedeemLimits.lostReason
+            for s in peerTable.sessions where s.peerID == r.peer { sendLostRedeem(add, to: s) }
         }
     }
 
@@ -82,14 +82,14 @@ extension Node {
     /// from the graph when it is loaded, else from the store (`TipHistory`), so a node that
     /// validated from the store (`StoreHistory`) sees the same.
     func membershipView(group: EventID) -> (events: [EventID], entry: (EventID) -> CausalGraph.Entry?)? {
-        if let graph = graphs[group] { return (graph.membershipEvents(before: graph.heads), { graph.entry($0) }) }
+        if let graph = logState.graphs[group] { return (graph.membershipEvents(before: graph.heads), { graph.entry($0) }) }
         guard let tip = try? tipHistory(group: group) else { return nil }
         return (tip.membership, { tip.entry($0) })
     }
 
     /// Tells `session` (the redeemer) that the ADD `add` lost; see ``checkRedeemedAdds(group:)``.
     func sendLostRedeem(_ add: EventID, to session: PeerSession) {
-        guard let r = redeemedAdds[add], let reason = r.lostReason else { return }
+        guard let r = inviteState.redeemedAdds[add], let reason = r.lostReason else { return }
         var a = Hark_V1_RedeemAnswer()
         a.groupID = Data(r.group.bytes)
         a.inviteID = Data(r.inviteID)
@@ -103,16 +103,16 @@ extension Node {
 
     /// A redeemer that lost and reconnects is told again.
     func resendLostRedeems(to session: PeerSession) {
-        for (add, r) in redeemedAdds where r.peer == session.peerID && r.lostReason != nil { sendLostRedeem(add, to: session) }
+        for (add, r) in inviteState.redeemedAdds where r.peer == session.peerID && r.lostReason != nil { sendLostRedeem(add, to: session) }
     }
 
     /// Starts watching an ADD this node wrote for a redeemed invite.
     func watchRedeemedAdd(_ add: EventID, _ r: RedeemedAdd) {
-        if redeemedAdds.count >= RedeemLimits.maxWatched,
-           let oldest = redeemedAdds.min(by: { $0.value.writtenMs < $1.value.writtenMs })?.key {
-            redeemedAdds.removeValue(forKey: oldest)
+        if inviteState.redeemedAdds.count >= RedeemLimits.maxWatched,
+           let oldest = inviteState.redeemedAdds.min(by: { $0.value.writtenMs < $1.value.writtenMs })?.key {
+            inviteState.redeemedAdds.removeValue(forKey: oldest)
         }
-        redeemedAdds[add] = r
+        inviteState.redeemedAdds[add] = r
     }
 }
 

@@ -43,8 +43,8 @@ extension Node {
         if Node.nowMs() > invite.expiresMs {
             throw ControlErrorBody(code: .invalidToken, message: "this invite expired at \(Self.isoTime(invite.expiresMs)); ask for a new one")
         }
-        pendingJoins[genesis.id] = PendingJoin(invite: invite, genesis: genesis, name: name, state: "pending", reason: nil)
-        for s in sessions.values { sendRedeem(genesis.id, to: s) }
+        inviteState.pendingJoins[genesis.id] = PendingJoin(invite: invite, genesis: genesis, name: name, state: "pending", reason: nil)
+        for s in peerTable.sessions { sendRedeem(genesis.id, to: s) }
         for hint in invite.hints.prefix(8) {
             guard let address = Self.resolve(hint) else { continue }
             Task { await self.dial(address, label: hint, source: "invite") }
@@ -53,7 +53,7 @@ extension Node {
     }
 
     func sendRedeem(_ group: EventID, to session: PeerSession) {
-        guard let p = pendingJoins[group], p.state == "pending" else { return }
+        guard let p = inviteState.pendingJoins[group], p.state == "pending" else { return }
         var r = Hark_V1_RedeemInvite()
         r.groupID = Data(group.bytes)
         r.inviteID = p.invite.inviteID
@@ -73,13 +73,13 @@ extension Node {
     /// accepted means its ADD lost to another admin's ADD of the same invite (it is believed
     /// only while our own fold does not show this node as a member).
     func receiveRedeemAnswer(_ a: Hark_V1_RedeemAnswer, from session: PeerSession) throws {
-        guard let group = try? EventID(bytes: [UInt8](a.groupID)), var p = pendingJoins[group],
+        guard let group = try? EventID(bytes: [UInt8](a.groupID)), var p = inviteState.pendingJoins[group],
               [UInt8](a.inviteID) == [UInt8](p.invite.inviteID), a.final else { return }
         if p.state == "member", !a.accepted, p.acceptedBy == session.peerID,
            !(currentMembership(of: group)?.isMember(identity.signing.publicKey) ?? false) {
             p.state = "lost"
             p.reason = String(a.reason.prefix(200))
-            pendingJoins[group] = p
+            inviteState.pendingJoins[group] = p
             logger.warning("invite accepted, then lost: another admin gave its last use to another peer", metadata: [
                 "group.id": "\(group)", "admin": "\(session.peerID)", "reason": "\(p.reason ?? "")",
             ])
@@ -89,7 +89,7 @@ extension Node {
         if a.accepted {
             p.state = "member"
             p.acceptedBy = session.peerID
-            pendingJoins[group] = p
+            inviteState.pendingJoins[group] = p
             let record = Store.GroupRecord(id: group, name: p.name, key: [UInt8](p.invite.groupKey), createdMs: p.genesis.wallMs,
                                            joinedMs: Node.nowMs())
             try store.saveGroup(record)
@@ -99,7 +99,7 @@ extension Node {
         } else {
             p.state = "refused"
             p.reason = String(a.reason.prefix(200))
-            pendingJoins[group] = p
+            inviteState.pendingJoins[group] = p
             logger.info("invite refused", metadata: ["group.id": "\(group)", "reason": "\(a.reason)"])
         }
     }
@@ -107,7 +107,7 @@ extension Node {
     /// `group.join.status`: where a redemption stands.
     func joinStatus(group ref: String) throws(ControlErrorBody) -> JoinStatus {
         let hex = ref.lowercased()
-        if let (id, p) = pendingJoins.first(where: { $0.key.hex == hex || $0.value.name == ref }) {
+        if let (id, p) = inviteState.pendingJoins.first(where: { $0.key.hex == hex || $0.value.name == ref }) {
             guard p.state == "member" else { return JoinStatus(group: id.hex, name: p.name, state: p.state, reason: p.reason) }
             // Accepted: a member only once this node sees its own ADD in the fold.
             let me = identity.signing.publicKey
@@ -121,7 +121,7 @@ extension Node {
                 var lost = p
                 lost.state = "lost"
                 lost.reason = RedeemLimits.lostReason
-                pendingJoins[id] = lost
+                inviteState.pendingJoins[id] = lost
                 logger.warning("invite accepted, then lost: another admin gave its last use to another peer", metadata: ["group.id": "\(id)"])
                 return JoinStatus(group: id.hex, name: p.name, state: "lost", reason: lost.reason)
             }
@@ -135,15 +135,15 @@ extension Node {
     func receiveInviteOffer(_ o: Hark_V1_InviteOffer, from session: PeerSession) {
         guard o.token.utf8.count <= InviteToken.maxCharacterCount, (try? InviteToken.decode(o.token)) != nil else { return }
         if acceptIfDirect(o.token, from: session) { return }
-        offeredInvites.append(OfferedInvite(token: o.token, groupName: String(o.groupName.prefix(64)), from: session.peerID,
+        inviteState.offeredInvites.append(OfferedInvite(token: o.token, groupName: String(o.groupName.prefix(64)), from: session.peerID,
                                             fromName: session.hello.displayName, receivedMs: Node.nowMs()))
-        if offeredInvites.count > 64 { offeredInvites.removeFirst() }
+        if inviteState.offeredInvites.count > 64 { inviteState.offeredInvites.removeFirst() }
         logger.info("received an invite", metadata: ["group.name": "\(o.groupName)", "peer.id": "\(session.peerID)"])
     }
 
     /// `group.invites`: invites peers handed over a channel, newest first.
     func invitesOffered() -> [OfferedInviteView] {
-        offeredInvites.reversed().map {
+        inviteState.offeredInvites.reversed().map {
             OfferedInviteView(groupName: $0.groupName, from: $0.from.description, fromName: $0.fromName,
                               fromFingerprint: $0.from.fingerprint, receivedMs: $0.receivedMs)
         }
@@ -151,7 +151,7 @@ extension Node {
 
     /// `group.accept`: joins with the newest invite offered for the group named `ref`.
     func acceptInvite(_ ref: String) throws -> GroupView {
-        guard let o = offeredInvites.last(where: { $0.groupName == ref }) else {
+        guard let o = inviteState.offeredInvites.last(where: { $0.groupName == ref }) else {
             throw ControlErrorBody(code: .notFound, message: "no invite for a group named \(ref) was offered (see `hark group invites`)")
         }
         return try join(token: o.token)
@@ -165,7 +165,7 @@ extension Node {
         // Our JOIN, from the graph when it is loaded, else from the store's author index (an
         // error counts as joined: never a second JOIN).
         let me = identity.signing.publicKey
-        let joined = graphs[group].map { $0.unorderedEntries.contains { $0.author == me && $0.kind == .join } }
+        let joined = logState.graphs[group].map { $0.unorderedEntries.contains { $0.author == me && $0.kind == .join } }
             ?? ((try? store.events(group: group, author: me, kinds: [.join]))?.isEmpty != true)
         guard !joined else { return }
         var c = Hark_V1_Content()

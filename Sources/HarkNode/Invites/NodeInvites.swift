@@ -1,6 +1,6 @@
 // Making invites (`group.invite`: version-1 and signed version-2 tokens, PROTOCOL.md §9.6) and
 // the admin side of redeeming one (RedeemInvite → a MEMBER ADD and a RedeemAnswer). Node actor
-// state (`joinRequestBook`, `sessions`); isolated to the actor.
+// state (`inviteState.joinRequestBook`, `peerTable`); isolated to the actor.
 
 import Foundation
 import HarkControl
@@ -75,7 +75,7 @@ extension Node {
         let token = try InviteToken.encode(invite)
         guard offer else { return InviteResult(token: token) }
         if let target, invite.version == 2 {
-            joinRequestBook.remember(.init(group: g.id, peer: target, token: token, expiresMs: invite.expiresMs))
+            inviteState.joinRequestBook.remember(.init(group: g.id, peer: target, token: token, expiresMs: invite.expiresMs))
         }
         // A peer connected now gets the invite over its channel too (`hark group accept`).
         if let target {
@@ -84,17 +84,17 @@ extension Node {
             offer.groupName = g.name
             var frame = Hark_V1_Frame()
             frame.inviteOffer = offer
-            for s in sessions.values where s.peerID.key == target { s.send(frame) }
+            for s in peerTable.sessions where s.peerID.key == target { s.send(frame) }
         }
         return InviteResult(token: token)
     }
 
     /// "host:port" for each address this node may be reached at (hints in invites).
     func listenHints() -> [String] {
-        sessions.values.compactMap { s -> String? in
+        peerTable.sessions.compactMap { s -> String? in
             guard let local = s.localSocketAddress, let ip = local.ipAddress else { return nil }
             let plain = ip.hasPrefix("::ffff:") && ip.contains(".") ? String(ip.dropFirst(7)) : ip
-            return plain.contains(":") ? "[\(plain)]:\(listenPort)" : "\(plain):\(listenPort)"
+            return plain.contains(":") ? "[\(plain)]:\(lifecycle.listenPort)" : "\(plain):\(lifecycle.listenPort)"
         }.uniquedHints()
     }
 

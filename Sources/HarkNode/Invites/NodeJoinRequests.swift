@@ -53,7 +53,7 @@ extension Node {
     /// (docs/SECURITY.md "Joining by code" states what that tells a stranger); rate-limited per peer.
     func receiveJoinQuery(_ q: Hark_V1_JoinQuery, from session: PeerSession) throws {
         let name = try joinGroupName(q.groupName)
-        if let wait = joinLimiter.takeQuery(session.peerID.key, name: name, nowMs: Node.monoMs(),
+        if let wait = inviteState.joinLimiter.takeQuery(session.peerID.key, name: name, nowMs: Node.monoMs(),
                                             repeatWindowMs: JoinCodeLimits.queryWindowMs) {
             return answerJoin(name, accepted: false, reason: "too many join requests from this node; try again later",
                               retryAfterMs: wait, on: session)
@@ -71,7 +71,7 @@ extension Node {
         let name = try joinGroupName(r.groupName)
         guard r.commitment.count == 32 else { throw ProtocolViolation("join request commitment of \(r.commitment.count) bytes") }
         let peer = session.peerID
-        if let wait = joinLimiter.take(peer.key, nowMs: Node.monoMs()) {
+        if let wait = inviteState.joinLimiter.take(peer.key, nowMs: Node.monoMs()) {
             logger.warning("join request refused: the peer asks too often", metadata: ["peer.id": "\(peer)", "group.name": "\(name)"])
             return answerJoin(name, accepted: false, reason: "too many join requests from this node; try again later",
                               retryAfterMs: wait, on: session)
@@ -83,12 +83,12 @@ extension Node {
         if currentMembership(of: g.id)?.isMember(peer.key) == true {
             return answerJoin(name, accepted: false, reason: "already a member of \(name)", on: session)
         }
-        if let token = joinRequestBook.takeRemembered(group: g.id, peer: peer.key, nowMs: Node.nowMs()) {
+        if let token = inviteState.joinRequestBook.takeRemembered(group: g.id, peer: peer.key, nowMs: Node.nowMs()) {
             logger.info("join request approved by an invite made for the peer", metadata: ["peer.id": "\(peer)", "group.id": "\(g.id)"])
             return answerJoin(name, accepted: true, token: token, reason: "approved: an invite was made for this node", on: session)
         }
         let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-        joinRequestBook.add(IncomingJoinRequest(
+        inviteState.joinRequestBook.add(IncomingJoinRequest(
             sessionID: session.id, peer: peer, displayName: String(r.displayName.prefix(64)), group: g.id, groupName: g.name,
             commitment: [UInt8](r.commitment), ownNonce: nonce, code: nil, receivedMs: Node.nowMs(), receivedMonoMs: Node.monoMs()))
         var c = Hark_V1_JoinChallenge()
@@ -100,7 +100,7 @@ extension Node {
     /// The requester revealed its nonce: the code is known; the user decides with `hark group approve`.
     func receiveJoinReveal(_ r: Hark_V1_JoinReveal, from session: PeerSession) throws {
         let name = try joinGroupName(r.groupName)
-        switch joinRequestBook.reveal(sessionID: session.id, peer: session.peerID, groupName: name, nonce: [UInt8](r.initiatorNonce),
+        switch inviteState.joinRequestBook.reveal(sessionID: session.id, peer: session.peerID, groupName: name, nonce: [UInt8](r.initiatorNonce),
                                       handshakeHash: session.hello.handshakeHash) {
         case let .code(code):
             logger.notice("join request waiting for approval; compare the code with the requester's screen", metadata: [
@@ -114,7 +114,7 @@ extension Node {
     }
 
     private func expireJoinRequests() {
-        joinRequestBook.expire(nowMonoMs: Node.monoMs(), nowMs: Node.nowMs(), openSessions: Set(sessions.keys))
+        inviteState.joinRequestBook.expire(nowMonoMs: Node.monoMs(), nowMs: Node.nowMs(), openSessions: Set(peerTable.ids))
     }
 
     private func pendingView(_ r: IncomingJoinRequest) -> PendingJoinRequestView {
@@ -127,7 +127,7 @@ extension Node {
     func joinRequests(group ref: String?) throws(ControlErrorBody) -> [PendingJoinRequestView] {
         expireJoinRequests()
         let only = try ref.map { (r: String) throws(ControlErrorBody) -> EventID in try resolveGroup(r).id }
-        return joinRequestBook.requests.filter { only == nil || $0.group == only }.map { pendingView($0) }
+        return inviteState.joinRequestBook.requests.filter { only == nil || $0.group == only }.map { pendingView($0) }
     }
 
     /// `group.approve` / `group.refuse`: decides the request of `group` picked by its code or its peer.
@@ -140,9 +140,9 @@ extension Node {
         let digits = request.filter { !$0.isWhitespace }
         let selection: JoinRequestBook.Selection
         if digits.count == 6, digits.allSatisfy(\.isNumber) {
-            selection = joinRequestBook.select(group: g.id, code: digits)
+            selection = inviteState.joinRequestBook.select(group: g.id, code: digits)
         } else {
-            selection = joinRequestBook.select(group: g.id, peer: try resolvePeer(request).id)
+            selection = inviteState.joinRequestBook.select(group: g.id, peer: try resolvePeer(request).id)
         }
         let r: IncomingJoinRequest
         switch selection {
@@ -152,8 +152,8 @@ extension Node {
         case .noPeer:
             throw ControlErrorBody(code: .notFound, message: "\(request) has no request to join \(g.name) with a code (see `hark group requests \(g.name)`)")
         }
-        guard let session = sessions[r.sessionID] else {
-            joinRequestBook.remove(r)
+        guard let session = peerTable[r.sessionID] else {
+            inviteState.joinRequestBook.remove(r)
             throw ControlErrorBody(code: .notFound, message: "the channel to \(r.displayName) closed; the request is void (ask them to run `hark group join` again)")
         }
         if approve {
@@ -165,7 +165,7 @@ extension Node {
             answerJoin(r.groupName, accepted: false, reason: "refused by \(identity.displayName)", on: session)
             logger.info("join request refused", metadata: ["peer.id": "\(r.peer)", "group.id": "\(g.id)"])
         }
-        joinRequestBook.remove(r)
+        inviteState.joinRequestBook.remove(r)
         return pendingView(r)
     }
 
@@ -185,7 +185,7 @@ extension Node {
         guard !name.isEmpty, name.utf8.count <= JoinCodeLimits.maxGroupNameBytes else {
             throw ControlErrorBody(code: .invalidArgument, message: "a group name is 1 to 64 bytes")
         }
-        if let o = outgoingJoins[name], !o.isFinished { return outgoingView(o) }
+        if let o = inviteState.outgoingJoins[name], !o.isFinished { return outgoingView(o) }
         if let held = ((try? store.allGroups()) ?? []).first(where: { $0.name == name }),
            currentMembership(of: held.id)?.isMember(identity.signing.publicKey) ?? true {
             throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(name) (\(held.id.hex.prefix(12)))")
@@ -199,35 +199,35 @@ extension Node {
             guard session.hello.speaksJoinByCode else {
                 throw ControlErrorBody(code: .notFound, message: "the hark of \(adminName) (\(id.fingerprint)) does not take join requests; ask for an invite token")
             }
-            outgoingJoins[name] = o
+            inviteState.outgoingJoins[name] = o
             ask(name, session: session)
-            return outgoingView(outgoingJoins[name] ?? o)
+            return outgoingView(inviteState.outgoingJoins[name] ?? o)
         }
         var q = Hark_V1_JoinQuery()
         q.groupName = name
-        for s in sessions.values where s.hello.speaksJoinByCode {
+        for s in peerTable.sessions where s.hello.speaksJoinByCode {
             o.queried[s.id] = s.peerID
             sendJoinFrame({ $0.joinQuery = q }, on: s)
         }
-        outgoingJoins[name] = o
+        inviteState.outgoingJoins[name] = o
         advanceJoin(name)
-        if outgoingJoins[name]?.state == .querying {
+        if inviteState.outgoingJoins[name]?.state == .querying {
             Task {
                 try? await Task.sleep(for: .milliseconds(JoinCodeLimits.queryWindowMs + 50))
                 self.advanceJoin(name)   // the task runs on the node's actor
             }
         }
-        return outgoingView(outgoingJoins[name] ?? o)
+        return outgoingView(inviteState.outgoingJoins[name] ?? o)
     }
 
     /// Sends the request itself to the admin on `session`.
     private func ask(_ name: String, session: PeerSession) {
-        guard var o = outgoingJoins[name] else { return }
+        guard var o = inviteState.outgoingJoins[name] else { return }
         o.state = .asked
         o.admin = session.peerID
         o.adminName = session.hello.displayName
         o.sessionID = session.id
-        outgoingJoins[name] = o
+        inviteState.outgoingJoins[name] = o
         var r = Hark_V1_JoinRequest()
         r.groupName = name
         r.commitment = Data(PairingCode.commitment(handshakeHash: session.hello.handshakeHash, initiatorNonce: o.nonce))
@@ -237,66 +237,66 @@ extension Node {
 
     /// Moves a querying request on once its query is decided; fails one whose channel closed.
     func advanceJoin(_ name: String) {
-        guard var o = outgoingJoins[name] else { return }
+        guard var o = inviteState.outgoingJoins[name] else { return }
         if o.state == .querying {
             // A queried channel that closed unanswered (two nodes that dial each other at once
             // keep one channel of the two, PROTOCOL.md §3.2): ask the same peer again on its open channel.
             var q = Hark_V1_JoinQuery()
             q.groupName = name
-            for (id, peer) in o.queried where sessions[id] == nil && !o.hasAnswer(from: peer) {
-                for s in sessions.values where s.peerID == peer && s.hello.speaksJoinByCode && o.queried[s.id] == nil {
+            for (id, peer) in o.queried where peerTable[id] == nil && !o.hasAnswer(from: peer) {
+                for s in peerTable.sessions where s.peerID == peer && s.hello.speaksJoinByCode && o.queried[s.id] == nil {
                     o.queried[s.id] = peer
                     sendJoinFrame({ $0.joinQuery = q }, on: s)
                 }
             }
             var names: [PeerID: String] = [:]
-            for s in sessions.values { names[s.peerID] = s.hello.displayName }
+            for s in peerTable.sessions { names[s.peerID] = s.hello.displayName }
             let choice = o.decide(nowMonoMs: Node.monoMs(), names: names)
-            outgoingJoins[name] = o
+            inviteState.outgoingJoins[name] = o
             if let choice {
                 // The channel that answered may have closed since: any open one to that peer will do.
-                let open = sessions[choice.session]
-                    ?? sessions.values.first { $0.peerID == choice.peer && $0.hello.speaksJoinByCode }
+                let open = peerTable[choice.session]
+                    ?? peerTable.sessions.first { $0.peerID == choice.peer && $0.hello.speaksJoinByCode }
                 guard let session = open else {
                     o.state = .failed
                     o.reason = "the channel to the admin closed"
-                    outgoingJoins[name] = o
+                    inviteState.outgoingJoins[name] = o
                     return
                 }
                 ask(name, session: session)
             }
-        } else if o.state == .asked || o.state == .code, let id = o.sessionID, sessions[id] == nil {
+        } else if o.state == .asked || o.state == .code, let id = o.sessionID, peerTable[id] == nil {
             o.state = .failed
             o.reason = "the channel to \(o.adminName ?? "the admin") closed before an answer; run the join again"
-            outgoingJoins[name] = o
+            inviteState.outgoingJoins[name] = o
         }
     }
 
     /// `group.request.status`.
     func joinRequestStatus(group name: String) throws(ControlErrorBody) -> JoinRequestView {
         advanceJoin(name)
-        guard let o = outgoingJoins[name] else {
+        guard let o = inviteState.outgoingJoins[name] else {
             throw ControlErrorBody(code: .notFound, message: "no request to join \(name) was made")
         }
         return outgoingView(o)
     }
 
     func receiveJoinQueryAnswer(_ a: Hark_V1_JoinQueryAnswer, from session: PeerSession) throws {
-        guard var o = outgoingJoins[a.groupName], o.state == .querying, o.queried[session.id] != nil else { return }
+        guard var o = inviteState.outgoingJoins[a.groupName], o.state == .querying, o.queried[session.id] != nil else { return }
         o.answers[session.id] = a.admin
-        outgoingJoins[a.groupName] = o
+        inviteState.outgoingJoins[a.groupName] = o
         advanceJoin(a.groupName)
     }
 
     func receiveJoinChallenge(_ c: Hark_V1_JoinChallenge, from session: PeerSession) throws {
-        guard var o = outgoingJoins[c.groupName], o.state == .asked, o.sessionID == session.id else { return }
+        guard var o = inviteState.outgoingJoins[c.groupName], o.state == .asked, o.sessionID == session.id else { return }
         guard c.responderNonce.count == PairingCode.nonceByteCount else {
             throw ProtocolViolation("join challenge nonce of \(c.responderNonce.count) bytes")
         }
         o.code = PairingCode.code(handshakeHash: session.hello.handshakeHash, initiatorNonce: o.nonce,
                                   responderNonce: [UInt8](c.responderNonce))
         o.state = .code
-        outgoingJoins[c.groupName] = o
+        inviteState.outgoingJoins[c.groupName] = o
         var r = Hark_V1_JoinReveal()
         r.groupName = c.groupName
         r.initiatorNonce = Data(o.nonce)
@@ -306,13 +306,13 @@ extension Node {
     /// The admin's decision. An approval's token is checked (a version-2 invite for this node, of
     /// a group of the name asked for) and redeemed like `hark group join TOKEN`.
     func receiveJoinAnswer(_ a: Hark_V1_JoinAnswer, from session: PeerSession) throws {
-        guard var o = outgoingJoins[a.groupName], !o.isFinished else { return }
+        guard var o = inviteState.outgoingJoins[a.groupName], !o.isFinished else { return }
         let reason = String(a.reason.prefix(200))
         if o.state == .querying {
             // Only a rate-limited query is answered with a JoinAnswer.
             guard o.queried[session.id] != nil, !a.accepted else { return }
             o.limitedBy[session.id] = max(1, a.retryAfterMs)
-            outgoingJoins[a.groupName] = o
+            inviteState.outgoingJoins[a.groupName] = o
             return advanceJoin(a.groupName)
         }
         guard o.sessionID == session.id else { return }
@@ -320,7 +320,7 @@ extension Node {
             o.state = a.retryAfterMs > 0 ? .rateLimited : a.noGroup ? .notFound : .refused
             o.reason = reason
             o.retryAfterMs = a.retryAfterMs > 0 ? a.retryAfterMs : nil
-            outgoingJoins[a.groupName] = o
+            inviteState.outgoingJoins[a.groupName] = o
             logger.info("join request refused", metadata: ["group.name": "\(a.groupName)", "admin": "\(session.peerID)", "reason": "\(reason)"])
             return
         }
@@ -338,6 +338,6 @@ extension Node {
             o.reason = "the invite handed over cannot be used: \((error as? ControlErrorBody)?.message ?? "\(error)")"
             logger.warning("join request approved, but the invite cannot be used", metadata: ["reason": "\(o.reason ?? "")"])
         }
-        outgoingJoins[a.groupName] = o
+        inviteState.outgoingJoins[a.groupName] = o
     }
 }

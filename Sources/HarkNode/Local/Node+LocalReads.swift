@@ -12,9 +12,9 @@ extension Node {
     /// Peers as last stored (names, addresses, last sighting): what `peers` shows without a
     /// daemon. Loaded once; none is connected.
     func loadKnownPeers() {
-        guard peerInfo.isEmpty else { return }
+        guard peerTable.info.isEmpty else { return }
         for r in (try? store.peers()) ?? [] where r.key != identity.signing.publicKey {
-            peerInfo[PeerID(r.key)] = PeerInfo(displayName: r.displayName, address: r.lastAddress, source: "known", lastSeenMs: r.lastSeenMs)
+            peerTable.info[PeerID(r.key)] = PeerInfo(displayName: r.displayName, address: r.lastAddress, source: "known", lastSeenMs: r.lastSeenMs)
         }
     }
 }

@@ -91,7 +91,7 @@ extension Node {
         views.map { v in
             guard let bytes = try? Hex.decode(v.fileId), let id = try? ManifestID(bytes: bytes) else { return v }
             var out = v
-            out.holders = Set((fileHolders[id] ?? [:]).filter { $0.value }.compactMap { sessions[$0.key]?.peerID }).count
+            out.holders = Set((fileShare.fileHolders[id] ?? [:]).filter { $0.value }.compactMap { peerTable[$0.key]?.peerID }).count
             if files.job(id) != nil { out.state = "fetching" }
             return out
         }

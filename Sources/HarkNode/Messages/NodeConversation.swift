@@ -93,7 +93,7 @@ extension Node {
         }
         var infos: [SigningPublicKey: HistoryReader.AuthorInfo] = [identity.signing.publicKey: authorInfo(identity.signing.publicKey)]
         for g in try group.map({ [$0] }) ?? store.allGroups() {
-            for (key, name) in (try? store.authorNames(group: g.id)) ?? [:] where authorNames[key] == nil { authorNames[key] = name }
+            for (key, name) in (try? store.authorNames(group: g.id)) ?? [:] where trustBook.authorNames[key] == nil { trustBook.authorNames[key] = name }
             for key in (try? store.authors(group: g.id)) ?? [] where infos[key] == nil { infos[key] = authorInfo(key) }
         }
         let known = infos

@@ -9,9 +9,9 @@ import Logging
 extension Node {
     /// What each peer reported holding in `group` (cached from the store).
     func holds(group: EventID) -> [SigningPublicKey: [EventID]] {
-        if let cached = reportedHeads[group] { return cached }
+        if let cached = receiptTracking.reportedHeads[group] { return cached }
         let loaded = (try? store.reportedHeads(group: group)) ?? [:]
-        reportedHeads[group] = loaded
+        receiptTracking.reportedHeads[group] = loaded
         return loaded
     }
 
@@ -22,17 +22,17 @@ extension Node {
         let kept = Array(heads.prefix(Store.maxReportedHeads))
         guard all[peer].map(Set.init) != Set(kept) else { return }
         all[peer] = kept
-        reportedHeads[group] = all
+        receiptTracking.reportedHeads[group] = all
         // Written within `HoldsWriteBehind.delayMs`, batched with the peer's next reports.
-        holdsWriteBehind.changed(peer: peer, group: group, nowMs: Node.monoMs())
+        receiptTracking.holdsWriteBehind.changed(peer: peer, group: group, nowMs: Node.monoMs())
     }
 
     /// Writes the reports that changed (those waiting `HoldsWriteBehind.delayMs` at `nowMs`, or
     /// all when nil) to the store, then tells watchers of receipts that may have changed.
     func flushHolds(nowMs: Int64?) {
-        guard !holdsWriteBehind.isEmpty else { return }
-        for (group, peers) in holdsWriteBehind.due(nowMs: nowMs) {
-            guard let all = reportedHeads[group] else { continue }
+        guard !receiptTracking.holdsWriteBehind.isEmpty else { return }
+        for (group, peers) in receiptTracking.holdsWriteBehind.due(nowMs: nowMs) {
+            guard let all = receiptTracking.reportedHeads[group] else { continue }
             for peer in peers {
                 guard let heads = all[peer] else { continue }
                 try? store.saveReportedHeads(peer: peer, group: group, heads: heads, atMs: Node.nowMs())
@@ -105,29 +105,29 @@ extension Node {
     /// Something that receipts depend on changed in `group`: emit receipt events for this
     /// node's recent messages there (only while someone watches).
     func receiptsMayHaveChanged(group: EventID) {
-        guard watchers.values.contains(where: { $0.group == nil || $0.group == group }),
-              let recent = recentOwnMessages[group], !recent.isEmpty else { return }
+        guard subscriberState.watchers.values.contains(where: { $0.group == nil || $0.group == group }),
+              let recent = receiptTracking.recentOwnMessages[group], !recent.isEmpty else { return }
         for message in recent {
             guard let states = try? receiptStates(of: message, group: group) else { continue }
-            let before = receiptCache[message] ?? [:]
+            let before = receiptTracking.receiptCache[message] ?? [:]
             for (member, state) in states where state > (before[member] ?? .pending) {
                 let p = PeerID(member)
                 emit(.receipt(ReceiptView(group: group.hex, message: message.hex, member: p.description,
                                           memberName: displayName(of: member), memberFingerprint: p.shortFingerprint,
                                           state: state.name)))
             }
-            receiptCache[message] = states
+            receiptTracking.receiptCache[message] = states
         }
     }
 
     /// Remembers a message this node wrote, for receipt events (the latest 32 per group).
     func rememberOwnMessage(_ id: EventID, group: EventID) {
-        var list = recentOwnMessages[group] ?? []
+        var list = receiptTracking.recentOwnMessages[group] ?? []
         list.append(id)
         if list.count > 32 {
-            for old in list.prefix(list.count - 32) { receiptCache.removeValue(forKey: old) }
+            for old in list.prefix(list.count - 32) { receiptTracking.receiptCache.removeValue(forKey: old) }
             list.removeFirst(list.count - 32)
         }
-        recentOwnMessages[group] = list
+        receiptTracking.recentOwnMessages[group] = list
     }
 }

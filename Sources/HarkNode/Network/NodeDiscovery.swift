@@ -18,7 +18,7 @@ extension Node {
         let suffix = " (\(peerID.shortFingerprint))"
         var name = identity.displayName
         while name.utf8.count + suffix.utf8.count > 63 { name.removeLast() }
-        return ServiceAdvert(instanceName: name + suffix, port: UInt16(clamping: listenPort), txt: txt)
+        return ServiceAdvert(instanceName: name + suffix, port: UInt16(clamping: lifecycle.listenPort), txt: txt)
     }
 
     /// Publishes and browses until the node stops; dials every hark service it finds.
@@ -33,37 +33,37 @@ extension Node {
         d.stop()
     }
 
-    func setDiscovery(_ d: AvahiDiscovery) { discovery = d }
+    func setDiscovery(_ d: AvahiDiscovery) { discoveryState.browser = d }
 
     func discoveryEvent(_ event: DiscoveryEvent) {
         switch event {
         case .available:
-            discoveryReasonLogged = nil
-            discoveryStatus = DiscoveryStatus(state: "active", instanceName: discoveryStatus.instanceName ?? advert().instanceName)
+            discoveryState.reasonLogged = nil
+            discoveryState.status = DiscoveryStatus(state: "active", instanceName: discoveryState.status.instanceName ?? advert().instanceName)
             logger.info("discovery active (avahi)")
         case let .unavailable(reason):
-            discoveryStatus = DiscoveryStatus(state: "unavailable", reason: reason)
-            if discoveryReasonLogged != reason {
-                discoveryReasonLogged = reason
+            discoveryState.status = DiscoveryStatus(state: "unavailable", reason: reason)
+            if discoveryState.reasonLogged != reason {
+                discoveryState.reasonLogged = reason
                 logger.warning("discovery unavailable; static peers (--peer) still work; retrying in the background",
                                metadata: ["reason": "\(reason)"])
             }
         case let .published(name):
-            discoveryStatus = DiscoveryStatus(state: "active", instanceName: name)
+            discoveryState.status = DiscoveryStatus(state: "active", instanceName: name)
         case let .found(sighting):
             guard let tok = sighting.txt["tok"], tok != Hex.encode(instanceToken) else { return }
             guard sighting.txt["v"] == "1" else {
                 logger.debug("ignoring service of another protocol version", metadata: ["instance": "\(sighting.instanceName)"])
                 return
             }
-            sightings[tok] = sighting
+            discoveryState.sightings[tok] = sighting
             if let token = try? Hex.decode(tok), hasSession(instanceToken: token) {
                 probeIfMoved(token: token, sighting: sighting)
                 return
             }
             Task { await self.dialSighting(token: tok) }
         case let .lost(name, _):
-            for (tok, s) in sightings where s.instanceName == name { sightings.removeValue(forKey: tok) }
+            for (tok, s) in discoveryState.sightings where s.instanceName == name { discoveryState.sightings.removeValue(forKey: tok) }
         }
     }
 
@@ -77,7 +77,7 @@ extension Node {
         if fresh { try? await Task.sleep(for: .milliseconds(250)) }
         var delayMs = configuration.redialInitialMs
         for _ in 0..<50 {
-            guard !stopped, let sighting = sightings[token] else { return }
+            guard !lifecycle.stopped, let sighting = discoveryState.sightings[token] else { return }
             if let t = try? Hex.decode(token), hasSession(instanceToken: t) { return }
             let ordered = sighting.addresses.sorted { !$0.isIPv6 && $1.isIPv6 }
             let epoch = addressWatch.epoch

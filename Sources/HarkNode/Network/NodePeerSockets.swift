@@ -126,13 +126,13 @@ extension Node {
             for host in hosts {
                 do {
                     let server = try await bootstrap.bind(host: host, port: port).get()
-                    listenPort = server.localAddress?.port ?? 0
+                    lifecycle.listenPort = server.localAddress?.port ?? 0
                     if port == 0 && !configuration.preferredPorts.isEmpty {
                         logger.warning("the preferred TCP ports are taken; listening on a free one", metadata: [
-                            "tcp.port": "\(listenPort)", "tcp.preferred": "\(configuration.preferredPorts.map(String.init).joined(separator: ","))",
+                            "tcp.port": "\(lifecycle.listenPort)", "tcp.preferred": "\(configuration.preferredPorts.map(String.init).joined(separator: ","))",
                         ])
                     }
-                    if configuration.rememberPort { home.rememberPort(listenPort) }
+                    if configuration.rememberPort { home.rememberPort(lifecycle.listenPort) }
                     return server
                 } catch {
                     lastError = error
@@ -153,7 +153,7 @@ extension Node {
             try? await connection.executeThenClose { _, _ in }
             return
         }
-        let stopping = await stopped
+        let stopping = await isStopping
         if Task.isCancelled || stopping {
             pendingHandshakes.release(ticket)
             try? await connection.executeThenClose { _, _ in }
@@ -179,10 +179,10 @@ extension Node {
     /// - Returns: whether a handshake completed.
     @discardableResult
     func dial(_ address: SocketAddress, label: String, source: String) async -> Bool {
-        guard !stopped, !dialing.contains(label) else { return false }
-        guard sessions.count < configuration.maxConnections else { return false }
-        dialing.insert(label)
-        defer { dialing.remove(label) }
+        guard !lifecycle.stopped, !discoveryState.dialing.contains(label) else { return false }
+        guard peerTable.count < configuration.maxConnections else { return false }
+        discoveryState.dialing.insert(label)
+        defer { discoveryState.dialing.remove(label) }
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

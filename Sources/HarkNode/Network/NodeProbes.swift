@@ -48,7 +48,7 @@ extension Node {
     func probeIfMoved(token: [UInt8], sighting: ServiceSighting) {
         let advertised = Set(sighting.addresses.map { LocalAddresses.normalized($0.ip) })
         guard !advertised.isEmpty else { return }
-        for s in sessions.values where s.hello.instanceToken == token {
+        for s in peerTable.sessions where s.hello.instanceToken == token {
             if let ip = s.remoteIP, !advertised.contains(ip) { probe(s, reason: "peer advertises a new address") }
         }
     }
@@ -80,7 +80,7 @@ extension Node {
     /// The open channel to the device that `hello` names, if any.
     func existingSession(hello: PeerHello) -> PeerSession? {
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
-        guard let id = sessionByDevice[device], let s = sessions[id], !s.isClosed else { return nil }
+        guard let id = peerTable.byDevice[device], let s = peerTable[id], !s.isClosed else { return nil }
         return s
     }
 
@@ -96,12 +96,12 @@ extension Node {
     }
 
     func closeStranded(held: Set<String>) {
-        let channels = sessions.values.map { (id: $0.id, localIP: $0.localSocketAddress?.ipAddress) }
+        let channels = peerTable.sessions.map { (id: $0.id, localIP: $0.localSocketAddress?.ipAddress) }
         for id in LocalAddresses.stranded(channels: channels, held: held) {
-            guard let s = sessions[id], !s.isClosed else { continue }
+            guard let s = peerTable[id], !s.isClosed else { continue }
             logger.info("local address of the channel is gone; closing it", metadata: ["peer.id": "\(s.peerID)"])
             let token = Hex.encode(s.hello.instanceToken)
-            if let sighting = sightings[token] { addressWatch.rememberStranded(token: token, sighting: sighting) }
+            if let sighting = discoveryState.sightings[token] { addressWatch.rememberStranded(token: token, sighting: sighting) }
             s.close()
         }
     }
@@ -125,7 +125,7 @@ extension Node {
         for round in 0..<3 {
             if round > 0 { try? await Task.sleep(for: .milliseconds(500)) }
             for a in ordered {
-                guard await !stopped, await !hasSession(instanceToken: t) else { return }
+                guard await !isStopping, await !hasSession(instanceToken: t) else { return }
                 guard let address = Self.socketAddress(a, port: Int(sighting.port)) else { continue }
                 let label = a.isIPv6 ? "[\(a.ip)%\(a.scopeID)]:\(sighting.port)" : "\(a.ip):\(sighting.port)"
                 if await dial(address, label: label, source: "avahi") { return }

@@ -1,6 +1,6 @@
 // The session table: opening an authenticated session (refusing self, blocked keys and
 // duplicate channels to one device) and closing it, with everything kept per session.
-// Node actor state (`sessions`, `sessionByDevice` and the per-session tables); isolated to the actor.
+// Node actor state (`peerTable`: channels and their per-channel `PeerLink`); isolated to the actor.
 
 import Foundation
 import HarkCrypto
@@ -28,7 +28,7 @@ extension Node {
         }
         let direction: PeerSession.Direction = role == .initiator ? .outbound : .inbound
         let device = DeviceKey(peer: hello.peerID, token: hello.instanceToken)
-        if let existingID = sessionByDevice[device], let existing = sessions[existingID], !existing.isClosed {
+        if let existingID = peerTable.byDevice[device], let existing = peerTable[existingID], !existing.isClosed {
             // Two channels to one device (both dialled at once): both ends keep the channel
             // dialled by the device that sorts first by (identity key, instance token).
             let me = DeviceKey(peer: peerID, token: instanceToken)
@@ -41,22 +41,19 @@ extension Node {
             }
             existing.close()
         }
-        let session = PeerSession(id: nextSessionID, hello: hello, direction: direction, remoteAddress: remote,
+        let session = PeerSession(id: peerTable.nextID, hello: hello, direction: direction, remoteAddress: remote,
                                   source: source, channel: channel)
-        nextSessionID += 1
-        sessions[session.id] = session
-        sessionByDevice[device] = session.id
-        sharedGroups[session.id] = []
-        offeredGroups[session.id] = []
-        unmatchedTags[session.id] = []
+        peerTable.nextID += 1
+        peerTable.add(session)
+        peerTable.byDevice[device] = session.id
         let now = Node.nowMs()
-        var info = peerInfo[hello.peerID] ?? PeerInfo(displayName: hello.displayName, address: nil, source: nil, lastSeenMs: now)
+        var info = peerTable.info[hello.peerID] ?? PeerInfo(displayName: hello.displayName, address: nil, source: nil, lastSeenMs: now)
         info.displayName = hello.displayName
         info.address = remote
         info.source = source
         info.lastSeenMs = now
         info.listenPort = Int(hello.listenPort)
-        peerInfo[hello.peerID] = info
+        peerTable.info[hello.peerID] = info
         // The address to dial it at later: for an inbound channel, its IP with the port it listens on.
         var dialable = remote
         if direction == .inbound, hello.listenPort != 0, let ip = channel.remoteAddress?.ipAddress {
@@ -74,7 +71,7 @@ extension Node {
             "direction": "\(direction.rawValue)",
         ])
         startSync(session)
-        for (group, p) in pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
+        for (group, p) in inviteState.pendingJoins where p.state == "pending" { sendRedeem(group, to: session) }
         resendLostRedeems(to: session)
         offerDirectConversations(on: session)
         openDatagrams(for: session)
@@ -83,27 +80,21 @@ extension Node {
     }
 
     func closeSession(_ session: PeerSession) {
-        guard sessions.removeValue(forKey: session.id) != nil else { return }
+        // The channel's own state goes with its link; what other parts keep per channel follows.
+        guard let link = peerTable.remove(session.id) else { return }
+        link.syncAnswerer?.cancel()
         let device = DeviceKey(peer: session.peerID, token: session.hello.instanceToken)
-        if sessionByDevice[device] == session.id { sessionByDevice.removeValue(forKey: device) }
+        if peerTable.byDevice[device] == session.id { peerTable.byDevice.removeValue(forKey: device) }
         broadcastPeerRemoved(session, group: nil)
-        sharedGroups.removeValue(forKey: session.id)
-        offeredGroups.removeValue(forKey: session.id)
-        unmatchedTags.removeValue(forKey: session.id)
-        awaitingMembership.removeValue(forKey: session.id)
-        reconciliations.removeValue(forKey: session.id)
-        syncAnswerers.removeValue(forKey: session.id)?.cancel()
-        datagramPeers.removeValue(forKey: session.id)
-        heartbeats.removeValue(forKey: session.id)
-        pairings = pairings.filter { $0.value.sessionID != session.id }
+        trustBook.pairings = trustBook.pairings.filter { $0.value.sessionID != session.id }
         fileSessionClosed(session)
-        peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
+        peerTable.info[session.peerID]?.lastSeenMs = Node.nowMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
         judgePresence(of: session.peerID)
         // A discovered peer that is still advertised is dialled again (with backoff), whichever
         // side had dialled the channel that just closed.
         let token = Hex.encode(session.hello.instanceToken)
-        if !stopped, sightings[token] != nil, sessionByDevice[device] == nil {
+        if !lifecycle.stopped, discoveryState.sightings[token] != nil, peerTable.byDevice[device] == nil {
             Task { await self.dialSighting(token: token, fresh: false) }
         }
     }
@@ -113,6 +104,6 @@ extension Node {
     }
 
     func hasSession(instanceToken token: [UInt8]) -> Bool {
-        sessions.values.contains { $0.hello.instanceToken == token }
+        peerTable.sessions.contains { $0.hello.instanceToken == token }
     }
 }

@@ -31,11 +31,11 @@ extension Node {
     }
 
     func heartbeatDatagram() -> Hark_V1_Datagram {
-        presenceSeq += 1
+        signalState.presenceSeq += 1
         var p = Hark_V1_Presence()
-        p.state = ownPresence.state
-        p.statusText = ownPresence.statusText
-        p.seq = presenceSeq
+        p.state = signalState.ownPresence.state
+        p.statusText = signalState.ownPresence.statusText
+        p.seq = signalState.presenceSeq
         var d = Hark_V1_Datagram()
         d.presence = p
         return d
@@ -44,26 +44,26 @@ extension Node {
     /// `presence.set`: this node's presence, announced at once and in every later heartbeat.
     func setPresence(state: String, statusText: String?) throws(ControlErrorBody) -> PresenceView {
         switch state {
-        case "online": ownPresence.state = .online
-        case "away": ownPresence.state = .away
+        case "online": signalState.ownPresence.state = .online
+        case "away": signalState.ownPresence.state = .away
         default: throw ControlErrorBody(code: .invalidArgument, message: "presence state must be online or away, not \(state)")
         }
         if let statusText {
             guard statusText.utf8.count <= 64 else {
                 throw ControlErrorBody(code: .invalidArgument, message: "status text is \(statusText.utf8.count) bytes; the limit is 64")
             }
-            ownPresence.statusText = statusText
+            signalState.ownPresence.statusText = statusText
         }
         sendHeartbeats()
         return PresenceView(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
-                            state: state, statusText: ownPresence.statusText.isEmpty ? nil : ownPresence.statusText,
+                            state: state, statusText: signalState.ownPresence.statusText.isEmpty ? nil : signalState.ownPresence.statusText,
                             lastSeenMs: Node.nowMs())
     }
 
     func receivePresence(_ p: Hark_V1_Presence, from session: PeerSession) {
         guard p.state == .online || p.state == .away, p.statusText.utf8.count <= 64 else { return }
-        if let last = heartbeats[session.id], p.seq <= last.seq { return }   // older, reordered
-        heartbeats[session.id] = Heartbeat(state: p.state, statusText: p.statusText, seq: p.seq)
+        if let last = peerTable.links[session.id]?.heartbeat, p.seq <= last.seq { return }   // older, reordered
+        peerTable.links[session.id]?.heartbeat = Heartbeat(state: p.state, statusText: p.statusText, seq: p.seq)
         // Heard again after a silence no healthy channel has (heartbeats every 2 s, pings every
         // 5 s): the path was cut, and TCP may sit in retransmission backoff for seconds more
         // after it healed. Probe the channel: a stuck one is closed within 1 s and redialled,
@@ -74,20 +74,20 @@ extension Node {
             probe(session, reason: "peer heard again after \(silentMs) ms of silence")
         }
         session.heard()
-        peerInfo[session.peerID]?.lastSeenMs = Node.nowMs()
+        peerTable.info[session.peerID]?.lastSeenMs = Node.nowMs()
         judgePresence(of: session.peerID)
     }
 
     /// The presence of `peer` now.
     func presenceView(of peer: PeerID) -> PresenceView {
-        let channels = sessions.values.filter { $0.peerID == peer }
+        let channels = peerTable.sessions.filter { $0.peerID == peer }
         let judged = PresenceJudge.state(channels.map {
             PresenceJudge.Channel(silenceMs: Int64($0.silence.components.seconds * 1000
                                                    + $0.silence.components.attoseconds / 1_000_000_000_000_000),
-                                  heartbeat: heartbeats[$0.id]?.state)
+                                  heartbeat: peerTable.links[$0.id]?.heartbeat?.state)
         })
-        let text = channels.compactMap { heartbeats[$0.id] }.max { $0.seq < $1.seq }?.statusText
-        let info = peerInfo[peer]
+        let text = channels.compactMap { peerTable.links[$0.id]?.heartbeat }.max { $0.seq < $1.seq }?.statusText
+        let info = peerTable.info[peer]
         var lastSeen = info?.lastSeenMs ?? 0
         if let quietest = channels.map(\.silence).min() {
             lastSeen = max(lastSeen, Node.nowMs() - Int64(quietest.components.seconds * 1000))
@@ -98,18 +98,18 @@ extension Node {
 
     /// Judges every peer with a channel or a last emitted state, and emits the changes.
     func judgePresence() {
-        var peers = Set(sessions.values.map(\.peerID))
-        peers.formUnion(lastPresence.keys)
+        var peers = Set(peerTable.sessions.map(\.peerID))
+        peers.formUnion(signalState.lastPresence.keys)
         for peer in peers { judgePresence(of: peer) }
     }
 
     func judgePresence(of peer: PeerID) {
         let view = presenceView(of: peer)
-        let last = lastPresence[peer]
+        let last = signalState.lastPresence[peer]
         guard last?.state != view.state || last?.statusText != view.statusText else { return }
         if view.state == "offline", last == nil { return }
-        lastPresence[peer] = view
-        if view.state == "offline" { lastPresence.removeValue(forKey: peer) }
+        signalState.lastPresence[peer] = view
+        if view.state == "offline" { signalState.lastPresence.removeValue(forKey: peer) }
         logger.debug("presence", metadata: ["peer.id": "\(peer)", "state": "\(view.state)"])
         emit(.presence(view))
     }

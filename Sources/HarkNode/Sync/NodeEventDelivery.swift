@@ -29,7 +29,7 @@ extension Node {
     /// (`EventIntake`), or the first event that failed those checks.
     /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
     func receiveEvents(groupID: Data, push: Bool = false, decoded: Result<[Event], EventError>, from session: PeerSession) throws {
-        guard sessions[session.id] != nil else { return }
+        guard peerTable[session.id] != nil else { return }
         do {
             switch decoded {
             case let .success(events): try admit(events, groupID: groupID, push: push, from: session)
@@ -52,25 +52,25 @@ extension Node {
             guard (event.groupID ?? event.id) == group else {
                 throw ProtocolViolation("event \(event.id) does not belong to group \(group)")
             }
-            if rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
+            if logState.rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
         }
         // No local copy of the graph: one alive during delivery would make its inserts copy it.
-        let unseen = events.filter { pending[group]?[$0.id] == nil && !(graphs[group]?.contains($0.id) ?? false) }
+        let unseen = events.filter { logState.pending[group]?[$0.id] == nil && !(logState.graphs[group]?.contains($0.id) ?? false) }
         let unknown = Set(try store.unknown(unseen.map(\.id)))
         let duplicate = push && unknown.count < events.count
         if duplicate { broadcastDuplicate(group: group, from: session) }
         guard !unknown.isEmpty else { return }
         // Taken out of `pending` while it changes: a second reference would make the first
         // insert copy the whole dictionary (every waiting event).
-        var waiting = pending.removeValue(forKey: group) ?? [:]
+        var waiting = logState.pending.removeValue(forKey: group) ?? [:]
         for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
             guard waiting.count < SyncLimits.maxPendingPerGroup else {
-                pending[group] = waiting
+                logState.pending[group] = waiting
                 throw ProtocolViolation("too many events without parents")
             }
             waiting[e.id] = e
         }
-        pending[group] = waiting
+        logState.pending[group] = waiting
         waiting = [:]   // one reference left, for `deliverPending` to take
         try deliverPending(group: group, from: session, pushed: push && !duplicate)
     }
@@ -81,9 +81,9 @@ extension Node {
         // Taken out of `pending` until the accepted events are stored (put back on every way
         // out before that): a second reference would make each removal below copy the whole
         // dictionary.
-        guard var waiting = pending.removeValue(forKey: group) else { return }
+        guard var waiting = logState.pending.removeValue(forKey: group) else { return }
         var putBack = false
-        defer { if !putBack { pending[group] = waiting } }
+        defer { if !putBack { logState.pending[group] = waiting } }
         guard !waiting.isEmpty, let record = try store.group(id: group) else { return }
         // Validated from the store when the graph is not loaded (a push, or a new member's
         // first sync): memory does not grow with the history.
@@ -95,12 +95,12 @@ extension Node {
             // No local copy of the graph may outlive this check: the insert below mutates the
             // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
             let ready = fromStore.map { h in event.allParents.allSatisfy { h.contains($0) } }
-                ?? graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
+                ?? logState.graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
             guard ready else { continue }
             // What the rules read of each parent comes from the graph: no parent is read back.
             var parents: [EventID: EventValidator.ParentFacts] = [:]
             for p in event.allParents {
-                if let e = fromStore?.entry(p) ?? graphs[group]?.entry(p) {
+                if let e = fromStore?.entry(p) ?? logState.graphs[group]?.entry(p) {
                     parents[p] = EventValidator.ParentFacts(author: e.author, seq: e.seq, lamport: e.lamport, group: group)
                 }
             }
@@ -116,7 +116,7 @@ extension Node {
                 // A missing body can be a stripped copy of a valid event (anyone can strip one):
                 // refuse this copy but do not remember the ID.
                 if error != .missingBody {
-                    rejected.insert(event.id)
+                    logState.rejected.insert(event.id)
                     try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: Node.nowMs())
                 }
                 logger.warning("rejected event", metadata: ["event.id": "\(event.id)", "reason": "\(error)"])
@@ -125,11 +125,11 @@ extension Node {
             }
             // The next events of this batch may be judged on this MEMBER event before it is stored.
             if event.kind == .member { noteMemberContent(event, key: record.key) }
-            if event.kind == .member || event.kind == .prekey { prekeyViews[group] = nil }
+            if event.kind == .member || event.kind == .prekey { logState.prekeyViews[group] = nil }
             // In place: a copy of the graph here would cost O(n) per event.
             if fromStore != nil {
                 fromStore?.add(event)
-            } else if let (_, fork) = try graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
+            } else if let (_, fork) = try logState.graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
             accepted.append(event)
             waiting.removeValue(forKey: event.id)
         }
@@ -137,27 +137,27 @@ extension Node {
         if !accepted.isEmpty {
             // One transaction: events, plaintexts, chains, membership ancestry (NodeDelivery).
             do { delivered = try storeDelivered(accepted, record: record, history: fromStore) } catch {
-                graphs[group] = nil   // reload from the store on next use
+                logState.graphs[group] = nil   // reload from the store on next use
                 for e in accepted { waiting[e.id] = e }   // still waiting: put back with the rest
                 throw error
             }
         }
-        pending[group] = waiting
+        logState.pending[group] = waiting
         putBack = true
         eventsDelivered(delivered, group: group, except: session, pushed: pushed, record: record)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
-        if let session, !delivered.isEmpty, sessions[session.id] != nil { acknowledge(group: group, on: session) }
+        if let session, !delivered.isEmpty, peerTable[session.id] != nil { acknowledge(group: group, on: session) }
         // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
         // down the tree in time (a graft, §6.4): they are usually on their way.
         if let session {
             var absent: [EventID] = []
             for e in waiting.values {
-                for p in e.allParents where waiting[p] == nil && !rejected.contains(p) { absent.append(p) }
+                for p in e.allParents where waiting[p] == nil && !logState.rejected.contains(p) { absent.append(p) }
             }
             let missing = try store.unknown(absent)
-            if pushed, usesBroadcast(session), broadcasts[group]?.peers.contains(session.id) ?? false {
+            if pushed, usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
                 let set = Set(missing)
-                broadcasts[group]?.announced(missing, from: session.id, nowMs: Node.monoMs(), isHeld: { !set.contains($0) })
+                broadcastState.broadcasts[group]?.announced(missing, from: session.id, nowMs: Node.monoMs(), isHeld: { !set.contains($0) })
             } else {
                 requestEvents(missing, group: group, from: session)
             }
@@ -171,7 +171,7 @@ extension Node {
     /// author's chain (the graph reports forks, and the node proves them). The fork check is one
     /// index range per author of `events` (`Store.heldSeqs`).
     func storeHistory(for events: [Event], group: EventID) throws -> StoreHistory? {
-        guard graphs[group] == nil else { return nil }
+        guard logState.graphs[group] == nil else { return nil }
         var seqs: [SigningPublicKey: Set<UInt64>] = [:]
         for e in events {
             guard seqs[e.author, default: []].insert(e.seq).inserted else { return nil }
@@ -179,13 +179,13 @@ extension Node {
         for (author, s) in seqs {
             if !(try store.heldSeqs(author: author, s, group: group)).isEmpty { return nil }
         }
-        return try StoreHistory.load(store: store, group: group, bases: &historyBases)
+        return try StoreHistory.load(store: store, group: group, bases: &logState.historyBases)
     }
 
     /// Validates against the group's current graph; the context (and its copy of the graph) ends
     /// with this call.
     func validateInGroup(_ event: Event, parents: [EventID: EventValidator.ParentFacts], group: EventID, key: [UInt8]) throws(EventError) {
-        guard let graph = graphs[group] else { throw .missingParents(event.allParents) }
+        guard let graph = logState.graphs[group] else { throw .missingParents(event.allParents) }
         try EventValidator.validate(event, parentFacts: parents,
                                     context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: membershipIndex(for: group)))
     }
@@ -206,25 +206,25 @@ extension Node {
         if configuration.epidemicBroadcast {
             broadcastDelivered(events, group: group, except: except, pushed: pushed)
         } else {
-            for s in sessions.values where s.id != except?.id && isShared(group, with: s) {
+            for s in peerTable.sessions where s.id != except?.id && isShared(group, with: s) {
                 send(events, group: group, to: s)
             }
             // A hint per event would be one datagram per event and peer; the new heads suffice
             // (without the graph: the events no other of `events` names as a parent).
-            let named: Set<EventID> = events.count > 1 && graphs[group] == nil ? Set(events.lazy.flatMap(\.allParents)) : []
-            for e in events where events.count == 1 || (graphs[group].map { $0.children(e.id).isEmpty } ?? !named.contains(e.id)) {
+            let named: Set<EventID> = events.count > 1 && logState.graphs[group] == nil ? Set(events.lazy.flatMap(\.allParents)) : []
+            for e in events where events.count == 1 || (logState.graphs[group].map { $0.children(e.id).isEmpty } ?? !named.contains(e.id)) {
                 hintHead(e, group: group, except: except)
             }
         }
-        let watched = !watchers.isEmpty
-        let followed = !followers.isEmpty
+        let watched = !subscriberState.watchers.isEmpty
+        let followed = !subscriberState.followers.isEmpty
         let offers = except != nil && events.contains { $0.kind == .fileOffer }
         guard watched || followed || offers, let record = known ?? (try? store.group(id: group)) else { return }
         for event in events {
             if watched { emitWatchEvents(for: event, record: record) }
             if event.kind == .fileOffer, except != nil { maybeAutoFetch(event, group: record) }
             if followed, event.kind == .message || event.kind == .join, let view = messageView(event, group: record) {
-                for (_, f) in followers where f.group == group { f.continuation.yield(view) }
+                for (_, f) in subscriberState.followers where f.group == group { f.continuation.yield(view) }
             }
         }
         if watched { receiptsMayHaveChanged(group: group) }

@@ -9,11 +9,11 @@ import Logging
 
 /// Range reconciliation of one group with one peer (Kleppmann–Howard Algorithm 2, PROTOCOL.md
 /// §6.3): starting a round, answering a SyncRequest (from the store, off the actor, through
-/// `SyncAnswerer`), and taking a SyncReply. The per-channel sessions live in `Node.reconciliations`;
+/// `SyncAnswerer`), and taking a SyncReply. The per-channel sessions live in the channel's `PeerLink.reconciliations`;
 /// actor-isolated.
 extension Node {
     func reconciliation(group: EventID, session: PeerSession) -> ReconciliationSession {
-        reconciliations[session.id]?[group] ?? ReconciliationSession(group: group)
+        peerTable.links[session.id]?.reconciliations[group] ?? ReconciliationSession(group: group)
     }
 
     /// Sends our SyncRequest: heads, and a Bloom filter of what we added since the heads this
@@ -38,7 +38,7 @@ extension Node {
             } else {
                 request = rs.start(graph: try graph(for: group), storedHeads: stored)
             }
-            reconciliations[session.id, default: [:]][group] = rs
+            peerTable.links[session.id]?.reconciliations[group] = rs
             var frame = Hark_V1_Frame()
             frame.syncRequest = request
             session.send(frame)
@@ -55,7 +55,7 @@ extension Node {
         setHolds(peer: session.peerID.key, group: group, heads: request.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
         // From the store, streamed off the actor (SyncAnswerer), without the graph.
         if let frontier = try store.syncFrontier(group: group, knownBy: rs.peerKnownIDs) {
-            reconciliations[session.id, default: [:]][group] = rs
+            peerTable.links[session.id]?.reconciliations[group] = rs
             try answerFromStore(SyncAnswerJob(group: group, events: .scan(try store.syncScan(frontier), bloom), session: rs), on: session)
             return
         }
@@ -63,7 +63,7 @@ extension Node {
         do { answer = try rs.answer(request: request, graph: try graph(for: group)) } catch {
             throw ProtocolViolation("bad sync request: \(error)")
         }
-        reconciliations[session.id, default: [:]][group] = rs
+        peerTable.links[session.id]?.reconciliations[group] = rs
         try send(answer, group: group, to: session)
     }
 
@@ -71,9 +71,11 @@ extension Node {
     /// - Throws: `ProtocolViolation` when the peer has `SyncAnswerer.maxQueuedAnswers` waiting.
     func answerFromStore(_ job: SyncAnswerJob, on session: PeerSession) throws {
         let answerer: SyncAnswerer
-        if let a = syncAnswerers[session.id] { answerer = a } else {
+        if let a = peerTable.links[session.id]?.syncAnswerer { answerer = a } else {
+            // A channel that closed while this job was read gets no answerer (nothing would cancel it).
+            guard peerTable.links[session.id] != nil else { return }
             answerer = SyncAnswerer(store: store, session: session)
-            syncAnswerers[session.id] = answerer
+            peerTable.links[session.id]?.syncAnswerer = answerer
         }
         guard answerer.submit(job) else { throw ProtocolViolation("more than \(SyncAnswerer.maxQueuedAnswers) sync answers waiting") }
     }
@@ -97,7 +99,7 @@ extension Node {
         var rs = reconciliation(group: group, session: session)
         var waiting: [EventID: [EventID]] = [:]
         var asked: [EventID] = reply.heads.compactMap { try? EventID(bytes: [UInt8]($0)) }
-        for (id, e) in pending[group] ?? [:] {
+        for (id, e) in logState.pending[group] ?? [:] {
             waiting[id] = e.allParents
             asked.append(contentsOf: e.allParents)
         }
@@ -107,7 +109,7 @@ extension Node {
         do { step = try rs.receive(reply: reply, isHeld: { !lacking.contains($0) }, waiting: waiting) } catch {
             throw ProtocolViolation("bad sync reply: \(error)")
         }
-        reconciliations[session.id, default: [:]][group] = rs
+        peerTable.links[session.id]?.reconciliations[group] = rs
         setHolds(peer: session.peerID.key, group: group, heads: reply.heads.compactMap { try? EventID(bytes: [UInt8]($0)) })
         switch step {
         case .wait: break

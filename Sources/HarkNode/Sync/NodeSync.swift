@@ -44,7 +44,7 @@ extension Node {
         for g in groups {
             offer.tags.append(Data(GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash,
                                                      sender: identity.signing.publicKey)))
-            offeredGroups[session.id, default: []].insert(g.id)
+            peerTable.links[session.id]?.offeredGroups.insert(g.id)
         }
         var frame = Hark_V1_Frame()
         frame.groupOffer = offer
@@ -54,7 +54,7 @@ extension Node {
     /// Handles one frame from an authenticated peer.
     /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
     func handle(_ frame: Hark_V1_Frame, from session: PeerSession) throws {
-        guard sessions[session.id] != nil else { return }
+        guard peerTable[session.id] != nil else { return }
         do { try dispatchFrame(frame, from: session) } catch is IgnoredFrame {
             // For a group this peer holds the key of but is not a member of (PROTOCOL.md §9.3).
         }
@@ -110,25 +110,25 @@ extension Node {
             if let g = expected[t] {
                 groupBecameShared(g, on: session)
             } else {
-                unmatchedTags[session.id, default: []].insert(t)
+                peerTable.links[session.id]?.unmatchedTags.insert(t)
             }
         }
     }
 
     /// Both sides hold the group key: answer with our own tag (once) and our heads.
     func groupBecameShared(_ g: Store.GroupRecord, on session: PeerSession) {
-        guard !(sharedGroups[session.id]?.contains(g.id) ?? false) else { return }
+        guard !(peerTable.links[session.id]?.sharedGroups.contains(g.id) ?? false) else { return }
         // A group with roles is shared only with its members (PROTOCOL.md §9.3): a peer that holds
         // the key but is not (or no longer) a member gets nothing until it is added.
         guard mayReceive(g.id, peer: session.peerID) else {
-            awaitingMembership[session.id, default: []].insert(g.id)
-            if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
+            peerTable.links[session.id]?.awaitingMembership.insert(g.id)
+            if !(peerTable.links[session.id]?.offeredGroups.contains(g.id) ?? false) { offer([g], on: session) }
             return
         }
-        awaitingMembership[session.id]?.remove(g.id)
-        sharedGroups[session.id, default: []].insert(g.id)
+        peerTable.links[session.id]?.awaitingMembership.remove(g.id)
+        peerTable.links[session.id]?.sharedGroups.insert(g.id)
         broadcastPeerAdded(session, group: g.id)
-        if !(offeredGroups[session.id]?.contains(g.id) ?? false) { offer([g], on: session) }
+        if !(peerTable.links[session.id]?.offeredGroups.contains(g.id) ?? false) { offer([g], on: session) }
         startReconciliation(group: g.id, with: session)
         // Fetches of this group's files that run (or wait for a holder) ask the new channel too.
         for job in files.allJobs where job.group == g.id { sendFileQuery(job.manifestID, group: g.id, to: session) }
@@ -137,10 +137,10 @@ extension Node {
 
     /// A group was created or joined here: offer it on every channel, and match tags peers sent earlier.
     func announceGroup(_ g: Store.GroupRecord) {
-        for session in sessions.values {
+        for session in peerTable.sessions {
             offer([g], on: session)
             let tag = GroupOfferTag.tag(groupKey: g.key, handshakeHash: session.hello.handshakeHash, sender: session.peerID.key)
-            if unmatchedTags[session.id]?.remove(tag) != nil { groupBecameShared(g, on: session) }
+            if peerTable.links[session.id]?.unmatchedTags.remove(tag) != nil { groupBecameShared(g, on: session) }
         }
     }
 
@@ -148,15 +148,15 @@ extension Node {
     /// with those that are no longer members.
     func membershipChanged(group: EventID) {
         guard let record = try? store.group(id: group) else { return }
-        for session in sessions.values {
+        for session in peerTable.sessions {
             let member = mayReceive(group, peer: session.peerID)
-            if member, awaitingMembership[session.id]?.contains(group) ?? false {
+            if member, peerTable.links[session.id]?.awaitingMembership.contains(group) ?? false {
                 groupBecameShared(record, on: session)
-            } else if !member, sharedGroups[session.id]?.contains(group) ?? false {
-                sharedGroups[session.id]?.remove(group)
+            } else if !member, peerTable.links[session.id]?.sharedGroups.contains(group) ?? false {
+                peerTable.links[session.id]?.sharedGroups.remove(group)
                 broadcastPeerRemoved(session, group: group)
-                reconciliations[session.id]?.removeValue(forKey: group)
-                awaitingMembership[session.id, default: []].insert(group)
+                peerTable.links[session.id]?.reconciliations.removeValue(forKey: group)
+                peerTable.links[session.id]?.awaitingMembership.insert(group)
                 logger.info("stopped sharing a group with a peer that is no longer a member",
                             metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)"])
             }
@@ -164,7 +164,7 @@ extension Node {
     }
 
     func isShared(_ group: EventID, with session: PeerSession) -> Bool {
-        sharedGroups[session.id]?.contains(group) ?? false
+        peerTable.links[session.id]?.sharedGroups.contains(group) ?? false
     }
 
     // MARK: heads and needs (Kleppmann–Howard Algorithm 1)
@@ -181,7 +181,7 @@ extension Node {
     func sharedGroup(_ bytes: [UInt8], from session: PeerSession) throws -> EventID {
         let group: EventID
         do { group = try EventID(bytes: bytes) } catch { throw ProtocolViolation("group ID of \(bytes.count) bytes") }
-        if awaitingMembership[session.id]?.contains(group) ?? false { throw IgnoredFrame() }
+        if peerTable.links[session.id]?.awaitingMembership.contains(group) ?? false { throw IgnoredFrame() }
         guard isShared(group, with: session) else { throw ProtocolViolation("frame for a group not shared on this channel") }
         return group
     }
@@ -194,12 +194,12 @@ extension Node {
             guard let id = try? EventID(bytes: [UInt8](h)) else { throw ProtocolViolation("head of \(h.count) bytes") }
             all.append(id)
         }
-        let wanted = try store.unknown(all).filter { pending[group]?[$0] == nil && !rejected.contains($0) }
+        let wanted = try store.unknown(all).filter { logState.pending[group]?[$0] == nil && !logState.rejected.contains($0) }
         setHolds(peer: session.peerID.key, group: group, heads: all)
-        if usesBroadcast(session), broadcasts[group]?.peers.contains(session.id) ?? false {
+        if usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
             // Likely on their way down the tree: asked for only if they do not come in time (§6.4).
             let missing = Set(wanted)
-            broadcasts[group]?.announced(wanted, from: session.id, nowMs: Node.monoMs(), isHeld: { !missing.contains($0) })
+            broadcastState.broadcasts[group]?.announced(wanted, from: session.id, nowMs: Node.monoMs(), isHeld: { !missing.contains($0) })
         } else {
             requestEvents(wanted, group: group, from: session)
         }
@@ -209,7 +209,7 @@ extension Node {
         guard !ids.isEmpty else { return }
         var rs = reconciliation(group: group, session: session)
         rs.expectReplies((ids.count + SyncLimits.maxNeeds - 1) / SyncLimits.maxNeeds)
-        reconciliations[session.id, default: [:]][group] = rs
+        peerTable.links[session.id]?.reconciliations[group] = rs
         for chunkStart in stride(from: 0, to: ids.count, by: SyncLimits.maxNeeds) {
             var needs = Hark_V1_Needs()
             needs.groupID = Data(group.bytes)
@@ -242,7 +242,7 @@ extension Node {
         do { answer = try rs.answer(needs: needs, graph: try graph(for: group)) } catch {
             throw ProtocolViolation("bad needs: \(error)")
         }
-        reconciliations[session.id, default: [:]][group] = rs
+        peerTable.links[session.id]?.reconciliations[group] = rs
         try send(answer, group: group, to: session)
     }
 }

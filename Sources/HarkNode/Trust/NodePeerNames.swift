@@ -13,7 +13,7 @@ extension Node {
     func alias(of key: SigningPublicKey) -> String? { trustCache().local[key]?.alias }
 
     /// Drops the cached trust state; the next read loads it from the store again.
-    func forgetTrustCache() { trustState = nil }
+    func forgetTrustCache() { trustBook.cache = nil }
 
     /// `peer.alias`: gives a key a local name (or clears it with nil/empty). An alias held by
     /// another key moves to this one.
@@ -36,7 +36,7 @@ extension Node {
             }
         }
         do { try store.setAlias(key: id.key, alias: alias) } catch { throw ControlErrorBody(code: .storage, message: "\(error)") }
-        trustState = nil
+        trustBook.cache = nil
         logger.notice(alias == nil ? "peer alias cleared" : "peer alias set", metadata: [
             "peer.id": "\(id)", "peer.alias": "\(alias ?? "")",
         ])
@@ -54,9 +54,9 @@ extension Node {
         do { try store.setBlocked(key: id.key, atMs: blocked ? Node.nowMs() : nil) } catch {
             throw ControlErrorBody(code: .storage, message: "\(error)")
         }
-        trustState = nil
+        trustBook.cache = nil
         if blocked {
-            for s in sessions.values where s.peerID == id { s.close() }
+            for s in peerTable.sessions where s.peerID == id { s.close() }
         }
         logger.notice(blocked ? "peer blocked" : "peer unblocked", metadata: ["peer.id": "\(id)", "peer.fingerprint": "\(id.fingerprint)"])
         return peerView(id)
@@ -71,9 +71,9 @@ extension Node {
         guard id != peerID else { throw ControlErrorBody(code: .invalidArgument, message: "this node cannot forget itself") }
         let before = peerView(id)
         do { try store.forgetPeer(key: id.key) } catch { throw ControlErrorBody(code: .storage, message: "\(error)") }
-        trustState = nil
-        for s in sessions.values where s.peerID == id { s.close() }
-        peerInfo.removeValue(forKey: id)
+        trustBook.cache = nil
+        for s in peerTable.sessions where s.peerID == id { s.close() }
+        peerTable.info.removeValue(forKey: id)
         logger.notice("peer forgotten", metadata: ["peer.id": "\(id)", "peer.fingerprint": "\(id.fingerprint)"])
         return before
     }

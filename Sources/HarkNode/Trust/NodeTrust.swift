@@ -41,12 +41,12 @@ extension Node {
     // MARK: trust on first use
 
     func trustCache() -> TrustCache {
-        if let c = trustState { return c }
+        if let c = trustBook.cache { return c }
         var c = TrustCache()
         c.verified = (try? store.verifiedPeers()) ?? [:]
         for w in (try? store.trustWarnings()) ?? [] { c.warnings[w.peer, default: []].append(w) }
         c.local = (try? store.peerLocal()) ?? [:]
-        trustState = c
+        trustBook.cache = c
         return c
     }
 
@@ -74,7 +74,7 @@ extension Node {
             return
         }
         guard !others.isEmpty else { return }
-        trustState = nil
+        trustBook.cache = nil
         let otherFP = others.map { PeerID($0).fingerprint }.joined(separator: ", ")
         logger.error("TRUST WARNING: a new key claims a name already bound to another key; it is not verified", metadata: [
             "peer.name": "\(hello.displayName)", "peer.id": "\(hello.peerID)", "peer.fingerprint": "\(hello.peerID.fingerprint)",
@@ -94,7 +94,7 @@ extension Node {
     func resolvePeer(_ ref: String) throws(ControlErrorBody) -> (id: PeerID, name: String) {
         var known: [PeerID: String] = [:]
         for r in (try? store.peers()) ?? [] { known[PeerID(r.key)] = r.displayName }
-        for (id, info) in peerInfo { known[id] = info.displayName }
+        for (id, info) in peerTable.info { known[id] = info.displayName }
         let text = ref.trimmingCharacters(in: .whitespaces)
         if let id = try? PeerID(parsing: text.lowercased()) {
             guard let name = known[id] else { throw ControlErrorBody(code: .notFound, message: "no known peer with ID \(text)") }
@@ -141,19 +141,19 @@ extension Node {
     // MARK: pairing (PROTOCOL.md §3.3)
 
     func sessionFor(_ id: PeerID) -> PeerSession? {
-        sessions.values.filter { $0.peerID == id }.min { $0.id < $1.id }
+        peerTable.sessions.filter { $0.peerID == id }.min { $0.id < $1.id }
     }
 
     func pairView(_ id: PeerID, _ p: Pairing) -> PairView {
         let state = p.failure != nil ? "failed" : p.confirmed ? "confirmed" : p.code != nil ? "compare" : "waiting"
-        return PairView(peerId: id.description, fingerprint: id.fingerprint, displayName: peerInfo[id]?.displayName ?? displayName(of: id.key),
+        return PairView(peerId: id.description, fingerprint: id.fingerprint, displayName: peerTable.info[id]?.displayName ?? displayName(of: id.key),
                         role: p.role.rawValue, state: state, code: p.code, peerConfirmed: p.peerConfirmed,
                         verified: isVerified(id.key), reason: p.failure, warning: trustWarning(for: id.key))
     }
 
     func expirePairings() {
         let now = Node.nowMs()
-        pairings = pairings.filter { now - $0.value.startedMs < Self.pairingLifetimeMs && sessions[$0.value.sessionID] != nil }
+        trustBook.pairings = trustBook.pairings.filter { now - $0.value.startedMs < Self.pairingLifetimeMs && peerTable[$0.value.sessionID] != nil }
     }
 
     func sendPair(_ step: Hark_V1_Pair.OneOf_Step, on session: PeerSession) {
@@ -171,10 +171,10 @@ extension Node {
         guard let session = sessionFor(id) else {
             throw ControlErrorBody(code: .notFound, message: "no open channel to \(name) (\(id.fingerprint)); pairing needs one, so both nodes must be running and connected")
         }
-        if let p = pairings[id], p.sessionID == session.id, p.failure == nil, !p.confirmed { return pairView(id, p) }
+        if let p = trustBook.pairings[id], p.sessionID == session.id, p.failure == nil, !p.confirmed { return pairView(id, p) }
         let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
         let p = Pairing(sessionID: session.id, role: .initiator, ownNonce: nonce, startedMs: Node.nowMs())
-        pairings[id] = p
+        trustBook.pairings[id] = p
         sendPair(.commitment(Data(PairingCode.commitment(handshakeHash: session.hello.handshakeHash, initiatorNonce: nonce))), on: session)
         logger.info("pairing started", metadata: ["peer.id": "\(id)"])
         return pairView(id, p)
@@ -183,20 +183,20 @@ extension Node {
     func pairingStatus(peer ref: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
-        guard let p = pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
+        guard let p = trustBook.pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
         return pairView(id, p)
     }
 
     func listPairings() -> [PairView] {
         expirePairings()
-        return pairings.sorted { $0.value.startedMs < $1.value.startedMs }.map { pairView($0.key, $0.value) }
+        return trustBook.pairings.sorted { $0.value.startedMs < $1.value.startedMs }.map { pairView($0.key, $0.value) }
     }
 
     /// `pair.confirm`: the user saw `code` on both screens. Marks the key verified.
     func confirmPairing(peer ref: String, code: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
-        guard var p = pairings[id], p.failure == nil, let expected = p.code, let session = sessions[p.sessionID] else {
+        guard var p = trustBook.pairings[id], p.failure == nil, let expected = p.code, let session = peerTable[p.sessionID] else {
             throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) is ready to confirm")
         }
         let digits = code.filter(\.isNumber)
@@ -206,9 +206,9 @@ extension Node {
         do { try store.setVerified(key: id.key, atMs: Node.nowMs()) } catch {
             throw ControlErrorBody(code: .storage, message: "\(error)")
         }
-        trustState = nil
+        trustBook.cache = nil
         p.confirmed = true
-        pairings[id] = p
+        trustBook.pairings[id] = p
         sendPair(.confirmed(true), on: session)
         logger.notice("peer verified by code comparison", metadata: ["peer.id": "\(id)", "peer.fingerprint": "\(id.fingerprint)"])
         emit(.trust(TrustView(peerId: id.description, displayName: name, fingerprint: id.fingerprint, change: "verified")))
@@ -218,10 +218,10 @@ extension Node {
     /// `pair.reject`: the codes differ, or the user gave up. Tells the peer.
     func rejectPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
         let (id, name) = try resolvePeer(ref)
-        guard var p = pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
+        guard var p = trustBook.pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
         p.failure = p.failure ?? "refused on this side"
-        pairings[id] = p
-        if let session = sessions[p.sessionID] { sendPair(.confirmed(false), on: session) }
+        trustBook.pairings[id] = p
+        if let session = peerTable[p.sessionID] { sendPair(.confirmed(false), on: session) }
         logger.warning("pairing refused", metadata: ["peer.id": "\(id)"])
         return pairView(id, p)
     }
@@ -241,12 +241,12 @@ extension Node {
         switch pair.step {
         case let .commitment(c)?:
             let commitment = try bytes32(c, "commitment")
-            if let mine = pairings[id], mine.sessionID == session.id, mine.role == .initiator, mine.peerNonce == nil, mine.failure == nil,
+            if let mine = trustBook.pairings[id], mine.sessionID == session.id, mine.role == .initiator, mine.peerNonce == nil, mine.failure == nil,
                identity.signing.publicKey < id.key {
                 return   // both started at once: the smaller identity key stays the initiator
             }
             let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-            pairings[id] = Pairing(sessionID: session.id, role: .responder, ownNonce: nonce, commitment: commitment, startedMs: Node.nowMs())
+            trustBook.pairings[id] = Pairing(sessionID: session.id, role: .responder, ownNonce: nonce, commitment: commitment, startedMs: Node.nowMs())
             sendPair(.responderNonce(Data(nonce)), on: session)
             logger.notice("pairing requested by peer; run `hark pair --accept` to compare codes", metadata: [
                 "peer.id": "\(id)", "peer.name": "\(session.hello.displayName)",
@@ -254,14 +254,14 @@ extension Node {
             emit(view("pair_request", "run `hark pair --accept` (or `hark pair \(id.shortFingerprint)`) to compare codes"))
         case let .responderNonce(n)?:
             let nonce = try bytes32(n, "responder nonce")
-            guard var p = pairings[id], p.sessionID == session.id, p.role == .initiator, p.peerNonce == nil, p.failure == nil else { return }
+            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.role == .initiator, p.peerNonce == nil, p.failure == nil else { return }
             p.peerNonce = nonce
             p.code = PairingCode.code(handshakeHash: hh, initiatorNonce: p.ownNonce, responderNonce: nonce)
-            pairings[id] = p
+            trustBook.pairings[id] = p
             sendPair(.initiatorNonce(Data(p.ownNonce)), on: session)
         case let .initiatorNonce(n)?:
             let nonce = try bytes32(n, "initiator nonce")
-            guard var p = pairings[id], p.sessionID == session.id, p.role == .responder, p.peerNonce == nil, p.failure == nil,
+            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.role == .responder, p.peerNonce == nil, p.failure == nil,
                   let commitment = p.commitment else { return }
             p.peerNonce = nonce
             if constantTimeEqual(PairingCode.commitment(handshakeHash: hh, initiatorNonce: nonce), commitment) {
@@ -272,9 +272,9 @@ extension Node {
                 logger.error("TRUST WARNING: pairing failed: the peer's nonce does not match its commitment", metadata: ["peer.id": "\(id)"])
                 emit(view("pair_failed", p.failure))
             }
-            pairings[id] = p
+            trustBook.pairings[id] = p
         case let .confirmed(yes)?:
-            guard var p = pairings[id], p.sessionID == session.id, p.failure == nil else { return }
+            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.failure == nil else { return }
             if yes, p.code != nil {
                 p.peerConfirmed = true
                 emit(view("peer_confirmed"))
@@ -282,7 +282,7 @@ extension Node {
                 p.failure = "the peer refused or cancelled"
                 emit(view("pair_failed", p.failure))
             }
-            pairings[id] = p
+            trustBook.pairings[id] = p
         case nil:
             throw ProtocolViolation("pair frame without a step")
         }

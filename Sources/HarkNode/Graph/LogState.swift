@@ -1,0 +1,24 @@
+import HarkCrypto
+import HarkLog
+
+/// The node's in-memory view of each group's replicated log: causal graphs, membership rules,
+/// events waiting for their parents, and events refused. Held by `Node`; isolated to it.
+struct LogState {
+    /// Events received whose parents are not all held yet, per group.
+    var pending: [EventID: [EventID: Event]] = [:]
+    /// Events that failed validation; never stored, relayed or requested again.
+    var rejected: Set<EventID> = []
+    /// Per group: the in-memory causal graph (NodeGraphs.swift).
+    var graphs: [EventID: CausalGraph] = [:]
+    /// What validation from the store reads of each group, kept while its history generation holds.
+    var historyBases: StoreHistory.Bases = [:]
+    /// Per group: its membership rules and cached membership states (NodeGraphs.swift).
+    var membershipIndexes: [EventID: MembershipIndex] = [:]
+    /// Forks for which this node already wrote an equivocation proof.
+    var provenForks: Set<CausalGraph.Fork> = []
+    /// PREKEY event → its 32 B key (NodeSenderKeys.swift).
+    var prekeyCache: [EventID: [UInt8]] = [:]
+    /// Per group: each member's current prekey, recomputed only after a PREKEY or MEMBER event
+    /// (every MESSAGE asks for it; a scan of the graph each time would be O(events)).
+    var prekeyViews: [EventID: [SigningPublicKey: [UInt8]]] = [:]
+}
