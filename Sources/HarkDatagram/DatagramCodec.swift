@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
 /// The byte layout of one datagram (PROTOCOL.md §8.1):

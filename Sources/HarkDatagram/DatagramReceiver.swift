@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
 /// The receiving half of one peer's datagram flow (PROTOCOL.md §8.2–8.3): the peer's current

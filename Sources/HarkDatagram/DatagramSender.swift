@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
 /// The sending half of one peer's datagram flow (PROTOCOL.md §8.2): a random 32-byte key with a

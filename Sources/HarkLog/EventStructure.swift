@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
 /// The context-free structural rules of protocol.md §3.3 applied to a decoded header and its
 /// body. Produces the typed parent fields on success.

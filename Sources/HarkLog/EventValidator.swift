@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
 /// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's

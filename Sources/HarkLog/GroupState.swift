@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
 /// The visible state of a group (PROTOCOL.md §4.7): a pure, deterministic fold over its

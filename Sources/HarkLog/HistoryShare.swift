@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
 /// Shared history (PROTOCOL.md §9.8): the past sender chains a member holds, sealed to a new

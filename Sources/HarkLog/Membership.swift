@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
 /// A member's role in a group with roles (PROTOCOL.md §9.1). Ordered: owner > admin > member.
 public enum MemberRole: Int, Sendable, Comparable, CaseIterable {

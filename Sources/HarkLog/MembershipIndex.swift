@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import Synchronization
 
 /// What the validator needs to apply the membership rules of a group with roles

@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
 /// A sender chain (PROTOCOL.md §9.4): the symmetric ratchet of one author's messages in one
 /// group and epoch. From chain key ck_i (32 B):

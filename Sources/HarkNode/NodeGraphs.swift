@@ -1,5 +1,5 @@
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Sender-key state (PROTOCOL.md §9.4). Chain keys are secrets: the store file is 0600.
 extension Store {

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
+import HarkWireProto
 
 /// Kleppmann–Howard Algorithm 2 ("Byzantine Eventual Consistency", §4) for one (peer, group) on
 /// one channel: docs/PROTOCOL.md §6.3.

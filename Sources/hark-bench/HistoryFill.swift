@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 import HarkNode
-import HarkProto
 import HarkStore
 
 /// `hark-bench fill --home=PATH --group=NAME --messages=N [--batch=20000] [--mark=K]`: appends N text

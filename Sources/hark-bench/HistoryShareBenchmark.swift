@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Cost of adding a member to a shared-history group (PROTOCOL.md §9.8), in memory: real
 /// libsodium crypto, no network, no store, one thread. A replica holds a group of N members

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
-import HarkProto
 import HarkTestSupport
+import HarkWireProto
 import SwiftProtobuf
 import Testing
 @testable import HarkDatagram

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 
 /// Shared history (PROTOCOL.md §9.8): sealing past chains to a newcomer's prekey, the bound per

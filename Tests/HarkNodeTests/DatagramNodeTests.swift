@@ -5,9 +5,9 @@ import Foundation
 import HarkCrypto
 import HarkDatagram
 @testable import HarkNode
-import HarkProto
 import HarkStore
 import HarkWire
+import HarkWireProto
 import Testing
 
 /// A UDP socket on 127.0.0.1 for a test peer. Receives time out after 3 s.

@@ -2,9 +2,9 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
 import HarkStore
 import HarkWire
+import HarkWireProto
 import Testing
 
 /// A group is sent only to its members (PROTOCOL.md §9.3): a peer that holds the group key but

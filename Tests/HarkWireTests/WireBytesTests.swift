@@ -1,5 +1,6 @@
 import Foundation
-import HarkProto
+import HarkEventProto
+import HarkWireProto
 import Testing
 
 /// Known-answer vectors for the protobuf encoding of the event schema and the wire frames

@@ -1,9 +1,9 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkSync
 import HarkWire
+import HarkWireProto
 
 /// Limits and timers of epidemic broadcast on the node (docs/PROTOCOL.md §6.4).
 enum BroadcastLimits {

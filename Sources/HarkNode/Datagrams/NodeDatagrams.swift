@@ -2,7 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkDatagram
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix

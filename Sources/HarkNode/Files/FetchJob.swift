@@ -7,7 +7,7 @@ import HarkControl
 import HarkCrypto
 import HarkFiles
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import Synchronization

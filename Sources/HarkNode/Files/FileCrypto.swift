@@ -3,7 +3,7 @@
 
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 
 /// The file key and the sealing of file bytes (PROTOCOL.md §11.2). Every slice of a manifest or
 /// chunk is sealed under a key only group members can derive (XChaCha20-Poly1305, or for chunk

@@ -7,7 +7,7 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkFiles
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix

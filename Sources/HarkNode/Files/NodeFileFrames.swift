@@ -7,8 +7,8 @@ import Foundation
 import HarkCrypto
 import HarkFiles
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 
 extension Node {
     // MARK: frames (PROTOCOL.md §11)

@@ -1,6 +1,6 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 
 /// A group's delivered events as the history before an event whose parents include every

@@ -1,5 +1,5 @@
 import HarkLog
-import HarkProto
+import HarkWireProto
 
 /// How a MEMBER ADD that redeemed an invite fared in the membership fold (PROTOCOL.md §9.2,
 /// §9.6). Two admins can accept one invite at once, each writing an ADD; the fold keeps the

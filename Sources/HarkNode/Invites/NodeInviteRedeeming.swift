@@ -6,9 +6,10 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
 /// A join in progress: the invite is being redeemed with an admin (PROTOCOL.md §9.6).

@@ -5,9 +5,10 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
 /// The signed part of a version-2 invite (PROTOCOL.md §9.6):

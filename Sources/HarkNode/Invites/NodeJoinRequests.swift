@@ -2,8 +2,8 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
 /// Joining a group by code, without a token (PROTOCOL.md §9.7, docs/SECURITY.md "Joining by

@@ -7,8 +7,8 @@ import Foundation
 import HarkCrypto
 import HarkDiscovery
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,6 +1,6 @@
 import HarkCrypto
-import HarkProto
 import HarkWire
+import HarkWireProto
 import NIOCore
 import Synchronization
 

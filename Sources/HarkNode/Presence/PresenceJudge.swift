@@ -1,4 +1,4 @@
-import HarkProto
+import HarkWireProto
 
 /// Presence as judged from the transport, not from mDNS record lifetimes (PROTOCOL.md §8.4).
 ///

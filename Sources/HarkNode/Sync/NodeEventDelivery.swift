@@ -1,10 +1,10 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// Events from a peer become stored events (PROTOCOL.md §4, §6): an Events frame's events are

@@ -1,10 +1,10 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// Limits on what one peer may ask of the node in one frame (docs/PROTOCOL.md §7).
