@@ -1,8 +1,8 @@
 import HarkCrypto
 import HarkEventProto
 
-/// The context-free structural rules of protocol.md §3.3 applied to a decoded header and its
-/// body. Produces the typed parent fields on success.
+/// The context-free structural rules of PROTOCOL.md §4.1 (the header table; §4.3 rules 3–4)
+/// applied to a decoded header and its body. Produces the typed parent fields on success.
 struct EventStructure {
     let groupID: EventID?
     let selfParent: EventID?

@@ -2,7 +2,7 @@ import HarkCrypto
 import HarkEventProto
 import struct Foundation.Data
 
-/// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's
+/// The ancestry-dependent rules (PROTOCOL.md §4.3, rules 4–10), decided only on the event's
 /// parents, so every correct node reaches the same verdict. Pure; thread-safe (no state).
 public enum EventValidator {
     /// What the ancestry rules read of a parent: 32 B author key, seq, Lamport timestamp and
