@@ -88,7 +88,7 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// The peer signed two different events with one sequence number in some group (its
     /// identity runs on two machines, or was restored from a backup): its log forked.
     public var equivocated: Bool
-    /// "online", "away" or "offline", judged from the transport (PROTOCOL.md §8.4).
+    /// "online", "away" or "offline", judged from the transport (PROTOCOL.md §8.5).
     public var presence: String = "offline"
     /// The status text of the peer's latest heartbeat.
     public var statusText: String?
@@ -160,7 +160,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// `"message"`, `"join"`, or `"file_offer"` (`log` with `files`).
     public var kind: String
     public var text: String
-    /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7).
+    /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7.6).
     public var settled: Bool
     /// The author's clock looks wrong for this event (before its parents' or more than 5 min
     /// after it arrived here). Display only: order never depends on it.

@@ -83,7 +83,7 @@ struct EventStructure {
             throw .invalidLength(field: "body_hash", expected: EventLimits.hashBytes, actual: declaredHash.count)
         }
         // A body may be absent although body_hash is set: it was purged after a DELETE
-        // (PROTOCOL.md §4.7). Its declared size must still be within the limit.
+        // (PROTOCOL.md §4.7.2). Its declared size must still be within the limit.
         guard Int(header.bodyLen) <= EventLimits.maxBodyBytes else { throw .bodyTooLarge(Int(header.bodyLen)) }
         guard header.bodyLen >= 1 else { throw .bodyLengthMismatch(declared: 0, actual: body.count) }
         if body.isEmpty { return }
