@@ -67,12 +67,12 @@ let package = Package(
             "HarkLog", "HarkCrypto", "HarkEventProto", "HarkWireProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        // UDP datagrams (PROTOCOL.md §8): a pure state machine, no I/O and no clock.
+        // UDP datagrams (PROTOCOL.md §7): a pure state machine, no I/O and no clock.
         .target(name: "HarkDatagram", dependencies: [
             "HarkCrypto", "HarkWireProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        // File sharing core (PROTOCOL.md §10): manifests, Merkle roots, safe staging, a pure fetch scheduler.
+        // File sharing core (PROTOCOL.md §8): manifests, Merkle roots, safe staging, a pure fetch scheduler.
         .target(name: "HarkFiles", dependencies: [
             "HarkCrypto", "HarkEventProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

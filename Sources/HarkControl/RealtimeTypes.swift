@@ -84,7 +84,7 @@ public struct WatchParams: Codable, Sendable {
     public init(group: String?) { self.group = group }
 }
 
-/// A peer's presence as judged from the transport (PROTOCOL.md §8.5).
+/// A peer's presence as judged from the transport (PROTOCOL.md §7.5).
 public struct PresenceView: Codable, Sendable, Equatable {
     public var peerId: String
     public var fingerprint: String

@@ -62,16 +62,16 @@ public nonisolated enum Hark_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterabl
   /// 10–11 are reserved for file sharing.
   case member // = 12
 
-  /// the author's current X25519 prekey for sender-key distribution (Content.prekey; §9.4)
+  /// the author's current X25519 prekey for sender-key distribution (Content.prekey; §5.4)
   case prekey // = 13
 
-  /// a new sender chain, sealed to each member's prekey (Content.sender_key; §9.4)
+  /// a new sender chain, sealed to each member's prekey (Content.sender_key; §5.4)
   case senderKey // = 14
 
-  /// past sender chains, sealed to one new member's prekey (Content.history_key; §9.8)
+  /// past sender chains, sealed to one new member's prekey (Content.history_key; §5.8)
   case historyKey // = 15
 
-  /// offers files to the group: names a manifest by ID (Content.file_offer, PROTOCOL.md §11)
+  /// offers files to the group: names a manifest by ID (Content.file_offer, PROTOCOL.md §9)
   case fileOffer // = 9
   case UNRECOGNIZED(Int)
 
@@ -186,7 +186,7 @@ public nonisolated enum Hark_V1_ConversationKind: SwiftProtobuf.Enum, Swift.Case
   /// only admins and the owner post MESSAGE and EDIT; members read, react and mark read
   case channel // = 1
 
-  /// two members, keyed by both identities (PROTOCOL.md §9.5)
+  /// two members, keyed by both identities (PROTOCOL.md §5.5)
   case direct // = 2
   case UNRECOGNIZED(Int)
 
@@ -319,7 +319,7 @@ public nonisolated enum Hark_V1_MemberAction: SwiftProtobuf.Enum, Swift.CaseIter
 
 }
 
-/// The hash of a manifest's chunk hashes, Merkle trees and file roots (PROTOCOL.md §10.3).
+/// The hash of a manifest's chunk hashes, Merkle trees and file roots (PROTOCOL.md §8.3).
 public nonisolated enum Hark_V1_HashAlgorithm: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
@@ -564,12 +564,12 @@ public nonisolated struct Hark_V1_Genesis: Sendable {
   /// creator's display name, ≤ 64 B UTF-8
   public var creatorDisplayName: String = String()
 
-  /// 0: open (any holder of the group key may JOIN); 2: roles and sender keys (PROTOCOL.md §9)
+  /// 0: open (any holder of the group key may JOIN); 2: roles and sender keys (PROTOCOL.md §5)
   public var rules: UInt32 = 0
 
   public var conversation: Hark_V1_ConversationKind = .group
 
-  /// what a new member reads of the past (PROTOCOL.md §9.8); fixed for the group's life
+  /// what a new member reads of the past (PROTOCOL.md §5.8); fixed for the group's life
   public var history: Hark_V1_HistoryVisibility = .joined
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -599,7 +599,7 @@ public nonisolated struct Hark_V1_Member: Sendable {
   /// ADD: the name the invitee gave, ≤ 64 B (informational)
   public var displayName: String = String()
 
-  /// ADD: the invitee's prekey (32 B) as it gave it, so chains reach it at once (§9.4)
+  /// ADD: the invitee's prekey (32 B) as it gave it, so chains reach it at once (§5.4)
   public var prekey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -620,7 +620,7 @@ public nonisolated struct Hark_V1_Prekey: Sendable {
   public init() {}
 }
 
-/// A sender chain (PROTOCOL.md §9.4): chain key ck_0 for the author's messages with
+/// A sender chain (PROTOCOL.md §5.4): chain key ck_0 for the author's messages with
 /// `epoch`, sealed (crypto_box_seal) to each member's latest prekey as the author saw it.
 public nonisolated struct Hark_V1_SenderKey: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -657,7 +657,7 @@ public nonisolated struct Hark_V1_SealedChainKey: Sendable {
   public init() {}
 }
 
-/// HISTORY_KEY (kind 15; PROTOCOL.md §9.8): the past sender chains the author holds, for one new member.
+/// HISTORY_KEY (kind 15; PROTOCOL.md §5.8): the past sender chains the author holds, for one new member.
 public nonisolated struct Hark_V1_HistoryKey: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -773,7 +773,7 @@ public nonisolated struct Hark_V1_Reaction: Sendable {
   public init() {}
 }
 
-/// Body of a FILE_OFFER event (PROTOCOL.md §11.1). The manifest itself is fetched by ID.
+/// Body of a FILE_OFFER event (PROTOCOL.md §9.1). The manifest itself is fetched by ID.
 public nonisolated struct Hark_V1_FileOffer: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -852,7 +852,7 @@ public nonisolated struct Hark_V1_Invite: Sendable {
   /// "host:port" addresses the inviter listened on (hints only)
   public var hints: [String] = []
 
-  /// version 2 (groups with roles, PROTOCOL.md §9.6): redeemed with an admin over a channel.
+  /// version 2 (groups with roles, PROTOCOL.md §5.6): redeemed with an admin over a channel.
   public var inviteID: Data = Data()
 
   /// ms since the Unix epoch; admins refuse to redeem after it
@@ -914,10 +914,10 @@ public nonisolated struct Hark_V1_FileEntry: Sendable {
   /// bytes, a power of two in [2^16, 2^26]
   public var chunkSize: UInt32 = 0
 
-  /// ceil(size / chunk_size) × 32 B: the chunk hashes (PROTOCOL.md §10.3)
+  /// ceil(size / chunk_size) × 32 B: the chunk hashes (PROTOCOL.md §8.3)
   public var chunkHashes: Data = Data()
 
-  /// 32 B file root (PROTOCOL.md §10.3)
+  /// 32 B file root (PROTOCOL.md §8.3)
   public var root: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -32,7 +32,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// How a chunk slice is sealed under the file key (PROTOCOL.md §11.2).
+/// How a chunk slice is sealed under the file key (PROTOCOL.md §9.2).
 public nonisolated enum Hark_V1_BulkCipher: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
@@ -383,7 +383,7 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     set {frame = .inviteOffer(newValue)}
   }
 
-  /// Join by code (PROTOCOL.md §9.7).
+  /// Join by code (PROTOCOL.md §5.7).
   public var joinQuery: Hark_V1_JoinQuery {
     get {
       if case .joinQuery(let v)? = frame {return v}
@@ -467,7 +467,7 @@ public nonisolated struct Hark_V1_Frame: Sendable {
     case redeemInvite(Hark_V1_RedeemInvite)
     case redeemAnswer(Hark_V1_RedeemAnswer)
     case inviteOffer(Hark_V1_InviteOffer)
-    /// Join by code (PROTOCOL.md §9.7).
+    /// Join by code (PROTOCOL.md §5.7).
     case joinQuery(Hark_V1_JoinQuery)
     case joinQueryAnswer(Hark_V1_JoinQueryAnswer)
     case joinRequest(Hark_V1_JoinRequest)
@@ -547,7 +547,7 @@ public nonisolated struct Hark_V1_Pair: Sendable {
 /// "Which chunks of this manifest do you hold?" Answered by Have.
 /// group_id (in FileQuery, GetManifest, ChunkRequest): the group whose offer the asker fetches
 /// (32 B). The same bytes offered in two groups have one manifest ID but a file key per group
-/// (PROTOCOL.md §11.2), so the server seals under this group's key. Empty: the server's choice.
+/// (PROTOCOL.md §9.2), so the server seals under this group's key. Empty: the server's choice.
 public nonisolated struct Hark_V1_FileQuery: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -573,7 +573,7 @@ public nonisolated struct Hark_V1_Have: Sendable {
 
   public var all: Bool = false
 
-  /// ceil(chunks / 8) B, bit i = chunk i (PROTOCOL.md §10.1 numbering); empty with all
+  /// ceil(chunks / 8) B, bit i = chunk i (PROTOCOL.md §8.1 numbering); empty with all
   public var bitmap: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -630,12 +630,12 @@ public nonisolated struct Hark_V1_ChunkRequest: Sendable {
 
   public var chunk: UInt32 = 0
 
-  /// the asker can open AES-256-GCM slices (PROTOCOL.md §11.2)
+  /// the asker can open AES-256-GCM slices (PROTOCOL.md §9.2)
   public var aes256Gcm: Bool = false
 
   public var groupID: Data = Data()
 
-  /// the asker can open ChaCha20-Poly1305 slices (PROTOCOL.md §11.2)
+  /// the asker can open ChaCha20-Poly1305 slices (PROTOCOL.md §9.2)
   public var chacha20Poly1305: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -886,7 +886,7 @@ public nonisolated struct Hark_V1_Ping: Sendable {
   public init() {}
 }
 
-/// The sender's current UDP datagram send key (PROTOCOL.md §8.2), announced over this Noise channel
+/// The sender's current UDP datagram send key (PROTOCOL.md §7.2), announced over this Noise channel
 /// when it opens and after every rotation. It inherits the channel's authentication and secrecy.
 public nonisolated struct Hark_V1_DatagramKey: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -907,7 +907,7 @@ public nonisolated struct Hark_V1_DatagramKey: Sendable {
   public init() {}
 }
 
-/// UDP datagrams (PROTOCOL.md §8): the padded plaintext of one packet. Ephemeral, lossy,
+/// UDP datagrams (PROTOCOL.md §7): the padded plaintext of one packet. Ephemeral, lossy,
 /// latest-wins hints only; nothing durable travels only on UDP.
 public nonisolated struct Hark_V1_Datagram: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1035,7 +1035,7 @@ public nonisolated struct Hark_V1_RedeemInvite: Sendable {
   /// ≤ 64 B
   public var displayName: String = String()
 
-  /// 32 B: the redeemer's prekey, copied into the ADD (PROTOCOL.md §9.4)
+  /// 32 B: the redeemer's prekey, copied into the ADD (PROTOCOL.md §5.4)
   public var prekey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -7,7 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The datagram state of one channel (PROTOCOL.md §8.2): our send key for the peer, the peer's
+/// The datagram state of one channel (PROTOCOL.md §7.2): our send key for the peer, the peer's
 /// keys, and where its UDP socket is.
 struct DatagramPeer: Sendable {
     var sender: DatagramSender

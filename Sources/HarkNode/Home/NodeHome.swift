@@ -40,7 +40,7 @@ public struct NodeHome: Sendable {
 
     public var identityPath: String { path + "/identity.key" }
     public var noiseKeyPath: String { path + "/noise.key" }
-    /// 32 B X25519 secret of this device's prekey (PROTOCOL.md §9.4), sealed like the other keys.
+    /// 32 B X25519 secret of this device's prekey (PROTOCOL.md §5.4), sealed like the other keys.
     public var prekeyPath: String { path + "/prekey.key" }
     public var profilePath: String { path + "/profile.json" }
     public var identityPublicPath: String { path + "/identity.pub" }
