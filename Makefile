@@ -144,9 +144,17 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hark $(DESTDIR)$(ZSHCOMPDIR)/_hark $(DESTDIR)$(FISHCOMPDIR)/hark.fish
 	rm -f $(DESTDIR)$(USERUNITDIR)/hark.service $(DESTDIR)$(SYSUNITDIR)/hark@.service
 
-## proto: regenerate Sources/HarkProto from proto/hark.proto (needs protoc and protoc-gen-swift 1.39.0)
+## proto: regenerate Sources/HarkEventProto from proto/event.proto and Sources/HarkWireProto from
+## proto/wire.proto (needs protoc and protoc-gen-swift 1.39.0: on PATH, or PROTOC_GEN_SWIFT=PATH);
+## wire.pb.swift imports HarkEventProto through proto/swift-module-mappings.asciipb
+PROTOC ?= protoc
+PROTOC_GEN_SWIFT ?= $(shell command -v protoc-gen-swift)
+PROTO_SWIFT = $(PROTOC) --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --proto_path=proto --swift_opt=Visibility=Public
 proto:
-	cd Sources/HarkProto && protoc --proto_path=../../proto --swift_out=. --swift_opt=Visibility=Public hark.proto
+	@[ -x "$(PROTOC_GEN_SWIFT)" ] || { echo "make proto: protoc-gen-swift not found (set PROTOC_GEN_SWIFT=PATH)" >&2; exit 69; }
+	$(PROTO_SWIFT) --swift_out=Sources/HarkEventProto event.proto
+	$(PROTO_SWIFT) --swift_out=Sources/HarkWireProto \
+		--swift_opt=ProtoPathModuleMappings=proto/swift-module-mappings.asciipb wire.proto
 
 ## man: regenerate man/*.1 from the command tree (swift-argument-parser's generate-manual)
 man:

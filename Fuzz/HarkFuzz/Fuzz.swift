@@ -15,11 +15,12 @@
 import CLibFuzzer
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 import HarkNoise
-import HarkProto
 import HarkSync
 import HarkWire
+import HarkWireProto
 import NIOCore
 import SwiftProtobuf
 

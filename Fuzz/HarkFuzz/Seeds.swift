@@ -6,9 +6,9 @@ import Foundation
 import HarkCrypto
 import HarkLog
 import HarkNoise
-import HarkProto
 import HarkSync
 import HarkWire
+import HarkWireProto
 import SwiftProtobuf
 
 enum Seeds {

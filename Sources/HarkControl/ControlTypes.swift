@@ -14,7 +14,7 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var version: String
     /// The daemon's process ID.
     public var pid: Int
-    /// UDP port for datagrams (PROTOCOL.md §8), 0 when none could be bound.
+    /// UDP port for datagrams (PROTOCOL.md §7), 0 when none could be bound.
     public var udpPort: Int = 0
     /// This node's own presence: "online" or "away".
     public var presence: String = "online"
@@ -22,7 +22,7 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var datagrams: DatagramCountersView = DatagramCountersView()
     /// The `--peer` addresses the daemon was started with, as given (absent from older daemons).
     public var staticPeers: [String]?
-    /// File sharing counters since the daemon started (PROTOCOL.md §11).
+    /// File sharing counters since the daemon started (PROTOCOL.md §9).
     public var files: FileCountersView = FileCountersView()
     /// Messages of others after this node's read markers, over all groups (absent from older daemons).
     public var unread: Int?
@@ -46,7 +46,7 @@ public struct HandoverResult: Codable, Sendable, Equatable {
 }
 
 /// Discovery state inside `status`.
-/// Datagram counters in `status` (PROTOCOL.md §8.3): packets accepted, and dropped by reason.
+/// Datagram counters in `status` (PROTOCOL.md §7.3): packets accepted, and dropped by reason.
 public struct DatagramCountersView: Codable, Sendable, Equatable {
     public var sent = 0
     public var accepted = 0
@@ -88,7 +88,7 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// The peer signed two different events with one sequence number in some group (its
     /// identity runs on two machines, or was restored from a backup): its log forked.
     public var equivocated: Bool
-    /// "online", "away" or "offline", judged from the transport (PROTOCOL.md §8.4).
+    /// "online", "away" or "offline", judged from the transport (PROTOCOL.md §7.5).
     public var presence: String = "offline"
     /// The status text of the peer's latest heartbeat.
     public var statusText: String?
@@ -121,7 +121,7 @@ public struct GroupView: Codable, Sendable, Equatable {
     /// Peer IDs of the members known (genesis author and every joiner).
     public var members: [String]
     public var createdMs: Int64
-    /// "member"; "pending" while an invite is being redeemed (PROTOCOL.md §9.6).
+    /// "member"; "pending" while an invite is being redeemed (PROTOCOL.md §5.6).
     public var state: String = "member"
     /// "group", "channel" or "direct"; "open" for groups made before roles (any key holder joins).
     public var kind: String = "open"
@@ -132,7 +132,7 @@ public struct GroupView: Codable, Sendable, Equatable {
     /// Of those, the messages that mention this node's identity (`Text.mentions`).
     public var mentions: Int?
     /// In groups with roles: "shared" (a new member reads the history its adder held) or
-    /// "joined" (from its ADD on), fixed in the genesis (PROTOCOL.md §9.8).
+    /// "joined" (from its ADD on), fixed in the genesis (PROTOCOL.md §5.8).
     public var history: String?
     public init(id: String, name: String, events: Int, members: [String], createdMs: Int64, state: String = "member") {
         self.id = id; self.name = name; self.events = events; self.members = members; self.createdMs = createdMs
@@ -160,7 +160,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// `"message"`, `"join"`, or `"file_offer"` (`log` with `files`).
     public var kind: String
     public var text: String
-    /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7).
+    /// In the settled prefix: no event can still arrive that sorts before it (PROTOCOL.md §4.7.6).
     public var settled: Bool
     /// The author's clock looks wrong for this event (before its parents' or more than 5 min
     /// after it arrived here). Display only: order never depends on it.
@@ -174,7 +174,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     /// For messages written by this node: how many members hold and read it (PROTOCOL.md §4.8).
     public var receipts: ReceiptSummary?
     /// The body cannot be read here: no key for it reached this node (sent after this node was
-    /// removed, or its sender key is still on the way; PROTOCOL.md §9.4). `text` is empty.
+    /// removed, or its sender key is still on the way; PROTOCOL.md §5.4). `text` is empty.
     public var unreadable: Bool = false
     /// When this node stored the event, ms since the Unix epoch (absent for its own events).
     public var receivedMs: Int64?
@@ -365,7 +365,7 @@ public struct GroupCreateOptions: Codable, Sendable {
     public var name: String
     /// "group" (default) or "channel".
     public var kind: String?
-    /// "shared" (default) or "joined": what a new member reads of the past (PROTOCOL.md §9.8).
+    /// "shared" (default) or "joined": what a new member reads of the past (PROTOCOL.md §5.8).
     public var history: String?
     public init(name: String, kind: String? = nil, history: String? = nil) { self.name = name; self.kind = kind; self.history = history }
 }

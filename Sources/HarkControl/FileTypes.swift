@@ -1,4 +1,4 @@
-/// Control API types of file sharing (docs/CONTROL.md "Files"; PROTOCOL.md §10–§11).
+/// Control API types of file sharing (docs/CONTROL.md "Files"; PROTOCOL.md §8–§9).
 
 /// `share` params: local paths (files or folders, absolute or relative to the daemon's working
 /// folder; the CLI sends absolute ones), the group (nil: the only group held), an optional note.
@@ -164,11 +164,11 @@ public struct FetchDone: Codable, Sendable, Equatable {
 /// File sharing counters in `status`.
 public struct FileCountersView: Codable, Sendable, Equatable {
     /// Chunks sent to peers, and their bytes (each re-read from disk after checking that the
-    /// file is still the offered one, PROTOCOL.md §10.4).
+    /// file is still the offered one, PROTOCOL.md §8.4).
     public var chunksServed = 0
     public var bytesServed: UInt64 = 0
     /// Chunks served with their slices sealed with AES-256-GCM, with XChaCha20-Poly1305, and
-    /// with ChaCha20-Poly1305 (§11.2).
+    /// with ChaCha20-Poly1305 (§9.2).
     public var chunksServedAesGcm = 0
     public var chunksServedXchacha = 0
     public var chunksServedChacha20 = 0

@@ -59,7 +59,7 @@ public struct MemberReceipt: Codable, Sendable, Equatable {
 public struct ReceiptsResult: Codable, Sendable, Equatable {
     public var message: String
     public var group: String
-    /// In the settled prefix of the total order (PROTOCOL.md §4.7).
+    /// In the settled prefix of the total order (PROTOCOL.md §4.7.6).
     public var settled: Bool
     public var members: [MemberReceipt]
     public init(message: String, group: String, settled: Bool, members: [MemberReceipt]) {
@@ -84,7 +84,7 @@ public struct WatchParams: Codable, Sendable {
     public init(group: String?) { self.group = group }
 }
 
-/// A peer's presence as judged from the transport (PROTOCOL.md §8.4).
+/// A peer's presence as judged from the transport (PROTOCOL.md §7.5).
 public struct PresenceView: Codable, Sendable, Equatable {
     public var peerId: String
     public var fingerprint: String

@@ -3,7 +3,7 @@ internal import CSodium
 internal import Crypto
 import Foundation
 
-/// The AEADs that seal a slice of file data (PROTOCOL.md §11.2). Values are the wire values of
+/// The AEADs that seal a slice of file data (PROTOCOL.md §9.2). Values are the wire values of
 /// `BulkCipher` in `ChunkData.cipher`.
 public enum BulkCipher: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// XChaCha20-Poly1305 (`crypto_aead_xchacha20poly1305_ietf_*`) under the file key, with a
@@ -46,7 +46,7 @@ public enum BulkCipher: Int, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// Sealing and opening of bulk data (PROTOCOL.md §11.2). Stateless; thread-safe (calls may run
+/// Sealing and opening of bulk data (PROTOCOL.md §9.2). Stateless; thread-safe (calls may run
 /// concurrently).
 ///
 /// AES-256-GCM runs through BoringSSL's EVP_AEAD interface (the library under swift-crypto; its
@@ -77,7 +77,7 @@ public enum BulkAEAD {
     /// ciphertext, the last 16 receive the tag. Picks a fresh random nonce (XChaCha20) or salt.
     /// - Parameters:
     ///   - key: the 32-byte file key.
-    ///   - associatedData: bound into the tag (§11.2 AD).
+    ///   - associatedData: bound into the tag (§9.2 AD).
     /// - Returns: the value for `ChunkData.nonce` (`cipher.nonceByteCount` bytes).
     /// - Throws: `.invalidLength` for a bad key or a buffer under 16 bytes; `.unavailable` for
     ///   AES-256-GCM on a CPU without it.
@@ -172,7 +172,7 @@ public enum BulkAEAD {
 /// AES-256-GCM with the all-zero 12-byte nonce and a 16-byte tag through BoringSSL's
 /// `EVP_AEAD_CTX_seal` / `EVP_AEAD_CTX_open` (`EVP_aead_aes_256_gcm`), without intermediate
 /// buffers: the bytes are those of swift-crypto's `AES.GCM` (the same library and code).
-/// Each call sets up a context for its one key (a new key per slice, §11.2) and frees it.
+/// Each call sets up a context for its one key (a new key per slice, §9.2) and frees it.
 /// Stateless; thread-safe.
 enum AESGCMInPlace {
     /// Seals the first `plaintextCount` bytes of `buffer` in place and writes the 16-byte tag

@@ -3,7 +3,7 @@ internal import Crypto
 import struct Foundation.Data
 
 /// SHA-256 (FIPS 180-4); the hash of Noise rev 34 §12.5 and of file chunks and Merkle trees
-/// (PROTOCOL.md §10.3). Arrays go through libsodium's `crypto_hash_sha256`; memory and the
+/// (PROTOCOL.md §8.3). Arrays go through libsodium's `crypto_hash_sha256`; memory and the
 /// streaming `Hasher` through swift-crypto (BoringSSL, which uses the SHA-NI instructions where the
 /// CPU has them: about 1.5 GB/s per core against libsodium's 0.4 GB/s here). Both give the same
 /// digest. Stateless functions are thread-safe.

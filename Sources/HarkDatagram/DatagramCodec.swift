@@ -1,8 +1,8 @@
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
-/// The byte layout of one datagram (PROTOCOL.md §8.1):
+/// The byte layout of one datagram (PROTOCOL.md §7.1):
 /// `type (1) ‖ key_id (4, LE) ‖ counter (8, LE) ‖ ChaCha20-Poly1305-IETF(padded plaintext) ‖ tag (16)`,
 /// nonce = 4 zero bytes ‖ LE64(counter), associated data = the 13 header bytes.
 public struct DatagramHeader: Sendable, Equatable {
@@ -55,7 +55,7 @@ public struct DatagramHeader: Sendable, Equatable {
     }
 }
 
-/// The field rules of `Datagram` (PROTOCOL.md §8.1), the same for sending and receiving.
+/// The field rules of `Datagram` (PROTOCOL.md §7.1), the same for sending and receiving.
 enum DatagramRules {
     static func validate(_ d: Hark_V1_Datagram) throws(DatagramError) {
         switch d.datagram {

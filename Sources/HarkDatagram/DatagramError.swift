@@ -16,7 +16,7 @@ public enum DatagramError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooOld
     /// Not a datagram hark's sender would produce: unknown type byte, a ciphertext that is not a
     /// whole number of padding blocks, counter ≥ 2^64 − 2^13, bad padding, a `Datagram` that does
-    /// not decode, has no known kind or breaks a field rule (PROTOCOL.md §8.1); also a bad
+    /// not decode, has no known kind or breaks a field rule (PROTOCOL.md §7.1); also a bad
     /// `DatagramKey` announcement.
     case malformed(String)
     /// Sender only: the counter reached 2^64 − 2^13; the key must be rotated.

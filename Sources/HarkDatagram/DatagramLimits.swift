@@ -1,4 +1,4 @@
-/// The fixed numbers of hark's UDP datagrams (PROTOCOL.md §8). Sizes in bytes, times in
+/// The fixed numbers of hark's UDP datagrams (PROTOCOL.md §7). Sizes in bytes, times in
 /// milliseconds.
 public enum DatagramLimits {
     /// The packet type byte of a v1 datagram: `0x01`. Any other value is refused.

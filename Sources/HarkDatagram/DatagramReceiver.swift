@@ -1,9 +1,9 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
-/// The receiving half of one peer's datagram flow (PROTOCOL.md §8.2–8.3): the peer's current
+/// The receiving half of one peer's datagram flow (PROTOCOL.md §7.2–7.3): the peer's current
 /// send key and, for 30 s after it was replaced, the previous one, each with its own RFC 6479
 /// replay window (``ReplayWindow``).
 ///

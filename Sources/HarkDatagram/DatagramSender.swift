@@ -1,9 +1,9 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
-/// The sending half of one peer's datagram flow (PROTOCOL.md §8.2): a random 32-byte key with a
+/// The sending half of one peer's datagram flow (PROTOCOL.md §7.2): a random 32-byte key with a
 /// random key_id, announced to the peer over the Noise channel as `Frame.datagram_key`, and a
 /// counter that starts at 0 for every key and is never reused.
 ///
@@ -96,7 +96,7 @@ public struct DatagramSender: Sendable {
     /// Seals one datagram under the current key (rotating first if due) and consumes one counter.
     /// - Returns: the packet, 45…1197 bytes.
     /// - Throws: `.tooLarge` if it would exceed 1200 bytes (checked first); `.malformed` if the
-    ///   datagram breaks a field rule of §8.1 (the peer would drop it); `.counterExhausted` at
+    ///   datagram breaks a field rule of §7.1 (the peer would drop it); `.counterExhausted` at
     ///   2^64 − 2^13 (unreachable while rotation is on). Nothing is consumed when it throws.
     public mutating func seal(_ datagram: Hark_V1_Datagram, nowMs: Int64) throws(DatagramError) -> [UInt8] {
         let plain: [UInt8]

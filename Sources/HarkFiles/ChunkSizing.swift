@@ -1,4 +1,4 @@
-/// Chooses the chunk size of a file (PROTOCOL.md §10.2), after Syncthing's block-size rule.
+/// Chooses the chunk size of a file (PROTOCOL.md §8.2), after Syncthing's block-size rule.
 /// Pure functions; thread-safe.
 public enum ChunkSizing {
     /// The smallest power of two in [`FileLimits.minChunkSize`, `FileLimits.maxChunkSize`]

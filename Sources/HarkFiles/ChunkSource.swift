@@ -51,7 +51,7 @@ public struct SourceFile: Sendable, Equatable {
     }
 }
 
-/// The serving side (PROTOCOL.md §10.4): reads chunks of offered files and refuses to serve
+/// The serving side (PROTOCOL.md §8.4): reads chunks of offered files and refuses to serve
 /// anything that is not the offered chunk. Each read opens the file (O_NOFOLLOW) and checks,
 /// before and after reading, that size, mtime, device, inode and ctime are those recorded
 /// when the manifest was built; when they are not (or the source was recorded without an

@@ -1,4 +1,4 @@
-/// Decides which peer to ask for which chunk (PROTOCOL.md §10.4). A pure state machine: no I/O,
+/// Decides which peer to ask for which chunk (PROTOCOL.md §8.4). A pure state machine: no I/O,
 /// no clock (times are passed in, in milliseconds of any monotonic clock), no hashing — the
 /// caller verifies each chunk (e.g. `StagedFile.write`) and reports the verdict.
 ///

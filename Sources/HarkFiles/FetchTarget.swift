@@ -6,7 +6,7 @@ import Darwin
 
 /// The receiving side of one manifest: a target folder opened once, and the staging folder
 /// `<target>/.hark-partial/<manifest ID hex>/` (mode 0o700) where `StagedFile`s live until they
-/// are complete (PROTOCOL.md §10.5).
+/// are complete (PROTOCOL.md §8.5).
 ///
 /// The target folder itself is opened by path (a symlink there is the user's choice and is
 /// followed); everything below it — the staging folders, the folders of a received path and

@@ -1,6 +1,6 @@
 import HarkCrypto
 
-/// The hash of a manifest's chunk hashes, Merkle trees and file roots (PROTOCOL.md §10.3),
+/// The hash of a manifest's chunk hashes, Merkle trees and file roots (PROTOCOL.md §8.3),
 /// named by `FileManifest.hash_algorithm`. Raw values are the wire values. Value type; thread-safe.
 public enum FileHashAlgorithm: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// BLAKE2b-256 with a personalisation per use ("hark.chunk.v1", …). Wire value 0, so a

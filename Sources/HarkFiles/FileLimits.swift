@@ -1,4 +1,4 @@
-/// Size and shape limits of a file manifest (PROTOCOL.md §10). `Manifest(decoding:)` checks all
+/// Size and shape limits of a file manifest (PROTOCOL.md §8). `Manifest(decoding:)` checks all
 /// of them; a peer that sends anything outside them is misbehaving.
 public enum FileLimits {
     /// The only `FileManifest.format` this code understands.
@@ -31,7 +31,7 @@ public enum FileLimits {
 }
 
 /// Domain separation of every hash in the file format. Changing any of them changes every
-/// root and every manifest ID (PROTOCOL.md §10.3).
+/// root and every manifest ID (PROTOCOL.md §8.3).
 enum FileDomain {
     /// BLAKE2b personalisation of a chunk hash: H(chunk bytes).
     static let chunkPersonal = "hark.chunk.v1"

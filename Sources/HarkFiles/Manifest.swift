@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 import struct Foundation.Data
 
@@ -134,7 +134,7 @@ public struct ManifestEntry: Sendable, Equatable {
     }
 }
 
-/// A validated file manifest (PROTOCOL.md §10.1): the files of one offer, their sizes, modes,
+/// A validated file manifest (PROTOCOL.md §8.1): the files of one offer, their sizes, modes,
 /// chunk sizes, chunk hashes and roots. Keeps the encoded bytes it was decoded from (or
 /// encoded to) so its ID is always the hash of the exact bytes. Value type; thread-safe.
 public struct Manifest: Sendable, Equatable {

@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Builds a manifest from local files and folders (PROTOCOL.md §10.1).
+/// Builds a manifest from local files and folders (PROTOCOL.md §8.1).
 ///
 /// Each argument becomes a top-level name: a file "dir/a.txt" is "a.txt"; a folder "dir/photos"
 /// is "photos", and everything below it "photos/…", walked recursively (names sorted by their
@@ -53,7 +53,7 @@ public enum ManifestBuilder {
     ///   `.unsafeName` (an argument's own name cannot travel), `.duplicatePath` (two arguments with
     ///   one name), `.normalizationTwins` (two names in a folder equal after NFC), `.tooManyEntries`, `.tooManyChunks`, `.fileTooLarge`, `.emptyManifest`
     ///   (nothing to offer), `.sourceChanged`, `.io`.
-    /// - Parameter algorithm: the hash of the chunks and roots (PROTOCOL.md §10.3).
+    /// - Parameter algorithm: the hash of the chunks and roots (PROTOCOL.md §8.3).
     public static func build(paths: [String], algorithm: FileHashAlgorithm = .current) throws(FileError) -> Result {
         var walker = Walker(algorithm: algorithm)
         for p in paths { try walker.addArgument(p) }
@@ -115,7 +115,7 @@ public enum ManifestBuilder {
             }
             let names = try listNames(dir, path: path)
             if names.isEmpty {
-                // The manifest carries files only (PROTOCOL.md §10.1): say so rather than drop it silently.
+                // The manifest carries files only (PROTOCOL.md §8.1): say so rather than drop it silently.
                 skipped.append(Skipped(path: path, reason: "empty folder (folders travel only with the files in them)"))
             }
             var seen: [String: String] = [:]   // NFC name -> the name as found, in this folder

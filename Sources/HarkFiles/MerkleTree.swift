@@ -1,6 +1,6 @@
 import HarkCrypto
 
-/// The hashes of the file format (PROTOCOL.md §10.3), under the manifest's `FileHashAlgorithm`.
+/// The hashes of the file format (PROTOCOL.md §8.3), under the manifest's `FileHashAlgorithm`.
 /// SHA-256 (what new manifests use):
 ///
 ///     chunk hash  = SHA-256(chunk bytes)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Validation of names that come from the network, and neutralisation of names shown on a
-/// terminal (PROTOCOL.md §10.6). Pure functions; thread-safe.
+/// terminal (PROTOCOL.md §8.6). Pure functions; thread-safe.
 ///
 /// A safe path is 1 … 128 components, each: non-empty; not "." or ".."; no "/", "\", NUL, C0/C1
 /// control or DEL; no bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E,

@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// One file being received (PROTOCOL.md §10.5): a part file
+/// One file being received (PROTOCOL.md §8.5): a part file
 /// `<target>/.hark-partial/<manifest ID hex>/<entry index>.part` written chunk by chunk with
 /// pwrite, and a bitmap file `<entry index>.bitmap` next to it recording which chunks are
 /// verified and durably written. Made by `FetchTarget.stage(entry:)`.
@@ -28,7 +28,7 @@ import Darwin
 /// A matching bitmap is trusted only while the part file's identity is the one recorded after
 /// this object's last write to it (one fstat; nothing is read): when anything else wrote to the part file since (its mtime or
 /// ctime moved), every chunk is read and re-hashed, the bits of those that match are kept, and
-/// the ranges of the others are zeroed (PROTOCOL.md §10.5). A chunk read back to serve it to
+/// the ranges of the others are zeroed (PROTOCOL.md §8.5). A chunk read back to serve it to
 /// another fetcher is re-hashed first; a commit re-hashes everything when the part file changed
 /// since this object's own last write. So no byte reaches the final name, and no chunk is
 /// served, unless it matched the manifest since it last changed on disk.

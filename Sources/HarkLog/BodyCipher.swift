@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 
 /// Event body encryption, first cut: one 32-byte symmetric group key per group (a later

@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
 /// An in-memory index of one group's delivered events: parents, children, Lamport timestamps,
 /// heads, and each author's sequence numbers. The sync state machine and the ancestor-dependent

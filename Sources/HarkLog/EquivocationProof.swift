@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 import struct Foundation.Data
 

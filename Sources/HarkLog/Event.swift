@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 import struct Foundation.Data
 
@@ -41,7 +41,7 @@ public struct Event: Sendable, Hashable {
     public let kind: Hark_V1_EventKind
 
     /// True when the header commits to a body (`body_hash` set) that is not here: it was purged
-    /// after a DELETE (PROTOCOL.md §4.7). The ID and signature still verify.
+    /// after a DELETE (PROTOCOL.md §4.7.2). The ID and signature still verify.
     public var isPurged: Bool { body == nil && !header.bodyHash.isEmpty }
 
     /// This event without its body, as a replica that purged it stores and relays it.

@@ -57,7 +57,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A READ event (a read marker) declares a body; it must carry none.
     case readMarkerHasBody
     /// In a group with roles: the author is not a member in the state folded from the event's
-    /// ancestors (PROTOCOL.md §9.3).
+    /// ancestors (PROTOCOL.md §5.3).
     case notAMember
     /// In a group with roles: the author's role does not allow this event (a MEMBER change it
     /// may not make, or a post in a channel by a non-admin).

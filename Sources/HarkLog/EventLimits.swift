@@ -1,4 +1,4 @@
-/// Size and shape limits of an event (protocol.md §3.3). Checked by `Event(decoding:)` and
+/// Size and shape limits of an event (PROTOCOL.md §4.2). Checked by `Event(decoding:)` and
 /// `EventAuthor.make`; a peer that sends anything larger is misbehaving.
 public enum EventLimits {
     /// The only header `format` this code understands.

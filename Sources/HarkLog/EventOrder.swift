@@ -1,4 +1,4 @@
-/// The deterministic total order of a group's events (protocol.md §3.5): by lamport ascending,
+/// The deterministic total order of a group's events (PROTOCOL.md §4.5): by lamport ascending,
 /// then ID bytes ascending. Every validated parent has a smaller lamport than its child, so the
 /// order is a linear extension of causality; it uses no wall clock. As a value it is an event's
 /// sort key. Value type; thread-safe.

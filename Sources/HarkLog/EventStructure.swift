@@ -1,8 +1,8 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
-/// The context-free structural rules of protocol.md §3.3 applied to a decoded header and its
-/// body. Produces the typed parent fields on success.
+/// The context-free structural rules of PROTOCOL.md §4.1 (the header table; §4.3 rules 3–4)
+/// applied to a decoded header and its body. Produces the typed parent fields on success.
 struct EventStructure {
     let groupID: EventID?
     let selfParent: EventID?
@@ -83,7 +83,7 @@ struct EventStructure {
             throw .invalidLength(field: "body_hash", expected: EventLimits.hashBytes, actual: declaredHash.count)
         }
         // A body may be absent although body_hash is set: it was purged after a DELETE
-        // (PROTOCOL.md §4.7). Its declared size must still be within the limit.
+        // (PROTOCOL.md §4.7.2). Its declared size must still be within the limit.
         guard Int(header.bodyLen) <= EventLimits.maxBodyBytes else { throw .bodyTooLarge(Int(header.bodyLen)) }
         guard header.bodyLen >= 1 else { throw .bodyLengthMismatch(declared: 0, actual: body.count) }
         if body.isEmpty { return }

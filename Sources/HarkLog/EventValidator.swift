@@ -1,8 +1,8 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
-/// The ancestry-dependent rules (protocol.md §3.4, rule 2), decided only on the event's
+/// The ancestry-dependent rules (PROTOCOL.md §4.3, rules 4–10), decided only on the event's
 /// parents, so every correct node reaches the same verdict. Pure; thread-safe (no state).
 public enum EventValidator {
     /// What the ancestry rules read of a parent: 32 B author key, seq, Lamport timestamp and
@@ -86,7 +86,7 @@ public protocol GroupContext {
     /// Called only for events that carry a body. Must be deterministic: same event, same result.
     /// - Throws: `EventError.bodyDecryptionFailed` or `.malformed` for a body that does not open.
     func content(of event: Event) throws(EventError) -> Hark_V1_Content
-    /// For a group with roles, its membership index (PROTOCOL.md §9); nil for an open group.
+    /// For a group with roles, its membership index (PROTOCOL.md §5); nil for an open group.
     var membershipIndex: MembershipIndex? { get }
 }
 
@@ -130,7 +130,7 @@ extension EventValidator {
     /// - REACTION: emoji ≤ 32 B; emoji or removes non-empty; the target is a MESSAGE among the
     ///   ancestors; each `removes` ID is a REACTION by the same author among the ancestors.
     /// - HISTORY_KEY: only in a group with roles whose genesis says shared history, by an admin or
-    ///   the owner, with the sizes of `HistoryShare.checkStructure` (PROTOCOL.md §9.8).
+    ///   the owner, with the sizes of `HistoryShare.checkStructure` (PROTOCOL.md §5.8).
     /// - EQUIVOCATION_PROOF: the (cleartext) body is a serialized `EquivocationProof` that
     ///   `EquivocationProof.verify` accepts, for this event's group.
     ///
@@ -156,7 +156,7 @@ extension EventValidator {
             throw .authorEquivocated
         }
 
-        // Groups with roles (PROTOCOL.md §9.3): the author must be a member in the state folded
+        // Groups with roles (PROTOCOL.md §5.3): the author must be a member in the state folded
         // from before(u); MEMBER changes need the role the rules ask; channels take posts from
         // admins only.
         var membership: Membership?
@@ -206,7 +206,7 @@ extension EventValidator {
                 throw .malformed("sender key box of \(b.recipient.count)/\(b.prekey.count)/\(b.sealed.count) bytes (32/32/80 expected)")
             }
         case let (.historyKey, .historyKey(hk)?):
-            // PROTOCOL.md §9.8: only in a shared-history group, and only by an admin or the owner.
+            // PROTOCOL.md §5.8: only in a shared-history group, and only by an admin or the owner.
             guard let index = context.membershipIndex, index.hasRoles, index.history == .shared, let membership else {
                 throw .notAuthorized("history keys exist only in groups with shared history")
             }
@@ -220,7 +220,7 @@ extension EventValidator {
             }
             guard let membership else { throw .notAuthorized("membership events exist only in groups with roles") }
             guard membership.authorizes(m, by: event.author) else {
-                throw .notAuthorized("this member change needs another role (PROTOCOL.md §9.2)")
+                throw .notAuthorized("this member change needs another role (PROTOCOL.md §5.2)")
             }
         case let (.delete, .delete(delete)?):
             let t = try ancestor(delete.target)

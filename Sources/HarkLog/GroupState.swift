@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
 /// The visible state of a group (PROTOCOL.md §4.7): a pure, deterministic fold over its
@@ -102,8 +102,8 @@ public struct GroupState: Sendable, Equatable {
     /// previous event (it is its self-parent), and causal delivery means everything a member's
     /// delivered event depends on is delivered too; so no event of a correct current member with
     /// lamport ≤ W can still arrive, and the prefix of the total order up to W will not change
-    /// any more (protocol.md §3.5). Not covered: events of members whose JOIN is not delivered
-    /// yet, and new branches of an equivocator (PROTOCOL.md §4.7).
+    /// any more (PROTOCOL.md §4.7.6). Not covered: events of members whose JOIN is not delivered
+    /// yet, and new branches of an equivocator (PROTOCOL.md §4.6).
     public init(events: [Input], members: Set<SigningPublicKey>) {
         var seen: Set<EventID> = []
         let inputs = events.filter { seen.insert($0.event.id).inserted }.sorted { EventOrder.precedes($0.event, $1.event) }

@@ -1,8 +1,8 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import struct Foundation.Data
 
-/// Shared history (PROTOCOL.md §9.8): the past sender chains a member holds, sealed to a new
+/// Shared history (PROTOCOL.md §5.8): the past sender chains a member holds, sealed to a new
 /// member's prekey in HISTORY_KEY events, so the newcomer can open the messages sent before its ADD.
 ///
 /// Each chain is carried as the chain key at the earliest index the sharer holds (`ck_index`); the
@@ -62,7 +62,7 @@ public enum HistoryShare {
         return out
     }
 
-    /// Checks a HISTORY_KEY content's sizes (the validator's structural rule, PROTOCOL.md §9.8).
+    /// Checks a HISTORY_KEY content's sizes (the validator's structural rule, PROTOCOL.md §5.8).
     /// - Throws: `EventError.invalidLength` or `.malformed`.
     public static func checkStructure(_ hk: Hark_V1_HistoryKey) throws(EventError) {
         guard hk.recipient.count == 32 else { throw .invalidLength(field: "history_key.recipient", expected: 32, actual: hk.recipient.count) }

@@ -1,7 +1,7 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
-/// A member's role in a group with roles (PROTOCOL.md §9.1). Ordered: owner > admin > member.
+/// A member's role in a group with roles (PROTOCOL.md §5.1). Ordered: owner > admin > member.
 public enum MemberRole: Int, Sendable, Comparable, CaseIterable {
     case member = 1, admin = 2, owner = 3
 
@@ -48,7 +48,7 @@ public struct MembershipEvent: Sendable {
 }
 
 /// Who is a member of a group with roles, and with which role: a deterministic fold of its
-/// membership events in total order (PROTOCOL.md §9.2). Two replicas that hold the same
+/// membership events in total order (PROTOCOL.md §5.2). Two replicas that hold the same
 /// membership events compute the same state, whatever order the events arrived in.
 ///
 /// Rules, applied to each event in total order against the state folded so far; an event that
@@ -96,7 +96,7 @@ public struct Membership: Sendable, Equatable {
     }
 
     /// Whether `author` may write `member` against this state (validity on `before(u)`,
-    /// PROTOCOL.md §9.3): the same authority rules as the fold, without the "target is (not) a
+    /// PROTOCOL.md §5.3): the same authority rules as the fold, without the "target is (not) a
     /// member now" conditions, which concurrent events can change.
     public func authorizes(_ member: Hark_V1_Member, by author: SigningPublicKey) -> Bool {
         guard let r = roles[author], let target = try? SigningPublicKey(bytes: [UInt8](member.target)) else { return false }

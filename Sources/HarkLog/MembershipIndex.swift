@@ -1,9 +1,9 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import Synchronization
 
 /// What the validator needs to apply the membership rules of a group with roles
-/// (PROTOCOL.md §9): the group's rules and conversation kind (from its genesis), a way to read
+/// (PROTOCOL.md §5): the group's rules and conversation kind (from its genesis), a way to read
 /// MEMBER contents, and a cache of membership states by the set of membership events they fold.
 ///
 /// The node keeps one per group; `memberContent` reads and decrypts a stored MEMBER event.
@@ -12,7 +12,7 @@ public final class MembershipIndex: Sendable {
     /// `Genesis.rules`: 0 open, 2 roles.
     public let rules: UInt32
     public let conversation: Hark_V1_ConversationKind
-    /// `Genesis.history`: what a new member reads of the past (PROTOCOL.md §9.8).
+    /// `Genesis.history`: what a new member reads of the past (PROTOCOL.md §5.8).
     public let history: Hark_V1_HistoryVisibility
     private let memberContent: @Sendable (EventID) -> Hark_V1_Member?
     private let caches = Mutex(Caches())

@@ -1,7 +1,7 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
-/// A sender chain (PROTOCOL.md §9.4): the symmetric ratchet of one author's messages in one
+/// A sender chain (PROTOCOL.md §5.4): the symmetric ratchet of one author's messages in one
 /// group and epoch. From chain key ck_i (32 B):
 ///
 ///     mk_i     = BLAKE2b-256(key = ck_i, 0x01, person "hark.msgkey.v1")   (message key)
@@ -63,7 +63,7 @@ public struct SenderChain: Sendable, Equatable {
     }
 }
 
-/// Bodies of MESSAGE and EDIT events in groups with roles (PROTOCOL.md §9.4):
+/// Bodies of MESSAGE and EDIT events in groups with roles (PROTOCOL.md §5.4):
 /// `0x02 ‖ LE32 epoch ‖ LE32 index ‖ nonce (24) ‖ XChaCha20-Poly1305(mk, padded Content)`,
 /// associated data `"hark-sk-v1" ‖ group ID ‖ author ‖ LE64 seq ‖ LE32 epoch ‖ LE32 index`.
 public enum SenderKeyBody {

@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 
 /// The reply and mention fields of a MESSAGE's `Text` content as every replica reads them
 /// (PROTOCOL.md §4.7.7, §4.7.8). Pure; thread-safe.

@@ -1,11 +1,11 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 
-/// Shared history (PROTOCOL.md §9.8). In a group whose genesis says `history = SHARED`, every
+/// Shared history (PROTOCOL.md §5.8). In a group whose genesis says `history = SHARED`, every
 /// member keeps the earliest chain key it holds of each sender chain (its own chains' ck_0, the
 /// ck_0 of each SENDER_KEY box it opens, and the keys shared with it); an admin that adds a member
 /// seals those chains to the new member's prekey in HISTORY_KEY events (`HistoryShare`, at most

@@ -4,10 +4,10 @@ import HarkCrypto
 import HarkDiscovery
 import HarkFiles
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix

@@ -53,7 +53,7 @@ public struct NodeConfiguration: Sendable {
     public var autoFetchDirectory: String?
     /// Spread new events by epidemic broadcast (PROTOCOL.md §6.4) to peers that speak it. False
     /// makes the node speak only §6.2 flooding, as a node before §6.4 did: the test hook
-    /// `HARK_TEST_PROTOCOL=flood` (§11.7) sets it, so the lab can mix both kinds of node.
+    /// `HARK_TEST_PROTOCOL=flood` (Appendix C) sets it, so the lab can mix both kinds of node.
     public var epidemicBroadcast: Bool = ProcessInfo.processInfo.environment["HARK_TEST_PROTOCOL"] != "flood"
 
     /// What runs this node, written into the home's lock file so that another process can say

@@ -1,5 +1,5 @@
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 
@@ -16,7 +16,7 @@ extension Node {
         return g
     }
 
-    /// The membership index of a group (PROTOCOL.md §9): its rules and conversation kind from the
+    /// The membership index of a group (PROTOCOL.md §5): its rules and conversation kind from the
     /// genesis, and MEMBER contents read from the store on demand.
     func membershipIndex(for group: EventID) -> MembershipIndex {
         if let i = logState.membershipIndexes[group] { return i }

@@ -2,12 +2,12 @@ import HarkCrypto
 import HarkLog
 import HarkStore
 
-/// Opens sender-key bodies (MESSAGE and EDIT in groups with roles, PROTOCOL.md §9.4) with the
+/// Opens sender-key bodies (MESSAGE and EDIT in groups with roles, PROTOCOL.md §5.4) with the
 /// stored chains, without writing anything: the plaintexts and the advanced chains go into the
 /// caller's `Store.DeliveryWrites`, so they are stored in the same transaction as the events
 /// (or, for events stored earlier, in one transaction of their own). A message whose key the
 /// chain no longer holds (used, or before the chain's start here) is tried with the chain kept
-/// for shared history (§9.8), which stays unchanged.
+/// for shared history (§5.8), which stays unchanged.
 ///
 /// Cost: one chain read per (author, epoch) and one AEAD open per body (≤ 64 KiB). Reads the
 /// store (thread-safe); value type.

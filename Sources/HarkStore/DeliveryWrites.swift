@@ -8,7 +8,7 @@ extension Store {
     /// them (`insert(batch:receivedMs:with:)`), so that one delivered event costs one write
     /// transaction and a crash keeps all of it or none (docs/HISTORY.md §"Write cost").
     ///
-    /// - `plaintexts`: decrypted sender-key contents (PROTOCOL.md §9.4), keyed by event ID. The
+    /// - `plaintexts`: decrypted sender-key contents (PROTOCOL.md §5.4), keyed by event ID. The
     ///   read model indexes each new event with its plaintext at once. A plaintext of an event
     ///   held before the batch is saved as `savePlaintexts` would.
     /// - `inChains`: members' chains advanced to open those plaintexts (the message keys used are

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 extension Store {
     /// Stores `event` (validated by the caller) and updates its group's heads in the same

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// What validation asks of a group's history, answered from the store with index look-ups, so a
 /// node need not hold the whole history in memory to write an event (see `CausalHistory`).

@@ -3,7 +3,7 @@ import GRDB
 import HarkCrypto
 import HarkLog
 
-/// Shared-history state (PROTOCOL.md §9.8): the earliest chain key this node holds of each sender
+/// Shared-history state (PROTOCOL.md §5.8): the earliest chain key this node holds of each sender
 /// chain of a shared-history group, and the members it added whose share waits for a prekey.
 /// Chain keys are secrets: the store file is 0600.
 extension Store {

@@ -8,7 +8,7 @@ extension Store {
     public static let maxReportedHeads = 64
 
     /// The heads each peer last reported holding in `group` (Heads, SyncRequest, SyncReply frames
-    /// and head hints; PROTOCOL.md §8.5), keyed by the peer's identity key.
+    /// and head hints; PROTOCOL.md §7.5), keyed by the peer's identity key.
     /// - Throws: `StoreError.corrupt` for a damaged row; `.database`.
     public func reportedHeads(group: EventID) throws(StoreError) -> [SigningPublicKey: [EventID]] {
         try read("read reported heads") { db in

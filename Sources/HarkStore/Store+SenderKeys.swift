@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
-/// Sender-key state (PROTOCOL.md §9.4). Chain keys are secrets: the store file is 0600.
+/// Sender-key state (PROTOCOL.md §5.4). Chain keys are secrets: the store file is 0600.
 extension Store {
     /// This node's current sender chain in a group.
     public struct OutChain: Sendable, Equatable {
@@ -16,7 +16,7 @@ extension Store {
         /// Messages sent on it.
         public var sent: Int
         /// ck_0, kept only while some member of the view had no prekey yet (so it can be sealed to
-        /// it when its prekey arrives, PROTOCOL.md §9.4); nil once every member has its box.
+        /// it when its prekey arrives, PROTOCOL.md §5.4); nil once every member has its box.
         public var startKey: [UInt8]?
         /// Members of the view that got no box (no prekey known when the chain was made).
         public var pending: [SigningPublicKey]

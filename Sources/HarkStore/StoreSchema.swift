@@ -32,7 +32,7 @@ import GRDB
 ///           first_seen_ms INT, last_seen_ms INT, PK (name_key, peer_key))   -- every key seen with each name
 /// trust_warning(peer_key BLOB, name_key TEXT, other_key BLOB, display_name TEXT, created_ms INT,
 ///               PK (peer_key, name_key, other_key))   -- peer_key claimed a name already bound to other_key
-/// -- v6-files: manifests this node offered or fetched (PROTOCOL.md §11); sources is the
+/// -- v6-files: manifests this node offered or fetched (PROTOCOL.md §9); sources is the
 /// -- node's JSON list of local files, NULL until the files are complete here.
 /// shared_file(manifest_id BLOB PK /*32 B*/, group_id BLOB, manifest BLOB, sources BLOB NULL, updated_ms INT)
 /// -- v7-read-model: the read model's tables, listed on `ReadModelSchema` (docs/HISTORY.md).
@@ -159,7 +159,7 @@ enum StoreSchema {
             }
         }
         m.registerMigration("v5-sender-keys") { db in
-            // Sender keys (PROTOCOL.md §9.4): this node's chain per group, the chains of others as
+            // Sender keys (PROTOCOL.md §5.4): this node's chain per group, the chains of others as
             // far as used, and the plaintext of MESSAGE/EDIT bodies whose keys were deleted after use.
             try db.execute(sql: """
                 CREATE TABLE chain_out (
@@ -228,7 +228,7 @@ enum StoreSchema {
         EventLayoutSchema.register(&m)
         ConversationSchema.register(&m)
         m.registerMigration("shared-history-keys") { db in
-            // Shared history (PROTOCOL.md §9.8): in groups whose genesis says shared history, the
+            // Shared history (PROTOCOL.md §5.8): in groups whose genesis says shared history, the
             // earliest chain key held of each sender chain (to seal to new members), and the
             // members this node added whose history share waits for their prekey.
             try db.execute(sql: """

@@ -1,7 +1,7 @@
 import HarkCrypto
 import HarkLog
-import HarkProto
 import Foundation
+import HarkWireProto
 
 /// A salted Bloom filter of event IDs (docs/PROTOCOL.md §6.3.2).
 ///

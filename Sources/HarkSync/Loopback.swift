@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
 /// A reference driver for `ReconciliationSession`, for tests and hark-bench: an in-memory replica

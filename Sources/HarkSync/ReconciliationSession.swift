@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
+import HarkWireProto
 
 /// Kleppmann–Howard Algorithm 2 ("Byzantine Eventual Consistency", §4) for one (peer, group) on
 /// one channel: docs/PROTOCOL.md §6.3.
@@ -102,7 +102,7 @@ public struct ReconciliationSession: Sendable {
     }
 
     /// Counts Needs frames the caller sent outside this session's own steps (after a Heads frame
-    /// or a head hint, PROTOCOL.md §8.5): each is answered with events and a SyncReply, which
+    /// or a head hint, PROTOCOL.md §7.5): each is answered with events and a SyncReply, which
     /// `receive(reply:…)` then expects instead of refusing it as unasked-for.
     public mutating func expectReplies(_ count: Int) {
         outstandingReplies += count

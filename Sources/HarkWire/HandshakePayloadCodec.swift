@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import SwiftProtobuf
 
 /// Builds and checks `Hark_V1_HandshakePayload`, the payload of XX messages 2 and 3.

@@ -52,7 +52,7 @@ public struct PeerHello: Sendable, Equatable {
     /// Whether the peer speaks epidemic broadcast (PROTOCOL.md §6.4).
     public var speaksEpidemicBroadcast: Bool { features & ProtocolFeatures.epidemicBroadcast != 0 }
 
-    /// Whether the peer speaks joining by code (PROTOCOL.md §9.7).
+    /// Whether the peer speaks joining by code (PROTOCOL.md §5.7).
     public var speaksJoinByCode: Bool { features & ProtocolFeatures.joinByCode != 0 }
 }
 
@@ -61,6 +61,6 @@ public struct PeerHello: Sendable, Equatable {
 public enum ProtocolFeatures {
     /// Bit 0: epidemic broadcast — `IHave`, `Graft`, `Prune` frames and `Events.push` (§6.4).
     public static let epidemicBroadcast: UInt32 = 1 << 0
-    /// Bit 4: joining by code — the `JoinQuery` … `JoinAnswer` frames (§9.7).
+    /// Bit 4: joining by code — the `JoinQuery` … `JoinAnswer` frames (§5.7).
     public static let joinByCode: UInt32 = 1 << 4
 }

@@ -1,5 +1,5 @@
 import HarkNoise
-import HarkProto
+import HarkWireProto
 import NIOCore
 import SwiftProtobuf
 

@@ -5,7 +5,7 @@ public enum StreamUnit: Sendable, Equatable {
     /// A Noise message, handshake or transport: `BE16 n ‖ n bytes`, n = 1 … 65535.
     case message(ByteBuffer)
     /// An attachment: `BE16 0 ‖ BE32 m ‖ m bytes`, m = 1 … ``WireLimits/maxAttachmentByteCount``.
-    /// Bytes already sealed end to end under another key (a file chunk slice, §11.2), carried
+    /// Bytes already sealed end to end under another key (a file chunk slice, §9.2), carried
     /// beside the Noise records instead of inside them; the frame just before announces its length.
     case attachment(ByteBuffer)
 }

@@ -2,9 +2,9 @@ import Dispatch
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 import HarkNode
-import HarkProto
 import HarkStore
 import Logging
 

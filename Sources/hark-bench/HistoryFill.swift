@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 import HarkNode
-import HarkProto
 import HarkStore
 
 /// `hark-bench fill --home=PATH --group=NAME --messages=N [--batch=20000] [--mark=K]`: appends N text
@@ -15,7 +15,7 @@ import HarkStore
 /// continues from it (its next send validates and peers read it):
 /// - each event follows this node's latest one (seq, self-parent) and, for the first, every other
 ///   head; lamport = 1 + the parents' maximum (PROTOCOL.md §4);
-/// - MESSAGE bodies are sealed with the node's sender chain (PROTOCOL.md §9.4): the stored out
+/// - MESSAGE bodies are sealed with the node's sender chain (PROTOCOL.md §5.4): the stored out
 ///   chain is advanced and saved as `senderKeyBody` does, a new chain (and its SENDER_KEY event,
 ///   sealed to the members' prekeys) is started under the node's own rule (no chain, another
 ///   membership view, 100 messages sent, or 7 days old), and each plaintext is kept as the node

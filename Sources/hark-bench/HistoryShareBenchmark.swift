@@ -1,9 +1,9 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
-/// Cost of adding a member to a shared-history group (PROTOCOL.md §9.8), in memory: real
+/// Cost of adding a member to a shared-history group (PROTOCOL.md §5.8), in memory: real
 /// libsodium crypto, no network, no store, one thread. A replica holds a group of N members
 /// (genesis with `history = SHARED`, N − 1 ADDs, N PREKEYs) and M past messages written round-robin,
 /// each sender rotating its chain every 100 messages as `Node.prepareSenderChain` does; the owner

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Cost of removing one member of an N-member group with roles, in memory: real
 /// libsodium crypto, no network, no store, one thread. A replica holds the group (genesis with

@@ -3,9 +3,9 @@ import Foundation
 import GRDB
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 import HarkNode
-import HarkProto
 import HarkStore
 import Logging
 

@@ -1,6 +1,6 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkSync
 
 // hark-bench sync: Kleppmann–Howard Algorithm 2 (docs/PROTOCOL.md §6.3) in-process over

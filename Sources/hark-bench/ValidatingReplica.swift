@@ -1,6 +1,6 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// One in-memory replica of a group with roles, for the membership benchmarks: receives
 /// serialized events, decodes, validates them (membership rules, `history` as the genesis says)

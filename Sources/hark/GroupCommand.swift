@@ -13,7 +13,7 @@ struct GroupCommand: ParsableCommand {
         discussion: """
             A group's creator is its owner; admins add and remove members; members post. In a \
             channel only the owner and admins post. Membership is part of the signed history, so \
-            every member's node agrees on it (docs/PROTOCOL.md §9).
+            every member's node agrees on it (docs/PROTOCOL.md §5).
             """ + "\n\n" + ExitDoc.text(daemon: false),
         subcommands: [Create.self, Invite.self, Join.self, Requests.self, Approve.self, Refuse.self, Accept.self, Invites.self, List.self, Members.self,
                       Remove.self, Role.self, Leave.self]

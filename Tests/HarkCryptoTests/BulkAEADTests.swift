@@ -1,7 +1,7 @@
 import Testing
 @testable import HarkCrypto
 
-@Suite("Bulk AEAD for chunk slices (PROTOCOL.md §11.2)")
+@Suite("Bulk AEAD for chunk slices (PROTOCOL.md §9.2)")
 struct BulkAEADTests {
     static let fileKey = [UInt8](0..<32)
     static let ad = Array("hark.c".utf8) + [UInt8](repeating: 0xab, count: 32) + [5, 0, 0, 0, 0, 0, 4, 0]

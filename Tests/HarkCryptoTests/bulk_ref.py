@@ -1,4 +1,4 @@
-# Independent reference for PROTOCOL.md §11.2 chunk slices (Python hashlib + cryptography/OpenSSL).
+# Independent reference for PROTOCOL.md §9.2 chunk slices (Python hashlib + cryptography/OpenSSL).
 # Prints the sealed attachments BulkAEADTests checks. Run: python3 Tests/HarkCryptoTests/bulk_ref.py
 import hashlib, struct
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305

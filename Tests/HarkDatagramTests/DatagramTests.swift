@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
-import HarkProto
 import HarkTestSupport
+import HarkWireProto
 import SwiftProtobuf
 import Testing
 @testable import HarkDatagram
@@ -36,7 +36,7 @@ struct DatagramPacketTests {
     }
 
     /// Known answer, computed independently with Python `cryptography` 48.0.0
-    /// (`ChaCha20Poly1305(key).encrypt(b"\0"*4 + LE64(1), padded, header)`); also in PROTOCOL.md §8.1.
+    /// (`ChaCha20Poly1305(key).encrypt(b"\0"*4 + LE64(1), padded, header)`); also in PROTOCOL.md §7.1.
     @Test("known-answer vector: HeadHint under key 00…1f, key_id 0x04030201, counter 1")
     func knownAnswer() throws {
         let expected = "010102030401000000000000008511f97f07981daa9b041ceee0272b3577cf59bcf5d9d21f71d607e93f5a6f166af8"

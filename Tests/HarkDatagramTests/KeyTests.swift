@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import Testing
 @testable import HarkDatagram
 

@@ -1,6 +1,6 @@
 import Foundation
-import HarkProto
 import HarkTestSupport
+import HarkWireProto
 import PropertyBased
 import Testing
 @testable import HarkDatagram

@@ -1,6 +1,6 @@
 import Foundation
 @testable import HarkFiles
-import HarkProto
+import HarkEventProto
 import HarkTestSupport
 import SwiftProtobuf
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
 @testable import HarkFiles
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 import Testing
 

@@ -1,4 +1,4 @@
-# Independent reference for PROTOCOL.md §10.3: RFC 6962 MTH (recursive) with hark's domains,
+# Independent reference for PROTOCOL.md §8.3: RFC 6962 MTH (recursive) with hark's domains,
 # for both hash algorithms of a manifest (SHA-256, and BLAKE2b-256 for manifests without the
 # field). Prints the vectors MerkleTests checks. Run: python3 Tests/HarkFilesTests/merkle_ref.py
 import hashlib, struct

@@ -1,6 +1,6 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import PropertyBased
 import Testing
 

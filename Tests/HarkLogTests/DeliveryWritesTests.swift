@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 @testable import HarkStore
 

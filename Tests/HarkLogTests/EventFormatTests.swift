@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import PropertyBased
 import Testing
 
@@ -105,7 +105,7 @@ import Testing
         let purged = e.purged().serializedBytes()   // header and sig: a prefix of the full encoding
         #expect(Array(bytes.prefix(purged.count)) == purged)
         await propertyCheck(count: 300, input: Gen.int(in: 0...(bytes.count - 1))) { cut in
-            if cut == purged.count {   // cut exactly before the body: the purged event (§4.7)
+            if cut == purged.count {   // cut exactly before the body: the purged event (§4.7.2)
                 #expect((try? Event(decodingBytes: Array(bytes.prefix(cut)))) == e.purged())
             } else {
                 #expect(throws: EventError.self) { try Event(decodingBytes: Array(bytes.prefix(cut))) }

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Deterministic keys and small hand-built graphs shared by the HarkLog tests.
 enum Fixture {

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 
 /// The visible-state fold (PROTOCOL.md §4.7) on small hand-built histories.

@@ -1,10 +1,10 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 
-/// Shared history (PROTOCOL.md §9.8): sealing past chains to a newcomer's prekey, the bound per
+/// Shared history (PROTOCOL.md §5.8): sealing past chains to a newcomer's prekey, the bound per
 /// event, and the validation rules of HISTORY_KEY.
 @Suite struct HistoryShareTests {
     let alice = Fixture.alice, bob = Fixture.bob, carol = Fixture.carol

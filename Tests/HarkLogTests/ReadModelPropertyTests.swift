@@ -1,8 +1,8 @@
 import Foundation
+import HarkEventProto
 import HarkTestSupport
 import HarkCrypto
 import HarkLog
-import HarkProto
 @testable import HarkStore
 import PropertyBased
 import Testing

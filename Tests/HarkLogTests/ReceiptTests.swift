@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 
 /// Receipts derived from the graph and reported heads (PROTOCOL.md §4.8), and the READ kind.

@@ -1,7 +1,7 @@
 import Foundation
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 
 /// One test per context-free rule of `Event(decoding:)`. Each mutated header is re-signed, so
@@ -95,7 +95,7 @@ import Testing
 
     @Test func bodyRules() throws {
         let body = try #require(s.alice2.body)
-        // body_hash set and the body absent: purged (PROTOCOL.md §4.7). Same ID, same signature.
+        // body_hash set and the body absent: purged (PROTOCOL.md §4.7.2). Same ID, same signature.
         let purged = try Fixture.resigned(s.alice2, key: Fixture.alice, body: .some(nil)) { _ in }
         #expect(purged.id == s.alice2.id && purged.isPurged && purged.body == nil)
         #expect(purged == s.alice2.purged())

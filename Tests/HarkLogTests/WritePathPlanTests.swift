@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import Testing
 @testable import HarkStore
 

@@ -1,4 +1,4 @@
-import HarkProto
+import HarkWireProto
 import NIOCore
 import Testing
 @testable import HarkNode

@@ -5,9 +5,9 @@ import Foundation
 import HarkCrypto
 import HarkDatagram
 @testable import HarkNode
-import HarkProto
 import HarkStore
 import HarkWire
+import HarkWireProto
 import Testing
 
 extension Node {

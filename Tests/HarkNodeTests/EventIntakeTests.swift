@@ -2,7 +2,8 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
+import HarkEventProto
+import HarkWireProto
 import Testing
 
 /// Signatures of an Events frame are checked off the actor, in slices on several cores: the

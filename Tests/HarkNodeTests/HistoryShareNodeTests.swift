@@ -5,7 +5,7 @@ import HarkLog
 import Testing
 @testable import HarkNode
 
-/// Shared history between two real nodes (PROTOCOL.md §9.8): a newcomer reads the messages sent
+/// Shared history between two real nodes (PROTOCOL.md §5.8): a newcomer reads the messages sent
 /// before it joined a shared-history group, and none of those of a joined-history group.
 @Suite(.serialized) struct HistoryShareNodeTests {
     @Test func aNewcomerReadsThePastOnlyInASharedHistoryGroup() async throws {

@@ -1,7 +1,7 @@
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
+import HarkEventProto
 import NIOCore
 import struct Foundation.Data
 import Testing

@@ -3,7 +3,7 @@ import HarkLog
 import Testing
 @testable import HarkNode
 
-/// The pure parts of joining by code (PROTOCOL.md §9.7): the per-peer rate limit, the admin's
+/// The pure parts of joining by code (PROTOCOL.md §5.7): the per-peer rate limit, the admin's
 /// request book, and the requester's choice of admin.
 @Suite struct JoinByCodeTests {
     let alice = SigningKeyPair.generate().publicKey

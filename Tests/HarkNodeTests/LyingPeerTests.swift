@@ -2,9 +2,10 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
+import HarkEventProto
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import SwiftProtobuf
 import Testing
 

@@ -3,10 +3,11 @@ import HarkControl
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
+import HarkEventProto
 import HarkStore
 import HarkNoise
 import HarkWire
+import HarkWireProto
 import SwiftProtobuf
 import Testing
 

@@ -2,12 +2,12 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
 import HarkStore
 import HarkWire
+import HarkWireProto
 import Testing
 
-/// A group is sent only to its members (PROTOCOL.md §9.3): a peer that holds the group key but
+/// A group is sent only to its members (PROTOCOL.md §5.3): a peer that holds the group key but
 /// is not a member, or no longer one, receives none of its events.
 @Suite(.serialized) struct MembershipNodeTests {
     /// Frames arriving within `seconds`, opened.

@@ -1,5 +1,5 @@
 @testable import HarkNode
-import HarkProto
+import HarkWireProto
 import Testing
 
 @Suite struct PresenceJudgeTests {

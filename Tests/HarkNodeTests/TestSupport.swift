@@ -7,8 +7,8 @@ import HarkControl
 import HarkCrypto
 @testable import HarkNode
 import HarkLog
-import HarkProto
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// A temporary node home, removed when the test ends.

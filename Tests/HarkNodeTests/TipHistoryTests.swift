@@ -2,7 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkNode
-import HarkProto
+import HarkEventProto
 import HarkStore
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import HarkProto
 import HarkCrypto
+import HarkEventProto
 import HarkLog
 @testable import HarkStore
 import Testing

@@ -1,8 +1,8 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkSync
+import HarkWireProto
 import Testing
 
 @Suite struct BloomFilterTests {

@@ -2,8 +2,8 @@ import HarkTestSupport
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkSync
+import HarkWireProto
 import PropertyBased
 import Testing
 

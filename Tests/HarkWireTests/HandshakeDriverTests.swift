@@ -1,8 +1,8 @@
 import Foundation
 import HarkCrypto
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import Testing
 
 @Suite("Handshake driver")

@@ -1,7 +1,7 @@
 import Foundation
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import PropertyBased
 import Testing
 

@@ -1,8 +1,8 @@
 import Foundation
 import HarkCrypto
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 
 func makeHello(name: String = "alice", port: UInt16 = 4242, signatureOverride: [UInt8]? = nil) -> LocalHello {
     LocalHello(identity: .generate(), noiseStatic: .generate(), displayName: name,

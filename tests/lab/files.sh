@@ -66,7 +66,7 @@ start_daemon_env h1 HARK_TEST_RAW_OFFERS=1 --
 start_daemon h2
 start_daemon_env h3 HARK_TEST_CORRUPT_CHUNKS=1 --
 # h4 neither offers nor uses AES-256-GCM (test hook): what it fetches is sealed with
-# XChaCha20-Poly1305, the cipher every node has (PROTOCOL.md §11.2).
+# XChaCha20-Poly1305, the cipher every node has (PROTOCOL.md §9.2).
 start_daemon_env h4 HARK_TEST_BULK_CIPHER=xchacha --
 wait_until 40 has_peer h1 3 && wait_until 10 has_peer h4 3 && ok "the four hosts are connected" || { not_ok "hosts did not connect"; cat_log h1; }
 hark_on h1 group create ops >/dev/null

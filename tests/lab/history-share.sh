@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# History for newcomers, as a group setting (PROTOCOL.md §9.8), across real hosts: alice and bob
+# History for newcomers, as a group setting (PROTOCOL.md §5.8), across real hosts: alice and bob
 # write 20 messages in a shared-history group and 20 in a joined-history group; carol then joins
 # both. In the shared one she reads all 20 (alice sealed the past chains to her prekey when she
 # added her); in the joined one she reads none, though she holds the events. Messages sent after

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Joining a group by code, without a token, across real hosts (PROTOCOL.md §9.7): both screens
+# Joining a group by code, without a token, across real hosts (PROTOCOL.md §5.7): both screens
 # show the same 6-digit code; the right code joins; a wrong code or a refusal leaves no
 # membership and no stored invite; a name two nodes offer is ambiguous (64) and one nobody offers
 # is not found (67); a --for invite approves its peer at once; one peer's requests are

@@ -12,7 +12,7 @@
 #   - half the hosts cut off at the switch, both sides send, heal: time until every node holds
 #     everything again in one order.
 # SCALE_FLOOD_HOSTS="h6 ..." runs those daemons with the test hook HARK_TEST_PROTOCOL=flood
-# (docs/PROTOCOL.md §11.7): they speak only §6.2 flooding, as nodes before §6.4 did, and must
+# (docs/PROTOCOL.md Appendix C): they speak only §6.2 flooding, as nodes before §6.4 did, and must
 # converge with the others. Correctness is checked (ok/FAIL); the figures are printed, not judged
 # (speed goals live in benchmarks). Ends with "N passed, M failed".
 #   LAB_NAME=.. LAB_NET=.. tests/lab/scale.sh [N...]

@@ -1,4 +1,4 @@
-import HarkProto
+import HarkWireProto
 import Synchronization
 
 /// Frames this process sealed, per frame type: how many and their bytes on the stream (Noise

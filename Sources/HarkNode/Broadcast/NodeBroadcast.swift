@@ -1,9 +1,9 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkSync
 import HarkWire
+import HarkWireProto
 
 /// Limits and timers of epidemic broadcast on the node (docs/PROTOCOL.md §6.4).
 enum BroadcastLimits {
@@ -54,7 +54,7 @@ extension Node {
 
     /// New events of `group` were stored (in total order): push them on the tree, announce them
     /// to lazy peers (the authors' channels among them), flood them to peers that only speak
-    /// §6.2 and hint them there (§8.5).
+    /// §6.2 and hint them there (§7.5).
     func broadcastDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool) {
         var legacy: [PeerSession] = []
         for s in peerTable.sessions where s.id != except?.id && isShared(group, with: s) && !usesBroadcast(s) {

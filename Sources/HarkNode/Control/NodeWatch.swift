@@ -1,8 +1,8 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 
 /// One `watch` subscription.

@@ -2,12 +2,12 @@ import Foundation
 import HarkCrypto
 import HarkDatagram
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix
 
-/// The datagram state of one channel (PROTOCOL.md §8.2): our send key for the peer, the peer's
+/// The datagram state of one channel (PROTOCOL.md §7.2): our send key for the peer, the peer's
 /// keys, and where its UDP socket is.
 struct DatagramPeer: Sendable {
     var sender: DatagramSender

@@ -1,6 +1,6 @@
 import HarkControl
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 import NIOCore
 
 /// The real-time layer's node-wide state: the UDP socket, this node's presence and the presence

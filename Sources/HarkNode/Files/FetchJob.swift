@@ -7,7 +7,7 @@ import HarkControl
 import HarkCrypto
 import HarkFiles
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import Synchronization
@@ -118,7 +118,7 @@ actor FetchJob {
         var configuration = FetchScheduler<UInt64>.Configuration(maxInFlightPerPeer: inFlight, waitForSourcesMs: waitMs,
                                                                  maxBytesPerSecond: limitRate)
         // Each fetch starts at a random chunk, so that fetchers of one file hold different
-        // chunks early and can serve each other (PROTOCOL.md §11.4).
+        // chunks early and can serve each other (PROTOCOL.md §9.4).
         if manifest.chunkCount > 0 { configuration.startChunk = Int.random(in: 0..<manifest.chunkCount) }
         scheduler = FetchScheduler(layout: manifest.layout, alreadyHave: held, configuration: configuration)
     }

@@ -3,25 +3,25 @@
 
 import Foundation
 import HarkCrypto
-import HarkProto
+import HarkWireProto
 
-/// The file key and the sealing of file bytes (PROTOCOL.md §11.2). Every slice of a manifest or
+/// The file key and the sealing of file bytes (PROTOCOL.md §9.2). Every slice of a manifest or
 /// chunk is sealed under a key only group members can derive (XChaCha20-Poly1305, or for chunk
 /// slices AES-256-GCM or ChaCha20-Poly1305 where both ends offer it), with a random nonce or
 /// salt and associated data that binds it to its manifest, chunk and offset.
 enum FileCrypto {
     /// Whether this node offers AES-256-GCM for chunk slices: when the CPU has AES-NI and
-    /// PCLMUL, unless the test hook HARK_TEST_BULK_CIPHER (`xchacha` or `chacha20`) turns it off (§11.7).
+    /// PCLMUL, unless the test hook HARK_TEST_BULK_CIPHER (`xchacha` or `chacha20`) turns it off (Appendix C).
     static let offerAES256GCM: Bool = {
         let hook = ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"]
         return BulkAEAD.aes256GCMAvailable && hook != "xchacha" && hook != "chacha20"
     }()
     /// Whether this node offers ChaCha20-Poly1305 for chunk slices: always, unless the test hook
-    /// HARK_TEST_BULK_CIPHER=xchacha turns it off (§11.7).
+    /// HARK_TEST_BULK_CIPHER=xchacha turns it off (Appendix C).
     static let offerChaCha20Poly1305: Bool = ProcessInfo.processInfo.environment["HARK_TEST_BULK_CIPHER"] != "xchacha"
 
     /// The cipher a server seals with for an asker that offered `aes256GCM` and `chacha20Poly1305`
-    /// (§11.2): AES-256-GCM where both offer it, else ChaCha20-Poly1305 where both offer it,
+    /// (§9.2): AES-256-GCM where both offer it, else ChaCha20-Poly1305 where both offer it,
     /// else XChaCha20-Poly1305, which every node opens.
     static func cipher(askerOffersAES256GCM aes: Bool, chaCha20Poly1305 chacha: Bool) -> BulkCipher {
         if aes && offerAES256GCM { return .aes256GCM }

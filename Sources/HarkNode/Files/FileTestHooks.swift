@@ -3,7 +3,7 @@
 import Foundation
 
 /// Test-only behaviour, enabled by environment variables that a normal run never sets
-/// (documented in docs/PROTOCOL.md §11.7 as test hooks).
+/// (documented in docs/PROTOCOL.md Appendix C as test hooks).
 struct FileTestHooks: Sendable {
     /// HARK_TEST_CORRUPT_CHUNKS=1: flip a byte of every chunk served (a lying peer).
     let corruptServedChunks: Bool

@@ -7,7 +7,7 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkFiles
-import HarkProto
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix
@@ -81,7 +81,7 @@ final class FileTransfers: Sendable {
     }()
     #endif
 
-    /// Reads a chunk (checking that its source is still the offered file, §10.4) and seals its
+    /// Reads a chunk (checking that its source is still the offered file, §8.4) and seals its
     /// slices in place, on a low-priority thread. The chunk is read into one buffer laid out as
     /// the slices go on the wire, `slice ‖ tag` after `slice ‖ tag`, so each attachment is a view
     /// of that buffer: after the read, no byte of the chunk is copied before the socket write.

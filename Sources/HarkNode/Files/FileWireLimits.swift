@@ -1,6 +1,6 @@
 // The fixed sizes, counts and timeouts of file transfer on the wire. Constants only; thread-safe.
 
-/// Wire limits of file transfer (PROTOCOL.md §11.6).
+/// Wire limits of file transfer (PROTOCOL.md §9.5).
 enum FileWireLimits {
     /// Largest slice of a chunk in one ChunkData frame.
     static let chunkSliceBytes = 256 * 1024

@@ -7,8 +7,8 @@ import HarkControl
 import HarkCrypto
 import HarkFiles
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 import NIOCore
 

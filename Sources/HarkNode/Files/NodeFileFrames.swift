@@ -1,4 +1,4 @@
-// The file frames of a channel (PROTOCOL.md §11): FileQuery, Have, GetManifest, ManifestData,
+// The file frames of a channel (PROTOCOL.md §9): FileQuery, Have, GetManifest, ManifestData,
 // ChunkRequest and ChunkRefused, on both the serving and the fetching side, and what a closed
 // channel leaves behind. Node actor state (`fileHolders`, `offeredIn`, `servables`);
 // isolated to the actor.
@@ -7,11 +7,11 @@ import Foundation
 import HarkCrypto
 import HarkFiles
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 
 extension Node {
-    // MARK: frames (PROTOCOL.md §11)
+    // MARK: frames (PROTOCOL.md §9)
 
     func manifestID(_ raw: Data, _ what: String) throws -> ManifestID {
         guard let id = try? ManifestID(bytes: [UInt8](raw)) else { throw ProtocolViolation("\(what) with a manifest ID of \(raw.count) bytes") }
@@ -33,7 +33,7 @@ extension Node {
     /// The group under which `s` may get file `id` when it asks in group `raw` (a request's
     /// `group_id`; empty: `recorded`, the group the file is known here by): a group shared with
     /// `s` that is `recorded` or holds an offer of `id`. Its key derives the file key the
-    /// answer is sealed under (PROTOCOL.md §11.3). nil: answer as not held.
+    /// answer is sealed under (PROTOCOL.md §9.3). nil: answer as not held.
     /// - Throws: `ProtocolViolation` for a `group_id` that is not 32 bytes.
     func fileGroup(_ id: ManifestID, askedIn raw: Data, recorded: EventID, by s: PeerSession) throws -> Store.GroupRecord? {
         let g: EventID
@@ -77,7 +77,7 @@ extension Node {
         if let held = try servable(id, askedIn: q.groupID, by: s), held.source?.isPresent ?? true {
             h.all = true
         } else if let job = files.job(id), try fileGroup(id, askedIn: q.groupID, recorded: job.group, by: s) != nil {
-            // A fetch in progress: what it verified so far (a swarm, §11.4).
+            // A fetch in progress: what it verified so far (a swarm, §9.4).
             let held = job.heldSnapshot.withLock { $0 }
             if held.setCount > 0 { h.bitmap = Data(held.bytes) }
         }

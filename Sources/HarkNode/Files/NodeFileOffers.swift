@@ -5,10 +5,11 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkFiles
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 
 /// A FILE_OFFER event, opened.
 struct OfferRecord: Sendable {

@@ -1,12 +1,12 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 
 /// A group's delivered events for validating a few arriving events without the group's
 /// `CausalGraph` in memory: the stored events (read through the store's version vectors,
 /// docs/HISTORY.md §"Receipts") plus the events accepted earlier in the same delivery and not
-/// stored yet (`accepted`). Answers as the graph would (PROTOCOL.md §4.3, §9) as long as no
+/// stored yet (`accepted`). Answers as the graph would (PROTOCOL.md §4.3, §5) as long as no
 /// author of the group forked: `load` returns nil otherwise, and the node validates against the
 /// graph instead.
 ///

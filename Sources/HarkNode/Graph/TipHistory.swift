@@ -1,6 +1,6 @@
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 
 /// A group's delivered events as the history before an event whose parents include every
@@ -10,7 +10,7 @@ import HarkStore
 /// event (`Node.author` takes all heads as parents), so writing one needs neither the whole
 /// history in memory nor a walk of it.
 ///
-/// Answers as the group's `CausalGraph` would for such an event (PROTOCOL.md §4.3, §9). Loading
+/// Answers as the group's `CausalGraph` would for such an event (PROTOCOL.md §4.3, §5). Loading
 /// costs one index range over the group's membership, proof and prekey events; each look-up
 /// then costs one or two index reads. Value type; reads the store (thread-safe).
 struct TipHistory: CausalHistory {

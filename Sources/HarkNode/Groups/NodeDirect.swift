@@ -1,12 +1,12 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 
-/// Direct conversations (PROTOCOL.md §9.5): a group with roles of kind DIRECT with two members,
+/// Direct conversations (PROTOCOL.md §5.5): a group with roles of kind DIRECT with two members,
 /// named `@PEER` on both sides. `hark send @bob hi` opens one (or reuses the one that exists)
 /// and sends; bob's node accepts a direct invite by itself.
 extension Node {

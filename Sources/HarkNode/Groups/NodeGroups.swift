@@ -1,8 +1,8 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 
@@ -142,7 +142,7 @@ extension Node {
 
     // MARK: control operations
 
-    /// `history`: "shared" or "joined" (PROTOCOL.md §9.8); nil: shared, except joined for direct conversations.
+    /// `history`: "shared" or "joined" (PROTOCOL.md §5.8); nil: shared, except joined for direct conversations.
     func createGroup(name: String, kind: String? = nil, history: String? = nil) throws -> GroupView {
         try Self.validateGroupName(name)
         let conversation: Hark_V1_ConversationKind

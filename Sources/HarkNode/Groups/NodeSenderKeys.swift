@@ -1,12 +1,12 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import Logging
 
-/// Sender keys in groups with roles (PROTOCOL.md §9.4): MESSAGE and EDIT bodies are sealed with
+/// Sender keys in groups with roles (PROTOCOL.md §5.4): MESSAGE and EDIT bodies are sealed with
 /// per-message keys from each author's chain; chains are sent sealed to members' prekeys in
 /// SENDER_KEY events; a sender starts a new chain before its next message once the membership
 /// or a prekey changed, after 100 messages, or after 7 days.
@@ -193,7 +193,7 @@ extension Node {
     /// Opens the stored MESSAGE/EDIT events of `author`'s chain `epoch` that have no plaintext yet.
     /// Walks the author's events newest first (`Store.newestEvents`, pages of 256) and stops at
     /// the first body sealed on an earlier epoch: an author starts its chains in increasing
-    /// epochs as its seq grows (PROTOCOL.md §9.4), so the walk costs the events of this chain and
+    /// epochs as its seq grows (PROTOCOL.md §5.4), so the walk costs the events of this chain and
     /// the later ones (about 100 a chain), not the author's history. An author that reused an
     /// older epoch only keeps its own late messages unread here.
     func decryptWaiting(author: SigningPublicKey, epoch: UInt32, record: Store.GroupRecord) {

@@ -10,7 +10,7 @@ import HarkCrypto
 /// Layout (mode 0700 directory; secret files 0600, created with `O_EXCL`):
 /// - `identity.key`: 64 B Ed25519 secret key (seed ‖ public key), the long-term identity.
 /// - `noise.key`: 32 B X25519 secret key, the Noise static key (bound to the identity by a
-///   signature in every handshake, docs/PROTOCOL.md §3.2).
+///   signature in every handshake, docs/PROTOCOL.md §3.1).
 /// - `identity.pub`: the peer ID as text (`hk…` and a newline), so commands that only need the
 ///   public identity never need the passphrase.
 /// - `profile.json`: `{"display_name": "..."}`.
@@ -40,7 +40,7 @@ public struct NodeHome: Sendable {
 
     public var identityPath: String { path + "/identity.key" }
     public var noiseKeyPath: String { path + "/noise.key" }
-    /// 32 B X25519 secret of this device's prekey (PROTOCOL.md §9.4), sealed like the other keys.
+    /// 32 B X25519 secret of this device's prekey (PROTOCOL.md §5.4), sealed like the other keys.
     public var prekeyPath: String { path + "/prekey.key" }
     public var profilePath: String { path + "/profile.json" }
     public var identityPublicPath: String { path + "/identity.pub" }

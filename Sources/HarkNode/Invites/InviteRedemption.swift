@@ -1,8 +1,8 @@
 import HarkLog
-import HarkProto
+import HarkWireProto
 
-/// How a MEMBER ADD that redeemed an invite fared in the membership fold (PROTOCOL.md §9.2,
-/// §9.6). Two admins can accept one invite at once, each writing an ADD; the fold keeps the
+/// How a MEMBER ADD that redeemed an invite fared in the membership fold (PROTOCOL.md §5.2,
+/// §5.6). Two admins can accept one invite at once, each writing an ADD; the fold keeps the
 /// first `invite_uses` of them in total order, so the others lose. Pure.
 enum RedeemedAddOutcome: Sendable, Equatable {
     /// The ADD made its target a member.

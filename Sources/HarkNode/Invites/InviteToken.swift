@@ -1,5 +1,5 @@
 import HarkCrypto
-import HarkProto
+import HarkEventProto
 import SwiftProtobuf
 
 /// The one-line invite token printed by `hark group invite` (docs/PROTOCOL.md §5).

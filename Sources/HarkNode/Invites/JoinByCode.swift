@@ -1,7 +1,7 @@
 import HarkCrypto
 import HarkLog
 
-/// Limits of joining by code (PROTOCOL.md §9.7).
+/// Limits of joining by code (PROTOCOL.md §5.7).
 enum JoinCodeLimits {
     /// How long an admin keeps a request its user has not decided on: 10 min (ms).
     static let requestLifetimeMs: Int64 = 10 * 60_000
@@ -17,7 +17,7 @@ enum JoinCodeLimits {
     static let maxGroupNameBytes = 64
 }
 
-/// A request to join, held by an admin until its user approves or refuses it (PROTOCOL.md §9.7).
+/// A request to join, held by an admin until its user approves or refuses it (PROTOCOL.md §5.7).
 struct IncomingJoinRequest: Sendable, Equatable {
     /// The channel the request came on; the code is bound to its handshake hash.
     let sessionID: UInt64
@@ -132,7 +132,7 @@ struct JoinRequestBook: Sendable {
     }
 }
 
-/// The requester side of one join by code (PROTOCOL.md §9.7). Pure state machine with time passed
+/// The requester side of one join by code (PROTOCOL.md §5.7). Pure state machine with time passed
 /// in; not thread-safe (owned by the node actor).
 struct OutgoingJoinRequest: Sendable {
     enum State: String, Sendable {

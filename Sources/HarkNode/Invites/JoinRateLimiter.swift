@@ -1,6 +1,6 @@
 import HarkCrypto
 
-/// Per-peer token bucket for join-by-code frames (PROTOCOL.md §9.7, docs/SECURITY.md "Joining
+/// Per-peer token bucket for join-by-code frames (PROTOCOL.md §5.7, docs/SECURITY.md "Joining
 /// by code"). Each `JoinQuery` or `JoinRequest` from a peer takes one token; a peer holds at most
 /// `capacity` tokens and gets one back every `refillMs`. Pure state machine with time passed in
 /// (monotonic ms); not thread-safe (owned by the node actor).

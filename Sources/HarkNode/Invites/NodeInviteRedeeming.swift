@@ -6,12 +6,13 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
-/// A join in progress: the invite is being redeemed with an admin (PROTOCOL.md §9.6).
+/// A join in progress: the invite is being redeemed with an admin (PROTOCOL.md §5.6).
 struct PendingJoin: Sendable {
     let invite: Hark_V1_Invite
     let genesis: Event

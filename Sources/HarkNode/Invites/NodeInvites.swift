@@ -1,16 +1,17 @@
-// Making invites (`group.invite`: version-1 and signed version-2 tokens, PROTOCOL.md §9.6) and
+// Making invites (`group.invite`: version-1 and signed version-2 tokens, PROTOCOL.md §5.6) and
 // the admin side of redeeming one (RedeemInvite → a MEMBER ADD and a RedeemAnswer). Node actor
 // state (`inviteState.joinRequestBook`, `peerTable`); isolated to the actor.
 
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
-/// The signed part of a version-2 invite (PROTOCOL.md §9.6):
+/// The signed part of a version-2 invite (PROTOCOL.md §5.6):
 /// `"hark-invite-v1" ‖ group ID (32) ‖ invite_id (16) ‖ LE64 expires_ms ‖ LE32 uses ‖ for_key (0 or 32)`.
 enum InviteSignature {
     static func message(group: EventID, inviteID: [UInt8], expiresMs: Int64, uses: UInt32, forKey: [UInt8]) -> [UInt8] {
@@ -32,7 +33,7 @@ extension Node {
     /// `group.invite`: a token for the group. Open groups (rules 0) get a version-1 token; groups
     /// with roles get a version-2 token signed by this node, which must be an admin or the owner.
     /// With `forPeer`, a connected peer gets it over its channel too (`InviteOffer`), and a join
-    /// request from that peer (PROTOCOL.md §9.7) is answered with it at once; `offer` false (an
+    /// request from that peer (PROTOCOL.md §5.7) is answered with it at once; `offer` false (an
     /// approved join request, which hands the token over itself) does neither.
     /// - Throws: `ControlErrorBody` `.invalidArgument` for limits, `.notFound` for an unknown peer.
     func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil,

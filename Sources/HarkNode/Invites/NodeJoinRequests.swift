@@ -2,11 +2,11 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
+import HarkWireProto
 import Logging
 
-/// Joining a group by code, without a token (PROTOCOL.md §9.7, docs/SECURITY.md "Joining by
+/// Joining a group by code, without a token (PROTOCOL.md §5.7, docs/SECURITY.md "Joining by
 /// code"). The state lives in `JoinRequestBook` (admin side), `OutgoingJoinRequest` (requester
 /// side) and `JoinRateLimiter`; these methods move frames between them and the channels.
 extension Node {
@@ -131,7 +131,7 @@ extension Node {
     }
 
     /// `group.approve` / `group.refuse`: decides the request of `group` picked by its code or its peer.
-    /// Approval hands over an invite for that peer (uses 1, valid 10 min), which it redeems (§9.6).
+    /// Approval hands over an invite for that peer (uses 1, valid 10 min), which it redeems (§5.6).
     /// - Throws: `.invalidArgument` for a code no request shows (nothing is approved), `.notFound`
     ///   for a peer with no request.
     func decideJoinRequest(group ref: String, request: String, approve: Bool) throws -> PendingJoinRequestView {

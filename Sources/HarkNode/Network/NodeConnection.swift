@@ -5,8 +5,8 @@
 import Foundation
 import HarkCrypto
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import Logging
 import NIOCore
 import Synchronization

@@ -7,8 +7,8 @@ import Foundation
 import HarkCrypto
 import HarkDiscovery
 import HarkNoise
-import HarkProto
 import HarkWire
+import HarkWireProto
 import Logging
 import NIOCore
 import NIOPosix
@@ -46,7 +46,7 @@ extension Node {
     }
 
     /// The kernel send buffer of a peer channel, bytes. Chat frames jump the queue of chunk data
-    /// in the node (PROTOCOL.md §11.5), but not bytes already handed to the kernel: a small send
+    /// in the node (PROTOCOL.md Appendix B.2), but not bytes already handed to the kernel: a small send
     /// buffer bounds how long a message waits behind a transfer (256 KiB is ~2 ms at 150 MB/s).
     nonisolated static let peerSendBufferBytes: SocketOptionValue = 256 * 1024
 

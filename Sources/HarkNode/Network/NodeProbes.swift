@@ -1,8 +1,8 @@
 import Foundation
 import HarkCrypto
 import HarkDiscovery
-import HarkProto
 import HarkWire
+import HarkWireProto
 
 /// Channel liveness after an address change (PROTOCOL.md §3.2, "Probe"): the node probes a
 /// channel when discovery reports the peer at addresses the channel does not use, or when the

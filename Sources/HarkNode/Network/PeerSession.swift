@@ -1,6 +1,6 @@
 import HarkCrypto
-import HarkProto
 import HarkWire
+import HarkWireProto
 import NIOCore
 import Synchronization
 
@@ -14,7 +14,7 @@ struct Outgoing: Sendable {
 /// One authenticated channel to a peer, after the Noise handshake.
 ///
 /// Frames to send are queued and written by the connection's writer task, so the node never
-/// waits on a slow peer. There are two queues (PROTOCOL.md §11.5): **control** (everything but
+/// waits on a slow peer. There are two queues (PROTOCOL.md Appendix B.2): **control** (everything but
 /// file chunk data: sync, events, pings, file requests) and **bulk** (`ChunkData` slices of at
 /// most 256 KiB, each with its sealed slice as an attachment). The writer always takes a control frame first, so a chat message waits behind
 /// at most the one slice being written. The control queue is bounded by `maxQueuedFrames`; a

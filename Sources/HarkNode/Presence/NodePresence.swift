@@ -2,7 +2,7 @@ import Foundation
 import HarkControl
 import HarkCrypto
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Logging
 
 /// The latest heartbeat from one channel's device.

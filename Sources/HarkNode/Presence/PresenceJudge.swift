@@ -1,6 +1,6 @@
-import HarkProto
+import HarkWireProto
 
-/// Presence as judged from the transport, not from mDNS record lifetimes (PROTOCOL.md §8.4).
+/// Presence as judged from the transport, not from mDNS record lifetimes (PROTOCOL.md §7.5).
 ///
 /// A peer is online (or away, if its latest heartbeat says so) while at least one channel to
 /// one of its devices is open and has heard anything — a heartbeat datagram or any TCP record —

@@ -1,6 +1,7 @@
 import Foundation
+import HarkEventProto
 import HarkLog
-import HarkProto
+import HarkWireProto
 import Synchronization
 
 /// Decodes the events of one Events frame and checks their Ed25519 signatures off the node's

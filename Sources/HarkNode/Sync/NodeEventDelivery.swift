@@ -1,10 +1,10 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// Events from a peer become stored events (PROTOCOL.md §4, §6): an Events frame's events are
@@ -38,7 +38,7 @@ extension Node {
                 throw ProtocolViolation("invalid event: \(error)")
             }
         } catch is IgnoredFrame {
-            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §9.3).
+            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §5.3).
         }
     }
 
@@ -198,7 +198,7 @@ extension Node {
     /// New events of `group` are stored (in total order), from `except` (`pushed`: by a §6.4
     /// push): spread them — by epidemic broadcast (§6.4), or else pushed to every other channel
     /// sharing the group, packed into frames, with the ones that are heads now hinted (§6.2,
-    /// §8.5) — and tell watchers and followers.
+    /// §7.5) — and tell watchers and followers.
     /// `record`: the group's record when the caller has it (saves a store read).
     func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool = false,
                          record known: Store.GroupRecord? = nil) {

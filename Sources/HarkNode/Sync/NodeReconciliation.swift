@@ -1,10 +1,10 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// Range reconciliation of one group with one peer (Kleppmann–Howard Algorithm 2, PROTOCOL.md

@@ -1,13 +1,13 @@
 import Foundation
 import HarkCrypto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
 import HarkWire
+import HarkWireProto
 import Logging
 
-/// Limits on what one peer may ask of the node in one frame (docs/PROTOCOL.md §7).
+/// Limits on what one peer may ask of the node in one frame (docs/PROTOCOL.md Appendix A).
 enum SyncLimits {
     /// Tags in one GroupOffer.
     static let maxOfferTags = 1024
@@ -56,7 +56,7 @@ extension Node {
     func handle(_ frame: Hark_V1_Frame, from session: PeerSession) throws {
         guard peerTable[session.id] != nil else { return }
         do { try dispatchFrame(frame, from: session) } catch is IgnoredFrame {
-            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §9.3).
+            // For a group this peer holds the key of but is not a member of (PROTOCOL.md §5.3).
         }
     }
 
@@ -118,7 +118,7 @@ extension Node {
     /// Both sides hold the group key: answer with our own tag (once) and our heads.
     func groupBecameShared(_ g: Store.GroupRecord, on session: PeerSession) {
         guard !(peerTable.links[session.id]?.sharedGroups.contains(g.id) ?? false) else { return }
-        // A group with roles is shared only with its members (PROTOCOL.md §9.3): a peer that holds
+        // A group with roles is shared only with its members (PROTOCOL.md §5.3): a peer that holds
         // the key but is not (or no longer) a member gets nothing until it is added.
         guard mayReceive(g.id, peer: session.peerID) else {
             peerTable.links[session.id]?.awaitingMembership.insert(g.id)

@@ -1,8 +1,9 @@
 import Foundation
+import HarkEventProto
 import HarkLog
-import HarkProto
 import HarkStore
 import HarkSync
+import HarkWireProto
 
 /// One answer to a peer's SyncRequest or Needs frame (PROTOCOL.md §6.3), computed from the store
 /// and not from the group's causal graph: the events to send are read a page at a time in total

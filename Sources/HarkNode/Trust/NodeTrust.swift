@@ -1,9 +1,9 @@
 import Foundation
 import HarkControl
 import HarkCrypto
-import HarkProto
 import HarkStore
 import HarkWire
+import HarkWireProto
 import Logging
 
 /// Trust on first use, safety numbers and `hark pair` (docs/SECURITY.md, PROTOCOL.md §1.1, §3.3).

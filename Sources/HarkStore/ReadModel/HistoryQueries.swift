@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Paged reads of the read model (docs/HISTORY.md). Each costs O(log n) index seeks plus the
 /// rows returned; none folds history. Thread-safe like every `Store` method (each is one read

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// A MESSAGE's reply and mention fields as the read model stores them (`ConversationSchema`).
 struct TextFieldsRow {

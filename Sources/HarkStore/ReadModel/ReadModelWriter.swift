@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HarkCrypto
+import HarkEventProto
 import HarkLog
-import HarkProto
 
 /// Keeps the read model (`ReadModelSchema`, docs/HISTORY.md) equal to the fold of
 /// `GroupState` over the stored events and plaintexts. Runs inside the caller's write
