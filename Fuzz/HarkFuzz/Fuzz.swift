@@ -128,7 +128,9 @@ func resign(_ signed: Hark_V1_SignedEvent) -> Hark_V1_SignedEvent? {
 func messages(in bytes: ArraySlice<UInt8>) -> [[UInt8]] {
     var buffer = ByteBuffer(bytes: bytes)
     var out: [[UInt8]] = []
-    while let message = try? LengthPrefixedMessageDecoder.nextMessage(from: &buffer) {
+    while let unit = try? StreamUnitDecoder.nextUnit(from: &buffer) {
+        // Attachments are sealed end to end under a file key, not Noise records: not for the record layer.
+        guard case let .message(message) = unit else { continue }
         precondition(message.readableBytes >= 1, "framing produced an empty message")
         out.append(Array(message.readableBytesView))
     }

@@ -25,7 +25,7 @@ import Testing
             // Bob is a member this node knows by an alias only.
             let bob = SigningKeyPair.generate()
             _ = try await n.node.addMember(group: "ops", key: bob.publicKey)
-            try await n.node.store.upsertPeer(key: bob.publicKey, displayName: "bob", address: nil, seenMs: 1)
+            try n.node.store.upsertPeer(key: bob.publicKey, displayName: "bob", address: nil, seenMs: 1)
             await n.node.forgetTrustCache()
             _ = try await n.node.setPeerAlias(peer: PeerID(bob.publicKey).description, alias: "robert")
 

@@ -54,7 +54,7 @@ import Testing
             // Another member writes two messages (delivered as `import` does).
             let bob = SigningKeyPair.generate()
             _ = try await n.node.addMember(group: "ops", key: bob.publicKey)
-            let store = await n.node.store
+            let store = n.node.store
             var previous: Event?
             for _ in 0..<2 {
                 let parents = try store.events(try store.heads(group: g.id))

@@ -53,7 +53,7 @@ import Testing
             #expect(await eventually(10) { await a.node.status().connectedPeers == 1 })
             let team = try await a.node.createGroup(name: "team")
             for i in 1...4 { _ = try await a.node.sendMessage(group: "team", text: "before \(i)") }
-            let bobKey = await b.node.identity.signing.publicKey
+            let bobKey = b.node.identity.signing.publicKey
             try await a.node.addMember(group: "team", key: bobKey)
             let id = try EventID(hex: team.id)
             #expect(try await a.node.store.pendingHistoryShares(group: id) == [bobKey], "owed, no prekey known yet")

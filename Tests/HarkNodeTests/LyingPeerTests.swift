@@ -100,7 +100,7 @@ import Testing
             let g = try await n.node.resolveGroup("ops")
             let mallory = SigningKeyPair.generate()
             try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
-            let countBefore = try await n.node.store.eventCount(group: g.id)
+            let countBefore = try n.node.store.eventCount(group: g.id)
 
             // 1. A record that decrypts but holds no valid Frame.
             do {

@@ -57,11 +57,11 @@ import Testing
 
     func storedCountOf(_ n: RunningNode, group: String) async throws -> Int {
         let g = try await n.node.resolveGroup(group)
-        return try await n.node.store.eventCount(group: g.id)
+        return try n.node.store.eventCount(group: g.id)
     }
 
     func storedCount(_ n: RunningNode, _ g: Store.GroupRecord) async throws -> Int {
-        try await n.node.store.eventCount(group: g.id)
+        try n.node.store.eventCount(group: g.id)
     }
 
     @Test func forgedSignatureAndWrongAuthorAreRefused() async throws {
@@ -82,7 +82,7 @@ import Testing
             #expect(await s.closedByPeer())
             // Claiming the node's own identity as author, signed by mallory.
             var header = e.header
-            header.author = Data(await n.node.identity.signing.publicKey.bytes)
+            header.author = Data(n.node.identity.signing.publicKey.bytes)
             let bytes: [UInt8] = try header.serializedBytes()
             let impostor = EventAuthor.sign(headerBytes: bytes, body: body, key: mallory)
             (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)

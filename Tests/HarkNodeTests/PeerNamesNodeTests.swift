@@ -12,8 +12,8 @@ import Testing
     /// Records `keys` as seen with the display name "bob", in order.
     func seeBobs(_ n: RunningNode, _ keys: [SigningPublicKey]) async throws {
         for (i, k) in keys.enumerated() {
-            try await n.node.store.upsertPeer(key: k, displayName: "bob", address: nil, seenMs: Int64(i + 1))
-            try await n.node.store.recordNameUse(key: k, displayName: "bob", seenMs: Int64(i + 1))
+            try n.node.store.upsertPeer(key: k, displayName: "bob", address: nil, seenMs: Int64(i + 1))
+            try n.node.store.recordNameUse(key: k, displayName: "bob", seenMs: Int64(i + 1))
         }
         await n.node.forgetTrustCache()
     }
@@ -29,7 +29,7 @@ import Testing
             try await seeBobs(a, [bob, eve])
             guard case let .failure(e) = await resolve(a, "bob") else { Issue.record("two unverified bobs resolved"); return }
             #expect(e.code == .ambiguous)
-            try await a.node.store.setVerified(key: bob, atMs: 5)
+            try a.node.store.setVerified(key: bob, atMs: 5)
             await a.node.forgetTrustCache()
             #expect(try await resolve(a, "bob").get() == PeerID(bob))
             #expect(await a.node.trustWarning(for: eve) != nil)   // the impostor is still flagged

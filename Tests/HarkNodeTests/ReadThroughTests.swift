@@ -16,7 +16,7 @@ import Testing
             let g = try await n.node.resolveGroup("ops")
             let bob = SigningKeyPair.generate()
             _ = try await n.node.addMember(group: "ops", key: bob.publicKey)
-            let store = await n.node.store
+            let store = n.node.store
             var previous: Event?
             var ids: [String] = []
             for _ in 0..<3 {

@@ -62,7 +62,7 @@ extension Node {
             let g = try await n.node.resolveGroup("ops")
             await n.node.dropLoadedGraphs()
             let events = try await n.node.storedEvents(group: g.id)
-            let mine = await n.node.identity.signing.publicKey
+            let mine = n.node.identity.signing.publicKey
             let latest = try #require(events.filter { $0.author == mine }.max { $0.seq < $1.seq })
             // Two events of a delivery that are not stored yet, the second on the first.
             let first = try await n.node.ownEvent(.message, group: g, after: latest, text: "three")

@@ -197,7 +197,7 @@ final class RawPeerSocket: @unchecked Sendable {
 /// `asMember`: the node first adds `identity` to the group (an ADD by its owner); false leaves
 /// the peer a key holder that is not a member.
 func memberChannel(to n: RunningNode, groupKey: [UInt8], identity: SigningKeyPair, asMember: Bool = true) async throws -> (RawPeerSocket, RecordLayer) {
-    if asMember, let g = try await n.node.store.allGroups().first(where: { $0.key == groupKey }) {
+    if asMember, let g = try n.node.store.allGroups().first(where: { $0.key == groupKey }) {
         try await n.node.addMember(group: g.id.hex, key: identity.publicKey)
     }
     let local = LocalHello(identity: identity, noiseStatic: AgreementKeyPair.generate(), displayName: "member",

@@ -109,7 +109,7 @@ extension Node {
         let n = try await RunningNode.start("tip-upgrade")
         try await withNodes([n]) {
             // A group as an earlier release stored it: events, but no membership ancestry.
-            let me = await n.node.identity.signing
+            let me = n.node.identity.signing
             let key = SecureRandom.bytes(32)
             var gc = Hark_V1_Content()
             gc.genesis.name = "old"

@@ -63,7 +63,7 @@ import Testing
             _ = try await a.node.sendMessage(group: "secret", text: "members only")
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await c.node.store.allGroups().isEmpty)
-            let aGroups = try await a.node.store.allGroups()
+            let aGroups = try a.node.store.allGroups()
             #expect(try await c.node.store.eventCount(group: aGroups[0].id) == 0)
         }
     }
