@@ -129,6 +129,8 @@ let package = Package(
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.
         .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
+        // Fixtures of the node's tests (a manual clock); never linked into hark.
+        .target(name: "HarkTesting", dependencies: ["HarkNode"], path: "Tests/HarkTesting"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["bulk_ref.py"]),
@@ -169,7 +171,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HarkNodeTests", dependencies: [
-            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
+            "HarkTesting", "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -72,9 +72,9 @@ extension Node {
                         var ping = Hark_V1_Frame()
                         ping.ping = Hark_V1_Ping()
                         while !Task.isCancelled {
-                            try? await Task.sleep(for: .milliseconds(self.configuration.keepaliveIntervalMs))
+                            try? await self.clock.sleep(ms: self.configuration.keepaliveIntervalMs)
                             if Task.isCancelled { break }
-                            if session.silence > .milliseconds(self.configuration.idleTimeoutMs) {
+                            if session.silenceMs > self.configuration.idleTimeoutMs {
                                 self.logger.info("peer silent; closing the channel", metadata: ["peer.id": "\(hello.peerID)"])
                                 session.close()
                                 break
