@@ -79,6 +79,43 @@ import Testing
         }
     }
 
+    /// `receipts.wait` over the control socket answers when the goal is met (a group with no
+    /// other member: at once) or, unmet, once its timeout has passed on the node's clock.
+    @Test func receiptsWaitOverTheControlSocketTimesOutOnTheNodesClock() async throws {
+        let clock = ManualClock()
+        let n = try await RunningNode.start("clock-wait") { $0.clock = clock }
+        try await withNodes([n]) {
+            _ = try await n.node.createGroup(name: "solo")
+            let alone = try await n.node.sendMessage(group: "solo", text: "note to self")
+            let path = n.home.path + "/control.sock"
+            let met = try await offload {
+                Result { try ControlClient(socketPath: path).call(ControlMethods.receiptsWait, ReceiptsWaitParams(
+                    group: "solo", message: alone.id, goal: ReceiptGoal(state: .read), timeoutMs: 60_000)) }
+            }.get()
+            #expect(met.reached && met.receipts.members.isEmpty)
+
+            // A member whose node never connects: nothing is delivered, and the wait ends unmet
+            // once the node's clock has moved 5 s (real time moves only milliseconds).
+            _ = try await n.node.addMember(group: "solo", key: SigningKeyPair.generate().publicKey)
+            let sent = try await n.node.sendMessage(group: "solo", text: "anyone?")
+            let answer = Outcome()
+            let call = Task.detached {
+                // A blocking client, on a thread of its own (its reads are bounded at 10 s).
+                let r = await offload { Result { try ControlClient(socketPath: path).call(ControlMethods.receiptsWait, ReceiptsWaitParams(
+                    group: "solo", message: sent.id, goal: ReceiptGoal(state: .delivered, members: 1), timeoutMs: 5_000)) } }
+                answer.set(try r.get())
+            }
+            for round in 0..<8 where answer.value == nil {   // again if the wait had not begun
+                clock.advance(by: 5_000)
+                _ = await until(seconds: 0.02 * Double(1 << round)) { answer.value != nil }
+            }
+            try await call.value
+            let unmet = try #require(answer.value)
+            #expect(!unmet.reached)
+            #expect(unmet.receipts.members.map(\.state) == ["pending"])
+        }
+    }
+
     /// A `ManualClock` sleeper resumes only when its deadline is reached, and at once with
     /// `CancellationError` when its task is cancelled.
     @Test func manualClockResumesSleepersAtTheirDeadline() async throws {
