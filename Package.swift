@@ -129,8 +129,9 @@ let package = Package(
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.
         .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
-        // Fixtures of the node's tests (a manual clock); never linked into hark.
-        .target(name: "HarkTesting", dependencies: ["HarkNode"], path: "Tests/HarkTesting"),
+        // Fixtures of the node's tests (a manual clock, nodes running in the test process); never linked into hark.
+        .target(name: "HarkTesting", dependencies: ["HarkNode", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/HarkTesting"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["bulk_ref.py"]),
