@@ -116,6 +116,53 @@ import Testing
         }
     }
 
+    /// An invite expires on the clocks of the nodes: the joiner refuses a token its clock says
+    /// is past, and the inviter refuses a redemption its clock says is late, though the joiner's
+    /// clock says it is still valid. Invites last at least 1 s: real time never gets there here.
+    @Test func invitesExpireOnTheNodesClocks() async throws {
+        let clockA = ManualClock(), clockB = ManualClock()
+        let a = try await RunningNode.start("expiry-a") { $0.clock = clockA }
+        let b = try await RunningNode.start("expiry-b", staticPeers: ["127.0.0.1:\(a.port)"]) { $0.clock = clockB }
+        try await withNodes([a, b]) {
+            #expect(await until { await a.node.status().connectedPeers == 1 })
+            _ = try await a.node.createGroup(name: "ops")
+
+            let first = try await a.node.invite(group: "ops", expiresMs: 1_000).token
+            clockB.advance(by: 1_001)
+            await #expect(throws: ControlErrorBody.self) { _ = try await b.node.join(token: first) }
+            await #expect(throws: ControlErrorBody.self) { _ = try await b.node.joinStatus(group: "ops") }   // nothing pending
+
+            clockA.advance(by: 1_001)   // both clocks agree again
+            let second = try await a.node.invite(group: "ops", expiresMs: 1_000).token
+            clockA.advance(by: 1_001)
+            _ = try await b.node.join(token: second)
+            #expect(await until { (try? await b.node.joinStatus(group: "ops"))?.state == "refused" })
+            #expect(try await b.node.joinStatus(group: "ops").reason?.contains("expired") == true)
+        }
+    }
+
+    /// A pairing in progress lasts `pairingLifetimeMs` of the node's clock (the channel is kept
+    /// open meanwhile: its idle timeout is longer than the test moves the clock).
+    @Test func aPairingExpiresOnTheNodesClock() async throws {
+        let clockA = ManualClock()
+        let a = try await RunningNode.start("pair-a") {
+            $0.clock = clockA
+            $0.idleTimeoutMs = 3_600_000
+        }
+        let b = try await RunningNode.start("pair-b", staticPeers: ["127.0.0.1:\(a.port)"])
+        try await withNodes([a, b]) {
+            #expect(await until { await a.node.status().connectedPeers == 1 })
+            let bob = b.node.identity.peerID.description
+            _ = try await a.node.startPairing(peer: bob)
+            #expect(await until { (try? await a.node.pairingStatus(peer: bob))?.state == "compare" })
+            clockA.advance(by: Node.pairingLifetimeMs - 1_000)
+            #expect(try await a.node.pairingStatus(peer: bob).state == "compare")
+            clockA.advance(by: 1_000)
+            await #expect(throws: ControlErrorBody.self) { _ = try await a.node.pairingStatus(peer: bob) }
+            #expect(await a.node.status().connectedPeers == 1)
+        }
+    }
+
     /// A `ManualClock` sleeper resumes only when its deadline is reached, and at once with
     /// `CancellationError` when its task is cancelled.
     @Test func manualClockResumesSleepersAtTheirDeadline() async throws {
