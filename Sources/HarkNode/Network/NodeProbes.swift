@@ -69,7 +69,9 @@ extension Node {
         guard moved || silentMs > PresenceJudge.silenceBeforeProbeMs else { return }
         await probe(existing, reason: moved ? "the device connected again from another address"
                                             : "the device connected again after \(silentMs) ms of silence")
-        for _ in 0..<((ChannelProbe.answerWithinMs + 100) / 20) {   // at most answerWithinMs + 100 ms
+        // Bounded by the deadline, and in count on a clock that stands still.
+        let deadline = clock.monotonicMs() + ChannelProbe.answerWithinMs + 100
+        for _ in 0..<((ChannelProbe.answerWithinMs + 100) / 20) where clock.monotonicMs() < deadline {
             if existing.isClosed || existing.probeVerdict() == .idle { return }
             try? await clock.sleep(ms: 20)
         }
