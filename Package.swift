@@ -136,6 +136,9 @@ let package = Package(
 
         // Shared helpers of the test targets (a seeded generator); never linked into hark.
         .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
+        // Fixtures of the node's tests (a manual clock, nodes running in the test process); never linked into hark.
+        .target(name: "HarkTesting", dependencies: ["HarkNode", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/HarkTesting"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["bulk_ref.py"]),
@@ -176,7 +179,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HarkNodeTests", dependencies: [
-            "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkEventProto", "HarkWireProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
+            "HarkTesting", "HarkNode", "HarkNoise", "HarkCrypto", "HarkWire", "HarkEventProto", "HarkWireProto", "HarkControl", "HarkLog", "HarkStore", "HarkDatagram",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

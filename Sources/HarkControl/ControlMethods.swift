@@ -80,6 +80,8 @@ public enum ControlMethods {
     public static let typing = ControlMethod<TypingParams, TypingResult>(name: "typing")
     public static let read = ControlMethod<ReadParams, ReadResult>(name: "read")
     public static let receipts = ControlMethod<ReceiptsParams, ReceiptsResult>(name: "receipts")
+    /// Answers once the receipts meet the goal or the timeout passes (`hark send --wait`).
+    public static let receiptsWait = ControlMethod<ReceiptsWaitParams, ReceiptsWaitResult>(name: "receipts.wait")
     /// Streams `WatchEvent` lines after its response.
     public static let watch = ControlMethod<WatchParams, WatchResult>(name: "watch")
 
@@ -112,7 +114,7 @@ public enum ControlMethods {
         groupRemove.name, groupRole.name, groupLeave.name, groupList.name,
         send.name, search.name, log.name, logFollow.name, logIds.name, logGraph.name, edit.name, delete.name, react.name,
         export.name, `import`.name, audit.name, verify.name,
-        presenceSet.name, typing.name, read.name, receipts.name, watch.name,
+        presenceSet.name, typing.name, read.name, receipts.name, receiptsWait.name, watch.name,
         safetyNumber.name, pairStart.name, pairStatus.name, pairList.name, pairConfirm.name, pairReject.name,
         peerAlias.name, peerBlock.name, peerUnblock.name, peerForget.name,
         share.name, files.name, fetch.name, testOfferRaw.name,

@@ -91,7 +91,8 @@ public actor Node {
         let identity = try home.load(passphrase: passphrase)
         let prekey = try home.loadOrCreatePrekey(for: identity)
         let store = try Store(path: home.storePath)
-        self.environment = NodeEnvironment(configuration: configuration, home: home, identity: identity, store: store, logger: logger)
+        self.environment = NodeEnvironment(configuration: configuration, home: home, identity: identity, store: store, logger: logger,
+                                           clock: configuration.clock)
         self.runtime = NodeRuntime(prekey: prekey, configuration: configuration)
         self.files = FileTransfers(logger: logger)
         // Known from the start: `status` answers before `run` gets to discovery.
@@ -108,7 +109,8 @@ public actor Node {
         let identity = try home.load(passphrase: passphrase)
         let prekey = access(home.prekeyPath, F_OK) == 0 ? try home.loadOrCreatePrekey(for: identity) : AgreementKeyPair.generate()
         let store = try Store(readOnlyPath: home.storePath)
-        self.environment = NodeEnvironment(configuration: configuration, home: home, identity: identity, store: store, logger: logger)
+        self.environment = NodeEnvironment(configuration: configuration, home: home, identity: identity, store: store, logger: logger,
+                                           clock: configuration.clock)
         self.runtime = NodeRuntime(prekey: prekey, configuration: configuration)
         self.files = FileTransfers(logger: logger)
     }
@@ -120,7 +122,8 @@ public actor Node {
     init(readerOf node: Node) throws {
         let env = node.environment
         let store = try Store(readOnlyPath: env.home.storePath)
-        self.environment = NodeEnvironment(configuration: env.configuration, home: env.home, identity: env.identity, store: store, logger: env.logger)
+        self.environment = NodeEnvironment(configuration: env.configuration, home: env.home, identity: env.identity, store: store, logger: env.logger,
+                                           clock: env.clock)
         self.runtime = node.runtime
         // Shared, not copied: a FileTransfers starts threads, and the fetches in progress are the node's.
         self.files = node.files
@@ -128,7 +131,8 @@ public actor Node {
 
     var peerID: PeerID { identity.peerID }
 
-    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    /// The node's wall clock, monotonic clock and timer sleeps (`NodeConfiguration.clock`). Thread-safe.
+    nonisolated var clock: any NodeClock { environment.clock }
 
     /// Runs the node until the task is cancelled (SIGINT/SIGTERM in `hark daemon`).
     /// - Throws: `NodeError.bindFailed` when the peer port or the control socket cannot be bound.

@@ -63,6 +63,11 @@ public struct NodeConfiguration: Sendable {
     /// the home's lock: it is asked to hand the home over, and the lock is retried every 100 ms
     /// until this bound. 0: fail at once. A lock held by a daemon always fails at once.
     public var lockWaitMs: Int64 = 0
+    /// The node's wall clock, monotonic clock and timer sleeps (NodeClock.swift): presence,
+    /// keepalive and channel probes, heartbeats, broadcast timers, invite, join request and
+    /// pairing expiry all run on it. Tests pass a clock they move by hand; the handshake
+    /// deadline, the control socket's waits, redialling and file transfers use the host's.
+    public var clock: any NodeClock = SystemClock()
 
     public init() {}
 }

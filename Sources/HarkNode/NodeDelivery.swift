@@ -31,7 +31,7 @@ extension Node {
             let sealed = accepted.filter { $0.author != me && ($0.kind == .message || $0.kind == .edit) }
             if !sealed.isEmpty { opened = SenderKeyOpening(sealed, group: group, store: store, into: &writes).opened }
         }
-        let stored = try store.insert(batch: accepted, receivedMs: Node.nowMs(), with: writes)
+        let stored = try store.insert(batch: accepted, receivedMs: clock.wallMs(), with: writes)
         let delivered = zip(accepted, stored).filter { $0.1 }.map(\.0)
         if !delivered.isEmpty { receiveSenderKeyEvents(delivered, record: record, opened: opened) }
         return delivered

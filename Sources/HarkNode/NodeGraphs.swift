@@ -141,7 +141,7 @@ extension Node {
             let earlier = event.isGenesis ? [] : try store.rareKindEvents(group: group).filter { CausalGraph.isMembershipKind($0.kind) }.map(\.id)
             writes.membershipAncestry = (group, [event.id: earlier])
         }
-        guard try store.insert(batch: [event], receivedMs: Node.nowMs(), with: writes)[0] else { return false }
+        guard try store.insert(batch: [event], receivedMs: clock.wallMs(), with: writes)[0] else { return false }
         if event.kind == .member || event.kind == .prekey { logState.prekeyViews[group] = nil }
         if logState.graphs[group] != nil {
             // Mutate in place: a copy of the graph here would cost O(n) per event.

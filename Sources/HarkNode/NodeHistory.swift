@@ -35,7 +35,7 @@ extension Node {
             let heads = try store.heads(group: group).filter { $0 != latest?.id }
             let proof = try EquivocationProof.makeEvent(proving: a, b, by: identity.signing, seq: (latest?.seq ?? 0) + 1,
                                                         selfParent: latest, parents: try store.events(heads),
-                                                        wallMs: Node.nowMs())
+                                                        wallMs: clock.wallMs())
             try persist(proof)
             logger.warning("wrote an equivocation proof", metadata: [
                 "group.id": "\(group)", "author": "\(PeerID(fork.author))", "seq": "\(fork.seq)", "proof": "\(proof.id)",

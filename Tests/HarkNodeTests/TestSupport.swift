@@ -11,84 +11,9 @@ import HarkWire
 import HarkWireProto
 import Logging
 
-/// A temporary node home, removed when the test ends.
-final class TempHome {
-    let path: String
-    init(_ name: String) {
-        var template = Array("/tmp/hark-test-\(name)-XXXXXX".utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = String(cString: p!)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A real node (real sockets on 127.0.0.1, real SQLite, real libsodium) running in this process.
-final class RunningNode: @unchecked Sendable {
-    let home: TempHome
-    let node: Node
-    let task: Task<Void, any Error>
-    let port: Int
-
-    /// - Parameter configure: changes to the test configuration (e.g. a longer handshake deadline).
-    static func start(_ name: String, staticPeers: [String] = [],
-                      configure: (inout NodeConfiguration) -> Void = { _ in }) async throws -> RunningNode {
-        let home = TempHome(name)
-        _ = try NodeHome(path: home.path).initialize(displayName: name)
-        var config = NodeConfiguration()
-        config.listenHost = "127.0.0.1"
-        config.discoveryEnabled = false
-        config.staticPeers = staticPeers
-        config.redialInitialMs = 100
-        configure(&config)
-        var logger = Logger(label: "test.\(name)")
-        logger.logLevel = .warning
-        let node = try Node(home: NodeHome(path: home.path), configuration: config, logger: logger)
-        let task = Task { try await node.run() }
-        var port = 0
-        for _ in 0..<200 {
-            port = await node.listenPort
-            if port != 0, FileManager.default.fileExists(atPath: home.path + "/control.sock") { break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        precondition(port != 0, "node did not start")
-        return RunningNode(home: home, node: node, task: task, port: port)
-    }
-
-    private init(home: TempHome, node: Node, task: Task<Void, any Error>, port: Int) {
-        self.home = home; self.node = node; self.task = task; self.port = port
-    }
-
-    /// Stops the node and removes its home.
-    func stop() async {
-        task.cancel()
-        _ = try? await task.value
-        try? FileManager.default.removeItem(atPath: home.path)
-    }
-}
-
-/// Runs `body`, then stops every node (also when `body` throws), so no test leaves a home behind.
-func withNodes(_ nodes: [RunningNode], _ body: () async throws -> Void) async throws {
-    do { try await body() } catch {
-        for n in nodes { await n.stop() }
-        throw error
-    }
-    for n in nodes { await n.stop() }
-}
-
-/// Runs blocking work off the cooperative thread pool.
-func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: body()) } }
-}
-
-/// Polls `condition` every 50 ms for at most `seconds`.
-func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
+// The node harness (RunningNode, TempHome, withNodes, eventually, offload) and the manual
+// clock, for every file of these tests.
+@_exported import HarkTesting
 
 /// A blocking TCP client on loopback that speaks raw bytes, for peers that lie.
 final class RawPeerSocket: @unchecked Sendable {

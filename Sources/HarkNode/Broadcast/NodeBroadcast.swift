@@ -12,7 +12,7 @@ enum BroadcastLimits {
     /// A channel's Heads acknowledgement waits this long for more deliveries of the same burst (ms).
     static let ackDelayMs: Int64 = 150
     /// How often the node looks for due grafts, announcements and acknowledgements (ms).
-    static let tickMs = 25
+    static let tickMs: Int64 = 25
 }
 
 /// What the node's epidemic broadcast sent since it started (logged when the node stops).
@@ -75,7 +75,7 @@ extension Node {
         var rng = SystemRandomNumberGenerator()
         let actions = broadcastState.broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
                                                    authoredBySource: authoredBySource, alsoAnnounceTo: authorChannels,
-                                                   nowMs: Node.monoMs(), rng: &rng) ?? []
+                                                   nowMs: clock.monotonicMs(), rng: &rng) ?? []
         perform(actions, group: group, events: events)
     }
 
@@ -92,7 +92,7 @@ extension Node {
     func acknowledge(group: EventID, on session: PeerSession) {
         guard configuration.epidemicBroadcast else { sendHeads(group: group, to: session); return }
         guard !usesBroadcast(session) else { return }
-        if peerTable.links[session.id]?.pendingAcks[group] == nil { peerTable.links[session.id]?.pendingAcks[group] = Node.monoMs() }
+        if peerTable.links[session.id]?.pendingAcks[group] == nil { peerTable.links[session.id]?.pendingAcks[group] = clock.monotonicMs() }
     }
 
     // MARK: frames
@@ -107,7 +107,7 @@ extension Node {
         let waiting = logState.pending[group] ?? [:]
         let graph = logState.graphs[group]
         let unknown = Set((try? store.unknown(ids.filter { waiting[$0] == nil && !(graph?.contains($0) ?? false) })) ?? [])
-        broadcastState.broadcasts[group]?.announced(ids, from: session.id, nowMs: Node.monoMs(),
+        broadcastState.broadcasts[group]?.announced(ids, from: session.id, nowMs: clock.monotonicMs(),
                                      isHeld: { !unknown.contains($0) || self.logState.rejected.contains($0) })
     }
 
@@ -139,14 +139,14 @@ extension Node {
     /// reported heads written behind (`HoldsWriteBehind`).
     nonisolated func runBroadcastTimers() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(BroadcastLimits.tickMs))
+            try? await clock.sleep(ms: BroadcastLimits.tickMs)
             if Task.isCancelled { break }
             await broadcastTick()
         }
     }
 
     func broadcastTick() {
-        let now = Node.monoMs()
+        let now = clock.monotonicMs()
         flushHolds(nowMs: now)
         for group in Array(broadcastState.broadcasts.keys) {
             guard let due = broadcastState.broadcasts[group]?.nextDeadlineMs, due <= now else { continue }

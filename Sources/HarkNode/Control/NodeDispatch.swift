@@ -64,6 +64,9 @@ extension Node {
         }
         t.actor(ControlMethods.read) { n, p in try n.markRead(group: p.group, through: p.through) }
         t.read(ControlMethods.receipts) { n, p in try n.receipts(group: p.group, message: p.message) }
+        t.detached(ControlMethods.receiptsWait) { n, p in
+            try await n.waitForReceipts(group: p.group, message: p.message, goal: p.goal, timeoutMs: p.timeoutMs)
+        }
         t.stream(ControlMethods.watch) { n, head, p, channel, outbound in
             try await n.streamWatch(head: head, params: p, channel: channel, outbound: outbound)
         }
@@ -107,8 +110,11 @@ extension Node {
     }
 
     /// Runs one request of a `detached` route off the actor; returns the response line.
+    /// A request cancelled because the node stops (a `receipts.wait` in progress) gets no
+    /// answer (nothing is written): the connection closes, and the client waits again on
+    /// whatever serves the home next.
     nonisolated func dispatchDetached(_ handler: ControlRoute.DetachedHandler, head: RequestHead, line: [UInt8]) async -> [UInt8] {
-        do { return try await handler(self, head, line) } catch { return errorLine(head: head, error) }
+        do { return try await handler(self, head, line) } catch is CancellationError { return [] } catch { return errorLine(head: head, error) }
     }
 
     /// The error line answering `head`: a `ControlErrorBody` as thrown; anything else logged and

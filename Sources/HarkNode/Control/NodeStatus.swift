@@ -49,7 +49,7 @@ extension Node {
             out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
-                                lastSeenMs: session != nil ? Node.nowMs() : info.lastSeenMs,
+                                lastSeenMs: session != nil ? clock.wallMs() : info.lastSeenMs,
                                 equivocated: forked.contains(id.key), listenPort: info.listenPort))
             let presence = presenceView(of: id)
             out[out.count - 1].presence = presence.state

@@ -80,7 +80,7 @@ extension Node {
     /// A new channel: a fresh send key for this peer, announced over the channel.
     func openDatagrams(for session: PeerSession) {
         guard signalState.udp != nil else { return }
-        var peer = DatagramPeer(sender: DatagramSender(nowMs: Node.monoMs()))
+        var peer = DatagramPeer(sender: DatagramSender(nowMs: clock.monotonicMs()))
         if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: signalState.udpPort)) {
             var frame = Hark_V1_Frame()
             frame.datagramKey = announcement
@@ -93,7 +93,7 @@ extension Node {
     /// - Throws: `ProtocolViolation` for a malformed announcement.
     func receiveDatagramKey(_ key: Hark_V1_DatagramKey, from session: PeerSession) throws {
         guard var peer = peerTable.links[session.id]?.datagram else { return }   // no UDP here: ignore
-        do { try peer.receiver.install(key, nowMs: Node.monoMs()) } catch {
+        do { try peer.receiver.install(key, nowMs: clock.monotonicMs()) } catch {
             throw ProtocolViolation("bad datagram key: \(error)")
         }
         peer.address = key.udpPort == 0 ? nil : udpAddress(of: session, port: Int(key.udpPort))
@@ -121,7 +121,7 @@ extension Node {
     func sendDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) {
         guard let udp = signalState.udp, var peer = peerTable.links[sessionID]?.datagram, let address = peer.address,
               let session = peerTable[sessionID] else { return }
-        let now = Node.monoMs()
+        let now = clock.monotonicMs()
         if peer.sender.rotateIfDue(nowMs: now) { logger.debug("datagram key rotated", metadata: ["peer.id": "\(session.peerID)"]) }
         if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: signalState.udpPort)) {
             var frame = Hark_V1_Frame()
@@ -152,7 +152,7 @@ extension Node {
     /// anything changes; anything else is counted and dropped.
     func receiveDatagram(_ packet: [UInt8], from address: SocketAddress) {
         guard let keyID = DatagramHeader.keyID(of: packet) else { signalState.datagramCounters.malformed += 1; return }
-        let now = Node.monoMs()
+        let now = clock.monotonicMs()
         var sawKey = false
         for (id, link) in peerTable.links {
             guard let peer = link.datagram,
@@ -230,13 +230,4 @@ extension Node {
         d.headHint = hint
         return d
     }
-
-    /// Milliseconds on a monotonic clock (for the datagram and presence state machines).
-    nonisolated static func monoMs() -> Int64 {
-        let d = ContinuousClock.now - processStart
-        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
 }
-
-/// The origin of `Node.monoMs()`.
-let processStart = ContinuousClock.now

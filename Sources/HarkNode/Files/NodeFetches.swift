@@ -76,7 +76,7 @@ extension Node {
             throw ControlErrorBody(code: .badManifest, message: "the manifest of \(id.hex.prefix(12)) does not match its offer")
         }
         if try store.sharedFile(id.bytes) == nil {
-            try store.saveSharedFile(.init(manifestID: id.bytes, group: o.group.id, manifest: bytes, sources: nil, updatedMs: Node.nowMs()))
+            try store.saveSharedFile(.init(manifestID: id.bytes, group: o.group.id, manifest: bytes, sources: nil, updatedMs: clock.wallMs()))
         }
         let writer: FetchWriter
         do { writer = try FetchWriter(directory: p.directory, manifest: manifest, force: p.force) } catch {
@@ -175,7 +175,7 @@ extension Node {
         }
         do {
             try store.saveSharedFile(.init(manifestID: manifest.id.bytes, group: group, manifest: manifest.encoded,
-                                           sources: try JSONEncoder().encode(sources), updatedMs: Node.nowMs()))
+                                           sources: try JSONEncoder().encode(sources), updatedMs: clock.wallMs()))
         } catch {
             logger.error("cannot record fetched files", metadata: ["error": "\(error)"])
             return

@@ -116,7 +116,7 @@ extension Node {
                       text: String?, skipped: [SkippedView], names rawNames: [[String]]? = nil) throws -> ShareResult {
         let id = ManifestID(hashing: manifestBytes)
         let json = try sources.map { try JSONEncoder().encode($0) }
-        try store.saveSharedFile(.init(manifestID: id.bytes, group: g.id, manifest: manifestBytes, sources: json, updatedMs: Node.nowMs()))
+        try store.saveSharedFile(.init(manifestID: id.bytes, group: g.id, manifest: manifestBytes, sources: json, updatedMs: clock.wallMs()))
         let key = FileCrypto.key(groupKey: g.key, manifestID: id.bytes)
         if let manifest, let sources {
             fileShare.servables[id] = Servable(group: g.id, manifest: manifest, source: Self.chunkSource(manifest, sources), fileKey: key)

@@ -117,7 +117,7 @@ extension Node {
             return try BodyCipher.seal(c, groupKey: group.key, groupID: group.id, author: identity.signing.publicKey, seq: seq)
         }
         let event = try EventAuthor.make(kind: kind, groupID: group.id, author: identity.signing, seq: seq,
-                                         selfParent: latest, parents: parents, wallMs: Node.nowMs(), body: body)
+                                         selfParent: latest, parents: parents, wallMs: clock.wallMs(), body: body)
         var parentMap: [EventID: Event] = [:]
         for p in parents { parentMap[p.id] = p }
         if let latest { parentMap[latest.id] = latest }
@@ -173,8 +173,8 @@ extension Node {
         genesisContent.genesis = g
         let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
         let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,
-                                           selfParent: nil, parents: [], wallMs: Node.nowMs(), body: body)
-        let now = Node.nowMs()
+                                           selfParent: nil, parents: [], wallMs: clock.wallMs(), body: body)
+        let now = clock.wallMs()
         let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
         try persist(genesis)
@@ -235,7 +235,7 @@ extension Node {
             }
             return try startRedeeming(invite, genesis: genesis, name: g.name)
         }
-        let now = Node.nowMs()
+        let now = clock.wallMs()
         let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
         try store.saveGroup(record)
         try persist(genesis)

@@ -86,7 +86,7 @@ extension Node {
         guard membershipIndex(for: record.id).hasRoles else { return }
         try publishPrekeyIfNeeded(group: record)
         let view = chainView(group: record.id, key: record.key)
-        let now = Node.nowMs()
+        let now = clock.wallMs()
         let current = try store.outChain(group: record.id)
         if let c = current, c.view == view.hash, c.sent < Self.rotateAfterMessages, now - c.createdMs < Self.rotateAfterMs {
             try extendSenderChain(group: record)

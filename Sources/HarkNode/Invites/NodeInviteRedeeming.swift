@@ -41,7 +41,7 @@ extension Node {
             // `forKey` is 32 bytes here (the guard above), all a public key needs.
             throw ControlErrorBody(code: .invalidToken, message: "this invite is for another peer (\(PeerID(try! SigningPublicKey(bytes: [UInt8](invite.forKey))).fingerprint))")
         }
-        if Node.nowMs() > invite.expiresMs {
+        if clock.wallMs() > invite.expiresMs {
             throw ControlErrorBody(code: .invalidToken, message: "this invite expired at \(Self.isoTime(invite.expiresMs)); ask for a new one")
         }
         inviteState.pendingJoins[genesis.id] = PendingJoin(invite: invite, genesis: genesis, name: name, state: "pending", reason: nil)
@@ -92,7 +92,7 @@ extension Node {
             p.acceptedBy = session.peerID
             inviteState.pendingJoins[group] = p
             let record = Store.GroupRecord(id: group, name: p.name, key: [UInt8](p.invite.groupKey), createdMs: p.genesis.wallMs,
-                                           joinedMs: Node.nowMs())
+                                           joinedMs: clock.wallMs())
             try store.saveGroup(record)
             try persist(p.genesis)
             logger.info("invite accepted; joining", metadata: ["group.id": "\(group)", "admin": "\(session.peerID)"])
@@ -137,7 +137,7 @@ extension Node {
         guard o.token.utf8.count <= InviteToken.maxCharacterCount, (try? InviteToken.decode(o.token)) != nil else { return }
         if acceptIfDirect(o.token, from: session) { return }
         inviteState.offeredInvites.append(OfferedInvite(token: o.token, groupName: String(o.groupName.prefix(64)), from: session.peerID,
-                                            fromName: session.hello.displayName, receivedMs: Node.nowMs()))
+                                            fromName: session.hello.displayName, receivedMs: clock.wallMs()))
         if inviteState.offeredInvites.count > 64 { inviteState.offeredInvites.removeFirst() }
         logger.info("received an invite", metadata: ["group.name": "\(o.groupName)", "peer.id": "\(session.peerID)"])
     }

@@ -64,7 +64,7 @@ extension Node {
             }
             invite.version = 2
             invite.inviteID = Data(SecureRandom.bytes(16))
-            invite.expiresMs = Node.nowMs() + expiry
+            invite.expiresMs = clock.wallMs() + expiry
             invite.uses = n
             if let target { invite.forKey = Data(target.bytes) }
             invite.inviterSig = Data(identity.signing.signature(for: InviteSignature.message(
@@ -156,7 +156,7 @@ extension Node {
         guard r.forKey.isEmpty || [UInt8](r.forKey) == peer.bytes else {
             return answer(false, final: true, "this invite is for another peer")
         }
-        guard Node.nowMs() <= r.expiresMs else {
+        guard clock.wallMs() <= r.expiresMs else {
             return answer(false, final: true, "this invite expired at \(Self.isoTime(r.expiresMs)); ask for a new one")
         }
         guard membership.inviteUses[[UInt8](r.inviteID), default: 0] < Int(r.uses) else {
@@ -174,7 +174,7 @@ extension Node {
         c.member = m
         let add = try author(kind: .member, content: c, group: g)
         watchRedeemedAdd(add.id, RedeemedAdd(group: group, peer: session.peerID, inviteID: [UInt8](r.inviteID), uses: Int(r.uses),
-                                             writtenMs: Node.nowMs(), lostReason: nil))
+                                             writtenMs: clock.wallMs(), lostReason: nil))
         logger.info("invite redeemed; member added (unless another admin used the invite at the same time)", metadata: [
             "group.id": "\(group)", "peer.id": "\(session.peerID)", "add": "\(add.id)",
         ])

@@ -53,7 +53,7 @@ extension Node {
     /// (docs/SECURITY.md "Joining by code" states what that tells a stranger); rate-limited per peer.
     func receiveJoinQuery(_ q: Hark_V1_JoinQuery, from session: PeerSession) throws {
         let name = try joinGroupName(q.groupName)
-        if let wait = inviteState.joinLimiter.takeQuery(session.peerID.key, name: name, nowMs: Node.monoMs(),
+        if let wait = inviteState.joinLimiter.takeQuery(session.peerID.key, name: name, nowMs: clock.monotonicMs(),
                                             repeatWindowMs: JoinCodeLimits.queryWindowMs) {
             return answerJoin(name, accepted: false, reason: "too many join requests from this node; try again later",
                               retryAfterMs: wait, on: session)
@@ -71,7 +71,7 @@ extension Node {
         let name = try joinGroupName(r.groupName)
         guard r.commitment.count == 32 else { throw ProtocolViolation("join request commitment of \(r.commitment.count) bytes") }
         let peer = session.peerID
-        if let wait = inviteState.joinLimiter.take(peer.key, nowMs: Node.monoMs()) {
+        if let wait = inviteState.joinLimiter.take(peer.key, nowMs: clock.monotonicMs()) {
             logger.warning("join request refused: the peer asks too often", metadata: ["peer.id": "\(peer)", "group.name": "\(name)"])
             return answerJoin(name, accepted: false, reason: "too many join requests from this node; try again later",
                               retryAfterMs: wait, on: session)
@@ -83,14 +83,14 @@ extension Node {
         if currentMembership(of: g.id)?.isMember(peer.key) == true {
             return answerJoin(name, accepted: false, reason: "already a member of \(name)", on: session)
         }
-        if let token = inviteState.joinRequestBook.takeRemembered(group: g.id, peer: peer.key, nowMs: Node.nowMs()) {
+        if let token = inviteState.joinRequestBook.takeRemembered(group: g.id, peer: peer.key, nowMs: clock.wallMs()) {
             logger.info("join request approved by an invite made for the peer", metadata: ["peer.id": "\(peer)", "group.id": "\(g.id)"])
             return answerJoin(name, accepted: true, token: token, reason: "approved: an invite was made for this node", on: session)
         }
         let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
         inviteState.joinRequestBook.add(IncomingJoinRequest(
             sessionID: session.id, peer: peer, displayName: String(r.displayName.prefix(64)), group: g.id, groupName: g.name,
-            commitment: [UInt8](r.commitment), ownNonce: nonce, code: nil, receivedMs: Node.nowMs(), receivedMonoMs: Node.monoMs()))
+            commitment: [UInt8](r.commitment), ownNonce: nonce, code: nil, receivedMs: clock.wallMs(), receivedMonoMs: clock.monotonicMs()))
         var c = Hark_V1_JoinChallenge()
         c.groupName = name
         c.responderNonce = Data(nonce)
@@ -114,7 +114,7 @@ extension Node {
     }
 
     private func expireJoinRequests() {
-        inviteState.joinRequestBook.expire(nowMonoMs: Node.monoMs(), nowMs: Node.nowMs(), openSessions: Set(peerTable.ids))
+        inviteState.joinRequestBook.expire(nowMonoMs: clock.monotonicMs(), nowMs: clock.wallMs(), openSessions: Set(peerTable.ids))
     }
 
     private func pendingView(_ r: IncomingJoinRequest) -> PendingJoinRequestView {
@@ -190,7 +190,7 @@ extension Node {
            currentMembership(of: held.id)?.isMember(identity.signing.publicKey) ?? true {
             throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(name) (\(held.id.hex.prefix(12)))")
         }
-        var o = OutgoingJoinRequest(groupName: name, nonce: SecureRandom.bytes(PairingCode.nonceByteCount), nowMonoMs: Node.monoMs())
+        var o = OutgoingJoinRequest(groupName: name, nonce: SecureRandom.bytes(PairingCode.nonceByteCount), nowMonoMs: clock.monotonicMs())
         if let admin {
             let (id, adminName) = try resolvePeer(admin)
             guard let session = sessionFor(id) else {
@@ -213,7 +213,7 @@ extension Node {
         advanceJoin(name)
         if inviteState.outgoingJoins[name]?.state == .querying {
             Task {
-                try? await Task.sleep(for: .milliseconds(JoinCodeLimits.queryWindowMs + 50))
+                try? await self.clock.sleep(ms: JoinCodeLimits.queryWindowMs + 50)
                 self.advanceJoin(name)   // the task runs on the node's actor
             }
         }
@@ -251,7 +251,7 @@ extension Node {
             }
             var names: [PeerID: String] = [:]
             for s in peerTable.sessions { names[s.peerID] = s.hello.displayName }
-            let choice = o.decide(nowMonoMs: Node.monoMs(), names: names)
+            let choice = o.decide(nowMonoMs: clock.monotonicMs(), names: names)
             inviteState.outgoingJoins[name] = o
             if let choice {
                 // The channel that answered may have closed since: any open one to that peer will do.

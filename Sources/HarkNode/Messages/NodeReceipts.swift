@@ -24,7 +24,9 @@ extension Node {
         all[peer] = kept
         receiptTracking.reportedHeads[group] = all
         // Written within `HoldsWriteBehind.delayMs`, batched with the peer's next reports.
-        receiptTracking.holdsWriteBehind.changed(peer: peer, group: group, nowMs: Node.monoMs())
+        receiptTracking.holdsWriteBehind.changed(peer: peer, group: group, nowMs: clock.monotonicMs())
+        // A waiter reads receipts at once (which writes the holds first).
+        wakeReceiptWaiters(group: group)
     }
 
     /// Writes the reports that changed (those waiting `HoldsWriteBehind.delayMs` at `nowMs`, or
@@ -35,7 +37,7 @@ extension Node {
             guard let all = receiptTracking.reportedHeads[group] else { continue }
             for peer in peers {
                 guard let heads = all[peer] else { continue }
-                try? store.saveReportedHeads(peer: peer, group: group, heads: heads, atMs: Node.nowMs())
+                try? store.saveReportedHeads(peer: peer, group: group, heads: heads, atMs: clock.wallMs())
             }
             receiptsMayHaveChanged(group: group)
         }
@@ -105,6 +107,7 @@ extension Node {
     /// Something that receipts depend on changed in `group`: emit receipt events for this
     /// node's recent messages there (only while someone watches).
     func receiptsMayHaveChanged(group: EventID) {
+        wakeReceiptWaiters(group: group)
         guard subscriberState.watchers.values.contains(where: { $0.group == nil || $0.group == group }),
               let recent = receiptTracking.recentOwnMessages[group], !recent.isEmpty else { return }
         for message in recent {

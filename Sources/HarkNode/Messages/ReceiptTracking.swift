@@ -11,4 +11,6 @@ struct ReceiptTracking {
     /// Messages this node wrote recently, per group, and their last emitted receipt states.
     var recentOwnMessages: [EventID: [EventID]] = [:]
     var receiptCache: [EventID: [SigningPublicKey: ReceiptState]] = [:]
+    /// Tasks in `Node.waitForReceipts`, woken when receipts may have changed (ReceiptWaiters.swift).
+    var waiters = ReceiptWaiters()
 }

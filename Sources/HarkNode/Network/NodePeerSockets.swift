@@ -92,7 +92,8 @@ extension Node {
         return made.map { InboundConnection(channel: $0, ticket: ticket) }
     }
 
-    /// Milliseconds of a monotonic clock (uptime): handshake admission, probe and other deadlines.
+    /// Milliseconds of the host's monotonic clock (uptime), not the node's `clock`: handshake
+    /// admission deadlines and the control socket's waits for the home's lock.
     nonisolated static func monotonicMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     /// Binds the peer port. Each accepted connection is served by a task of `inboundPeers`,

@@ -14,7 +14,7 @@ extension Node {
     /// Probes `session` now (no-op while a probe is in flight) and closes it if the answer does
     /// not come within `ChannelProbe.answerWithinMs`.
     func probe(_ session: PeerSession, reason: String) {
-        guard !session.isClosed, let nonce = session.startProbe(nowMs: Self.monotonicMs()) else { return }
+        guard !session.isClosed, let nonce = session.startProbe() else { return }
         logger.info("probing channel", metadata: ["peer.id": "\(session.peerID)", "reason": "\(reason)"])
         var frame = Hark_V1_Frame()
         var ping = Hark_V1_Ping()
@@ -22,8 +22,8 @@ extension Node {
         frame.ping = ping
         session.send(frame)
         Task {
-            try? await Task.sleep(for: .milliseconds(ChannelProbe.answerWithinMs + 20))
-            if session.probeVerdict(nowMs: Self.monotonicMs()) == .dead && !session.isClosed {
+            try? await self.clock.sleep(ms: ChannelProbe.answerWithinMs + 20)
+            if session.probeVerdict() == .dead && !session.isClosed {
                 self.logger.info("probe unanswered; closing the channel", metadata: ["peer.id": "\(session.peerID)"])
                 session.close()
             }
@@ -65,15 +65,15 @@ extension Node {
         let remoteIP = remoteIP.map(LocalAddresses.normalized)
         guard let existing = await existingSession(hello: hello) else { return }
         let moved = existing.remoteIP != nil && remoteIP != nil && existing.remoteIP != remoteIP
-        let silentMs = Int64(existing.silence.components.seconds * 1000
-                             + existing.silence.components.attoseconds / 1_000_000_000_000_000)
+        let silentMs = existing.silenceMs
         guard moved || silentMs > PresenceJudge.silenceBeforeProbeMs else { return }
         await probe(existing, reason: moved ? "the device connected again from another address"
                                             : "the device connected again after \(silentMs) ms of silence")
-        let deadline = Self.monotonicMs() + ChannelProbe.answerWithinMs + 100
-        while Self.monotonicMs() < deadline {   // bounded by the deadline
-            if existing.isClosed || existing.probeVerdict(nowMs: Self.monotonicMs()) == .idle { return }
-            try? await Task.sleep(for: .milliseconds(20))
+        // Bounded by the deadline, and in count on a clock that stands still.
+        let deadline = clock.monotonicMs() + ChannelProbe.answerWithinMs + 100
+        for _ in 0..<((ChannelProbe.answerWithinMs + 100) / 20) where clock.monotonicMs() < deadline {
+            if existing.isClosed || existing.probeVerdict() == .idle { return }
+            try? await clock.sleep(ms: 20)
         }
     }
 

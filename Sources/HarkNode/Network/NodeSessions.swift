@@ -42,11 +42,11 @@ extension Node {
             existing.close()
         }
         let session = PeerSession(id: peerTable.nextID, hello: hello, direction: direction, remoteAddress: remote,
-                                  source: source, channel: channel)
+                                  source: source, channel: channel, clock: clock)
         peerTable.nextID += 1
         peerTable.add(session)
         peerTable.byDevice[device] = session.id
-        let now = Node.nowMs()
+        let now = clock.wallMs()
         var info = peerTable.info[hello.peerID] ?? PeerInfo(displayName: hello.displayName, address: nil, source: nil, lastSeenMs: now)
         info.displayName = hello.displayName
         info.address = remote
@@ -88,7 +88,7 @@ extension Node {
         broadcastPeerRemoved(session, group: nil)
         trustBook.pairings = trustBook.pairings.filter { $0.value.sessionID != session.id }
         fileSessionClosed(session)
-        peerTable.info[session.peerID]?.lastSeenMs = Node.nowMs()
+        peerTable.info[session.peerID]?.lastSeenMs = clock.wallMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])
         judgePresence(of: session.peerID)
         // A discovered peer that is still advertised is dialled again (with backoff), whichever

@@ -37,7 +37,10 @@ final class PeerSession: Sendable {
     let source: String
     private let channel: any Channel
     private let outbox = Mutex<Outbox>(Outbox())
-    private let lastHeard = Mutex<ContinuousClock.Instant>(.now)
+    /// The node's clock: `lastHeardMs` and probe times are on its monotonic time.
+    private let clock: any NodeClock
+    /// When the last record arrived, ms of `clock.monotonicMs()`.
+    private let lastHeardMs: Atomic<Int64>
     private let probeState = Mutex<ChannelProbe>(ChannelProbe())
 
     struct Outbox: ~Copyable {
@@ -79,9 +82,12 @@ final class PeerSession: Sendable {
         }
     }
 
-    init(id: UInt64, hello: PeerHello, direction: Direction, remoteAddress: String, source: String, channel: any Channel) {
+    init(id: UInt64, hello: PeerHello, direction: Direction, remoteAddress: String, source: String, channel: any Channel,
+         clock: any NodeClock) {
         self.id = id; self.hello = hello; self.direction = direction; self.remoteAddress = remoteAddress
         self.source = source; self.channel = channel
+        self.clock = clock
+        self.lastHeardMs = Atomic(clock.monotonicMs())
         self.remoteSocketAddress = channel.remoteAddress
         self.localSocketAddress = channel.localAddress
     }
@@ -185,22 +191,26 @@ final class PeerSession: Sendable {
     var isClosed: Bool { outbox.withLock { $0.closed } }
 
     /// Notes that a record arrived (any frame, pings included).
-    func heard() { lastHeard.withLock { $0 = .now } }
+    func heard() { lastHeardMs.store(clock.monotonicMs(), ordering: .relaxed) }
 
-    /// Time since the last record arrived.
-    var silence: Duration { lastHeard.withLock { ContinuousClock.now - $0 } }
+    /// Time since the last record arrived (or the channel opened), ms on the node's clock.
+    var silenceMs: Int64 { max(0, clock.monotonicMs() - lastHeardMs.load(ordering: .relaxed)) }
 
-    /// Starts a liveness probe (`ChannelProbe`) at monotonic `nowMs`: the nonce to send in a
-    /// `Ping`, or nil when one is in flight already.
-    func startProbe(nowMs: Int64) -> UInt64? {
-        probeState.withLock { $0.start(nowMs: nowMs, random: UInt64.random(in: 1...UInt64.max)) }
+    /// Starts a liveness probe (`ChannelProbe`) now: the nonce to send in a `Ping`, or nil when
+    /// one is in flight already.
+    func startProbe() -> UInt64? {
+        let now = clock.monotonicMs()
+        return probeState.withLock { $0.start(nowMs: now, random: UInt64.random(in: 1...UInt64.max)) }
     }
 
     /// A probe answer arrived; true when it answers the probe in flight.
     func probeAnswered(nonce: UInt64) -> Bool { probeState.withLock { $0.received(echo: nonce) } }
 
-    /// The probe's verdict at monotonic `nowMs`.
-    func probeVerdict(nowMs: Int64) -> ChannelProbe.Verdict { probeState.withLock { $0.verdict(nowMs: nowMs) } }
+    /// The probe's verdict now.
+    func probeVerdict() -> ChannelProbe.Verdict {
+        let now = clock.monotonicMs()
+        return probeState.withLock { $0.verdict(nowMs: now) }
+    }
 
     /// The peer's IP on this channel (zone and IPv4-mapped prefix removed), if known.
     var remoteIP: String? { remoteSocketAddress?.ipAddress.map(LocalAddresses.normalized) }

@@ -18,7 +18,7 @@ extension Node {
     nonisolated func runHeartbeats() async {
         var tick: Int64 = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(1_000))
+            try? await clock.sleep(ms: 1_000)
             if Task.isCancelled { break }
             tick += 1
             if tick % (PresenceJudge.heartbeatIntervalMs / 1_000) == 0 { await sendHeartbeats() }
@@ -57,7 +57,7 @@ extension Node {
         sendHeartbeats()
         return PresenceView(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
                             state: state, statusText: signalState.ownPresence.statusText.isEmpty ? nil : signalState.ownPresence.statusText,
-                            lastSeenMs: Node.nowMs())
+                            lastSeenMs: clock.wallMs())
     }
 
     func receivePresence(_ p: Hark_V1_Presence, from session: PeerSession) {
@@ -68,13 +68,12 @@ extension Node {
         // 5 s): the path was cut, and TCP may sit in retransmission backoff for seconds more
         // after it healed. Probe the channel: a stuck one is closed within 1 s and redialled,
         // and reconciliation (§6.3) catches up at once (PROTOCOL.md §3.2, "Probe").
-        let silentMs = Int64(session.silence.components.seconds * 1000
-                             + session.silence.components.attoseconds / 1_000_000_000_000_000)
+        let silentMs = session.silenceMs
         if silentMs > PresenceJudge.silenceBeforeProbeMs {
             probe(session, reason: "peer heard again after \(silentMs) ms of silence")
         }
         session.heard()
-        peerTable.info[session.peerID]?.lastSeenMs = Node.nowMs()
+        peerTable.info[session.peerID]?.lastSeenMs = clock.wallMs()
         judgePresence(of: session.peerID)
     }
 
@@ -82,15 +81,13 @@ extension Node {
     func presenceView(of peer: PeerID) -> PresenceView {
         let channels = peerTable.sessions.filter { $0.peerID == peer }
         let judged = PresenceJudge.state(channels.map {
-            PresenceJudge.Channel(silenceMs: Int64($0.silence.components.seconds * 1000
-                                                   + $0.silence.components.attoseconds / 1_000_000_000_000_000),
-                                  heartbeat: peerTable.links[$0.id]?.heartbeat?.state)
+            PresenceJudge.Channel(silenceMs: $0.silenceMs, heartbeat: peerTable.links[$0.id]?.heartbeat?.state)
         })
         let text = channels.compactMap { peerTable.links[$0.id]?.heartbeat }.max { $0.seq < $1.seq }?.statusText
         let info = peerTable.info[peer]
         var lastSeen = info?.lastSeenMs ?? 0
-        if let quietest = channels.map(\.silence).min() {
-            lastSeen = max(lastSeen, Node.nowMs() - Int64(quietest.components.seconds * 1000))
+        if let quietest = channels.map(\.silenceMs).min() {
+            lastSeen = max(lastSeen, clock.wallMs() - quietest)
         }
         return PresenceView(peerId: peer.description, fingerprint: peer.fingerprint, displayName: info?.displayName ?? "unknown",
                             state: judged, statusText: (text?.isEmpty ?? true) ? nil : text, lastSeenMs: lastSeen)

@@ -117,7 +117,7 @@ extension Node {
                 // refuse this copy but do not remember the ID.
                 if error != .missingBody {
                     logState.rejected.insert(event.id)
-                    try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: Node.nowMs())
+                    try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: clock.wallMs())
                 }
                 logger.warning("rejected event", metadata: ["event.id": "\(event.id)", "reason": "\(error)"])
                 violation = ProtocolViolation("invalid event \(event.id): \(error)")
@@ -157,7 +157,7 @@ extension Node {
             let missing = try store.unknown(absent)
             if pushed, usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
                 let set = Set(missing)
-                broadcastState.broadcasts[group]?.announced(missing, from: session.id, nowMs: Node.monoMs(), isHeld: { !set.contains($0) })
+                broadcastState.broadcasts[group]?.announced(missing, from: session.id, nowMs: clock.monotonicMs(), isHeld: { !set.contains($0) })
             } else {
                 requestEvents(missing, group: group, from: session)
             }
@@ -216,6 +216,7 @@ extension Node {
                 hintHead(e, group: group, except: except)
             }
         }
+        wakeReceiptWaiters(group: group)
         let watched = !subscriberState.watchers.isEmpty
         let followed = !subscriberState.followers.isEmpty
         let offers = except != nil && events.contains { $0.kind == .fileOffer }

@@ -120,7 +120,7 @@ extension Node {
                 session.send(frame)
             }
         case let .complete(heads):
-            try store.saveSyncHeads(peer: session.peerID.key, group: group, heads: heads, atMs: Node.nowMs())
+            try store.saveSyncHeads(peer: session.peerID.key, group: group, heads: heads, atMs: clock.wallMs())
             logger.debug("reconciled", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)", "rounds": "\(rs.rounds)"])
         case let .failed(why):
             logger.info("reconciliation gave up", metadata: ["group.id": "\(group)", "peer.id": "\(session.peerID)", "reason": "\(why)"])

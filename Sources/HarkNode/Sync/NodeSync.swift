@@ -199,7 +199,7 @@ extension Node {
         if usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
             // Likely on their way down the tree: asked for only if they do not come in time (§6.4).
             let missing = Set(wanted)
-            broadcastState.broadcasts[group]?.announced(wanted, from: session.id, nowMs: Node.monoMs(), isHeld: { !missing.contains($0) })
+            broadcastState.broadcasts[group]?.announced(wanted, from: session.id, nowMs: clock.monotonicMs(), isHeld: { !missing.contains($0) })
         } else {
             requestEvents(wanted, group: group, from: session)
         }

@@ -51,7 +51,7 @@ extension Node {
     func setPeerBlocked(peer ref: String, blocked: Bool) throws(ControlErrorBody) -> PeerView {
         let (id, _) = try resolvePeer(ref)
         guard id != peerID else { throw ControlErrorBody(code: .invalidArgument, message: "this node cannot block itself") }
-        do { try store.setBlocked(key: id.key, atMs: blocked ? Node.nowMs() : nil) } catch {
+        do { try store.setBlocked(key: id.key, atMs: blocked ? clock.wallMs() : nil) } catch {
             throw ControlErrorBody(code: .storage, message: "\(error)")
         }
         trustBook.cache = nil

@@ -69,7 +69,7 @@ extension Node {
     /// raises a loud warning when the name was bound to another key.
     func noteContact(_ hello: PeerHello) {
         let others: [SigningPublicKey]
-        do { others = try store.recordNameUse(key: hello.peerID.key, displayName: hello.displayName, seenMs: Node.nowMs()) } catch {
+        do { others = try store.recordNameUse(key: hello.peerID.key, displayName: hello.displayName, seenMs: clock.wallMs()) } catch {
             logger.error("cannot record the peer's name", metadata: ["error": "\(error)"])
             return
         }
@@ -152,7 +152,7 @@ extension Node {
     }
 
     func expirePairings() {
-        let now = Node.nowMs()
+        let now = clock.wallMs()
         trustBook.pairings = trustBook.pairings.filter { now - $0.value.startedMs < Self.pairingLifetimeMs && peerTable[$0.value.sessionID] != nil }
     }
 
@@ -173,7 +173,7 @@ extension Node {
         }
         if let p = trustBook.pairings[id], p.sessionID == session.id, p.failure == nil, !p.confirmed { return pairView(id, p) }
         let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-        let p = Pairing(sessionID: session.id, role: .initiator, ownNonce: nonce, startedMs: Node.nowMs())
+        let p = Pairing(sessionID: session.id, role: .initiator, ownNonce: nonce, startedMs: clock.wallMs())
         trustBook.pairings[id] = p
         sendPair(.commitment(Data(PairingCode.commitment(handshakeHash: session.hello.handshakeHash, initiatorNonce: nonce))), on: session)
         logger.info("pairing started", metadata: ["peer.id": "\(id)"])
@@ -203,7 +203,7 @@ extension Node {
         guard digits == expected.filter(\.isNumber) else {
             throw ControlErrorBody(code: .invalidArgument, message: "the code given does not match this pairing's code; nothing was verified")
         }
-        do { try store.setVerified(key: id.key, atMs: Node.nowMs()) } catch {
+        do { try store.setVerified(key: id.key, atMs: clock.wallMs()) } catch {
             throw ControlErrorBody(code: .storage, message: "\(error)")
         }
         trustBook.cache = nil
@@ -246,7 +246,7 @@ extension Node {
                 return   // both started at once: the smaller identity key stays the initiator
             }
             let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-            trustBook.pairings[id] = Pairing(sessionID: session.id, role: .responder, ownNonce: nonce, commitment: commitment, startedMs: Node.nowMs())
+            trustBook.pairings[id] = Pairing(sessionID: session.id, role: .responder, ownNonce: nonce, commitment: commitment, startedMs: clock.wallMs())
             sendPair(.responderNonce(Data(nonce)), on: session)
             logger.notice("pairing requested by peer; run `hark pair --accept` to compare codes", metadata: [
                 "peer.id": "\(id)", "peer.name": "\(session.hello.displayName)",
