@@ -134,34 +134,34 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),   // the store floor of `replicate`
         ]),
 
-        // Shared helpers of the test targets (a seeded generator); never linked into hark.
-        .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport"),
-        // Fixtures of the node's tests (a manual clock, nodes running in the test process); never linked into hark.
-        .target(name: "HarkTesting", dependencies: ["HarkNode", .product(name: "Logging", package: "swift-log")],
-                path: "Tests/HarkTesting"),
+        // What the test targets share, never linked into hark: a seeded generator, deterministic
+        // keys and event fixtures, a manual clock, nodes running in the test process.
+        .target(name: "HarkTesting", dependencies: [
+            "HarkNode", "HarkLog", "HarkCrypto", "HarkEventProto", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/HarkTesting"),
         .testTarget(name: "HarkCryptoTests", dependencies: [
             "HarkCrypto", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["bulk_ref.py"]),
         .testTarget(name: "HarkNoiseTests", dependencies: ["HarkNoise", "HarkCrypto"],
                     resources: [.copy("Interop")]),
-        .testTarget(name: "HarkLogTests", dependencies: ["HarkTestSupport", 
+        .testTarget(name: "HarkLogTests", dependencies: ["HarkTesting",
             "HarkLog", "HarkCrypto", "HarkEventProto", "HarkStore",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "HarkSyncTests", dependencies: ["HarkTestSupport", 
+        .testTarget(name: "HarkSyncTests", dependencies: ["HarkTesting",
             "HarkSync", "HarkLog", "HarkCrypto", "HarkEventProto", "HarkWireProto",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "HarkDatagramTests", dependencies: ["HarkTestSupport", 
+        .testTarget(name: "HarkDatagramTests", dependencies: ["HarkTesting",
             "HarkDatagram", "HarkCrypto", "HarkWireProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "HarkFilesTests", dependencies: ["HarkTestSupport",
+        .testTarget(name: "HarkFilesTests", dependencies: ["HarkTesting",
             "HarkFiles", "HarkCrypto", "HarkEventProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["merkle_ref.py"]),
-        .testTarget(name: "HarkStoreTests", dependencies: ["HarkStore", "HarkLog", "HarkCrypto", "HarkEventProto"]),
+        .testTarget(name: "HarkStoreTests", dependencies: ["HarkTesting", "HarkStore", "HarkLog", "HarkCrypto", "HarkEventProto"]),
         .testTarget(name: "HarkWireTests", dependencies: [
             "HarkWire", "HarkNoise", "HarkCrypto", "HarkEventProto", "HarkWireProto",
             .product(name: "NIOCore", package: "swift-nio"),

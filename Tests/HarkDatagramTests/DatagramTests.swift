@@ -1,6 +1,6 @@
 import Foundation
 import HarkCrypto
-import HarkTestSupport
+import HarkTesting
 import HarkWireProto
 import SwiftProtobuf
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import HarkTestSupport
+import HarkTesting
 import HarkWireProto
 import PropertyBased
 import Testing

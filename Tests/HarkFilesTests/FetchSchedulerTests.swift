@@ -1,5 +1,5 @@
 import HarkFiles
-import HarkTestSupport
+import HarkTesting
 import Testing
 
 @Suite struct FetchSchedulerTests {

@@ -1,7 +1,7 @@
 import Foundation
 @testable import HarkFiles
 import HarkEventProto
-import HarkTestSupport
+import HarkTesting
 import SwiftProtobuf
 import Testing
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import Foundation
 import HarkFiles
-import HarkTestSupport
+import HarkTesting
 #if canImport(Glibc)
 import Glibc
 #endif

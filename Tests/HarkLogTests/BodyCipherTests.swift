@@ -1,6 +1,7 @@
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import PropertyBased
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
-import HarkTestSupport
+import HarkTesting
 import PropertyBased
 import SwiftProtobuf
 import Testing

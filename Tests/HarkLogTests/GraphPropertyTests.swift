@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import PropertyBased
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import Testing
 
 /// The visible-state fold (PROTOCOL.md §4.7) on small hand-built histories.

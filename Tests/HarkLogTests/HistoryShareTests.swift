@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import Testing
 
 /// Shared history (PROTOCOL.md §5.8): sealing past chains to a newcomer's prekey, the bound per

@@ -2,7 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
-import HarkTestSupport
+import HarkTesting
 import Testing
 
 /// A group with roles (Genesis.rules = 2): events, a graph, and the membership index over them.

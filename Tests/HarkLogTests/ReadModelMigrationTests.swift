@@ -3,6 +3,7 @@ import HarkCrypto
 import HarkEventProto
 import HarkLog
 @testable import HarkStore
+import HarkTesting
 import Testing
 
 /// A store written by the previous release (schema up to "v6-files", no read model) opens with

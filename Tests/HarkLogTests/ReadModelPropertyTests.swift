@@ -1,6 +1,6 @@
 import Foundation
 import HarkEventProto
-import HarkTestSupport
+import HarkTesting
 import HarkCrypto
 import HarkLog
 @testable import HarkStore

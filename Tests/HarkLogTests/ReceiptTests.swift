@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import Testing
 
 /// Receipts derived from the graph and reported heads (PROTOCOL.md §4.8), and the READ kind.

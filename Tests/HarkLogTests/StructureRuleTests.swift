@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import Testing
 
 /// One test per context-free rule of `Event(decoding:)`. Each mutated header is re-signed, so

@@ -3,6 +3,7 @@ import GRDB
 import HarkCrypto
 import HarkEventProto
 import HarkLog
+import HarkTesting
 import Testing
 @testable import HarkStore
 

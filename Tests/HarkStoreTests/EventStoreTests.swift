@@ -4,6 +4,7 @@ import HarkCrypto
 import HarkEventProto
 import HarkLog
 @testable import HarkStore
+import HarkTesting
 import Testing
 
 @Suite struct EventStoreTests {

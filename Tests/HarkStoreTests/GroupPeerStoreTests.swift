@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkStore
+import HarkTesting
 import Testing
 
 @Suite struct GroupPeerStoreTests {

@@ -2,6 +2,7 @@ import Foundation
 import HarkCrypto
 import HarkLog
 @testable import HarkStore
+import HarkTesting
 import Testing
 
 /// Random DAGs inserted in random causal orders: the stored heads must be exactly the events

@@ -1,6 +1,7 @@
 import Foundation
 import HarkCrypto
 import HarkLog
+import HarkTesting
 @testable import HarkStore
 
 /// A fresh temporary directory per test, removed afterwards, and event builders. The store
@@ -15,11 +16,8 @@ final class TempDir {
     var dbPath: String { url.appendingPathComponent("hark.sqlite").path }
 }
 
-enum Keys {
-    static let alice = try! SigningKeyPair(seed: [UInt8](repeating: 1, count: 32))
-    static let bob = try! SigningKeyPair(seed: [UInt8](repeating: 2, count: 32))
-    static let carol = try! SigningKeyPair(seed: [UInt8](repeating: 3, count: 32))
-}
+/// The shared deterministic keys (HarkTesting): `Keys.alice`, `.bob`, `.carol`.
+typealias Keys = Fixture
 
 enum Build {
     static func genesis(_ key: SigningKeyPair = Keys.alice, wallMs: Int64 = 1_000) throws -> Event {

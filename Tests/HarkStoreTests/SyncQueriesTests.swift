@@ -1,6 +1,7 @@
 import Foundation
 import HarkCrypto
 import HarkLog
+import HarkTesting
 import Testing
 
 @testable import HarkStore

@@ -1,4 +1,4 @@
-import HarkTestSupport
+import HarkTesting
 import Foundation
 import HarkCrypto
 import HarkLog

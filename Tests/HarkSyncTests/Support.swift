@@ -1,14 +1,15 @@
 import Foundation
 import HarkEventProto
-import HarkTestSupport
+import HarkTesting
 import HarkCrypto
 import HarkLog
 import HarkSync
 
 
+/// The shared deterministic keys and group key (HarkTesting).
 enum Keys {
-    static let all = (1...6).map { try! SigningKeyPair(seed: [UInt8](repeating: UInt8($0), count: 32)) }
-    static let groupKey = [UInt8](repeating: 7, count: 32)
+    static let all = Fixture.keys
+    static let groupKey = Fixture.groupKey
 }
 
 /// A group's events authored at several in-memory replicas (one author per replica), with real
