@@ -129,7 +129,8 @@ public actor Node {
         self.files = node.files
     }
 
-    var peerID: PeerID { identity.peerID }
+    /// This node's peer ID (its identity key). Thread-safe.
+    public nonisolated var peerID: PeerID { identity.peerID }
 
     /// The node's wall clock, monotonic clock and timer sleeps (`NodeConfiguration.clock`). Thread-safe.
     nonisolated var clock: any NodeClock { environment.clock }

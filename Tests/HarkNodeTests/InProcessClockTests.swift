@@ -4,7 +4,7 @@ import HarkCrypto
 import HarkTesting
 import Synchronization
 import Testing
-@testable import HarkNode
+import HarkNode
 
 /// Two real nodes in this process (sockets on 127.0.0.1, static peers in place of discovery),
 /// each on its own `ManualClock`: their timers run only when the test moves their clock, so
@@ -47,7 +47,7 @@ import Testing
             // Presence: alice judges bob by what she last heard on the channel, on her clock.
             // Bob's clock stands still from here on: he sends nothing (a Ping without a nonce,
             // which alice's keepalive sends, is not answered).
-            let bob = b.node.identity.peerID.description
+            let bob = b.node.peerID.description
             let watch = try await a.node.watch(group: nil)
             let pushed = PresenceLog()
             let reader = Task { for await e in watch.1 { if case let .presence(p) = e { pushed.append(p) } } }
@@ -152,7 +152,7 @@ import Testing
         let b = try await RunningNode.start("pair-b", staticPeers: ["127.0.0.1:\(a.port)"])
         try await withNodes([a, b]) {
             #expect(await until { await a.node.status().connectedPeers == 1 })
-            let bob = b.node.identity.peerID.description
+            let bob = b.node.peerID.description
             _ = try await a.node.startPairing(peer: bob)
             #expect(await until { (try? await a.node.pairingStatus(peer: bob))?.state == "compare" })
             clockA.advance(by: Node.pairingLifetimeMs - 1_000)

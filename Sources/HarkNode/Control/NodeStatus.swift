@@ -18,7 +18,7 @@ extension Node {
         signalState.lastPresence.values.sorted { $0.peerId < $1.peerId }
     }
 
-    func status() -> StatusResult {
+    public func status() -> StatusResult {
         var s = StatusResult(peerId: peerID.description, fingerprint: peerID.fingerprint, displayName: identity.displayName,
                              tcpPort: lifecycle.listenPort, discovery: discoveryState.status, connectedPeers: peerTable.count,
                              groups: (try? store.allGroups().count) ?? 0, home: home.path, version: harkVersion,
@@ -41,7 +41,7 @@ extension Node {
         return s
     }
 
-    func peers() -> [PeerView] {
+    public func peers() -> [PeerView] {
         var out: [PeerView] = []
         let forked = equivocators()
         for (id, info) in peerTable.info {

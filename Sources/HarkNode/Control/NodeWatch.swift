@@ -15,7 +15,7 @@ struct Watcher: Sendable {
 extension Node {
     /// `watch`: a stream of what happens from now on (docs/CONTROL.md "watch").
     /// - Throws: `ControlErrorBody` `.notFound` for an unknown group.
-    func watch(group ref: String?) throws(ControlErrorBody) -> (Int, AsyncStream<WatchEvent>) {
+    public func watch(group ref: String?) throws(ControlErrorBody) -> (Int, AsyncStream<WatchEvent>) {
         let group = try ref.map { (r: String) throws(ControlErrorBody) -> EventID in try resolveGroup(r).id }
         let (stream, continuation) = AsyncStream.makeStream(of: WatchEvent.self, bufferingPolicy: .bufferingNewest(10_000))
         let id = subscriberState.nextFollowerID
@@ -24,7 +24,7 @@ extension Node {
         return (id, stream)
     }
 
-    func unwatch(_ id: Int) {
+    public func unwatch(_ id: Int) {
         subscriberState.watchers.removeValue(forKey: id)?.continuation.finish()
     }
 

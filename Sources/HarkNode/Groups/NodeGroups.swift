@@ -143,7 +143,7 @@ extension Node {
     // MARK: control operations
 
     /// `history`: "shared" or "joined" (PROTOCOL.md §5.8); nil: shared, except joined for direct conversations.
-    func createGroup(name: String, kind: String? = nil, history: String? = nil) throws -> GroupView {
+    public func createGroup(name: String, kind: String? = nil, history: String? = nil) throws -> GroupView {
         try Self.validateGroupName(name)
         let conversation: Hark_V1_ConversationKind
         switch kind ?? "group" {
@@ -194,7 +194,7 @@ extension Node {
         }
     }
 
-    func join(token: String) throws -> GroupView {
+    public func join(token: String) throws -> GroupView {
         let invite: Hark_V1_Invite
         do { invite = try InviteToken.decode(token) } catch {
             throw ControlErrorBody(code: .invalidToken, message: error.description)
@@ -250,7 +250,7 @@ extension Node {
         return groupView(record)
     }
 
-    func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws -> MessageView {
+    public func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws -> MessageView {
         let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
         let n = text.utf8.count
         guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
@@ -274,7 +274,7 @@ extension Node {
 
     /// A page of the group's visible messages in total order (docs/HISTORY.md): the last `limit`
     /// (nil: all), or those just before or just after a message. O(page + log n).
-    func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws -> [MessageView] {
+    public func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws -> [MessageView] {
         let g = try resolveGroup(ref)
         if before != nil, after != nil {
             throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")

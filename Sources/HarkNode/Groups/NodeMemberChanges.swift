@@ -56,7 +56,7 @@ extension Node {
     /// Adds `key` as a member of a group with roles (an ADD by this node, which must be an admin).
     /// Used for direct conversations and by tests; peers normally join by redeeming an invite.
     @discardableResult
-    func addMember(group ref: String, key: SigningPublicKey, role: Hark_V1_Role = .member, displayName: String = "") throws -> GroupView {
+    public func addMember(group ref: String, key: SigningPublicKey, role: Hark_V1_Role = .member, displayName: String = "") throws -> GroupView {
         let g = try resolveGroup(ref)
         guard let membership = currentMembership(of: g.id) else {
             throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group: members join with the token")

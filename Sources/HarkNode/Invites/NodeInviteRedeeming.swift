@@ -106,7 +106,7 @@ extension Node {
     }
 
     /// `group.join.status`: where a redemption stands.
-    func joinStatus(group ref: String) throws(ControlErrorBody) -> JoinStatus {
+    public func joinStatus(group ref: String) throws(ControlErrorBody) -> JoinStatus {
         let hex = ref.lowercased()
         if let (id, p) = inviteState.pendingJoins.first(where: { $0.key.hex == hex || $0.value.name == ref }) {
             guard p.state == "member" else { return JoinStatus(group: id.hex, name: p.name, state: p.state, reason: p.reason) }

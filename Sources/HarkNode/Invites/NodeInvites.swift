@@ -36,7 +36,7 @@ extension Node {
     /// request from that peer (PROTOCOL.md §5.7) is answered with it at once; `offer` false (an
     /// approved join request, which hands the token over itself) does neither.
     /// - Throws: `ControlErrorBody` `.invalidArgument` for limits, `.notFound` for an unknown peer.
-    func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil,
+    public func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil,
                 offer: Bool = true) throws -> InviteResult {
         let g = try resolveGroup(ref)
         guard let genesis = try store.event(g.id) else {

@@ -67,7 +67,7 @@ extension Node {
     }
 
     /// `receipts`: per member state of one message, and whether it is settled.
-    func receipts(group ref: String, message: String) throws -> ReceiptsResult {
+    public func receipts(group ref: String, message: String) throws -> ReceiptsResult {
         let g = try resolveGroup(ref)
         let target = try resolveMessage(message, in: g)
         let states = try receiptStates(of: target.id, group: g.id)

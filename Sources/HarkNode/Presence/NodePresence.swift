@@ -42,7 +42,7 @@ extension Node {
     }
 
     /// `presence.set`: this node's presence, announced at once and in every later heartbeat.
-    func setPresence(state: String, statusText: String?) throws(ControlErrorBody) -> PresenceView {
+    public func setPresence(state: String, statusText: String?) throws(ControlErrorBody) -> PresenceView {
         switch state {
         case "online": signalState.ownPresence.state = .online
         case "away": signalState.ownPresence.state = .away

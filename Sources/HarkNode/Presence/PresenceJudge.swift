@@ -9,14 +9,14 @@ import HarkWireProto
 /// as soon as its channel closes, and a partitioned one within `offlineAfterMs` plus one tick.
 ///
 /// Pure: times are milliseconds passed in. Thread-safe (no state).
-enum PresenceJudge {
+public enum PresenceJudge {
     /// Interval between heartbeats, ms.
-    static let heartbeatIntervalMs: Int64 = 2_000
+    public static let heartbeatIntervalMs: Int64 = 2_000
     /// A heartbeat after longer than this without a word on the channel (ms) probes it
     /// (`ChannelProbe`): two heartbeats missed and half a second to spare.
-    static let silenceBeforeProbeMs: Int64 = 2 * heartbeatIntervalMs + 500
+    public static let silenceBeforeProbeMs: Int64 = 2 * heartbeatIntervalMs + 500
     /// Silence after which a channel no longer counts as a sign of life, ms.
-    static let offlineAfterMs: Int64 = 7_000
+    public static let offlineAfterMs: Int64 = 7_000
 
     /// What one open channel tells about its peer device.
     struct Channel: Equatable {

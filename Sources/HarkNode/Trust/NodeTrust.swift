@@ -36,7 +36,8 @@ struct TrustCache: Sendable {
 }
 
 extension Node {
-    static let pairingLifetimeMs: Int64 = 10 * 60_000
+    /// How long a pairing may wait for its code to be confirmed, ms (PROTOCOL.md §3.3).
+    public static let pairingLifetimeMs: Int64 = 10 * 60_000
 
     // MARK: trust on first use
 
@@ -165,7 +166,7 @@ extension Node {
     }
 
     /// `pair.start`: begins a pairing with a connected peer, or returns the one in progress.
-    func startPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
+    public func startPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
         guard let session = sessionFor(id) else {
@@ -180,20 +181,20 @@ extension Node {
         return pairView(id, p)
     }
 
-    func pairingStatus(peer ref: String) throws(ControlErrorBody) -> PairView {
+    public func pairingStatus(peer ref: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
         guard let p = trustBook.pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
         return pairView(id, p)
     }
 
-    func listPairings() -> [PairView] {
+    public func listPairings() -> [PairView] {
         expirePairings()
         return trustBook.pairings.sorted { $0.value.startedMs < $1.value.startedMs }.map { pairView($0.key, $0.value) }
     }
 
     /// `pair.confirm`: the user saw `code` on both screens. Marks the key verified.
-    func confirmPairing(peer ref: String, code: String) throws(ControlErrorBody) -> PairView {
+    public func confirmPairing(peer ref: String, code: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
         guard var p = trustBook.pairings[id], p.failure == nil, let expected = p.code, let session = peerTable[p.sessionID] else {
@@ -216,7 +217,7 @@ extension Node {
     }
 
     /// `pair.reject`: the codes differ, or the user gave up. Tells the peer.
-    func rejectPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
+    public func rejectPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
         let (id, name) = try resolvePeer(ref)
         guard var p = trustBook.pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
         p.failure = p.failure ?? "refused on this side"
