@@ -1,10 +1,10 @@
 import Foundation
 import HarkControl
 import HarkCrypto
+import HarkNode
 import HarkTesting
 import Synchronization
 import Testing
-import HarkNode
 
 /// Two real nodes in this process (sockets on 127.0.0.1, static peers in place of discovery),
 /// each on its own `ManualClock`: their timers run only when the test moves their clock, so
