@@ -31,7 +31,7 @@ extension Node {
             #expect(await eventually(10) { await admin.node.channelCount == 1 })
             _ = try await admin.node.join(token: try await owner.node.invite(group: "ops").token)
             #expect(await eventually(10) { (try? await admin.node.joinStatus(group: gid.hex))?.state == "member" })
-            let adminID = await admin.node.peerID
+            let adminID = admin.node.peerID
             _ = try await owner.node.changeMember(group: "ops", peer: adminID.description, action: .role, role: "admin")
             let adminKey = adminID.key
             #expect(await eventually(10) { await admin.node.currentMembership(of: gid)?.role(of: adminKey) == .admin })
@@ -67,7 +67,7 @@ extension Node {
                 }
                 #expect(settled, "states: \(states)")
                 let m = await owner.node.currentMembership(of: gid)
-                let k1 = await p1.node.peerID.key, k2 = await p2.node.peerID.key
+                let k1 = p1.node.peerID.key, k2 = p2.node.peerID.key
                 #expect([k1, k2].filter { m?.isMember($0) ?? false }.count == 1, "exactly one redeemer is a member at the owner")
                 let loser = await state(p1) == "lost" ? p1 : p2
                 let status = try await loser.node.joinStatus(group: gid.hex)

@@ -143,45 +143,47 @@ extension Node {
     // MARK: control operations
 
     /// `history`: "shared" or "joined" (PROTOCOL.md §5.8); nil: shared, except joined for direct conversations.
-    public func createGroup(name: String, kind: String? = nil, history: String? = nil) throws -> GroupView {
-        try Self.validateGroupName(name)
-        let conversation: Hark_V1_ConversationKind
-        switch kind ?? "group" {
-        case "group": conversation = .group
-        case "channel": conversation = .channel
-        case "direct": conversation = .direct
-        default: throw ControlErrorBody(code: .invalidArgument, message: "group kind must be group or channel, not \(kind ?? "")")
+    public func createGroup(name: String, kind: String? = nil, history: String? = nil) throws(ControlErrorBody) -> GroupView {
+        try typedErrors("group.create") {
+            try Self.validateGroupName(name)
+            let conversation: Hark_V1_ConversationKind
+            switch kind ?? "group" {
+            case "group": conversation = .group
+            case "channel": conversation = .channel
+            case "direct": conversation = .direct
+            default: throw ControlErrorBody(code: .invalidArgument, message: "group kind must be group or channel, not \(kind ?? "")")
+            }
+            let visibility: Hark_V1_HistoryVisibility
+            switch history ?? (conversation == .direct ? "joined" : "shared") {
+            case "shared": visibility = .shared
+            case "joined": visibility = .joined
+            default: throw ControlErrorBody(code: .invalidArgument, message: "history must be shared or joined, not \(history ?? "")")
+            }
+            if let existing = try store.groups(named: name).first {
+                throw ControlErrorBody(code: .alreadyExists,
+                                       message: "a group named \"\(name)\" exists already (\(existing.id.hex.prefix(12))); pick another name")
+            }
+            let key = SecureRandom.bytes(XChaChaPoly.keyByteCount)
+            var genesisContent = Hark_V1_Content()
+            var g = Hark_V1_Genesis()
+            g.name = name
+            g.creatorDisplayName = identity.displayName
+            g.rules = 2
+            g.conversation = conversation
+            g.history = visibility
+            genesisContent.genesis = g
+            let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
+            let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,
+                                               selfParent: nil, parents: [], wallMs: clock.wallMs(), body: body)
+            let now = clock.wallMs()
+            let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
+            try store.saveGroup(record)
+            try persist(genesis)
+            try publishPrekeyIfNeeded(group: record)
+            logger.info("group created", metadata: ["group.id": "\(genesis.id)", "group.name": "\(name)"])
+            announceGroup(record)
+            return groupView(record)
         }
-        let visibility: Hark_V1_HistoryVisibility
-        switch history ?? (conversation == .direct ? "joined" : "shared") {
-        case "shared": visibility = .shared
-        case "joined": visibility = .joined
-        default: throw ControlErrorBody(code: .invalidArgument, message: "history must be shared or joined, not \(history ?? "")")
-        }
-        if let existing = try store.groups(named: name).first {
-            throw ControlErrorBody(code: .alreadyExists,
-                                   message: "a group named \"\(name)\" exists already (\(existing.id.hex.prefix(12))); pick another name")
-        }
-        let key = SecureRandom.bytes(XChaChaPoly.keyByteCount)
-        var genesisContent = Hark_V1_Content()
-        var g = Hark_V1_Genesis()
-        g.name = name
-        g.creatorDisplayName = identity.displayName
-        g.rules = 2
-        g.conversation = conversation
-        g.history = visibility
-        genesisContent.genesis = g
-        let body = try BodyCipher.seal(genesisContent, groupKey: key, groupID: nil, author: identity.signing.publicKey, seq: 1)
-        let genesis = try EventAuthor.make(kind: .genesis, groupID: nil, author: identity.signing, seq: 1,
-                                           selfParent: nil, parents: [], wallMs: clock.wallMs(), body: body)
-        let now = clock.wallMs()
-        let record = Store.GroupRecord(id: genesis.id, name: name, key: key, createdMs: genesis.wallMs, joinedMs: now)
-        try store.saveGroup(record)
-        try persist(genesis)
-        try publishPrekeyIfNeeded(group: record)
-        logger.info("group created", metadata: ["group.id": "\(genesis.id)", "group.name": "\(name)"])
-        announceGroup(record)
-        return groupView(record)
     }
 
     static func validateGroupName(_ name: String) throws(ControlErrorBody) {
@@ -194,181 +196,105 @@ extension Node {
         }
     }
 
-    public func join(token: String) throws -> GroupView {
-        let invite: Hark_V1_Invite
-        do { invite = try InviteToken.decode(token) } catch {
-            throw ControlErrorBody(code: .invalidToken, message: error.description)
-        }
-        let genesis: Event
-        do { genesis = try Event(decoding: invite.genesis) } catch {
-            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("\(error)").description)
-        }
-        guard genesis.kind == .genesis, genesis.groupID == nil else {
-            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("not a genesis event").description)
-        }
-        let key = [UInt8](invite.groupKey)
-        let content: Hark_V1_Content
-        do {
-            guard let body = genesis.body else { throw CryptoError.authenticationFailed }
-            content = try BodyCipher.open(body, groupKey: key, groupID: nil, author: genesis.author, seq: 1)
-        } catch {
-            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("the group key does not open the genesis").description)
-        }
-        guard case let .genesis(g)? = content.content else {
-            throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("genesis body is not a Genesis").description)
-        }
-        if let existing = try store.group(id: genesis.id) {
-            // Held, but removed (or left): a new invite is redeemed like a first one.
-            if let m = currentMembership(of: existing.id), !m.isMember(identity.signing.publicKey), invite.version == 2,
-               case let .genesis(g)? = content.content {
+    public func join(token: String) throws(ControlErrorBody) -> GroupView {
+        try typedErrors("group.join") {
+            let invite: Hark_V1_Invite
+            do { invite = try InviteToken.decode(token) } catch {
+                throw ControlErrorBody(code: .invalidToken, message: "\(error)")
+            }
+            let genesis: Event
+            do { genesis = try Event(decoding: invite.genesis) } catch {
+                throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("\(error)").description)
+            }
+            guard genesis.kind == .genesis, genesis.groupID == nil else {
+                throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("not a genesis event").description)
+            }
+            let key = [UInt8](invite.groupKey)
+            let content: Hark_V1_Content
+            do {
+                guard let body = genesis.body else { throw CryptoError.authenticationFailed }
+                content = try BodyCipher.open(body, groupKey: key, groupID: nil, author: genesis.author, seq: 1)
+            } catch {
+                throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("the group key does not open the genesis").description)
+            }
+            guard case let .genesis(g)? = content.content else {
+                throw ControlErrorBody(code: .invalidToken, message: InviteError.genesisInvalid("genesis body is not a Genesis").description)
+            }
+            if let existing = try store.group(id: genesis.id) {
+                // Held, but removed (or left): a new invite is redeemed like a first one.
+                if let m = currentMembership(of: existing.id), !m.isMember(identity.signing.publicKey), invite.version == 2,
+                   case let .genesis(g)? = content.content {
+                    return try startRedeeming(invite, genesis: genesis, name: g.name)
+                }
+                throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(existing.name) (\(existing.id.hex.prefix(12)))")
+            }
+            guard (g.rules >= 2) == (invite.version == 2) else {
+                throw ControlErrorBody(code: .invalidToken, message: InviteError.malformed("token version \(invite.version) does not fit the group").description)
+            }
+            trustBook.authorNames[genesis.author] = g.creatorDisplayName
+            if g.rules >= 2 {
+                if let p = inviteState.pendingJoins[genesis.id], p.state == "pending" {
+                    return GroupView(id: genesis.id.hex, name: p.name, events: 0, members: [], createdMs: genesis.wallMs, state: "pending")
+                }
                 return try startRedeeming(invite, genesis: genesis, name: g.name)
             }
-            throw ControlErrorBody(code: .alreadyExists, message: "already a member of \(existing.name) (\(existing.id.hex.prefix(12)))")
+            let now = clock.wallMs()
+            let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
+            try store.saveGroup(record)
+            try persist(genesis)
+            trustBook.authorNames[genesis.author] = g.creatorDisplayName
+            var joinContent = Hark_V1_Content()
+            var j = Hark_V1_Join()
+            j.displayName = identity.displayName
+            joinContent.join = j
+            _ = try author(kind: .join, content: joinContent, group: record)
+            logger.info("group joined", metadata: ["group.id": "\(genesis.id)", "group.name": "\(g.name)"])
+            announceGroup(record)
+            return groupView(record)
         }
-        guard (g.rules >= 2) == (invite.version == 2) else {
-            throw ControlErrorBody(code: .invalidToken, message: InviteError.malformed("token version \(invite.version) does not fit the group").description)
-        }
-        trustBook.authorNames[genesis.author] = g.creatorDisplayName
-        if g.rules >= 2 {
-            if let p = inviteState.pendingJoins[genesis.id], p.state == "pending" {
-                return GroupView(id: genesis.id.hex, name: p.name, events: 0, members: [], createdMs: genesis.wallMs, state: "pending")
-            }
-            return try startRedeeming(invite, genesis: genesis, name: g.name)
-        }
-        let now = clock.wallMs()
-        let record = Store.GroupRecord(id: genesis.id, name: g.name, key: key, createdMs: genesis.wallMs, joinedMs: now)
-        try store.saveGroup(record)
-        try persist(genesis)
-        trustBook.authorNames[genesis.author] = g.creatorDisplayName
-        var joinContent = Hark_V1_Content()
-        var j = Hark_V1_Join()
-        j.displayName = identity.displayName
-        joinContent.join = j
-        _ = try author(kind: .join, content: joinContent, group: record)
-        logger.info("group joined", metadata: ["group.id": "\(genesis.id)", "group.name": "\(g.name)"])
-        announceGroup(record)
-        return groupView(record)
     }
 
-    public func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws -> MessageView {
-        let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
-        let n = text.utf8.count
-        guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
-        guard n <= ControlLimits.maxTextByteCount else {
-            throw ControlErrorBody(code: .invalidArgument, message: "message text is \(n) bytes; the limit is \(ControlLimits.maxTextByteCount)")
+    public func sendMessage(group ref: String, text: String, replyTo: String? = nil, resolveMentions: Bool = true) throws(ControlErrorBody) -> MessageView {
+        try typedErrors("send") {
+            let g = ref.hasPrefix("@") && ref.count > 1 ? try openDirect(ref) : try resolveGroup(ref)
+            let n = text.utf8.count
+            guard n >= 1 else { throw ControlErrorBody(code: .invalidArgument, message: "message text is empty") }
+            guard n <= ControlLimits.maxTextByteCount else {
+                throw ControlErrorBody(code: .invalidArgument, message: "message text is \(n) bytes; the limit is \(ControlLimits.maxTextByteCount)")
+            }
+            var content = Hark_V1_Content()
+            var t = Hark_V1_Text()
+            t.text = text
+            if let replyTo { t.replyTo = Data(try resolveReplyTarget(replyTo, in: g).bytes) }
+            if resolveMentions { t.mentions = mentionedKeys(in: text, group: g.id).map { Data($0.bytes) } }
+            content.text = t
+            try prepareSenderChain(group: g)
+            let e = try author(kind: .message, content: content, group: g)
+            rememberOwnMessage(e.id, group: g.id)
+            guard let view = messageView(e, group: g) else {
+                throw ControlErrorBody(code: .internal, message: "cannot read back the message just written")
+            }
+            return view
         }
-        var content = Hark_V1_Content()
-        var t = Hark_V1_Text()
-        t.text = text
-        if let replyTo { t.replyTo = Data(try resolveReplyTarget(replyTo, in: g).bytes) }
-        if resolveMentions { t.mentions = mentionedKeys(in: text, group: g.id).map { Data($0.bytes) } }
-        content.text = t
-        try prepareSenderChain(group: g)
-        let e = try author(kind: .message, content: content, group: g)
-        rememberOwnMessage(e.id, group: g.id)
-        guard let view = messageView(e, group: g) else {
-            throw ControlErrorBody(code: .internal, message: "cannot read back the message just written")
-        }
-        return view
     }
 
     /// A page of the group's visible messages in total order (docs/HISTORY.md): the last `limit`
     /// (nil: all), or those just before or just after a message. O(page + log n).
-    public func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws -> [MessageView] {
-        let g = try resolveGroup(ref)
-        if before != nil, after != nil {
-            throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")
-        }
-        let anchor: HistoryReader.Anchor
-        if let before { anchor = .before(try resolveAnchor(before, in: g)) } else if let after {
-            anchor = .after(try resolveAnchor(after, in: g))
-        } else {
-            anchor = .latest
-        }
-        let page = try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
-        return files ? try withFileOffers(page, group: g, anchor: anchor, limit: limit) : page
-    }
-
-    /// Finds one of the group's visible messages (not deleted) by full hex ID or unique prefix
-    /// (≥ 8 hex digits). Deleted messages are not found: editing, deleting or reacting to them
-    /// would only add inert events to the history.
-    func resolveMessage(_ ref: String, in g: Store.GroupRecord) throws -> Event {
-        let lower = ref.lowercased()
-        guard lower.count >= 8, lower.allSatisfy(\.isHexDigit) else {
-            throw ControlErrorBody(code: .invalidArgument, message: "message ID must be at least 8 hex digits (see `hark log`)")
-        }
-        let matches = try store.messages(group: g.id, idPrefix: lower, limit: 2)
-        guard matches.count == 1, let e = try store.event(matches[0].id) else {
-            throw ControlErrorBody(code: matches.isEmpty ? .notFound : .ambiguous,
-                                   message: matches.isEmpty ? "no message \(ref) in \(g.name) (deleted, or never written)"
-                                                            : "message ID prefix \(ref) is ambiguous")
-        }
-        return e
-    }
-
-    func edit(group ref: String, message: String, text: String) throws -> MessageView {
-        let g = try resolveGroup(ref)
-        let target = try resolveMessage(message, in: g)
-        guard target.author == identity.signing.publicKey else {
-            throw ControlErrorBody(code: .invalidArgument, message: "only the author can edit a message")
-        }
-        let n = text.utf8.count
-        guard n >= 1, n <= ControlLimits.maxTextByteCount else {
-            throw ControlErrorBody(code: .invalidArgument, message: "message text must be 1 to \(ControlLimits.maxTextByteCount) bytes")
-        }
-        var c = Hark_V1_Content()
-        var e = Hark_V1_Edit()
-        e.target = Data(target.id.bytes)
-        e.text = text
-        c.edit = e
-        try prepareSenderChain(group: g)
-        _ = try author(kind: .edit, content: c, group: g)
-        guard let view = try historyView(of: target.id, group: g.id) else {
-            throw ControlErrorBody(code: .internal, message: "edited message not found afterwards")
-        }
-        return view
-    }
-
-    func delete(group ref: String, message: String) throws -> MessageView? {
-        let g = try resolveGroup(ref)
-        let target = try resolveMessage(message, in: g)
-        guard target.author == identity.signing.publicKey else {
-            throw ControlErrorBody(code: .invalidArgument, message: "only the author can delete a message")
-        }
-        var c = Hark_V1_Content()
-        var d = Hark_V1_Delete()
-        d.target = Data(target.id.bytes)
-        c.delete = d
-        _ = try author(kind: .delete, content: c, group: g)
-        return nil
-    }
-
-    func react(group ref: String, message: String, emoji: String, remove: Bool) throws -> MessageView {
-        let g = try resolveGroup(ref)
-        let target = try resolveMessage(message, in: g)
-        guard !emoji.isEmpty, emoji.utf8.count <= EventLimits.maxEmojiBytes else {
-            throw ControlErrorBody(code: .invalidArgument, message: "a reaction is 1 to \(EventLimits.maxEmojiBytes) bytes")
-        }
-        var r = Hark_V1_Reaction()
-        r.target = Data(target.id.bytes)
-        if remove {
-            // Withdraw every reaction event of ours with this emoji on this message (OR-set remove).
-            for tag in try store.reactionTags(target: target.id, author: identity.signing.publicKey, emoji: emoji) {
-                r.removes.append(Data(tag.bytes))
+    public func log(group ref: String, limit: Int?, before: String? = nil, after: String? = nil, files: Bool = false) throws(ControlErrorBody) -> [MessageView] {
+        try typedErrors("log") {
+            let g = try resolveGroup(ref)
+            if before != nil, after != nil {
+                throw ControlErrorBody(code: .invalidArgument, message: "give before or after, not both")
             }
-            guard !r.removes.isEmpty else {
-                throw ControlErrorBody(code: .notFound, message: "you have not reacted with \(emoji) to that message")
+            let anchor: HistoryReader.Anchor
+            if let before { anchor = .before(try resolveAnchor(before, in: g)) } else if let after {
+                anchor = .after(try resolveAnchor(after, in: g))
+            } else {
+                anchor = .latest
             }
-        } else {
-            r.emoji = emoji
+            let page = try historyReader(group: g.id).page(group: g.id, members: historyMembers(g.id), anchor: anchor, limit: limit)
+            return files ? try withFileOffers(page, group: g, anchor: anchor, limit: limit) : page
         }
-        var c = Hark_V1_Content()
-        c.reaction = r
-        _ = try author(kind: .reaction, content: c, group: g)
-        guard let view = try historyView(of: target.id, group: g.id) else {
-            throw ControlErrorBody(code: .internal, message: "message not found afterwards")
-        }
-        return view
     }
 
     /// Authors who forked their log in any group held here.

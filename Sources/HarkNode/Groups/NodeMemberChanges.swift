@@ -56,23 +56,25 @@ extension Node {
     /// Adds `key` as a member of a group with roles (an ADD by this node, which must be an admin).
     /// Used for direct conversations and by tests; peers normally join by redeeming an invite.
     @discardableResult
-    public func addMember(group ref: String, key: SigningPublicKey, role: Hark_V1_Role = .member, displayName: String = "") throws -> GroupView {
-        let g = try resolveGroup(ref)
-        guard let membership = currentMembership(of: g.id) else {
-            throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group: members join with the token")
+    public func addMember(group ref: String, key: SigningPublicKey, role: Hark_V1_Role = .member, displayName: String = "") throws(ControlErrorBody) -> GroupView {
+        try typedErrors("group.add") {
+            let g = try resolveGroup(ref)
+            guard let membership = currentMembership(of: g.id) else {
+                throw ControlErrorBody(code: .invalidArgument, message: "\(g.name) is an open group: members join with the token")
+            }
+            if membership.isMember(key) { return groupView(g) }
+            var m = Hark_V1_Member()
+            m.action = .add
+            m.target = Data(key.bytes)
+            m.role = role
+            m.displayName = String(displayName.prefix(64))
+            guard membership.authorizes(m, by: identity.signing.publicKey) else {
+                throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) add members")
+            }
+            var c = Hark_V1_Content()
+            c.member = m
+            _ = try author(kind: .member, content: c, group: g)
+            return groupView(g)
         }
-        if membership.isMember(key) { return groupView(g) }
-        var m = Hark_V1_Member()
-        m.action = .add
-        m.target = Data(key.bytes)
-        m.role = role
-        m.displayName = String(displayName.prefix(64))
-        guard membership.authorizes(m, by: identity.signing.publicKey) else {
-            throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) add members")
-        }
-        var c = Hark_V1_Content()
-        c.member = m
-        _ = try author(kind: .member, content: c, group: g)
-        return groupView(g)
     }
 }

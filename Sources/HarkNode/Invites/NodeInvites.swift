@@ -37,57 +37,59 @@ extension Node {
     /// approved join request, which hands the token over itself) does neither.
     /// - Throws: `ControlErrorBody` `.invalidArgument` for limits, `.notFound` for an unknown peer.
     public func invite(group ref: String, forPeer: String? = nil, expiresMs: Int64? = nil, uses: UInt32? = nil,
-                offer: Bool = true) throws -> InviteResult {
-        let g = try resolveGroup(ref)
-        guard let genesis = try store.event(g.id) else {
-            throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
-        }
-        var invite = Hark_V1_Invite()
-        invite.version = 1
-        invite.groupKey = Data(g.key)
-        invite.genesis = genesis.signedEvent
-        invite.inviter = Data(identity.signing.publicKey.bytes)
-        invite.hints = listenHints()
-        var target: SigningPublicKey?
-        if let forPeer { target = try resolvePeerKey(forPeer) }
-        if let membership = currentMembership(of: g.id) {
-            guard (membership.role(of: identity.signing.publicKey) ?? .member) >= .admin else {
-                throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) can invite")
+                offer: Bool = true) throws(ControlErrorBody) -> InviteResult {
+        try typedErrors("group.invite") {
+            let g = try resolveGroup(ref)
+            guard let genesis = try store.event(g.id) else {
+                throw ControlErrorBody(code: .internal, message: "genesis event of \(g.name) is missing from the store")
             }
-            let expiry = expiresMs ?? InviteLimits.defaultExpiryMs
-            guard expiry >= 1_000, expiry <= InviteLimits.maxExpiryMs else {
-                throw ControlErrorBody(code: .invalidArgument, message: "--expires must be 1 s to 30 days")
+            var invite = Hark_V1_Invite()
+            invite.version = 1
+            invite.groupKey = Data(g.key)
+            invite.genesis = genesis.signedEvent
+            invite.inviter = Data(identity.signing.publicKey.bytes)
+            invite.hints = listenHints()
+            var target: SigningPublicKey?
+            if let forPeer { target = try resolvePeerKey(forPeer) }
+            if let membership = currentMembership(of: g.id) {
+                guard (membership.role(of: identity.signing.publicKey) ?? .member) >= .admin else {
+                    throw ControlErrorBody(code: .invalidArgument, message: "only admins and the owner of \(g.name) can invite")
+                }
+                let expiry = expiresMs ?? InviteLimits.defaultExpiryMs
+                guard expiry >= 1_000, expiry <= InviteLimits.maxExpiryMs else {
+                    throw ControlErrorBody(code: .invalidArgument, message: "--expires must be 1 s to 30 days")
+                }
+                let n = uses ?? 1
+                guard n >= 1, n <= InviteLimits.maxUses else {
+                    throw ControlErrorBody(code: .invalidArgument, message: "--uses must be 1 to \(InviteLimits.maxUses)")
+                }
+                invite.version = 2
+                invite.inviteID = Data(SecureRandom.bytes(16))
+                invite.expiresMs = clock.wallMs() + expiry
+                invite.uses = n
+                if let target { invite.forKey = Data(target.bytes) }
+                invite.inviterSig = Data(identity.signing.signature(for: InviteSignature.message(
+                    group: g.id, inviteID: [UInt8](invite.inviteID), expiresMs: invite.expiresMs, uses: n, forKey: [UInt8](invite.forKey))))
+            } else if forPeer != nil || expiresMs != nil || uses != nil {
+                throw ControlErrorBody(code: .invalidArgument,
+                                       message: "\(g.name) is an open group (made before roles): its invites cannot be limited; create a new group")
             }
-            let n = uses ?? 1
-            guard n >= 1, n <= InviteLimits.maxUses else {
-                throw ControlErrorBody(code: .invalidArgument, message: "--uses must be 1 to \(InviteLimits.maxUses)")
+            let token = try InviteToken.encode(invite)
+            guard offer else { return InviteResult(token: token) }
+            if let target, invite.version == 2 {
+                inviteState.joinRequestBook.remember(.init(group: g.id, peer: target, token: token, expiresMs: invite.expiresMs))
             }
-            invite.version = 2
-            invite.inviteID = Data(SecureRandom.bytes(16))
-            invite.expiresMs = clock.wallMs() + expiry
-            invite.uses = n
-            if let target { invite.forKey = Data(target.bytes) }
-            invite.inviterSig = Data(identity.signing.signature(for: InviteSignature.message(
-                group: g.id, inviteID: [UInt8](invite.inviteID), expiresMs: invite.expiresMs, uses: n, forKey: [UInt8](invite.forKey))))
-        } else if forPeer != nil || expiresMs != nil || uses != nil {
-            throw ControlErrorBody(code: .invalidArgument,
-                                   message: "\(g.name) is an open group (made before roles): its invites cannot be limited; create a new group")
+            // A peer connected now gets the invite over its channel too (`hark group accept`).
+            if let target {
+                var offer = Hark_V1_InviteOffer()
+                offer.token = token
+                offer.groupName = g.name
+                var frame = Hark_V1_Frame()
+                frame.inviteOffer = offer
+                for s in peerTable.sessions where s.peerID.key == target { s.send(frame) }
+            }
+            return InviteResult(token: token)
         }
-        let token = try InviteToken.encode(invite)
-        guard offer else { return InviteResult(token: token) }
-        if let target, invite.version == 2 {
-            inviteState.joinRequestBook.remember(.init(group: g.id, peer: target, token: token, expiresMs: invite.expiresMs))
-        }
-        // A peer connected now gets the invite over its channel too (`hark group accept`).
-        if let target {
-            var offer = Hark_V1_InviteOffer()
-            offer.token = token
-            offer.groupName = g.name
-            var frame = Hark_V1_Frame()
-            frame.inviteOffer = offer
-            for s in peerTable.sessions where s.peerID.key == target { s.send(frame) }
-        }
-        return InviteResult(token: token)
     }
 
     /// "host:port" for each address this node may be reached at (hints in invites).

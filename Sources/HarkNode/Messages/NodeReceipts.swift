@@ -67,17 +67,19 @@ extension Node {
     }
 
     /// `receipts`: per member state of one message, and whether it is settled.
-    public func receipts(group ref: String, message: String) throws -> ReceiptsResult {
-        let g = try resolveGroup(ref)
-        let target = try resolveMessage(message, in: g)
-        let states = try receiptStates(of: target.id, group: g.id)
-        let watermark = try store.settledWatermark(group: g.id, members: historyMembers(g.id))
-        let rows = states.map { key, state -> MemberReceipt in
-            let p = PeerID(key)
-            return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.fingerprint,
-                                 state: state.name)
-        }.sorted { ($0.displayName, $0.peerId) < ($1.displayName, $1.peerId) }
-        return ReceiptsResult(message: target.id.hex, group: g.id.hex, settled: target.lamport <= watermark, members: rows)
+    public func receipts(group ref: String, message: String) throws(ControlErrorBody) -> ReceiptsResult {
+        try typedErrors("receipts") {
+            let g = try resolveGroup(ref)
+            let target = try resolveMessage(message, in: g)
+            let states = try receiptStates(of: target.id, group: g.id)
+            let watermark = try store.settledWatermark(group: g.id, members: historyMembers(g.id))
+            let rows = states.map { key, state -> MemberReceipt in
+                let p = PeerID(key)
+                return MemberReceipt(peerId: p.description, displayName: displayName(of: key), fingerprint: p.fingerprint,
+                                     state: state.name)
+            }.sorted { ($0.displayName, $0.peerId) < ($1.displayName, $1.peerId) }
+            return ReceiptsResult(message: target.id.hex, group: g.id.hex, settled: target.lamport <= watermark, members: rows)
+        }
     }
 
     /// `read`: writes a READ marker over everything held, unless no message by another member
