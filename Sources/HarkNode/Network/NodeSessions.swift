@@ -86,7 +86,7 @@ extension Node {
         let device = DeviceKey(peer: session.peerID, token: session.hello.instanceToken)
         if peerTable.byDevice[device] == session.id { peerTable.byDevice.removeValue(forKey: device) }
         broadcastPeerRemoved(session, group: nil)
-        trustBook.pairings = trustBook.pairings.filter { $0.value.sessionID != session.id }
+        trustBook.pairings.channelClosed(session.id)
         fileSessionClosed(session)
         peerTable.info[session.peerID]?.lastSeenMs = clock.wallMs()
         logger.info("channel closed", metadata: ["peer.id": "\(session.peerID)"])

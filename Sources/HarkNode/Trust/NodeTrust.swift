@@ -12,21 +12,6 @@ import Logging
 /// membership included). What trust adds is what the user is shown: a key that claims a display
 /// name already bound to another key carries a warning everywhere that name is shown, until the
 /// user verifies it with `hark pair`; verification is bound to the identity key.
-struct Pairing: Sendable {
-    enum Role: String, Sendable { case initiator, responder }
-    let sessionID: UInt64
-    var role: Role
-    var ownNonce: [UInt8]
-    /// Responder: the initiator's commitment.
-    var commitment: [UInt8]?
-    var peerNonce: [UInt8]?
-    var code: String?
-    var confirmed = false
-    var peerConfirmed = false
-    var failure: String?
-    let startedMs: Int64
-}
-
 /// What the node knows about trust, cached from the store.
 struct TrustCache: Sendable {
     var verified: [SigningPublicKey: Int64] = [:]
@@ -37,7 +22,7 @@ struct TrustCache: Sendable {
 
 extension Node {
     /// How long a pairing may wait for its code to be confirmed, ms (PROTOCOL.md §3.3).
-    public static let pairingLifetimeMs: Int64 = 10 * 60_000
+    public static let pairingLifetimeMs: Int64 = PairingBook.lifetimeMs
 
     // MARK: trust on first use
 
@@ -146,15 +131,13 @@ extension Node {
     }
 
     func pairView(_ id: PeerID, _ p: Pairing) -> PairView {
-        let state = p.failure != nil ? "failed" : p.confirmed ? "confirmed" : p.code != nil ? "compare" : "waiting"
-        return PairView(peerId: id.description, fingerprint: id.fingerprint, displayName: peerTable.info[id]?.displayName ?? displayName(of: id.key),
-                        role: p.role.rawValue, state: state, code: p.code, peerConfirmed: p.peerConfirmed,
-                        verified: isVerified(id.key), reason: p.failure, warning: trustWarning(for: id.key))
+        PairView(peerId: id.description, fingerprint: id.fingerprint, displayName: peerTable.info[id]?.displayName ?? displayName(of: id.key),
+                 role: p.role.rawValue, state: p.state, code: p.code, peerConfirmed: p.peerConfirmed,
+                 verified: isVerified(id.key), reason: p.failure, warning: trustWarning(for: id.key))
     }
 
     func expirePairings() {
-        let now = clock.wallMs()
-        trustBook.pairings = trustBook.pairings.filter { now - $0.value.startedMs < Self.pairingLifetimeMs && peerTable[$0.value.sessionID] != nil }
+        trustBook.pairings.expire(nowMs: clock.wallMs()) { peerTable[$0] != nil }
     }
 
     func sendPair(_ step: Hark_V1_Pair.OneOf_Step, on session: PeerSession) {
@@ -172,12 +155,12 @@ extension Node {
         guard let session = sessionFor(id) else {
             throw ControlErrorBody(code: .notFound, message: "no open channel to \(name) (\(id.fingerprint)); pairing needs one, so both nodes must be running and connected")
         }
-        if let p = trustBook.pairings[id], p.sessionID == session.id, p.failure == nil, !p.confirmed { return pairView(id, p) }
-        let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-        let p = Pairing(sessionID: session.id, role: .initiator, ownNonce: nonce, startedMs: clock.wallMs())
-        trustBook.pairings[id] = p
-        sendPair(.commitment(Data(PairingCode.commitment(handshakeHash: session.hello.handshakeHash, initiatorNonce: nonce))), on: session)
-        logger.info("pairing started", metadata: ["peer.id": "\(id)"])
+        let (p, step) = trustBook.pairings.start(peer: id, sessionID: session.id, handshakeHash: session.hello.handshakeHash,
+                                                 nonce: SecureRandom.bytes(PairingCode.nonceByteCount), nowMs: clock.wallMs())
+        if let step {
+            sendPair(step, on: session)
+            logger.info("pairing started", metadata: ["peer.id": "\(id)"])
+        }
         return pairView(id, p)
     }
 
@@ -190,102 +173,75 @@ extension Node {
 
     public func listPairings() -> [PairView] {
         expirePairings()
-        return trustBook.pairings.sorted { $0.value.startedMs < $1.value.startedMs }.map { pairView($0.key, $0.value) }
+        return trustBook.pairings.pairings.sorted { $0.value.startedMs < $1.value.startedMs }.map { pairView($0.key, $0.value) }
     }
 
     /// `pair.confirm`: the user saw `code` on both screens. Marks the key verified.
     public func confirmPairing(peer ref: String, code: String) throws(ControlErrorBody) -> PairView {
         expirePairings()
         let (id, name) = try resolvePeer(ref)
-        guard var p = trustBook.pairings[id], p.failure == nil, let expected = p.code, let session = peerTable[p.sessionID] else {
+        let p: Pairing
+        switch trustBook.pairings.checkConfirmation(peer: id, code: code) {
+        case .failure(.notReady):
             throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) is ready to confirm")
-        }
-        let digits = code.filter(\.isNumber)
-        guard digits == expected.filter(\.isNumber) else {
+        case .failure(.mismatch):
             throw ControlErrorBody(code: .invalidArgument, message: "the code given does not match this pairing's code; nothing was verified")
+        case let .success(found):
+            p = found
+        }
+        guard let session = peerTable[p.sessionID] else {
+            throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) is ready to confirm")
         }
         do { try store.setVerified(key: id.key, atMs: clock.wallMs()) } catch {
             throw ControlErrorBody(code: .storage, message: "\(error)")
         }
         trustBook.cache = nil
-        p.confirmed = true
-        trustBook.pairings[id] = p
-        sendPair(.confirmed(true), on: session)
+        if let step = trustBook.pairings.confirmed(peer: id) { sendPair(step, on: session) }
         logger.notice("peer verified by code comparison", metadata: ["peer.id": "\(id)", "peer.fingerprint": "\(id.fingerprint)"])
         emit(.trust(TrustView(peerId: id.description, displayName: name, fingerprint: id.fingerprint, change: "verified")))
-        return pairView(id, p)
+        return pairView(id, trustBook.pairings[id] ?? p)
     }
 
     /// `pair.reject`: the codes differ, or the user gave up. Tells the peer.
     public func rejectPairing(peer ref: String) throws(ControlErrorBody) -> PairView {
         let (id, name) = try resolvePeer(ref)
-        guard var p = trustBook.pairings[id] else { throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress") }
-        p.failure = p.failure ?? "refused on this side"
-        trustBook.pairings[id] = p
-        if let session = peerTable[p.sessionID] { sendPair(.confirmed(false), on: session) }
+        guard let (p, step) = trustBook.pairings.reject(peer: id) else {
+            throw ControlErrorBody(code: .notFound, message: "no pairing with \(name) in progress")
+        }
+        if let session = peerTable[p.sessionID] { sendPair(step, on: session) }
         logger.warning("pairing refused", metadata: ["peer.id": "\(id)"])
         return pairView(id, p)
     }
 
-    /// A `Pair` frame from a peer.
+    /// A `Pair` frame from a peer: the step goes through `PairingBook`; its answer is sent and
+    /// what changed is logged and told to watchers.
+    /// - Throws: `ProtocolViolation` for a malformed step (the channel is dropped).
     func receivePair(_ pair: Hark_V1_Pair, from session: PeerSession) throws {
         let id = session.peerID
-        let hh = session.hello.handshakeHash
-        func bytes32(_ d: Data, _ what: String) throws -> [UInt8] {
-            guard d.count == 32 else { throw ProtocolViolation("pair \(what) of \(d.count) bytes") }
-            return [UInt8](d)
-        }
+        let (steps, note) = try trustBook.pairings.receive(pair.step, from: id, sessionID: session.id,
+                                                          handshakeHash: session.hello.handshakeHash,
+                                                          ownKeyIsSmaller: identity.signing.publicKey < id.key,
+                                                          nonce: SecureRandom.bytes(PairingCode.nonceByteCount), nowMs: clock.wallMs())
+        for step in steps { sendPair(step, on: session) }
         func view(_ change: String, _ detail: String? = nil) -> WatchEvent {
             .trust(TrustView(peerId: id.description, displayName: session.hello.displayName, fingerprint: id.fingerprint,
                              change: change, detail: detail))
         }
-        switch pair.step {
-        case let .commitment(c)?:
-            let commitment = try bytes32(c, "commitment")
-            if let mine = trustBook.pairings[id], mine.sessionID == session.id, mine.role == .initiator, mine.peerNonce == nil, mine.failure == nil,
-               identity.signing.publicKey < id.key {
-                return   // both started at once: the smaller identity key stays the initiator
-            }
-            let nonce = SecureRandom.bytes(PairingCode.nonceByteCount)
-            trustBook.pairings[id] = Pairing(sessionID: session.id, role: .responder, ownNonce: nonce, commitment: commitment, startedMs: clock.wallMs())
-            sendPair(.responderNonce(Data(nonce)), on: session)
+        switch note {
+        case .requested?:
             logger.notice("pairing requested by peer; run `hark pair --accept` to compare codes", metadata: [
                 "peer.id": "\(id)", "peer.name": "\(session.hello.displayName)",
             ])
             emit(view("pair_request", "run `hark pair --accept` (or `hark pair \(id.shortFingerprint)`) to compare codes"))
-        case let .responderNonce(n)?:
-            let nonce = try bytes32(n, "responder nonce")
-            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.role == .initiator, p.peerNonce == nil, p.failure == nil else { return }
-            p.peerNonce = nonce
-            p.code = PairingCode.code(handshakeHash: hh, initiatorNonce: p.ownNonce, responderNonce: nonce)
-            trustBook.pairings[id] = p
-            sendPair(.initiatorNonce(Data(p.ownNonce)), on: session)
-        case let .initiatorNonce(n)?:
-            let nonce = try bytes32(n, "initiator nonce")
-            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.role == .responder, p.peerNonce == nil, p.failure == nil,
-                  let commitment = p.commitment else { return }
-            p.peerNonce = nonce
-            if constantTimeEqual(PairingCode.commitment(handshakeHash: hh, initiatorNonce: nonce), commitment) {
-                p.code = PairingCode.code(handshakeHash: hh, initiatorNonce: nonce, responderNonce: p.ownNonce)
-            } else {
-                p.failure = "the peer's nonce does not match its commitment"
-                sendPair(.confirmed(false), on: session)
+        case let .failed(reason)?:
+            if case .initiatorNonce? = pair.step {
                 logger.error("TRUST WARNING: pairing failed: the peer's nonce does not match its commitment", metadata: ["peer.id": "\(id)"])
-                emit(view("pair_failed", p.failure))
             }
-            trustBook.pairings[id] = p
-        case let .confirmed(yes)?:
-            guard var p = trustBook.pairings[id], p.sessionID == session.id, p.failure == nil else { return }
-            if yes, p.code != nil {
-                p.peerConfirmed = true
-                emit(view("peer_confirmed"))
-            } else if !yes {
-                p.failure = "the peer refused or cancelled"
-                emit(view("pair_failed", p.failure))
-            }
-            trustBook.pairings[id] = p
+            emit(view("pair_failed", reason))
+        case .peerConfirmed?:
+            emit(view("peer_confirmed"))
         case nil:
-            throw ProtocolViolation("pair frame without a step")
+            break
         }
     }
 }
