@@ -192,19 +192,33 @@ extension Node {
     }
 
     /// Auto-fetch (`hark daemon --auto-fetch-max`): an offer by someone else under the limit is
-    /// fetched into the auto-fetch folder, never over an existing file.
+    /// fetched into the auto-fetch folder, never over an existing file. While no member online
+    /// can send the manifest yet (the offer arrived before the channels to its holders settled),
+    /// it tries again, up to `autoFetchAttempts` times, `autoFetchRetryMs` apart (node clock).
     func maybeAutoFetch(_ e: Event, group: Store.GroupRecord) {
         guard configuration.autoFetchMaxBytes > 0, e.author != identity.signing.publicKey,
               let o = Self.openOffer(e, group: group), o.offer.totalSize <= configuration.autoFetchMaxBytes else { return }
         let dir = configuration.autoFetchDirectory ?? home.path + "/files"
         Task {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                _ = try await self.prepareFetch(FetchParams(file: o.manifestID.hex, directory: dir, force: false, waitMs: nil), events: nil)
-                self.logger.info("auto-fetching an offer", metadata: ["manifest.id": "\(o.manifestID)", "bytes": "\(o.offer.totalSize)"])
-            } catch {
-                self.logger.info("not auto-fetching an offer", metadata: ["manifest.id": "\(o.manifestID)", "reason": "\(error)"])
+            for attempt in 1...Self.autoFetchAttempts {
+                do {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    _ = try await self.prepareFetch(FetchParams(file: o.manifestID.hex, directory: dir, force: false, waitMs: nil), events: nil)
+                    self.logger.info("auto-fetching an offer", metadata: ["manifest.id": "\(o.manifestID)", "bytes": "\(o.offer.totalSize)"])
+                    return
+                } catch let e as ControlErrorBody where e.code == .unavailable && attempt < Self.autoFetchAttempts {
+                    if self.files.job(o.manifestID) != nil { return }   // being fetched already
+                    do { try await self.clock.sleep(ms: Self.autoFetchRetryMs) } catch { return }   // the node stops
+                } catch {
+                    self.logger.info("not auto-fetching an offer", metadata: ["manifest.id": "\(o.manifestID)", "reason": "\(error)"])
+                    return
+                }
             }
         }
     }
+
+    /// Auto-fetch tries per offer while no member can send its manifest.
+    static let autoFetchAttempts = 5
+    /// Time between those tries, ms.
+    static let autoFetchRetryMs: Int64 = 2_000
 }
