@@ -120,12 +120,10 @@ extension Node {
     /// The error line answering `head`: a `ControlErrorBody` as thrown; anything else logged and
     /// answered `storage` (a `StoreError`) or `internal`.
     nonisolated func errorLine(head: RequestHead, _ error: any Error) -> [UInt8] {
-        if let body = error as? ControlErrorBody {
-            return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: body))) ?? []
+        if !(error is ControlErrorBody) {
+            logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
         }
-        logger.error("control request failed", metadata: ["method": "\(head.method)", "error": "\(error)"])
-        let code: ControlErrorCode = error is StoreError ? .storage : .internal
-        return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: ControlErrorBody(code: code, message: "\(error)")))) ?? []
+        return (try? ControlCoding.encodeLine(ErrorResponse(id: head.id, error: Self.controlError(error)))) ?? []
     }
 
     /// `log.follow`: the response (`{"following": true}`), then one event line per new message in

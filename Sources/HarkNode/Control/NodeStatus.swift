@@ -75,16 +75,3 @@ extension Node {
         return out.sorted { ($0.connected ? 0 : 1, $0.displayName, $0.peerId) < ($1.connected ? 0 : 1, $1.displayName, $1.peerId) }
     }
 }
-
-extension Node {
-    /// Runs `body` for a typed API method: a `ControlErrorBody` passes through; any other error
-    /// (a `StoreError`, a crypto or encoding failure) is logged and becomes one, code `storage`
-    /// for a `StoreError`, else `internal`, as the control socket answers them.
-    /// - Parameter what: the control method's name, for the log.
-    func typedErrors<T>(_ what: String, _ body: () throws -> T) throws(ControlErrorBody) -> T {
-        do { return try body() } catch let e as ControlErrorBody { throw e } catch {
-            logger.error("control request failed", metadata: ["method": "\(what)", "error": "\(error)"])
-            throw ControlErrorBody(code: error is StoreError ? .storage : .internal, message: "\(error)")
-        }
-    }
-}
