@@ -102,6 +102,11 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     /// group/author/seq, or tampering), or its padding is invalid.
     case bodyDecryptionFailed
 
+    // Not a verdict
+    /// The group's `MembershipIndex` lacks the contents of these MEMBER events (held, not yet
+    /// recorded): read them, `record` them and validate again. Says nothing about the event.
+    case memberContentsNeeded([EventID])
+
     public var description: String {
         switch self {
         case let .malformed(why): return "malformed event: \(why)"
@@ -147,6 +152,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authorEquivocated: return "an equivocation proof against the author is among the event's ancestors"
         case let .invalidArguments(why): return "cannot author event: \(why)"
         case .bodyDecryptionFailed: return "event body did not decrypt (wrong key, wrong context, or tampered)"
+        case let .memberContentsNeeded(ids): return "the contents of \(ids.count) MEMBER events are needed to fold the membership"
         }
     }
 }

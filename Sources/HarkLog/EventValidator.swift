@@ -138,7 +138,8 @@ extension EventValidator {
     ///   - parents: the event's parents (as for `validate(_:parents:)`); extra entries are ignored.
     ///   - context: the group's graph and content access.
     /// - Throws: `EventError`, the first rule broken; `.missingParents` also when a parent is in
-    ///   `parents` but not in `context.history`.
+    ///   `parents` but not in `context.history`; `.memberContentsNeeded` (no verdict) when the
+    ///   membership index lacks MEMBER contents the fold needs.
     public static func validate(_ event: Event, parents: [EventID: Event], context: some GroupContext) throws(EventError) {
         try validate(event, parentFacts: facts(of: event, in: parents), context: context)
     }
@@ -161,7 +162,11 @@ extension EventValidator {
         // admins only.
         var membership: Membership?
         if let index = context.membershipIndex, index.hasRoles, event.kind != .genesis {
-            let m = index.membership(frontier: graph.membershipEvents(before: ancestry), in: graph)
+            let m: Membership
+            switch index.membership(frontier: graph.membershipEvents(before: ancestry), in: graph) {
+            case let .membership(state): m = state
+            case let .needs(ids): throw .memberContentsNeeded(ids)
+            }
             guard m.isMember(event.author) else { throw .notAMember }
             if index.conversation == .channel, event.kind == .message || event.kind == .edit,
                (m.role(of: event.author) ?? .member) < .admin {

@@ -34,10 +34,9 @@ extension Node {
     func shareHistoryAfterDelivery(_ delivered: [Event], record: Store.GroupRecord) {
         guard delivered.contains(where: { $0.kind == .member || $0.kind == .prekey }), sharesHistory(record.id) else { return }
         let me = identity.signing.publicKey
-        let index = membershipIndex(for: record.id)
         do {
             for e in delivered where e.author == me && e.kind == .member {
-                guard let m = index.member(e.id), m.action == .add, let target = try? SigningPublicKey(bytes: [UInt8](m.target)),
+                guard let m = memberContent(e.id, group: record.id), m.action == .add, let target = try? SigningPublicKey(bytes: [UInt8](m.target)),
                       target != me else { continue }
                 try store.addPendingHistoryShare(group: record.id, member: target)
             }

@@ -17,7 +17,7 @@ extension Node {
     }
 
     /// The membership index of a group (PROTOCOL.md §5): its rules and conversation kind from the
-    /// genesis, and MEMBER contents read from the store on demand.
+    /// genesis. MEMBER contents it lacks are read from the store by the callers below.
     func membershipIndex(for group: EventID) -> MembershipIndex {
         if let i = logState.membershipIndexes[group] { return i }
         var rules: UInt32 = 0
@@ -30,14 +30,74 @@ extension Node {
             conversation = g.conversation
             history = g.history
         }
-        let store = self.store
-        let key = record?.key ?? []
-        let index = MembershipIndex(rules: rules, conversation: conversation, history: history) { id in
-            guard let e = try? store.event(id), let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content else { return nil }
-            return m
-        }
+        let index = MembershipIndex(rules: rules, conversation: conversation, history: history)
         if record != nil { logState.membershipIndexes[group] = index }
         return index
+    }
+
+    /// Records in the group's membership index the contents of the MEMBER events `ids` that it
+    /// lacks, read from the store (nil for one that is not stored or does not open).
+    func recordMemberContents(_ ids: [EventID], group: EventID) {
+        let index = membershipIndex(for: group)
+        let missing = ids.filter { !index.hasRecorded($0) }
+        guard !missing.isEmpty else { return }
+        let key = (try? store.group(id: group))?.key ?? []
+        for id in missing {
+            index.record(id, member: (try? store.event(id)).flatMap { GraphIntakeHistory.memberContent(of: $0, groupKey: key) })
+        }
+    }
+
+    /// The content of a MEMBER event of `group`, nil if it is not stored or does not open.
+    func memberContent(_ id: EventID, group: EventID) -> Hark_V1_Member? {
+        recordMemberContents([id], group: group)
+        return membershipIndex(for: group).member(id)
+    }
+
+    /// The membership folded from `frontier` in `history`, with the MEMBER contents the index
+    /// lacks read from the store first.
+    func membership(frontier: [EventID], in history: some CausalHistory, group: EventID) -> Membership {
+        let index = membershipIndex(for: group)
+        // Once every needed content is recorded (unreadable ones as such), a fold needs nothing:
+        // the second answer is a membership.
+        for _ in 0..<2 {
+            switch index.membership(frontier: frontier, in: history) {
+            case let .membership(m): return m
+            case let .needs(ids): recordMemberContents(ids, group: group)
+            }
+        }
+        if case let .membership(m) = index.membership(frontier: frontier, in: history) { return m }
+        return Membership.fold([])
+    }
+
+    /// The current membership of the whole graph of `group`.
+    func currentMembership(in graph: CausalGraph, group: EventID) -> Membership {
+        membership(frontier: graph.membershipEvents(before: graph.heads), in: graph, group: group)
+    }
+
+    /// Runs `validation` until it gives a verdict: MEMBER contents it reports needed are read
+    /// from the store and recorded first.
+    /// - Throws: the `EventError` of the verdict.
+    func withMemberContents(group: EventID, _ validation: () throws(EventError) -> Void) throws(EventError) {
+        for _ in 0..<2 {
+            do { return try validation() } catch .memberContentsNeeded(let ids) { recordMemberContents(ids, group: group) }
+        }
+        try validation()
+    }
+
+    /// Delivers what `intake` holds ready into `history`, recording the MEMBER contents a pass
+    /// asks for and passing again until none is asked for. Each round records every content it
+    /// asked for, so no round asks for the same one twice.
+    func deliver(_ intake: inout EventIntake, into history: inout some IntakeHistory) -> EventIntake.Pass {
+        var total = EventIntake.Pass()
+        var asked: Set<EventID> = []
+        while true {
+            let pass = intake.deliver(into: &history)
+            total.accepted += pass.accepted
+            total.rejections += pass.rejections
+            guard !pass.needs.isEmpty, asked.isDisjoint(with: pass.needs) else { return total }
+            asked.formUnion(pass.needs)
+            recordMemberContents(pass.needs, group: intake.group)
+        }
     }
 
     /// The group's membership now, or nil for an open group (rules = 0: every key holder).
@@ -45,9 +105,9 @@ extension Node {
     func currentMembership(of group: EventID) -> Membership? {
         let index = membershipIndex(for: group)
         guard index.hasRoles else { return nil }
-        if let graph = logState.graphs[group] { return index.current(in: graph) }
+        if let graph = logState.graphs[group] { return currentMembership(in: graph, group: group) }
         guard let tip = try? tipHistory(group: group) else { return nil }
-        return index.membership(frontier: tip.membership, in: tip)
+        return membership(frontier: tip.membership, in: tip, group: group)
     }
 
     /// The group's history as seen by an event on top of all its heads, from the store. Fills in
@@ -106,8 +166,8 @@ extension Node {
 
     /// Gives the group's membership index the content of a MEMBER event as it is accepted.
     func noteMemberContent(_ event: Event, key: [UInt8]) {
-        guard let c = try? BodyCipher.open(event, groupKey: key), case let .member(m)? = c.content else { return }
-        membershipIndex(for: event.effectiveGroupID).record(event.id, member: m)
+        guard event.kind == .member else { return }
+        membershipIndex(for: event.effectiveGroupID).record(event.id, member: GraphIntakeHistory.memberContent(of: event, groupKey: key))
     }
 
     /// Validates an event this node wrote on top of every current head of its group (its parents
@@ -117,12 +177,16 @@ extension Node {
     func validateOwn(_ event: Event, parents: [EventID: Event], group: EventID, key: [UInt8]) throws {
         let index = membershipIndex(for: group)
         if let graph = logState.graphs[group] {
-            try EventValidator.validate(event, parents: parents,
-                                        context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
+            try withMemberContents(group: group) { () throws(EventError) in
+                try EventValidator.validate(event, parents: parents,
+                                            context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index))
+            }
         } else {
             let tip = try tipHistory(group: group)
-            try EventValidator.validate(event, parents: parents,
-                                        context: TipContext(history: tip, groupKey: key, membershipIndex: index))
+            try withMemberContents(group: group) { () throws(EventError) in
+                try EventValidator.validate(event, parents: parents,
+                                            context: TipContext(history: tip, groupKey: key, membershipIndex: index))
+            }
         }
     }
 

@@ -5,34 +5,37 @@ import HarkWireProto
 import SwiftProtobuf
 
 /// A reference driver for `ReconciliationSession`, for tests and hark-bench: an in-memory replica
-/// that validates and delivers events parents-first, and a loopback that runs both sides'
+/// that delivers events through the same `EventIntake` as the node (parents first, in total
+/// order, judged by the rules that need no group key), and a loopback that runs both sides'
 /// sessions over serialized `Frame`s, counting bytes. The node does the same over NIO.
 public struct SyncReplica: Sendable {
     public private(set) var graph = CausalGraph()
     public private(set) var events: [EventID: Event] = [:]
-    /// Received, not yet deliverable (a parent is missing).
-    public private(set) var waiting: [EventID: Event] = [:]
     /// Heads stored after the last complete sync, per peer name.
     public var storedHeads: [String: [EventID]] = [:]
     public let name: String
+    /// Created with the first event received (its group).
+    private var intake: EventIntake?
 
     public init(name: String) { self.name = name }
 
+    /// Received, not yet deliverable (a parent is missing).
+    public var waiting: [EventID: Event] { intake?.waiting ?? [:] }
+
     /// Delivers `incoming` (and any waiting events they unblock) parents-first, in total order.
-    /// - Throws: if the graph refuses an event (cannot happen after the parent check).
+    /// - Throws: `EventIntake.Refusal` for an event of another group or one refused before, or
+    ///   the `EventError` of the first event the rules refuse.
     public mutating func receive(_ incoming: [Event]) throws {
-        for e in incoming where events[e.id] == nil { waiting[e.id] = e }
-        var progress = true
-        while progress && !waiting.isEmpty {
-            progress = false
-            // In total order parents come first, so one pass delivers a whole deliverable batch.
-            for e in waiting.values.sorted(by: EventOrder.precedes) where e.allParents.allSatisfy(graph.contains) {
-                try graph.insert(e)
-                events[e.id] = e
-                waiting[e.id] = nil
-                progress = true
-            }
-        }
+        guard let first = incoming.first else { return }
+        var intake = self.intake ?? EventIntake(group: first.effectiveGroupID, maxWaiting: .max)
+        defer { self.intake = intake }
+        try intake.admit(try intake.screen(incoming).filter { events[$0.id] == nil })
+        var history = GraphIntakeHistory(graph: graph, groupKey: nil)
+        graph = CausalGraph()   // one reference: the pass inserts in place
+        let pass = intake.deliver(into: &history)
+        graph = history.graph
+        for e in pass.accepted { events[e.id] = e }
+        if let refused = pass.rejections.first { throw refused.error }
     }
 
     /// Waiting events as the session wants them: ID → parents.

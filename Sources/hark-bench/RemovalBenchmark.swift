@@ -71,7 +71,7 @@ private func removal(members n: Int) throws {
     /// sender included), recipients sorted by key. Returns the event and the time spent sealing.
     func rotate(_ i: Int) throws -> (Written, seal: Duration) {
         let t0 = clock.now
-        let current = replica.index.current(in: replica.graph)
+        let current = try replica.membership()
         let recipients = current.members.compactMap { m in prekeys[m].map { (m, $0) } }
             .sorted { $0.0.bytes.lexicographicallyPrecedes($1.0.bytes) }
         var ck0 = SecureRandom.bytes(32)
@@ -131,7 +131,7 @@ private func removal(members n: Int) throws {
         _ = try write(.prekey, by: i, body: sealed(c, by: i))
         prekeys[people[i].signing.publicKey] = people[i].prekey.publicKey
     }
-    guard replica.index.current(in: replica.graph).members.count == n else { throw BenchFailure("the group does not hold \(n) members") }
+    guard try replica.membership().members.count == n else { throw BenchFailure("the group does not hold \(n) members") }
     var firstChains: [Int: Event] = [:]
     for i in 0..<n { firstChains[i] = try rotate(i).0.event }
     let setup = clock.now - setupStart
@@ -153,7 +153,7 @@ private func removal(members n: Int) throws {
         after.append(try message(i, "message from member \(i)"))
     }
     let removalWall = clock.now - removalStart
-    guard !replica.index.current(in: replica.graph).isMember(people[removed].signing.publicKey) else {
+    guard !(try replica.membership()).isMember(people[removed].signing.publicKey) else {
         throw BenchFailure("the removed member is still a member")
     }
 
@@ -239,7 +239,7 @@ private func removal(members n: Int) throws {
     }
 }
 
-private struct BenchFailure: Error, CustomStringConvertible {
+struct BenchFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
 }

@@ -16,7 +16,7 @@ import Logging
 /// own: B's is the new member's intake.
 ///
 /// The bound is what the intake could reach if it did nothing but check signatures on every
-/// core it spreads them over (`EventIntake` uses all of them): the Ed25519 verify rate of one
+/// core it spreads them over (`ConcurrentDecoding` uses all of them): the Ed25519 verify rate of one
 /// core times the cores. Printed twice: on the wall clock (verify rate measured on all cores at
 /// once, before and after the sync; the higher is the bound) and in CPU time (`sync.cpu`: B's CPU
 /// per event against the verify cost in thread CPU time, which the load of other work does not

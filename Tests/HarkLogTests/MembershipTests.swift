@@ -17,9 +17,7 @@ final class RolesWorld: @unchecked Sendable {
     init(conversation: Hark_V1_ConversationKind = .group, history: Hark_V1_HistoryVisibility = .joined, owner: SigningKeyPair = Fixture.alice,
          genesis given: Event? = nil) throws {
         self.conversation = conversation
-        let box = ContentBox()
-        index = MembershipIndex(rules: 2, conversation: conversation, history: history) { box.members[$0] }
-        self.box = box
+        index = MembershipIndex(rules: 2, conversation: conversation, history: history)
         if let given {
             try deliver(given)
             genesis = given
@@ -37,17 +35,22 @@ final class RolesWorld: @unchecked Sendable {
         genesis = g
     }
     var genesis: Event!
-    private let box: ContentBox
-    final class ContentBox: @unchecked Sendable { var members: [EventID: Hark_V1_Member] = [:] }
 
     var context: KeyedGroupContext { KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: index) }
-    var membership: Membership { index.current(in: graph) }
+    /// Every MEMBER content is recorded as its event is delivered, so the index needs nothing.
+    var membership: Membership {
+        guard case let .membership(m) = index.current(in: graph) else {
+            Issue.record("the index asked for MEMBER contents that were recorded")
+            return Membership.fold([])
+        }
+        return m
+    }
 
     func deliver(_ e: Event) throws {
         try EventValidator.validate(e, parents: byID, context: context)
         try graph.insert(e)
         byID[e.id] = e
-        if e.kind == .member, let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content { box.members[e.id] = m }
+        if e.kind == .member, let c = try? BodyCipher.open(e, groupKey: key), case let .member(m)? = c.content { index.record(e.id, member: m) }
         if (latest[e.author]?.seq ?? 0) < e.seq { latest[e.author] = e }
     }
 

@@ -43,8 +43,7 @@ extension Node {
             if !tip.isAncestorOrSelf(e.id, of: graph.heads) { out.append("ancestry of \(e.id)") }
         }
         if tip.contains(try EventID(bytes: [UInt8](repeating: 7, count: 32))) { out.append("contains an unknown ID") }
-        let index = membershipIndex(for: group)
-        if currentMembership(of: group)?.roles != index.current(in: graph).roles { out.append("current membership") }
+        if currentMembership(of: group)?.roles != currentMembership(in: graph, group: group).roles { out.append("current membership") }
         if !logState.graphs.isEmpty { out.append("currentMembership loaded the graph") }
         return out
     }
@@ -85,7 +84,8 @@ extension Node {
             let contents = members
             var graph = CausalGraph()
             var byID: [EventID: Event] = [:]
-            let index = MembershipIndex(rules: 2, conversation: .group) { contents[$0] }
+            let index = MembershipIndex(rules: 2, conversation: .group)
+            for (id, m) in contents { index.record(id, member: m) }
             for e in events {
                 try EventValidator.validate(e, parents: byID, context: KeyedGroupContext(graph: graph, groupKey: g.key, membershipIndex: index))
                 try graph.insert(e)

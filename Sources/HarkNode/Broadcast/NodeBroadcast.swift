@@ -104,11 +104,10 @@ extension Node {
         guard !ids.isEmpty else { return }
         // The peer's node says it holds these: a direct report, as a head hint (§4.8).
         noteHolds(peer: session.peerID.key, group: group, adding: ids)
-        let waiting = logState.pending[group] ?? [:]
         let graph = logState.graphs[group]
-        let unknown = Set((try? store.unknown(ids.filter { waiting[$0] == nil && !(graph?.contains($0) ?? false) })) ?? [])
+        let unknown = Set((try? store.unknown(ids.filter { !logState.isWaiting($0, group: group) && !(graph?.contains($0) ?? false) })) ?? [])
         broadcastState.broadcasts[group]?.announced(ids, from: session.id, nowMs: clock.monotonicMs(),
-                                     isHeld: { !unknown.contains($0) || self.logState.rejected.contains($0) })
+                                     isHeld: { !unknown.contains($0) || self.logState.isRejected($0, group: group) })
     }
 
     func receiveGraft(_ frame: Hark_V1_Graft, from session: PeerSession) throws {

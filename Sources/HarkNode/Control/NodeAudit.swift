@@ -71,7 +71,9 @@ extension Node {
     }
 
     /// Verifies and stores signed events (`hark import`), in any order, for groups this node
-    /// holds. Nothing invalid is stored; events already held are skipped.
+    /// holds. Nothing invalid is stored; events already held are skipped. Each group's events go
+    /// through its `EventIntake` in total order, `importChunk` at a time, so only events whose
+    /// parents are absent stay waiting.
     func importEvents(_ blobs: [Data]) throws -> ImportResult {
         var result = ImportResult(imported: 0, alreadyHeld: 0, rejected: 0, reasons: [], missingParents: 0)
         func reject(_ why: String) {
@@ -85,21 +87,34 @@ extension Node {
             let group = e.effectiveGroupID
             guard try store.group(id: group) != nil else { reject("event \(e.id.shortHex) is for a group this node is not a member of"); continue }
             if try store.contains(e.id) { result.alreadyHeld += 1; continue }
-            if try store.isRejected(e.id) { reject("event \(e.id.shortHex) was rejected before"); continue }
+            if try store.isRejected(e.id) || logState.isRejected(e.id, group: group) {
+                reject("event \(e.id.shortHex) was rejected before")
+                continue
+            }
             byGroup[group, default: []].append(e)
         }
         for (group, events) in byGroup {
-            var waiting = logState.pending[group] ?? [:]
-            for e in events { waiting[e.id] = e }
-            logState.pending[group] = waiting
             let before = try store.eventCount(group: group)
-            do { try deliverPending(group: group, from: nil) } catch { reject("\(error)") }
+            let ordered = events.inTotalOrder()
+            for start in stride(from: 0, to: ordered.count, by: Self.importChunk) {
+                let chunk = ordered[start..<min(ordered.count, start + Self.importChunk)]
+                var intake = logState.intakes.removeValue(forKey: group) ?? EventIntake(group: group, maxWaiting: SyncLimits.maxPendingPerGroup)
+                do { try intake.admit(chunk) } catch {
+                    logState.intakes[group] = intake
+                    reject("\(ordered.count - start) events not imported: \(error)")
+                    break
+                }
+                logState.intakes[group] = intake
+                do { try deliverPending(group: group, from: nil) } catch { reject("\(error)") }
+            }
             result.imported += try store.eventCount(group: group) - before
-            let still = Set(events.map(\.id)).intersection(logState.pending[group]?.keys.map { $0 } ?? [])
-            result.missingParents += still.count
+            result.missingParents += events.filter { logState.isWaiting($0.id, group: group) }.count
         }
         return result
     }
+
+    /// Events of one group handed to its intake at a time by `importEvents`.
+    static let importChunk = 4_096
 
     /// Re-checks every stored event of one group, or of all groups (`hark verify`).
     func verify(group ref: String?) throws -> [VerifyReport] {
@@ -126,7 +141,7 @@ extension Node {
                 for p in e.allParents { if let pe = byID[p] { parents[p] = pe } }
                 do {
                     let context = KeyedGroupContext(graph: graph, groupKey: g.key, membershipIndex: membershipIndex(for: g.id))
-                    try EventValidator.validate(e, parents: parents, context: context)
+                    try withMemberContents(group: g.id) { () throws(EventError) in try EventValidator.validate(e, parents: parents, context: context) }
                 } catch {
                     problems.append("event \(e.id.shortHex): \(error)")
                 }

@@ -205,7 +205,7 @@ extension Node {
     func receiveHeadHint(_ head: EventID, group: EventID, from session: PeerSession) {
         noteHolds(peer: session.peerID.key, group: group, adding: head)
         let known = (try? store.contains(head)) ?? true
-        if !known, logState.pending[group]?[head] == nil, !logState.rejected.contains(head) {
+        if !known, !logState.isWaiting(head, group: group), !logState.isRejected(head, group: group) {
             requestEvents([head], group: group, from: session)
         }
     }

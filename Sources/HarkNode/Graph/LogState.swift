@@ -4,10 +4,10 @@ import HarkLog
 /// The node's in-memory view of each group's replicated log: causal graphs, membership rules,
 /// events waiting for their parents, and events refused. Held by `Node`; isolated to it.
 struct LogState {
-    /// Events received whose parents are not all held yet, per group.
-    var pending: [EventID: [EventID: Event]] = [:]
-    /// Events that failed validation; never stored, relayed or requested again.
-    var rejected: Set<EventID> = []
+    /// Per group: events received whose parents are not all held yet, and events that failed
+    /// validation (never stored, relayed or requested again). Created with the group's first
+    /// received event.
+    var intakes: [EventID: EventIntake] = [:]
     /// Per group: the in-memory causal graph (NodeGraphs.swift).
     var graphs: [EventID: CausalGraph] = [:]
     /// What validation from the store reads of each group, kept while its history generation holds.
@@ -21,4 +21,10 @@ struct LogState {
     /// Per group: each member's current prekey, recomputed only after a PREKEY or MEMBER event
     /// (every MESSAGE asks for it; a scan of the graph each time would be O(events)).
     var prekeyViews: [EventID: [SigningPublicKey: [UInt8]]] = [:]
+
+    /// Whether `id` waits for its parents in `group`'s intake.
+    func isWaiting(_ id: EventID, group: EventID) -> Bool { intakes[group]?.isWaiting(id) ?? false }
+
+    /// Whether `id` failed validation in `group`.
+    func isRejected(_ id: EventID, group: EventID) -> Bool { intakes[group]?.isRejected(id) ?? false }
 }

@@ -201,3 +201,29 @@ struct StoreContext: GroupContext {
         try BodyCipher.open(event, groupKey: groupKey)
     }
 }
+
+/// An `IntakeHistory` over a `StoreHistory`: a delivery judged from the store's answers (loaded
+/// before the pass), without the group's graph. Each accepted MEMBER event's content is recorded
+/// in the membership index, so the events after it in the batch are judged on it.
+/// Not thread-safe: one delivery on the node's actor.
+struct StoreIntakeHistory: IntakeHistory {
+    var history: StoreHistory
+    /// The 32 B group key.
+    let groupKey: [UInt8]
+    let membershipIndex: MembershipIndex
+
+    func holds(_ id: EventID) -> Bool { history.contains(id) }
+
+    func judge(_ event: Event) throws(EventError) {
+        let facts = EventValidator.parentFacts(of: event, in: history, group: event.effectiveGroupID)
+        try EventValidator.validate(event, parentFacts: facts,
+                                    context: StoreContext(history: history, groupKey: groupKey, membershipIndex: membershipIndex))
+    }
+
+    mutating func accept(_ event: Event) {
+        history.add(event)
+        if event.kind == .member {
+            membershipIndex.record(event.id, member: GraphIntakeHistory.memberContent(of: event, groupKey: groupKey))
+        }
+    }
+}

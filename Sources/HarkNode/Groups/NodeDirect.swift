@@ -18,7 +18,7 @@ extension Node {
         for g in (try? store.allGroups()) ?? [] {
             let index = membershipIndex(for: g.id)
             guard index.hasRoles, index.conversation == .direct, let graph = try? graph(for: g.id) else { continue }
-            let members = index.current(in: graph).members
+            let members = currentMembership(in: graph, group: g.id).members
             if members.contains(key), members.contains(me) || key == me { found.append(g) }
         }
         return found.min { $0.id < $1.id }
@@ -61,7 +61,7 @@ extension Node {
             let index = membershipIndex(for: g.id)
             guard index.hasRoles, index.conversation == .direct, let graph = try? graph(for: g.id),
                   graph.entry(g.id)?.author == identity.signing.publicKey,
-                  index.current(in: graph).isMember(peer),
+                  currentMembership(in: graph, group: g.id).isMember(peer),
                   !graph.unorderedEntries.contains(where: { $0.author == peer && $0.kind == .join }),
                   let token = try? invite(group: g.id.hex, forPeer: PeerID(peer).description, expiresMs: InviteLimits.maxExpiryMs, uses: 1).token
             else { continue }

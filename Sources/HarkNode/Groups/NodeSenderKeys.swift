@@ -35,9 +35,8 @@ extension Node {
         var best: [SigningPublicKey: (EventOrder, [UInt8])] = [:]
         // A prekey the invitee gave when it redeemed its invite, copied into the ADD: chains
         // reach a new member before its own PREKEY event arrives.
-        let index = membershipIndex(for: group)
         for e in keyEvents where e.kind == .member {
-            guard let m = index.member(e.id), m.action == .add, m.prekey.count == 32,
+            guard let m = memberContent(e.id, group: group), m.action == .add, m.prekey.count == 32,
                   let target = try? SigningPublicKey(bytes: [UInt8](m.target)) else { continue }
             let order = EventOrder(lamport: e.lamport, id: e.id)
             if let b = best[target], b.0 > order { continue }

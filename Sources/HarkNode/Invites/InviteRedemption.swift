@@ -47,9 +47,8 @@ extension Node {
     /// The ADDs in `group` that redeem `inviteID` for `target`, delivered here.
     func redeemingAdds(group: EventID, inviteID: [UInt8], target: SigningPublicKey) -> [EventID] {
         guard let view = membershipView(group: group) else { return [] }
-        let index = membershipIndex(for: group)
         return view.events.filter { id in
-            guard view.entry(id)?.kind == .member, let m = index.member(id) else { return false }
+            guard view.entry(id)?.kind == .member, let m = memberContent(id, group: group) else { return false }
             return m.action == .add && [UInt8](m.inviteID) == inviteID && [UInt8](m.target) == target.bytes
         }
     }
@@ -62,9 +61,8 @@ extension Node {
         guard !watched.isEmpty, let membership = currentMembership(of: group), let graph = membershipView(group: group) else { return }
         for (add, r) in watched where graph.entry(add) != nil {
             guard RedeemedAddOutcome.judge(add, inviteID: r.inviteID, uses: r.uses, in: membership) == .lostRace else { continue }
-            let index = membershipIndex(for: group)
             let winners = membership.effective.compactMap { id -> String? in
-                guard let m = index.member(id), m.action == .add, [UInt8](m.inviteID) == r.inviteID,
+                guard let m = memberContent(id, group: group), m.action == .add, [UInt8](m.inviteID) == r.inviteID,
                       let key = try? SigningPublicKey(bytes: [UInt8](m.target)) else { return nil }
                 let by = graph.entry(id).map { PeerID($0.author).description } ?? "?"
                 return "\(PeerID(key)) (added by \(by))"

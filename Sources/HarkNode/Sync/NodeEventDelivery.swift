@@ -8,9 +8,10 @@ import HarkWireProto
 import Logging
 
 /// Events from a peer become stored events (PROTOCOL.md §4, §6): an Events frame's events are
-/// admitted (new ones wait in `Node.pending` until their parents are held), validated in
-/// (lamport, ID) order, stored in one transaction, then spread to other channels, watchers and
-/// followers. Actor-isolated; signatures were checked before, off the actor (`EventIntake`).
+/// admitted to the group's `EventIntake` (new ones wait there until their parents are held),
+/// validated in (lamport, ID) order, stored in one transaction, then spread to other channels,
+/// watchers and followers. Actor-isolated; signatures were checked before, off the actor
+/// (`ConcurrentDecoding`).
 extension Node {
     /// An Events frame handled on the actor (the channel reader checks signatures ahead, off the
     /// actor, and calls `receiveEvents(groupID:decoded:from:)` instead).
@@ -26,7 +27,7 @@ extension Node {
     }
 
     /// The events of one Events frame, decoded and signature-checked off the actor
-    /// (`EventIntake`), or the first event that failed those checks.
+    /// (`ConcurrentDecoding`), or the first event that failed those checks.
     /// - Throws: `ProtocolViolation` when the peer broke the protocol; the caller drops the channel.
     func receiveEvents(groupID: Data, push: Bool = false, decoded: Result<[Event], EventError>, from session: PeerSession) throws {
         guard peerTable[session.id] != nil else { return }
@@ -42,119 +43,53 @@ extension Node {
         }
     }
 
-    /// Queues the new ones among `events` (decoded and signed) for delivery, then delivers what
-    /// is ready. One store look-up for the whole frame. A §6.4 push (`push`) that brings an event
-    /// already held or waiting is a duplicate: its link leaves the broadcast tree (what is new in
-    /// it is still delivered).
+    /// Queues the new ones among `events` (decoded and signed) in the group's `EventIntake`, then
+    /// delivers what is ready. One store look-up for the whole frame. A §6.4 push (`push`) that
+    /// brings an event already held or waiting is a duplicate: its link leaves the broadcast tree
+    /// (what is new in it is still delivered).
+    /// - Throws: `ProtocolViolation` for an event of another group, one refused before, or one
+    ///   beyond the bound on waiting events; the caller drops the channel.
     func admit(_ events: [Event], groupID: Data, push: Bool = false, from session: PeerSession) throws {
         let group = try sharedGroup([UInt8](groupID), from: session)
-        for event in events {
-            guard (event.groupID ?? event.id) == group else {
-                throw ProtocolViolation("event \(event.id) does not belong to group \(group)")
-            }
-            if logState.rejected.contains(event.id) { throw ProtocolViolation("event \(event.id) was rejected before") }
+        // Taken out while it changes: a second reference would make the first insert copy every
+        // waiting event.
+        var intake = logState.intakes.removeValue(forKey: group) ?? EventIntake(group: group, maxWaiting: SyncLimits.maxPendingPerGroup)
+        let duplicate: Bool
+        do {
+            defer { logState.intakes[group] = intake }   // back before delivery takes it
+            // No local copy of the graph: one alive during delivery would make its inserts copy it.
+            let unseen = try intake.screen(events).filter { !(logState.graphs[group]?.contains($0.id) ?? false) }
+            let unknown = Set(try store.unknown(unseen.map(\.id)))
+            duplicate = push && unknown.count < events.count
+            if duplicate { broadcastDuplicate(group: group, from: session) }
+            guard !unknown.isEmpty else { return }
+            try intake.admit(unseen.lazy.filter { unknown.contains($0.id) })
+        } catch let refusal as EventIntake.Refusal {
+            throw ProtocolViolation(refusal.description)
         }
-        // No local copy of the graph: one alive during delivery would make its inserts copy it.
-        let unseen = events.filter { logState.pending[group]?[$0.id] == nil && !(logState.graphs[group]?.contains($0.id) ?? false) }
-        let unknown = Set(try store.unknown(unseen.map(\.id)))
-        let duplicate = push && unknown.count < events.count
-        if duplicate { broadcastDuplicate(group: group, from: session) }
-        guard !unknown.isEmpty else { return }
-        // Taken out of `pending` while it changes: a second reference would make the first
-        // insert copy the whole dictionary (every waiting event).
-        var waiting = logState.pending.removeValue(forKey: group) ?? [:]
-        for e in unseen where unknown.contains(e.id) && waiting[e.id] == nil {
-            guard waiting.count < SyncLimits.maxPendingPerGroup else {
-                logState.pending[group] = waiting
-                throw ProtocolViolation("too many events without parents")
-            }
-            waiting[e.id] = e
-        }
-        logState.pending[group] = waiting
-        waiting = [:]   // one reference left, for `deliverPending` to take
+        intake = EventIntake(group: group)   // one reference left, for `deliverPending` to take
         try deliverPending(group: group, from: session, pushed: push && !duplicate)
     }
 
-    /// Delivers every pending event whose parents are all held, in (lamport, ID) order; a valid
-    /// event's parents have smaller Lamport timestamps, so one pass in that order suffices.
+    /// Delivers every waiting event of `group` whose parents are all held (`deliverReady`), then
+    /// spreads what was stored, acknowledges it, and asks the peer for absent parents.
+    /// - Throws: `ProtocolViolation` when an event was refused (after what was valid is stored);
+    ///   `StoreError` when storing failed (the accepted events wait again).
     func deliverPending(group: EventID, from session: PeerSession?, pushed: Bool = false) throws {
-        // Taken out of `pending` until the accepted events are stored (put back on every way
-        // out before that): a second reference would make each removal below copy the whole
-        // dictionary.
-        guard var waiting = logState.pending.removeValue(forKey: group) else { return }
-        var putBack = false
-        defer { if !putBack { logState.pending[group] = waiting } }
-        guard !waiting.isEmpty, let record = try store.group(id: group) else { return }
-        // Validated from the store when the graph is not loaded (a push, or a new member's
-        // first sync): memory does not grow with the history.
-        var fromStore = try storeHistory(for: Array(waiting.values), group: group)
-        if fromStore == nil { _ = try graph(for: group) }
-        var accepted: [Event] = []          // validated and in the graph; stored below in one transaction
+        guard let (record, pass, delivered) = try deliverReady(group: group) else { return }
         var violation: ProtocolViolation?
-        for event in waiting.values.inTotalOrder() {
-            // No local copy of the graph may outlive this check: the insert below mutates the
-            // graph in place, and a live copy would make it copy every dictionary (O(n) per event).
-            let ready = fromStore.map { h in event.allParents.allSatisfy { h.contains($0) } }
-                ?? logState.graphs[group].map { g in event.allParents.allSatisfy { g.contains($0) } } ?? false
-            guard ready else { continue }
-            // What the rules read of each parent comes from the graph: no parent is read back.
-            var parents: [EventID: EventValidator.ParentFacts] = [:]
-            for p in event.allParents {
-                if let e = fromStore?.entry(p) ?? logState.graphs[group]?.entry(p) {
-                    parents[p] = EventValidator.ParentFacts(author: e.author, seq: e.seq, lamport: e.lamport, group: group)
-                }
-            }
-            do {
-                if let h = fromStore {
-                    try EventValidator.validate(event, parentFacts: parents,
-                                                context: StoreContext(history: h, groupKey: record.key, membershipIndex: membershipIndex(for: group)))
-                } else {
-                    try validateInGroup(event, parents: parents, group: group, key: record.key)
-                }
-            } catch {
-                waiting.removeValue(forKey: event.id)
-                // A missing body can be a stripped copy of a valid event (anyone can strip one):
-                // refuse this copy but do not remember the ID.
-                if error != .missingBody {
-                    logState.rejected.insert(event.id)
-                    try? store.markRejected(event.id, group: group, reason: "\(error)", atMs: clock.wallMs())
-                }
-                logger.warning("rejected event", metadata: ["event.id": "\(event.id)", "reason": "\(error)"])
-                violation = ProtocolViolation("invalid event \(event.id): \(error)")
-                continue
-            }
-            // The next events of this batch may be judged on this MEMBER event before it is stored.
-            if event.kind == .member { noteMemberContent(event, key: record.key) }
-            if event.kind == .member || event.kind == .prekey { logState.prekeyViews[group] = nil }
-            // In place: a copy of the graph here would cost O(n) per event.
-            if fromStore != nil {
-                fromStore?.add(event)
-            } else if let (_, fork) = try logState.graphs[group]?.insert(event), let fork { logFork(fork, group: group) }
-            accepted.append(event)
-            waiting.removeValue(forKey: event.id)
+        for r in pass.rejections {
+            if r.remembered { try? store.markRejected(r.event.id, group: group, reason: "\(r.error)", atMs: clock.wallMs()) }
+            logger.warning("rejected event", metadata: ["event.id": "\(r.event.id)", "reason": "\(r.error)"])
+            violation = ProtocolViolation("invalid event \(r.event.id): \(r.error)")
         }
-        var delivered: [Event] = []
-        if !accepted.isEmpty {
-            // One transaction: events, plaintexts, chains, membership ancestry (NodeDelivery).
-            do { delivered = try storeDelivered(accepted, record: record, history: fromStore) } catch {
-                logState.graphs[group] = nil   // reload from the store on next use
-                for e in accepted { waiting[e.id] = e }   // still waiting: put back with the rest
-                throw error
-            }
-        }
-        logState.pending[group] = waiting
-        putBack = true
         eventsDelivered(delivered, group: group, except: session, pushed: pushed, record: record)
         // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
         if let session, !delivered.isEmpty, peerTable[session.id] != nil { acknowledge(group: group, on: session) }
         // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
         // down the tree in time (a graft, §6.4): they are usually on their way.
         if let session {
-            var absent: [EventID] = []
-            for e in waiting.values {
-                for p in e.allParents where waiting[p] == nil && !logState.rejected.contains(p) { absent.append(p) }
-            }
-            let missing = try store.unknown(absent)
+            let missing = try store.unknown(logState.intakes[group]?.namedParents() ?? [])
             if pushed, usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
                 let set = Set(missing)
                 broadcastState.broadcasts[group]?.announced(missing, from: session.id, nowMs: clock.monotonicMs(), isHeld: { !set.contains($0) })
@@ -164,6 +99,46 @@ extension Node {
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
         if let violation { throw violation }
+    }
+
+    /// Runs `group`'s intake: its ready events judged from the store (`StoreIntakeHistory`) or
+    /// against the loaded graph, the accepted ones stored in one transaction (NodeDelivery).
+    /// - Returns: the group's record, the pass, and the events stored; nil when nothing waits.
+    /// - Throws: `StoreError`; the accepted events then wait again, and the graph is dropped.
+    private func deliverReady(group: EventID) throws -> (Store.GroupRecord, EventIntake.Pass, [Event])? {
+        // Out of `intakes` until this returns: a second reference would make each removal copy
+        // every waiting event.
+        guard var intake = logState.intakes.removeValue(forKey: group) else { return nil }
+        defer { logState.intakes[group] = intake }
+        guard !intake.waiting.isEmpty, let record = try store.group(id: group) else { return nil }
+        let index = membershipIndex(for: group)
+        let pass: EventIntake.Pass
+        var fromStore: StoreHistory?
+        // Judged from the store when the graph is not loaded (a push, or a new member's first
+        // sync): memory does not grow with the history.
+        if let history = try storeHistory(for: Array(intake.waiting.values), group: group) {
+            var h = StoreIntakeHistory(history: history, groupKey: record.key, membershipIndex: index)
+            pass = deliver(&intake, into: &h)
+            fromStore = h.history
+        } else {
+            _ = try graph(for: group)
+            // The graph leaves `graphs` for the pass: it is inserted into in place, and a copy
+            // alive meanwhile would make each insert copy it (O(n) per event).
+            var h = GraphIntakeHistory(graph: logState.graphs.removeValue(forKey: group) ?? CausalGraph(), groupKey: record.key,
+                                       membershipIndex: index)
+            pass = deliver(&intake, into: &h)
+            logState.graphs[group] = h.graph
+            for fork in h.forks { logFork(fork, group: group) }
+        }
+        if pass.accepted.contains(where: { $0.kind == .member || $0.kind == .prekey }) { logState.prekeyViews[group] = nil }
+        guard !pass.accepted.isEmpty else { return (record, pass, []) }
+        do {
+            return (record, pass, try storeDelivered(pass.accepted, record: record, history: fromStore))
+        } catch {
+            logState.graphs[group] = nil   // reload from the store on next use
+            intake.requeue(pass.accepted)  // still waiting, with the rest
+            throw error
+        }
     }
 
     /// A `StoreHistory` to validate `events` with, or nil when the graph must be used: it is
@@ -180,14 +155,6 @@ extension Node {
             if !(try store.heldSeqs(author: author, s, group: group)).isEmpty { return nil }
         }
         return try StoreHistory.load(store: store, group: group, bases: &logState.historyBases)
-    }
-
-    /// Validates against the group's current graph; the context (and its copy of the graph) ends
-    /// with this call.
-    func validateInGroup(_ event: Event, parents: [EventID: EventValidator.ParentFacts], group: EventID, key: [UInt8]) throws(EventError) {
-        guard let graph = logState.graphs[group] else { throw .missingParents(event.allParents) }
-        try EventValidator.validate(event, parentFacts: parents,
-                                    context: KeyedGroupContext(graph: graph, groupKey: key, membershipIndex: membershipIndex(for: group)))
     }
 
     /// A new event is stored: push it to every other channel sharing the group, and to followers.

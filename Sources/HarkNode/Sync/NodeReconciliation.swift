@@ -99,7 +99,7 @@ extension Node {
         var rs = reconciliation(group: group, session: session)
         var waiting: [EventID: [EventID]] = [:]
         var asked: [EventID] = reply.heads.compactMap { try? EventID(bytes: [UInt8]($0)) }
-        for (id, e) in logState.pending[group] ?? [:] {
+        for (id, e) in logState.intakes[group]?.waiting ?? [:] {
             waiting[id] = e.allParents
             asked.append(contentsOf: e.allParents)
         }

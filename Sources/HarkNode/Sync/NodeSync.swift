@@ -194,7 +194,7 @@ extension Node {
             guard let id = try? EventID(bytes: [UInt8](h)) else { throw ProtocolViolation("head of \(h.count) bytes") }
             all.append(id)
         }
-        let wanted = try store.unknown(all).filter { logState.pending[group]?[$0] == nil && !logState.rejected.contains($0) }
+        let wanted = try store.unknown(all).filter { !logState.isWaiting($0, group: group) && !logState.isRejected($0, group: group) }
         setHolds(peer: session.peerID.key, group: group, heads: all)
         if usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
             // Likely on their way down the tree: asked for only if they do not come in time (§6.4).

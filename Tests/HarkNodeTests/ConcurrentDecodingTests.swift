@@ -1,14 +1,14 @@
 import Foundation
 import HarkCrypto
-import HarkLog
-@testable import HarkNode
 import HarkEventProto
+import HarkLog
 import HarkWireProto
 import Testing
+@testable import HarkNode
 
 /// Signatures of an Events frame are checked off the actor, in slices on several cores: the
 /// result keeps the frame's order and reports a bad event wherever it sits.
-@Suite struct EventIntakeTests {
+@Suite struct ConcurrentDecodingTests {
     /// A chain of `count` signed events (genesis first).
     private func chain(_ count: Int) throws -> [Event] {
         let author = SigningKeyPair.generate()
@@ -30,7 +30,7 @@ import Testing
 
     @Test func decodesInFrameOrder() async throws {
         let events = try chain(300)
-        let decoded = try await EventIntake.decode(events.map(\.signedEvent)).get()
+        let decoded = try await ConcurrentDecoding.decode(events.map(\.signedEvent)).get()
         #expect(decoded.map(\.id) == events.map(\.id))
     }
 
@@ -40,7 +40,7 @@ import Testing
         var sig = [UInt8](signed[index].sig)
         sig[0] ^= 1
         signed[index].sig = Data(sig)
-        let result = await EventIntake.decode(signed)
+        let result = await ConcurrentDecoding.decode(signed)
         guard case let .failure(error) = result else { Issue.record("a forged signature was accepted"); return }
         #expect(error == .badSignature)
     }

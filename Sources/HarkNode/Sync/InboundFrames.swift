@@ -9,7 +9,7 @@ import Synchronization
 /// concurrently (`Event(decoding:)`, about 35–50 µs an event, nearly all of it the signature).
 ///
 /// Stateless; thread-safe.
-enum EventIntake {
+enum ConcurrentDecoding {
     /// Fewest events worth a task of their own: below this a slice costs more to schedule than
     /// it saves.
     static let minimumSliceCount = 32
@@ -51,7 +51,7 @@ enum EventIntake {
 }
 
 /// Hands one channel's frames to the node in the order they arrived, while the signatures of
-/// later Events frames are already being checked (`EventIntake`): the reader submits each frame
+/// later Events frames are already being checked (`ConcurrentDecoding`): the reader submits each frame
 /// and goes on reading; one consumer task delivers them. At most `depth` frames (≤ 1 MiB each)
 /// wait at a time; `submit` suspends the reader beyond that.
 ///
@@ -170,7 +170,7 @@ struct InboundFrames {
         let item: Work
         if case let .events(events)? = frame.frame {
             let signed = events.events
-            item = .events(groupID: events.groupID, push: events.push, decoded: Task { await EventIntake.decode(signed) })
+            item = .events(groupID: events.groupID, push: events.push, decoded: Task { await ConcurrentDecoding.decode(signed) })
         } else {
             item = .frame(frame)
         }
