@@ -40,7 +40,11 @@ final class ShortLivedNode {
         self.secret = secret
     }
 
-    deinit { if secret != nil { secureZero(&secret!) } }
+    deinit {
+        // swift-format-ignore: NeverForceUnwrap
+        // Zeroes the stored array in place (an unwrapped copy would be zeroed, not the secret).
+        if secret != nil { secureZero(&secret!) }
+    }
 
     /// Reaches a node for this send: one that serves the home's control socket already, else one
     /// started here (waits up to `attachMs` for either).
