@@ -3,8 +3,9 @@
 #  1. a stop never crashes, even with TCP connections arriving at its listener (3 runs);
 #  2. 40 parallel daemonless sends: each exit code matches the stored log (0: committed and
 #     delivered; 75: stored and queued; never 74 for a committed message; no duplicate);
-#  3. `hark daemon` started during a daemonless send waits for it, takes the home over, and the
-#     send finishes through the daemon; a home held by a daemon is named with its pid.
+#  3. a daemonless send calls its own node in-process (no connection to its own control socket);
+#     `hark daemon` started during it waits for it, takes the home over, and the send finishes
+#     through the daemon; a home held by a daemon is named with its pid.
 # Real daemons on 127.0.0.1 only, without discovery. Ends with "N passed, M failed".
 set -uo pipefail
 TEST_NAME=shortlived
@@ -145,6 +146,13 @@ env HARK_HOME="$A" "$HARK" send g takeover --timeout 40s --peer "127.0.0.1:$BPOR
 role_is_send() { [ "$(h "$A" status --json 2>/dev/null | json_field role)" = send ]; }
 wait_until 10 role_is_send \
   && ok "the daemonless send's node says role send in status" || not_ok "no short-lived node with role send: $(h "$A" status --json 2>&1 | head -c 300)"
+# The send calls its own node in-process: while it waits, no connection to the node's control
+# socket is open in the process (ss: connected Unix sockets of the send's pid on control.sock;
+# the `hark status` above has ended, and nothing else uses the socket now).
+own_links() { ss -xpn state established 2>/dev/null | grep "control\.sock" | grep -c "pid=$SPID,"; }
+links=$(own_links); sleep 0.5; links="$links $(own_links)"
+[ "$links" = "0 0" ] && ok "…it waits without a connection to its own control socket (typed API in-process)" \
+  || not_ok "the daemonless send holds connections to its own control socket (ss counts: $links)"
 env HARK_HOME="$A" "$HARK" daemon --no-discovery --listen 127.0.0.1 --port "$APORT" 2>"$T/a1.log" & APID=$!; PIDS+=($APID)
 daemon_serves() { [ "$(h "$A" status --json 2>/dev/null | json_field pid)" = "$APID" ]; }
 wait_until 20 daemon_serves && ok "hark daemon waits for the send's node and takes the home over" \

@@ -66,8 +66,9 @@ public actor Node {
     nonisolated var pendingHandshakes: PendingHandshakes { runtime.pendingHandshakes }
     /// The TCP port peers dial (0 until bound), for tasks outside the actor.
     var listenPort: Int { lifecycle.listenPort }
-    /// Shutdown has begun, for tasks outside the actor.
-    var isStopping: Bool { lifecycle.stopped }
+    /// Shutdown has begun (a stop request, a `handover`, or the task cancelled): nothing is
+    /// dialled again, and the home's lock goes once it ends. For tasks outside the actor.
+    public var isStopping: Bool { lifecycle.stopped }
 
     struct DeviceKey: Hashable {
         let peer: PeerID

@@ -109,49 +109,49 @@ struct SendCommand: AsyncParsableCommand {
         await node.stop()
     }
 
-    /// Sends through a short-lived node and waits (`--wait`, else delivered to any member). When
-    /// the node in use goes away (a borrowed node that ended, or one handed over to a starting
-    /// daemon), re-attaches (`ShortLivedNode.reattach`) and goes on: a `send` that got no
-    /// answer was not run (a node answers every request it read before it closes) and is sent
-    /// again; a wait goes on until its deadline. Exit: 0 committed and the wait reached; 75
-    /// committed and queued; never 74 for a committed message.
+    /// Sends through a short-lived node and waits (`--wait`, else delivered to any member): this
+    /// process's own node through its typed API, a borrowed one through its socket
+    /// (`NodeEndpoint`; both fail alike, so the output is the same). When the node in use goes
+    /// away (a borrowed node that ended, or one handed over to a starting daemon), re-attaches
+    /// (`ShortLivedNode.reattach`) and goes on: a `send` that got no answer was not run (a node
+    /// answers every request it read before it closes; its own node writes nothing once
+    /// stopping) and is sent again; a wait goes on until its deadline. Exit: 0 committed and
+    /// the wait reached; 75 committed and queued; never 74 for a committed message.
     func deliverShortLived(_ message: String, via node: ShortLivedNode) async throws {
         var view: MessageView?
         var lost = 0
         while view == nil {
-            do {
-                view = try node.client.call(ControlMethods.send, SendParams(group: group, text: message, replyTo: reply))
-            } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 5 {
+            do throws(ControlClient.ClientError) {
+                view = try await node.endpoint.send(group: group, text: message, replyTo: reply)
+            } catch {
+                guard error.isConnectionLost && lost < 5 else { throw controlExitCode(for: error) }
                 lost += 1
                 try await node.reattach()
-            } catch let e as ControlClient.ClientError {
-                throw controlExitCode(for: e)
             }
         }
         guard let view else { return }
         if json { try printJSON(view) }
         let state = wait ?? .delivered
-        let quorum = wait == nil ? WaitQuorum.any : of
+        let goal = receiptGoal(state, wait == nil ? WaitQuorum.any : of)
         let timeoutMs = timeout.flatMap(Duration.parse) ?? 10_000
         let deadline = ControlClient.monotonicMs() + timeoutMs
-        var outcome: (ReceiptsResult, Bool)?
+        var outcome: ReceiptsWaitResult?
         while outcome == nil {
-            do {
-                outcome = try waitForReceipts(client: node.client, group: view.group, message: view.id, state: state, quorum: quorum,
-                                              timeoutMs: max(0, deadline - ControlClient.monotonicMs()))
-            } catch let e as ControlClient.ClientError where e.isConnectionLost && lost < 20 {
+            do throws(ControlClient.ClientError) {
+                outcome = try await node.endpoint.waitForReceipts(group: view.group, message: view.id, goal: goal,
+                                                                  timeoutMs: max(0, deadline - ControlClient.monotonicMs()))
+            } catch {
+                guard error.isConnectionLost && lost < 20 else { throw controlExitCode(for: error) }
                 // Committed already: find a node again and keep waiting (the store has the
                 // message; whichever node serves the home sends it out).
                 lost += 1
                 do { try await node.reattach() } catch {
                     throw fail("message \(view.id.prefix(8)) is queued (the node went away and none could be reached again); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
                 }
-            } catch let e as ControlClient.ClientError {
-                throw controlExitCode(for: e)
             }
         }
-        guard let (result, reached) = outcome, !reached else { return }
-        throw fail("message \(view.id.prefix(8)) is queued (\(Self.shortfall(result, state)) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
+        guard let outcome, !outcome.reached else { return }
+        throw fail("message \(view.id.prefix(8)) is queued (\(Self.shortfall(outcome.receipts, state)) after \(timeoutMs) ms); it goes out the next time a hark node runs on \(options.nodeHome.path)", Exit.tempFail)
     }
 
     /// "delivered to 1 of 3 members", or why a message is not settled.

@@ -3,14 +3,14 @@ import HarkControl
 import HarkCrypto
 import HarkNode
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The node a `hark send` talks to when no daemon runs: one run inside this process for as long
-/// as the command lasts, or one that another process runs (parallel sends: the first takes the
-/// home's lock, the others borrow its control socket).
+/// as the command lasts, called through its typed API (`NodeEndpoint.inProcess`), or one that
+/// another process runs (parallel sends: the first takes the home's lock, the others borrow its
+/// control socket, `NodeEndpoint.socket`).
 ///
 /// A borrowed node can go away (its send is done, or a starting daemon asked it to hand the
 /// home over); so can this process's own (handed over). `reattach(until:)` then connects to
@@ -20,8 +20,8 @@ import Glibc
 ///
 /// Not thread-safe: one owner (the command's task).
 final class ShortLivedNode {
-    /// The connection to the node in use now.
-    private(set) var client: ControlClient
+    /// The node in use now: this process's own, or a connection to another process's.
+    private(set) var endpoint: NodeEndpoint
     /// This process's own node, if it runs one (the latest started).
     private var run: NodeRun?
     private let home: NodeHome
@@ -33,14 +33,18 @@ final class ShortLivedNode {
     /// Longest time, ms, a node run here stays after its own send for others still using it.
     static let lingerMs: Int64 = 30_000
 
-    private init(client: ControlClient, home: NodeHome, peers: [String], secret: [UInt8]?) {
-        self.client = client
+    private init(endpoint: NodeEndpoint, home: NodeHome, peers: [String], secret: [UInt8]?) {
+        self.endpoint = endpoint
         self.home = home
         self.peers = peers
         self.secret = secret
     }
 
-    deinit { if secret != nil { secureZero(&secret!) } }
+    deinit {
+        // swift-format-ignore: NeverForceUnwrap
+        // Zeroes the stored array in place (an unwrapped copy would be zeroed, not the secret).
+        if secret != nil { secureZero(&secret!) }
+    }
 
     /// Reaches a node for this send: one that serves the home's control socket already, else one
     /// started here (waits up to `attachMs` for either).
@@ -52,27 +56,29 @@ final class ShortLivedNode {
             no hark daemon is running for \(home.path), and its keys are encrypted: start `hark daemon` (it asks for \
             the passphrase once), or give `hark send --passphrase-file FILE`
             """)
-        let (client, run) = try await attach(home: home, peers: peers, secret: secret, own: nil, patient: false)
-        let s = ShortLivedNode(client: client, home: home, peers: peers, secret: secret)
+        let (endpoint, run) = try await attach(home: home, peers: peers, secret: secret, own: nil, patient: false)
+        let s = ShortLivedNode(endpoint: endpoint, home: home, peers: peers, secret: secret)
         s.run = run
         return s
     }
 
-    /// After the connection to the node was lost: connects to whatever serves the home now, or
-    /// starts a node here (waits up to `attachMs`).
+    /// After the node in use was lost (a borrowed node's connection closed, or this process's
+    /// own node stopped): reaches whatever serves the home now, or starts a node here (waits
+    /// up to `attachMs`).
     /// - Throws: an `ExitCode` error, as `start`.
     func reattach() async throws {
-        let (client, run) = try await Self.attach(home: home, peers: peers, secret: secret, own: self.run, patient: true)
-        self.client = client
+        let (endpoint, run) = try await Self.attach(home: home, peers: peers, secret: secret, own: self.run, patient: true)
+        self.endpoint = endpoint
         self.run = run
     }
 
-    /// One attach: connect to the home's control socket; while there is none, start a node here
-    /// (again every 200 ms while the home's lock is held by a node that has no socket yet, or is
-    /// stopping). `own`: a node this process already runs, reused while it runs. `patient`
-    /// (re-attaching): starts no node in the first second.
+    /// One attach: this process's own node once it serves the home (and is not stopping), called
+    /// in-process; while none runs here, the home's control socket (another process's node);
+    /// while there is none either, start a node here (again every 200 ms while the home's lock is
+    /// held by a node that has no socket yet, or is stopping). `own`: a node this process already
+    /// runs, reused while it runs. `patient` (re-attaching): starts no node in the first second.
     private static func attach(home: NodeHome, peers: [String], secret: [UInt8]?, own: NodeRun?, patient: Bool)
-        async throws -> (ControlClient, NodeRun?) {
+        async throws -> (NodeEndpoint, NodeRun?) {
         var run = own
         let start = ControlClient.monotonicMs()
         // Re-attaching: let a daemon taking the home over (or another send) bind first, so that
@@ -80,11 +86,16 @@ final class ShortLivedNode {
         var lastStart: Int64 = patient ? start + 800 : -1_000
         var lastFailure: (any Error)?
         while ControlClient.monotonicMs() - start < attachMs {
-            if let client = try? ControlClient(socketPath: home.socketPath) {
-                // Ours, or that of another process that holds the home (its lock made ours fail).
-                return (client, run)
-            }
+            // A node starting here either comes to serve the home or ends soon (another node
+            // holds the lock): its own socket is never used by this process.
             let running = run.map { !$0.isFinished } ?? false
+            if let run, running, run.isReady, !(await run.node.isStopping) {
+                return (.inProcess(run.node), run)
+            }
+            if !running, let client = try? ControlClient(socketPath: home.socketPath) {
+                // Another process holds the home (its lock made ours fail, or none started here).
+                return (.socket(client), run)
+            }
             if !running, ControlClient.monotonicMs() - lastStart >= 200 {
                 if let run, case .failure(let error) = await run.task.result {
                     if let e = error as? NodeError, case .bindFailed = e {
@@ -93,7 +104,8 @@ final class ShortLivedNode {
                     lastFailure = error
                 }
                 lastStart = ControlClient.monotonicMs()
-                run = NodeRun(try makeNode(home: home, peers: peers, secret: secret))
+                let flags = NodeRun.Flags()
+                run = NodeRun(try makeNode(home: home, peers: peers, secret: secret, onReady: NodeRun.readyHook(flags)), flags: flags)
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -107,8 +119,10 @@ final class ShortLivedNode {
         throw fail("cannot start a node for this send: its control socket did not appear within \(attachMs) ms", Exit.software)
     }
 
-    private static func makeNode(home: NodeHome, peers: [String], secret: [UInt8]?) throws -> Node {
+    private static func makeNode(home: NodeHome, peers: [String], secret: [UInt8]?,
+                                 onReady: @escaping @Sendable (Int) -> Void) throws -> Node {
         var config = NodeConfiguration()
+        config.onReady = onReady
         config.staticPeers = peers
         config.dialKnownPeers = true
         config.role = .send
@@ -137,7 +151,7 @@ final class ShortLivedNode {
     /// sends that borrowed it) are connected, at most `lingerMs`, then stops: channels closed,
     /// requests in progress answered, the home's lock released.
     func stop() async {
-        client = ControlClient(answering: { _ in [] })   // closes the connection to the node
+        endpoint = .socket(ControlClient(answering: { _ in [] }))   // closes a connection to another process's node
         guard let run else { return }
         let start = ControlClient.monotonicMs()
         while !run.isFinished, run.node.controlClientCount > 0, ControlClient.monotonicMs() - start < Self.lingerMs {
@@ -146,26 +160,4 @@ final class ShortLivedNode {
         run.task.cancel()
         _ = await run.task.result
     }
-}
-
-/// A node run in this process, and whether its `run()` has ended. Thread-safe.
-private final class NodeRun: Sendable {
-    let node: Node
-    let task: Task<Void, any Error>
-    private let done: Done
-
-    private final class Done: Sendable { let flag = Atomic<Bool>(false) }
-
-    init(_ node: Node) {
-        let done = Done()
-        self.node = node
-        self.done = done
-        self.task = Task {
-            defer { done.flag.store(true, ordering: .releasing) }
-            try await node.run()
-        }
-    }
-
-    /// True once `run()` returned or threw.
-    var isFinished: Bool { done.flag.load(ordering: .acquiring) }
 }
