@@ -185,6 +185,10 @@ struct SendCommand: AsyncParsableCommand {
         if json { try printJSON(view) }
         guard let state = wait else { return }
         let timeoutMs = timeout.flatMap(Duration.parse) ?? defaultTimeoutMs
+        // The daemon ends the wait at `timeoutMs` and writes a keepalive line every second
+        // meanwhile: a read bound of `--timeout` alone could expire in the same millisecond as
+        // its answer. Two keepalive intervals still tell a hung daemon (exit 69) from a wait.
+        if client.timeoutMs < 2 * ControlClient.keepaliveIntervalMs { client.setTimeout(ms: 2 * ControlClient.keepaliveIntervalMs) }
         let result: ReceiptsResult, reached: Bool
         do {
             (result, reached) = try waitForReceipts(client: client, group: view.group, message: view.id, state: state,
