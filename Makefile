@@ -44,7 +44,7 @@ test: deps
 	tests/lab/conversation.sh
 	tests/lab/history-share.sh
 	tests/lab/flood.sh
-	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
+	SCALE_FLOOD_HOSTS=h6 SCALE_EAGER_HOSTS=h5 tests/lab/scale.sh 6
 	@echo "make test: every suite passed"
 
 ## lint: swift-format lint with .swift-format (force unwraps, try!, import order; not layout)
@@ -70,7 +70,7 @@ lab-test: build
 	tests/lab/conversation.sh
 	tests/lab/history-share.sh
 	tests/lab/flood.sh
-	SCALE_FLOOD_HOSTS=h6 tests/lab/scale.sh 6
+	SCALE_FLOOD_HOSTS=h6 SCALE_EAGER_HOSTS=h5 tests/lab/scale.sh 6
 	@echo "make lab-test: every lab suite passed"
 
 ## scale: one group of 5, 10, 20 and 50 members on one lab LAN (root): bytes on the wire and daemon

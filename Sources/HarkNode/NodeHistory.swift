@@ -15,7 +15,7 @@ extension Node {
             try proveForks(group: group, record: record)
         }
         if delivered.contains(where: { CausalGraph.isMembershipKind($0.kind) }) {
-            membershipChanged(group: group)
+            membershipChanged(group: group, changes: delivered.filter { CausalGraph.isMembershipKind($0.kind) })
             try joinIfAdded(group: group, record: record)
             checkRedeemedAdds(group: group)
         }

@@ -34,6 +34,8 @@ struct BroadcastMesh {
     var sent: [Kind: Int] = [:]
     /// Decides whether a message is lost on the wire.
     var drop: (Message) -> Bool = { _ in false }
+    /// Extra delay (ms) of a message, by sender, receiver and kind (a loaded receiver, a slow link).
+    var delay: (Int, Int, Kind) -> Int64 = { _, _, _ in 0 }
 
     init(size: Int, configuration: EpidemicBroadcast<Int>.Configuration = .init()) {
         nodes = (0..<size).map { _ in EpidemicBroadcast(configuration: configuration) }
@@ -52,7 +54,8 @@ struct BroadcastMesh {
             case let .prune(to): m = Message(at: now + latencyMs, from: node, to: to, kind: .prune, ids: [])
             }
             sent[m.kind, default: 0] += 1
-            if !drop(m) { inFlight.append(m) }
+            let late = Message(at: m.at + delay(m.from, m.to, m.kind), from: m.from, to: m.to, kind: m.kind, ids: m.ids)
+            if !drop(late) { inFlight.append(late) }
         }
     }
 
@@ -71,11 +74,13 @@ struct BroadcastMesh {
             let new = m.ids.filter { !held[n].contains($0) }
             if new.isEmpty {
                 duplicates += 1
-                send(nodes[n].duplicate(from: m.from), from: n)
+                send(nodes[n].duplicate(from: m.from, nowMs: now), from: n)
             } else {
                 for id in new { held[n].insert(id); deliveries[n].append(id) }
                 let byAuthor = new.allSatisfy { author[$0] == m.from }
-                send(nodes[n].delivered(new, from: m.from, pushed: true, authoredBySource: byAuthor, nowMs: now, rng: &rng), from: n)
+                let authorsArePeers = new.allSatisfy { id in author[id].map { nodes[n].peers.contains($0) } ?? false }
+                send(nodes[n].delivered(new, from: m.from, pushed: true, authoredBySource: byAuthor, authorsArePeers: authorsArePeers,
+                                        nowMs: now, rng: &rng), from: n)
             }
         case .announce:
             let h = held[n]
@@ -117,27 +122,58 @@ struct BroadcastMesh {
 }
 
 @Suite struct EpidemicBroadcastTests {
+    /// A state machine whose new links start eager, as in the paper: for the tests of pruning
+    /// and grafting on links that are in the tree.
+    static func eagerStart() -> EpidemicBroadcast<Int> {
+        var c = EpidemicBroadcast<Int>.Configuration()
+        c.newLinksEager = true
+        return EpidemicBroadcast(configuration: c)
+    }
+
     static func id(_ i: Int) -> EventID {
         var b = [UInt8](repeating: 0xE0, count: 32)
         withUnsafeBytes(of: UInt64(i).littleEndian) { for (k, x) in $0.enumerated() { b[k] = x } }
         return try! EventID(bytes: b)
     }
 
-    @Test func newPeersStartEagerAndOwnEventsArePushedToAll() {
+    @Test func newPeersStartLazyAndOwnEventsArePushedToAll() {
         var b = EpidemicBroadcast<Int>()
         var rng = SplitMix64(state: 1)
         for p in 1...3 { b.addPeer(p) }
+        #expect(b.lazy == [1, 2, 3] && b.eager.isEmpty)
         let actions = b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
         #expect(actions == [.push([Self.id(1)], to: 1), .push([Self.id(1)], to: 2), .push([Self.id(1)], to: 3)])
-        #expect(b.tick(nowMs: 1000).isEmpty)   // nobody is lazy: nothing to announce
+        #expect(b.tick(nowMs: 1000).isEmpty)   // pushed to everyone: nothing to announce
+    }
+
+    @Test func aReceivedEventIsAnnouncedNotRelayedOnNewLinks() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        for p in 1...3 { b.addPeer(p) }
+        // From its author 1: nobody gets it relayed whole; the others (and the author, for its
+        // receipts) get the ID.
+        let actions = b.delivered([Self.id(1)], from: 1, pushed: true, authoredBySource: true, alsoAnnounceTo: [1], nowMs: 0, rng: &rng)
+        #expect(actions.isEmpty)
+        #expect(b.tick(nowMs: 200) == [.announce([Self.id(1)], to: 1), .announce([Self.id(1)], to: 2), .announce([Self.id(1)], to: 3)])
+        #expect(b.lazy == [1, 2, 3])
+    }
+
+    @Test func eagerStartAsInThePaperIsStillAvailable() {
+        var b = Self.eagerStart()
+        var rng = SplitMix64(state: 1)
+        for p in 1...3 { b.addPeer(p) }
+        #expect(b.eager == [1, 2, 3])
+        #expect(b.delivered([Self.id(1)], from: 1, pushed: true, nowMs: 0, rng: &rng)
+            == [.push([Self.id(1)], to: 2), .push([Self.id(1)], to: 3)])
     }
 
     @Test func aDuplicatePushPrunesTheLinkAndLaterEventsAreOnlyAnnouncedThere() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        #expect(b.duplicate(from: 2) == [.prune(to: 2)])
-        #expect(b.duplicate(from: 2).isEmpty)   // once
+        #expect(b.duplicate(from: 2, nowMs: 0) == [.prune(to: 2)])
+        #expect(b.duplicate(from: 2, nowMs: 500).isEmpty)   // once per graft timeout: pushes sent before the prune arrived
+        #expect(b.duplicate(from: 2, nowMs: 1000) == [.prune(to: 2)], "2 still pushes: it holds the link eager")
         #expect(b.eager == [1] && b.lazy == [2])
         let actions = b.delivered([Self.id(7)], from: 1, pushed: true, nowMs: 1000, rng: &rng)
         #expect(actions.isEmpty)   // the source does not get its own event back, 2 is lazy
@@ -147,10 +183,10 @@ struct BroadcastMesh {
     }
 
     @Test func ownEventsArePushedToLazyPeersToo() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 2)
+        _ = b.duplicate(from: 2, nowMs: 0)
         #expect(b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
             == [.push([Self.id(1)], to: 1), .push([Self.id(1)], to: 2)])
         #expect(b.tick(nowMs: 1000).isEmpty)   // pushed to all: nothing to announce
@@ -158,7 +194,7 @@ struct BroadcastMesh {
     }
 
     @Test func anAuthorsPushOfItsOwnEventLeavesTheLinkAsItIs() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
         b.pruned(by: 1)
@@ -169,17 +205,17 @@ struct BroadcastMesh {
     }
 
     @Test func announcementsAreBatchedPerPeer() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 1)
+        _ = b.duplicate(from: 1, nowMs: 0)
         for i in 0..<5 { _ = b.delivered([Self.id(i)], from: 2, pushed: true, nowMs: Int64(10 * i), rng: &rng) }
         #expect(b.nextDeadlineMs == 200)
         #expect(b.tick(nowMs: 200) == [.announce((0..<5).map(Self.id), to: 1)])
     }
 
     @Test func aPrunedPeerThatPushesAgainIsEagerAgain() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
         b.pruned(by: 1)
@@ -189,9 +225,9 @@ struct BroadcastMesh {
     }
 
     @Test func anAnnouncedEventThatDoesNotArriveIsGraftedFromTheAnnouncerThenTheNext() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         b.addPeer(1); b.addPeer(2); b.addPeer(3)
-        _ = b.duplicate(from: 2); _ = b.duplicate(from: 3)
+        _ = b.duplicate(from: 2, nowMs: 0); _ = b.duplicate(from: 3, nowMs: 0)
         let x = Self.id(9)
         b.announced([x, Self.id(10)], from: 2, nowMs: 0, isHeld: { $0 == Self.id(10) })
         b.announced([x], from: 3, nowMs: 50, isHeld: { _ in false })
@@ -209,10 +245,10 @@ struct BroadcastMesh {
     }
 
     @Test func latePushesLengthenTheGraftTimeout() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 2)
+        _ = b.duplicate(from: 2, nowMs: 0)
         #expect(b.graftTimeoutMs == 1000)
         // Pushes on the tree come 1.5 s after lazy announcements (a saturated machine).
         for i in 0..<40 {
@@ -235,10 +271,10 @@ struct BroadcastMesh {
     }
 
     @Test func aGraftAnswerIsNotALagSampleButALatePushIs() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 2)
+        _ = b.duplicate(from: 2, nowMs: 0)
         b.announced([Self.id(1)], from: 2, nowMs: 0, isHeld: { _ in false })
         #expect(b.tick(nowMs: 1000) == [.graft([Self.id(1)], to: 2)])
         _ = b.delivered([Self.id(1)], from: 2, pushed: true, nowMs: 1100, rng: &rng)   // the answer
@@ -250,10 +286,10 @@ struct BroadcastMesh {
     }
 
     @Test func anEventThatArrivesInTimeCancelsTheGraft() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 2)
+        _ = b.duplicate(from: 2, nowMs: 0)
         b.announced([Self.id(3)], from: 2, nowMs: 0, isHeld: { _ in false })
         _ = b.delivered([Self.id(3)], from: 1, pushed: true, nowMs: 100, rng: &rng)
         let actions = b.tick(nowMs: 1000)
@@ -261,18 +297,18 @@ struct BroadcastMesh {
     }
 
     @Test func aGraftJoinsTheTreeAndAsksForThePush() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         b.addPeer(1)
-        _ = b.duplicate(from: 1)
+        _ = b.duplicate(from: 1, nowMs: 0)
         #expect(b.grafted([Self.id(4)], from: 1) == [.push([Self.id(4)], to: 1)])
         #expect(b.eager == [1])
         #expect(b.grafted([Self.id(4)], from: 99).isEmpty)   // not a peer of this group
     }
 
     @Test func lazyAnnouncementsAreBoundedByTheFanoutPlusTheAuthor() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 7)
-        for p in 1...30 { b.addPeer(p); _ = b.duplicate(from: p) }
+        for p in 1...30 { b.addPeer(p); _ = b.duplicate(from: p, nowMs: 0) }
         func announced(at ms: Int64) -> [Int] {
             b.tick(nowMs: ms).compactMap { a -> Int? in if case let .announce(_, to) = a { return to } else { return nil } }
         }
@@ -289,10 +325,10 @@ struct BroadcastMesh {
     }
 
     @Test func removingAPeerForgetsItsQueueAndAnnouncements() {
-        var b = EpidemicBroadcast<Int>()
+        var b = Self.eagerStart()
         var rng = SplitMix64(state: 1)
         b.addPeer(1); b.addPeer(2)
-        _ = b.duplicate(from: 2)
+        _ = b.duplicate(from: 2, nowMs: 0)
         _ = b.delivered([Self.id(1)], from: nil, pushed: false, nowMs: 0, rng: &rng)
         b.announced([Self.id(2)], from: 2, nowMs: 0, isHeld: { _ in false })
         b.removePeer(2)
@@ -301,7 +337,7 @@ struct BroadcastMesh {
         #expect(b.tick(nowMs: 10_000).isEmpty)
     }
 
-    @Test func theTreeFormsFromASingleSourceAndEveryoneGetsEveryEventOnce() {
+    @Test func aSingleSourceReachesEveryoneOnceWithOnePushPerMember() {
         var mesh = BroadcastMesh(size: 12)
         for i in 0..<40 {
             mesh.write(Self.id(i), at: 0)
@@ -312,9 +348,11 @@ struct BroadcastMesh {
             #expect(mesh.held[n].count == 40)
             #expect(mesh.deliveries[n].count == 40)   // no event delivered twice
         }
-        // Pruning leaves a spanning tree: n − 1 links both ends keep eager.
-        #expect(mesh.treeEdges == 11)
-        // Once formed, an event costs n − 1 pushes, not n(n − 1).
+        // The author reaches everyone directly: no link is in a relay tree, nothing was
+        // pushed twice, and no graft was needed.
+        #expect(mesh.treeEdges == 0)
+        #expect(mesh.duplicates == 0 && mesh.sent[.graft, default: 0] == 0)
+        // An event costs n − 1 pushes, not n(n − 1).
         let before = mesh.sent[.push, default: 0]
         mesh.write(Self.id(1000), at: 0)
         mesh.run(ms: 2000)
@@ -338,7 +376,8 @@ struct BroadcastMesh {
 
     @Test func withEveryoneSendingEachEventCrossesOneLinkPerMember() {
         var mesh = BroadcastMesh(size: 10)
-        // Warm-up: the first events flood, and the duplicates prune the relays.
+        // Warm-up (with links that started eager, the first events would flood until duplicates
+        // pruned the relays; lazy links carry only announcements from the start).
         mesh.writeInTurn(0..<50)
         mesh.run(ms: 2000)
         let pushes = mesh.sent[.push, default: 0], duplicates = mesh.duplicates, grafts = mesh.sent[.graft, default: 0]
@@ -372,7 +411,7 @@ struct BroadcastMesh {
             mesh.run(ms: 20)
         }
         mesh.run(ms: 1000)
-        #expect(mesh.treeEdges == 7)
+        #expect(mesh.held.allSatisfy { $0.count == 30 })
         // Every push to node 5 is now lost: only IHave → Graft → push (which gets through once
         // the drop rule ends) can bring it the next event.
         mesh.drop = { m in m.kind == .push && m.to == 5 }
@@ -386,5 +425,38 @@ struct BroadcastMesh {
         #expect(mesh.held[5].contains(x))
         #expect(mesh.sent[.graft, default: 0] > grafts)   // it came through a graft
         #expect(mesh.deliveries[5].filter { $0 == x }.count == 1)
+    }
+    @Test func aGraftAnswerOfEventsWhoseAuthorsArePeersPrunesTheLinkAgain() {
+        var b = EpidemicBroadcast<Int>()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        b.announced([Self.id(1)], from: 2, nowMs: 0, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 1000) == [.graft([Self.id(1)], to: 2)])
+        #expect(b.eager == [2])
+        // The answer brings an event by 1, a peer of ours: its own push was only late.
+        let actions = b.delivered([Self.id(1)], from: 2, pushed: true, authorsArePeers: true, nowMs: 1010, rng: &rng)
+        #expect(actions == [.prune(to: 2)])
+        #expect(b.eager.isEmpty && b.lazy == [1, 2])
+        // The same answer of events whose author is not a peer keeps the link in the tree.
+        b.announced([Self.id(2)], from: 2, nowMs: 2000, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 3000).contains(.graft([Self.id(2)], to: 2)))   // (and the first event's IHave to 1)
+        #expect(b.delivered([Self.id(2)], from: 2, pushed: true, authorsArePeers: false, nowMs: 3010, rng: &rng).isEmpty)
+        #expect(b.eager == [2])
+    }
+
+    @Test func latePushesToOneMemberLeaveNoRelayTreeBehind() {
+        // Every push to node 3 takes 1.5 s (a loaded machine): announcements overtake them and 3
+        // grafts. Everyone still gets every event once, and no grafted link stays in a relay
+        // tree once the load is over (duplicates and graft answers prune them).
+        var mesh = BroadcastMesh(size: 8)
+        mesh.delay = { from, to, kind in kind == .push && to == 3 ? 1500 : 0 }
+        mesh.writeInTurn(0..<80, gapMs: 20)
+        mesh.run(ms: 10_000)
+        for n in 0..<8 { #expect(mesh.held[n].count == 80 && mesh.deliveries[n].count == 80) }
+        #expect(mesh.sent[.graft, default: 0] > 0, "the delay made 3 graft")
+        #expect(mesh.treeEdges == 0, "no link stayed in a relay tree")
+        // Pushes: 80 events × 7 by their authors, plus graft answers and the few relays made
+        // while a graft's link was eager; far from flooding (80 × 7 × 6).
+        #expect(mesh.sent[.push, default: 0] < 80 * 7 * 2)
     }
 }

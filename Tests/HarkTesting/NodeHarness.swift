@@ -53,7 +53,7 @@ public final class RunningNode: Sendable {
             theirs?(port)
         }
         var logger = Logger(label: "test.\(name)")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["HARK_TEST_LOG"] == "debug" ? .debug : .warning
         let node = try Node(home: NodeHome(path: home.path), configuration: config, logger: logger)
         let task = Task { try await node.run() }
         var port = 0

@@ -13,7 +13,8 @@
 #     everything again in one order.
 # SCALE_FLOOD_HOSTS="h6 ..." runs those daemons with the test hook HARK_TEST_PROTOCOL=flood
 # (docs/PROTOCOL.md Appendix C): they speak only §6.2 flooding, as nodes before §6.4 did, and must
-# converge with the others. Correctness is checked (ok/FAIL); the figures are printed, not judged
+# converge with the others. SCALE_EAGER_HOSTS="h5 ..." runs those with
+# HARK_TEST_PROTOCOL=eager-links: their §6.4 links start eager, as §6.4 nodes before lazy starts. Correctness is checked (ok/FAIL); the figures are printed, not judged
 # (speed goals live in benchmarks). Ends with "N passed, M failed".
 #   LAB_NAME=.. LAB_NET=.. tests/lab/scale.sh [N...]
 set -uo pipefail
@@ -25,6 +26,7 @@ SENDS=${SCALE_SENDS:-20}
 INTERVAL_MS=${SCALE_INTERVAL_MS:-100}
 IDLE_S=${SCALE_IDLE_S:-10}
 FLOOD_HOSTS=" ${SCALE_FLOOD_HOSTS:-} "
+EAGER_HOSTS=" ${SCALE_EAGER_HOSTS:-} "
 SIZES=("$@"); [ ${#SIZES[@]} -gt 0 ] || SIZES=(5 10 20)
 HZ=$(python3 -c 'import os; print(os.sysconf("SC_CLK_TCK"))')
 RESULTS=()
@@ -145,6 +147,8 @@ run_size() {
   for h in "${hosts[@]}"; do
     if [[ $FLOOD_HOSTS == *" $h "* ]]; then
       "$LAB" spawn "$h" "hark-$h" env HARK_HOME="$WORK/$h" HARK_TEST_PROTOCOL=flood "$HARK" daemon
+    elif [[ $EAGER_HOSTS == *" $h "* ]]; then
+      "$LAB" spawn "$h" "hark-$h" env HARK_HOME="$WORK/$h" HARK_TEST_PROTOCOL=eager-links "$HARK" daemon
     else
       "$LAB" spawn "$h" "hark-$h" env HARK_HOME="$WORK/$h" "$HARK" daemon
     fi
@@ -233,6 +237,6 @@ for n in "${SIZES[@]}"; do
   [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 2 ] || { echo "usage: scale.sh [N...] (N ≥ 2)" >&2; exit 64; }
   run_size "$n"
 done
-echo "--- scale: $SENDS sends per member, one every $INTERVAL_MS ms$( [ -n "${SCALE_FLOOD_HOSTS:-}" ] && echo ", flooding (§6.2 only) on:${SCALE_FLOOD_HOSTS}")"
+echo "--- scale: $SENDS sends per member, one every $INTERVAL_MS ms$( [ -n "${SCALE_FLOOD_HOSTS:-}" ] && echo ", flooding (§6.2 only) on:${SCALE_FLOOD_HOSTS}")$( [ -n "${SCALE_EAGER_HOSTS:-}" ] && echo ", links starting eager on:${SCALE_EAGER_HOSTS}")"
 for l in "${RESULTS[@]}"; do echo "$l"; done
 summary

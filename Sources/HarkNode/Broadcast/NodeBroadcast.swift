@@ -35,10 +35,15 @@ extension Node {
         configuration.epidemicBroadcast && session.hello.speaksEpidemicBroadcast
     }
 
-    /// The group became shared on `session`: its link starts eager.
+    /// The group became shared on `session`: its link starts lazy (§6.4).
     func broadcastPeerAdded(_ session: PeerSession, group: EventID) {
         guard usesBroadcast(session) else { return }
-        broadcastState.broadcasts[group, default: EpidemicBroadcast()].addPeer(session.id)
+        if broadcastState.broadcasts[group] == nil {
+            var c = EpidemicBroadcast<UInt64>.Configuration()
+            c.newLinksEager = configuration.broadcastLinksStartEager
+            broadcastState.broadcasts[group] = EpidemicBroadcast(configuration: c)
+        }
+        broadcastState.broadcasts[group]?.addPeer(session.id)
     }
 
     /// The group is no longer shared on `session` (or the channel closed: `group` nil).
@@ -69,19 +74,22 @@ extension Node {
         guard broadcastState.broadcasts[group] != nil else { return }
         let authors = Set(events.map(\.author))
         let authorChannels = Set(peerTable.sessions.filter { authors.contains($0.peerID.key) }.map(\.id))
+        let linked = broadcastState.broadcasts[group]?.peers ?? []
+        let authorsArePeers = Set(peerTable.sessions.filter { linked.contains($0.id) && authors.contains($0.peerID.key) }.map(\.peerID.key)) == authors
         // In place (optional chaining on the subscript), so the state is not copied per event.
         let authoredBySource = except.map { s in events.allSatisfy { $0.author == s.peerID.key } } ?? false
         // Picks the lazy peers the events are announced to (a local: `broadcastState` is being modified).
         var rng = SystemRandomNumberGenerator()
         let actions = broadcastState.broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
-                                                   authoredBySource: authoredBySource, alsoAnnounceTo: authorChannels,
+                                                   authoredBySource: authoredBySource, authorsArePeers: authorsArePeers,
+                                                   alsoAnnounceTo: authorChannels,
                                                    nowMs: clock.monotonicMs(), rng: &rng) ?? []
         perform(actions, group: group, events: events)
     }
 
     /// A §6.4 push from `session` brought nothing new: that link leaves the tree.
     func broadcastDuplicate(group: EventID, from session: PeerSession) {
-        guard usesBroadcast(session), let actions = broadcastState.broadcasts[group]?.duplicate(from: session.id) else { return }
+        guard usesBroadcast(session), let actions = broadcastState.broadcasts[group]?.duplicate(from: session.id, nowMs: clock.monotonicMs()) else { return }
         broadcastState.counters.duplicates += 1
         perform(actions, group: group, events: [])
     }

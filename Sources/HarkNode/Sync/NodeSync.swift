@@ -145,14 +145,18 @@ extension Node {
     }
 
     /// Membership of `group` changed: share it with peers that became members, stop sharing it
-    /// with those that are no longer members.
-    func membershipChanged(group: EventID) {
+    /// with those that are no longer members. `changes` (the membership events just delivered)
+    /// go to each of those first (PROTOCOL.md §5.3), so that its own fold shows why: a removal, or
+    /// another admin's ADD that won an invite's last use. Links start lazy (§6.4), so without
+    /// this it might hear of them only through an announcement it can no longer follow.
+    func membershipChanged(group: EventID, changes: [Event] = []) {
         guard let record = try? store.group(id: group) else { return }
         for session in peerTable.sessions {
             let member = mayReceive(group, peer: session.peerID)
             if member, peerTable.links[session.id]?.awaitingMembership.contains(group) ?? false {
                 groupBecameShared(record, on: session)
             } else if !member, peerTable.links[session.id]?.sharedGroups.contains(group) ?? false {
+                if !changes.isEmpty { send(changes, group: group, to: session) }
                 peerTable.links[session.id]?.sharedGroups.remove(group)
                 broadcastPeerRemoved(session, group: group)
                 peerTable.links[session.id]?.reconciliations.removeValue(forKey: group)

@@ -5,7 +5,7 @@ import HarkLog
 ///
 /// Every peer on a channel that shares the group and speaks §6.4 is either **eager** (events it
 /// relays are pushed to it whole) or **lazy** (it gets only their IDs, batched, in `IHave`
-/// frames). A peer starts eager. A node's own new events are pushed to every peer, eager or lazy:
+/// frames). A peer starts lazy. A node's own new events are pushed to every peer, eager or lazy:
 /// each event's tree is rooted at its author, and on a LAN where every member has a channel to
 /// every other that tree is a star — one hop, one copy per member, nothing to relay. (One shared
 /// tree for all authors would put most members several relays away from most authors; on a
@@ -51,6 +51,9 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         public var maxMissing = 8192
         /// Announcers remembered per awaited event.
         public var maxAnnouncersPerEvent = 8
+        /// Whether a new link starts eager, as in the paper (the tree then forms by pruning
+        /// duplicates). Off: it starts lazy, and only grafts make links eager.
+        public var newLinksEager = false
 
         public init() {}
     }
@@ -88,6 +91,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public private(set) var lazy: Set<Peer> = []
     private var awaited: [EventID: Awaited] = [:]
     private var queued: [Peer: Queue] = [:]
+    /// When a prune last went to each peer (ms).
+    private var prunedAtMs: [Peer: Int64] = [:]
     /// Moving average (weight 1/8) of how long after its first announcement a push arrived (ms).
     public private(set) var pushLagMs: Int64 = 0
 
@@ -120,10 +125,13 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         return earliest
     }
 
-    /// A channel to `peer` now shares the group: it starts eager (the tree forms by pruning).
+    /// A channel to `peer` now shares the group: it starts lazy (unless `newLinksEager`). Authors push their own events on
+    /// every link, so where every member has a channel to every author nothing needs relaying;
+    /// where one does not, its first announcement of a missed event grafts the link (one graft
+    /// timeout later), and the link stays eager while it brings what no author pushes directly.
     public mutating func addPeer(_ peer: Peer) {
-        guard !lazy.contains(peer) else { return }
-        eager.insert(peer)
+        guard !eager.contains(peer), !lazy.contains(peer) else { return }
+        if configuration.newLinksEager { eager.insert(peer) } else { lazy.insert(peer) }
     }
 
     /// The channel to `peer` closed, or stopped sharing the group.
@@ -131,6 +139,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         eager.remove(peer)
         lazy.remove(peer)
         queued.removeValue(forKey: peer)
+        prunedAtMs.removeValue(forKey: peer)
         for (id, var a) in awaited {
             a.announcers.removeAll { $0 == peer }
             awaited[id] = a.announcers.isEmpty ? nil : a
@@ -145,24 +154,42 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     ///     so it leaves the link's state as it is.
     ///   - alsoAnnounceTo: peers that get the IDs whatever the fanout, unless they get the push
     ///     (so `source` may be one).
+    ///   - authorsArePeers: every one of `ids` was written by a peer with a link in this group:
+    ///     its author pushes it here itself. A graft's answer of such events only made up for a
+    ///     late or lost push, so that link goes back to lazy (`Prune`) instead of staying in a
+    ///     relay tree nobody needs.
     ///   - rng: picks the lazy peers.
     /// - Returns: pushes (own events to every peer; received ones to the eager peers but
-    ///   `source`); announcements are queued (see `tick`).
+    ///   `source`), and a prune after a graft's answer as above; announcements are queued (see
+    ///   `tick`).
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, authoredBySource: Bool = false,
-                                   alsoAnnounceTo: Set<Peer> = [],
+                                   authorsArePeers: Bool = false, alsoAnnounceTo: Set<Peer> = [],
                                    nowMs: Int64, rng: inout some RandomNumberGenerator) -> [Action] {
         guard !ids.isEmpty else { return [] }
+        var answersGraft = false
         for id in ids {
             guard let a = awaited.removeValue(forKey: id) else { continue }
             // A push that beat the graft timer, or came in spite of a graft to another link: a
             // sample of how late pushes are. (A graft's answer is not one: it was asked for.)
             if pushed, let source, !a.asked.contains(source) {
                 pushLagMs += (Swift.max(0, nowMs - a.sinceMs) - pushLagMs) / 8
+            } else if pushed, let source, a.asked.contains(source) {
+                answersGraft = true
             }
         }
-        // A peer that relays to us holds us eager: keep the link symmetric.
-        if pushed, !authoredBySource, let source, lazy.remove(source) != nil { eager.insert(source) }
         var actions: [Action] = []
+        if pushed, !authoredBySource, let source, peers.contains(source) {
+            if answersGraft, authorsArePeers {
+                // The authors reach this node directly: no relay needed on this link.
+                eager.remove(source)
+                lazy.insert(source)
+                prunedAtMs[source] = nowMs
+                actions.append(.prune(to: source))
+            } else if lazy.remove(source) != nil {
+                // A peer that relays to us holds us eager: keep the link symmetric.
+                eager.insert(source)
+            }
+        }
         // Written here: the root of its own tree, pushed to every peer.
         if source == nil { return peers.sorted().map { .push(ids, to: $0) } }
         for p in eager.sorted() where p != source { actions.append(.push(ids, to: p)) }
@@ -181,10 +208,16 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         return actions
     }
 
-    /// A push from `peer` brought only events already held: that link leaves the tree.
-    public mutating func duplicate(from peer: Peer) -> [Action] {
-        guard eager.remove(peer) != nil else { return [] }
+    /// A push from `peer` brought an event already held: that link leaves the tree. `peer` holds
+    /// the link eager whatever this end thinks (it pushed), so a link already lazy here is pruned
+    /// again too, unless a prune went to `peer` less than `graftTimeoutMs` ago (pushes it sent
+    /// before that prune reached it are still arriving).
+    public mutating func duplicate(from peer: Peer, nowMs: Int64) -> [Action] {
+        guard peers.contains(peer) else { return [] }
+        let wasEager = eager.remove(peer) != nil
         lazy.insert(peer)
+        if !wasEager, let last = prunedAtMs[peer], nowMs - last < graftTimeoutMs { return [] }
+        prunedAtMs[peer] = nowMs
         return [.prune(to: peer)]
     }
 
