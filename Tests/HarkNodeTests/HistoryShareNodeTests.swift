@@ -56,10 +56,10 @@ import Testing
             let bobKey = b.node.identity.signing.publicKey
             try await a.node.addMember(group: "team", key: bobKey)
             let id = try EventID(hex: team.id)
-            #expect(try await a.node.store.pendingHistoryShares(group: id) == [bobKey], "owed, no prekey known yet")
+            #expect(try a.node.store.pendingHistoryShares(group: id) == [bobKey], "owed, no prekey known yet")
             // Bob redeems an invite: he is a member already, sees his ADD and publishes his PREKEY.
             _ = try await b.node.join(token: try await a.node.invite(group: "team").token)
-            #expect(await eventually(15) { (try? await a.node.store.pendingHistoryShares(group: id))?.isEmpty ?? false })
+            #expect(await eventually(15) { (try? a.node.store.pendingHistoryShares(group: id))?.isEmpty ?? false })
             #expect(await eventually(15) {
                 ((try? await b.node.log(group: "team", limit: nil)) ?? []).filter { !$0.unreadable }.map(\.text) == (1...4).map { "before \($0)" }
             })

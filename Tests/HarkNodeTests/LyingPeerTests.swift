@@ -146,8 +146,8 @@ import Testing
             do {
                 let (s, records) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
                 var r = records
-                let head = try #require(try await n.node.store.heads(group: g.id).first)
-                let parent = try #require(try await n.node.store.event(head))
+                let head = try #require(try n.node.store.heads(group: g.id).first)
+                let parent = try #require(try n.node.store.event(head))
                 let content = { () -> Hark_V1_Content in var c = Hark_V1_Content(); var t = Hark_V1_Text(); t.text = "evil"; c.text = t; return c }()
                 let body = try BodyCipher.seal(content, groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
                 let e = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
@@ -164,7 +164,7 @@ import Testing
                 for m in try r.seal(frame) { s.writeMessage(m) }
                 #expect(await s.closedByPeer())
             }
-            #expect(try await n.node.store.eventCount(group: g.id) == countBefore)
+            #expect(try n.node.store.eventCount(group: g.id) == countBefore)
             #expect(try await n.node.log(group: "ops", limit: nil).map(\.text) == ["before"])
             #expect(await eventually(5) { await n.node.status().connectedPeers == 0 })
         }

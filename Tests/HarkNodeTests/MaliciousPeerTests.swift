@@ -70,7 +70,7 @@ import Testing
             let mallory = SigningKeyPair.generate()
             try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
             let before = try await storedCount(n, g)
-            let head = try #require(try await n.node.store.event(try await n.node.store.heads(group: g.id)[0]))
+            let head = try #require(try n.node.store.event(try n.node.store.heads(group: g.id)[0]))
             // A real event by mallory, with its signature replaced by one over another ID.
             let body = try BodyCipher.seal(text("forged"), groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
             let e = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
@@ -99,7 +99,7 @@ import Testing
             let mallory = SigningKeyPair.generate()
             try await n.node.addMember(group: "ops", key: mallory.publicKey)   // a member gone bad
             let before = try await storedCount(n, g)
-            let head = try #require(try await n.node.store.event(try await n.node.store.heads(group: g.id)[0]))
+            let head = try #require(try n.node.store.event(try n.node.store.heads(group: g.id)[0]))
             let body = try BodyCipher.seal(text("from the future"), groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
             let honest = try EventAuthor.make(kind: .message, groupID: g.id, author: mallory, seq: 1, selfParent: nil,
                                               parents: [head], wallMs: 1, body: body)
@@ -112,7 +112,7 @@ import Testing
             for m in try r.seal(eventsFrame(g, [liar])) { s.writeMessage(m) }
             #expect(await s.closedByPeer())
             #expect(try await storedCount(n, g) == before)
-            #expect(try await n.node.store.isRejected(liarID))
+            #expect(try n.node.store.isRejected(liarID))
             // Sending it again is refused at once.
             (s, r) = try await memberChannel(to: n, groupKey: g.key, identity: mallory)
             for m in try r.seal(eventsFrame(g, [liar])) { s.writeMessage(m) }
@@ -130,7 +130,7 @@ import Testing
             // A validly signed event whose parent is an ID nobody has (a fake parent event).
             let fakeParentKey = SigningKeyPair.generate()
             let fakeBody = try BodyCipher.seal(text("never sent"), groupKey: g.key, groupID: g.id, author: fakeParentKey.publicKey, seq: 1)
-            let head = try #require(try await n.node.store.event(try await n.node.store.heads(group: g.id)[0]))
+            let head = try #require(try n.node.store.event(try n.node.store.heads(group: g.id)[0]))
             let fakeParent = try EventAuthor.make(kind: .message, groupID: g.id, author: fakeParentKey, seq: 1, selfParent: nil,
                                                   parents: [head], wallMs: 1, body: fakeBody)
             let body = try BodyCipher.seal(text("orphan"), groupKey: g.key, groupID: g.id, author: mallory.publicKey, seq: 1)
