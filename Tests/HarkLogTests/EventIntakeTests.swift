@@ -91,17 +91,27 @@ import Testing
         #expect(intake.deliver(into: &history).accepted.map(\.id) == [delete.id])
     }
 
-    @Test func aMemberContentTheIndexLacksIsAskedForThenTheDeliveryGoesOn() throws {
-        // A group with roles: alice adds bob (MEMBER), bob writes. A second replica's index has
-        // not recorded the ADD's content: the pass stops before bob's event and asks for it.
+    /// A group with roles where alice adds bob (a MEMBER event) and bob then writes.
+    static func bobAddedAndWriting() throws -> (world: RolesWorld, add: Event, hello: Event) {
         let w = try RolesWorld()
         let add = try w.write(.member, w.member(.add, Fixture.bob), by: Fixture.alice)
         let hello = try w.write(.message, Fixture.text("hello"), by: Fixture.bob)
-        let index = MembershipIndex(rules: 2, conversation: .group)
+        return (w, add, hello)
+    }
+
+    /// A second replica of `w`'s group holding `events`, judged with `index` (fresh: nothing recorded).
+    static func history(of w: RolesWorld, holding events: [Event], index: MembershipIndex) throws -> GraphIntakeHistory {
         var graph = CausalGraph()
-        try graph.insert(w.genesis)
-        try graph.insert(add)
-        var history = GraphIntakeHistory(graph: graph, groupKey: w.key, membershipIndex: index)
+        for e in events { try graph.insert(e) }
+        return GraphIntakeHistory(graph: graph, groupKey: w.key, membershipIndex: index)
+    }
+
+    @Test func aMemberContentTheIndexLacksIsAskedForThenTheDeliveryGoesOn() throws {
+        // A group with roles: alice adds bob (MEMBER), bob writes. A second replica's index has
+        // not recorded the ADD's content: the pass stops before bob's event and asks for it.
+        let (w, add, hello) = try Self.bobAddedAndWriting()
+        let index = MembershipIndex(rules: 2, conversation: .group)
+        var history = try Self.history(of: w, holding: [w.genesis, add], index: index)
         var intake = EventIntake(group: w.genesis.id)
         try intake.admit([hello])
         var pass = intake.deliver(into: &history)
@@ -113,13 +123,9 @@ import Testing
     }
 
     @Test func anAcceptedMemberEventIsRecordedSoTheNextInTheBatchNeedsNothing() throws {
-        let w = try RolesWorld()
-        let add = try w.write(.member, w.member(.add, Fixture.bob), by: Fixture.alice)
-        let hello = try w.write(.message, Fixture.text("hello"), by: Fixture.bob)
+        let (w, add, hello) = try Self.bobAddedAndWriting()
         let index = MembershipIndex(rules: 2, conversation: .group)
-        var graph = CausalGraph()
-        try graph.insert(w.genesis)
-        var history = GraphIntakeHistory(graph: graph, groupKey: w.key, membershipIndex: index)
+        var history = try Self.history(of: w, holding: [w.genesis], index: index)
         var intake = EventIntake(group: w.genesis.id)
         try intake.admit([hello, add])
         let pass = intake.deliver(into: &history)
