@@ -11,6 +11,9 @@
 #                                 log $LAB_RUN/HOST/NAME.log, pid $LAB_RUN/HOST/NAME.pid
 #   lab.sh stop-avahi HOST        stop HOST's avahi-daemon (D-Bus stays up)
 #   lab.sh start-avahi HOST       start it again and wait until it is ready
+#   lab.sh freeze-avahi HOST      SIGSTOP HOST's avahi-daemon: it keeps its D-Bus name but
+#                                 answers nothing (a daemon too loaded to answer); `thaw-avahi`
+#                                 sends SIGCONT
 #   lab.sh partition HOST         pull HOST's cable at the switch; `heal HOST` plugs it back
 #   lab.sh status                 what exists and runs
 #   lab.sh down                   kill every process in the lab's namespaces, delete them
@@ -27,6 +30,10 @@
 # /run/avahi-daemon is covered by a bind mount of $LAB_RUN/hI/avahi inside the private
 # mount namespace that `ip netns exec` gives every command; /etc/avahi/services by an
 # empty dir.
+#
+# `up N` raises the kernel's neighbour-table limits (net.ipv{4,6}.neigh.default.gc_thresh2/3,
+# shared by every namespace) when a full mesh of N hosts needs more than they allow; it never
+# lowers them.
 #
 # Env knobs: LAB_NAME (default harklab; namespace/run-dir prefix), LAB_NET (first three
 # octets, default 10.98.0), LAB_TTL (seconds after which every lab process stops by
@@ -204,6 +211,21 @@ check_tools() {
   done
 }
 
+# raise_neigh_limits N: the kernel's ARP and NDP tables are shared by every namespace, and their
+# default hard limit (gc_thresh3 = 1024 entries each) is below a full mesh of 50 hosts (50 × 49
+# entries per family, plus the switch). Past it the kernel drops new neighbours ("neighbor table
+# overflow!" in dmesg), and connects and mDNS answers between hosts time out for minutes.
+raise_neigh_limits() {
+  local n=$1 f want2 want3
+  want3=$(( 4 * n * n )); want2=$(( 2 * n * n ))
+  for f in ipv4 ipv6; do
+    [ "$(sysctl -n "net.$f.neigh.default.gc_thresh3")" -ge "$want3" ] && continue
+    [ "$(sysctl -n "net.$f.neigh.default.gc_thresh2")" -ge "$want2" ] || sysctl -qw "net.$f.neigh.default.gc_thresh2=$want2"
+    sysctl -qw "net.$f.neigh.default.gc_thresh3=$want3"
+    log "raised net.$f.neigh.default.gc_thresh3 to $want3 for a mesh of $n hosts"
+  done
+}
+
 begin_run() {
   mkdir -p "$RUN"; touch "$RUN/$MARK"
   # mount point for the per-host bind mounts; only made if absent, removed by the last down
@@ -216,6 +238,7 @@ cmd_up() {
   [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 60 ] || die "usage: up N (1..60)"
   cmd_down quiet
   local t0=$EPOCHREALTIME
+  raise_neigh_limits "$n"
   begin_run
   ip netns add "$SW"
   ip netns exec "$SW" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -282,6 +305,14 @@ cmd_start_avahi() {
   [ -z "$(avahi_pids "$h")" ] || { log "start-avahi $h: already running"; return 0; }
   start_avahi "$h"; wait_avahi "$h"
   log "start-avahi $h: ready"
+}
+cmd_signal_avahi() {           # cmd_signal_avahi SIG HOST
+  need_root; valid_host "${2:-}"
+  local pids; pids=$(avahi_pids "$2")
+  [ -n "$pids" ] || die "$1 avahi on $2: not running"
+  # shellcheck disable=SC2086
+  kill "-$1" $pids
+  log "avahi on $2: SIG$1"
 }
 
 # ------------------------------------------------------------ partition
@@ -387,6 +418,8 @@ main() {
     spawn) cmd_spawn "$@" ;;
     stop-avahi) cmd_stop_avahi "$@" ;;
     start-avahi) cmd_start_avahi "$@" ;;
+    freeze-avahi) cmd_signal_avahi STOP "$@" ;;
+    thaw-avahi) cmd_signal_avahi CONT "$@" ;;
     partition) cmd_partition "$@" ;;
     heal) cmd_heal "$@" ;;
     status) cmd_status ;;
