@@ -42,6 +42,8 @@ final class DiscoveryEngine: Sendable {
         var nextSession: UInt64 = 0
         var client: AvahiClient?
         var clientRunning = false
+        /// The client reported CONNECTING and nothing since.
+        var clientConnecting = false
         var groupEstablished = false
         var isAvailable = false
         var lastUnavailable: String?
@@ -102,7 +104,20 @@ final class DiscoveryEngine: Sendable {
                 connect(&s)
             case .retryConnect(let id):
                 s.timers[.connect] = nil
-                if s.client == nil && id == s.nextSession { connect(&s) }
+                guard id == s.nextSession else { return }
+                if s.client == nil {
+                    connect(&s)
+                } else if s.clientConnecting {
+                    // avahi-client in CONNECTING waits for the daemon's name to appear on D-Bus.
+                    // A daemon that was there all along but too slow to answer (a loaded boot, 50
+                    // daemons starting at once) never appears again, so the wait would last
+                    // forever: a fresh client asks it again.
+                    logger.debug("avahi client still waiting for the daemon after \(Self.connectingRecheckMs) ms; connecting again")
+                    s.client?.close()
+                    s.client = nil
+                    s.clientConnecting = false
+                    connect(&s)
+                }
             case .retryPublish(let id):
                 s.timers[.publish] = nil
                 if id == s.client?.session, s.clientRunning { publish(&s) }
@@ -154,7 +169,11 @@ final class DiscoveryEngine: Sendable {
         return "cannot connect to avahi-daemon (\(e))"
     }
 
+    /// How long a client may wait in CONNECTING before a fresh one asks the daemon again (ms).
+    static let connectingRecheckMs = 10_000
+
     private func clientState(_ s: inout State, _ st: AvahiClientState, _ err: AvahiError) {
+        s.clientConnecting = st == AVAHI_CLIENT_CONNECTING
         switch st {
         case AVAHI_CLIENT_S_RUNNING:
             logger.debug("avahi client running")
@@ -169,6 +188,7 @@ final class DiscoveryEngine: Sendable {
         case AVAHI_CLIENT_CONNECTING:
             dropConnectionState(&s)
             unavailable(&s, reason: "avahi-daemon is not running (waiting for it to appear on D-Bus)")
+            if let c = s.client { schedule(&s, .connect, .retryConnect(session: c.session), afterMs: Self.connectingRecheckMs) }
         case AVAHI_CLIENT_FAILURE:
             dropConnectionState(&s)
             s.client?.close()
@@ -213,9 +233,9 @@ final class DiscoveryEngine: Sendable {
         output.yield(.unavailable(reason: reason))
     }
 
-    /// Sends `input` after `retryIntervalMs`, replacing a pending timer for `key`.
-    private func schedule(_ s: inout State, _ key: TimerKey, _ input: AvahiInput) {
-        let ms = retryIntervalMs, inputs = inputs
+    /// Sends `input` after `afterMs` (default `retryIntervalMs`), replacing a pending timer for `key`.
+    private func schedule(_ s: inout State, _ key: TimerKey, _ input: AvahiInput, afterMs: Int? = nil) {
+        let ms = afterMs ?? retryIntervalMs, inputs = inputs
         s.timers[key]?.cancel()
         s.timers[key] = Task {
             try? await Task.sleep(for: .milliseconds(ms))

@@ -104,6 +104,19 @@ if wait_until 20 back h1 && wait_until 5 back h2; then ok "discovery active agai
 else not_ok "discovery did not come back after avahi-daemon restarted"; cat_log h1; fi
 
 stop_daemon h1
+
+say "avahi-daemon too slow to answer at start: the node asks again"
+# Frozen, it keeps its D-Bus name but answers nothing: the node's first calls time out (D-Bus,
+# 25 s) and avahi-client then waits for a name that never reappears. The node must ask again
+# by itself once the daemon answers.
+"$LAB" freeze-avahi h1 >&2
+start_daemon h1 --port 7411
+sleep 30
+"$LAB" thaw-avahi h1 >&2
+if wait_until 30 back h1; then ok "discovery active after avahi-daemon answered late"
+else not_ok "discovery stayed unavailable after avahi-daemon answered late"; cat_log h1; fi
+
+stop_daemon h1
 stop_daemon h2
 if "$LAB" guard-check >&2; then ok "no lab packet left through eth0"; else not_ok "lab traffic seen on eth0"; fi
 summary
