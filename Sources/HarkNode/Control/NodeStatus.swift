@@ -44,14 +44,16 @@ extension Node {
     public func peers() -> [PeerView] {
         var out: [PeerView] = []
         let forked = equivocators()
+        let byPeer = Dictionary(grouping: peerTable.sessions, by: \.peerID)
         for (id, info) in peerTable.info {
-            let session = peerTable.sessions.first { $0.peerID == id }
+            let channels = byPeer[id] ?? []
+            let session = channels.first
             out.append(PeerView(peerId: id.description, fingerprint: id.fingerprint, displayName: info.displayName,
                                 connected: session != nil, address: session?.remoteAddress ?? info.address,
                                 direction: session?.direction.rawValue, source: session?.source ?? info.source,
                                 lastSeenMs: session != nil ? clock.wallMs() : info.lastSeenMs,
                                 equivocated: forked.contains(id.key), listenPort: info.listenPort))
-            let presence = presenceView(of: id)
+            let presence = presenceView(of: id, channels: channels)
             out[out.count - 1].presence = presence.state
             out[out.count - 1].statusText = presence.statusText
             out[out.count - 1].verified = isVerified(id.key)

@@ -119,8 +119,28 @@ extension Node {
 
     /// Seals and sends one datagram to the peer of `sessionID`; announces a rotated key first.
     func sendDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) {
-        guard let udp = signalState.udp, var peer = peerTable.links[sessionID]?.datagram, let address = peer.address,
-              let session = peerTable[sessionID] else { return }
+        guard let udp = signalState.udp, let sealed = sealDatagram(datagram, to: sessionID) else { return }
+        write([sealed], on: udp)
+    }
+
+    /// Sends `datagram` on every channel that shares `group` (all channels when nil): sealed for
+    /// each here, then written in one hand-over to the socket's event loop and flushed once (NIO
+    /// sends the batch with one `sendmmsg`), instead of one wake-up of that loop per peer.
+    func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
+        guard let udp = signalState.udp else { return }
+        var batch: [AddressedEnvelope<[UInt8]>] = []
+        for id in peerTable.ids where id != except {
+            if let group, !(peerTable.links[id]?.sharedGroups.contains(group) ?? false) { continue }
+            if let sealed = sealDatagram(datagram, to: id) { batch.append(sealed) }
+        }
+        write(batch, on: udp)
+    }
+
+    /// `datagram` sealed under the send key of `sessionID`'s peer, with its UDP address; nil when
+    /// that peer has no key or address yet. Announces a rotated key over the channel first.
+    private func sealDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) -> AddressedEnvelope<[UInt8]>? {
+        guard var peer = peerTable.links[sessionID]?.datagram, let address = peer.address,
+              let session = peerTable[sessionID] else { return nil }
         let now = clock.monotonicMs()
         if peer.sender.rotateIfDue(nowMs: now) { logger.debug("datagram key rotated", metadata: ["peer.id": "\(session.peerID)"]) }
         if let announcement = peer.sender.takeAnnouncement(udpPort: UInt16(clamping: signalState.udpPort)) {
@@ -131,20 +151,23 @@ extension Node {
         let packet: [UInt8]
         do { packet = try peer.sender.seal(datagram, nowMs: now) } catch {
             logger.error("cannot seal a datagram", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         peerTable.links[sessionID]?.datagram = peer
         signalState.datagramCounters.sent += 1
-        var buffer = udp.allocator.buffer(capacity: packet.count)
-        buffer.writeBytes(packet)
-        udp.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        return AddressedEnvelope(remoteAddress: address, data: packet)
     }
 
-    /// Sends `datagram` on every channel that shares `group` (all channels when nil).
-    func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
-        for id in peerTable.ids where id != except {
-            if let group, !(peerTable.links[id]?.sharedGroups.contains(group) ?? false) { continue }
-            sendDatagram(datagram, to: id)
+    /// Writes `packets` on the UDP socket in one task on its event loop, flushed once.
+    private func write(_ packets: [AddressedEnvelope<[UInt8]>], on udp: any Channel) {
+        guard !packets.isEmpty else { return }
+        udp.eventLoop.execute {
+            for p in packets {
+                var buffer = udp.allocator.buffer(capacity: p.data.count)
+                buffer.writeBytes(p.data)
+                udp.write(AddressedEnvelope(remoteAddress: p.remoteAddress, data: buffer), promise: nil)
+            }
+            udp.flush()
         }
     }
 
@@ -153,12 +176,16 @@ extension Node {
     func receiveDatagram(_ packet: [UInt8], from address: SocketAddress) {
         guard let keyID = DatagramHeader.keyID(of: packet) else { signalState.datagramCounters.malformed += 1; return }
         let now = clock.monotonicMs()
-        var sawKey = false
-        for (id, link) in peerTable.links {
-            guard let peer = link.datagram,
-                  peer.receiver.currentKeyID == keyID || peer.receiver.previousKeyID(nowMs: now) == keyID else { continue }
-            sawKey = true
-            var receiver = peer.receiver
+        // The channels whose receive key has this key_id (first, so that the loop below may change
+        // `links` in place without copying the table).
+        let candidates = peerTable.links.compactMap { id, link -> UInt64? in
+            guard let receiver = link.datagram?.receiver,
+                  receiver.currentKeyID == keyID || receiver.previousKeyID(nowMs: now) == keyID else { return nil }
+            return id
+        }
+        let sawKey = !candidates.isEmpty
+        for id in candidates {
+            guard var receiver = peerTable.links[id]?.datagram?.receiver else { continue }
             let datagram: Hark_V1_Datagram
             do { datagram = try receiver.open(packet, nowMs: now) } catch {
                 // The window is only advanced by authentic packets, so an authentic but malformed
@@ -217,8 +244,11 @@ extension Node {
 
     /// Tells these channels (sharing the group) that this node now holds `event`.
     func hintHead(_ event: Event, group: EventID, only channels: [UInt64]) {
+        guard let udp = signalState.udp else { return }
         let d = headHint(event, group: group)
-        for id in channels where peerTable.links[id]?.sharedGroups.contains(group) ?? false { sendDatagram(d, to: id) }
+        write(channels.compactMap { id in
+            peerTable.links[id]?.sharedGroups.contains(group) ?? false ? sealDatagram(d, to: id) : nil
+        }, on: udp)
     }
 
     private func headHint(_ event: Event, group: EventID) -> Hark_V1_Datagram {

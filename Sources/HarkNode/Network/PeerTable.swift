@@ -43,9 +43,16 @@ struct PeerTable {
 
     /// The channel with session ID `id`, if open.
     subscript(id: UInt64) -> PeerSession? { links[id]?.session }
-    /// Every open channel, in no particular order.
-    var sessions: some Collection<PeerSession> { links.values.lazy.map(\.session) }
-    var ids: Dictionary<UInt64, PeerLink>.Keys { links.keys }
+    /// Every open channel, in no particular order: a copy, O(channels), so that a loop over it
+    /// may change `links` in place (a loop over `links` itself holds its storage, and each change
+    /// inside it would copy the whole table).
+    var sessions: [PeerSession] { links.values.map(\.session) }
+    /// The open channels to `peer` (one per device of that identity), O(channels).
+    func sessions(of peer: PeerID) -> [PeerSession] {
+        links.values.compactMap { $0.session.peerID == peer ? $0.session : nil }
+    }
+    /// The open channels' session IDs, in no particular order: a copy, as `sessions`.
+    var ids: [UInt64] { Array(links.keys) }
     var count: Int { links.count }
 
     /// Adds a channel with empty per-channel state.

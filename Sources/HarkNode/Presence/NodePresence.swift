@@ -77,9 +77,9 @@ extension Node {
         judgePresence(of: session.peerID)
     }
 
-    /// The presence of `peer` now.
-    func presenceView(of peer: PeerID) -> PresenceView {
-        let channels = peerTable.sessions.filter { $0.peerID == peer }
+    /// The presence of `peer` now, judged from `channels` (its open channels; found when nil).
+    func presenceView(of peer: PeerID, channels known: [PeerSession]? = nil) -> PresenceView {
+        let channels = known ?? peerTable.sessions(of: peer)
         let judged = PresenceJudge.state(channels.map {
             PresenceJudge.Channel(silenceMs: $0.silenceMs, heartbeat: peerTable.links[$0.id]?.heartbeat?.state)
         })
@@ -93,15 +93,17 @@ extension Node {
                             state: judged, statusText: (text?.isEmpty ?? true) ? nil : text, lastSeenMs: lastSeen)
     }
 
-    /// Judges every peer with a channel or a last emitted state, and emits the changes.
+    /// Judges every peer with a channel or a last emitted state, and emits the changes. Once a
+    /// second: O(channels + peers), the channels grouped by peer once.
     func judgePresence() {
-        var peers = Set(peerTable.sessions.map(\.peerID))
-        peers.formUnion(signalState.lastPresence.keys)
-        for peer in peers { judgePresence(of: peer) }
+        let byPeer = Dictionary(grouping: peerTable.sessions, by: \.peerID)
+        for peer in Set(byPeer.keys).union(signalState.lastPresence.keys) {
+            judgePresence(of: peer, channels: byPeer[peer] ?? [])
+        }
     }
 
-    func judgePresence(of peer: PeerID) {
-        let view = presenceView(of: peer)
+    func judgePresence(of peer: PeerID, channels: [PeerSession]? = nil) {
+        let view = presenceView(of: peer, channels: channels)
         let last = signalState.lastPresence[peer]
         guard last?.state != view.state || last?.statusText != view.statusText else { return }
         if view.state == "offline", last == nil { return }
