@@ -55,9 +55,10 @@ public struct NodeConfiguration: Sendable {
     /// makes the node speak only §6.2 flooding, as a node before §6.4 did: the test hook
     /// `HARK_TEST_PROTOCOL=flood` (Appendix C) sets it, so the lab can mix both kinds of node.
     public var epidemicBroadcast: Bool = ProcessInfo.processInfo.environment["HARK_TEST_PROTOCOL"] != "flood"
-    /// Whether §6.4 links start eager, as nodes did before links started lazy (PROTOCOL.md
-    /// §6.4): the test hook `HARK_TEST_PROTOCOL=eager-links` (Appendix C) sets it, so the lab can
-    /// check that both kinds converge.
+    /// Whether §6.4 links keep one tree for all authors, as the first §6.4 nodes did: links start
+    /// eager and grafts make them eager for every author (PROTOCOL.md §6.4). The test hook
+    /// `HARK_TEST_PROTOCOL=eager-links` (Appendix C) sets it, so the lab can check that both
+    /// kinds converge.
     public var broadcastLinksStartEager: Bool = ProcessInfo.processInfo.environment["HARK_TEST_PROTOCOL"] == "eager-links"
 
     /// What runs this node, written into the home's lock file so that another process can say

@@ -80,16 +80,22 @@ struct BroadcastMesh {
                 let byAuthor = new.allSatisfy { author[$0] == m.from }
                 let authorsArePeers = new.allSatisfy { id in author[id].map { nodes[n].peers.contains($0) } ?? false }
                 send(nodes[n].delivered(new, from: m.from, pushed: true, authoredBySource: byAuthor, authorsArePeers: authorsArePeers,
-                                        nowMs: now, rng: &rng), from: n)
+                                        authorOf: authorKeys(new), nowMs: now, rng: &rng), from: n)
             }
         case .announce:
             let h = held[n]
             nodes[n].announced(m.ids, from: m.from, nowMs: now, isHeld: { h.contains($0) })
         case .graft:
-            send(nodes[n].grafted(m.ids, from: m.from), from: n)
+            let known = m.ids.filter { held[n].contains($0) }
+            send(nodes[n].grafted(m.ids, from: m.from, authors: Set(authorKeys(known).values)), from: n)
         case .prune:
             nodes[n].pruned(by: m.from)
         }
+    }
+
+    /// Each event's author as key bytes (node i: [i]).
+    func authorKeys(_ ids: [EventID]) -> [EventID: [UInt8]] {
+        Dictionary(ids.compactMap { id in author[id].map { (id, [UInt8(truncatingIfNeeded: $0)]) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Runs the network for `ms` milliseconds in 1 ms steps.
@@ -458,5 +464,60 @@ struct BroadcastMesh {
         // Pushes: 80 events × 7 by their authors, plus graft answers and the few relays made
         // while a graft's link was eager; far from flooding (80 × 7 × 6).
         #expect(mesh.sent[.push, default: 0] < 80 * 7 * 2)
+    }
+
+    static func perAuthor() -> EpidemicBroadcast<Int> {
+        var c = EpidemicBroadcast<Int>.Configuration()
+        c.eagerPerAuthor = true
+        return EpidemicBroadcast(configuration: c)
+    }
+
+    @Test func aGraftMakesTheLinkEagerOnlyForTheGraftedEventsAuthors() {
+        var b = Self.perAuthor()
+        var rng = SplitMix64(state: 1)
+        for p in 1...3 { b.addPeer(p) }
+        let x = Self.id(1), y = Self.id(2), z = Self.id(3)
+        #expect(b.grafted([x], from: 2, authors: [[7]]) == [.push([x], to: 2)])
+        #expect(b.eager.isEmpty && b.eagerAuthors[2] == [[7]])
+        // y by author 7 goes whole to 2; z by author 8 is only announced there.
+        let actions = b.delivered([y, z], from: 1, pushed: true, authorOf: [y: [7], z: [8]], nowMs: 0, rng: &rng)
+        #expect(actions == [.push([y], to: 2)])
+        #expect(b.tick(nowMs: 200) == [.announce([z], to: 2), .announce([y, z], to: 3)])
+        // A prune ends it: 7's events are then only announced to 2.
+        b.pruned(by: 2)
+        #expect(b.eagerAuthors.isEmpty)
+        #expect(b.delivered([Self.id(4)], from: 1, pushed: true, authorOf: [Self.id(4): [7]], nowMs: 300, rng: &rng).isEmpty)
+    }
+
+    @Test func theGraftingEndRelaysNothingBack() {
+        var b = Self.perAuthor()
+        var rng = SplitMix64(state: 1)
+        b.addPeer(1); b.addPeer(2)
+        let x = Self.id(1)
+        b.announced([x], from: 2, nowMs: 0, isHeld: { _ in false })
+        #expect(b.tick(nowMs: 1000) == [.graft([x], to: 2)])
+        #expect(b.eager.isEmpty, "this end is downstream: its end of the link stays lazy")
+        #expect(b.delivered([x], from: 2, pushed: true, authorOf: [x: [9]], nowMs: 1010, rng: &rng).isEmpty)
+        #expect(b.eager.isEmpty && b.eagerAuthors.isEmpty)
+        // A later event from peer 1 is not relayed to 2.
+        #expect(b.delivered([Self.id(2)], from: 1, pushed: true, authorOf: [Self.id(2): [9]], nowMs: 1020, rng: &rng).isEmpty)
+    }
+
+    @Test func aMemberWithoutOneAuthorsChannelGetsOnlyThatAuthorRelayed() {
+        // Node 5 has no channel to node 0; everyone writes. Per author, 5's relays carry 0's
+        // events only: every other author reaches it directly.
+        var c = EpidemicBroadcast<Int>.Configuration()
+        c.eagerPerAuthor = true
+        var mesh = BroadcastMesh(size: 8, configuration: c)
+        mesh.nodes[0].removePeer(5); mesh.nodes[5].removePeer(0)
+        mesh.writeInTurn(0..<80, gapMs: 20)
+        mesh.run(ms: 5000)
+        for n in 0..<8 { #expect(mesh.held[n].count == 80 && mesh.deliveries[n].count == 80) }
+        let relayedTo5 = mesh.nodes.indices.filter { $0 != 5 }.flatMap { mesh.nodes[$0].eagerAuthors[5] ?? [] }
+        #expect(!relayedTo5.isEmpty, "a relay to 5 stays in 0's tree")
+        #expect(Set(relayedTo5) == [[0]], "and only in 0's tree")
+        // Pushes: 70 events by authors with a link to all 7 others, 10 by 0 to 6 of them, plus
+        // relays of 0's events to 5 and the graft answers: below 80 × 7 + 80.
+        #expect(mesh.sent[.push, default: 0] < 80 * 7 + 80)
     }
 }

@@ -14,7 +14,8 @@
 # SCALE_FLOOD_HOSTS="h6 ..." runs those daemons with the test hook HARK_TEST_PROTOCOL=flood
 # (docs/PROTOCOL.md Appendix C): they speak only §6.2 flooding, as nodes before §6.4 did, and must
 # converge with the others. SCALE_EAGER_HOSTS="h5 ..." runs those with
-# HARK_TEST_PROTOCOL=eager-links: their §6.4 links start eager, as §6.4 nodes before lazy starts. Correctness is checked (ok/FAIL); the figures are printed, not judged
+# HARK_TEST_PROTOCOL=eager-links: one tree for all authors, as the first §6.4 nodes (links start
+# eager, grafts make them eager for every author). Correctness is checked (ok/FAIL); the figures are printed, not judged
 # (speed goals live in benchmarks). Ends with "N passed, M failed".
 #   LAB_NAME=.. LAB_NET=.. tests/lab/scale.sh [N...]
 set -uo pipefail

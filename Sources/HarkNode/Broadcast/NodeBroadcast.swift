@@ -41,6 +41,7 @@ extension Node {
         if broadcastState.broadcasts[group] == nil {
             var c = EpidemicBroadcast<UInt64>.Configuration()
             c.newLinksEager = configuration.broadcastLinksStartEager
+            c.eagerPerAuthor = !configuration.broadcastLinksStartEager
             broadcastState.broadcasts[group] = EpidemicBroadcast(configuration: c)
         }
         broadcastState.broadcasts[group]?.addPeer(session.id)
@@ -52,7 +53,7 @@ extension Node {
             broadcastState.broadcasts[group]?.removePeer(session.id)
             peerTable.links[session.id]?.pendingAcks.removeValue(forKey: group)
         } else {
-            for g in broadcastState.broadcasts.keys { broadcastState.broadcasts[g]?.removePeer(session.id) }
+            for g in Array(broadcastState.broadcasts.keys) { broadcastState.broadcasts[g]?.removePeer(session.id) }
             peerTable.links[session.id]?.pendingAcks = [:]
         }
     }
@@ -83,6 +84,7 @@ extension Node {
         let actions = broadcastState.broadcasts[group]?.delivered(events.map(\.id), from: except?.id, pushed: pushed,
                                                    authoredBySource: authoredBySource, authorsArePeers: authorsArePeers,
                                                    alsoAnnounceTo: authorChannels,
+                                                   authorOf: Dictionary(events.map { ($0.id, $0.author.bytes) }, uniquingKeysWith: { a, _ in a }),
                                                    nowMs: clock.monotonicMs(), rng: &rng) ?? []
         perform(actions, group: group, events: events)
     }
@@ -122,8 +124,10 @@ extension Node {
         guard usesBroadcast(session) else { throw ProtocolViolation("Graft from a peer that did not offer epidemic broadcast") }
         let group = try sharedGroup([UInt8](frame.groupID), from: session)
         let ids = try broadcastIDs(frame.ids, what: "Graft")
-        guard let actions = broadcastState.broadcasts[group]?.grafted(ids, from: session.id) else { return }
-        perform(actions, group: group, events: [])
+        // Read once: their authors are the trees the link joins, and `perform` pushes them.
+        let held = (try? store.events(ids)) ?? []
+        guard let actions = broadcastState.broadcasts[group]?.grafted(ids, from: session.id, authors: Set(held.map(\.author.bytes))) else { return }
+        perform(actions, group: group, events: held)
     }
 
     func receivePrune(_ frame: Hark_V1_Prune, from session: PeerSession) throws {
@@ -160,7 +164,10 @@ extension Node {
             let actions = broadcastState.broadcasts[group]?.tick(nowMs: now) ?? []
             perform(actions, group: group, events: [])
         }
-        for (sessionID, link) in peerTable.links where !link.pendingAcks.isEmpty {
+        // IDs first: a loop over `links` itself would copy the table at each change inside it.
+        let acking = peerTable.links.compactMap { id, link in link.pendingAcks.isEmpty ? nil : id }
+        for sessionID in acking {
+            guard let link = peerTable.links[sessionID] else { continue }
             for (group, since) in link.pendingAcks where since + BroadcastLimits.ackDelayMs <= now {
                 peerTable.links[sessionID]?.pendingAcks.removeValue(forKey: group)
                 if isShared(group, with: link.session) {

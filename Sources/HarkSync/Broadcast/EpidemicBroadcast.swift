@@ -16,7 +16,9 @@ import HarkLog
 /// arrive within `graftTimeoutMs` is asked for with `Graft` from the first peer that announced
 /// it, which puts that link back in the tree; the next announcer is asked one timeout later if
 /// that fails too. The eager links thus converge on a spanning tree, and a lost push is repaired
-/// within about one timeout.
+/// within about one timeout. With `eagerPerAuthor`, each author's events have their own tree: a
+/// graft makes the answering end relay only the grafted events' authors on that link, and
+/// the grafting end, downstream in those trees, relays nothing back.
 ///
 /// The timeout adapts to how late pushes come: a push that arrives after its announcement is a
 /// sample of that lag (ms), and the timeout is the larger of `graftTimeoutMs` and twice the
@@ -54,6 +56,11 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         /// Whether a new link starts eager, as in the paper (the tree then forms by pruning
         /// duplicates). Off: it starts lazy, and only grafts make links eager.
         public var newLinksEager = false
+        /// Whether a graft makes the answering side relay only the grafted events' authors on
+        /// that link (each author's events have their own tree, rooted at the author), and the
+        /// grafting side leave its own end lazy. Off: a graft makes the link eager for every
+        /// author at both ends, as in the paper's one shared tree.
+        public var eagerPerAuthor = false
 
         public init() {}
     }
@@ -89,6 +96,9 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public private(set) var eager: Set<Peer> = []
     /// Peers that get IDs only.
     public private(set) var lazy: Set<Peer> = []
+    /// Lazy peers that grafted some authors' events (`eagerPerAuthor`): those authors' events
+    /// are pushed to them whole. Authors by their key bytes (32 B).
+    public private(set) var eagerAuthors: [Peer: Set<[UInt8]>] = [:]
     private var awaited: [EventID: Awaited] = [:]
     private var queued: [Peer: Queue] = [:]
     /// When a prune last went to each peer (ms).
@@ -138,6 +148,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     public mutating func removePeer(_ peer: Peer) {
         eager.remove(peer)
         lazy.remove(peer)
+        eagerAuthors.removeValue(forKey: peer)
         queued.removeValue(forKey: peer)
         prunedAtMs.removeValue(forKey: peer)
         for (id, var a) in awaited {
@@ -158,12 +169,15 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     ///     its author pushes it here itself. A graft's answer of such events only made up for a
     ///     late or lost push, so that link goes back to lazy (`Prune`) instead of staying in a
     ///     relay tree nobody needs.
+    ///   - authorOf: each event's author (key bytes), for the peers that grafted some authors
+    ///     only (`eagerAuthors`); an event not in it is pushed to none of them.
     ///   - rng: picks the lazy peers.
     /// - Returns: pushes (own events to every peer; received ones to the eager peers but
     ///   `source`), and a prune after a graft's answer as above; announcements are queued (see
     ///   `tick`).
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, authoredBySource: Bool = false,
                                    authorsArePeers: Bool = false, alsoAnnounceTo: Set<Peer> = [],
+                                   authorOf: [EventID: [UInt8]] = [:],
                                    nowMs: Int64, rng: inout some RandomNumberGenerator) -> [Action] {
         guard !ids.isEmpty else { return [] }
         var answersGraft = false
@@ -185,6 +199,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
                 lazy.insert(source)
                 prunedAtMs[source] = nowMs
                 actions.append(.prune(to: source))
+            } else if configuration.eagerPerAuthor {
+                // The source is upstream in these authors' trees: nothing flows back to it.
             } else if lazy.remove(source) != nil {
                 // A peer that relays to us holds us eager: keep the link symmetric.
                 eager.insert(source)
@@ -192,8 +208,17 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         }
         // Written here: the root of its own tree, pushed to every peer.
         if source == nil { return peers.sorted().map { .push(ids, to: $0) } }
-        for p in eager.sorted() where p != source { actions.append(.push(ids, to: p)) }
-        let candidates = lazy.filter { $0 != source }.sorted()
+        var pushes: [(to: Peer, ids: [EventID])] = eager.filter { $0 != source }.map { ($0, ids) }
+        // Peers that grafted some authors: those authors' events, whole; the rest announced.
+        var partly: [Peer: [EventID]] = [:]
+        for (p, authors) in eagerAuthors where p != source && !eager.contains(p) {
+            let wanted = ids.filter { authorOf[$0].map(authors.contains) ?? false }
+            guard !wanted.isEmpty else { continue }
+            pushes.append((p, wanted))
+            partly[p] = wanted
+        }
+        for push in pushes.sorted(by: { $0.to < $1.to }) { actions.append(.push(push.ids, to: push.to)) }
+        let candidates = lazy.filter { $0 != source && partly[$0]?.count != ids.count }.sorted()
         var targets = Set(candidates.count <= configuration.lazyFanout
             ? candidates : Array(candidates.shuffled(using: &rng).prefix(configuration.lazyFanout)))
         // The author always hears that this node holds the events (its delivery receipts, §4.8),
@@ -201,8 +226,10 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         // treats as a duplicate.
         targets.formUnion(alsoAnnounceTo.filter { peers.contains($0) })
         for p in targets.sorted() {
+            let unpushed = partly[p].map { got in ids.filter { !got.contains($0) } } ?? ids
+            guard !unpushed.isEmpty else { continue }
             var q = queued[p] ?? Queue(sinceMs: nowMs, ids: [])
-            q.ids.append(contentsOf: ids)
+            q.ids.append(contentsOf: unpushed)
             queued[p] = q
         }
         return actions
@@ -216,6 +243,7 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         guard peers.contains(peer) else { return [] }
         let wasEager = eager.remove(peer) != nil
         lazy.insert(peer)
+        eagerAuthors.removeValue(forKey: peer)
         if !wasEager, let last = prunedAtMs[peer], nowMs - last < graftTimeoutMs { return [] }
         prunedAtMs[peer] = nowMs
         return [.prune(to: peer)]
@@ -237,17 +265,24 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         }
     }
 
-    /// `peer` asked for `ids` with a graft: its link joins the tree; push them (the caller sends
-    /// those it holds).
-    public mutating func grafted(_ ids: [EventID], from peer: Peer) -> [Action] {
+    /// `peer` asked for `ids` with a graft: its link joins the tree (with `eagerPerAuthor` and
+    /// `authors`, the authors of `ids` held here: only those authors' trees); push them (the
+    /// caller sends those it holds).
+    public mutating func grafted(_ ids: [EventID], from peer: Peer, authors: Set<[UInt8]>? = nil) -> [Action] {
         guard peers.contains(peer) else { return [] }
+        if configuration.eagerPerAuthor, let authors {
+            if !eager.contains(peer), !authors.isEmpty { eagerAuthors[peer, default: []].formUnion(authors) }
+            return ids.isEmpty ? [] : [.push(ids, to: peer)]
+        }
         lazy.remove(peer)
         eager.insert(peer)
+        eagerAuthors.removeValue(forKey: peer)
         return ids.isEmpty ? [] : [.push(ids, to: peer)]
     }
 
     /// `peer` pruned its link to us: it gets IDs only from now on.
     public mutating func pruned(by peer: Peer) {
+        eagerAuthors.removeValue(forKey: peer)
         guard eager.remove(peer) != nil else { return }
         lazy.insert(peer)
     }
@@ -270,8 +305,12 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
         }
         var actions: [Action] = []
         for (peer, ids) in grafts.sorted(by: { $0.key < $1.key }) {
-            lazy.remove(peer)
-            eager.insert(peer)
+            if !configuration.eagerPerAuthor {
+                // One shared tree: the link is in it both ways. (Per author, the announcer is
+                // upstream of this node in the trees of the events asked for; nothing flows back.)
+                lazy.remove(peer)
+                eager.insert(peer)
+            }
             for chunk in ids.sorted().chunked(configuration.maxIDsPerFrame) { actions.append(.graft(chunk, to: peer)) }
         }
         for (peer, q) in queued.sorted(by: { $0.key < $1.key }) where q.sinceMs + configuration.announceDelayMs <= nowMs {
