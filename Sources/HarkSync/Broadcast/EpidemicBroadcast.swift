@@ -173,7 +173,8 @@ public struct EpidemicBroadcast<Peer: Hashable & Comparable & Sendable>: Sendabl
     ///     only (`eagerAuthors`); an event not in it is pushed to none of them.
     ///   - rng: picks the lazy peers.
     /// - Returns: pushes (own events to every peer; received ones to the eager peers but
-    ///   `source`), and a prune after a graft's answer as above; announcements are queued (see
+    ///   `source`, and to each peer in `eagerAuthors` those of its authors), and a prune after a
+    ///   graft's answer as above; announcements of what a peer was not pushed are queued (see
     ///   `tick`).
     public mutating func delivered(_ ids: [EventID], from source: Peer?, pushed: Bool, authoredBySource: Bool = false,
                                    authorsArePeers: Bool = false, alsoAnnounceTo: Set<Peer> = [],
