@@ -117,21 +117,19 @@ extension Node {
         }
     }
 
-    /// Seals and sends one datagram to the peer of `sessionID`; announces a rotated key first.
-    func sendDatagram(_ datagram: Hark_V1_Datagram, to sessionID: UInt64) {
-        guard let udp = signalState.udp, let sealed = sealDatagram(datagram, to: sessionID) else { return }
-        write([sealed], on: udp)
+    /// Sends `datagram` on every channel that shares `group` (all channels when nil).
+    func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
+        sendDatagram(datagram, toEach: peerTable.ids.filter { $0 != except }, group: group)
     }
 
-    /// Sends `datagram` on every channel that shares `group` (all channels when nil): sealed for
+    /// Sends `datagram` on each of `channels` that shares `group` (each, when nil): sealed for
     /// each here, then written in one hand-over to the socket's event loop and flushed once (NIO
     /// sends the batch with one `sendmmsg`), instead of one wake-up of that loop per peer.
-    func broadcastDatagram(_ datagram: Hark_V1_Datagram, group: EventID?, except: UInt64? = nil) {
+    func sendDatagram(_ datagram: Hark_V1_Datagram, toEach channels: [UInt64], group: EventID?) {
         guard let udp = signalState.udp else { return }
-        var batch: [AddressedEnvelope<[UInt8]>] = []
-        for id in peerTable.ids where id != except {
-            if let group, !(peerTable.links[id]?.sharedGroups.contains(group) ?? false) { continue }
-            if let sealed = sealDatagram(datagram, to: id) { batch.append(sealed) }
+        let batch = channels.compactMap { id -> AddressedEnvelope<[UInt8]>? in
+            if let group, !(peerTable.links[id]?.sharedGroups.contains(group) ?? false) { return nil }
+            return sealDatagram(datagram, to: id)
         }
         write(batch, on: udp)
     }
@@ -244,11 +242,7 @@ extension Node {
 
     /// Tells these channels (sharing the group) that this node now holds `event`.
     func hintHead(_ event: Event, group: EventID, only channels: [UInt64]) {
-        guard let udp = signalState.udp else { return }
-        let d = headHint(event, group: group)
-        write(channels.compactMap { id in
-            peerTable.links[id]?.sharedGroups.contains(group) ?? false ? sealDatagram(d, to: id) : nil
-        }, on: udp)
+        sendDatagram(headHint(event, group: group), toEach: channels, group: group)
     }
 
     private func headHint(_ event: Event, group: EventID) -> Hark_V1_Datagram {
