@@ -111,14 +111,26 @@ extension Node {
     }
 
     /// The group's history as seen by an event on top of all its heads, from the store. Fills in
-    /// the membership ancestry a store written by an earlier release lacks first (once).
+    /// the membership ancestry a store written by an earlier release lacks first (once). Kept
+    /// while the group's history generation holds (`LogState.tipHistories`): a message written
+    /// reads no rare-kind events. The generation is read before loading, so a write meanwhile
+    /// shows as a newer generation on the next call.
     /// - Throws: `StoreError`.
     func tipHistory(group: EventID) throws -> TipHistory {
-        if let tip = try TipHistory.load(store: store, group: group) { return tip }
-        try recordMembershipAncestry(group: group)
-        guard let tip = try TipHistory.load(store: store, group: group) else {
-            throw StoreError.corrupt("membership ancestry of \(group) is still incomplete")
+        let generation = store.historyGeneration(group: group)
+        if let kept = logState.tipHistories[group], kept.generation == generation { return kept.tip }
+        let tip: TipHistory
+        if let loaded = try TipHistory.load(store: store, group: group) {
+            tip = loaded
+        } else {
+            try recordMembershipAncestry(group: group)
+            guard let loaded = try TipHistory.load(store: store, group: group) else {
+                throw StoreError.corrupt("membership ancestry of \(group) is still incomplete")
+            }
+            tip = loaded
         }
+        // A generation read after recording the ancestry is newer: the next call loads again.
+        logState.tipHistories[group] = (generation, tip)
         return tip
     }
 

@@ -73,7 +73,7 @@ extension Store {
         guard !writes.isEmpty else { return }
         try write("save \(writes.plaintexts.count) plaintexts and \(writes.inChains.count) chains") { db in
             try writes.writeRows(db)
-            let writer = ReadModelWriter(db: db)
+            let writer = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
             try writes.showPlaintexts(writer, except: [:])
             try writer.flush()
         }

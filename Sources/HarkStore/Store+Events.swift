@@ -179,7 +179,7 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             // The read model is kept in this same transaction (docs/HISTORY.md).
-            let readModel = ReadModelWriter(db: db)
+            let readModel = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
             // First, so that a delete in this batch purges a plaintext it brings.
             try writes.writeRows(db)
             let insertParent = try db.cachedStatement(sql: "INSERT INTO event_parent (event_id, parent_id) VALUES (?, ?)")

@@ -23,14 +23,23 @@ extension Store {
 
     /// Replaces what `peer` reported holding in `group` (at most `maxReportedHeads` kept, the
     /// caller's order deciding which).
+    /// - Throws: `StoreError.database` (nothing is written).
     public func saveReportedHeads(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws(StoreError) {
-        let blob = EventID.blob(heads.prefix(Self.maxReportedHeads).sorted())
-        try write("save reported heads") { db in
-            try db.cachedStatement(sql: """
-                INSERT INTO peer_holds (peer_key, group_id, heads, updated_ms) VALUES (?, ?, ?, ?)
-                ON CONFLICT (peer_key, group_id) DO UPDATE SET heads = excluded.heads, updated_ms = excluded.updated_ms
-                """).execute(arguments: [Data(peer.bytes), group.data, blob, atMs])
-            try ReadModelWriter(db: db).refreshHolds(peer: peer, group: group)
+        try saveReportedHeads([(peer, heads)], group: group, atMs: atMs)
+    }
+
+    /// Replaces what each peer of `reports` reported holding in `group`, in one transaction (at
+    /// most `maxReportedHeads` heads kept per peer, the caller's order deciding which): the
+    /// vectors of heads several peers hold are read once.
+    /// - Throws: `StoreError.database` (nothing is written).
+    public func saveReportedHeads(_ reports: [(peer: SigningPublicKey, heads: [EventID])], group: EventID, atMs: Int64) throws(StoreError) {
+        guard !reports.isEmpty else { return }
+        try write("save reported heads of \(reports.count) peers") { db in
+            let writer = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
+            writer.reportedHeadsChanged(group: group)
+            for (peer, heads) in reports {
+                try writer.replaceHolds(peer: peer, group: group, heads: Array(heads.prefix(Self.maxReportedHeads)).sorted(), atMs: atMs)
+            }
         }
     }
 }

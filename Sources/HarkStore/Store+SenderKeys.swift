@@ -110,7 +110,7 @@ extension Store {
     /// - Throws: `StoreError.database` (nothing is written).
     public func savePlaintexts(_ items: [(id: EventID, content: [UInt8])]) throws(StoreError) {
         try write("save \(items.count) plaintexts") { db in
-            let writer = ReadModelWriter(db: db)
+            let writer = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
             try Self.savePlaintexts(db, items, writer: writer)
             try writer.flush()
         }
@@ -152,7 +152,7 @@ extension Store {
         try write("delete plaintext") { db in
             try db.cachedStatement(sql: "DELETE FROM plaintext WHERE event_id = ?").execute(arguments: [id.data])
             guard db.changesCount > 0 else { return }
-            let writer = ReadModelWriter(db: db)
+            let writer = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
             try writer.contentGone(id)
             try writer.flush()
         }

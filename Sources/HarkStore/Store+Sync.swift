@@ -63,7 +63,7 @@ extension Store {
         do { bytes = try signed.serializedData() } catch { throw .corrupt("cannot re-encode \(id): \(error)") }
         try write("purge body of \(id)") { db in
             try db.cachedStatement(sql: "UPDATE event SET signed = ? WHERE id = ?").execute(arguments: [bytes, id.data])
-            let writer = ReadModelWriter(db: db)
+            let writer = ReadModelWriter(db: db, reportedHeads: reportedHeadsCache)
             try writer.contentGone(id)
             try writer.flush()
         }

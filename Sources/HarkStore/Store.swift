@@ -31,6 +31,8 @@ public final class Store: Sendable {
     let graphRows = GraphRowCache()
     /// Per group, whether what validation loads of it may have changed (`historyGeneration`).
     let historyGenerations = HistoryGenerations()
+    /// Per group, which peers reported each event as a head (`ReadModelWriter.index`).
+    let reportedHeadsCache = ReportedHeadsCache()
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// A new file gets mode 0600; an existing one is chmod-ed to 0600.

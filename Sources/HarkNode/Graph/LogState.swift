@@ -12,6 +12,9 @@ struct LogState {
     var graphs: [EventID: CausalGraph] = [:]
     /// What validation from the store reads of each group, kept while its history generation holds.
     var historyBases: StoreHistory.Bases = [:]
+    /// Per group: its `TipHistory` (what writing an event here reads of the group), kept while
+    /// its history generation (`Store.historyGeneration`) holds.
+    var tipHistories: [EventID: (generation: UInt64, tip: TipHistory)] = [:]
     /// Per group: its membership rules and cached membership states (NodeGraphs.swift).
     var membershipIndexes: [EventID: MembershipIndex] = [:]
     /// Forks for which this node already wrote an equivocation proof.

@@ -35,10 +35,9 @@ extension Node {
         guard !receiptTracking.holdsWriteBehind.isEmpty else { return }
         for (group, peers) in receiptTracking.holdsWriteBehind.due(nowMs: nowMs) {
             guard let all = receiptTracking.reportedHeads[group] else { continue }
-            for peer in peers {
-                guard let heads = all[peer] else { continue }
-                try? store.saveReportedHeads(peer: peer, group: group, heads: heads, atMs: clock.wallMs())
-            }
+            // One transaction for every peer due in the group.
+            let reports = peers.compactMap { peer in all[peer].map { (peer: peer, heads: $0) } }
+            try? store.saveReportedHeads(reports, group: group, atMs: clock.wallMs())
             receiptsMayHaveChanged(group: group)
         }
     }

@@ -28,7 +28,13 @@ final class ReadModelWriter {
     /// `StoreHistory` loads of them changed (`Store.historyGeneration`).
     private(set) var historyChanged: Set<EventID> = []
 
-    init(db: Database) { self.db = db }
+    /// The store's cache of reported heads (nil: each writer reads `peer_holds` itself).
+    let reportedHeads: ReportedHeadsCache?
+
+    init(db: Database, reportedHeads: ReportedHeadsCache? = nil) {
+        self.db = db
+        self.reportedHeads = reportedHeads
+    }
 
     /// Takes over `other`'s caches (its rows are flushed, so they are current).
     func adoptCache(from other: ReadModelWriter) {
@@ -231,7 +237,7 @@ final class ReadModelWriter {
 
         if g.reported == nil { try loadReported(g) }
         if let peers = g.reported?[event.id] {
-            for peer in peers { try refreshHolds(peer: peer, group: g.id) }
+            for peer in peers { try raiseHolds(peer: peer, group: g.id, to: vv) }
         }
 
         switch event.kind {
@@ -490,6 +496,10 @@ final class ReadModelWriter {
     // MARK: reported heads
 
     private func loadReported(_ g: GroupInfo) throws {
+        if let cached = reportedHeads?.reported(group: g.id) {
+            g.reported = cached
+            return
+        }
         var map: [EventID: [SigningPublicKey]] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT peer_key, heads FROM peer_holds WHERE group_id = ?"),
                                     arguments: [g.id.data]) {
@@ -497,25 +507,50 @@ final class ReadModelWriter {
             for h in heads { map[h, default: []].append(peer) }
         }
         g.reported = map
+        reportedHeads?.put(map, group: g.id)
     }
 
-    /// Recomputes `peer_holds.vv` for one peer and group: the max of its held heads' vectors.
-    /// Cached statements: it runs for every report a peer sends (up to 64 heads each).
-    func refreshHolds(peer: SigningPublicKey, group: EventID) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT heads FROM peer_holds WHERE peer_key = ? AND group_id = ?"),
+    /// A peer's heads in `group` were replaced (`peer_holds.heads`): what this writer and the
+    /// store's cache know of them is read again on next use.
+    func reportedHeadsChanged(group: EventID) {
+        groups[group]?.reported = nil
+        reportedHeads?.drop(group: group)
+    }
+
+    /// An event `peer` reported holding in `group` was just indexed with vector `vv`: its
+    /// `peer_holds.vv` becomes the max of what it was and `vv`. One row read, at most one write.
+    func raiseHolds(peer: SigningPublicKey, group: EventID, to vv: VersionVector) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT vv FROM peer_holds WHERE peer_key = ? AND group_id = ?"),
                                          arguments: [Data(peer.bytes), group.data]) else { return }
-        let heads = try row.eventIDs("heads", "peer_holds")
+        let old = (row["vv"] as Data?).map { VersionVector(decoding: [UInt8]($0)) }
+        var held = old ?? VersionVector()
+        held.formMax(vv)
+        guard held != old else { return }
+        try db.cachedStatement(sql: "UPDATE peer_holds SET vv = ? WHERE peer_key = ? AND group_id = ?")
+            .execute(arguments: [Data(held.encoded), Data(peer.bytes), group.data])
+    }
+
+    /// Replaces what `peer` reported holding in `group` (`heads`, sorted, at most
+    /// `Store.maxReportedHeads`) and sets its `peer_holds.vv` to the max of the vectors of those
+    /// heads held here (one not indexed yet adds nothing now; `index` raises the vector when it
+    /// is, through `reported`). The vectors read are kept in this writer: peers' heads overlap,
+    /// so a batch of reports reads each once.
+    func replaceHolds(peer: SigningPublicKey, group: EventID, heads: [EventID], atMs: Int64) throws {
         var vv = VersionVector()
-        let vectorOf = try db.cachedStatement(sql: "SELECT vv FROM event WHERE id = ?")
+        let vectorOf = try db.cachedStatement(sql: "SELECT vv, wall_max FROM event WHERE id = ?")
         for h in heads {
             if let hit = vectorCache[h] { vv.formMax(hit.0); continue }
-            if let raw = try Data.fetchOne(vectorOf, arguments: [h.data]) {
-                vv.formMax(VersionVector(decoding: [UInt8](raw)))
+            if let r = try Row.fetchOne(vectorOf, arguments: [h.data]), let raw: Data = r["vv"], let wallMax: Int64 = r["wall_max"] {
+                let v = VersionVector(decoding: [UInt8](raw))
+                vv.formMax(v)
+                if vectorCache.count >= Self.vectorCacheLimit { vectorCache.removeAll(keepingCapacity: true) }
+                vectorCache[h] = (v, wallMax)
             }
         }
-        try db.cachedStatement(sql: "UPDATE peer_holds SET vv = ? WHERE peer_key = ? AND group_id = ?")
-            .execute(arguments: [Data(vv.encoded), Data(peer.bytes), group.data])
-        groups[group]?.reported = nil
+        try db.cachedStatement(sql: """
+            INSERT INTO peer_holds (peer_key, group_id, heads, updated_ms, vv) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (peer_key, group_id) DO UPDATE SET heads = excluded.heads, updated_ms = excluded.updated_ms, vv = excluded.vv
+            """).execute(arguments: [Data(peer.bytes), group.data, EventID.blob(heads), atMs, Data(vv.encoded)])
     }
 }
 

@@ -39,7 +39,7 @@ extension Store {
                     """, arguments: [max(1, chunkSize)])
                 // One writer across chunks keeps the vector cache; its database handle is this
                 // transaction's (GRDB hands the same connection to every write).
-                let writer = ReadModelWriter(db: db, carrying: writerState)
+                let writer = ReadModelWriter(db: db, carrying: writerState, reportedHeads: reportedHeadsCache)
                 let setVV = try db.cachedStatement(sql: "UPDATE event SET vv = ?, wall_max = ? WHERE id = ?")
                 for row in rows {
                     let e = try row.event()
@@ -64,8 +64,8 @@ extension Store {
 
 extension ReadModelWriter {
     /// A writer for a new transaction keeping `previous`'s vector cache (catch-up chunks).
-    convenience init(db: Database, carrying previous: ReadModelWriter?) {
-        self.init(db: db)
+    convenience init(db: Database, carrying previous: ReadModelWriter?, reportedHeads: ReportedHeadsCache?) {
+        self.init(db: db, reportedHeads: reportedHeads)
         if let previous { adoptCache(from: previous) }
     }
 }
