@@ -15,6 +15,9 @@
 #                                 answers nothing (a daemon too loaded to answer); `thaw-avahi`
 #                                 sends SIGCONT
 #   lab.sh partition HOST         pull HOST's cable at the switch; `heal HOST` plugs it back
+#   lab.sh block HOST             the switch stops forwarding HOST's port (bridge port state
+#                                 disabled) while both ends keep their link up: a path cut
+#                                 further away; `unblock HOST` forwards again
 #   lab.sh status                 what exists and runs
 #   lab.sh down                   kill every process in the lab's namespaces, delete them
 #                                 and the run dir (idempotent)
@@ -318,6 +321,8 @@ cmd_signal_avahi() {           # cmd_signal_avahi SIG HOST
 # ------------------------------------------------------------ partition
 cmd_partition() { need_root; valid_host "${1:-}"; [ "$1" != h0 ] || die "h0 has no cable"; ip -n "$SW" link set "$1" down; }
 cmd_heal()      { need_root; valid_host "${1:-}"; [ "$1" != h0 ] || die "h0 has no cable"; ip -n "$SW" link set "$1" up; }
+cmd_block()     { need_root; valid_host "${1:-}"; [ "$1" != h0 ] || die "h0 has no cable"; ip netns exec "$SW" bridge link set dev "$1" state 0; }
+cmd_unblock()   { need_root; valid_host "${1:-}"; [ "$1" != h0 ] || die "h0 has no cable"; ip netns exec "$SW" bridge link set dev "$1" state 3; }
 
 # ------------------------------------------------------------------ down
 kill_pid_list() {           # TERM, up to 3 s, then KILL; only the PIDs given
@@ -422,6 +427,8 @@ main() {
     thaw-avahi) cmd_signal_avahi CONT "$@" ;;
     partition) cmd_partition "$@" ;;
     heal) cmd_heal "$@" ;;
+    block) cmd_block "$@" ;;
+    unblock) cmd_unblock "$@" ;;
     status) cmd_status ;;
     down) cmd_down ;;
     guard-start) cmd_guard_start ;;

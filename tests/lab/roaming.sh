@@ -6,6 +6,8 @@
 # the address change to the first message delivered each way and checks it is at most 3 s. Then
 # each host's cable is pulled and plugged back (same address): the message sent to it meanwhile
 # arrives, and the other side replaces its dead channel without waiting for the idle timeout.
+# Last, the switch stops forwarding h1's port with both links up while both send: a channel
+# stalled in retransmission back-off is closed as soon as the peer is heard again.
 # Two lab hosts, each with its own D-Bus and avahi-daemon. Ends with "N passed, M failed".
 set -uo pipefail
 export LAB_NAME=${LAB_NAME:-hkroam} LAB_NET=${LAB_NET:-10.93.0}
@@ -96,6 +98,28 @@ for cut in h2 h1; do
     && ok "cable of $cut: $other replaced the dead channel without waiting for the idle timeout" \
     || not_ok "cable of $cut: $other kept the dead channel until the 15 s idle timeout"
 done
+# A path cut further away (the switch stops forwarding; both links stay up, no address is
+# lost): both sides send meanwhile, so each channel holds unacknowledged bytes in TCP
+# retransmission back-off. The first side to hear the other's heartbeat again must close its
+# stalled channel at once (TCP_INFO), not after the 1 s probe, and both messages arrive.
+say "the switch stops forwarding h1's port for 8 s while both send (links stay up)"
+"$LAB" block h1 >&2
+sleep 1
+hark_on h1 send ops "from h1 during the block" >/dev/null
+hark_on h2 send ops "from h2 during the block" >/dev/null
+sleep 7
+t0=$(now_ms); "$LAB" unblock h1 >&2
+if until_delivered h1 "from h2 during the block" 20 >/dev/null && until_delivered h2 "from h1 during the block" 20 >/dev/null; then
+  total=$(( $(now_ms) - t0 ))
+  echo "# block: both messages delivered ${total} ms after forwarding resumed" >&2
+  ok "after the block both messages sent during it arrive ($total ms)"
+else
+  not_ok "a message sent during the block did not arrive within 20 s"; cat_log h1; cat_log h2
+fi
+grep -qh "channel stalled in TCP retransmission backoff; closing it" "$LAB_RUN_DIR/h1/hark-h1.log" "$LAB_RUN_DIR/h2/hark-h2.log" \
+  && ok "the side that heard its peer again closed the channel stalled in retransmission back-off at once" \
+  || not_ok "neither side closed its stalled channel at once (TCP_INFO)"
+
 grep -q "a local address appeared; dialling the peers its loss cut off" "$LAB_RUN_DIR/h1/hark-h1.log" \
   && grep -q "a local address appeared; dialling the peers its loss cut off" "$LAB_RUN_DIR/h2/hark-h2.log" \
   && ok "each host dialled its peer itself when its link came back" \

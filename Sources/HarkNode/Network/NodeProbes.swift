@@ -12,7 +12,8 @@ import HarkWireProto
 /// address is gone (removed, or its interface down) is closed at once.
 extension Node {
     /// Probes `session` now (no-op while a probe is in flight) and closes it if the answer does
-    /// not come within `ChannelProbe.answerWithinMs`.
+    /// not come within `ChannelProbe.answerWithinMs`, or at once if its TCP connection is stalled
+    /// in retransmission backoff (`PeerSession.isStalledInRetransmission`).
     func probe(_ session: PeerSession, reason: String) {
         guard !session.isClosed, let nonce = session.startProbe() else { return }
         logger.info("probing channel", metadata: ["peer.id": "\(session.peerID)", "reason": "\(reason)"])
@@ -22,6 +23,13 @@ extension Node {
         frame.ping = ping
         session.send(frame)
         Task {
+            // The ping waits behind data in retransmission backoff (a cut path that healed):
+            // the channel is closed and redialled now, not after `answerWithinMs`.
+            if await session.isStalledInRetransmission(), session.probeVerdict() != .idle, !session.isClosed {
+                self.logger.info("channel stalled in TCP retransmission backoff; closing it", metadata: ["peer.id": "\(session.peerID)"])
+                session.close()
+                return
+            }
             try? await self.clock.sleep(ms: ChannelProbe.answerWithinMs + 20)
             if session.probeVerdict() == .dead && !session.isClosed {
                 self.logger.info("probe unanswered; closing the channel", metadata: ["peer.id": "\(session.peerID)"])

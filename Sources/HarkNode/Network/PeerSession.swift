@@ -212,6 +212,22 @@ final class PeerSession: Sendable {
         return probeState.withLock { $0.verdict(nowMs: now) }
     }
 
+    /// Whether the kernel holds bytes the peer has not acknowledged while the retransmission
+    /// timer backs off (Linux `TCP_INFO`: `tcpi_backoff` > 0 and `tcpi_unacked` > 0). A
+    /// connection whose path was cut and healed stays silent until that timer fires (the RTO
+    /// doubles from 200 ms up to 120 s), while a new connection is answered at once. False when
+    /// the kernel cannot tell (another OS, a channel without a socket, a failed getsockopt).
+    /// Runs on the channel's event loop; thread-safe.
+    func isStalledInRetransmission() async -> Bool {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider,
+              let info = try? await provider.getTCPInfo().get() else { return false }
+        return info.tcpi_backoff > 0 && info.tcpi_unacked > 0
+        #else
+        return false
+        #endif
+    }
+
     /// The peer's IP on this channel (zone and IPv4-mapped prefix removed), if known.
     var remoteIP: String? { remoteSocketAddress?.ipAddress.map(LocalAddresses.normalized) }
 
