@@ -217,6 +217,8 @@ public actor Node {
         flushHolds(nowMs: nil)
         if configuration.epidemicBroadcast { logger.info("broadcast counters", metadata: ["sent": "\(broadcastState.counters)"]) }
         logger.info("frames sent", metadata: ["frames/bytes": "\(FrameTraffic.shared.summary)"])
+        logger.info("events delivered", metadata: ["deliveries": "\(logState.deliveryCounts.deliveries)",
+                                                   "events": "\(logState.deliveryCounts.events)"])
         discoveryState.browser?.stop()
         for s in peerTable.sessions { s.close() }
         for (_, f) in subscriberState.followers { f.continuation.finish() }

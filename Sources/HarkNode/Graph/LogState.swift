@@ -15,6 +15,14 @@ struct LogState {
     /// Per group: its `TipHistory` (what writing an event here reads of the group), kept while
     /// its history generation (`Store.historyGeneration`) holds.
     var tipHistories: [EventID: (generation: UInt64, tip: TipHistory)] = [:]
+    /// Per group: what channels brought to the intake since its last delivery, in arrival order
+    /// (`Node.deliverQueued`).
+    var pendingDeliveries: [EventID: [DeliveryContribution]] = [:]
+    /// Groups with a delivery task queued on the node's actor (`Node.scheduleDelivery`).
+    var deliveryScheduled: Set<EventID> = []
+    /// Deliveries that stored events (each one store transaction), and the events they stored;
+    /// logged as the node stops.
+    var deliveryCounts = (deliveries: 0, events: 0)
     /// Per group: its membership rules and cached membership states (NodeGraphs.swift).
     var membershipIndexes: [EventID: MembershipIndex] = [:]
     /// Forks for which this node already wrote an equivocation proof.

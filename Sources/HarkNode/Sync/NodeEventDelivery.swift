@@ -55,11 +55,12 @@ extension Node {
         // waiting event.
         var intake = logState.intakes.removeValue(forKey: group) ?? EventIntake(group: group, maxWaiting: SyncLimits.maxPendingPerGroup)
         let duplicate: Bool
+        let unknown: Set<EventID>
         do {
             defer { logState.intakes[group] = intake }   // back before delivery takes it
             // No local copy of the graph: one alive during delivery would make its inserts copy it.
             let unseen = try intake.screen(events).filter { !(logState.graphs[group]?.contains($0.id) ?? false) }
-            let unknown = Set(try store.unknown(unseen.map(\.id)))
+            unknown = Set(try store.unknown(unseen.map(\.id)))
             duplicate = push && unknown.count < events.count
             if duplicate { broadcastDuplicate(group: group, from: session) }
             guard !unknown.isEmpty else { return }
@@ -67,34 +68,123 @@ extension Node {
         } catch let refusal as EventIntake.Refusal {
             throw ProtocolViolation(refusal.description)
         }
-        intake = EventIntake(group: group)   // one reference left, for `deliverPending` to take
-        try deliverPending(group: group, from: session, pushed: push && !duplicate)
+        let waiting = intake.waiting.count
+        intake = EventIntake(group: group)   // one reference left, for delivery to take
+        let contribution = DeliveryContribution(session: session, pushed: push && !duplicate, ids: unknown)
+        logState.pendingDeliveries[group, default: []].append(contribution)
+        if push, waiting < SyncLimits.maxCoalescedWaiting {
+            scheduleDelivery(group: group)
+        } else {
+            try deliverQueued(group: group, caller: session)
+        }
     }
 
-    /// Delivers every waiting event of `group` whose parents are all held (`deliverReady`), then
-    /// spreads what was stored, acknowledges it, and asks the peer for absent parents.
-    /// - Throws: `ProtocolViolation` when an event was refused (after what was valid is stored);
-    ///   `StoreError` when storing failed (the accepted events wait again).
+    /// Delivers `group`'s queued contributions on the actor after the work already queued on
+    /// it (other channels' frames): the pushes that arrived meanwhile, from any channel, are
+    /// stored in one transaction (`deliverQueued`). At most one such task waits per group.
+    private func scheduleDelivery(group: EventID) {
+        guard logState.deliveryScheduled.insert(group).inserted else { return }
+        Task {
+            await self.runScheduledDelivery(group: group)
+        }
+    }
+
+    private func runScheduledDelivery(group: EventID) {
+        logState.deliveryScheduled.remove(group)
+        guard logState.pendingDeliveries[group] != nil else { return }
+        do {
+            try deliverQueued(group: group, caller: nil)
+        } catch {
+            // Storing failed (the accepted events wait again): the channels that brought them
+            // are dropped, as a failed delivery on the reader's path drops its channel, and the
+            // reconciliation after the redial (§6.3) brings them again.
+            logger.warning("delivering events failed", metadata: ["group.id": "\(group)", "reason": "\(error)"])
+        }
+    }
+
+    /// Delivers every waiting event of `group` whose parents are all held, as brought by
+    /// `session` (nil: none, as for an audit), with whatever other channels brought meanwhile
+    /// (`deliverQueued`).
+    /// - Throws: `ProtocolViolation` when an event `session` sent was refused (after what was valid
+    ///   is stored); `StoreError` when storing failed (the accepted events wait again).
     func deliverPending(group: EventID, from session: PeerSession?, pushed: Bool = false) throws {
-        guard let (record, pass, delivered) = try deliverReady(group: group) else { return }
+        logState.pendingDeliveries[group, default: []].append(DeliveryContribution(session: session, pushed: pushed, ids: []))
+        try deliverQueued(group: group, caller: session)
+    }
+
+    /// Delivers every waiting event of `group` whose parents are all held (`deliverReady`, one
+    /// store transaction), then, per channel that contributed since the last delivery
+    /// (`LogState.pendingDeliveries`, in arrival order): spreads the events it brought,
+    /// acknowledges them, and asks it for absent parents. An event released by a parent that
+    /// another channel brought goes with the last contribution. Followers and watchers hear of
+    /// all events once, in order.
+    /// - Parameter caller: the channel whose frame is being handled (nil on a scheduled run):
+    ///   its refused events are thrown; another channel that sent a refused event is dropped here.
+    /// - Throws: `ProtocolViolation` (see `caller`); `StoreError` when storing failed (the
+    ///   accepted events wait again; the other contributing channels are dropped).
+    func deliverQueued(group: EventID, caller: PeerSession?) throws {
+        let contributions = logState.pendingDeliveries.removeValue(forKey: group) ?? []
+        let ready: (Store.GroupRecord, EventIntake.Pass, [Event])?
+        do {
+            ready = try deliverReady(group: group)
+        } catch {
+            var closed: Set<UInt64> = []
+            for c in contributions {
+                if let s = c.session, s.id != caller?.id, closed.insert(s.id).inserted { s.close() }
+            }
+            throw error
+        }
+        guard let (record, pass, delivered) = ready else { return }
+        if !delivered.isEmpty {
+            logState.deliveryCounts.deliveries += 1
+            logState.deliveryCounts.events += delivered.count
+        }
+        let source = DeliveryContribution.sources(contributions)
         var violation: ProtocolViolation?
+        var dropped: Set<UInt64> = []
         for r in pass.rejections {
             if r.remembered { try? store.markRejected(r.event.id, group: group, reason: "\(r.error)", atMs: clock.wallMs()) }
             logger.warning("rejected event", metadata: ["event.id": "\(r.event.id)", "reason": "\(r.error)"])
-            violation = ProtocolViolation("invalid event \(r.event.id): \(r.error)")
+            let refused = ProtocolViolation("invalid event \(r.event.id): \(r.error)")
+            let sender = source[r.event.id].flatMap { contributions[$0].session }
+            if let sender, sender.id != caller?.id {
+                if dropped.insert(sender.id).inserted {
+                    logger.warning("dropping peer connection", metadata: ["peer.id": "\(sender.peerID)", "reason": "\(refused)"])
+                    sender.close()
+                }
+            } else if caller != nil {
+                violation = refused
+            }
         }
-        eventsDelivered(delivered, group: group, except: session, pushed: pushed, record: record)
-        // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
-        if let session, !delivered.isEmpty, peerTable[session.id] != nil { acknowledge(group: group, on: session) }
-        // Ask for parents we still lack — after a push on a §6.4 link, only if they do not come
-        // down the tree in time (a graft, §6.4): they are usually on their way.
-        if let session {
-            let missing = try store.unknown(logState.intakes[group]?.namedParents() ?? [])
-            if pushed, usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
-                let set = Set(missing)
-                broadcastState.broadcasts[group]?.announced(missing, from: session.id, nowMs: clock.monotonicMs(), isHeld: { !set.contains($0) })
+        // Spread per contribution (the relay tree depends on where events came from), then
+        // acknowledge and ask each contributing channel once.
+        let parts = DeliveryContribution.split(delivered, among: contributions, source: source)
+        var brought: Set<UInt64> = []   // channels some of whose events were delivered
+        for (c, events) in zip(contributions, parts) where !events.isEmpty {
+            // What a dropped channel brought that was valid is stored, and spread like the rest.
+            if let s = c.session, !dropped.contains(s.id) { brought.insert(s.id) }
+            spreadDelivered(events, group: group, except: c.session, pushed: c.pushed)
+        }
+        if !delivered.isEmpty {
+            tellSubscribers(delivered, group: group, fromPeer: contributions.contains { $0.session != nil }, record: record)
+        }
+        var asked: Set<UInt64> = []
+        var missing: [EventID]?
+        for c in contributions {
+            guard let session = c.session, !dropped.contains(session.id), asked.insert(session.id).inserted,
+                  peerTable[session.id] != nil else { continue }
+            // Acknowledge: the sender learns what this node now holds (delivery receipts, §4.8).
+            if brought.contains(session.id) { acknowledge(group: group, on: session) }
+            // Ask for parents we still lack — after a push on a §6.4 link, only if they do not
+            // come down the tree in time (a graft, §6.4): they are usually on their way.
+            let absent = try missing ?? store.unknown(logState.intakes[group]?.namedParents() ?? [])
+            missing = absent
+            let pushedHere = contributions.contains { $0.session?.id == session.id && $0.pushed }
+            if pushedHere, usesBroadcast(session), broadcastState.broadcasts[group]?.peers.contains(session.id) ?? false {
+                let set = Set(absent)
+                broadcastState.broadcasts[group]?.announced(absent, from: session.id, nowMs: clock.monotonicMs(), isHeld: { !set.contains($0) })
             } else {
-                requestEvents(missing, group: group, from: session)
+                requestEvents(absent, group: group, from: session)
             }
         }
         if !delivered.isEmpty { try afterDelivery(group: group, record: record, delivered: delivered) }
@@ -163,12 +253,19 @@ extension Node {
     }
 
     /// New events of `group` are stored (in total order), from `except` (`pushed`: by a §6.4
-    /// push): spread them — by epidemic broadcast (§6.4), or else pushed to every other channel
-    /// sharing the group, packed into frames, with the ones that are heads now hinted (§6.2,
-    /// §7.5) — and tell watchers and followers.
+    /// push): spread them (`spreadDelivered`) and tell watchers and followers (`tellSubscribers`).
     /// `record`: the group's record when the caller has it (saves a store read).
     func eventsDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool = false,
                          record known: Store.GroupRecord? = nil) {
+        guard !events.isEmpty else { return }
+        spreadDelivered(events, group: group, except: except, pushed: pushed)
+        tellSubscribers(events, group: group, fromPeer: except != nil, record: known)
+    }
+
+    /// Spreads new events of `group` that came from `except` (nil: written here): by epidemic
+    /// broadcast (§6.4), or else pushed to every other channel sharing the group, packed into
+    /// frames, with the ones that are heads now hinted (§6.2, §7.5).
+    func spreadDelivered(_ events: [Event], group: EventID, except: PeerSession?, pushed: Bool) {
         guard !events.isEmpty else { return }
         if configuration.epidemicBroadcast {
             broadcastDelivered(events, group: group, except: except, pushed: pushed)
@@ -183,18 +280,54 @@ extension Node {
                 hintHead(e, group: group, except: except)
             }
         }
+    }
+
+    /// Wakes receipt waiters and tells watchers and followers of new events of `group`, in
+    /// order (`fromPeer`: some came from a peer, whose file offers may be fetched at once).
+    func tellSubscribers(_ events: [Event], group: EventID, fromPeer: Bool, record known: Store.GroupRecord?) {
         wakeReceiptWaiters(group: group)
         let watched = !subscriberState.watchers.isEmpty
         let followed = !subscriberState.followers.isEmpty
-        let offers = except != nil && events.contains { $0.kind == .fileOffer }
+        let offers = fromPeer && events.contains { $0.kind == .fileOffer }
         guard watched || followed || offers, let record = known ?? (try? store.group(id: group)) else { return }
         for event in events {
             if watched { emitWatchEvents(for: event, record: record) }
-            if event.kind == .fileOffer, except != nil { maybeAutoFetch(event, group: record) }
+            if event.kind == .fileOffer, fromPeer { maybeAutoFetch(event, group: record) }
             if followed, event.kind == .message || event.kind == .join, let view = messageView(event, group: record) {
                 for (_, f) in subscriberState.followers where f.group == group { f.continuation.yield(view) }
             }
         }
         if watched { receiptsMayHaveChanged(group: group) }
+    }
+}
+
+/// What one Events frame (or merged run of frames) of one channel brought to a group's intake,
+/// waiting to be delivered with the others that arrive before the delivery runs
+/// (`Node.deliverQueued`). Value type.
+struct DeliveryContribution: Sendable {
+    /// The channel (nil: none, as for an audit).
+    let session: PeerSession?
+    /// Brought by a §6.4 push that was not a duplicate.
+    let pushed: Bool
+    /// The new events it brought.
+    let ids: Set<EventID>
+
+    /// Event → index of the first contribution that brought it. Pure.
+    static func sources(_ contributions: [DeliveryContribution]) -> [EventID: Int] {
+        var out: [EventID: Int] = [:]
+        for (i, c) in contributions.enumerated() {
+            for id in c.ids where out[id] == nil { out[id] = i }
+        }
+        return out
+    }
+
+    /// `delivered` (in total order) cut per contribution, each part in total order; an event
+    /// no contribution brought (released by a parent that arrived) goes with the last one.
+    /// One part per contribution (none when there are none). Pure.
+    static func split(_ delivered: [Event], among contributions: [DeliveryContribution], source: [EventID: Int]) -> [[Event]] {
+        guard !contributions.isEmpty else { return [] }
+        var parts = [[Event]](repeating: [], count: contributions.count)
+        for e in delivered { parts[source[e.id] ?? contributions.count - 1].append(e) }
+        return parts
     }
 }

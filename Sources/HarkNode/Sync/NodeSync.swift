@@ -17,6 +17,9 @@ enum SyncLimits {
     static let maxNeeds = 1024
     /// Events waiting for their parents, per group.
     static let maxPendingPerGroup = 100_000
+    /// Events waiting in a group's intake above which a push is delivered at once rather than
+    /// with the pushes that arrive before its delivery runs (`Node.deliverQueued`).
+    static let maxCoalescedWaiting = 4_096
     /// Serialized events packed into one Events frame, bytes (the frame limit is 1 MiB).
     static let maxEventsFrameByteCount = 768 * 1024
 }
