@@ -23,7 +23,7 @@ import Testing
         /// Sends message 1, reads message 2; returns the responder's payload.
         mutating func firstTwoMessages() async throws -> [UInt8]? {
             socket.writeMessage(try handshake.writeMessage(payload: []))
-            guard let m2 = await socket.nextMessage() else { return nil }
+            guard let m2 = await socket.nextHandshakeMessage() else { return nil }
             return try handshake.readMessage(m2)
         }
     }

@@ -35,6 +35,25 @@ extension Node {
         return out
     }
 
+    /// Where a second `StoreHistory` of the same bases, told by the first that `accepted` are
+    /// stored (`rememberStored`), answers the membership before them otherwise than the graph
+    /// (empty: nowhere). `accepted` are not in the store: only the remembered answers can agree.
+    func rememberedMembershipDisagreements(group: EventID, accepted: [Event]) throws -> [String] {
+        var graph = try self.graph(for: group)
+        logState.graphs.removeAll()
+        var bases: StoreHistory.Bases = [:]
+        guard var history = try StoreHistory.load(store: store, group: group, bases: &bases) else { return ["no StoreHistory"] }
+        for e in accepted {
+            try graph.insert(e)
+            history.add(e)
+        }
+        history.rememberStored(accepted)
+        guard let next = try StoreHistory.load(store: store, group: group, bases: &bases) else { return ["no second StoreHistory"] }
+        return accepted.compactMap { e in
+            next.membershipEvents(before: [e.id]) == graph.membershipEvents(before: [e.id]) ? nil : "membership before \(e.id)"
+        }
+    }
+
     func ownEvent(_ kind: Hark_V1_EventKind, group: Store.GroupRecord, after: Event, text: String) throws -> Event {
         var c = Hark_V1_Content()
         c.text.text = text
@@ -68,6 +87,8 @@ extension Node {
             let first = try await n.node.ownEvent(.message, group: g, after: latest, text: "three")
             let second = try await n.node.ownEvent(.message, group: g, after: first, text: "four")
             #expect(try await n.node.storeHistoryDisagreements(group: g.id, accepted: [first, second]) == [])
+            // What one delivery remembers of its events answers the next one as the graph does.
+            #expect(try await n.node.rememberedMembershipDisagreements(group: g.id, accepted: [first, second]) == [])
             #expect(await n.node.loadedGraphCount == 0)
         }
     }

@@ -12,7 +12,7 @@ import Testing
         var driver = HandshakeDriver(role: .initiator, local: local)
         let s = try RawPeerSocket(port: n.port, source: "127.0.0.1")
         s.writeMessage(try driver.start()!)
-        guard let m2 = await s.nextMessage(), case let .sendAndComplete(m3, _) = try driver.receive(m2) else { return false }
+        guard let m2 = await s.nextHandshakeMessage(), case let .sendAndComplete(m3, _) = try driver.receive(m2) else { return false }
         s.writeMessage(m3)
         return driver.isComplete
     }

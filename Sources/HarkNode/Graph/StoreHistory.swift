@@ -31,8 +31,8 @@ struct StoreHistory: CausalHistory {
     private(set) var accepted: [EventID: Event] = [:]
     /// Per accepted event: what lies before it, ancestors-or-self (see `Reach`).
     private var reach: [EventID: Reach] = [:]
-    /// Membership events known to stored events, per set of stored events (`membershipEvents`).
-    private let storedMembership = StoredMembershipCache()
+    /// Membership events known to each stored event (`membershipEvents`), kept with the base.
+    private let storedMembership: KnownMembership
 
     /// The ancestors-or-self of an accepted event, summarised: the membership events among the
     /// accepted ones, and the stored events where its ancestry leaves the delivery. Along a chain
@@ -52,7 +52,7 @@ struct StoreHistory: CausalHistory {
 
     /// Bases kept per group under the store's history generation (`Store.historyGeneration`);
     /// nil: the store cannot answer for that group (see `load`). Owned by one node (its actor).
-    typealias Bases = [EventID: (generation: UInt64, base: Base?)]
+    typealias Bases = [EventID: (generation: UInt64, base: Base?, known: KnownMembership)]
 
     /// Nil when the store cannot answer exactly: an author of the group equivocated, or events
     /// are not indexed yet. - Throws: `StoreError`.
@@ -68,14 +68,16 @@ struct StoreHistory: CausalHistory {
     static func load(store: Store, group: EventID, bases: inout Bases) throws -> StoreHistory? {
         let generation = store.historyGeneration(group: group)
         let base: Base?
+        let known: KnownMembership
         if let kept = bases[group], kept.generation == generation {
-            base = kept.base
+            (base, known) = (kept.base, kept.known)
         } else {
-            base = try readBase(store: store, group: group)
-            bases[group] = (generation, base)
+            (base, known) = (try readBase(store: store, group: group), KnownMembership())
+            bases[group] = (generation, base, known)
         }
         guard let base else { return nil }
-        return StoreHistory(store: store, group: group, proofs: base.proofs, membership: base.membership, ancestry: base.ancestry)
+        return StoreHistory(store: store, group: group, proofs: base.proofs, membership: base.membership, ancestry: base.ancestry,
+                            storedMembership: known)
     }
 
     private static func readBase(store: Store, group: EventID) throws -> Base? {
@@ -160,14 +162,25 @@ struct StoreHistory: CausalHistory {
                 stored.insert(id)
             }
         }
-        out.formUnion(storedMembership.value(stored) {
-            var known: [EventID] = []
-            if let frontier = (try? store.syncFrontier(group: group, knownBy: Array(stored))) ?? nil {
-                for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { known.append(m.id) }
-            }
-            return known
-        })
+        // The ancestors of a set are the union of each one's: one look-up per stored event not
+        // seen before (a live event's parents were usually accepted in an earlier delivery).
+        for id in stored {
+            out.formUnion(storedMembership.value(id) {
+                var known: [EventID] = []
+                if let frontier = (try? store.syncFrontier(group: group, knownBy: [id])) ?? nil {
+                    for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { known.append(m.id) }
+                }
+                return known
+            })
+        }
         return out.sorted()
+    }
+
+    /// Records, for each of `events` accepted in this delivery and now stored, the membership
+    /// events it knows (`KnownMembership`), so a later delivery whose events name them as
+    /// parents looks nothing up.
+    func rememberStored(_ events: [Event]) {
+        for e in events where accepted[e.id] != nil { storedMembership.put(e.id, membershipEvents(before: [e.id])) }
     }
 
     func membershipAncestors(of id: EventID) -> [EventID] {
@@ -176,18 +189,27 @@ struct StoreHistory: CausalHistory {
     }
 }
 
-/// `StoreHistory.membershipEvents`' answers for sets of stored events, kept for one delivery
-/// (at most `limit` sets). Not thread-safe: one delivery on the node's actor.
-private final class StoredMembershipCache {
-    static let limit = 64
-    private var entries: [Set<EventID>: [EventID]] = [:]
+/// Per stored event: the group's membership events among its ancestors-or-self
+/// (`StoreHistory.membershipEvents`). A stored event's ancestors never change (they were all
+/// stored before it), so an entry stays true; the node keeps one per group with the group's
+/// `StoreHistory.Base`, while the history generation holds. At most `limit` events (then it
+/// starts over; about 100 bytes an entry plus 32 per membership event). Not thread-safe: the
+/// node's actor.
+final class KnownMembership {
+    static let limit = 8_192
+    private var entries: [EventID: [EventID]] = [:]
 
-    func value(_ key: Set<EventID>, _ compute: () -> [EventID]) -> [EventID] {
-        if let hit = entries[key] { return hit }
+    func value(_ id: EventID, _ compute: () -> [EventID]) -> [EventID] {
+        if let hit = entries[id] { return hit }
         let v = compute()
-        if entries.count >= Self.limit { entries.removeAll() }
-        entries[key] = v
+        put(id, v)
         return v
+    }
+
+    /// Records what `id` (stored now, or about to be) knows of the membership.
+    func put(_ id: EventID, _ known: [EventID]) {
+        if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+        entries[id] = known
     }
 }
 

@@ -223,7 +223,9 @@ extension Node {
         if pass.accepted.contains(where: { $0.kind == .member || $0.kind == .prekey }) { logState.prekeyViews[group] = nil }
         guard !pass.accepted.isEmpty else { return (record, pass, []) }
         do {
-            return (record, pass, try storeDelivered(pass.accepted, record: record, history: fromStore))
+            let stored = try storeDelivered(pass.accepted, record: record, history: fromStore)
+            fromStore?.rememberStored(stored)
+            return (record, pass, stored)
         } catch {
             logState.graphs[group] = nil   // reload from the store on next use
             intake.requeue(pass.accepted)  // still waiting, with the rest
