@@ -166,12 +166,10 @@ struct StoreHistory: CausalHistory {
         // seen before (a live event's parents were usually accepted in an earlier delivery).
         for id in stored {
             out.formUnion(storedMembership.value(id) {
-                var known: [EventID] = []
-                if let frontier = (try? store.syncFrontier(group: group, knownBy: [id])) ?? nil {
-                    for m in membership where frontier.isKnown(author: m.author, seq: m.seq) { known.append(m.id) }
-                }
-                return known
-            })
+                // nil (not kept) when the store cannot tell: a failed read is no answer.
+                guard let frontier = (try? store.syncFrontier(group: group, knownBy: [id])) ?? nil else { return nil }
+                return membership.filter { frontier.isKnown(author: $0.author, seq: $0.seq) }.map(\.id)
+            } ?? [])
         }
         return out.sorted()
     }
@@ -199,9 +197,10 @@ final class KnownMembership {
     static let limit = 8_192
     private var entries: [EventID: [EventID]] = [:]
 
-    func value(_ id: EventID, _ compute: () -> [EventID]) -> [EventID] {
+    /// The entry of `id`, or `compute`'s answer, kept unless nil.
+    func value(_ id: EventID, _ compute: () -> [EventID]?) -> [EventID]? {
         if let hit = entries[id] { return hit }
-        let v = compute()
+        guard let v = compute() else { return nil }
         put(id, v)
         return v
     }
